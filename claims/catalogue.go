@@ -1,0 +1,369 @@
+package claims
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Role is a reimbursable ARRS role in the national catalogue.
+type Role struct {
+	ID                 string         `db:"id"`
+	DisplayName        string         `db:"display_name"`
+	AfCBand            string         `db:"afc_band"`
+	Register           Register       `db:"register"`
+	RegistrationPrefix string         `db:"registration_prefix"`
+	ReimbursableFrom   Date           `db:"reimbursable_from"`
+	ReimbursableTo     Date           `db:"reimbursable_to"`
+	HeadcountCaps      []HeadcountCap `db:"-"`
+	Revision           int64          `db:"revision"`
+	CreateTime         time.Time      `db:"create_time"`
+	UpdateTime         time.Time      `db:"update_time"`
+}
+
+// HeadcountCap limits how many posts in a role one PCN may hold in a year.
+type HeadcountCap struct {
+	FinancialYear      FinancialYear `db:"financial_year"`
+	MaxPosts           int32         `db:"max_posts"`
+	LargeListThreshold int64         `db:"large_list_threshold"`
+	MaxPostsLargeList  int32         `db:"max_posts_large_list"`
+}
+
+// Name is the resource name.
+func (r Role) Name() string { return roleName(r.ID) }
+
+func (r Role) validate(vs *Violations) {
+	const f = "role."
+	if !roleIDPattern.MatchString(r.ID) {
+		vs.Add("role_id", "ROLE_ID_FORMAT", "lower-case letters, digits and hyphens, 3 to 63 characters, for example occupational-therapist")
+	}
+	checkDisplayName(vs, f+"display_name", r.DisplayName)
+	if !afcBandPattern.MatchString(r.AfCBand) {
+		vs.Add(f+"afc_band", "AFC_BAND_FORMAT", "an Agenda for Change band is 1 to 9 or 8a to 8d, or empty")
+	}
+	switch r.Register {
+	case RegisterHCPC:
+		if !hcpcPrefixPattern.MatchString(r.RegistrationPrefix) {
+			vs.Add(f+"registration_prefix", "HCPC_PREFIX_FORMAT", "HCPC roles name the 2 profession letters, for example OT")
+		}
+	case RegisterNone, RegisterNMC, RegisterGPhC, RegisterGMC:
+		if r.RegistrationPrefix != "" {
+			vs.Add(f+"registration_prefix", "PREFIX_HCPC_ONLY", "only HCPC roles have a registration prefix")
+		}
+	default:
+		vs.Add(f+"register", "REQUIRED", "must be NONE, HCPC, NMC, GPHC or GMC")
+	}
+	if r.ReimbursableFrom.IsZero() {
+		vs.Add(f+"reimbursable_from", "REQUIRED", "the first reimbursable day is required")
+	}
+	if !r.ReimbursableTo.IsZero() && r.ReimbursableTo.Before(r.ReimbursableFrom) {
+		vs.Add(f+"reimbursable_to", "DATE_ORDER", "must not be before reimbursable_from")
+	}
+	years := map[FinancialYear]bool{}
+	for i, c := range r.HeadcountCaps {
+		field := fmt.Sprintf("%sheadcount_caps[%d]", f, i)
+		switch {
+		case c.FinancialYear == 0:
+			vs.Add(field+".financial_year", "REQUIRED", "the financial year is required")
+		case years[c.FinancialYear]:
+			vs.Add(field+".financial_year", "DUPLICATE", "%s has two caps", c.FinancialYear)
+		}
+		years[c.FinancialYear] = true
+		if c.MaxPosts < 0 {
+			vs.Add(field+".max_posts", "NOT_NEGATIVE", "must not be negative")
+		}
+		if c.LargeListThreshold < 0 || c.MaxPostsLargeList < 0 {
+			vs.Add(field+".large_list_threshold", "NOT_NEGATIVE", "the large-list rule must not be negative")
+		}
+		if c.LargeListThreshold == 0 && c.MaxPostsLargeList != 0 {
+			vs.Add(field+".max_posts_large_list", "THRESHOLD_REQUIRED", "a large-list cap needs a large_list_threshold")
+		}
+	}
+}
+
+// CheckRegistration checks a staff member's registration number against the
+// role's register.
+func (r Role) CheckRegistration(number string) error {
+	return CheckRegistration(r.Register, r.RegistrationPrefix, number)
+}
+
+const roleColumns = `id, display_name, afc_band, register, registration_prefix, reimbursable_from, reimbursable_to,
+	revision, create_time, update_time`
+
+// GetRole reads one role with its headcount caps.
+func (s *Store) GetRole(ctx context.Context, id string) (Role, error) {
+	return getRole(ctx, s.db, roleName(id))
+}
+
+func getRole(ctx context.Context, q sqlx.QueryerContext, name string) (Role, error) {
+	var r Role
+	if err := getOne(ctx, q, &r, name, `SELECT `+roleColumns+` FROM roles WHERE id = $1`, strings.TrimPrefix(name, "roles/")); err != nil {
+		return r, err
+	}
+	rs := []Role{r}
+	err := loadCaps(ctx, q, rs)
+	return rs[0], err
+}
+
+// loadCaps fills in the headcount caps of every role in one query.
+func loadCaps(ctx context.Context, q sqlx.QueryerContext, roles []Role) error {
+	if len(roles) == 0 {
+		return nil
+	}
+	index := make(map[string]int, len(roles))
+	ids := make([]string, len(roles))
+	for i, r := range roles {
+		index[r.ID], ids[i] = i, r.ID
+	}
+	var rows []struct {
+		RoleID string `db:"role_id"`
+		HeadcountCap
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT role_id, financial_year, max_posts, large_list_threshold,
+		max_posts_large_list FROM role_headcount_caps WHERE role_id = ANY($1) ORDER BY role_id, financial_year`,
+		pq.Array(ids)); err != nil {
+		return err
+	}
+	for _, row := range rows {
+		i := index[row.RoleID]
+		roles[i].HeadcountCaps = append(roles[i].HeadcountCaps, row.HeadcountCap)
+	}
+	return nil
+}
+
+// ListRoles lists roles in id order.
+func (s *Store) ListRoles(ctx context.Context, page Page) ([]Role, string, error) {
+	var rows []Role
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+roleColumns+` FROM roles WHERE id > $1 ORDER BY id LIMIT $2`,
+		strings.TrimPrefix(page.After, "roles/"), page.Size+1); err != nil {
+		return nil, "", err
+	}
+	rows, next := pageOf(rows, page.Size)
+	return rows, next, loadCaps(ctx, s.db, rows)
+}
+
+// CreateRole validates and adds a role to the catalogue.
+func (s *Store) CreateRole(ctx context.Context, req Request, r Role) (Role, error) {
+	var vs Violations
+	r.validate(&vs)
+	if err := vs.Err(); err != nil {
+		return Role{}, err
+	}
+	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Role, string, error) {
+		res, err := tx.ExecContext(ctx, `INSERT INTO roles (id, display_name, afc_band, register, registration_prefix,
+			reimbursable_from, reimbursable_to) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+			r.ID, r.DisplayName, r.AfCBand, r.Register, r.RegistrationPrefix, r.ReimbursableFrom, r.ReimbursableTo)
+		if err != nil {
+			return Role{}, "", err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Role{}, "", AlreadyExists(r.Name(), r.Name()+" already exists")
+		}
+		if err := writeCaps(ctx, tx, r); err != nil {
+			return Role{}, "", err
+		}
+		out, err := getRole(ctx, tx, r.Name())
+		return out, out.Name(), err
+	}, getRole)
+}
+
+func writeCaps(ctx context.Context, tx *sqlx.Tx, r Role) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM role_headcount_caps WHERE role_id = $1`, r.ID); err != nil {
+		return err
+	}
+	for _, c := range r.HeadcountCaps {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO role_headcount_caps (role_id, financial_year, max_posts,
+			large_list_threshold, max_posts_large_list) VALUES ($1, $2, $3, $4, $5)`,
+			r.ID, c.FinancialYear, c.MaxPosts, c.LargeListThreshold, c.MaxPostsLargeList); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateRole applies change to the stored role under an etag check.
+func (s *Store) UpdateRole(ctx context.Context, id, etag string, change func(*Role)) (Role, error) {
+	var out Role
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		name := roleName(id)
+		if err := lockAndCheck(ctx, tx, "roles", "id = $1", name, etag, id); err != nil {
+			return err
+		}
+		cur, err := getRole(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		next := cur
+		next.HeadcountCaps = append([]HeadcountCap(nil), cur.HeadcountCaps...)
+		change(&next)
+		next.ID = cur.ID
+		var vs Violations
+		next.validate(&vs)
+		if err := vs.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE roles SET display_name = $2, afc_band = $3, register = $4,
+			registration_prefix = $5, reimbursable_from = $6, reimbursable_to = $7, revision = revision + 1,
+			update_time = now() WHERE id = $1`, id, next.DisplayName, next.AfCBand, next.Register,
+			next.RegistrationPrefix, next.ReimbursableFrom, next.ReimbursableTo); err != nil {
+			return err
+		}
+		if err := writeCaps(ctx, tx, next); err != nil {
+			return err
+		}
+		out, err = getRole(ctx, tx, name)
+		return err
+	})
+	return out, err
+}
+
+// Rate is a role's maximum annual reimbursement at 1.0 WTE, including
+// on-costs, from EffectiveDate until the role's next rate takes effect.
+type Rate struct {
+	RoleID        string `db:"role_id"`
+	EffectiveDate Date   `db:"effective_date"`
+	NationalPence int64  `db:"national_max_pence"`
+	// OuterLondonPence and InnerLondonPence are nil when the national
+	// maximum applies in that zone too.
+	OuterLondonPence *int64    `db:"outer_london_max_pence"`
+	InnerLondonPence *int64    `db:"inner_london_max_pence"`
+	Source           string    `db:"source"`
+	Illustrative     bool      `db:"illustrative"`
+	Revision         int64     `db:"revision"`
+	CreateTime       time.Time `db:"create_time"`
+	UpdateTime       time.Time `db:"update_time"`
+}
+
+// Name is the resource name.
+func (r Rate) Name() string { return rateName(r.RoleID, r.EffectiveDate) }
+
+// MaxPence is the annual maximum in zone.
+func (r Rate) MaxPence(zone WeightingZone) int64 {
+	switch {
+	case zone == ZoneOuterLondon && r.OuterLondonPence != nil:
+		return *r.OuterLondonPence
+	case zone == ZoneInnerLondon && r.InnerLondonPence != nil:
+		return *r.InnerLondonPence
+	}
+	return r.NationalPence
+}
+
+// maxAnnualPence bounds a rate: more than £1m a year is a typing error.
+const maxAnnualPence = 100_000_000
+
+func (r Rate) validate(vs *Violations) {
+	const f = "rate."
+	if r.EffectiveDate.IsZero() {
+		vs.Add(f+"effective_date", "REQUIRED", "the first day the rate applies is required")
+	}
+	check := func(field string, v *int64) {
+		if v != nil && (*v <= 0 || *v > maxAnnualPence) {
+			vs.Add(f+field, "AMOUNT_RANGE", "must be more than 0 and at most 100000000 pence (£1m)")
+		}
+	}
+	check("national_max_pence", &r.NationalPence)
+	check("outer_london_max_pence", r.OuterLondonPence)
+	check("inner_london_max_pence", r.InnerLondonPence)
+	if len(r.Source) > 500 {
+		vs.Add(f+"source", "LENGTH", "at most 500 characters")
+	}
+}
+
+const rateColumns = `role_id, effective_date, national_max_pence, outer_london_max_pence, inner_london_max_pence,
+	source, illustrative, revision, create_time, update_time`
+
+// GetRate reads one rate.
+func (s *Store) GetRate(ctx context.Context, roleID string, effective Date) (Rate, error) {
+	return getRate(ctx, s.db, rateName(roleID, effective))
+}
+
+func getRate(ctx context.Context, q sqlx.QueryerContext, name string) (Rate, error) {
+	var r Rate
+	role, date, err := ParseRateName("name", name)
+	if err != nil {
+		return r, err
+	}
+	err = getOne(ctx, q, &r, name, `SELECT `+rateColumns+` FROM rates WHERE role_id = $1 AND effective_date = $2`, role, date)
+	return r, err
+}
+
+// ListRates lists one role's rates (or every role's when roleID is empty) in
+// role then effective-date order.
+func (s *Store) ListRates(ctx context.Context, roleID string, page Page) ([]Rate, string, error) {
+	afterRole, afterDate := "", NewDate(1, 1, 1)
+	if page.After != "" {
+		var err error
+		if afterRole, afterDate, err = ParseRateName("page_token", page.After); err != nil {
+			return nil, "", err
+		}
+	}
+	var rows []Rate
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+rateColumns+` FROM rates
+		WHERE (role_id, effective_date) > ($1, $2) AND ($3 = '' OR role_id = $3)
+		ORDER BY role_id, effective_date LIMIT $4`, afterRole, afterDate, roleID, page.Size+1); err != nil {
+		return nil, "", err
+	}
+	rows, next := pageOf(rows, page.Size)
+	return rows, next, nil
+}
+
+// CreateRate records a rate for a role. The effective date may be in the past:
+// pay awards are often published after they take effect.
+func (s *Store) CreateRate(ctx context.Context, req Request, r Rate) (Rate, error) {
+	var vs Violations
+	r.validate(&vs)
+	if err := vs.Err(); err != nil {
+		return Rate{}, err
+	}
+	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Rate, string, error) {
+		var exists bool
+		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM roles WHERE id = $1)`, r.RoleID); err != nil {
+			return Rate{}, "", err
+		}
+		if !exists {
+			return Rate{}, "", NotFound(roleName(r.RoleID))
+		}
+		var out Rate
+		err := tx.GetContext(ctx, &out, `INSERT INTO rates (role_id, effective_date, national_max_pence,
+			outer_london_max_pence, inner_london_max_pence, source, illustrative) VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (role_id, effective_date) DO NOTHING RETURNING `+rateColumns,
+			r.RoleID, r.EffectiveDate, r.NationalPence, r.OuterLondonPence, r.InnerLondonPence, r.Source, r.Illustrative)
+		if isNoRows(err) {
+			return out, "", AlreadyExists(r.Name(), r.Name()+" already exists; update it to correct its amounts")
+		}
+		return out, out.Name(), err
+	}, getRate)
+}
+
+// UpdateRate applies change to a stored rate under an etag check. The role
+// and effective date are its identity and cannot change.
+func (s *Store) UpdateRate(ctx context.Context, roleID string, effective Date, etag string, change func(*Rate)) (Rate, error) {
+	var out Rate
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		name := rateName(roleID, effective)
+		if err := lockAndCheck(ctx, tx, "rates", "role_id = $1 AND effective_date = $2", name, etag, roleID, effective); err != nil {
+			return err
+		}
+		cur, err := getRate(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		next := cur
+		change(&next)
+		next.RoleID, next.EffectiveDate = cur.RoleID, cur.EffectiveDate
+		var vs Violations
+		next.validate(&vs)
+		if err := vs.Err(); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &out, `UPDATE rates SET national_max_pence = $3, outer_london_max_pence = $4,
+			inner_london_max_pence = $5, source = $6, illustrative = $7, revision = revision + 1, update_time = now()
+			WHERE role_id = $1 AND effective_date = $2 RETURNING `+rateColumns,
+			roleID, effective, next.NationalPence, next.OuterLondonPence, next.InnerLondonPence, next.Source, next.Illustrative)
+	})
+	return out, err
+}

@@ -1,0 +1,254 @@
+package claims
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// FundingYear is a financial year open for ARRS with its national rate per
+// weighted patient (pounds, exact).
+type FundingYear struct {
+	Year                   FinancialYear `db:"id"`
+	RatePerWeightedPatient Decimal       `db:"rate_per_weighted_patient"`
+	Revision               int64         `db:"revision"`
+	CreateTime             time.Time     `db:"create_time"`
+	UpdateTime             time.Time     `db:"update_time"`
+}
+
+// Name is the resource name.
+func (y FundingYear) Name() string { return financialYearName(y.Year) }
+
+func (y FundingYear) validate(vs *Violations) {
+	if y.RatePerWeightedPatient <= 0 {
+		vs.Add("financial_year.rate_per_weighted_patient", "RATE_POSITIVE", "must be more than 0 pounds")
+	}
+}
+
+const fundingYearColumns = `id, rate_per_weighted_patient, revision, create_time, update_time`
+
+// GetFundingYear reads one financial year.
+func (s *Store) GetFundingYear(ctx context.Context, y FinancialYear) (FundingYear, error) {
+	return getFundingYear(ctx, s.db, financialYearName(y))
+}
+
+func getFundingYear(ctx context.Context, q sqlx.QueryerContext, name string) (FundingYear, error) {
+	var out FundingYear
+	y, err := ParseFinancialYearName("name", name)
+	if err != nil {
+		return out, err
+	}
+	err = getOne(ctx, q, &out, name, `SELECT `+fundingYearColumns+` FROM financial_years WHERE id = $1`, y)
+	return out, err
+}
+
+// ListFundingYears lists financial years, oldest first.
+func (s *Store) ListFundingYears(ctx context.Context, page Page) ([]FundingYear, string, error) {
+	after := ""
+	if page.After != "" {
+		y, err := ParseFinancialYearName("page_token", page.After)
+		if err != nil {
+			return nil, "", err
+		}
+		after = y.String()
+	}
+	var rows []FundingYear
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+fundingYearColumns+` FROM financial_years
+		WHERE id > $1 ORDER BY id LIMIT $2`, after, page.Size+1); err != nil {
+		return nil, "", err
+	}
+	rows, next := pageOf(rows, page.Size)
+	return rows, next, nil
+}
+
+// CreateFundingYear opens a financial year.
+func (s *Store) CreateFundingYear(ctx context.Context, req Request, y FundingYear) (FundingYear, error) {
+	var vs Violations
+	y.validate(&vs)
+	if err := vs.Err(); err != nil {
+		return FundingYear{}, err
+	}
+	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (FundingYear, string, error) {
+		var out FundingYear
+		err := tx.GetContext(ctx, &out, `INSERT INTO financial_years (id, rate_per_weighted_patient) VALUES ($1, $2)
+			ON CONFLICT (id) DO NOTHING RETURNING `+fundingYearColumns, y.Year, y.RatePerWeightedPatient)
+		if isNoRows(err) {
+			return out, "", AlreadyExists(y.Name(), y.Name()+" already exists")
+		}
+		return out, out.Name(), err
+	}, getFundingYear)
+}
+
+// UpdateFundingYear applies change to a financial year under an etag check.
+// Every entitlement of the year follows the new rate.
+func (s *Store) UpdateFundingYear(ctx context.Context, year FinancialYear, etag string, change func(*FundingYear)) (FundingYear, error) {
+	var out FundingYear
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		name := financialYearName(year)
+		if err := lockAndCheck(ctx, tx, "financial_years", "id = $1", name, etag, year); err != nil {
+			return err
+		}
+		cur, err := getFundingYear(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		next := cur
+		change(&next)
+		next.Year = cur.Year
+		var vs Violations
+		next.validate(&vs)
+		if err := vs.Err(); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &out, `UPDATE financial_years SET rate_per_weighted_patient = $2,
+			revision = revision + 1, update_time = now() WHERE id = $1 RETURNING `+fundingYearColumns,
+			year, next.RatePerWeightedPatient)
+	})
+	return out, err
+}
+
+// Entitlement is a PCN's ARRS budget for one financial year.
+type Entitlement struct {
+	PCNCode                string        `db:"pcn_code"`
+	Year                   FinancialYear `db:"financial_year"`
+	WeightedPopulation     Decimal       `db:"weighted_population"`
+	RatePerWeightedPatient Decimal       `db:"rate_per_weighted_patient"`
+	Revision               int64         `db:"revision"`
+	CreateTime             time.Time     `db:"create_time"`
+	UpdateTime             time.Time     `db:"update_time"`
+}
+
+// Name is the resource name.
+func (e Entitlement) Name() string { return entitlementName(e.PCNCode, e.Year) }
+
+// AmountPence is the year's budget: rate per weighted patient × weighted
+// population, rounded half up to the penny once. For example 2025-26 at
+// £26.631 for 52,345.67 weighted patients is £1,394,017.53777: 139401754p.
+func (e Entitlement) AmountPence() int64 {
+	return MulRound(e.RatePerWeightedPatient, e.WeightedPopulation, 100)
+}
+
+// maxWeightedPopulation bounds the input: the largest PCNs serve about
+// 100,000 patients, so ten million is a typing error.
+const maxWeightedPopulation = 10_000_000 * DecimalScale
+
+func (e Entitlement) validate(vs *Violations) {
+	if e.WeightedPopulation < 0 || e.WeightedPopulation > maxWeightedPopulation {
+		vs.Add("entitlement.weighted_population", "POPULATION_RANGE", "must be from 0 to 10,000,000")
+	}
+}
+
+const entitlementSelect = `SELECT e.pcn_code, e.financial_year, e.weighted_population,
+	y.rate_per_weighted_patient, e.revision, e.create_time, e.update_time
+	FROM entitlements e JOIN financial_years y ON y.id = e.financial_year`
+
+// GetEntitlement reads one PCN's entitlement for a year.
+func (s *Store) GetEntitlement(ctx context.Context, pcn string, year FinancialYear) (Entitlement, error) {
+	return getEntitlement(ctx, s.db, entitlementName(pcn, year))
+}
+
+func getEntitlement(ctx context.Context, q sqlx.QueryerContext, name string) (Entitlement, error) {
+	var out Entitlement
+	pcn, year, err := ParseEntitlementName("name", name)
+	if err != nil {
+		return out, err
+	}
+	err = getOne(ctx, q, &out, name, entitlementSelect+` WHERE e.pcn_code = $1 AND e.financial_year = $2`, pcn, year)
+	return out, err
+}
+
+// ListEntitlements lists one PCN's entitlements (every PCN's when pcn is
+// empty) in PCN then year order.
+func (s *Store) ListEntitlements(ctx context.Context, pcn string, page Page) ([]Entitlement, string, error) {
+	afterPCN, afterYear := "", ""
+	if page.After != "" {
+		p, y, err := ParseEntitlementName("page_token", page.After)
+		if err != nil {
+			return nil, "", err
+		}
+		afterPCN, afterYear = p, y.String()
+	}
+	var rows []Entitlement
+	if err := s.db.SelectContext(ctx, &rows, entitlementSelect+`
+		WHERE (e.pcn_code, e.financial_year) > ($1, $2) AND ($3 = '' OR e.pcn_code = $3)
+		ORDER BY e.pcn_code, e.financial_year LIMIT $4`, afterPCN, afterYear, pcn, page.Size+1); err != nil {
+		return nil, "", err
+	}
+	rows, next := pageOf(rows, page.Size)
+	return rows, next, nil
+}
+
+// CreateEntitlement records a PCN's weighted population for a year that is
+// open.
+func (s *Store) CreateEntitlement(ctx context.Context, req Request, e Entitlement) (Entitlement, error) {
+	var vs Violations
+	e.validate(&vs)
+	if err := vs.Err(); err != nil {
+		return Entitlement{}, err
+	}
+	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Entitlement, string, error) {
+		if err := mustExist(ctx, tx, pcnName(e.PCNCode), `SELECT EXISTS (SELECT 1 FROM pcns WHERE code = $1)`, e.PCNCode); err != nil {
+			return Entitlement{}, "", err
+		}
+		var open bool
+		if err := tx.GetContext(ctx, &open, `SELECT EXISTS (SELECT 1 FROM financial_years WHERE id = $1)`, e.Year); err != nil {
+			return Entitlement{}, "", err
+		}
+		if !open {
+			return Entitlement{}, "", Invalid("entitlement_id", "UNKNOWN_FINANCIAL_YEAR",
+				"%s does not exist; create it first", financialYearName(e.Year))
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO entitlements (pcn_code, financial_year, weighted_population)
+			VALUES ($1, $2, $3) ON CONFLICT (pcn_code, financial_year) DO NOTHING`, e.PCNCode, e.Year, e.WeightedPopulation)
+		if err != nil {
+			return Entitlement{}, "", err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Entitlement{}, "", AlreadyExists(e.Name(), e.Name()+" already exists")
+		}
+		out, err := getEntitlement(ctx, tx, e.Name())
+		return out, out.Name(), err
+	}, getEntitlement)
+}
+
+// UpdateEntitlement applies change to an entitlement under an etag check.
+func (s *Store) UpdateEntitlement(ctx context.Context, pcn string, year FinancialYear, etag string, change func(*Entitlement)) (Entitlement, error) {
+	var out Entitlement
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		name := entitlementName(pcn, year)
+		if err := lockAndCheck(ctx, tx, "entitlements", "pcn_code = $1 AND financial_year = $2", name, etag, pcn, year); err != nil {
+			return err
+		}
+		cur, err := getEntitlement(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		next := cur
+		change(&next)
+		var vs Violations
+		next.validate(&vs)
+		if err := vs.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE entitlements SET weighted_population = $3, revision = revision + 1,
+			update_time = now() WHERE pcn_code = $1 AND financial_year = $2`, pcn, year, next.WeightedPopulation); err != nil {
+			return err
+		}
+		out, err = getEntitlement(ctx, tx, name)
+		return err
+	})
+	return out, err
+}
+
+// mustExist returns NOT_FOUND for name unless the EXISTS query says it does.
+func mustExist(ctx context.Context, q sqlx.QueryerContext, name, query string, args ...any) error {
+	var ok bool
+	if err := sqlx.GetContext(ctx, q, &ok, query, args...); err != nil {
+		return err
+	}
+	if !ok {
+		return NotFound(name)
+	}
+	return nil
+}

@@ -1,0 +1,421 @@
+package claims
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// CommissionerKind says whether a commissioner is a CCG or an ICB.
+type CommissionerKind string
+
+// The kinds of commissioner.
+const (
+	KindCCG CommissionerKind = "ccg"
+	KindICB CommissionerKind = "icb"
+)
+
+// Commissioner is a CCG (until 30 June 2022) or an ICB (from 1 July 2022).
+type Commissioner struct {
+	Code        string           `db:"code"`
+	Kind        CommissionerKind `db:"kind"`
+	DisplayName string           `db:"display_name"`
+	ValidFrom   Date             `db:"valid_from"`
+	ValidTo     Date             `db:"valid_to"`
+	Revision    int64            `db:"revision"`
+	CreateTime  time.Time        `db:"create_time"`
+	UpdateTime  time.Time        `db:"update_time"`
+}
+
+// Name is the resource name.
+func (c Commissioner) Name() string { return commissionerName(c.Code) }
+
+// checkDisplayName applies the one rule every display name follows.
+func checkDisplayName(vs *Violations, field, name string) {
+	if strings.TrimSpace(name) == "" || len(name) > 200 {
+		vs.Add(field, "DISPLAY_NAME_LENGTH", "must be 1 to 200 characters and not blank")
+	}
+}
+
+func (c Commissioner) validate(vs *Violations) {
+	const p = "commissioner."
+	checkDisplayName(vs, p+"display_name", c.DisplayName)
+	switch c.Kind {
+	case KindCCG:
+		if !ccgCodePattern.MatchString(c.Code) {
+			vs.Add("commissioner_id", "CCG_CODE_FORMAT", "a CCG code is 3 or 5 letters and digits, for example 00L or D4U1Y")
+		}
+		if !c.ValidFrom.IsZero() && !c.ValidFrom.Before(ICBStart) {
+			vs.Add(p+"valid_from", "CCG_ENDED", "CCGs were replaced by ICBs on %s", ICBStart)
+		}
+		if c.ValidTo.IsZero() || !c.ValidTo.Before(ICBStart) {
+			vs.Add(p+"valid_to", "CCG_ENDED", "a CCG's last day is on or before %s", ICBStart.AddDays(-1))
+		}
+	case KindICB:
+		if !icbCodePattern.MatchString(c.Code) {
+			vs.Add("commissioner_id", "ICB_CODE_FORMAT", "an ICB code is Q and 2 letters or digits, for example QNQ")
+		}
+		if c.ValidFrom.Before(ICBStart) {
+			vs.Add(p+"valid_from", "ICB_START", "ICBs began on %s", ICBStart)
+		}
+	default:
+		vs.Add(p+"kind", "REQUIRED", "must be CCG or ICB")
+	}
+	if c.ValidFrom.IsZero() {
+		vs.Add(p+"valid_from", "REQUIRED", "the first day the body commissioned is required")
+	}
+	if !c.ValidTo.IsZero() && c.ValidTo.Before(c.ValidFrom) {
+		vs.Add(p+"valid_to", "DATE_ORDER", "must not be before valid_from")
+	}
+}
+
+const commissionerColumns = `code, kind, display_name, valid_from, valid_to, revision, create_time, update_time`
+
+// GetCommissioner reads one commissioner by code.
+func (s *Store) GetCommissioner(ctx context.Context, code string) (Commissioner, error) {
+	return getCommissioner(ctx, s.db, commissionerName(code))
+}
+
+func getCommissioner(ctx context.Context, q sqlx.QueryerContext, name string) (Commissioner, error) {
+	var c Commissioner
+	code := strings.TrimPrefix(name, "commissioners/")
+	err := getOne(ctx, q, &c, name, `SELECT `+commissionerColumns+` FROM commissioners WHERE code = $1`, code)
+	return c, err
+}
+
+// ListCommissioners lists commissioners in code order.
+func (s *Store) ListCommissioners(ctx context.Context, page Page) ([]Commissioner, string, error) {
+	after := strings.TrimPrefix(page.After, "commissioners/")
+	var rows []Commissioner
+	err := s.db.SelectContext(ctx, &rows, `SELECT `+commissionerColumns+` FROM commissioners
+		WHERE code > $1 ORDER BY code LIMIT $2`, after, page.Size+1)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, next := pageOf(rows, page.Size)
+	return rows, next, nil
+}
+
+// CreateCommissioner validates and stores a new commissioner.
+func (s *Store) CreateCommissioner(ctx context.Context, req Request, c Commissioner) (Commissioner, error) {
+	var vs Violations
+	c.validate(&vs)
+	if err := vs.Err(); err != nil {
+		return Commissioner{}, err
+	}
+	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Commissioner, string, error) {
+		var out Commissioner
+		err := tx.GetContext(ctx, &out, `INSERT INTO commissioners (code, kind, display_name, valid_from, valid_to)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING RETURNING `+commissionerColumns,
+			c.Code, c.Kind, c.DisplayName, c.ValidFrom, c.ValidTo)
+		if isNoRows(err) {
+			return out, "", AlreadyExists(c.Name(), c.Name()+" already exists")
+		}
+		return out, out.Name(), err
+	}, getCommissioner)
+}
+
+// UpdateCommissioner applies change to the stored commissioner under an etag
+// check. Kind and code are immutable.
+func (s *Store) UpdateCommissioner(ctx context.Context, code, etag string, change func(*Commissioner)) (Commissioner, error) {
+	var out Commissioner
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		name := commissionerName(code)
+		if err := lockAndCheck(ctx, tx, "commissioners", "code = $1", name, etag, code); err != nil {
+			return err
+		}
+		cur, err := getCommissioner(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		next := cur
+		change(&next)
+		next.Code, next.Kind = cur.Code, cur.Kind
+		var vs Violations
+		next.validate(&vs)
+		if err := vs.Err(); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &out, `UPDATE commissioners SET display_name = $2, valid_from = $3, valid_to = $4,
+			revision = revision + 1, update_time = now() WHERE code = $1 RETURNING `+commissionerColumns,
+			code, next.DisplayName, next.ValidFrom, next.ValidTo)
+	})
+	return out, err
+}
+
+// lockAndCheck locks the row for the rest of the transaction and checks the
+// caller's etag against it, so two racing updates cannot both pass the check.
+func lockAndCheck(ctx context.Context, tx *sqlx.Tx, table, where, name, etag string, key ...any) error {
+	var rev int64
+	if err := getOne(ctx, tx, &rev, name, fmt.Sprintf(`SELECT revision FROM %s WHERE %s FOR UPDATE`, table, where), key...); err != nil {
+		return err
+	}
+	return checkEtag(name, etag, rev)
+}
+
+// WeightingZone picks which of a role's maximum rates applies to a PCN.
+type WeightingZone string
+
+// The weighting zones.
+const (
+	ZoneNational    WeightingZone = "national"
+	ZoneOuterLondon WeightingZone = "outer_london"
+	ZoneInnerLondon WeightingZone = "inner_london"
+)
+
+// PayeeKind says what kind of body receives a PCN's payments.
+type PayeeKind string
+
+// The kinds of payee.
+const (
+	PayeePractice   PayeeKind = "practice"
+	PayeeFederation PayeeKind = "federation"
+	PayeeTrust      PayeeKind = "trust"
+	PayeePCNAccount PayeeKind = "pcn_account"
+)
+
+// Practice is a member GP practice of a PCN.
+type Practice struct {
+	ODSCode     string `db:"ods_code"`
+	DisplayName string `db:"display_name"`
+}
+
+// PCN is a Primary Care Network.
+type PCN struct {
+	Code             string        `db:"code"`
+	DisplayName      string        `db:"display_name"`
+	CommissionerCode string        `db:"commissioner_code"`
+	Zone             WeightingZone `db:"weighting_zone"`
+	ListSize         int64         `db:"registered_list_size"`
+	PayeeKind        PayeeKind     `db:"payee_kind"`
+	PayeeODSCode     string        `db:"payee_ods_code"`
+	PayeeName        string        `db:"payee_name"`
+	Practices        []Practice    `db:"-"`
+	Revision         int64         `db:"revision"`
+	CreateTime       time.Time     `db:"create_time"`
+	UpdateTime       time.Time     `db:"update_time"`
+}
+
+// Name is the resource name.
+func (p PCN) Name() string { return pcnName(p.Code) }
+
+func (p PCN) validate(vs *Violations) {
+	const f = "pcn."
+	if !ValidPCNCode(p.Code) {
+		vs.Add("pcn_id", "PCN_CODE_FORMAT", "a PCN ODS code is U followed by 5 digits, for example U12345")
+	}
+	checkDisplayName(vs, f+"display_name", p.DisplayName)
+	if p.CommissionerCode == "" {
+		vs.Add(f+"commissioner", "REQUIRED", "the commissioner is required")
+	}
+	switch p.Zone {
+	case ZoneNational, ZoneOuterLondon, ZoneInnerLondon:
+	default:
+		vs.Add(f+"weighting_zone", "REQUIRED", "must be national, outer London or inner London")
+	}
+	if p.ListSize < 0 {
+		vs.Add(f+"registered_list_size", "NOT_NEGATIVE", "must not be negative")
+	}
+	if len(p.Practices) == 0 {
+		vs.Add(f+"member_practices", "REQUIRED", "a PCN has at least one member practice")
+	}
+	seen := map[string]bool{}
+	for i, pr := range p.Practices {
+		field := fmt.Sprintf("%smember_practices[%d]", f, i)
+		if !ValidPracticeCode(pr.ODSCode) {
+			vs.Add(field+".ods_code", "PRACTICE_CODE_FORMAT", "a practice ODS code is a letter followed by 5 digits, for example A81001")
+		} else if seen[pr.ODSCode] {
+			vs.Add(field+".ods_code", "DUPLICATE", "practice %s is listed twice", pr.ODSCode)
+		}
+		seen[pr.ODSCode] = true
+		checkDisplayName(vs, field+".display_name", pr.DisplayName)
+	}
+	switch p.PayeeKind {
+	case PayeePractice:
+		if !seen[p.PayeeODSCode] {
+			vs.Add(f+"nominated_payee.ods_code", "PAYEE_NOT_MEMBER", "a practice payee must be one of the member practices")
+		}
+	case PayeeFederation, PayeeTrust:
+		checkDisplayName(vs, f+"nominated_payee.display_name", p.PayeeName)
+	case PayeePCNAccount:
+	default:
+		vs.Add(f+"nominated_payee.kind", "REQUIRED", "must be a practice, federation, trust or the PCN's own account")
+	}
+}
+
+// checkReferences validates what only the database knows: the commissioner
+// exists and no listed practice belongs to another PCN.
+func (p PCN) checkReferences(ctx context.Context, tx *sqlx.Tx) error {
+	var vs Violations
+	var exists bool
+	if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM commissioners WHERE code = $1)`, p.CommissionerCode); err != nil {
+		return err
+	}
+	if !exists {
+		vs.Add("pcn.commissioner", "UNKNOWN_COMMISSIONER", "%s does not exist", commissionerName(p.CommissionerCode))
+	}
+	codes := make([]string, len(p.Practices))
+	for i, pr := range p.Practices {
+		codes[i] = pr.ODSCode
+	}
+	var taken []struct {
+		ODSCode string `db:"ods_code"`
+		PCNCode string `db:"pcn_code"`
+	}
+	if err := tx.SelectContext(ctx, &taken, `SELECT ods_code, pcn_code FROM pcn_practices
+		WHERE ods_code = ANY($1) AND pcn_code <> $2`, pq.Array(codes), p.Code); err != nil {
+		return err
+	}
+	for _, t := range taken {
+		for i, c := range codes {
+			if c == t.ODSCode {
+				vs.Add(fmt.Sprintf("pcn.member_practices[%d].ods_code", i), "PRACTICE_IN_OTHER_PCN",
+					"practice %s is a member of %s; a practice belongs to one PCN at a time", c, pcnName(t.PCNCode))
+			}
+		}
+	}
+	return vs.Err()
+}
+
+const pcnColumns = `code, display_name, commissioner_code, weighting_zone, registered_list_size,
+	payee_kind, payee_ods_code, payee_name, revision, create_time, update_time`
+
+// GetPCN reads one PCN with its member practices.
+func (s *Store) GetPCN(ctx context.Context, code string) (PCN, error) {
+	return getPCN(ctx, s.db, pcnName(code))
+}
+
+func getPCN(ctx context.Context, q sqlx.QueryerContext, name string) (PCN, error) {
+	var p PCN
+	if err := getOne(ctx, q, &p, name, `SELECT `+pcnColumns+` FROM pcns WHERE code = $1`, strings.TrimPrefix(name, "pcns/")); err != nil {
+		return p, err
+	}
+	ps := []PCN{p}
+	err := loadPractices(ctx, q, ps)
+	return ps[0], err
+}
+
+// loadPractices fills in the member practices of every PCN in one query.
+func loadPractices(ctx context.Context, q sqlx.QueryerContext, pcns []PCN) error {
+	if len(pcns) == 0 {
+		return nil
+	}
+	index := make(map[string]int, len(pcns))
+	codes := make([]string, len(pcns))
+	for i, p := range pcns {
+		index[p.Code], codes[i] = i, p.Code
+	}
+	var rows []struct {
+		PCNCode string `db:"pcn_code"`
+		Practice
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT pcn_code, ods_code, display_name FROM pcn_practices
+		WHERE pcn_code = ANY($1) ORDER BY pcn_code, position`, pq.Array(codes)); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		i := index[r.PCNCode]
+		pcns[i].Practices = append(pcns[i].Practices, r.Practice)
+	}
+	return nil
+}
+
+// ListPCNs lists PCNs in code order, optionally only one commissioner's.
+func (s *Store) ListPCNs(ctx context.Context, commissioner string, page Page) ([]PCN, string, error) {
+	after := strings.TrimPrefix(page.After, "pcns/")
+	var rows []PCN
+	err := s.db.SelectContext(ctx, &rows, `SELECT `+pcnColumns+` FROM pcns
+		WHERE code > $1 AND ($2 = '' OR commissioner_code = $2) ORDER BY code LIMIT $3`, after, commissioner, page.Size+1)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, next := pageOf(rows, page.Size)
+	return rows, next, loadPractices(ctx, s.db, rows)
+}
+
+// CreatePCN validates and stores a new PCN with its member practices.
+func (s *Store) CreatePCN(ctx context.Context, req Request, p PCN) (PCN, error) {
+	var vs Violations
+	p.validate(&vs)
+	if err := vs.Err(); err != nil {
+		return PCN{}, err
+	}
+	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (PCN, string, error) {
+		if err := p.checkReferences(ctx, tx); err != nil {
+			return PCN{}, "", err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO pcns (code, display_name, commissioner_code, weighting_zone,
+			registered_list_size, payee_kind, payee_ods_code, payee_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (code) DO NOTHING`,
+			p.Code, p.DisplayName, p.CommissionerCode, p.Zone, p.ListSize, p.PayeeKind, p.PayeeODSCode, p.PayeeName)
+		if err != nil {
+			return PCN{}, "", err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return PCN{}, "", AlreadyExists(p.Name(), p.Name()+" already exists")
+		}
+		if err := writePractices(ctx, tx, p); err != nil {
+			return PCN{}, "", err
+		}
+		out, err := getPCN(ctx, tx, p.Name())
+		return out, out.Name(), err
+	}, getPCN)
+}
+
+func writePractices(ctx context.Context, tx *sqlx.Tx, p PCN) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM pcn_practices WHERE pcn_code = $1`, p.Code); err != nil {
+		return err
+	}
+	codes := make([]string, len(p.Practices))
+	names := make([]string, len(p.Practices))
+	for i, pr := range p.Practices {
+		codes[i], names[i] = pr.ODSCode, pr.DisplayName
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO pcn_practices (ods_code, pcn_code, display_name, position)
+		SELECT c, $1, n, o FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(c, n, o)`,
+		p.Code, pq.Array(codes), pq.Array(names))
+	return err
+}
+
+// UpdatePCN applies change to the stored PCN under an etag check.
+func (s *Store) UpdatePCN(ctx context.Context, code, etag string, change func(*PCN)) (PCN, error) {
+	var out PCN
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		name := pcnName(code)
+		if err := lockAndCheck(ctx, tx, "pcns", "code = $1", name, etag, code); err != nil {
+			return err
+		}
+		cur, err := getPCN(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		next := cur
+		next.Practices = append([]Practice(nil), cur.Practices...)
+		change(&next)
+		next.Code = cur.Code
+		var vs Violations
+		next.validate(&vs)
+		if err := vs.Err(); err != nil {
+			return err
+		}
+		if err := next.checkReferences(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE pcns SET display_name = $2, commissioner_code = $3, weighting_zone = $4,
+			registered_list_size = $5, payee_kind = $6, payee_ods_code = $7, payee_name = $8,
+			revision = revision + 1, update_time = now() WHERE code = $1`,
+			code, next.DisplayName, next.CommissionerCode, next.Zone, next.ListSize, next.PayeeKind, next.PayeeODSCode, next.PayeeName); err != nil {
+			return err
+		}
+		if err := writePractices(ctx, tx, next); err != nil {
+			return err
+		}
+		out, err = getPCN(ctx, tx, name)
+		return err
+	})
+	return out, err
+}

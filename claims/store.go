@@ -1,0 +1,194 @@
+package claims
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Store reads and writes the ARRS domain in PostgreSQL. It is safe for
+// concurrent use and holds no state beyond the connection pool, so any number
+// of arrsd replicas can share one database.
+type Store struct {
+	db *sqlx.DB
+}
+
+// NewStore returns a Store over db.
+func NewStore(db *sqlx.DB) *Store {
+	return &Store{db: db}
+}
+
+// WithTx runs fn in one transaction and commits it when fn returns nil. Every
+// write in arrs goes through here, so a write is all-or-nothing and database
+// constraint violations come back as domain errors.
+func (s *Store) WithTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return dbError(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return dbError(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// dbError turns a constraint violation the database caught into a domain
+// error. Validation normally catches these first; the constraints are the
+// last line of defence, for example against two racing requests.
+func dbError(err error) error {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) {
+		return err
+	}
+	switch pqErr.Code {
+	case "23505", "23P01": // unique_violation, exclusion_violation
+		return &Error{Kind: KindAlreadyExists, Reason: "RESOURCE_EXISTS",
+			Message: "a conflicting resource exists (" + pqErr.Constraint + ")"}
+	case "23503": // foreign_key_violation
+		return &Error{Kind: KindFailedPrecondition, Reason: "REFERENCE_MISSING",
+			Message: "a referenced resource does not exist (" + pqErr.Constraint + ")"}
+	case "23514", "23502", "22001", "22003": // check, not null, too long, out of range
+		return &Error{Kind: KindInvalid, Reason: "CONSTRAINT_VIOLATED",
+			Message: "the request breaks a rule of the database (" + pqErr.Constraint + ")"}
+	}
+	return err
+}
+
+// Page asks for one page of a keyset-ordered listing.
+type Page struct {
+	// After is the resource name of the last item of the previous page.
+	After string
+	// Size is how many items to return; the caller has already bounded it.
+	Size int
+}
+
+// pageOf trims a result fetched with Size+1 rows to Size and says whether
+// more follow, returning the key to continue after.
+func pageOf[T interface{ Name() string }](rows []T, size int) ([]T, string) {
+	if len(rows) <= size {
+		return rows, ""
+	}
+	rows = rows[:size]
+	return rows, rows[size-1].Name()
+}
+
+// Etag renders a row revision as an opaque AIP-154 etag.
+func Etag(revision int64) string {
+	return strconv.FormatInt(revision, 36)
+}
+
+// checkEtag fails with ETAG_MISMATCH when the caller sent an etag that is no
+// longer current; an empty etag means "whatever is there".
+func checkEtag(resource, etag string, revision int64) error {
+	if etag != "" && etag != Etag(revision) {
+		return EtagMismatch(resource)
+	}
+	return nil
+}
+
+// Request identifies a create call for idempotency (AIP-155).
+type Request struct {
+	// ID is the caller's request_id (a UUID), or empty.
+	ID string
+	// Method is the full RPC name: a request_id is bound to one method.
+	Method string
+	// Fingerprint is a digest of the request: a request_id reused with a
+	// different request is an error, not a replay.
+	Fingerprint []byte
+}
+
+func (r Request) check() error {
+	if r.ID == "" {
+		return nil
+	}
+	if _, err := uuid.Parse(r.ID); err != nil {
+		return Invalid("request_id", "REQUEST_ID_FORMAT", "request_id must be a UUID")
+	}
+	return nil
+}
+
+// createOnce runs create in a transaction unless req.ID was seen before, in
+// which case it returns what the first call created. A retry racing the first
+// call waits on the request_ids row until the first commits or rolls back.
+func createOnce[T any](ctx context.Context, s *Store, req Request,
+	create func(tx *sqlx.Tx) (T, string, error),
+	get func(ctx context.Context, q sqlx.QueryerContext, name string) (T, error),
+) (T, error) {
+	var out T
+	if err := req.check(); err != nil {
+		return out, err
+	}
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if req.ID != "" {
+			// Two statements, not one: in READ COMMITTED only a new statement
+			// sees the row a concurrent first call has just committed.
+			res, err := tx.ExecContext(ctx, `INSERT INTO request_ids (request_id, method, fingerprint)
+				VALUES ($1, $2, $3) ON CONFLICT (request_id) DO NOTHING`, req.ID, req.Method, req.Fingerprint)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				return replay(ctx, tx, req, get, &out)
+			}
+		}
+		var name string
+		var err error
+		out, name, err = create(tx)
+		if err != nil {
+			return err
+		}
+		if req.ID != "" {
+			_, err = tx.ExecContext(ctx, `UPDATE request_ids SET resource_name = $2 WHERE request_id = $1`, req.ID, name)
+		}
+		return err
+	})
+	return out, err
+}
+
+// replay answers a repeated request_id with what the first call created.
+func replay[T any](ctx context.Context, tx *sqlx.Tx, req Request,
+	get func(ctx context.Context, q sqlx.QueryerContext, name string) (T, error), out *T,
+) error {
+	var first struct {
+		Method       string `db:"method"`
+		Fingerprint  []byte `db:"fingerprint"`
+		ResourceName string `db:"resource_name"`
+	}
+	if err := tx.GetContext(ctx, &first,
+		`SELECT method, fingerprint, resource_name FROM request_ids WHERE request_id = $1`, req.ID); err != nil {
+		return err
+	}
+	if first.Method != req.Method || subtle.ConstantTimeCompare(first.Fingerprint, req.Fingerprint) != 1 {
+		return Invalid("request_id", "REQUEST_ID_REUSED", "request_id was already used for a different request")
+	}
+	var err error
+	*out, err = get(ctx, tx, first.ResourceName)
+	return err
+}
+
+// getOne reads one row into dest, turning "no rows" into NOT_FOUND for name.
+func getOne(ctx context.Context, q sqlx.QueryerContext, dest any, name, query string, args ...any) error {
+	err := sqlx.GetContext(ctx, q, dest, query, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return NotFound(name)
+	}
+	return err
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// DB exposes the pool for tests and tools that inspect the database directly.
+func (s *Store) DB() *sqlx.DB { return s.db }

@@ -1,0 +1,306 @@
+package claims
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+)
+
+// PostState is where a post is in its life.
+type PostState string
+
+// The states of a post. PLANNED and RECRUITING posts are the PCN's workforce
+// plan; FILLED posts have a staff member in post.
+const (
+	PostPlanned    PostState = "planned"
+	PostRecruiting PostState = "recruiting"
+	PostFilled     PostState = "filled"
+	PostEnded      PostState = "ended"
+)
+
+// FocusCohort is who a post's work focuses on.
+type FocusCohort string
+
+// The focus cohorts.
+const (
+	CohortUnspecified      FocusCohort = "unspecified"
+	CohortFrailOlderPeople FocusCohort = "frail_older_people"
+	CohortOffWork          FocusCohort = "off_work"
+	CohortMentalHealth     FocusCohort = "mental_health"
+	CohortOther            FocusCohort = "other"
+)
+
+// Post is one ARRS post in a PCN.
+type Post struct {
+	PCNCode            string      `db:"pcn_code"`
+	ID                 string      `db:"id"`
+	RoleID             string      `db:"role_id"`
+	State              PostState   `db:"state"`
+	StaffName          string      `db:"staff_name"`
+	RegistrationNumber string      `db:"registration_number"`
+	WTE                Decimal     `db:"wte"`
+	StartDate          Date        `db:"start_date"`
+	EndDate            Date        `db:"end_date"`
+	Employer           string      `db:"employer"`
+	FocusCohort        FocusCohort `db:"focus_cohort"`
+	Baseline           bool        `db:"baseline"`
+	Revision           int64       `db:"revision"`
+	CreateTime         time.Time   `db:"create_time"`
+	UpdateTime         time.Time   `db:"update_time"`
+}
+
+// Name is the resource name.
+func (p Post) Name() string { return postName(p.PCNCode, p.ID) }
+
+// validate checks the post on its own and against its role.
+func (p Post) validate(vs *Violations, role Role) {
+	const f = "post."
+	if p.WTE <= 0 || p.WTE > DecimalScale {
+		vs.Add(f+"wte", "WTE_RANGE", "whole-time equivalent must be more than 0 and at most 1")
+	}
+	if p.StartDate.IsZero() {
+		vs.Add(f+"start_date", "REQUIRED", "the first day in post (or planned start) is required")
+	}
+	if !p.EndDate.IsZero() && p.EndDate.Before(p.StartDate) {
+		vs.Add(f+"end_date", "DATE_ORDER", "must not be before start_date")
+	}
+	if len(p.Employer) > 200 {
+		vs.Add(f+"employer", "LENGTH", "at most 200 characters")
+	}
+	switch p.FocusCohort {
+	case CohortUnspecified, CohortFrailOlderPeople, CohortOffWork, CohortMentalHealth, CohortOther:
+	default:
+		vs.Add(f+"focus_cohort", "UNKNOWN", "unknown focus cohort")
+	}
+	staffed := p.State == PostFilled || (p.State == PostEnded && p.StaffName != "")
+	if !staffed {
+		if p.StaffName != "" || p.RegistrationNumber != "" {
+			vs.Add(f+"staff_name", "NOT_FILLED", "a %s post has no staff member yet; fill it to name one", p.State)
+		}
+		return
+	}
+	if strings.TrimSpace(p.StaffName) == "" || len(p.StaffName) > 200 {
+		vs.Add(f+"staff_name", "REQUIRED", "a filled post names its staff member (1 to 200 characters)")
+	}
+	if role.Register == RegisterNone {
+		if p.RegistrationNumber != "" {
+			vs.Add(f+"registration_number", "NO_REGISTER", "%s is not a registered role", role.DisplayName)
+		}
+	} else if err := role.CheckRegistration(p.RegistrationNumber); err != nil {
+		vs.Add(f+"registration_number", "REGISTRATION_FORMAT", "%s", err)
+	}
+}
+
+// normalise applies the forms the database keeps: registration numbers in
+// upper case without spaces, names without surrounding space.
+func (p *Post) normalise() {
+	p.StaffName = strings.TrimSpace(p.StaffName)
+	p.RegistrationNumber = strings.ToUpper(strings.ReplaceAll(p.RegistrationNumber, " ", ""))
+	if p.FocusCohort == "" {
+		p.FocusCohort = CohortUnspecified
+	}
+}
+
+const postColumns = `pcn_code, id, role_id, state, staff_name, registration_number, wte, start_date, end_date,
+	employer, focus_cohort, baseline, revision, create_time, update_time`
+
+// GetPost reads one post.
+func (s *Store) GetPost(ctx context.Context, pcn, id string) (Post, error) {
+	return getPost(ctx, s.db, postName(pcn, id))
+}
+
+func getPost(ctx context.Context, q sqlx.QueryerContext, name string) (Post, error) {
+	var out Post
+	pcn, id, err := ParsePostName("name", name)
+	if err != nil {
+		return out, err
+	}
+	err = getOne(ctx, q, &out, name, `SELECT `+postColumns+` FROM posts WHERE pcn_code = $1 AND id = $2`, pcn, id)
+	return out, err
+}
+
+// PostFilter narrows a listing of posts; empty fields match everything.
+type PostFilter struct {
+	PCNCode string
+	RoleID  string
+	State   PostState
+}
+
+// ListPosts lists posts in PCN then id order.
+func (s *Store) ListPosts(ctx context.Context, filter PostFilter, page Page) ([]Post, string, error) {
+	afterPCN, afterID := "", ""
+	if page.After != "" {
+		var err error
+		if afterPCN, afterID, err = ParsePostName("page_token", page.After); err != nil {
+			return nil, "", err
+		}
+	}
+	var rows []Post
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+postColumns+` FROM posts
+		WHERE (pcn_code, id) > ($1, $2) AND ($3 = '' OR pcn_code = $3) AND ($4 = '' OR role_id = $4)
+		AND ($5 = '' OR state = $5) ORDER BY pcn_code, id LIMIT $6`,
+		afterPCN, afterID, filter.PCNCode, filter.RoleID, filter.State, page.Size+1); err != nil {
+		return nil, "", err
+	}
+	rows, next := pageOf(rows, page.Size)
+	return rows, next, nil
+}
+
+// roleFor reads the role a post refers to; an unknown role is a bad field.
+func roleFor(ctx context.Context, q sqlx.QueryerContext, roleID string) (Role, error) {
+	role, err := getRole(ctx, q, roleName(roleID))
+	if IsKind(err, KindNotFound) {
+		return role, Invalid("post.role", "UNKNOWN_ROLE", "%s is not in the role catalogue", roleName(roleID))
+	}
+	return role, err
+}
+
+// CreatePost adds a post to a PCN: FILLED when it names a staff member,
+// otherwise PLANNED. An empty ID gets a generated one.
+func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, error) {
+	if p.ID == "" {
+		p.ID = uuid.NewString()
+	} else if !postIDPattern.MatchString(p.ID) {
+		return Post{}, Invalid("post_id", "POST_ID_FORMAT", "lower-case letters, digits and hyphens, 4 to 63 characters")
+	}
+	p.normalise()
+	p.State = PostPlanned
+	if p.StaffName != "" || p.RegistrationNumber != "" {
+		p.State = PostFilled
+	}
+	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Post, string, error) {
+		if err := mustExist(ctx, tx, pcnName(p.PCNCode), `SELECT EXISTS (SELECT 1 FROM pcns WHERE code = $1)`, p.PCNCode); err != nil {
+			return Post{}, "", err
+		}
+		role, err := roleFor(ctx, tx, p.RoleID)
+		if err != nil {
+			return Post{}, "", err
+		}
+		var vs Violations
+		p.validate(&vs, role)
+		if err := vs.Err(); err != nil {
+			return Post{}, "", err
+		}
+		var out Post
+		err = tx.GetContext(ctx, &out, `INSERT INTO posts (pcn_code, id, role_id, state, staff_name, registration_number,
+			wte, start_date, end_date, employer, focus_cohort, baseline)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (pcn_code, id) DO NOTHING
+			RETURNING `+postColumns, p.PCNCode, p.ID, p.RoleID, p.State, p.StaffName, p.RegistrationNumber,
+			p.WTE, p.StartDate, p.EndDate, p.Employer, p.FocusCohort, p.Baseline)
+		if isNoRows(err) {
+			return out, "", AlreadyExists(p.Name(), p.Name()+" already exists")
+		}
+		return out, out.Name(), duplicatePerson(err)
+	}, getPost)
+}
+
+// duplicatePerson explains the exclusion constraint in the caller's terms.
+func duplicatePerson(err error) error {
+	if e, ok := AsError(dbError(err)); ok && e.Kind == KindAlreadyExists && strings.Contains(e.Message, "posts_no_overlapping_person") {
+		return &Error{Kind: KindAlreadyExists, Reason: "PERSON_ALREADY_IN_POST",
+			Message: "this person already holds a post in this role on some of these dates"}
+	}
+	return err
+}
+
+// changePost runs one post change under a row lock and an etag check, then
+// validates and writes the result. Every post write goes through it.
+func (s *Store) changePost(ctx context.Context, pcn, id, etag string, change func(cur Post, next *Post) error) (Post, error) {
+	var out Post
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		name := postName(pcn, id)
+		if err := lockAndCheck(ctx, tx, "posts", "pcn_code = $1 AND id = $2", name, etag, pcn, id); err != nil {
+			return err
+		}
+		cur, err := getPost(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		next := cur
+		if err := change(cur, &next); err != nil {
+			return err
+		}
+		next.PCNCode, next.ID, next.RoleID = cur.PCNCode, cur.ID, cur.RoleID
+		next.normalise()
+		role, err := roleFor(ctx, tx, next.RoleID)
+		if err != nil {
+			return err
+		}
+		var vs Violations
+		next.validate(&vs, role)
+		if err := vs.Err(); err != nil {
+			return err
+		}
+		err = tx.GetContext(ctx, &out, `UPDATE posts SET state = $3, staff_name = $4, registration_number = $5, wte = $6,
+			start_date = $7, end_date = $8, employer = $9, focus_cohort = $10, baseline = $11,
+			revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2 RETURNING `+postColumns,
+			pcn, id, next.State, next.StaffName, next.RegistrationNumber, next.WTE, next.StartDate, next.EndDate,
+			next.Employer, next.FocusCohort, next.Baseline)
+		return duplicatePerson(err)
+	})
+	return out, err
+}
+
+// UpdatePost applies change to a post's fields; its state moves only through
+// RecruitPost, FillPost and EndPost.
+func (s *Store) UpdatePost(ctx context.Context, pcn, id, etag string, change func(*Post)) (Post, error) {
+	return s.changePost(ctx, pcn, id, etag, func(cur Post, next *Post) error {
+		change(next)
+		next.State = cur.State
+		return nil
+	})
+}
+
+func transitionError(p Post, action string) error {
+	return FailedPrecondition(p.Name(), "POST_STATE", "a "+string(p.State)+" post cannot be "+action)
+}
+
+// RecruitPost moves a PLANNED post to RECRUITING.
+func (s *Store) RecruitPost(ctx context.Context, pcn, id, etag string) (Post, error) {
+	return s.changePost(ctx, pcn, id, etag, func(cur Post, next *Post) error {
+		if cur.State != PostPlanned {
+			return transitionError(cur, "recruited to")
+		}
+		next.State = PostRecruiting
+		return nil
+	})
+}
+
+// FillPost names the staff member of a PLANNED or RECRUITING post; a zero
+// start keeps the post's start date.
+func (s *Store) FillPost(ctx context.Context, pcn, id, etag, staffName, registration string, start Date) (Post, error) {
+	return s.changePost(ctx, pcn, id, etag, func(cur Post, next *Post) error {
+		if cur.State != PostPlanned && cur.State != PostRecruiting {
+			return transitionError(cur, "filled")
+		}
+		next.State, next.StaffName, next.RegistrationNumber = PostFilled, staffName, registration
+		if !start.IsZero() {
+			next.StartDate = start
+		}
+		return nil
+	})
+}
+
+// EndPost ends a post: a FILLED post's staff member left on end (required),
+// or a PLANNED or RECRUITING post was dropped from the plan.
+func (s *Store) EndPost(ctx context.Context, pcn, id, etag string, end Date) (Post, error) {
+	return s.changePost(ctx, pcn, id, etag, func(cur Post, next *Post) error {
+		switch cur.State {
+		case PostFilled:
+			if end.IsZero() {
+				return Invalid("end_date", "REQUIRED", "the last day in post is required to end a filled post")
+			}
+		case PostPlanned, PostRecruiting:
+		default:
+			return transitionError(cur, "ended")
+		}
+		next.State = PostEnded
+		if !end.IsZero() {
+			next.EndDate = end
+		}
+		return nil
+	})
+}

@@ -1,0 +1,16 @@
+package server
+
+import (
+	"google.golang.org/grpc"
+
+	"arrs.nhs.uk/arrs/claims"
+	arrsv1 "arrs.nhs.uk/arrs/gen/arrs/v1"
+)
+
+// registerAPI registers every arrs.v1 service on s.
+func registerAPI(s *grpc.Server, store *claims.Store) {
+	arrsv1.RegisterOrganisationServiceServer(s, &organisations{store: store})
+	arrsv1.RegisterCatalogueServiceServer(s, &catalogue{store: store})
+	arrsv1.RegisterFundingServiceServer(s, &funding{store: store})
+	arrsv1.RegisterWorkforceServiceServer(s, &workforce{store: store})
+}
