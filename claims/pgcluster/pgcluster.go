@@ -87,8 +87,9 @@ type Cluster struct {
 type account struct{ uid, gid uint32 }
 
 // Start initialises Dir if needed, starts the server unless a postmaster is
-// already running on Dir (it is then reused as it is), and waits until the
-// server accepts connections. The superuser is "postgres", authenticated by
+// already running on Dir, and waits until the server accepts connections. A
+// running postmaster is reused as it is: opts.Fsync takes effect at the next
+// start, and a port other than the running one is an error. The superuser is "postgres", authenticated by
 // trust over loopback TCP and the Unix socket in Dir.
 //
 // Concurrent Starts on one Dir from different processes are not supported.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -139,4 +141,25 @@ func TestBinDirOverride(t *testing.T) {
 	if _, err := pgcluster.BinDir(); err == nil || !strings.Contains(err.Error(), "PG_BINDIR") {
 		t.Fatalf("BinDir with an empty PG_BINDIR: err = %v", err)
 	}
+}
+
+// TestRememberedPortTaken checks that a kept cluster whose port has been
+// taken meanwhile moves to another port rather than failing.
+func TestRememberedPortTaken(t *testing.T) {
+	dir := clusterDir(t)
+	c := start(t, dir)
+	if err := c.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+
+	moved := start(t, dir)
+	if moved.Port == c.Port {
+		t.Fatalf("started on the taken port %d", c.Port)
+	}
+	query(t, moved.URL("postgres"), "SELECT 1")
 }

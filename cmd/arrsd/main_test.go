@@ -1,0 +1,69 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"testing"
+)
+
+func TestParseConfigFlagBeatsEnvBeatsDefault(t *testing.T) {
+	env := map[string]string{
+		"ARRS_GRPC_ADDR": "0.0.0.0:7000",
+		"DATABASE_URL":   "postgres://db/arrs",
+		"ARRS_DEMO":      "true",
+		"ARRS_LOG_LEVEL": "debug",
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want config
+	}{
+		{"defaults", nil, nil, config{command: "serve", grpcAddr: "127.0.0.1:9090", httpAddr: "127.0.0.1:8080",
+			metricsAddr: "127.0.0.1:9464", dataDir: ".data", logLevel: slog.LevelInfo}},
+		{"environment", []string{"serve"}, env, config{command: "serve", grpcAddr: "0.0.0.0:7000", httpAddr: "127.0.0.1:8080",
+			metricsAddr: "127.0.0.1:9464", databaseURL: "postgres://db/arrs", dataDir: ".data", demo: true, logLevel: slog.LevelDebug}},
+		{"flags win", []string{"--grpc-addr=:1", "--database-url=postgres://other/arrs", "--demo=false", "--log-level=warn", "--data-dir=/tmp/a"}, env,
+			config{command: "serve", grpcAddr: ":1", httpAddr: "127.0.0.1:8080", metricsAddr: "127.0.0.1:9464",
+				databaseURL: "postgres://other/arrs", dataDir: "/tmp/a", logLevel: slog.LevelWarn}},
+		{"migrate", []string{"migrate", "--data-dir=d"}, nil, config{command: "migrate", dataDir: "d", logLevel: slog.LevelInfo}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("config = %+v\nwant     %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseConfigRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+	}{
+		{"an unknown command", []string{"serv"}, nil},
+		{"serve flags on migrate", []string{"migrate", "--demo"}, nil},
+		{"a bad ARRS_DEMO", nil, map[string]string{"ARRS_DEMO": "yes please"}},
+		{"a bad ARRS_LOG_LEVEL", nil, map[string]string{"ARRS_LOG_LEVEL": "loud"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := parseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard); err == nil {
+				t.Error("accepted")
+			}
+		})
+	}
+}
+
+func TestParseConfigHelpIsNotAFailure(t *testing.T) {
+	_, err := parseConfig([]string{"-h"}, func(string) string { return "" }, io.Discard)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("err = %v, want flag.ErrHelp", err)
+	}
+}

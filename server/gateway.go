@@ -1,0 +1,70 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/textproto"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	arrsv1 "arrs.nhs.uk/arrs/gen/arrs/v1"
+)
+
+// newGateway returns the REST/JSON handler for the arrs.v1 API. It calls the
+// gRPC server through conn, a client connection to the server's own
+// listener, rather than the in-process Register…HandlerServer, so every REST
+// request passes the same interceptors (auth, logging, metrics, error
+// mapping) as a gRPC one.
+func newGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			// lowerCamelCase names, and no fields the server left unset, as
+			// the OpenAPI description says.
+			MarshalOptions: protojson.MarshalOptions{UseProtoNames: false, EmitUnpopulated: false},
+			// Unknown input fields are ignored so an older server accepts a
+			// newer client's requests.
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
+		}),
+		runtime.WithIncomingHeaderMatcher(incomingHeader),
+		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
+		// GET /healthz answers from the gRPC health service, for probes that
+		// speak only HTTP.
+		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
+	)
+	if err := errors.Join(
+		arrsv1.RegisterOrganisationServiceHandlerClient(ctx, mux, arrsv1.NewOrganisationServiceClient(conn)),
+		arrsv1.RegisterCatalogueServiceHandlerClient(ctx, mux, arrsv1.NewCatalogueServiceClient(conn)),
+		arrsv1.RegisterFundingServiceHandlerClient(ctx, mux, arrsv1.NewFundingServiceClient(conn)),
+		arrsv1.RegisterWorkforceServiceHandlerClient(ctx, mux, arrsv1.NewWorkforceServiceClient(conn)),
+	); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	return mux, nil
+}
+
+// incomingHeader forwards X-Request-Id to gRPC metadata under the name the
+// request id interceptor reads. The gateway itself forwards Authorization as
+// "authorization" metadata, so it needs no rule here; other headers keep the
+// gateway's default treatment.
+func incomingHeader(key string) (string, bool) {
+	if textproto.CanonicalMIMEHeaderKey(key) == "X-Request-Id" {
+		return requestIDHeader, true
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
+
+// outgoingHeader returns the request id as a plain X-Request-Id response
+// header, where HTTP clients and proxies look for it, and drops the rest of
+// the gRPC response metadata (content-type and other transport details),
+// which means nothing to a REST caller.
+func outgoingHeader(key string) (string, bool) {
+	if key == requestIDHeader {
+		return "X-Request-Id", true
+	}
+	return "", false
+}

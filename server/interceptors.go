@@ -1,0 +1,168 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+)
+
+// requestIDHeader carries a request's correlation id in gRPC metadata and, via
+// the gateway, in HTTP headers, in both directions.
+const requestIDHeader = "x-request-id"
+
+// interceptorOptions returns the server's interceptor chain, outermost first:
+//
+//  1. recovery turns a panic anywhere below into INTERNAL, so one bad request
+//     cannot take the process down;
+//  2. request id gives every log line of a call one id to correlate;
+//  3. logging and 4. metrics see every call, with the final status code;
+//  5. auth attaches the Principal before any handler runs;
+//  6. error mapping turns domain errors into statuses innermost, so the
+//     code logged and counted is the one the caller receives.
+//
+// The arrs.v1 API is unary; the stream chain serves health Watch and
+// reflection, which need no principal and raise no domain errors.
+func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics) []grpc.ServerOption {
+	recoverOpt := recovery.WithRecoveryHandlerContext(recoverPanic(logger))
+	return []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(
+			recovery.UnaryServerInterceptor(recoverOpt),
+			requestIDUnary,
+			logUnary(logger),
+			metrics.UnaryServerInterceptor(),
+			authUnary(),
+			errorsUnary(logger),
+		),
+		grpc.ChainStreamInterceptor(
+			recovery.StreamServerInterceptor(recoverOpt),
+			requestIDStream,
+			logStream(logger),
+			metrics.StreamServerInterceptor(),
+		),
+	}
+}
+
+func recoverPanic(logger *slog.Logger) recovery.RecoveryHandlerFuncContext {
+	return func(ctx context.Context, p any) error {
+		method, _ := grpc.Method(ctx)
+		logger.ErrorContext(ctx, "panic", "method", method, "panic", p, "stack", string(debug.Stack()))
+		return internalStatus().Err()
+	}
+}
+
+type requestIDKey struct{}
+
+// requestIDFrom returns the request's correlation id, or "" outside a call.
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// withRequestID adopts the caller's x-request-id when it looks like an id
+// (so a client's or proxy's id follows the request through arrs) and makes a
+// new one otherwise, and returns it to the caller in the response header.
+func withRequestID(ctx context.Context) context.Context {
+	var id string
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if vs := md.Get(requestIDHeader); len(vs) > 0 && validRequestID(vs[0]) {
+			id = vs[0]
+		}
+	}
+	if id == "" {
+		id = uuid.NewString()
+	}
+	// SetHeader fails only when ctx is not a server call, which a server
+	// interceptor's ctx always is.
+	_ = grpc.SetHeader(ctx, metadata.Pairs(requestIDHeader, id))
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// validRequestID accepts short ids of URL-safe characters, which UUIDs and
+// the usual proxy ids are; anything else could forge log fields or bloat
+// every log line, so it is replaced.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.:", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	return handler(withRequestID(ctx), req)
+}
+
+func requestIDStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	w := middleware.WrapServerStream(ss)
+	w.WrappedContext = withRequestID(ss.Context())
+	return handler(srv, w)
+}
+
+func logUnary(logger *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		start := time.Now()
+		resp, err := handler(ctx, req)
+		logCall(ctx, logger, info.FullMethod, start, err)
+		return resp, err
+	}
+}
+
+func logStream(logger *slog.Logger) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		start := time.Now()
+		err := handler(srv, ss)
+		logCall(ss.Context(), logger, info.FullMethod, start, err)
+		return err
+	}
+}
+
+// logCall writes one line per call. Health checks log at debug level:
+// orchestrators probe every few seconds and would drown everything else.
+func logCall(ctx context.Context, logger *slog.Logger, method string, start time.Time, err error) {
+	code := status.Code(err)
+	level := slog.LevelInfo
+	switch {
+	case strings.HasPrefix(method, "/grpc.health.v1.Health/"):
+		level = slog.LevelDebug
+	case serverFault(code):
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{
+		slog.String("method", method),
+		slog.String("code", code.String()),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.String("request_id", requestIDFrom(ctx)),
+	}
+	if p, ok := peer.FromContext(ctx); ok {
+		attrs = append(attrs, slog.String("peer", p.Addr.String()))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", status.Convert(err).Message()))
+	}
+	logger.LogAttrs(ctx, level, "call", attrs...)
+}
+
+// serverFault reports whether code means arrs, not the caller, is at fault.
+func serverFault(code codes.Code) bool {
+	switch code {
+	case codes.Internal, codes.Unknown, codes.DataLoss, codes.Unavailable, codes.Unimplemented:
+		return true
+	}
+	return false
+}

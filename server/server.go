@@ -1,0 +1,245 @@
+// Package server serves the arrs.v1 API: gRPC handlers that translate
+// requests into calls on claims.Store, the REST gateway in front of them,
+// and the interceptors, health, reflection and metrics around them.
+//
+// It owns the boundary, not the rules: validation of business rules, state
+// transitions and SQL belong to package claims. Handlers return domain errors
+// (*claims.Error) and never build gRPC statuses; errors.go maps them in one
+// place.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"arrs.nhs.uk/arrs/claims"
+)
+
+// Config says where a Server listens and how it behaves. Addresses are
+// host:port; port 0 picks a free port, which the Server's *Addr methods
+// report.
+type Config struct {
+	// GRPCAddr is the gRPC listen address.
+	GRPCAddr string
+	// HTTPAddr is the REST gateway's listen address.
+	HTTPAddr string
+	// MetricsAddr is where GET /metrics serves Prometheus metrics. It is a
+	// port of its own so it can stay private while the API is exposed.
+	MetricsAddr string
+	// ShutdownTimeout bounds how long in-flight requests may run after
+	// shutdown starts before they are cut off; 0 means 10 seconds.
+	ShutdownTimeout time.Duration
+	// SchemaPollInterval is how often the server checks whether the schema
+	// is current while it waits to report SERVING; 0 means 2 seconds.
+	SchemaPollInterval time.Duration
+}
+
+// Server serves the arrs.v1 API over gRPC and, through the gateway, REST,
+// with health, reflection and metrics.
+type Server struct {
+	cfg    Config
+	logger *slog.Logger
+	db     *sqlx.DB
+
+	grpc        *grpc.Server
+	health      *health.Server
+	healthNames []string
+	gatewayConn *grpc.ClientConn
+	http        *http.Server
+	metrics     *http.Server
+
+	grpcLis, httpLis, metricsLis net.Listener
+}
+
+// New builds a Server over db and binds its listeners, so the *Addr methods
+// report real ports before Serve starts. Serve must then be called, and is
+// what releases the listeners. db's schema need not be current yet: the
+// server reports NOT_SERVING until it is.
+func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
+	if cfg.GRPCAddr == "" || cfg.HTTPAddr == "" || cfg.MetricsAddr == "" {
+		return nil, errors.New("server: GRPCAddr, HTTPAddr and MetricsAddr are all required")
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	if cfg.SchemaPollInterval == 0 {
+		cfg.SchemaPollInterval = 2 * time.Second
+	}
+	s := &Server{cfg: cfg, logger: logger, db: db}
+
+	// A registry per server, not the global default, so tests can run several
+	// servers in one process and nothing registers metrics behind our back.
+	registry := prometheus.NewRegistry()
+	rpcMetrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
+	registry.MustRegister(
+		rpcMetrics,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db.DB, "arrs"),
+	)
+
+	s.grpc = grpc.NewServer(interceptorOptions(logger, rpcMetrics)...)
+	registerAPI(s.grpc, claims.NewStore(db))
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	s.healthNames = healthServices(s.grpc)
+	setHealth(s.health, s.healthNames, healthpb.HealthCheckResponse_NOT_SERVING)
+	// Every method's series exists from the start, at zero, so rates and
+	// alerts work before the first call.
+	rpcMetrics.InitializeMetrics(s.grpc)
+
+	if err := s.listen(); err != nil {
+		return nil, err
+	}
+	conn, err := grpc.NewClient(dialTarget(s.grpcLis.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		s.closeListeners()
+		return nil, fmt.Errorf("gateway connection: %w", err)
+	}
+	s.gatewayConn = conn
+	gateway, err := newGateway(context.Background(), conn)
+	if err != nil {
+		s.closeListeners()
+		_ = conn.Close()
+		return nil, err
+	}
+	s.http = &http.Server{Handler: gateway, ReadHeaderTimeout: 10 * time.Second}
+
+	metricsMux := http.NewServeMux()
+	metricsMux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
+	s.metrics = &http.Server{Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second}
+	return s, nil
+}
+
+func (s *Server) listen() error {
+	var lc net.ListenConfig
+	for _, l := range []struct {
+		lis  *net.Listener
+		addr string
+		what string
+	}{
+		{&s.grpcLis, s.cfg.GRPCAddr, "gRPC"},
+		{&s.httpLis, s.cfg.HTTPAddr, "REST"},
+		{&s.metricsLis, s.cfg.MetricsAddr, "metrics"},
+	} {
+		lis, err := lc.Listen(context.Background(), "tcp", l.addr)
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen for %s on %s: %w", l.what, l.addr, err)
+		}
+		*l.lis = lis
+	}
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	for _, lis := range []net.Listener{s.grpcLis, s.httpLis, s.metricsLis} {
+		if lis != nil {
+			_ = lis.Close()
+		}
+	}
+}
+
+// dialTarget is where the gateway reaches the gRPC listener: the bound
+// address, but 127.0.0.1 when the listener is on every interface, since a
+// wildcard address is not something to dial. Go listens on a wildcard
+// address dual-stack, so IPv4 loopback reaches "[::]" too.
+func dialTarget(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+}
+
+// GRPCAddr is the address the gRPC server listens on.
+func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
+
+// HTTPAddr is the address the REST gateway listens on.
+func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// MetricsAddr is the address serving /metrics.
+func (s *Server) MetricsAddr() string { return s.metricsLis.Addr().String() }
+
+// Serve serves until ctx is cancelled or a listener fails, then shuts down:
+// health goes NOT_SERVING, the REST and metrics servers finish their
+// requests, and the gRPC server drains; whatever is still running after
+// Config.ShutdownTimeout is cut off. It returns nil after a shutdown caused
+// by ctx. Call it once.
+func (s *Server) Serve(ctx context.Context) error {
+	s.logger.InfoContext(ctx, "serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "metrics", s.MetricsAddr())
+	readyCtx, stopReady := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { awaitSchema(readyCtx, s.health, s.healthNames, s.db.DB, s.cfg.SchemaPollInterval, s.logger) })
+
+	errc := make(chan error, 3)
+	wg.Go(func() { errc <- s.grpc.Serve(s.grpcLis) })
+	wg.Go(func() { errc <- s.http.Serve(s.httpLis) })
+	wg.Go(func() { errc <- s.metrics.Serve(s.metricsLis) })
+
+	var failed error
+	select {
+	case <-ctx.Done():
+	case failed = <-errc:
+		failed = fmt.Errorf("server stopped: %w", failed)
+	}
+	stopReady()
+	s.shutdown()
+	wg.Wait()
+	return failed
+}
+
+// shutdown stops the servers in dependency order: the REST gateway first,
+// while the gRPC server is still there to answer its in-flight calls, then
+// gRPC itself.
+func (s *Server) shutdown() {
+	s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+	s.health.Shutdown()
+	deadline := time.Now().Add(s.cfg.ShutdownTimeout)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+
+	var wg sync.WaitGroup
+	for _, hs := range []*http.Server{s.http, s.metrics} {
+		wg.Go(func() {
+			if err := hs.Shutdown(ctx); err != nil {
+				_ = hs.Close()
+			}
+		})
+	}
+	wg.Wait()
+	_ = s.gatewayConn.Close()
+
+	stopped := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(time.Until(deadline)):
+		s.logger.Warn("shutdown timed out; cancelling the remaining requests")
+		s.grpc.Stop()
+		<-stopped
+	}
+	s.logger.Info("stopped")
+}
