@@ -3,6 +3,7 @@ package claims
 import (
 	"context"
 	"errors"
+	"github.com/jmoiron/sqlx"
 	"strconv"
 )
 
@@ -147,4 +148,40 @@ func pcnCondition(ctx context.Context, col string, a *args) string {
 		return col + " IN (SELECT code FROM pcns WHERE commissioner_code = " + a.add(s.code) + ")"
 	}
 	return "false"
+}
+
+// pcnVisible returns NOT_FOUND unless the PCN exists and the actor may see
+// it, so a caller cannot learn that another organisation's PCN exists.
+func pcnVisible(ctx context.Context, q sqlx.QueryerContext, code string) error {
+	a := args{code}
+	return mustExist(ctx, q, pcnName(code),
+		`SELECT EXISTS (SELECT 1 FROM pcns WHERE code = $1 AND `+pcnCondition(ctx, "code", &a)+`)`, a...)
+}
+
+// requireNational refuses a write to national reference data (organisations,
+// the catalogue, funding) from anyone but NHS England or arrs itself. The
+// server's policy refuses such calls first; this is the data layer's own
+// line of defence.
+func requireNational(ctx context.Context) error {
+	a, ok := ActorFrom(ctx)
+	switch {
+	case !ok:
+		return errNoActor
+	case a.Role == RoleNationalAdministrator || a.Role == RoleSystem:
+		return nil
+	}
+	return PermissionDenied("only a national administrator may change reference data")
+}
+
+// requirePostWriter lets only a PCN's own staff (and arrs itself) change its
+// posts; commissioners and NHS England read them.
+func requirePostWriter(ctx context.Context) error {
+	a, ok := ActorFrom(ctx)
+	switch {
+	case !ok:
+		return errNoActor
+	case a.Role == RolePCNClinicalDirector || a.Role == RolePCNManager || a.Role == RoleSystem:
+		return nil
+	}
+	return PermissionDenied("only the PCN's own staff may change its posts")
 }

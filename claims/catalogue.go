@@ -148,6 +148,9 @@ func (s *Store) ListRoles(ctx context.Context, page Page) ([]Role, string, error
 
 // CreateRole validates and adds a role to the catalogue.
 func (s *Store) CreateRole(ctx context.Context, req Request, r Role) (Role, error) {
+	if err := requireNational(ctx); err != nil {
+		return Role{}, err
+	}
 	var vs Violations
 	r.validate(&vs)
 	if err := vs.Err(); err != nil {
@@ -167,7 +170,10 @@ func (s *Store) CreateRole(ctx context.Context, req Request, r Role) (Role, erro
 			return Role{}, "", err
 		}
 		out, err := getRole(ctx, tx, r.Name())
-		return out, out.Name(), err
+		if err != nil {
+			return out, "", err
+		}
+		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
 	}, getRole)
 }
 
@@ -187,10 +193,13 @@ func writeCaps(ctx context.Context, tx *sqlx.Tx, r Role) error {
 
 // UpdateRole applies change to the stored role under an etag check.
 func (s *Store) UpdateRole(ctx context.Context, id, etag string, change func(*Role)) (Role, error) {
+	if err := requireNational(ctx); err != nil {
+		return Role{}, err
+	}
 	var out Role
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
 		name := roleName(id)
-		if err := lockAndCheck(ctx, tx, "roles", "id = $1", name, etag, id); err != nil {
+		if err := lockAndCheck(ctx, tx, "roles", "id = $1", "", name, etag, id); err != nil {
 			return err
 		}
 		cur, err := getRole(ctx, tx, name)
@@ -215,8 +224,10 @@ func (s *Store) UpdateRole(ctx context.Context, id, etag string, change func(*Ro
 		if err := writeCaps(ctx, tx, next); err != nil {
 			return err
 		}
-		out, err = getRole(ctx, tx, name)
-		return err
+		if out, err = getRole(ctx, tx, name); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, name, "update", "", cur, out)
 	})
 	return out, err
 }
@@ -314,6 +325,9 @@ func (s *Store) ListRates(ctx context.Context, roleID string, page Page) ([]Rate
 // CreateRate records a rate for a role. The effective date may be in the past:
 // pay awards are often published after they take effect.
 func (s *Store) CreateRate(ctx context.Context, req Request, r Rate) (Rate, error) {
+	if err := requireNational(ctx); err != nil {
+		return Rate{}, err
+	}
 	var vs Violations
 	r.validate(&vs)
 	if err := vs.Err(); err != nil {
@@ -335,17 +349,23 @@ func (s *Store) CreateRate(ctx context.Context, req Request, r Rate) (Rate, erro
 		if isNoRows(err) {
 			return out, "", AlreadyExists(r.Name(), r.Name()+" already exists; update it to correct its amounts")
 		}
-		return out, out.Name(), err
+		if err != nil {
+			return out, "", err
+		}
+		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
 	}, getRate)
 }
 
 // UpdateRate applies change to a stored rate under an etag check. The role
 // and effective date are its identity and cannot change.
 func (s *Store) UpdateRate(ctx context.Context, roleID string, effective Date, etag string, change func(*Rate)) (Rate, error) {
+	if err := requireNational(ctx); err != nil {
+		return Rate{}, err
+	}
 	var out Rate
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
 		name := rateName(roleID, effective)
-		if err := lockAndCheck(ctx, tx, "rates", "role_id = $1 AND effective_date = $2", name, etag, roleID, effective); err != nil {
+		if err := lockAndCheck(ctx, tx, "rates", "role_id = $1 AND effective_date = $2", "", name, etag, roleID, effective); err != nil {
 			return err
 		}
 		cur, err := getRate(ctx, tx, name)
@@ -360,10 +380,13 @@ func (s *Store) UpdateRate(ctx context.Context, roleID string, effective Date, e
 		if err := vs.Err(); err != nil {
 			return err
 		}
-		return tx.GetContext(ctx, &out, `UPDATE rates SET national_max_pence = $3, outer_london_max_pence = $4,
+		if err := tx.GetContext(ctx, &out, `UPDATE rates SET national_max_pence = $3, outer_london_max_pence = $4,
 			inner_london_max_pence = $5, source = $6, illustrative = $7, revision = revision + 1, update_time = now()
 			WHERE role_id = $1 AND effective_date = $2 RETURNING `+rateColumns,
-			roleID, effective, next.NationalPence, next.OuterLondonPence, next.InnerLondonPence, next.Source, next.Illustrative)
+			roleID, effective, next.NationalPence, next.OuterLondonPence, next.InnerLondonPence, next.Source, next.Illustrative); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, name, "update", "", cur, out)
 	})
 	return out, err
 }

@@ -85,3 +85,12 @@ func (d Date) Value() (driver.Value, error) {
 	}
 	return d.String(), nil
 }
+
+// MarshalJSON writes "YYYY-MM-DD" (null when unset), as the audit trail
+// records it.
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + d.String() + `"`), nil
+}

@@ -113,3 +113,6 @@ func (d *Decimal) Scan(src any) error {
 
 // Value writes the decimal as text, which PostgreSQL casts exactly.
 func (d Decimal) Value() (driver.Value, error) { return d.String(), nil }
+
+// MarshalJSON writes the exact decimal as a string, never a float.
+func (d Decimal) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }

@@ -22,6 +22,8 @@ const (
 	// KindFailedPrecondition: the request is well formed but the resource's
 	// state forbids it.
 	KindFailedPrecondition
+	// KindPermissionDenied: the caller may see the resource but not do this.
+	KindPermissionDenied
 )
 
 // Violation names one bad field and the rule it breaks.
@@ -91,6 +93,11 @@ func EtagMismatch(resource string) *Error {
 // FailedPrecondition says the resource's state forbids the request.
 func FailedPrecondition(resource, reason, message string) *Error {
 	return &Error{Kind: KindFailedPrecondition, Reason: reason, Resource: resource, Message: message}
+}
+
+// PermissionDenied says the caller may not do this.
+func PermissionDenied(message string) *Error {
+	return &Error{Kind: KindPermissionDenied, Reason: "PERMISSION_DENIED", Message: message}
 }
 
 // Violations collects field violations while a request is checked, so the

@@ -64,6 +64,9 @@ func (s *Store) ListFundingYears(ctx context.Context, page Page) ([]FundingYear,
 
 // CreateFundingYear opens a financial year.
 func (s *Store) CreateFundingYear(ctx context.Context, req Request, y FundingYear) (FundingYear, error) {
+	if err := requireNational(ctx); err != nil {
+		return FundingYear{}, err
+	}
 	var vs Violations
 	y.validate(&vs)
 	if err := vs.Err(); err != nil {
@@ -76,17 +79,23 @@ func (s *Store) CreateFundingYear(ctx context.Context, req Request, y FundingYea
 		if isNoRows(err) {
 			return out, "", AlreadyExists(y.Name(), y.Name()+" already exists")
 		}
-		return out, out.Name(), err
+		if err != nil {
+			return out, "", err
+		}
+		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
 	}, getFundingYear)
 }
 
 // UpdateFundingYear applies change to a financial year under an etag check.
 // Every entitlement of the year follows the new rate.
 func (s *Store) UpdateFundingYear(ctx context.Context, year FinancialYear, etag string, change func(*FundingYear)) (FundingYear, error) {
+	if err := requireNational(ctx); err != nil {
+		return FundingYear{}, err
+	}
 	var out FundingYear
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
 		name := financialYearName(year)
-		if err := lockAndCheck(ctx, tx, "financial_years", "id = $1", name, etag, year); err != nil {
+		if err := lockAndCheck(ctx, tx, "financial_years", "id = $1", "", name, etag, year); err != nil {
 			return err
 		}
 		cur, err := getFundingYear(ctx, tx, name)
@@ -101,9 +110,12 @@ func (s *Store) UpdateFundingYear(ctx context.Context, year FinancialYear, etag 
 		if err := vs.Err(); err != nil {
 			return err
 		}
-		return tx.GetContext(ctx, &out, `UPDATE financial_years SET rate_per_weighted_patient = $2,
+		if err := tx.GetContext(ctx, &out, `UPDATE financial_years SET rate_per_weighted_patient = $2,
 			revision = revision + 1, update_time = now() WHERE id = $1 RETURNING `+fundingYearColumns,
-			year, next.RatePerWeightedPatient)
+			year, next.RatePerWeightedPatient); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, name, "update", "", cur, out)
 	})
 	return out, err
 }
@@ -154,7 +166,9 @@ func getEntitlement(ctx context.Context, q sqlx.QueryerContext, name string) (En
 	if err != nil {
 		return out, err
 	}
-	err = getOne(ctx, q, &out, name, entitlementSelect+` WHERE e.pcn_code = $1 AND e.financial_year = $2`, pcn, year)
+	a := args{pcn, year}
+	err = getOne(ctx, q, &out, name, entitlementSelect+` WHERE e.pcn_code = $1 AND e.financial_year = $2 AND `+
+		pcnCondition(ctx, "e.pcn_code", &a), a...)
 	return out, err
 }
 
@@ -169,10 +183,11 @@ func (s *Store) ListEntitlements(ctx context.Context, pcn string, page Page) ([]
 		}
 		afterPCN, afterYear = p, y.String()
 	}
+	a := args{afterPCN, afterYear, pcn, page.Size + 1}
 	var rows []Entitlement
 	if err := s.db.SelectContext(ctx, &rows, entitlementSelect+`
-		WHERE (e.pcn_code, e.financial_year) > ($1, $2) AND ($3 = '' OR e.pcn_code = $3)
-		ORDER BY e.pcn_code, e.financial_year LIMIT $4`, afterPCN, afterYear, pcn, page.Size+1); err != nil {
+		WHERE (e.pcn_code, e.financial_year) > ($1, $2) AND ($3 = '' OR e.pcn_code = $3) AND `+pcnCondition(ctx, "e.pcn_code", &a)+`
+		ORDER BY e.pcn_code, e.financial_year LIMIT $4`, a...); err != nil {
 		return nil, "", err
 	}
 	rows, next := pageOf(rows, page.Size)
@@ -182,13 +197,16 @@ func (s *Store) ListEntitlements(ctx context.Context, pcn string, page Page) ([]
 // CreateEntitlement records a PCN's weighted population for a year that is
 // open.
 func (s *Store) CreateEntitlement(ctx context.Context, req Request, e Entitlement) (Entitlement, error) {
+	if err := requireNational(ctx); err != nil {
+		return Entitlement{}, err
+	}
 	var vs Violations
 	e.validate(&vs)
 	if err := vs.Err(); err != nil {
 		return Entitlement{}, err
 	}
 	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Entitlement, string, error) {
-		if err := mustExist(ctx, tx, pcnName(e.PCNCode), `SELECT EXISTS (SELECT 1 FROM pcns WHERE code = $1)`, e.PCNCode); err != nil {
+		if err := pcnVisible(ctx, tx, e.PCNCode); err != nil {
 			return Entitlement{}, "", err
 		}
 		var open bool
@@ -208,16 +226,22 @@ func (s *Store) CreateEntitlement(ctx context.Context, req Request, e Entitlemen
 			return Entitlement{}, "", AlreadyExists(e.Name(), e.Name()+" already exists")
 		}
 		out, err := getEntitlement(ctx, tx, e.Name())
-		return out, out.Name(), err
+		if err != nil {
+			return out, "", err
+		}
+		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", out.PCNCode, nil, out)
 	}, getEntitlement)
 }
 
 // UpdateEntitlement applies change to an entitlement under an etag check.
 func (s *Store) UpdateEntitlement(ctx context.Context, pcn string, year FinancialYear, etag string, change func(*Entitlement)) (Entitlement, error) {
+	if err := requireNational(ctx); err != nil {
+		return Entitlement{}, err
+	}
 	var out Entitlement
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
 		name := entitlementName(pcn, year)
-		if err := lockAndCheck(ctx, tx, "entitlements", "pcn_code = $1 AND financial_year = $2", name, etag, pcn, year); err != nil {
+		if err := lockAndCheck(ctx, tx, "entitlements", "pcn_code = $1 AND financial_year = $2", "pcn_code", name, etag, pcn, year); err != nil {
 			return err
 		}
 		cur, err := getEntitlement(ctx, tx, name)
@@ -235,8 +259,10 @@ func (s *Store) UpdateEntitlement(ctx context.Context, pcn string, year Financia
 			update_time = now() WHERE pcn_code = $1 AND financial_year = $2`, pcn, year, next.WeightedPopulation); err != nil {
 			return err
 		}
-		out, err = getEntitlement(ctx, tx, name)
-		return err
+		if out, err = getEntitlement(ctx, tx, name); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, name, "update", pcn, cur, out)
 	})
 	return out, err
 }

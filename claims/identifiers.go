@@ -130,3 +130,6 @@ func (y *FinancialYear) Scan(src any) error {
 
 // Value stores a financial year as text.
 func (y FinancialYear) Value() (driver.Value, error) { return y.String(), nil }
+
+// MarshalJSON writes "2025-26".
+func (y FinancialYear) MarshalJSON() ([]byte, error) { return []byte(`"` + y.String() + `"`), nil }

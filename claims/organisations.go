@@ -102,6 +102,9 @@ func (s *Store) ListCommissioners(ctx context.Context, page Page) ([]Commissione
 
 // CreateCommissioner validates and stores a new commissioner.
 func (s *Store) CreateCommissioner(ctx context.Context, req Request, c Commissioner) (Commissioner, error) {
+	if err := requireNational(ctx); err != nil {
+		return Commissioner{}, err
+	}
 	var vs Violations
 	c.validate(&vs)
 	if err := vs.Err(); err != nil {
@@ -115,17 +118,23 @@ func (s *Store) CreateCommissioner(ctx context.Context, req Request, c Commissio
 		if isNoRows(err) {
 			return out, "", AlreadyExists(c.Name(), c.Name()+" already exists")
 		}
-		return out, out.Name(), err
+		if err != nil {
+			return out, "", err
+		}
+		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
 	}, getCommissioner)
 }
 
 // UpdateCommissioner applies change to the stored commissioner under an etag
 // check. Kind and code are immutable.
 func (s *Store) UpdateCommissioner(ctx context.Context, code, etag string, change func(*Commissioner)) (Commissioner, error) {
+	if err := requireNational(ctx); err != nil {
+		return Commissioner{}, err
+	}
 	var out Commissioner
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
 		name := commissionerName(code)
-		if err := lockAndCheck(ctx, tx, "commissioners", "code = $1", name, etag, code); err != nil {
+		if err := lockAndCheck(ctx, tx, "commissioners", "code = $1", "", name, etag, code); err != nil {
 			return err
 		}
 		cur, err := getCommissioner(ctx, tx, name)
@@ -140,18 +149,27 @@ func (s *Store) UpdateCommissioner(ctx context.Context, code, etag string, chang
 		if err := vs.Err(); err != nil {
 			return err
 		}
-		return tx.GetContext(ctx, &out, `UPDATE commissioners SET display_name = $2, valid_from = $3, valid_to = $4,
+		if err := tx.GetContext(ctx, &out, `UPDATE commissioners SET display_name = $2, valid_from = $3, valid_to = $4,
 			revision = revision + 1, update_time = now() WHERE code = $1 RETURNING `+commissionerColumns,
-			code, next.DisplayName, next.ValidFrom, next.ValidTo)
+			code, next.DisplayName, next.ValidFrom, next.ValidTo); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, name, "update", "", cur, out)
 	})
 	return out, err
 }
 
 // lockAndCheck locks the row for the rest of the transaction and checks the
 // caller's etag against it, so two racing updates cannot both pass the check.
-func lockAndCheck(ctx context.Context, tx *sqlx.Tx, table, where, name, etag string, key ...any) error {
+// A row outside the actor's scope (scopeCol names its PCN code column, or is
+// empty for national reference data) is NOT_FOUND, exactly as if absent.
+func lockAndCheck(ctx context.Context, tx *sqlx.Tx, table, where, scopeCol, name, etag string, key ...any) error {
+	a := args(key)
+	if scopeCol != "" {
+		where += " AND " + pcnCondition(ctx, scopeCol, &a)
+	}
 	var rev int64
-	if err := getOne(ctx, tx, &rev, name, fmt.Sprintf(`SELECT revision FROM %s WHERE %s FOR UPDATE`, table, where), key...); err != nil {
+	if err := getOne(ctx, tx, &rev, name, fmt.Sprintf(`SELECT revision FROM %s WHERE %s FOR UPDATE`, table, where), a...); err != nil {
 		return err
 	}
 	return checkEtag(name, etag, rev)
@@ -291,7 +309,8 @@ func (s *Store) GetPCN(ctx context.Context, code string) (PCN, error) {
 
 func getPCN(ctx context.Context, q sqlx.QueryerContext, name string) (PCN, error) {
 	var p PCN
-	if err := getOne(ctx, q, &p, name, `SELECT `+pcnColumns+` FROM pcns WHERE code = $1`, strings.TrimPrefix(name, "pcns/")); err != nil {
+	a := args{strings.TrimPrefix(name, "pcns/")}
+	if err := getOne(ctx, q, &p, name, `SELECT `+pcnColumns+` FROM pcns WHERE code = $1 AND `+pcnCondition(ctx, "code", &a), a...); err != nil {
 		return p, err
 	}
 	ps := []PCN{p}
@@ -326,10 +345,11 @@ func loadPractices(ctx context.Context, q sqlx.QueryerContext, pcns []PCN) error
 
 // ListPCNs lists PCNs in code order, optionally only one commissioner's.
 func (s *Store) ListPCNs(ctx context.Context, commissioner string, page Page) ([]PCN, string, error) {
-	after := strings.TrimPrefix(page.After, "pcns/")
+	a := args{strings.TrimPrefix(page.After, "pcns/"), commissioner, page.Size + 1}
 	var rows []PCN
 	err := s.db.SelectContext(ctx, &rows, `SELECT `+pcnColumns+` FROM pcns
-		WHERE code > $1 AND ($2 = '' OR commissioner_code = $2) ORDER BY code LIMIT $3`, after, commissioner, page.Size+1)
+		WHERE code > $1 AND ($2 = '' OR commissioner_code = $2) AND `+pcnCondition(ctx, "code", &a)+`
+		ORDER BY code LIMIT $3`, a...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -339,6 +359,9 @@ func (s *Store) ListPCNs(ctx context.Context, commissioner string, page Page) ([
 
 // CreatePCN validates and stores a new PCN with its member practices.
 func (s *Store) CreatePCN(ctx context.Context, req Request, p PCN) (PCN, error) {
+	if err := requireNational(ctx); err != nil {
+		return PCN{}, err
+	}
 	var vs Violations
 	p.validate(&vs)
 	if err := vs.Err(); err != nil {
@@ -362,7 +385,10 @@ func (s *Store) CreatePCN(ctx context.Context, req Request, p PCN) (PCN, error) 
 			return PCN{}, "", err
 		}
 		out, err := getPCN(ctx, tx, p.Name())
-		return out, out.Name(), err
+		if err != nil {
+			return out, "", err
+		}
+		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", out.Code, nil, out)
 	}, getPCN)
 }
 
@@ -383,10 +409,13 @@ func writePractices(ctx context.Context, tx *sqlx.Tx, p PCN) error {
 
 // UpdatePCN applies change to the stored PCN under an etag check.
 func (s *Store) UpdatePCN(ctx context.Context, code, etag string, change func(*PCN)) (PCN, error) {
+	if err := requireNational(ctx); err != nil {
+		return PCN{}, err
+	}
 	var out PCN
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
 		name := pcnName(code)
-		if err := lockAndCheck(ctx, tx, "pcns", "code = $1", name, etag, code); err != nil {
+		if err := lockAndCheck(ctx, tx, "pcns", "code = $1", "code", name, etag, code); err != nil {
 			return err
 		}
 		cur, err := getPCN(ctx, tx, name)
@@ -414,8 +443,10 @@ func (s *Store) UpdatePCN(ctx context.Context, code, etag string, change func(*P
 		if err := writePractices(ctx, tx, next); err != nil {
 			return err
 		}
-		out, err = getPCN(ctx, tx, name)
-		return err
+		if out, err = getPCN(ctx, tx, name); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, name, "update", code, cur, out)
 	})
 	return out, err
 }

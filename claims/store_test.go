@@ -29,7 +29,7 @@ func newFixture(t *testing.T) fixture {
 	db := pgtest.NewDB(t)
 	// Tests run in parallel against one server: bound each pool as arrsd does.
 	db.SetMaxOpenConns(8)
-	f := fixture{store: claims.NewStore(db), ctx: context.Background()}
+	f := fixture{store: claims.NewStore(db), ctx: claims.WithActor(context.Background(), claims.System("test"))}
 	must(t)(f.store.CreateCommissioner(f.ctx, claims.Request{}, claims.Commissioner{
 		Code: "QNQ", Kind: claims.KindICB, DisplayName: "NHS Frimley ICB", ValidFrom: day(t, "2022-07-01")}))
 	must(t)(f.store.CreatePCN(f.ctx, claims.Request{}, pcn("U12345", "A81001", "A81002")))

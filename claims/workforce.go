@@ -118,7 +118,9 @@ func getPost(ctx context.Context, q sqlx.QueryerContext, name string) (Post, err
 	if err != nil {
 		return out, err
 	}
-	err = getOne(ctx, q, &out, name, `SELECT `+postColumns+` FROM posts WHERE pcn_code = $1 AND id = $2`, pcn, id)
+	a := args{pcn, id}
+	err = getOne(ctx, q, &out, name, `SELECT `+postColumns+` FROM posts WHERE pcn_code = $1 AND id = $2 AND `+
+		pcnCondition(ctx, "pcn_code", &a), a...)
 	return out, err
 }
 
@@ -138,11 +140,12 @@ func (s *Store) ListPosts(ctx context.Context, filter PostFilter, page Page) ([]
 			return nil, "", err
 		}
 	}
+	a := args{afterPCN, afterID, filter.PCNCode, filter.RoleID, filter.State, page.Size + 1}
 	var rows []Post
 	if err := s.db.SelectContext(ctx, &rows, `SELECT `+postColumns+` FROM posts
 		WHERE (pcn_code, id) > ($1, $2) AND ($3 = '' OR pcn_code = $3) AND ($4 = '' OR role_id = $4)
-		AND ($5 = '' OR state = $5) ORDER BY pcn_code, id LIMIT $6`,
-		afterPCN, afterID, filter.PCNCode, filter.RoleID, filter.State, page.Size+1); err != nil {
+		AND ($5 = '' OR state = $5) AND `+pcnCondition(ctx, "pcn_code", &a)+`
+		ORDER BY pcn_code, id LIMIT $6`, a...); err != nil {
 		return nil, "", err
 	}
 	rows, next := pageOf(rows, page.Size)
@@ -161,6 +164,9 @@ func roleFor(ctx context.Context, q sqlx.QueryerContext, roleID string) (Role, e
 // CreatePost adds a post to a PCN: FILLED when it names a staff member,
 // otherwise PLANNED. An empty ID gets a generated one.
 func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, error) {
+	if err := requirePostWriter(ctx); err != nil {
+		return Post{}, err
+	}
 	if p.ID == "" {
 		p.ID = uuid.NewString()
 	} else if !postIDPattern.MatchString(p.ID) {
@@ -172,7 +178,7 @@ func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, erro
 		p.State = PostFilled
 	}
 	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Post, string, error) {
-		if err := mustExist(ctx, tx, pcnName(p.PCNCode), `SELECT EXISTS (SELECT 1 FROM pcns WHERE code = $1)`, p.PCNCode); err != nil {
+		if err := pcnVisible(ctx, tx, p.PCNCode); err != nil {
 			return Post{}, "", err
 		}
 		role, err := roleFor(ctx, tx, p.RoleID)
@@ -193,7 +199,10 @@ func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, erro
 		if isNoRows(err) {
 			return out, "", AlreadyExists(p.Name(), p.Name()+" already exists")
 		}
-		return out, out.Name(), duplicatePerson(err)
+		if err != nil {
+			return out, "", duplicatePerson(err)
+		}
+		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", out.PCNCode, nil, out)
 	}, getPost)
 }
 
@@ -208,11 +217,15 @@ func duplicatePerson(err error) error {
 
 // changePost runs one post change under a row lock and an etag check, then
 // validates and writes the result. Every post write goes through it.
-func (s *Store) changePost(ctx context.Context, pcn, id, etag string, change func(cur Post, next *Post) error) (Post, error) {
+// action names the change in the audit trail.
+func (s *Store) changePost(ctx context.Context, action, pcn, id, etag string, change func(cur Post, next *Post) error) (Post, error) {
+	if err := requirePostWriter(ctx); err != nil {
+		return Post{}, err
+	}
 	var out Post
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
 		name := postName(pcn, id)
-		if err := lockAndCheck(ctx, tx, "posts", "pcn_code = $1 AND id = $2", name, etag, pcn, id); err != nil {
+		if err := lockAndCheck(ctx, tx, "posts", "pcn_code = $1 AND id = $2", "pcn_code", name, etag, pcn, id); err != nil {
 			return err
 		}
 		cur, err := getPost(ctx, tx, name)
@@ -239,7 +252,10 @@ func (s *Store) changePost(ctx context.Context, pcn, id, etag string, change fun
 			revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2 RETURNING `+postColumns,
 			pcn, id, next.State, next.StaffName, next.RegistrationNumber, next.WTE, next.StartDate, next.EndDate,
 			next.Employer, next.FocusCohort, next.Baseline)
-		return duplicatePerson(err)
+		if err != nil {
+			return duplicatePerson(err)
+		}
+		return appendAudit(ctx, tx, name, action, pcn, cur, out)
 	})
 	return out, err
 }
@@ -247,7 +263,7 @@ func (s *Store) changePost(ctx context.Context, pcn, id, etag string, change fun
 // UpdatePost applies change to a post's fields; its state moves only through
 // RecruitPost, FillPost and EndPost.
 func (s *Store) UpdatePost(ctx context.Context, pcn, id, etag string, change func(*Post)) (Post, error) {
-	return s.changePost(ctx, pcn, id, etag, func(cur Post, next *Post) error {
+	return s.changePost(ctx, "update", pcn, id, etag, func(cur Post, next *Post) error {
 		change(next)
 		next.State = cur.State
 		return nil
@@ -260,7 +276,7 @@ func transitionError(p Post, action string) error {
 
 // RecruitPost moves a PLANNED post to RECRUITING.
 func (s *Store) RecruitPost(ctx context.Context, pcn, id, etag string) (Post, error) {
-	return s.changePost(ctx, pcn, id, etag, func(cur Post, next *Post) error {
+	return s.changePost(ctx, "recruit", pcn, id, etag, func(cur Post, next *Post) error {
 		if cur.State != PostPlanned {
 			return transitionError(cur, "recruited to")
 		}
@@ -272,7 +288,7 @@ func (s *Store) RecruitPost(ctx context.Context, pcn, id, etag string) (Post, er
 // FillPost names the staff member of a PLANNED or RECRUITING post; a zero
 // start keeps the post's start date.
 func (s *Store) FillPost(ctx context.Context, pcn, id, etag, staffName, registration string, start Date) (Post, error) {
-	return s.changePost(ctx, pcn, id, etag, func(cur Post, next *Post) error {
+	return s.changePost(ctx, "fill", pcn, id, etag, func(cur Post, next *Post) error {
 		if cur.State != PostPlanned && cur.State != PostRecruiting {
 			return transitionError(cur, "filled")
 		}
@@ -287,7 +303,7 @@ func (s *Store) FillPost(ctx context.Context, pcn, id, etag, staffName, registra
 // EndPost ends a post: a FILLED post's staff member left on end (required),
 // or a PLANNED or RECRUITING post was dropped from the plan.
 func (s *Store) EndPost(ctx context.Context, pcn, id, etag string, end Date) (Post, error) {
-	return s.changePost(ctx, pcn, id, etag, func(cur Post, next *Post) error {
+	return s.changePost(ctx, "end", pcn, id, etag, func(cur Post, next *Post) error {
 		switch cur.State {
 		case PostFilled:
 			if end.IsZero() {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
@@ -47,6 +49,11 @@ func startAPI(t *testing.T) api {
 	}
 }
 
+// as returns ctx carrying a test identity's bearer token (see testIdentities).
+func as(ctx context.Context, token string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+}
+
 // violations returns the status code and "field RULE" of each field violation.
 func violations(err error) (codes.Code, []string) {
 	st := status.Convert(err)
@@ -63,7 +70,7 @@ func violations(err error) (codes.Code, []string) {
 
 func TestDemoDataIsServed(t *testing.T) {
 	a := startAPI(t)
-	ctx := t.Context()
+	ctx := as(t.Context(), "national")
 	pcns, err := a.org.ListPcns(ctx, &arrsv1.ListPcnsRequest{Commissioner: "commissioners/QNQ"})
 	if err != nil || len(pcns.GetPcns()) != 3 {
 		t.Fatalf("PCNs of QNQ = %d, %v; want 3", len(pcns.GetPcns()), err)
@@ -92,99 +99,100 @@ func TestBadInputIsRefusedWithFieldViolations(t *testing.T) {
 		return &arrsv1.CreatePostRequest{Parent: "pcns/U12345", Post: p}
 	}
 	tests := []struct {
-		name string
-		call func(ctx context.Context) error
-		code codes.Code
-		want []string
+		name  string
+		call  func(ctx context.Context) error
+		code  codes.Code
+		want  []string
+		token string // the caller; a clinical director of U12345 when empty
 	}{
 		{"WTE above 1", func(ctx context.Context) error {
 			_, err := a.work.CreatePost(ctx, post(func(p *arrsv1.Post) { p.Wte = "1.2" }))
 			return err
-		}, codes.InvalidArgument, []string{"post.wte WTE_RANGE"}},
+		}, codes.InvalidArgument, []string{"post.wte WTE_RANGE"}, ""},
 		{"WTE as a float", func(ctx context.Context) error {
 			_, err := a.work.CreatePost(ctx, post(func(p *arrsv1.Post) { p.Wte = "6e-1" }))
 			return err
-		}, codes.InvalidArgument, []string{"post.wte DECIMAL_FORMAT"}},
+		}, codes.InvalidArgument, []string{"post.wte DECIMAL_FORMAT"}, ""},
 		{"a physiotherapist's number for an OT", func(ctx context.Context) error {
 			_, err := a.work.CreatePost(ctx, post(func(p *arrsv1.Post) { p.RegistrationNumber = "PH123456" }))
 			return err
-		}, codes.InvalidArgument, []string{"post.registration_number REGISTRATION_FORMAT"}},
+		}, codes.InvalidArgument, []string{"post.registration_number REGISTRATION_FORMAT"}, ""},
 		{"end before start", func(ctx context.Context) error {
 			_, err := a.work.CreatePost(ctx, post(func(p *arrsv1.Post) { p.EndDate = "2025-04-16" }))
 			return err
-		}, codes.InvalidArgument, []string{"post.end_date DATE_ORDER"}},
+		}, codes.InvalidArgument, []string{"post.end_date DATE_ORDER"}, ""},
 		{"malformed date", func(ctx context.Context) error {
 			_, err := a.work.CreatePost(ctx, post(func(p *arrsv1.Post) { p.StartDate = "17/04/2025" }))
 			return err
-		}, codes.InvalidArgument, []string{"post.start_date DATE_FORMAT"}},
+		}, codes.InvalidArgument, []string{"post.start_date DATE_FORMAT"}, ""},
 		{"unknown role", func(ctx context.Context) error {
 			_, err := a.work.CreatePost(ctx, post(func(p *arrsv1.Post) { p.Role = "roles/astronaut" }))
 			return err
-		}, codes.InvalidArgument, []string{"post.role UNKNOWN_ROLE"}},
+		}, codes.InvalidArgument, []string{"post.role UNKNOWN_ROLE"}, ""},
 		{"role missing", func(ctx context.Context) error {
 			_, err := a.work.CreatePost(ctx, post(func(p *arrsv1.Post) { p.Role = "" }))
 			return err
-		}, codes.InvalidArgument, []string{"post.role REQUIRED"}},
+		}, codes.InvalidArgument, []string{"post.role REQUIRED"}, ""},
 		{"unknown PCN", func(ctx context.Context) error {
 			req := post(func(*arrsv1.Post) {})
 			req.Parent = "pcns/U99999"
 			_, err := a.work.CreatePost(ctx, req)
 			return err
-		}, codes.NotFound, nil},
+		}, codes.NotFound, nil, ""},
 		{"malformed parent", func(ctx context.Context) error {
 			req := post(func(*arrsv1.Post) {})
 			req.Parent = "pcns/12345"
 			_, err := a.work.CreatePost(ctx, req)
 			return err
-		}, codes.InvalidArgument, []string{"parent RESOURCE_NAME_FORMAT"}},
+		}, codes.InvalidArgument, []string{"parent RESOURCE_NAME_FORMAT"}, ""},
 		{"the same OT already in post on those dates", func(ctx context.Context) error {
 			_, err := a.work.CreatePost(ctx, post(func(p *arrsv1.Post) { p.RegistrationNumber = "OT071234" }))
 			return err
-		}, codes.AlreadyExists, nil},
+		}, codes.AlreadyExists, nil, ""},
 		{"malformed PCN code and practice code", func(ctx context.Context) error {
 			_, err := a.org.CreatePcn(ctx, &arrsv1.CreatePcnRequest{PcnId: "V12345", Pcn: &arrsv1.Pcn{
 				DisplayName: "New PCN", Commissioner: "commissioners/QNQ", WeightingZone: arrsv1.WeightingZone_WEIGHTING_ZONE_NATIONAL,
 				MemberPractices: []*arrsv1.Practice{{OdsCode: "812345", DisplayName: "P"}},
 				NominatedPayee:  &arrsv1.Payee{Kind: arrsv1.Payee_KIND_PCN_ACCOUNT}}})
 			return err
-		}, codes.InvalidArgument, []string{"pcn_id PCN_CODE_FORMAT", "pcn.member_practices[0].ods_code PRACTICE_CODE_FORMAT"}},
+		}, codes.InvalidArgument, []string{"pcn_id PCN_CODE_FORMAT", "pcn.member_practices[0].ods_code PRACTICE_CODE_FORMAT"}, "national"},
 		{"negative page size", func(ctx context.Context) error {
 			_, err := a.work.ListPosts(ctx, &arrsv1.ListPostsRequest{Parent: "pcns/-", PageSize: -1})
 			return err
-		}, codes.InvalidArgument, []string{"page_size PAGE_SIZE_NEGATIVE"}},
+		}, codes.InvalidArgument, []string{"page_size PAGE_SIZE_NEGATIVE"}, ""},
 		{"update mask names an immutable field", func(ctx context.Context) error {
 			_, err := a.work.UpdatePost(ctx, &arrsv1.UpdatePostRequest{Post: &arrsv1.Post{Name: "pcns/U12345/posts/ot-frailty"},
 				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"role"}}})
 			return err
-		}, codes.InvalidArgument, []string{"update_mask FIELD_NOT_MUTABLE"}},
+		}, codes.InvalidArgument, []string{"update_mask FIELD_NOT_MUTABLE"}, ""},
 		{"filling a post that is filled", func(ctx context.Context) error {
 			_, err := a.work.FillPost(ctx, &arrsv1.FillPostRequest{Name: "pcns/U12345/posts/ot-frailty", StaffName: "X", RegistrationNumber: "OT1"})
 			return err
-		}, codes.FailedPrecondition, nil},
+		}, codes.FailedPrecondition, nil, ""},
 		{"filling with a registration of another register", func(ctx context.Context) error {
 			_, err := a.work.FillPost(ctx, &arrsv1.FillPostRequest{Name: "pcns/U12345/posts/ot-mental-health-plan", StaffName: "X", RegistrationNumber: "01A2345N"})
 			return err
-		}, codes.InvalidArgument, []string{"registration_number REGISTRATION_FORMAT"}},
+		}, codes.InvalidArgument, []string{"registration_number REGISTRATION_FORMAT"}, ""},
 		{"rate over £1m a year", func(ctx context.Context) error {
 			_, err := a.cat.CreateRate(ctx, &arrsv1.CreateRateRequest{Parent: "roles/occupational-therapist",
 				Rate: &arrsv1.Rate{EffectiveDate: "2026-04-01", NationalMaxPence: 100_000_001}})
 			return err
-		}, codes.InvalidArgument, []string{"rate.national_max_pence AMOUNT_RANGE"}},
+		}, codes.InvalidArgument, []string{"rate.national_max_pence AMOUNT_RANGE"}, "national"},
 		{"financial year written wrongly", func(ctx context.Context) error {
 			_, err := a.fund.CreateFinancialYear(ctx, &arrsv1.CreateFinancialYearRequest{FinancialYearId: "2026-2027",
 				FinancialYear: &arrsv1.FinancialYear{RatePerWeightedPatient: "27"}})
 			return err
-		}, codes.InvalidArgument, []string{"financial_year_id FINANCIAL_YEAR_FORMAT"}},
+		}, codes.InvalidArgument, []string{"financial_year_id FINANCIAL_YEAR_FORMAT"}, "national"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, got := violations(tt.call(t.Context()))
+			code, got := violations(tt.call(as(t.Context(), cmp.Or(tt.token, "cd-own"))))
 			if code != tt.code || fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("got %s %v, want %s %v", code, got, tt.code, tt.want)
 			}
 		})
 	}
-	posts, err := a.work.ListPosts(t.Context(), &arrsv1.ListPostsRequest{Parent: "pcns/-", PageSize: 500})
+	posts, err := a.work.ListPosts(as(t.Context(), "national"), &arrsv1.ListPostsRequest{Parent: "pcns/-", PageSize: 500})
 	if err != nil || len(posts.GetPosts()) != 12 {
 		t.Errorf("after bad input there are %d posts (%v), want the demo's 12", len(posts.GetPosts()), err)
 	}
@@ -192,7 +200,7 @@ func TestBadInputIsRefusedWithFieldViolations(t *testing.T) {
 
 func TestListPostsPagesThroughEveryPCN(t *testing.T) {
 	a := startAPI(t)
-	ctx := t.Context()
+	ctx := as(t.Context(), "national")
 	seen := map[string]bool{}
 	var order []string
 	req := &arrsv1.ListPostsRequest{Parent: "pcns/-", PageSize: 5}
@@ -235,7 +243,7 @@ func TestListPostsPagesThroughEveryPCN(t *testing.T) {
 
 func TestUpdateWithAStaleEtagIsAborted(t *testing.T) {
 	a := startAPI(t)
-	ctx := t.Context()
+	ctx := as(t.Context(), "cd-own")
 	p, err := a.work.GetPost(ctx, &arrsv1.GetPostRequest{Name: "pcns/U12345/posts/ot-return-to-work"})
 	if err != nil {
 		t.Fatal(err)
@@ -261,23 +269,23 @@ func TestCreateRetriedWithTheSameRequestIDReturnsTheFirstPost(t *testing.T) {
 	a := startAPI(t)
 	req := &arrsv1.CreatePostRequest{Parent: "pcns/U23456", RequestId: uuid.NewString(),
 		Post: &arrsv1.Post{Role: "roles/care-coordinator", Wte: "1", StartDate: "2026-02-02"}}
-	first, err := a.work.CreatePost(t.Context(), req)
+	first, err := a.work.CreatePost(as(t.Context(), "cd-foreign"), req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := a.work.CreatePost(t.Context(), req)
+	again, err := a.work.CreatePost(as(t.Context(), "cd-foreign"), req)
 	if err != nil || again.GetName() != first.GetName() || again.GetEtag() != first.GetEtag() {
 		t.Fatalf("retry = %v, %v; want %s", again, err, first.GetName())
 	}
 	req.Post.Wte = "0.5"
-	_, err = a.work.CreatePost(t.Context(), req)
+	_, err = a.work.CreatePost(as(t.Context(), "cd-foreign"), req)
 	if code, got := violations(err); code != codes.InvalidArgument || fmt.Sprint(got) != "[request_id REQUEST_ID_REUSED]" {
 		t.Errorf("request_id reused for another body: %s %v", code, got)
 	}
 }
 
 // do sends a JSON request to the REST gateway.
-func do(t *testing.T, method, url string, body any) (int, map[string]any) {
+func do(t *testing.T, token, method, url string, body any) (int, map[string]any) {
 	t.Helper()
 	var buf io.Reader
 	if body != nil {
@@ -291,6 +299,7 @@ func do(t *testing.T, method, url string, body any) (int, map[string]any) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -307,30 +316,30 @@ func TestRESTWorkforceJourney(t *testing.T) {
 	a := startAPI(t)
 	base := "http://" + a.HTTPAddr() + "/v1/"
 
-	code, body := do(t, http.MethodPost, base+"pcns/U23456/posts?postId=ot-frailty-2&requestId="+uuid.NewString(), map[string]any{
+	code, body := do(t, "cd-foreign", http.MethodPost, base+"pcns/U23456/posts?postId=ot-frailty-2&requestId="+uuid.NewString(), map[string]any{
 		"role": "roles/occupational-therapist", "wte": "0.6", "startDate": "2026-03-02", "focusCohort": "FOCUS_COHORT_FRAIL_OLDER_PEOPLE"})
 	if code != http.StatusOK || body["state"] != "STATE_PLANNED" || body["name"] != "pcns/U23456/posts/ot-frailty-2" {
 		t.Fatalf("create = %d %v", code, body)
 	}
-	code, body = do(t, http.MethodPost, base+"pcns/U23456/posts/ot-frailty-2:recruit", map[string]any{"etag": body["etag"]})
+	code, body = do(t, "cd-foreign", http.MethodPost, base+"pcns/U23456/posts/ot-frailty-2:recruit", map[string]any{"etag": body["etag"]})
 	if code != http.StatusOK || body["state"] != "STATE_RECRUITING" {
 		t.Fatalf("recruit = %d %v", code, body)
 	}
-	code, body = do(t, http.MethodPost, base+"pcns/U23456/posts/ot-frailty-2:fill", map[string]any{
+	code, body = do(t, "cd-foreign", http.MethodPost, base+"pcns/U23456/posts/ot-frailty-2:fill", map[string]any{
 		"etag": body["etag"], "staffName": "Nia Evans", "registrationNumber": "OT123456"})
 	if code != http.StatusOK || body["state"] != "STATE_FILLED" || body["startDate"] != "2026-03-02" {
 		t.Fatalf("fill = %d %v", code, body)
 	}
 	staleEtag := "1"
-	code, _ = do(t, http.MethodPatch, base+"pcns/U23456/posts/ot-frailty-2?updateMask=wte", map[string]any{"wte": "1", "etag": staleEtag})
+	code, _ = do(t, "cd-foreign", http.MethodPatch, base+"pcns/U23456/posts/ot-frailty-2?updateMask=wte", map[string]any{"wte": "1", "etag": staleEtag})
 	if code != http.StatusConflict {
 		t.Errorf("PATCH with a stale etag = %d, want 409", code)
 	}
-	code, body = do(t, http.MethodPost, base+"pcns/U23456/posts", map[string]any{"role": "roles/occupational-therapist", "wte": "2", "startDate": "2026-03-02"})
+	code, body = do(t, "cd-foreign", http.MethodPost, base+"pcns/U23456/posts", map[string]any{"role": "roles/occupational-therapist", "wte": "2", "startDate": "2026-03-02"})
 	if code != http.StatusBadRequest || fmt.Sprint(body["details"]) == "" {
 		t.Errorf("bad WTE over REST = %d %v, want 400 with details", code, body)
 	}
-	code, _ = do(t, http.MethodGet, base+"pcns/U99999/posts/nobody", nil)
+	code, _ = do(t, "cd-foreign", http.MethodGet, base+"pcns/U99999/posts/nobody", nil)
 	if code != http.StatusNotFound {
 		t.Errorf("unknown post = %d, want 404", code)
 	}

@@ -26,6 +26,7 @@ var kindCodes = map[claims.Kind]codes.Code{
 	claims.KindAlreadyExists:      codes.AlreadyExists,
 	claims.KindConflict:           codes.Aborted,
 	claims.KindFailedPrecondition: codes.FailedPrecondition,
+	claims.KindPermissionDenied:   codes.PermissionDenied,
 }
 
 // toStatus is the one mapping from errors to gRPC statuses. Domain errors

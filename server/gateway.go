@@ -41,6 +41,7 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error
 		arrsv1.RegisterCatalogueServiceHandlerClient(ctx, mux, arrsv1.NewCatalogueServiceClient(conn)),
 		arrsv1.RegisterFundingServiceHandlerClient(ctx, mux, arrsv1.NewFundingServiceClient(conn)),
 		arrsv1.RegisterWorkforceServiceHandlerClient(ctx, mux, arrsv1.NewWorkforceServiceClient(conn)),
+		arrsv1.RegisterAuditServiceHandlerClient(ctx, mux, arrsv1.NewAuditServiceClient(conn)),
 	); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -67,4 +68,16 @@ func outgoingHeader(key string) (string, bool) {
 		return "X-Request-Id", true
 	}
 	return "", false
+}
+
+// withJWKS serves the development key set beside the API, where tools that
+// verify arrs's development tokens expect it.
+func withJWKS(next http.Handler, jwks []byte) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		_, _ = w.Write(jwks)
+	})
+	mux.Handle("/", next)
+	return mux
 }

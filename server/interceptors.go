@@ -28,13 +28,14 @@ const requestIDHeader = "x-request-id"
 //     cannot take the process down;
 //  2. request id gives every log line of a call one id to correlate;
 //  3. logging and 4. metrics see every call, with the final status code;
-//  5. auth attaches the Principal before any handler runs;
+//  5. access authenticates the caller, applies the policy and attaches the
+//     claims.Actor before any handler runs;
 //  6. error mapping turns domain errors into statuses innermost, so the
 //     code logged and counted is the one the caller receives.
 //
 // The arrs.v1 API is unary; the stream chain serves health Watch and
-// reflection, which need no principal and raise no domain errors.
-func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics) []grpc.ServerOption {
+// reflection, which are public and raise no domain errors.
+func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics, authn Authenticator) []grpc.ServerOption {
 	recoverOpt := recovery.WithRecoveryHandlerContext(recoverPanic(logger))
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(
@@ -42,7 +43,7 @@ func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics) []
 			requestIDUnary,
 			logUnary(logger),
 			metrics.UnaryServerInterceptor(),
-			authUnary(),
+			accessUnary(authn),
 			errorsUnary(logger),
 		),
 		grpc.ChainStreamInterceptor(

@@ -36,11 +36,6 @@ func (probe) Check(ctx context.Context, req *healthpb.HealthCheckRequest) (*heal
 		panic("handler bug")
 	case "missing":
 		return nil, claims.NotFound("commissioners/QNQ")
-	case "whoami":
-		p, ok := PrincipalFrom(ctx)
-		if !ok || p.Subject != "local-dev" || len(p.Roles) != 1 || p.Roles[0] != RoleNationalAdministrator {
-			return nil, status.Errorf(codes.PermissionDenied, "principal %+v, %v", p, ok)
-		}
 	}
 	return &healthpb.HealthCheckResponse{Status: healthpb.HealthCheckResponse_SERVING}, nil
 }
@@ -95,7 +90,7 @@ func newChainHarness(t *testing.T) chainHarness {
 	registry := prometheus.NewRegistry()
 	metrics := grpcprom.NewServerMetrics()
 	registry.MustRegister(metrics)
-	s := grpc.NewServer(interceptorOptions(logger, metrics)...)
+	s := grpc.NewServer(interceptorOptions(logger, metrics, testIdentities)...)
 	healthpb.RegisterHealthServer(s, probe{})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -202,10 +197,20 @@ func TestChainMapsDomainErrorsBeforeLoggingAndMetrics(t *testing.T) {
 	}
 }
 
-func TestChainAttachesThePrincipal(t *testing.T) {
-	h := newChainHarness(t)
-	if _, err := h.check(t, "whoami", ""); err != nil {
-		t.Error(err)
+func TestAccessAttachesTheActorForTheStore(t *testing.T) {
+	ctx := metadata.NewIncomingContext(withRequestID(t.Context()), metadata.Pairs("authorization", "Bearer cd-own"))
+	info := &grpc.UnaryServerInfo{FullMethod: "/arrs.v1.WorkforceService/FillPost"}
+	var got claims.Actor
+	_, err := accessUnary(testIdentities)(ctx, nil, info, func(ctx context.Context, _ any) (any, error) {
+		got, _ = claims.ActorFrom(ctx)
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Subject != "cd1" || got.Role != claims.RolePCNClinicalDirector || got.OrgCode != "U12345" ||
+		got.RPC != info.FullMethod || got.RequestID == "" {
+		t.Errorf("actor = %+v", got)
 	}
 }
 

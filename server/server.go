@@ -10,12 +10,12 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -25,10 +25,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/test/bufconn"
 
 	"arrs.nhs.uk/arrs/claims"
 )
@@ -50,6 +52,15 @@ type Config struct {
 	// SchemaPollInterval is how often the server checks whether the schema
 	// is current while it waits to report SERVING; 0 means 2 seconds.
 	SchemaPollInterval time.Duration
+	// Authenticator establishes every caller's identity. Required: arrs has
+	// no unauthenticated mode, only a development identity provider.
+	Authenticator Authenticator
+	// TLS, when set, makes the gRPC listener serve TLS (and, with ClientCAs,
+	// accept service accounts' client certificates).
+	TLS *tls.Config
+	// JWKS, when set, is served at /.well-known/jwks.json: the development
+	// signing key's public half, for tools that verify arrs's dev tokens.
+	JWKS []byte
 }
 
 // Server serves the arrs.v1 API over gRPC and, through the gateway, REST,
@@ -67,6 +78,11 @@ type Server struct {
 	metrics     *http.Server
 
 	grpcLis, httpLis, metricsLis net.Listener
+	// gatewayLis is an in-memory listener the same gRPC server also serves,
+	// for the gateway's own connection: REST calls pass every interceptor
+	// without a network hop, and without TLS, so the gateway can never be
+	// mistaken for a client-certificate service account.
+	gatewayLis *bufconn.Listener
 }
 
 // New builds a Server over db and binds its listeners, so the *Addr methods
@@ -76,6 +92,9 @@ type Server struct {
 func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
 	if cfg.GRPCAddr == "" || cfg.HTTPAddr == "" || cfg.MetricsAddr == "" {
 		return nil, errors.New("server: GRPCAddr, HTTPAddr and MetricsAddr are all required")
+	}
+	if cfg.Authenticator == nil {
+		return nil, errors.New("server: an Authenticator is required")
 	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
@@ -96,7 +115,11 @@ func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
 		collectors.NewDBStatsCollector(db.DB, "arrs"),
 	)
 
-	s.grpc = grpc.NewServer(interceptorOptions(logger, rpcMetrics)...)
+	opts := interceptorOptions(logger, rpcMetrics, cfg.Authenticator)
+	if cfg.TLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
+	}
+	s.grpc = grpc.NewServer(opts...)
 	registerAPI(s.grpc, claims.NewStore(db))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -110,7 +133,10 @@ func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
 	if err := s.listen(); err != nil {
 		return nil, err
 	}
-	conn, err := grpc.NewClient(dialTarget(s.grpcLis.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	s.gatewayLis = bufconn.Listen(1 << 20)
+	conn, err := grpc.NewClient("passthrough:///arrs-gateway",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.gatewayLis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		s.closeListeners()
 		return nil, fmt.Errorf("gateway connection: %w", err)
@@ -121,6 +147,9 @@ func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
 		s.closeListeners()
 		_ = conn.Close()
 		return nil, err
+	}
+	if cfg.JWKS != nil {
+		gateway = withJWKS(gateway, cfg.JWKS)
 	}
 	s.http = &http.Server{Handler: gateway, ReadHeaderTimeout: 10 * time.Second}
 
@@ -159,18 +188,6 @@ func (s *Server) closeListeners() {
 	}
 }
 
-// dialTarget is where the gateway reaches the gRPC listener: the bound
-// address, but 127.0.0.1 when the listener is on every interface, since a
-// wildcard address is not something to dial. Go listens on a wildcard
-// address dual-stack, so IPv4 loopback reaches "[::]" too.
-func dialTarget(addr net.Addr) string {
-	tcp, ok := addr.(*net.TCPAddr)
-	if !ok || !tcp.IP.IsUnspecified() {
-		return addr.String()
-	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
-}
-
 // GRPCAddr is the address the gRPC server listens on.
 func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 
@@ -191,8 +208,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { awaitSchema(readyCtx, s.health, s.healthNames, s.db.DB, s.cfg.SchemaPollInterval, s.logger) })
 
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	wg.Go(func() { errc <- s.grpc.Serve(s.grpcLis) })
+	wg.Go(func() { errc <- s.grpc.Serve(s.gatewayLis) })
 	wg.Go(func() { errc <- s.http.Serve(s.httpLis) })
 	wg.Go(func() { errc <- s.metrics.Serve(s.metricsLis) })
 

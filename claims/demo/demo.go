@@ -62,6 +62,7 @@ func pence(p int64) *int64 { return &p }
 
 // Load writes the demo data through store. It is safe to run on every start.
 func Load(ctx context.Context, store *claims.Store) error {
+	ctx = claims.WithActor(ctx, claims.System("demo"))
 	for _, c := range commissioners {
 		if _, err := store.CreateCommissioner(ctx, request("commissioner/"+c.Code), c); err != nil {
 			return fmt.Errorf("demo commissioner %s: %w", c.Code, err)

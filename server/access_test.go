@@ -1,0 +1,298 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"arrs.nhs.uk/arrs/claims"
+	"arrs.nhs.uk/arrs/claims/demo"
+	"arrs.nhs.uk/arrs/claims/pgtest"
+	"arrs.nhs.uk/arrs/server/auth"
+)
+
+// tokenAuthenticator stands in for JWT verification (tested in package auth)
+// so the access matrix tests the policy and the data scoping: the bearer
+// token is simply the name of an identity.
+type tokenAuthenticator map[string]auth.Identity
+
+func (a tokenAuthenticator) Authenticate(ctx context.Context) (auth.Identity, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, v := range md.Get("authorization") {
+		if id, ok := a[strings.TrimPrefix(v, "Bearer ")]; ok {
+			return id, nil
+		}
+	}
+	return auth.Identity{}, errors.New("no such test identity")
+}
+
+// The callers of every server test. "own" callers act for the organisation that owns
+// the target PCN U12345 (or commissions it); "foreign" ones for another.
+var testIdentities = tokenAuthenticator{
+	"cd-own":           {Subject: "cd1", Role: claims.RolePCNClinicalDirector, OrgKind: claims.OrgPCN, OrgCode: "U12345"},
+	"cd-foreign":       {Subject: "cd2", Role: claims.RolePCNClinicalDirector, OrgKind: claims.OrgPCN, OrgCode: "U23456"},
+	"manager-own":      {Subject: "m1", Role: claims.RolePCNManager, OrgKind: claims.OrgPCN, OrgCode: "U12345"},
+	"manager-foreign":  {Subject: "m2", Role: claims.RolePCNManager, OrgKind: claims.OrgPCN, OrgCode: "U23456"},
+	"approver-own":     {Subject: "a1", Role: claims.RoleCommissionerApprover, OrgKind: claims.OrgCommissioner, OrgCode: "QNQ"},
+	"approver-foreign": {Subject: "a2", Role: claims.RoleCommissionerApprover, OrgKind: claims.OrgCommissioner, OrgCode: "QWO"},
+	"finance-own":      {Subject: "f1", Role: claims.RoleCommissionerFinance, OrgKind: claims.OrgCommissioner, OrgCode: "QNQ"},
+	"finance-foreign":  {Subject: "f2", Role: claims.RoleCommissionerFinance, OrgKind: claims.OrgCommissioner, OrgCode: "QWO"},
+	"hub":              {Subject: "h1", Role: claims.RoleTrainingHubOfficer, OrgKind: claims.OrgTrainingHub, OrgCode: "frimley"},
+	"national":         {Subject: "n1", Role: claims.RoleNationalAdministrator, OrgKind: claims.OrgNational},
+	"reporting":        {Subject: "service:reporting", Role: claims.RoleServiceAccount, OrgKind: claims.OrgNational, Permissions: []string{"posts.read", "pcns.read"}},
+}
+
+// Who may call what, written out as the specification the policy must meet.
+// A caller not listed gets PERMISSION_DENIED.
+var (
+	everyone  = []string{"cd", "manager", "approver", "finance", "hub", "national"}
+	pcnStaff  = []string{"cd", "manager"}
+	readers   = []string{"cd", "manager", "approver", "finance", "national"}
+	auditors  = []string{"cd", "manager", "approver", "national"}
+	national  = []string{"national"}
+	reporting = []string{"reporting"}
+)
+
+// accessRow is one RPC of the matrix: a request against PCN U12345's
+// resources (as protojson) and who may call it. scoped RPCs touch a PCN's
+// data: a foreign caller gets NOT_FOUND (or, listing, no rows).
+type accessRow struct {
+	request string
+	who     [][]string
+	scoped  bool
+}
+
+var accessMatrix = map[string]accessRow{
+	"/arrs.v1.OrganisationService/GetCommissioner":    {`{"name":"commissioners/QNQ"}`, [][]string{everyone}, false},
+	"/arrs.v1.OrganisationService/ListCommissioners":  {`{}`, [][]string{everyone}, false},
+	"/arrs.v1.OrganisationService/CreateCommissioner": {`{"commissionerId":"QAA","commissioner":{"kind":"KIND_ICB","displayName":"New ICB","validFrom":"2026-04-01"}}`, [][]string{national}, false},
+	"/arrs.v1.OrganisationService/UpdateCommissioner": {`{"commissioner":{"name":"commissioners/QNQ","displayName":"Renamed"},"updateMask":"displayName"}`, [][]string{national}, false},
+	"/arrs.v1.OrganisationService/GetPcn":             {`{"name":"pcns/U12345"}`, [][]string{readers, reporting}, true},
+	"/arrs.v1.OrganisationService/ListPcns":           {`{}`, [][]string{readers, reporting}, true},
+	"/arrs.v1.OrganisationService/CreatePcn":          {`{"pcnId":"U77777","pcn":{"displayName":"New","commissioner":"commissioners/QNQ","weightingZone":"WEIGHTING_ZONE_NATIONAL","memberPractices":[{"odsCode":"K89999","displayName":"P"}],"nominatedPayee":{"kind":"KIND_PCN_ACCOUNT"}}}`, [][]string{national}, false},
+	"/arrs.v1.OrganisationService/UpdatePcn":          {`{"pcn":{"name":"pcns/U12345","displayName":"Renamed"},"updateMask":"displayName"}`, [][]string{national}, false},
+
+	"/arrs.v1.CatalogueService/GetRole":    {`{"name":"roles/occupational-therapist"}`, [][]string{everyone}, false},
+	"/arrs.v1.CatalogueService/ListRoles":  {`{}`, [][]string{everyone}, false},
+	"/arrs.v1.CatalogueService/CreateRole": {`{"roleId":"dietitian","role":{"displayName":"Dietitian","register":"PROFESSIONAL_REGISTER_HCPC","registrationPrefix":"DT","reimbursableFrom":"2020-04-01"}}`, [][]string{national}, false},
+	"/arrs.v1.CatalogueService/UpdateRole": {`{"role":{"name":"roles/occupational-therapist","displayName":"OT"},"updateMask":"displayName"}`, [][]string{national}, false},
+	"/arrs.v1.CatalogueService/GetRate":    {`{"name":"roles/occupational-therapist/rates/2025-04-01"}`, [][]string{everyone}, false},
+	"/arrs.v1.CatalogueService/ListRates":  {`{"parent":"roles/-"}`, [][]string{everyone}, false},
+	"/arrs.v1.CatalogueService/CreateRate": {`{"parent":"roles/occupational-therapist","rate":{"effectiveDate":"2026-04-01","nationalMaxPence":"6800000"}}`, [][]string{national}, false},
+	"/arrs.v1.CatalogueService/UpdateRate": {`{"rate":{"name":"roles/occupational-therapist/rates/2025-04-01","source":"corrected"},"updateMask":"source"}`, [][]string{national}, false},
+
+	"/arrs.v1.FundingService/GetFinancialYear":    {`{"name":"financialYears/2025-26"}`, [][]string{everyone}, false},
+	"/arrs.v1.FundingService/ListFinancialYears":  {`{}`, [][]string{everyone}, false},
+	"/arrs.v1.FundingService/CreateFinancialYear": {`{"financialYearId":"2026-27","financialYear":{"ratePerWeightedPatient":"27.5"}}`, [][]string{national}, false},
+	"/arrs.v1.FundingService/UpdateFinancialYear": {`{"financialYear":{"name":"financialYears/2025-26","ratePerWeightedPatient":"26.631"}}`, [][]string{national}, false},
+	"/arrs.v1.FundingService/GetEntitlement":      {`{"name":"pcns/U12345/entitlements/2025-26"}`, [][]string{readers}, true},
+	"/arrs.v1.FundingService/ListEntitlements":    {`{"parent":"pcns/U12345"}`, [][]string{readers}, true},
+	"/arrs.v1.FundingService/CreateEntitlement":   {`{"parent":"pcns/U12345","entitlementId":"2023-24","entitlement":{"weightedPopulation":"50000"}}`, [][]string{national}, false},
+	"/arrs.v1.FundingService/UpdateEntitlement":   {`{"entitlement":{"name":"pcns/U12345/entitlements/2025-26","weightedPopulation":"52345.67"}}`, [][]string{national}, false},
+
+	"/arrs.v1.WorkforceService/GetPost":     {`{"name":"pcns/U12345/posts/ot-frailty"}`, [][]string{readers, reporting}, true},
+	"/arrs.v1.WorkforceService/ListPosts":   {`{"parent":"pcns/U12345"}`, [][]string{readers, reporting}, true},
+	"/arrs.v1.WorkforceService/CreatePost":  {`{"parent":"pcns/U12345","post":{"role":"roles/care-coordinator","wte":"1","startDate":"2026-01-05"}}`, [][]string{pcnStaff}, true},
+	"/arrs.v1.WorkforceService/UpdatePost":  {`{"post":{"name":"pcns/U12345/posts/ot-frailty","employer":"Riverside Surgery"},"updateMask":"employer"}`, [][]string{pcnStaff}, true},
+	"/arrs.v1.WorkforceService/RecruitPost": {`{"name":"pcns/U12345/posts/ot-mental-health-plan"}`, [][]string{pcnStaff}, true},
+	"/arrs.v1.WorkforceService/FillPost":    {`{"name":"pcns/U12345/posts/ot-mental-health-plan","staffName":"Nia Evans","registrationNumber":"OT123456"}`, [][]string{pcnStaff}, true},
+	"/arrs.v1.WorkforceService/EndPost":     {`{"name":"pcns/U12345/posts/ot-return-to-work","endDate":"2026-03-31"}`, [][]string{pcnStaff}, true},
+
+	"/arrs.v1.AuditService/ListAuditEvents":  {`{"resource":"pcns/U12345/posts/ot-frailty"}`, [][]string{auditors}, true},
+	"/arrs.v1.AuditService/VerifyAuditChain": {`{}`, [][]string{national}, false},
+}
+
+// apiMethods lists every RPC of every arrs.v1 service the server offers.
+func apiMethods(t *testing.T, s *grpc.Server) []protoreflect.MethodDescriptor {
+	t.Helper()
+	var out []protoreflect.MethodDescriptor
+	for name := range s.GetServiceInfo() {
+		if !strings.HasPrefix(name, "arrs.") {
+			continue
+		}
+		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		methods := d.(protoreflect.ServiceDescriptor).Methods()
+		for i := range methods.Len() {
+			out = append(out, methods.Get(i))
+		}
+	}
+	slices.SortFunc(out, func(a, b protoreflect.MethodDescriptor) int { return strings.Compare(string(a.FullName()), string(b.FullName())) })
+	return out
+}
+
+func fullMethod(m protoreflect.MethodDescriptor) string {
+	return "/" + string(m.Parent().FullName()) + "/" + string(m.Name())
+}
+
+// call invokes an RPC by name with a protojson request, as token.
+func call(ctx context.Context, conn *grpc.ClientConn, m protoreflect.MethodDescriptor, request, token string) (proto.Message, error) {
+	in, err := protoregistry.GlobalTypes.FindMessageByName(m.Input().FullName())
+	if err != nil {
+		return nil, err
+	}
+	out, err := protoregistry.GlobalTypes.FindMessageByName(m.Output().FullName())
+	if err != nil {
+		return nil, err
+	}
+	req, resp := in.New().Interface(), out.New().Interface()
+	if err := protojson.Unmarshal([]byte(request), req); err != nil {
+		return nil, fmt.Errorf("matrix request for %s: %w", m.FullName(), err)
+	}
+	if token != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+	}
+	return resp, conn.Invoke(ctx, fullMethod(m), req, resp)
+}
+
+// mentionsTarget reports whether a response shows anything of the target
+// PCN U12345, whose resources the matrix's requests name.
+func mentionsTarget(resp proto.Message) bool {
+	b, err := protojson.Marshal(resp)
+	return err == nil && strings.Contains(string(b), "pcns/U12345")
+}
+
+func startMatrixServer(t *testing.T) *running {
+	t.Helper()
+	db := pgtest.NewDB(t)
+	db.SetMaxOpenConns(8)
+	store := claims.NewStore(db)
+	if err := demo.Load(t.Context(), store); err != nil {
+		t.Fatal(err)
+	}
+	// A second ICB that commissions none of the demo PCNs: the "foreign"
+	// commissioner.
+	sys := claims.WithActor(t.Context(), claims.System("test"))
+	if _, err := store.CreateCommissioner(sys, claims.Request{}, claims.Commissioner{Code: "QWO", Kind: claims.KindICB,
+		DisplayName: "West ICB", ValidFrom: claims.ICBStart}); err != nil {
+		t.Fatal(err)
+	}
+	return startServer(t, db)
+}
+
+// TestAccessMatrix walks every RPC in the service descriptors for every
+// caller, for the caller's own organisation and another, and checks the
+// outcome against accessMatrix. An RPC added without a row (and without a
+// policy line) fails here.
+func TestAccessMatrix(t *testing.T) {
+	t.Parallel()
+	r := startMatrixServer(t)
+	methods := apiMethods(t, r.grpc)
+	if len(methods) < 30 {
+		t.Fatalf("only %d RPCs found in the descriptors", len(methods))
+	}
+	for _, m := range methods {
+		name := fullMethod(m)
+		row, ok := accessMatrix[name]
+		if !ok {
+			t.Errorf("%s has no row in the access matrix: decide who may call it", name)
+			continue
+		}
+		if _, ok := rpcPermissions[name]; !ok {
+			t.Errorf("%s has no policy line in rpcPermissions", name)
+		}
+		t.Run(string(m.Name()), func(t *testing.T) {
+			_, err := call(t.Context(), r.conn, m, row.request, "")
+			if status.Code(err) != codes.Unauthenticated {
+				t.Errorf("without credentials: %v, want UNAUTHENTICATED", err)
+			}
+			_, err = call(t.Context(), r.conn, m, row.request, "forged")
+			if status.Code(err) != codes.Unauthenticated {
+				t.Errorf("with an unknown credential: %v, want UNAUTHENTICATED", err)
+			}
+			for _, token := range slices.Sorted(maps.Keys(testIdentities)) {
+				caller, side, _ := strings.Cut(token, "-")
+				permitted := slices.ContainsFunc(row.who, func(group []string) bool { return slices.Contains(group, caller) })
+				resp, err := call(t.Context(), r.conn, m, row.request, token)
+				code := status.Code(err)
+				switch {
+				case !permitted:
+					if code != codes.PermissionDenied {
+						t.Errorf("%s: %v, want PERMISSION_DENIED", token, err)
+					}
+				case row.scoped && side == "foreign" && strings.HasPrefix(string(m.Name()), "List"):
+					if err != nil || mentionsTarget(resp) {
+						t.Errorf("%s: listing showed another organisation's data (%v): %v", token, err, resp)
+					}
+				case row.scoped && side == "foreign":
+					if code != codes.NotFound {
+						t.Errorf("%s: %v, want NOT_FOUND for another organisation's resource", token, err)
+					}
+				default:
+					if code == codes.PermissionDenied || code == codes.NotFound || code == codes.Unauthenticated || code == codes.Internal {
+						t.Errorf("%s: %v, want the call to be allowed", token, err)
+					}
+					if strings.HasPrefix(string(m.Name()), "List") && row.scoped && !mentionsTarget(resp) {
+						t.Errorf("%s: an allowed listing did not show PCN U12345's data: %v", token, resp)
+					}
+				}
+			}
+		})
+	}
+	for name := range rpcPermissions {
+		if _, ok := accessMatrix[name]; !ok && !isPublic(name) {
+			t.Errorf("policy names %s, which the matrix does not test", name)
+		}
+	}
+}
+
+// TestRESTAccessMatchesGRPC samples the matrix over REST: the gateway
+// forwards Authorization, so the same callers get the same answers.
+func TestRESTAccessMatchesGRPC(t *testing.T) {
+	t.Parallel()
+	r := startMatrixServer(t)
+	base := "http://" + r.HTTPAddr() + "/v1/"
+	tests := []struct {
+		method, path, token string
+		want                int
+	}{
+		{http.MethodGet, "pcns/U12345/posts", "", http.StatusUnauthorized},
+		{http.MethodGet, "pcns/U12345/posts", "cd-own", http.StatusOK},
+		{http.MethodGet, "pcns/U12345/posts/ot-frailty", "cd-foreign", http.StatusNotFound},
+		{http.MethodGet, "pcns/U12345/posts/ot-frailty", "approver-own", http.StatusOK},
+		{http.MethodGet, "pcns/U12345/posts/ot-frailty", "approver-foreign", http.StatusNotFound},
+		{http.MethodGet, "pcns/U12345/posts/ot-frailty", "hub", http.StatusForbidden},
+		{http.MethodGet, "pcns/U12345/entitlements/2025-26", "reporting", http.StatusForbidden},
+		{http.MethodGet, "pcns/U12345", "reporting", http.StatusOK},
+		{http.MethodPost, "pcns/U12345/posts/ot-mental-health-plan:recruit", "approver-own", http.StatusForbidden},
+		{http.MethodPost, "pcns/U12345/posts/ot-mental-health-plan:recruit", "manager-foreign", http.StatusNotFound},
+		{http.MethodPost, "pcns/U12345/posts/ot-mental-health-plan:recruit", "manager-own", http.StatusOK},
+		{http.MethodPost, "roles/occupational-therapist/rates", "cd-own", http.StatusForbidden},
+		{http.MethodGet, "roles/occupational-therapist/rates", "hub", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path+" as "+tt.token, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), tt.method, base+tt.path, strings.NewReader("{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+}

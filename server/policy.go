@@ -1,0 +1,115 @@
+package server
+
+import (
+	"slices"
+
+	"arrs.nhs.uk/arrs/claims"
+)
+
+// The access policy, in one place: every RPC the server offers names the one
+// permission it needs, and every access role names the permissions it holds.
+// An RPC missing from rpcPermissions is refused for everyone (default deny),
+// and a test walks the service descriptors so a new RPC cannot ship without
+// a line here.
+//
+// The policy decides which RPCs a caller may use; which rows it then sees is
+// decided by package claims from the caller's organisation (a PCN's staff
+// see their PCN, a commissioner's staff the PCNs it commissions), so a
+// permitted call for another organisation's resource is NOT_FOUND.
+
+// permission is one kind of access, for example "posts.write".
+type permission string
+
+const (
+	// Reading national reference data: commissioners, roles, rates, years.
+	permReferenceRead permission = "reference.read"
+	permPCNsRead      permission = "pcns.read"
+	permEntitleRead   permission = "entitlements.read"
+	permPostsRead     permission = "posts.read"
+	permPostsWrite    permission = "posts.write"
+	permOrgsWrite     permission = "organisations.write"
+	permCatalogWrite  permission = "catalogue.write"
+	permFundingWrite  permission = "funding.write"
+	permAuditRead     permission = "audit.read"
+	permAuditVerify   permission = "audit.verify"
+	// public marks an RPC anyone may call without credentials.
+	public permission = "public"
+)
+
+// rpcPermissions maps every RPC's full method name to what it needs.
+var rpcPermissions = map[string]permission{
+	"/arrs.v1.OrganisationService/GetCommissioner":    permReferenceRead,
+	"/arrs.v1.OrganisationService/ListCommissioners":  permReferenceRead,
+	"/arrs.v1.OrganisationService/CreateCommissioner": permOrgsWrite,
+	"/arrs.v1.OrganisationService/UpdateCommissioner": permOrgsWrite,
+	"/arrs.v1.OrganisationService/GetPcn":             permPCNsRead,
+	"/arrs.v1.OrganisationService/ListPcns":           permPCNsRead,
+	"/arrs.v1.OrganisationService/CreatePcn":          permOrgsWrite,
+	"/arrs.v1.OrganisationService/UpdatePcn":          permOrgsWrite,
+
+	"/arrs.v1.CatalogueService/GetRole":    permReferenceRead,
+	"/arrs.v1.CatalogueService/ListRoles":  permReferenceRead,
+	"/arrs.v1.CatalogueService/CreateRole": permCatalogWrite,
+	"/arrs.v1.CatalogueService/UpdateRole": permCatalogWrite,
+	"/arrs.v1.CatalogueService/GetRate":    permReferenceRead,
+	"/arrs.v1.CatalogueService/ListRates":  permReferenceRead,
+	"/arrs.v1.CatalogueService/CreateRate": permCatalogWrite,
+	"/arrs.v1.CatalogueService/UpdateRate": permCatalogWrite,
+
+	"/arrs.v1.FundingService/GetFinancialYear":    permReferenceRead,
+	"/arrs.v1.FundingService/ListFinancialYears":  permReferenceRead,
+	"/arrs.v1.FundingService/CreateFinancialYear": permFundingWrite,
+	"/arrs.v1.FundingService/UpdateFinancialYear": permFundingWrite,
+	"/arrs.v1.FundingService/GetEntitlement":      permEntitleRead,
+	"/arrs.v1.FundingService/ListEntitlements":    permEntitleRead,
+	"/arrs.v1.FundingService/CreateEntitlement":   permFundingWrite,
+	"/arrs.v1.FundingService/UpdateEntitlement":   permFundingWrite,
+
+	"/arrs.v1.WorkforceService/GetPost":     permPostsRead,
+	"/arrs.v1.WorkforceService/ListPosts":   permPostsRead,
+	"/arrs.v1.WorkforceService/CreatePost":  permPostsWrite,
+	"/arrs.v1.WorkforceService/UpdatePost":  permPostsWrite,
+	"/arrs.v1.WorkforceService/RecruitPost": permPostsWrite,
+	"/arrs.v1.WorkforceService/FillPost":    permPostsWrite,
+	"/arrs.v1.WorkforceService/EndPost":     permPostsWrite,
+
+	"/arrs.v1.AuditService/ListAuditEvents":  permAuditRead,
+	"/arrs.v1.AuditService/VerifyAuditChain": permAuditVerify,
+
+	// Probes and load balancers check health without credentials.
+	"/grpc.health.v1.Health/Check": public,
+}
+
+// rolePermissions is what each access role may do.
+var rolePermissions = map[claims.AccessRole][]permission{
+	claims.RolePCNClinicalDirector:  {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permPostsWrite, permAuditRead},
+	claims.RolePCNManager:           {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permPostsWrite, permAuditRead},
+	claims.RoleCommissionerApprover: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permAuditRead},
+	claims.RoleCommissionerFinance:  {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead},
+	// The CPD ledger comes later; until then a hub reads reference data only.
+	claims.RoleTrainingHubOfficer: {permReferenceRead},
+	// NHS England keeps the reference data and sees every PCN, but does not
+	// run a PCN's workforce.
+	claims.RoleNationalAdministrator: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
+		permOrgsWrite, permCatalogWrite, permFundingWrite, permAuditRead, permAuditVerify},
+	// Service accounts hold exactly what their configuration grants.
+	claims.RoleServiceAccount: nil,
+}
+
+// allowed reports whether a caller with role (and, for a service account,
+// granted permissions) may call method.
+func allowed(method string, role claims.AccessRole, granted []string) bool {
+	need, ok := rpcPermissions[method]
+	switch {
+	case !ok:
+		return false
+	case need == public:
+		return true
+	case role == claims.RoleServiceAccount:
+		return slices.Contains(granted, string(need))
+	}
+	return slices.Contains(rolePermissions[role], need)
+}
+
+// isPublic reports whether method may be called without credentials.
+func isPublic(method string) bool { return rpcPermissions[method] == public }
