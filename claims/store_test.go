@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -477,4 +478,136 @@ func TestEntitlementFollowsTheYearsRate(t *testing.T) {
 	wantViolation(t, err, "entitlement_id", "UNKNOWN_FINANCIAL_YEAR")
 	_, err = f.store.CreateEntitlement(f.ctx, claims.Request{}, claims.Entitlement{PCNCode: "U12345", Year: 2025, WeightedPopulation: -1})
 	wantViolation(t, err, "entitlement.weighted_population", "POPULATION_RANGE")
+}
+
+func TestEveryWriteAppendsExactlyOneAuditEventAndAFailedOneNone(t *testing.T) {
+	f := newFixture(t)
+	must(t)(f.store.CreatePost(f.ctx, claims.Request{}, claims.Post{PCNCode: "U12345", ID: "ot-plan",
+		RoleID: "occupational-therapist", WTE: dec(t, "0.8"), StartDate: day(t, "2026-01-05")}))
+	writes := []struct {
+		name     string
+		resource string
+		write    func() error
+	}{
+		{"update commissioner", "commissioners/QNQ", func() error {
+			_, err := f.store.UpdateCommissioner(f.ctx, "QNQ", "", func(c *claims.Commissioner) { c.DisplayName = "Renamed" })
+			return err
+		}},
+		{"update PCN", "pcns/U12345", func() error {
+			_, err := f.store.UpdatePCN(f.ctx, "U12345", "", func(p *claims.PCN) { p.ListSize = 41000 })
+			return err
+		}},
+		{"update role", "roles/care-coordinator", func() error {
+			_, err := f.store.UpdateRole(f.ctx, "care-coordinator", "", func(r *claims.Role) { r.AfCBand = "5" })
+			return err
+		}},
+		{"create rate", "roles/care-coordinator/rates/2025-04-01", func() error {
+			_, err := f.store.CreateRate(f.ctx, claims.Request{}, claims.Rate{RoleID: "care-coordinator", EffectiveDate: day(t, "2025-04-01"), NationalPence: 3400000})
+			return err
+		}},
+		{"update rate", "roles/care-coordinator/rates/2025-04-01", func() error {
+			_, err := f.store.UpdateRate(f.ctx, "care-coordinator", day(t, "2025-04-01"), "", func(r *claims.Rate) { r.Source = "corrected" })
+			return err
+		}},
+		{"update financial year", "financialYears/2025-26", func() error {
+			_, err := f.store.UpdateFundingYear(f.ctx, 2025, "", func(y *claims.FundingYear) { y.RatePerWeightedPatient = dec(t, "26.7") })
+			return err
+		}},
+		{"create entitlement", "pcns/U12345/entitlements/2025-26", func() error {
+			_, err := f.store.CreateEntitlement(f.ctx, claims.Request{}, claims.Entitlement{PCNCode: "U12345", Year: 2025, WeightedPopulation: dec(t, "50000")})
+			return err
+		}},
+		{"update entitlement", "pcns/U12345/entitlements/2025-26", func() error {
+			_, err := f.store.UpdateEntitlement(f.ctx, "U12345", 2025, "", func(e *claims.Entitlement) { e.WeightedPopulation = dec(t, "50001") })
+			return err
+		}},
+		{"recruit post", "pcns/U12345/posts/ot-plan", func() error {
+			_, err := f.store.RecruitPost(f.ctx, "U12345", "ot-plan", "")
+			return err
+		}},
+		{"fill post", "pcns/U12345/posts/ot-plan", func() error {
+			_, err := f.store.FillPost(f.ctx, "U12345", "ot-plan", "", "Nia Evans", "OT123456", claims.Date{})
+			return err
+		}},
+		{"end post", "pcns/U12345/posts/ot-plan", func() error {
+			_, err := f.store.EndPost(f.ctx, "U12345", "ot-plan", "", day(t, "2026-06-30"))
+			return err
+		}},
+	}
+	for _, w := range writes {
+		before := countRows(t, f, "audit_events")
+		if err := w.write(); err != nil {
+			t.Fatalf("%s: %v", w.name, err)
+		}
+		if got := countRows(t, f, "audit_events") - before; got != 1 {
+			t.Errorf("%s appended %d audit events, want 1", w.name, got)
+		}
+		events, _, err := f.store.ListAuditEvents(f.ctx, w.resource, claims.Page{Size: 50})
+		if err != nil || len(events) == 0 || events[len(events)-1].Subject != "system:test" {
+			t.Errorf("%s: history of %s = %+v, %v", w.name, w.resource, events, err)
+		}
+	}
+	failures := []func() error{
+		func() error {
+			_, err := f.store.UpdatePCN(f.ctx, "U12345", "stale", func(p *claims.PCN) { p.ListSize = 1 })
+			return err
+		},
+		func() error {
+			_, err := f.store.FillPost(f.ctx, "U12345", "ot-plan", "", "X", "OT1", claims.Date{})
+			return err
+		},
+		func() error {
+			_, err := f.store.CreateRate(f.ctx, claims.Request{}, claims.Rate{RoleID: "care-coordinator", EffectiveDate: day(t, "2025-04-01"), NationalPence: 1})
+			return err
+		},
+	}
+	before := countRows(t, f, "audit_events")
+	for i, fail := range failures {
+		if fail() == nil {
+			t.Errorf("failure %d succeeded", i)
+		}
+	}
+	if got := countRows(t, f, "audit_events"); got != before {
+		t.Errorf("failed writes appended %d audit events", got-before)
+	}
+	v, err := f.store.VerifyAudit(f.ctx)
+	if err != nil || !v.OK || v.Checked != int64(before) {
+		t.Errorf("verify = %+v, %v; want OK over %d events", v, err, before)
+	}
+}
+
+func TestScopeHidesOtherOrganisationsRows(t *testing.T) {
+	f := newFixture(t)
+	must(t)(f.store.CreatePCN(f.ctx, claims.Request{}, pcn("U54321", "B81001")))
+	for _, code := range []string{"U12345", "U54321"} {
+		must(t)(f.store.CreatePost(f.ctx, claims.Request{}, claims.Post{PCNCode: code, ID: "cc-" + strings.ToLower(code),
+			RoleID: "care-coordinator", WTE: 10000, StartDate: day(t, "2025-04-01")}))
+	}
+	own := claims.WithActor(context.Background(), claims.Actor{Subject: "cd", Role: claims.RolePCNClinicalDirector, OrgKind: claims.OrgPCN, OrgCode: "U12345"})
+	posts, _, err := f.store.ListPosts(own, claims.PostFilter{}, claims.Page{Size: 10})
+	if err != nil || len(posts) != 1 || posts[0].PCNCode != "U12345" {
+		t.Errorf("a PCN's clinical director lists %+v, %v; want only U12345's post", posts, err)
+	}
+	_, err = f.store.GetPost(own, "U54321", "cc-u54321")
+	wantKind(t, err, claims.KindNotFound)
+	_, err = f.store.GetPCN(own, "U54321")
+	wantKind(t, err, claims.KindNotFound)
+	_, err = f.store.CreatePost(own, claims.Request{}, claims.Post{PCNCode: "U54321", RoleID: "care-coordinator", WTE: 10000, StartDate: day(t, "2025-04-01")})
+	wantKind(t, err, claims.KindNotFound)
+	_, err = f.store.UpdatePCN(own, "U12345", "", func(p *claims.PCN) { p.ListSize = 1 })
+	wantKind(t, err, claims.KindPermissionDenied)
+
+	commissioner := claims.WithActor(context.Background(), claims.Actor{Subject: "a", Role: claims.RoleCommissionerApprover, OrgKind: claims.OrgCommissioner, OrgCode: "QNQ"})
+	pcns, _, err := f.store.ListPCNs(commissioner, "", claims.Page{Size: 10})
+	if err != nil || len(pcns) != 2 {
+		t.Errorf("the commissioner of both PCNs sees %d, %v", len(pcns), err)
+	}
+	_, err = f.store.RecruitPost(commissioner, "U12345", "cc-u12345", "")
+	wantKind(t, err, claims.KindPermissionDenied)
+
+	nobody := context.Background()
+	posts, _, err = f.store.ListPosts(nobody, claims.PostFilter{}, claims.Page{Size: 10})
+	if err != nil || len(posts) != 0 {
+		t.Errorf("a context without an actor lists %d posts, %v; want none", len(posts), err)
+	}
 }
