@@ -29,7 +29,14 @@ func accessUnary(authn Authenticator) grpc.UnaryServerInterceptor {
 		}
 		id, err := authn.Authenticate(ctx)
 		if err != nil {
-			return nil, withInfo(codes.Unauthenticated, "authentication failed: "+auth.Reason(err), auth.Reason(err)).Err()
+			reason := auth.Reason(err)
+			code := codes.Unauthenticated
+			if reason == auth.ReasonKeysUnavailable {
+				// The identity provider's keys could not be fetched: not the
+				// caller's fault, and worth a retry.
+				code = codes.Unavailable
+			}
+			return nil, withInfo(code, "authentication failed: "+reason, reason).Err()
 		}
 		if !allowed(info.FullMethod, id.Role, id.Permissions) {
 			return nil, withInfo(codes.PermissionDenied,

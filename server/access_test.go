@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -22,6 +25,7 @@ import (
 	"arrs.nhs.uk/arrs/claims"
 	"arrs.nhs.uk/arrs/claims/demo"
 	"arrs.nhs.uk/arrs/claims/pgtest"
+	arrsv1 "arrs.nhs.uk/arrs/gen/arrs/v1"
 	"arrs.nhs.uk/arrs/server/auth"
 )
 
@@ -133,7 +137,9 @@ func apiMethods(t *testing.T, s *grpc.Server) []protoreflect.MethodDescriptor {
 			out = append(out, methods.Get(i))
 		}
 	}
-	slices.SortFunc(out, func(a, b protoreflect.MethodDescriptor) int { return strings.Compare(string(a.FullName()), string(b.FullName())) })
+	slices.SortFunc(out, func(a, b protoreflect.MethodDescriptor) int {
+		return strings.Compare(string(a.FullName()), string(b.FullName()))
+	})
 	return out
 }
 
@@ -294,5 +300,69 @@ func TestRESTAccessMatchesGRPC(t *testing.T) {
 				t.Errorf("status %d, want %d", resp.StatusCode, tt.want)
 			}
 		})
+	}
+}
+
+// TestSignedTokensEndToEnd runs the real verifier: development-signed JWTs
+// over gRPC and, forwarded by the gateway, over REST.
+func TestSignedTokensEndToEnd(t *testing.T) {
+	t.Parallel()
+	dev, err := auth.LoadOrCreateDevKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := pgtest.NewDB(t)
+	if err := demo.Load(t.Context(), claims.NewStore(db)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0",
+		Authenticator: auth.NewAuthenticator(dev.Verifier(), nil), JWKS: dev.JWKS()}, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
+	conn, err := grpc.NewClient(s.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	token, err := dev.Mint("cd@riverside", claims.RolePCNClinicalDirector, "U12345", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcns := arrsv1.NewOrganisationServiceClient(conn)
+	authed := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+token)
+	if p, err := pcns.GetPcn(authed, &arrsv1.GetPcnRequest{Name: "pcns/U12345"}); err != nil || p.GetDisplayName() == "" {
+		t.Fatalf("own PCN with a signed token: %v", err)
+	}
+	if _, err := pcns.GetPcn(authed, &arrsv1.GetPcnRequest{Name: "pcns/U23456"}); status.Code(err) != codes.NotFound {
+		t.Errorf("another PCN: %v, want NOT_FOUND", err)
+	}
+	tampered := token[:len(token)-4] + "AAAA"
+	_, err = pcns.GetPcn(metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+tampered), &arrsv1.GetPcnRequest{Name: "pcns/U12345"})
+	if status.Code(err) != codes.Unauthenticated || strings.Contains(status.Convert(err).Message(), tampered) {
+		t.Errorf("tampered token: %v, want UNAUTHENTICATED without echoing it", err)
+	}
+
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+s.HTTPAddr()+"/v1/pcns/U12345/posts", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("REST with the signed token: %d", resp.StatusCode)
+	}
+	resp, err = http.Get("http://" + s.HTTPAddr() + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/jwk-set+json" {
+		t.Errorf("JWKS: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }

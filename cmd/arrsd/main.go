@@ -2,6 +2,7 @@
 //
 //	arrsd [serve] [flags]   migrate the database, then serve gRPC, REST and metrics
 //	arrsd migrate [flags]   migrate the database and exit
+//	arrsd token [flags]     mint a development bearer token (see --role, --org)
 //
 // Each flag may instead be set by the environment variable named in its
 // help; a flag given on the command line wins. Without a database URL,
@@ -15,6 +16,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,7 +26,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the "postgres" database/sql driver
@@ -34,11 +38,12 @@ import (
 	"arrs.nhs.uk/arrs/claims/pgcluster"
 	"arrs.nhs.uk/arrs/migrations"
 	"arrs.nhs.uk/arrs/server"
+	"arrs.nhs.uk/arrs/server/auth"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		return
@@ -59,16 +64,29 @@ type config struct {
 	dataDir     string
 	demo        bool
 	logLevel    slog.Level
+	maxConns    int
+
+	environment     string
+	jwt             auth.JWTConfig
+	tlsCert         string
+	tlsKey          string
+	clientCA        string
+	serviceAccounts string
+
+	// token subcommand
+	tokenRole    string
+	tokenOrg     string
+	tokenSubject string
+	tokenTTL     time.Duration
 }
 
 // parseConfig reads the subcommand and its flags. Environment variables
 // supply the flags' defaults, so a flag on the command line overrides them.
-// The listen addresses are on localhost by default because until callers
-// are authenticated (see server.Principal) arrsd must not be reachable from
-// elsewhere unless someone decides so.
+// The listen addresses are on localhost by default: binding elsewhere is a
+// decision for whoever deploys arrsd, with a real identity provider.
 func parseConfig(args []string, getenv func(string) string, output io.Writer) (config, error) {
 	c := config{command: "serve"}
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate") {
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "token") {
 		c.command, args = args[0], args[1:]
 	}
 	env := func(name, fallback string) string {
@@ -97,22 +115,50 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 			}
 		}
 		fs.BoolVar(&c.demo, "demo", c.demo, "load the demonstration data (env ARRS_DEMO)")
+		fs.IntVar(&c.maxConns, "db-max-conns", 20, "most PostgreSQL connections this process opens")
+		fs.StringVar(&c.environment, "environment", env("ARRS_ENVIRONMENT", "development"),
+			"development or production; production refuses the development signing key (env ARRS_ENVIRONMENT)")
+		fs.StringVar(&c.jwt.Issuer, "jwt-issuer", getenv("ARRS_JWT_ISSUER"), "bearer tokens' required issuer (env ARRS_JWT_ISSUER)")
+		fs.StringVar(&c.jwt.Audience, "jwt-audience", getenv("ARRS_JWT_AUDIENCE"), "bearer tokens' required audience (env ARRS_JWT_AUDIENCE)")
+		fs.StringVar(&c.jwt.JWKSURL, "jwks-url", getenv("ARRS_JWKS_URL"), "identity provider's key set URL (env ARRS_JWKS_URL)")
+		fs.StringVar(&c.jwt.JWKSFile, "jwks-file", getenv("ARRS_JWKS_FILE"), "identity provider's key set file (env ARRS_JWKS_FILE)")
+		fs.StringVar(&c.tlsCert, "tls-cert", getenv("ARRS_TLS_CERT"), "gRPC TLS certificate file (env ARRS_TLS_CERT)")
+		fs.StringVar(&c.tlsKey, "tls-key", getenv("ARRS_TLS_KEY"), "gRPC TLS key file (env ARRS_TLS_KEY)")
+		fs.StringVar(&c.clientCA, "client-ca", getenv("ARRS_CLIENT_CA"), "CA whose client certificates name service accounts (env ARRS_CLIENT_CA)")
+		fs.StringVar(&c.serviceAccounts, "service-accounts", getenv("ARRS_SERVICE_ACCOUNTS"), "JSON file of service accounts and their permissions (env ARRS_SERVICE_ACCOUNTS)")
+	}
+	if c.command == "token" {
+		fs.StringVar(&c.tokenRole, "role", "pcn-clinical-director", "access role: "+roleList())
+		fs.StringVar(&c.tokenOrg, "org", "", "organisation code: a PCN (U12345), commissioner (QNQ) or Training Hub")
+		fs.StringVar(&c.tokenSubject, "subject", "dev-user", "the token's subject")
+		fs.DurationVar(&c.tokenTTL, "ttl", time.Hour, "how long the token is valid")
 	}
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected argument %q; commands are serve and migrate", fs.Arg(0))
+		return config{}, fmt.Errorf("unexpected argument %q; commands are serve, migrate and token", fs.Arg(0))
 	}
 	return c, nil
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) (err error) {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	c, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
+	if c.command == "token" {
+		return mintToken(c, stdout)
+	}
+	authn, jwks, err := authenticator(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	tlsConfig, err := serverTLS(c)
+	if err != nil {
+		return err
+	}
 
 	db, closeDB, err := openDatabase(ctx, c, logger)
 	if err != nil {
@@ -133,7 +179,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 		logger.InfoContext(ctx, "demo data loaded")
 	}
-	srv, err := server.New(server.Config{GRPCAddr: c.grpcAddr, HTTPAddr: c.httpAddr, MetricsAddr: c.metricsAddr}, db, logger)
+	srv, err := server.New(server.Config{
+		GRPCAddr:      c.grpcAddr,
+		HTTPAddr:      c.httpAddr,
+		MetricsAddr:   c.metricsAddr,
+		Authenticator: authn,
+		TLS:           tlsConfig,
+		JWKS:          jwks,
+	}, db, logger)
 	if err != nil {
 		return err
 	}
@@ -179,5 +232,89 @@ func openDatabase(ctx context.Context, c config, logger *slog.Logger) (*sqlx.DB,
 		}
 		return nil, nil, errors.Join(fmt.Errorf("connect to PostgreSQL: %w", err), stopCluster())
 	}
+	db.SetMaxOpenConns(c.maxConns)
 	return db, func() error { return errors.Join(db.Close(), stopCluster()) }, nil
+}
+
+// authenticator builds who-is-calling from the configuration: bearer tokens
+// from the configured identity provider or, in development with none
+// configured, from a signing key kept under the data directory (whose public
+// half is then served at /.well-known/jwks.json); and service accounts by
+// client certificate when a client CA is configured.
+func authenticator(ctx context.Context, c config, logger *slog.Logger) (*auth.Authenticator, []byte, error) {
+	var accounts map[string]auth.ServiceAccount
+	if c.serviceAccounts != "" {
+		var err error
+		if accounts, err = auth.LoadServiceAccounts(c.serviceAccounts); err != nil {
+			return nil, nil, err
+		}
+	}
+	switch {
+	case c.environment != "development" && c.environment != "production":
+		return nil, nil, fmt.Errorf("--environment %q: want development or production", c.environment)
+	case c.jwt.JWKSURL != "" || c.jwt.JWKSFile != "":
+		if err := auth.RefuseDevKeys(c.jwt); err != nil {
+			return nil, nil, err
+		}
+		c.jwt.Logger = logger
+		v, err := auth.NewJWTVerifier(ctx, c.jwt)
+		if err != nil {
+			return nil, nil, err
+		}
+		return auth.NewAuthenticator(v, accounts), nil, nil
+	case c.environment == "production":
+		return nil, nil, errors.New("production needs an identity provider (--jwks-url or --jwks-file with --jwt-issuer and --jwt-audience); " +
+			"the development signing key is refused")
+	}
+	dev, err := devKeys(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	logger.WarnContext(ctx, "no identity provider configured: accepting tokens signed by the development key; mint one with `arrsd token`",
+		"key_id", dev.KeyID(), "issuer", auth.DevIssuer)
+	return auth.NewAuthenticator(dev.Verifier(), accounts), dev.JWKS(), nil
+}
+
+func serverTLS(c config) (*tls.Config, error) {
+	if c.tlsCert == "" && c.tlsKey == "" {
+		if c.clientCA != "" {
+			return nil, errors.New("--client-ca needs --tls-cert and --tls-key: client certificates need TLS")
+		}
+		return nil, nil
+	}
+	return auth.ServerTLSConfig(c.tlsCert, c.tlsKey, c.clientCA)
+}
+
+// devKeys loads (or creates) the development signing key in a private
+// directory of its own, keeping the data directory itself traversable by
+// the postgres user that runs the private cluster.
+func devKeys(c config) (*auth.DevKeys, error) {
+	if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
+		return nil, err
+	}
+	return auth.LoadOrCreateDevKeys(filepath.Join(c.dataDir, "auth"))
+}
+
+// mintToken prints a development token for the given role and organisation.
+func mintToken(c config, stdout io.Writer) error {
+	dev, err := devKeys(c)
+	if err != nil {
+		return err
+	}
+	token, err := dev.Mint(c.tokenSubject, claims.AccessRole(c.tokenRole), c.tokenOrg, c.tokenTTL)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, token)
+	return err
+}
+
+func roleList() string {
+	names := make([]string, 0, len(claims.AccessRoles))
+	for _, r := range claims.AccessRoles {
+		if r != claims.RoleServiceAccount {
+			names = append(names, string(r))
+		}
+	}
+	return strings.Join(names, ", ")
 }

@@ -22,12 +22,12 @@ func TestParseConfigFlagBeatsEnvBeatsDefault(t *testing.T) {
 		want config
 	}{
 		{"defaults", nil, nil, config{command: "serve", grpcAddr: "127.0.0.1:9090", httpAddr: "127.0.0.1:8080",
-			metricsAddr: "127.0.0.1:9464", dataDir: ".data", logLevel: slog.LevelInfo}},
+			metricsAddr: "127.0.0.1:9464", dataDir: ".data", logLevel: slog.LevelInfo, maxConns: 20, environment: "development"}},
 		{"environment", []string{"serve"}, env, config{command: "serve", grpcAddr: "0.0.0.0:7000", httpAddr: "127.0.0.1:8080",
-			metricsAddr: "127.0.0.1:9464", databaseURL: "postgres://db/arrs", dataDir: ".data", demo: true, logLevel: slog.LevelDebug}},
+			metricsAddr: "127.0.0.1:9464", databaseURL: "postgres://db/arrs", dataDir: ".data", demo: true, logLevel: slog.LevelDebug, maxConns: 20, environment: "development"}},
 		{"flags win", []string{"--grpc-addr=:1", "--database-url=postgres://other/arrs", "--demo=false", "--log-level=warn", "--data-dir=/tmp/a"}, env,
 			config{command: "serve", grpcAddr: ":1", httpAddr: "127.0.0.1:8080", metricsAddr: "127.0.0.1:9464",
-				databaseURL: "postgres://other/arrs", dataDir: "/tmp/a", logLevel: slog.LevelWarn}},
+				databaseURL: "postgres://other/arrs", dataDir: "/tmp/a", logLevel: slog.LevelWarn, maxConns: 20, environment: "development"}},
 		{"migrate", []string{"migrate", "--data-dir=d"}, nil, config{command: "migrate", dataDir: "d", logLevel: slog.LevelInfo}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
