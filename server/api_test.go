@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -342,5 +343,40 @@ func TestRESTWorkforceJourney(t *testing.T) {
 	code, _ = do(t, "cd-foreign", http.MethodGet, base+"pcns/U99999/posts/nobody", nil)
 	if code != http.StatusNotFound {
 		t.Errorf("unknown post = %d, want 404", code)
+	}
+}
+
+func TestWritesAreOnTheRecordWithTheCaller(t *testing.T) {
+	a := startAPI(t)
+	ctx := as(t.Context(), "cd-own")
+	const post = "pcns/U12345/posts/ot-mental-health-plan"
+	if _, err := a.work.FillPost(ctx, &arrsv1.FillPostRequest{Name: post, StaffName: "Nia Evans", RegistrationNumber: "PH123"}); err == nil {
+		t.Fatal("a bad registration number filled the post")
+	}
+	if _, err := a.work.FillPost(ctx, &arrsv1.FillPostRequest{Name: post, StaffName: "Nia Evans", RegistrationNumber: "OT123456"}); err != nil {
+		t.Fatal(err)
+	}
+	history, err := arrsv1.NewAuditServiceClient(a.conn).ListAuditEvents(ctx, &arrsv1.ListAuditEventsRequest{Resource: post})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range history.GetAuditEvents() {
+		got = append(got, e.GetAction()+" by "+e.GetSubject()+" ("+e.GetRole()+", "+e.GetOrganisation()+") via "+e.GetRpc())
+	}
+	want := []string{
+		"create by system:demo (system, national) via ",
+		"fill by cd1 (pcn-clinical-director, pcns/U12345) via /arrs.v1.WorkforceService/FillPost",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("history =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	last := history.GetAuditEvents()[len(history.GetAuditEvents())-1]
+	if !strings.Contains(last.GetBeforeJson(), `"planned"`) || !strings.Contains(last.GetAfterJson(), `"Nia Evans"`) {
+		t.Errorf("before/after = %s / %s", last.GetBeforeJson(), last.GetAfterJson())
+	}
+	v, err := arrsv1.NewAuditServiceClient(a.conn).VerifyAuditChain(as(t.Context(), "national"), &arrsv1.VerifyAuditChainRequest{})
+	if err != nil || !v.GetOk() {
+		t.Errorf("chain = %v, %v", v, err)
 	}
 }
