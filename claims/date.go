@@ -94,3 +94,17 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	}
 	return []byte(`"` + d.String() + `"`), nil
 }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*d = Date{}
+		return nil
+	}
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("date %s is not a JSON string", b)
+	}
+	v, err := ParseDate(string(b[1 : len(b)-1]))
+	*d = v
+	return err
+}

@@ -12,9 +12,12 @@ import (
 type FundingYear struct {
 	Year                   FinancialYear `db:"id"`
 	RatePerWeightedPatient Decimal       `db:"rate_per_weighted_patient"`
-	Revision               int64         `db:"revision"`
-	CreateTime             time.Time     `db:"create_time"`
-	UpdateTime             time.Time     `db:"update_time"`
+	// ClaimsDeadline is the last day the year's months may be claimed; zero
+	// while none is set.
+	ClaimsDeadline Date      `db:"claims_deadline"`
+	Revision       int64     `db:"revision"`
+	CreateTime     time.Time `db:"create_time"`
+	UpdateTime     time.Time `db:"update_time"`
 }
 
 // Name is the resource name.
@@ -24,9 +27,13 @@ func (y FundingYear) validate(vs *Violations) {
 	if y.RatePerWeightedPatient <= 0 {
 		vs.Add("financial_year.rate_per_weighted_patient", "RATE_POSITIVE", "must be more than 0 pounds")
 	}
+	if !y.ClaimsDeadline.IsZero() && y.ClaimsDeadline.Before(y.Year.End()) {
+		vs.Add("financial_year.claims_deadline", "DEADLINE_AFTER_YEAR",
+			"claims are in arrears, so the deadline is on or after %s", y.Year.End())
+	}
 }
 
-const fundingYearColumns = `id, rate_per_weighted_patient, revision, create_time, update_time`
+const fundingYearColumns = `id, rate_per_weighted_patient, claims_deadline, revision, create_time, update_time`
 
 // GetFundingYear reads one financial year.
 func (s *Store) GetFundingYear(ctx context.Context, y FinancialYear) (FundingYear, error) {
@@ -74,8 +81,9 @@ func (s *Store) CreateFundingYear(ctx context.Context, req Request, y FundingYea
 	}
 	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (FundingYear, string, error) {
 		var out FundingYear
-		err := tx.GetContext(ctx, &out, `INSERT INTO financial_years (id, rate_per_weighted_patient) VALUES ($1, $2)
-			ON CONFLICT (id) DO NOTHING RETURNING `+fundingYearColumns, y.Year, y.RatePerWeightedPatient)
+		err := tx.GetContext(ctx, &out, `INSERT INTO financial_years (id, rate_per_weighted_patient, claims_deadline)
+			VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING `+fundingYearColumns,
+			y.Year, y.RatePerWeightedPatient, y.ClaimsDeadline)
 		if isNoRows(err) {
 			return out, "", AlreadyExists(y.Name(), y.Name()+" already exists")
 		}
@@ -110,9 +118,9 @@ func (s *Store) UpdateFundingYear(ctx context.Context, year FinancialYear, etag 
 		if err := vs.Err(); err != nil {
 			return err
 		}
-		if err := tx.GetContext(ctx, &out, `UPDATE financial_years SET rate_per_weighted_patient = $2,
+		if err := tx.GetContext(ctx, &out, `UPDATE financial_years SET rate_per_weighted_patient = $2, claims_deadline = $3,
 			revision = revision + 1, update_time = now() WHERE id = $1 RETURNING `+fundingYearColumns,
-			year, next.RatePerWeightedPatient); err != nil {
+			year, next.RatePerWeightedPatient, next.ClaimsDeadline); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, name, "update", "", cur, out)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
+	_ "time/tzdata" // Europe/London, wherever arrsd runs
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -17,13 +19,40 @@ import (
 // concurrent use and holds no state beyond the connection pool, so any number
 // of arrsd replicas can share one database.
 type Store struct {
-	db *sqlx.DB
+	db  *sqlx.DB
+	now func() time.Time
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock makes the store read the time from now, so tests can stand on
+// any day (claims are in arrears, and deadlines pass).
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
 }
 
 // NewStore returns a Store over db.
-func NewStore(db *sqlx.DB) *Store {
-	return &Store{db: db}
+func NewStore(db *sqlx.DB, opts ...Option) *Store {
+	s := &Store{db: db, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
+
+// london is the calendar the scheme's dates are in. The tzdata import
+// embeds it, so a machine without a zoneinfo database still knows it.
+var london = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+// today is the current civil date in England.
+func (s *Store) today() Date { return DateOf(s.now().In(london)) }
 
 // WithTx runs fn in one transaction and commits it when fn returns nil. Every
 // write in arrs goes through here, so a write is all-or-nothing and database

@@ -63,12 +63,14 @@ var testIdentities = tokenAuthenticator{
 // Who may call what, written out as the specification the policy must meet.
 // A caller not listed gets PERMISSION_DENIED.
 var (
-	everyone  = []string{"cd", "manager", "approver", "finance", "hub", "national"}
-	pcnStaff  = []string{"cd", "manager"}
-	readers   = []string{"cd", "manager", "approver", "finance", "national"}
-	auditors  = []string{"cd", "manager", "approver", "national"}
-	national  = []string{"national"}
-	reporting = []string{"reporting"}
+	everyone = []string{"cd", "manager", "approver", "finance", "hub", "national"}
+	pcnStaff = []string{"cd", "manager"}
+	// Only a clinical director submits a claim.
+	clinicalDirector = []string{"cd"}
+	readers          = []string{"cd", "manager", "approver", "finance", "national"}
+	auditors         = []string{"cd", "manager", "approver", "national"}
+	national         = []string{"national"}
+	reporting        = []string{"reporting"}
 )
 
 // accessRow is one RPC of the matrix: a request against PCN U12345's
@@ -115,6 +117,14 @@ var accessMatrix = map[string]accessRow{
 	"/arrs.v1.WorkforceService/RecruitPost": {`{"name":"pcns/U12345/posts/ot-mental-health-plan"}`, [][]string{pcnStaff}, true},
 	"/arrs.v1.WorkforceService/FillPost":    {`{"name":"pcns/U12345/posts/ot-mental-health-plan","staffName":"Nia Evans","registrationNumber":"OT123456"}`, [][]string{pcnStaff}, true},
 	"/arrs.v1.WorkforceService/EndPost":     {`{"name":"pcns/U12345/posts/ot-return-to-work","endDate":"2026-03-31"}`, [][]string{pcnStaff}, true},
+
+	"/arrs.v1.ClaimService/GetClaim":        {`{"name":"pcns/U12345/claims/2025-04"}`, [][]string{readers}, true},
+	"/arrs.v1.ClaimService/ListClaims":      {`{"parent":"pcns/U12345"}`, [][]string{readers}, true},
+	"/arrs.v1.ClaimService/CreateClaim":     {`{"parent":"pcns/U12345","claimId":"2025-10"}`, [][]string{pcnStaff}, true},
+	"/arrs.v1.ClaimService/UpdateClaimLine": {`{"claimLine":{"name":"pcns/U12345/claims/2025-06/lines/ot-frailty","grossSalaryPence":"390000"},"updateMask":"grossSalaryPence"}`, [][]string{pcnStaff}, true},
+	"/arrs.v1.ClaimService/SubmitClaim":     {`{"name":"pcns/U12345/claims/2025-06"}`, [][]string{clinicalDirector}, true},
+	"/arrs.v1.ClaimService/WithdrawClaim":   {`{"name":"pcns/U12345/claims/2025-05","reason":"duplicate"}`, [][]string{pcnStaff}, true},
+	"/arrs.v1.ClaimService/GetBudget":       {`{"name":"pcns/U12345/budgets/2025-26"}`, [][]string{readers}, true},
 
 	"/arrs.v1.AuditService/ListAuditEvents":  {`{"resource":"pcns/U12345/posts/ot-frailty"}`, [][]string{auditors}, true},
 	"/arrs.v1.AuditService/VerifyAuditChain": {`{}`, [][]string{national}, false},

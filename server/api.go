@@ -14,4 +14,5 @@ func registerAPI(s *grpc.Server, store *claims.Store) {
 	arrsv1.RegisterFundingServiceServer(s, &funding{store: store})
 	arrsv1.RegisterWorkforceServiceServer(s, &workforce{store: store})
 	arrsv1.RegisterAuditServiceServer(s, &audit{store: store})
+	arrsv1.RegisterClaimServiceServer(s, &claimService{store: store})
 }

@@ -19,6 +19,7 @@ func financialYearProto(y claims.FundingYear) *arrsv1.FinancialYear {
 		StartDate:              y.Year.Start().String(),
 		EndDate:                y.Year.End().String(),
 		RatePerWeightedPatient: y.RatePerWeightedPatient.String(),
+		ClaimsDeadline:         y.ClaimsDeadline.String(),
 		Etag:                   claims.Etag(y.Revision),
 		CreateTime:             timestamp(y.CreateTime),
 		UpdateTime:             timestamp(y.UpdateTime),
@@ -58,6 +59,7 @@ func (h *funding) CreateFinancialYear(ctx context.Context, req *arrsv1.CreateFin
 	y := claims.FundingYear{
 		Year:                   parseYear(&vs, "financial_year_id", req.GetFinancialYearId()),
 		RatePerWeightedPatient: parseDecimal(&vs, "financial_year.rate_per_weighted_patient", req.GetFinancialYear().GetRatePerWeightedPatient()),
+		ClaimsDeadline:         parseDate(&vs, "financial_year.claims_deadline", req.GetFinancialYear().GetClaimsDeadline()),
 	}
 	if err := vs.Err(); err != nil {
 		return nil, err
@@ -79,16 +81,26 @@ func (h *funding) UpdateFinancialYear(ctx context.Context, req *arrsv1.UpdateFin
 	if err != nil {
 		return nil, err
 	}
-	if _, err := updatePaths(req.GetUpdateMask(), "rate_per_weighted_patient"); err != nil {
+	paths, err := updatePaths(req.GetUpdateMask(), "rate_per_weighted_patient", "claims_deadline")
+	if err != nil {
 		return nil, err
 	}
 	var vs claims.Violations
-	rate := parseDecimal(&vs, "financial_year.rate_per_weighted_patient", in.GetRatePerWeightedPatient())
+	var rate claims.Decimal
+	if paths["rate_per_weighted_patient"] {
+		rate = parseDecimal(&vs, "financial_year.rate_per_weighted_patient", in.GetRatePerWeightedPatient())
+	}
+	deadline := parseDate(&vs, "financial_year.claims_deadline", in.GetClaimsDeadline())
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
 	out, err := h.store.UpdateFundingYear(ctx, year, in.GetEtag(), func(cur *claims.FundingYear) {
-		cur.RatePerWeightedPatient = rate
+		if paths["rate_per_weighted_patient"] {
+			cur.RatePerWeightedPatient = rate
+		}
+		if paths["claims_deadline"] {
+			cur.ClaimsDeadline = deadline
+		}
 	})
 	if err != nil {
 		return nil, err

@@ -42,6 +42,7 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error
 		arrsv1.RegisterFundingServiceHandlerClient(ctx, mux, arrsv1.NewFundingServiceClient(conn)),
 		arrsv1.RegisterWorkforceServiceHandlerClient(ctx, mux, arrsv1.NewWorkforceServiceClient(conn)),
 		arrsv1.RegisterAuditServiceHandlerClient(ctx, mux, arrsv1.NewAuditServiceClient(conn)),
+		arrsv1.RegisterClaimServiceHandlerClient(ctx, mux, arrsv1.NewClaimServiceClient(conn)),
 	); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}

@@ -30,6 +30,10 @@ const (
 	permOrgsWrite     permission = "organisations.write"
 	permCatalogWrite  permission = "catalogue.write"
 	permFundingWrite  permission = "funding.write"
+	permClaimsRead    permission = "claims.read"
+	permClaimsWrite   permission = "claims.write"
+	permClaimsSubmit  permission = "claims.submit"
+	permBudgetRead    permission = "budget.read"
 	permAuditRead     permission = "audit.read"
 	permAuditVerify   permission = "audit.verify"
 	// public marks an RPC anyone may call without credentials.
@@ -73,6 +77,14 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.WorkforceService/FillPost":    permPostsWrite,
 	"/arrs.v1.WorkforceService/EndPost":     permPostsWrite,
 
+	"/arrs.v1.ClaimService/GetClaim":        permClaimsRead,
+	"/arrs.v1.ClaimService/ListClaims":      permClaimsRead,
+	"/arrs.v1.ClaimService/CreateClaim":     permClaimsWrite,
+	"/arrs.v1.ClaimService/UpdateClaimLine": permClaimsWrite,
+	"/arrs.v1.ClaimService/WithdrawClaim":   permClaimsWrite,
+	"/arrs.v1.ClaimService/SubmitClaim":     permClaimsSubmit,
+	"/arrs.v1.ClaimService/GetBudget":       permBudgetRead,
+
 	"/arrs.v1.AuditService/ListAuditEvents":  permAuditRead,
 	"/arrs.v1.AuditService/VerifyAuditChain": permAuditVerify,
 
@@ -82,15 +94,21 @@ var rpcPermissions = map[string]permission{
 
 // rolePermissions is what each access role may do.
 var rolePermissions = map[claims.AccessRole][]permission{
-	claims.RolePCNClinicalDirector:  {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permPostsWrite, permAuditRead},
-	claims.RolePCNManager:           {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permPostsWrite, permAuditRead},
-	claims.RoleCommissionerApprover: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permAuditRead},
-	claims.RoleCommissionerFinance:  {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead},
+	claims.RolePCNClinicalDirector: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permPostsWrite,
+		permClaimsRead, permClaimsWrite, permClaimsSubmit, permBudgetRead, permAuditRead},
+	// A PCN manager prepares claims; only the clinical director submits.
+	claims.RolePCNManager: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permPostsWrite,
+		permClaimsRead, permClaimsWrite, permBudgetRead, permAuditRead},
+	claims.RoleCommissionerApprover: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
+		permClaimsRead, permBudgetRead, permAuditRead},
+	claims.RoleCommissionerFinance: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
+		permClaimsRead, permBudgetRead},
 	// The CPD ledger comes later; until then a hub reads reference data only.
 	claims.RoleTrainingHubOfficer: {permReferenceRead},
 	// NHS England keeps the reference data and sees every PCN, but does not
 	// run a PCN's workforce.
 	claims.RoleNationalAdministrator: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
+		permClaimsRead, permBudgetRead,
 		permOrgsWrite, permCatalogWrite, permFundingWrite, permAuditRead, permAuditVerify},
 	// Service accounts hold exactly what their configuration grants.
 	claims.RoleServiceAccount: nil,

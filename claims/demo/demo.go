@@ -1,7 +1,8 @@
 // Package demo loads the demonstration data that `make run` serves: one ICB
 // and its predecessor CCG, three PCNs with member practices, the role
 // catalogue with effective-dated maximums, financial years 2023-24 to 2025-26
-// with entitlements, and a dozen posts including occupational therapists.
+// with entitlements, a dozen posts including occupational therapists, and
+// Riverside PCN's claims for April and May 2025 (submitted) and June (draft).
 //
 // Figures come from ../shared/domain/arrs.md. The occupational therapist
 // maximum is not published there, so its rates are the first contact
@@ -98,7 +99,65 @@ func Load(ctx context.Context, store *claims.Store) error {
 			return fmt.Errorf("demo post %s: %w", p.Name(), err)
 		}
 	}
+	for _, c := range demoClaims {
+		if err := loadClaim(ctx, store, c); err != nil {
+			return fmt.Errorf("demo claim %s %s: %w", c.pcn, c.month, err)
+		}
+	}
 	return nil
+}
+
+// loadClaim drafts a claim, enters what was paid (once: a line that has
+// costs is left alone) and submits it if the demo says so.
+func loadClaim(ctx context.Context, store *claims.Store, c demoClaim) error {
+	month, err := claims.ParseMonth(c.month)
+	if err != nil {
+		return err
+	}
+	claim, err := store.CreateClaim(ctx, request("claim/"+c.pcn+"/"+c.month), c.pcn, month)
+	if err != nil {
+		return err
+	}
+	if claim.State == claims.ClaimDraft {
+		for _, l := range claim.Lines {
+			costs, ok := c.costs[l.PostID]
+			if !ok || l.GrossSalary != 0 {
+				continue
+			}
+			if _, err := store.UpdateClaimLine(ctx, c.pcn, month, l.PostID, "", func(l *claims.ClaimLine) {
+				l.GrossSalary, l.EmployerNI, l.EmployerPension = costs.GrossSalary, costs.EmployerNI, costs.EmployerPension
+				l.EvidenceURIs = []string{"https://evidence.example.nhs.uk/" + c.pcn + "/" + c.month + "/" + l.PostID + "/payslip.pdf"}
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	if c.submit {
+		_, err = store.SubmitClaim(ctx, request("submit/"+c.pcn+"/"+c.month), c.pcn, month, "")
+	}
+	return err
+}
+
+type demoClaim struct {
+	pcn, month string
+	costs      map[string]claims.Costs
+	submit     bool
+}
+
+// Monthly costs as a payroll would report them (pence): an OT on band 7, a
+// clinical pharmacist on band 8a (above the role's maximum, so capped), a
+// social prescribing link worker on band 5.
+var riversideCosts = map[string]claims.Costs{
+	"ot-frailty":        {GrossSalary: 384567, EmployerNI: 44012, EmployerPension: 55301},
+	"ot-return-to-work": {GrossSalary: 230740, EmployerNI: 23104, EmployerPension: 33180},
+	"pharmacist-1":      {GrossSalary: 447958, EmployerNI: 52420, EmployerPension: 64416},
+	"splw-1":            {GrossSalary: 249750, EmployerNI: 24300, EmployerPension: 35914},
+}
+
+var demoClaims = []demoClaim{
+	{pcn: "U12345", month: "2025-04", costs: riversideCosts, submit: true},
+	{pcn: "U12345", month: "2025-05", costs: riversideCosts, submit: true},
+	{pcn: "U12345", month: "2025-06", costs: riversideCosts},
 }
 
 var commissioners = []claims.Commissioner{

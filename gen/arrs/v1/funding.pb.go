@@ -40,9 +40,12 @@ type FinancialYear struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Last day a claim for a month of this year may be created or submitted
+	// (`YYYY-MM-DD`); empty means no deadline yet.
+	ClaimsDeadline string `protobuf:"bytes,8,opt,name=claims_deadline,json=claimsDeadline,proto3" json:"claims_deadline,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *FinancialYear) Reset() {
@@ -122,6 +125,13 @@ func (x *FinancialYear) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *FinancialYear) GetClaimsDeadline() string {
+	if x != nil {
+		return x.ClaimsDeadline
+	}
+	return ""
 }
 
 // A PCN's ARRS budget for one financial year. Unused entitlement never
@@ -452,7 +462,8 @@ type UpdateFinancialYearRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The year, identified by `name`; a non-empty `etag` must match.
 	FinancialYear *FinancialYear `protobuf:"bytes,1,opt,name=financial_year,json=financialYear,proto3" json:"financial_year,omitempty"`
-	// Fields to change: `rate_per_weighted_patient`. Empty means all.
+	// Fields to change: `rate_per_weighted_patient`, `claims_deadline`. Empty
+	// means all.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -799,7 +810,7 @@ var File_arrs_v1_funding_proto protoreflect.FileDescriptor
 
 const file_arrs_v1_funding_proto_rawDesc = "" +
 	"\n" +
-	"\x15arrs/v1/funding.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x02\n" +
+	"\x15arrs/v1/funding.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\x02\n" +
 	"\rFinancialYear\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -810,7 +821,8 @@ const file_arrs_v1_funding_proto_rawDesc = "" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xbe\x02\n" +
+	"updateTime\x12'\n" +
+	"\x0fclaims_deadline\x18\b \x01(\tR\x0eclaimsDeadline\"\xbe\x02\n" +
 	"\vEntitlement\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12/\n" +
 	"\x13weighted_population\x18\x02 \x01(\tR\x12weightedPopulation\x129\n" +

@@ -1,0 +1,127 @@
+package claims
+
+import (
+	"context"
+	"sort"
+)
+
+// Budget is a PCN's live budget position for a financial year.
+type Budget struct {
+	PCNCode           string
+	Year              FinancialYear
+	EntitlementPence  int64
+	DraftPence        int64
+	SubmittedPence    int64 // submitted and queried
+	ApprovedPence     int64
+	PaidPence         int64
+	ForecastFrom      Month
+	ForecastPence     int64
+	Roles             []RoleBudget
+	MissingRateMonths int // months of posts the forecast could not price
+}
+
+// RoleBudget is one role's share of a budget.
+type RoleBudget struct {
+	RoleID         string
+	SubmittedPence int64
+	ApprovedPence  int64
+	PaidPence      int64
+	ForecastPence  int64
+}
+
+// Name is the resource name.
+func (b Budget) Name() string { return "pcns/" + b.PCNCode + "/budgets/" + b.Year.String() }
+
+// RemainingPence is what the entitlement has left once submitted, approved
+// and paid claims are counted.
+func (b Budget) RemainingPence() int64 {
+	return b.EntitlementPence - b.SubmittedPence - b.ApprovedPence - b.PaidPence
+}
+
+// UnderspendPence is what would go unclaimed if the forecast came true;
+// negative means the posts would cost more than remains.
+func (b Budget) UnderspendPence() int64 { return b.RemainingPence() - b.ForecastPence }
+
+// GetBudget works out a PCN's budget position for a year from its
+// entitlement, its claims, and a forecast: every post in post or planned, at
+// its cap, for each month from the one after the latest claimed month (or
+// the year's first month) to March. A PCN with no entitlement for the year
+// has a budget of zero.
+func (s *Store) GetBudget(ctx context.Context, pcn string, year FinancialYear) (Budget, error) {
+	b := Budget{PCNCode: pcn, Year: year}
+	if err := pcnVisible(ctx, s.db, pcn); err != nil {
+		return b, err
+	}
+	e, err := s.GetEntitlement(ctx, pcn, year)
+	switch {
+	case err == nil:
+		b.EntitlementPence = e.AmountPence()
+	case !IsKind(err, KindNotFound):
+		return b, err
+	}
+
+	var sums []struct {
+		State  ClaimState `db:"state"`
+		RoleID string     `db:"role_id"`
+		Pence  int64      `db:"pence"`
+	}
+	if err := s.db.SelectContext(ctx, &sums, `SELECT c.state, l.role_id, SUM(l.reimbursable_pence)::bigint AS pence
+		FROM claims c JOIN claim_lines l ON l.pcn_code = c.pcn_code AND l.claim_id = c.id
+		WHERE c.pcn_code = $1 AND c.financial_year = $2 AND c.state <> 'withdrawn' AND c.state <> 'rejected'
+		GROUP BY c.state, l.role_id`, pcn, year); err != nil {
+		return b, err
+	}
+	roles := map[string]*RoleBudget{}
+	role := func(id string) *RoleBudget {
+		if roles[id] == nil {
+			roles[id] = &RoleBudget{RoleID: id}
+		}
+		return roles[id]
+	}
+	for _, s := range sums {
+		r := role(s.RoleID)
+		switch s.State {
+		case ClaimDraft:
+			b.DraftPence += s.Pence
+		case ClaimSubmitted, ClaimQueried:
+			b.SubmittedPence += s.Pence
+			r.SubmittedPence += s.Pence
+		case ClaimApproved:
+			b.ApprovedPence += s.Pence
+			r.ApprovedPence += s.Pence
+		case ClaimPaid:
+			b.PaidPence += s.Pence
+			r.PaidPence += s.Pence
+		}
+	}
+
+	var latest *Month
+	if err := s.db.GetContext(ctx, &latest, `SELECT max(month) FROM claims
+		WHERE pcn_code = $1 AND financial_year = $2 AND state <> 'withdrawn'`, pcn, year); err != nil {
+		return b, err
+	}
+	b.ForecastFrom = MonthOf(year.Start())
+	if latest != nil {
+		b.ForecastFrom = latest.Next()
+	}
+	last := MonthOf(year.End())
+	if !last.Before(b.ForecastFrom) {
+		cc, err := loadClaimContext(ctx, s.db, pcn)
+		if err != nil {
+			return b, err
+		}
+		for _, p := range cc.posts {
+			perMonth, missing := ForecastCaps(b.ForecastFrom, last, p, cc.roles[p.RoleID], cc.rates[p.RoleID], cc.zone)
+			b.MissingRateMonths += len(missing)
+			for _, pence := range perMonth {
+				b.ForecastPence += pence
+				role(p.RoleID).ForecastPence += pence
+			}
+		}
+	}
+	for _, r := range roles {
+		b.Roles = append(b.Roles, *r)
+	}
+	sort.Slice(b.Roles, func(i, j int) bool { return b.Roles[i].RoleID < b.Roles[j].RoleID })
+	return b, nil
+}

@@ -1,0 +1,698 @@
+package claims
+
+import (
+	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// ClaimState is where a claim is in review.
+type ClaimState string
+
+// The states of a claim. DRAFT and QUERIED claims are the PCN's to edit;
+// SUBMITTED, APPROVED and PAID claims count against the entitlement.
+const (
+	ClaimDraft     ClaimState = "draft"
+	ClaimSubmitted ClaimState = "submitted"
+	ClaimWithdrawn ClaimState = "withdrawn"
+	ClaimApproved  ClaimState = "approved"
+	ClaimPaid      ClaimState = "paid"
+	ClaimRejected  ClaimState = "rejected"
+	ClaimQueried   ClaimState = "queried"
+)
+
+// committedStates are the states whose reimbursable totals are spent from
+// the entitlement.
+var committedStates = pq.StringArray{string(ClaimSubmitted), string(ClaimQueried), string(ClaimApproved), string(ClaimPaid)}
+
+// ExcludedPost is a post that got no line in a claim, and why.
+type ExcludedPost struct {
+	PostID string `json:"post_id"`
+	Reason string `json:"reason"`
+}
+
+type excludedPosts []ExcludedPost
+
+func (e *excludedPosts) Scan(src any) error { return scanJSON(src, e) }
+func (e excludedPosts) Value() (driver.Value, error) {
+	if e == nil {
+		e = excludedPosts{}
+	}
+	b, err := json.Marshal(e)
+	return string(b), err
+}
+
+// Claim is a PCN's claim for one month.
+type Claim struct {
+	PCNCode        string        `db:"pcn_code"`
+	ID             string        `db:"id"`
+	Kind           string        `db:"kind"`
+	Month          Month         `db:"month"`
+	Year           FinancialYear `db:"financial_year"`
+	State          ClaimState    `db:"state"`
+	Submitter      string        `db:"submitter"`
+	SubmitTime     *time.Time    `db:"submit_time"`
+	WithdrawReason string        `db:"withdraw_reason"`
+	Excluded       excludedPosts `db:"excluded_posts"`
+	Revision       int64         `db:"revision"`
+	CreateTime     time.Time     `db:"create_time"`
+	UpdateTime     time.Time     `db:"update_time"`
+	Lines          []ClaimLine   `db:"-"`
+}
+
+// Name is the resource name.
+func (c Claim) Name() string { return claimName(c.PCNCode, c.ID) }
+
+// Totals sums the lines: actual cost, cap and reimbursable, in pence.
+func (c Claim) Totals() (actual, capPence, reimbursable int64) {
+	for _, l := range c.Lines {
+		actual += l.Costs().ActualPence()
+		capPence += l.CapPence
+		reimbursable += l.ReimbursablePence
+	}
+	return actual, capPence, reimbursable
+}
+
+// ClaimLine is one post's costs in a claim month.
+type ClaimLine struct {
+	PCNCode           string        `db:"pcn_code"`
+	ClaimID           string        `db:"claim_id"`
+	PostID            string        `db:"post_id"`
+	RoleID            string        `db:"role_id"`
+	WTE               Decimal       `db:"wte"`
+	GrossSalary       int64         `db:"gross_salary_pence"`
+	EmployerNI        int64         `db:"employer_ni_pence"`
+	EmployerPension   int64         `db:"employer_pension_pence"`
+	Overtime          int64         `db:"overtime_pence"`
+	AbsenceAdjustment int64         `db:"absence_adjustment_pence"`
+	EvidenceURIs      pq.StringArray `db:"evidence_uris"`
+	CapPence          int64         `db:"cap_pence"`
+	ActiveDays        int           `db:"active_days"`
+	DaysInYear        int           `db:"days_in_year"`
+	Segments          capSegments   `db:"cap_segments"`
+	ReimbursablePence int64         `db:"reimbursable_pence"`
+	Revision          int64         `db:"revision"`
+}
+
+// Name is the resource name.
+func (l ClaimLine) Name() string { return claimLineName(l.PCNCode, l.ClaimID, l.PostID) }
+
+// Costs are what the line says was paid.
+func (l ClaimLine) Costs() Costs {
+	return Costs{GrossSalary: l.GrossSalary, EmployerNI: l.EmployerNI, EmployerPension: l.EmployerPension,
+		Overtime: l.Overtime, AbsenceAdjustment: l.AbsenceAdjustment}
+}
+
+// applyCap sets the line's cap from c and its reimbursable amount from the
+// rule min(actual, cap).
+func (l *ClaimLine) applyCap(c LineCap) {
+	l.CapPence, l.ActiveDays, l.DaysInYear, l.Segments = c.Pence, c.ActiveDays, c.DaysInYear, c.Segments
+	l.ReimbursablePence = Reimbursable(l.Costs().ActualPence(), l.CapPence)
+}
+
+type capSegments []CapSegment
+
+func (c *capSegments) Scan(src any) error { return scanJSON(src, c) }
+func (c capSegments) Value() (driver.Value, error) {
+	b, err := json.Marshal(c)
+	return string(b), err
+}
+
+func scanJSON(src, dest any) error {
+	switch v := src.(type) {
+	case []byte:
+		return json.Unmarshal(v, dest)
+	case string:
+		return json.Unmarshal([]byte(v), dest)
+	}
+	return fmt.Errorf("cannot scan %T as JSON", src)
+}
+
+func claimName(pcn, id string) string { return fmt.Sprintf("pcns/%s/claims/%s", pcn, id) }
+func claimLineName(pcn, claim, post string) string {
+	return fmt.Sprintf("pcns/%s/claims/%s/lines/%s", pcn, claim, post)
+}
+
+// ParseClaimName reads "pcns/{pcn}/claims/{month}".
+func ParseClaimName(field, name string) (string, Month, error) {
+	v, ok := segments(name, "pcns/{pcn}/claims/{month}")
+	if ok && ValidPCNCode(v[0]) {
+		if m, err := ParseMonth(v[1]); err == nil {
+			return v[0], m, nil
+		}
+	}
+	return "", Month{}, nameError(field, name, "pcns/U12345/claims/YYYY-MM")
+}
+
+// ParseClaimLineName reads "pcns/{pcn}/claims/{month}/lines/{post}".
+func ParseClaimLineName(field, name string) (string, Month, string, error) {
+	v, ok := segments(name, "pcns/{pcn}/claims/{month}/lines/{post}")
+	if ok && ValidPCNCode(v[0]) && postIDPattern.MatchString(v[2]) {
+		if m, err := ParseMonth(v[1]); err == nil {
+			return v[0], m, v[2], nil
+		}
+	}
+	return "", Month{}, "", nameError(field, name, "pcns/U12345/claims/YYYY-MM/lines/{post}")
+}
+
+// ParseBudgetName reads "pcns/{pcn}/budgets/{year}".
+func ParseBudgetName(field, name string) (string, FinancialYear, error) {
+	v, ok := segments(name, "pcns/{pcn}/budgets/{year}")
+	if ok && ValidPCNCode(v[0]) {
+		if y, err := ParseFinancialYear(v[1]); err == nil {
+			return v[0], y, nil
+		}
+	}
+	return "", 0, nameError(field, name, "pcns/U12345/budgets/2025-26")
+}
+
+// requireRole lets only the given roles (and arrs itself) through: the
+// data layer's own check behind the server's policy.
+func requireRole(ctx context.Context, what string, roles ...AccessRole) error {
+	a, ok := ActorFrom(ctx)
+	if !ok {
+		return errNoActor
+	}
+	if a.Role == RoleSystem {
+		return nil
+	}
+	for _, r := range roles {
+		if a.Role == r {
+			return nil
+		}
+	}
+	return PermissionDenied("a " + string(a.Role) + " may not " + what)
+}
+
+const claimColumns = `pcn_code, id, kind, month, financial_year, state, submitter, submit_time, withdraw_reason,
+	excluded_posts, revision, create_time, update_time`
+
+const lineColumns = `pcn_code, claim_id, post_id, role_id, wte, gross_salary_pence, employer_ni_pence,
+	employer_pension_pence, overtime_pence, absence_adjustment_pence, evidence_uris, cap_pence, active_days,
+	days_in_year, cap_segments, reimbursable_pence, revision`
+
+// GetClaim reads one claim with its lines.
+func (s *Store) GetClaim(ctx context.Context, pcn string, month Month) (Claim, error) {
+	return getClaim(ctx, s.db, claimName(pcn, month.String()))
+}
+
+func getClaim(ctx context.Context, q sqlx.QueryerContext, name string) (Claim, error) {
+	var c Claim
+	pcn, month, err := ParseClaimName("name", name)
+	if err != nil {
+		return c, err
+	}
+	a := args{pcn, month.String()}
+	if err := getOne(ctx, q, &c, name, `SELECT `+claimColumns+` FROM claims WHERE pcn_code = $1 AND id = $2 AND `+
+		pcnCondition(ctx, "pcn_code", &a), a...); err != nil {
+		return c, err
+	}
+	err = sqlx.SelectContext(ctx, q, &c.Lines, `SELECT `+lineColumns+` FROM claim_lines
+		WHERE pcn_code = $1 AND claim_id = $2 ORDER BY post_id`, c.PCNCode, c.ID)
+	return c, err
+}
+
+// ClaimFilter narrows a listing of claims; empty fields match everything.
+type ClaimFilter struct {
+	PCNCode string
+	State   ClaimState
+	Year    FinancialYear
+}
+
+// ListClaims lists claims, without their lines, in PCN then month order.
+func (s *Store) ListClaims(ctx context.Context, f ClaimFilter, page Page) ([]Claim, string, error) {
+	afterPCN, afterID := "", ""
+	if page.After != "" {
+		pcn, m, err := ParseClaimName("page_token", page.After)
+		if err != nil {
+			return nil, "", err
+		}
+		afterPCN, afterID = pcn, m.String()
+	}
+	year := ""
+	if f.Year != 0 {
+		year = f.Year.String()
+	}
+	a := args{afterPCN, afterID, f.PCNCode, f.State, year, page.Size + 1}
+	var rows []Claim
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+claimColumns+` FROM claims
+		WHERE (pcn_code, id) > ($1, $2) AND ($3 = '' OR pcn_code = $3) AND ($4 = '' OR state = $4)
+		AND ($5 = '' OR financial_year = $5) AND `+pcnCondition(ctx, "pcn_code", &a)+`
+		ORDER BY pcn_code, id LIMIT $6`, a...); err != nil {
+		return nil, "", err
+	}
+	rows, next := pageOf(rows, page.Size)
+	return rows, next, nil
+}
+
+// claimContext is what working out a PCN's lines needs: its zone, posts, and
+// their roles and rates.
+type claimContext struct {
+	zone  WeightingZone
+	posts []Post
+	roles map[string]Role
+	rates map[string][]Rate
+}
+
+func loadClaimContext(ctx context.Context, q sqlx.QueryerContext, pcn string) (claimContext, error) {
+	cc := claimContext{roles: map[string]Role{}, rates: map[string][]Rate{}}
+	if err := sqlx.GetContext(ctx, q, &cc.zone, `SELECT weighting_zone FROM pcns WHERE code = $1`, pcn); err != nil {
+		return cc, err
+	}
+	if err := sqlx.SelectContext(ctx, q, &cc.posts, `SELECT `+postColumns+` FROM posts WHERE pcn_code = $1 ORDER BY id`, pcn); err != nil {
+		return cc, err
+	}
+	var roles []Role
+	if err := sqlx.SelectContext(ctx, q, &roles, `SELECT `+roleColumns+` FROM roles
+		WHERE id IN (SELECT role_id FROM posts WHERE pcn_code = $1)`, pcn); err != nil {
+		return cc, err
+	}
+	if err := loadCaps(ctx, q, roles); err != nil {
+		return cc, err
+	}
+	for _, r := range roles {
+		cc.roles[r.ID] = r
+	}
+	var rates []Rate
+	if err := sqlx.SelectContext(ctx, q, &rates, `SELECT `+rateColumns+` FROM rates
+		WHERE role_id IN (SELECT role_id FROM posts WHERE pcn_code = $1) ORDER BY role_id, effective_date`, pcn); err != nil {
+		return cc, err
+	}
+	for _, r := range rates {
+		cc.rates[r.RoleID] = append(cc.rates[r.RoleID], r)
+	}
+	return cc, nil
+}
+
+func (cc claimContext) post(id string) (Post, bool) {
+	for _, p := range cc.posts {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Post{}, false
+}
+
+// lineCap works out a line's cap at wte from the rates in force now.
+func (cc claimContext) lineCap(month Month, p Post, wte Decimal) (LineCap, error) {
+	c, err := ComputeCap(month, p, cc.roles[p.RoleID], cc.rates[p.RoleID], cc.zone, wte)
+	if err != nil {
+		return c, FailedPrecondition(postName(p.PCNCode, p.ID), "NO_RATE_IN_FORCE",
+			fmt.Sprintf("the catalogue has no maximum for %s on every day claimed: %v", roleName(p.RoleID), err))
+	}
+	return c, nil
+}
+
+// checkClaimWindow refuses a month that has not ended (claims are in
+// arrears) and, once the year's deadline has passed, any month of it.
+func (s *Store) checkClaimWindow(ctx context.Context, q sqlx.QueryerContext, month Month) error {
+	today := s.today()
+	if !month.Last().Before(today) {
+		return FailedPrecondition("", "CLAIM_IN_ARREARS",
+			fmt.Sprintf("claims are in arrears: %s can be claimed from %s", month, month.Last().AddDays(1)))
+	}
+	var deadline Date
+	err := sqlx.GetContext(ctx, q, &deadline, `SELECT claims_deadline FROM financial_years WHERE id = $1`, month.FinancialYear())
+	switch {
+	case isNoRows(err):
+		return FailedPrecondition("", "FINANCIAL_YEAR_NOT_OPEN", financialYearName(month.FinancialYear())+" does not exist")
+	case err != nil:
+		return err
+	case !deadline.IsZero() && today.After(deadline):
+		return FailedPrecondition("", "CLAIMS_DEADLINE_PASSED",
+			fmt.Sprintf("claims for %s closed on %s", month.FinancialYear(), deadline))
+	}
+	return nil
+}
+
+// CreateClaim drafts the claim for a month that has ended, with a line for
+// every post in post that month. The claim of a month that was withdrawn is
+// drafted afresh.
+func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month Month) (Claim, error) {
+	if err := requireRole(ctx, "draft claims", RolePCNClinicalDirector, RolePCNManager); err != nil {
+		return Claim{}, err
+	}
+	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+		name := claimName(pcn, month.String())
+		if err := pcnVisible(ctx, tx, pcn); err != nil {
+			return Claim{}, "", err
+		}
+		if err := s.checkClaimWindow(ctx, tx, month); err != nil {
+			return Claim{}, "", err
+		}
+		var before *Claim
+		var state ClaimState
+		err := tx.GetContext(ctx, &state, `SELECT state FROM claims WHERE pcn_code = $1 AND id = $2 FOR UPDATE`, pcn, month.String())
+		switch {
+		case isNoRows(err):
+		case err != nil:
+			return Claim{}, "", err
+		case state != ClaimWithdrawn:
+			return Claim{}, "", AlreadyExists(name, name+" already exists")
+		default:
+			old, err := getClaim(ctx, tx, name)
+			if err != nil {
+				return Claim{}, "", err
+			}
+			before = &old
+			if _, err := tx.ExecContext(ctx, `DELETE FROM claim_lines WHERE pcn_code = $1 AND claim_id = $2`, pcn, month.String()); err != nil {
+				return Claim{}, "", err
+			}
+		}
+		cc, err := loadClaimContext(ctx, tx, pcn)
+		if err != nil {
+			return Claim{}, "", err
+		}
+		var lines []ClaimLine
+		var excluded excludedPosts
+		for _, p := range cc.posts {
+			if ok, reason := Eligibility(month, p, cc.roles[p.RoleID]); !ok {
+				if reason != "NOT_IN_POST" {
+					excluded = append(excluded, ExcludedPost{PostID: p.ID, Reason: reason})
+				}
+				continue
+			}
+			c, err := cc.lineCap(month, p, p.WTE)
+			if err != nil {
+				excluded = append(excluded, ExcludedPost{PostID: p.ID, Reason: "NO_RATE_IN_FORCE"})
+				continue
+			}
+			l := ClaimLine{PCNCode: pcn, ClaimID: month.String(), PostID: p.ID, RoleID: p.RoleID, WTE: p.WTE}
+			l.applyCap(c)
+			lines = append(lines, l)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts)
+			VALUES ($1, $2, $3, $4, 'draft', $5)
+			ON CONFLICT (pcn_code, id) DO UPDATE SET state = 'draft', submitter = '', submit_time = NULL,
+				withdraw_reason = '', excluded_posts = EXCLUDED.excluded_posts,
+				revision = claims.revision + 1, update_time = now()`,
+			pcn, month.String(), month, month.FinancialYear(), excluded); err != nil {
+			return Claim{}, "", err
+		}
+		for _, l := range lines {
+			if err := insertLine(ctx, tx, month, l); err != nil {
+				return Claim{}, "", err
+			}
+		}
+		out, err := getClaim(ctx, tx, name)
+		if err != nil {
+			return out, "", err
+		}
+		action := "create"
+		if before != nil {
+			action = "recreate"
+		}
+		return out, name, appendAudit(ctx, tx, name, action, pcn, before, out)
+	}, getClaim)
+}
+
+func insertLine(ctx context.Context, tx *sqlx.Tx, month Month, l ClaimLine) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO claim_lines (pcn_code, claim_id, post_id, month, kind, role_id, wte,
+		cap_pence, active_days, days_in_year, cap_segments, reimbursable_pence)
+		VALUES ($1, $2, $3, $4, 'monthly', $5, $6, $7, $8, $9, $10, $11)`,
+		l.PCNCode, l.ClaimID, l.PostID, month, l.RoleID, l.WTE, l.CapPence, l.ActiveDays, l.DaysInYear, l.Segments, l.ReimbursablePence)
+	return err
+}
+
+// lockClaim locks a claim (within the actor's scope), checks the caller's
+// etag and that its state is one of allowed.
+func lockClaim(ctx context.Context, tx *sqlx.Tx, pcn string, month Month, etag string, action string, allowed ...ClaimState) (Claim, error) {
+	name := claimName(pcn, month.String())
+	if err := lockAndCheck(ctx, tx, "claims", "pcn_code = $1 AND id = $2", "pcn_code", name, etag, pcn, month.String()); err != nil {
+		return Claim{}, err
+	}
+	c, err := getClaim(ctx, tx, name)
+	if err != nil {
+		return c, err
+	}
+	for _, st := range allowed {
+		if c.State == st {
+			return c, nil
+		}
+	}
+	return c, FailedPrecondition(name, "CLAIM_STATE", fmt.Sprintf("a %s claim cannot be %s", c.State, action))
+}
+
+// maxEvidence bounds a line's evidence list; a longer one is a mistake.
+const maxEvidence = 20
+
+func (l ClaimLine) validate(vs *Violations, post Post) {
+	const f = "claim_line."
+	l.Costs().Validate(vs, f)
+	if l.WTE <= 0 || l.WTE > DecimalScale {
+		vs.Add(f+"wte", "WTE_RANGE", "whole-time equivalent must be more than 0 and at most 1")
+	}
+	if l.Overtime > 0 && l.WTE <= post.WTE {
+		vs.Add(f+"wte", "OVERTIME_NEEDS_WTE",
+			"overtime is reimbursed at plain time only, with the higher WTE worked recorded: the post is %s WTE", post.WTE)
+	}
+	if len(l.EvidenceURIs) > maxEvidence {
+		vs.Add(f+"evidence_uris", "TOO_MANY", "at most %d evidence links", maxEvidence)
+	}
+	for i, u := range l.EvidenceURIs {
+		parsed, err := url.Parse(u)
+		if err != nil || parsed.Scheme != "https" || parsed.Host == "" || len(u) > 2000 {
+			vs.Add(fmt.Sprintf("%sevidence_uris[%d]", f, i), "EVIDENCE_URI", "evidence is referenced by an https URI")
+		}
+	}
+}
+
+// UpdateClaimLine applies change to a line of a DRAFT or QUERIED claim under
+// the line's etag, and works its cap and reimbursable amount out again.
+func (s *Store) UpdateClaimLine(ctx context.Context, pcn string, month Month, postID, etag string, change func(*ClaimLine)) (ClaimLine, error) {
+	if err := requireRole(ctx, "edit claims", RolePCNClinicalDirector, RolePCNManager); err != nil {
+		return ClaimLine{}, err
+	}
+	var out ClaimLine
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := lockClaim(ctx, tx, pcn, month, "", "edited", ClaimDraft, ClaimQueried); err != nil {
+			return err
+		}
+		name := claimLineName(pcn, month.String(), postID)
+		var cur ClaimLine
+		if err := getOne(ctx, tx, &cur, name, `SELECT `+lineColumns+` FROM claim_lines
+			WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3 FOR UPDATE`, pcn, month.String(), postID); err != nil {
+			return err
+		}
+		if err := checkEtag(name, etag, cur.Revision); err != nil {
+			return err
+		}
+		next := cur
+		next.EvidenceURIs = append(pq.StringArray(nil), cur.EvidenceURIs...)
+		change(&next)
+		next.PCNCode, next.ClaimID, next.PostID, next.RoleID = cur.PCNCode, cur.ClaimID, cur.PostID, cur.RoleID
+		cc, err := loadClaimContext(ctx, tx, pcn)
+		if err != nil {
+			return err
+		}
+		post, _ := cc.post(postID)
+		var vs Violations
+		next.validate(&vs, post)
+		if err := vs.Err(); err != nil {
+			return err
+		}
+		c, err := cc.lineCap(month, post, next.WTE)
+		if err != nil {
+			return err
+		}
+		next.applyCap(c)
+		if err := tx.GetContext(ctx, &out, `UPDATE claim_lines SET wte = $4, gross_salary_pence = $5, employer_ni_pence = $6,
+			employer_pension_pence = $7, overtime_pence = $8, absence_adjustment_pence = $9, evidence_uris = $10,
+			cap_pence = $11, active_days = $12, days_in_year = $13, cap_segments = $14, reimbursable_pence = $15,
+			revision = revision + 1 WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3 RETURNING `+lineColumns,
+			pcn, month.String(), postID, next.WTE, next.GrossSalary, next.EmployerNI, next.EmployerPension, next.Overtime,
+			next.AbsenceAdjustment, next.EvidenceURIs, next.CapPence, next.ActiveDays, next.DaysInYear, next.Segments,
+			next.ReimbursablePence); err != nil {
+			return err
+		}
+		// The claim's etag covers its lines.
+		if _, err := tx.ExecContext(ctx, `UPDATE claims SET revision = revision + 1, update_time = now()
+			WHERE pcn_code = $1 AND id = $2`, pcn, month.String()); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, name, "update", pcn, cur, out)
+	})
+	return out, err
+}
+
+// SubmitClaim submits a DRAFT or QUERIED claim. Its caps are worked out again
+// from the rates in force, headcount caps are checked, and the PCN's
+// submitted, approved and paid total for the year must stay within its
+// entitlement. Submissions for one PCN and year queue on the entitlement's
+// row lock, so the rule holds however many arrsd replicas race.
+func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn string, month Month, etag string) (Claim, error) {
+	if err := requireRole(ctx, "submit claims", RolePCNClinicalDirector); err != nil {
+		return Claim{}, err
+	}
+	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+		name := claimName(pcn, month.String())
+		if err := pcnVisible(ctx, tx, pcn); err != nil {
+			return Claim{}, "", err
+		}
+		var entitlement Entitlement
+		err := tx.GetContext(ctx, &entitlement, entitlementSelect+`
+			WHERE e.pcn_code = $1 AND e.financial_year = $2 FOR UPDATE OF e`, pcn, month.FinancialYear())
+		if isNoRows(err) {
+			return Claim{}, "", FailedPrecondition(name, "NO_ENTITLEMENT",
+				fmt.Sprintf("%s has no entitlement for %s yet", pcnName(pcn), month.FinancialYear()))
+		}
+		if err != nil {
+			return Claim{}, "", err
+		}
+		cur, err := lockClaim(ctx, tx, pcn, month, etag, "submitted", ClaimDraft, ClaimQueried)
+		if err != nil {
+			return Claim{}, "", err
+		}
+		if err := s.checkClaimWindow(ctx, tx, month); err != nil {
+			return Claim{}, "", err
+		}
+		if err := refreshCaps(ctx, tx, &cur, month); err != nil {
+			return Claim{}, "", err
+		}
+		actual, _, claimed := cur.Totals()
+		if actual == 0 {
+			return Claim{}, "", FailedPrecondition(name, "NOTHING_CLAIMED", "no line records a cost; enter what was paid first")
+		}
+		if err := checkHeadcount(ctx, tx, cur); err != nil {
+			return Claim{}, "", err
+		}
+		var committed int64
+		if err := tx.GetContext(ctx, &committed, `SELECT COALESCE(SUM(l.reimbursable_pence), 0)::bigint
+			FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
+			WHERE c.pcn_code = $1 AND c.financial_year = $2 AND c.state = ANY($3)`,
+			pcn, month.FinancialYear(), committedStates); err != nil {
+			return Claim{}, "", err
+		}
+		if remaining := entitlement.AmountPence() - committed; claimed > remaining {
+			return Claim{}, "", &Error{Kind: KindFailedPrecondition, Reason: "ENTITLEMENT_EXCEEDED", Resource: name,
+				Message: fmt.Sprintf("the claim asks for %s but only %s of the %s entitlement for %s remains",
+					Pounds(claimed), Pounds(remaining), Pounds(entitlement.AmountPence()), month.FinancialYear())}
+		}
+		actor, _ := ActorFrom(ctx)
+		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = 'submitted', submitter = $3, submit_time = now(),
+			revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`, pcn, month.String(), actor.Subject); err != nil {
+			return Claim{}, "", err
+		}
+		out, err := getClaim(ctx, tx, name)
+		if err != nil {
+			return out, "", err
+		}
+		return out, name, appendAudit(ctx, tx, name, "submit", pcn, cur, out)
+	}, getClaim)
+}
+
+// refreshCaps works every line's cap out again from the rates in force now:
+// a rate entered since the claim was drafted applies.
+func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim, month Month) error {
+	cc, err := loadClaimContext(ctx, tx, c.PCNCode)
+	if err != nil {
+		return err
+	}
+	for i := range c.Lines {
+		l := &c.Lines[i]
+		post, _ := cc.post(l.PostID)
+		lc, err := cc.lineCap(month, post, l.WTE)
+		if err != nil {
+			return err
+		}
+		if lc.Pence == l.CapPence {
+			continue
+		}
+		l.applyCap(lc)
+		if _, err := tx.ExecContext(ctx, `UPDATE claim_lines SET cap_pence = $4, active_days = $5, days_in_year = $6,
+			cap_segments = $7, reimbursable_pence = $8, revision = revision + 1
+			WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3`,
+			l.PCNCode, l.ClaimID, l.PostID, l.CapPence, l.ActiveDays, l.DaysInYear, l.Segments, l.ReimbursablePence); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkHeadcount enforces the catalogue's per-PCN headcount caps for the
+// claim's year: the posts of a capped role claimed this year, in this claim
+// and in the claims already counted, may not exceed the cap.
+func checkHeadcount(ctx context.Context, tx *sqlx.Tx, c Claim) error {
+	var over []struct {
+		RoleID string `db:"role_id"`
+		Posts  int    `db:"posts"`
+		Cap    int    `db:"cap"`
+	}
+	if err := tx.SelectContext(ctx, &over, `
+		SELECT l.role_id, count(DISTINCT l.post_id) AS posts,
+		       CASE WHEN h.large_list_threshold > 0 AND p.registered_list_size >= h.large_list_threshold
+		            THEN h.max_posts_large_list ELSE h.max_posts END AS cap
+		FROM claim_lines l
+		JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
+		JOIN pcns p ON p.code = l.pcn_code
+		JOIN role_headcount_caps h ON h.role_id = l.role_id AND h.financial_year = c.financial_year
+		WHERE l.pcn_code = $1 AND c.financial_year = $2
+		  AND (c.id = $3 OR c.state = ANY($4))
+		  AND l.role_id IN (SELECT role_id FROM claim_lines WHERE pcn_code = $1 AND claim_id = $3)
+		GROUP BY l.role_id, h.large_list_threshold, h.max_posts_large_list, h.max_posts, p.registered_list_size
+		HAVING count(DISTINCT l.post_id) > CASE WHEN h.large_list_threshold > 0 AND p.registered_list_size >= h.large_list_threshold
+		            THEN h.max_posts_large_list ELSE h.max_posts END`,
+		c.PCNCode, c.Year, c.ID, committedStates); err != nil {
+		return err
+	}
+	if len(over) == 0 {
+		return nil
+	}
+	parts := make([]string, len(over))
+	for i, o := range over {
+		parts[i] = fmt.Sprintf("%s: %d posts claimed, cap %d", roleName(o.RoleID), o.Posts, o.Cap)
+	}
+	return FailedPrecondition(c.Name(), "HEADCOUNT_CAP", "the role's headcount cap for "+c.Year.String()+
+		" would be exceeded ("+strings.Join(parts, "; ")+")")
+}
+
+// WithdrawClaim withdraws a DRAFT or SUBMITTED claim; it then counts for
+// nothing, and the month may be claimed afresh.
+func (s *Store) WithdrawClaim(ctx context.Context, pcn string, month Month, etag, reason string) (Claim, error) {
+	if err := requireRole(ctx, "withdraw claims", RolePCNClinicalDirector, RolePCNManager); err != nil {
+		return Claim{}, err
+	}
+	if len(reason) > 1000 {
+		return Claim{}, Invalid("reason", "LENGTH", "at most 1000 characters")
+	}
+	var out Claim
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		cur, err := lockClaim(ctx, tx, pcn, month, etag, "withdrawn", ClaimDraft, ClaimSubmitted)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = 'withdrawn', withdraw_reason = $3,
+			revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`, pcn, month.String(), reason); err != nil {
+			return err
+		}
+		if out, err = getClaim(ctx, tx, cur.Name()); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, cur.Name(), "withdraw", pcn, cur, out)
+	})
+	return out, err
+}
+
+// Pounds renders pence as pounds for people: 139401754 → "£1,394,017.54".
+func Pounds(pence int64) string {
+	sign := ""
+	if pence < 0 {
+		sign, pence = "-", -pence
+	}
+	whole := fmt.Sprint(pence / 100)
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return fmt.Sprintf("%s£%s.%02d", sign, b.String(), pence%100)
+}

@@ -1,0 +1,255 @@
+package server
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"arrs.nhs.uk/arrs/claims"
+	arrsv1 "arrs.nhs.uk/arrs/gen/arrs/v1"
+)
+
+// claimService serves arrs.v1.ClaimService.
+type claimService struct {
+	arrsv1.UnimplementedClaimServiceServer
+	store *claims.Store
+}
+
+var claimStates = map[arrsv1.Claim_State]claims.ClaimState{
+	arrsv1.Claim_STATE_DRAFT:     claims.ClaimDraft,
+	arrsv1.Claim_STATE_SUBMITTED: claims.ClaimSubmitted,
+	arrsv1.Claim_STATE_WITHDRAWN: claims.ClaimWithdrawn,
+	arrsv1.Claim_STATE_APPROVED:  claims.ClaimApproved,
+	arrsv1.Claim_STATE_PAID:      claims.ClaimPaid,
+	arrsv1.Claim_STATE_REJECTED:  claims.ClaimRejected,
+	arrsv1.Claim_STATE_QUERIED:   claims.ClaimQueried,
+}
+
+var claimStatesOut = reverse(claimStates)
+
+func claimProto(c claims.Claim, withLines bool) *arrsv1.Claim {
+	actual, capPence, reimbursable := c.Totals()
+	out := &arrsv1.Claim{
+		Name:              c.Name(),
+		Month:             c.Month.String(),
+		FinancialYear:     c.Year.String(),
+		State:             claimStatesOut[c.State],
+		ActualPence:       actual,
+		CapPence:          capPence,
+		ReimbursablePence: reimbursable,
+		Submitter:         c.Submitter,
+		WithdrawReason:    c.WithdrawReason,
+		Etag:              claims.Etag(c.Revision),
+		CreateTime:        timestamp(c.CreateTime),
+		UpdateTime:        timestamp(c.UpdateTime),
+	}
+	if c.SubmitTime != nil {
+		out.SubmitTime = timestamppb.New(*c.SubmitTime)
+	}
+	if withLines {
+		for _, l := range c.Lines {
+			out.Lines = append(out.Lines, claimLineProto(l))
+		}
+	}
+	for _, e := range c.Excluded {
+		out.ExcludedPosts = append(out.ExcludedPosts, &arrsv1.ExcludedPost{
+			Post: claims.Post{PCNCode: c.PCNCode, ID: e.PostID}.Name(), Reason: e.Reason})
+	}
+	return out
+}
+
+func claimLineProto(l claims.ClaimLine) *arrsv1.ClaimLine {
+	out := &arrsv1.ClaimLine{
+		Name:                   l.Name(),
+		Post:                   claims.Post{PCNCode: l.PCNCode, ID: l.PostID}.Name(),
+		Role:                   claims.Role{ID: l.RoleID}.Name(),
+		Wte:                    l.WTE.String(),
+		GrossSalaryPence:       l.GrossSalary,
+		EmployerNiPence:        l.EmployerNI,
+		EmployerPensionPence:   l.EmployerPension,
+		OvertimePence:          l.Overtime,
+		AbsenceAdjustmentPence: l.AbsenceAdjustment,
+		EvidenceUris:           l.EvidenceURIs,
+		ActualPence:            l.Costs().ActualPence(),
+		CapPence:               l.CapPence,
+		ReimbursablePence:      l.ReimbursablePence,
+		ActiveDays:             int32(l.ActiveDays),
+		DaysInYear:             int32(l.DaysInYear),
+		Etag:                   claims.Etag(l.Revision),
+	}
+	for _, s := range l.Segments {
+		out.CapSegments = append(out.CapSegments, &arrsv1.CapSegment{
+			FromDate:       s.From.String(),
+			ToDate:         s.To.String(),
+			Days:           int32(s.Days),
+			AnnualMaxPence: s.AnnualMaxPence,
+			Rate:           claims.Rate{RoleID: l.RoleID, EffectiveDate: s.RateEffective}.Name(),
+		})
+	}
+	return out
+}
+
+func (h *claimService) GetClaim(ctx context.Context, req *arrsv1.GetClaimRequest) (*arrsv1.Claim, error) {
+	pcn, month, err := claims.ParseClaimName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.store.GetClaim(ctx, pcn, month)
+	if err != nil {
+		return nil, err
+	}
+	return claimProto(c, true), nil
+}
+
+func (h *claimService) ListClaims(ctx context.Context, req *arrsv1.ListClaimsRequest) (*arrsv1.ListClaimsResponse, error) {
+	var vs claims.Violations
+	pcn, err := claims.ParsePCNParent("parent", req.GetParent())
+	if e, ok := claims.AsError(err); ok {
+		vs = append(vs, e.Violations...)
+	}
+	filter := claims.ClaimFilter{PCNCode: pcn, State: claimStates[req.GetState()]}
+	if req.GetFinancialYear() != "" {
+		filter.Year = parseYear(&vs, "financial_year", req.GetFinancialYear())
+	}
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	keys := []string{pcn, string(filter.State), req.GetFinancialYear()}
+	page, err := parsePage(req.GetPageSize(), req.GetPageToken(), keys...)
+	if err != nil {
+		return nil, err
+	}
+	rows, next, err := h.store.ListClaims(ctx, filter, page.store())
+	if err != nil {
+		return nil, err
+	}
+	resp := &arrsv1.ListClaimsResponse{NextPageToken: tokenFor(next, keys...)}
+	for _, c := range rows {
+		resp.Claims = append(resp.Claims, claimProto(c, false))
+	}
+	return resp, nil
+}
+
+func (h *claimService) CreateClaim(ctx context.Context, req *arrsv1.CreateClaimRequest) (*arrsv1.Claim, error) {
+	pcn, err := claims.ParsePCNName("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	month, err := claims.ParseMonth(req.GetClaimId())
+	if err != nil {
+		return nil, claims.Invalid("claim_id", "MONTH_FORMAT", "a claim is for a month written YYYY-MM, for example 2025-04")
+	}
+	cr, err := createRequest(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.store.CreateClaim(ctx, cr, pcn, month)
+	if err != nil {
+		return nil, err
+	}
+	return claimProto(c, true), nil
+}
+
+func (h *claimService) UpdateClaimLine(ctx context.Context, req *arrsv1.UpdateClaimLineRequest) (*arrsv1.ClaimLine, error) {
+	in := req.GetClaimLine()
+	pcn, month, post, err := claims.ParseClaimLineName("claim_line.name", in.GetName())
+	if err != nil {
+		return nil, err
+	}
+	paths, err := updatePaths(req.GetUpdateMask(), "wte", "gross_salary_pence", "employer_ni_pence",
+		"employer_pension_pence", "overtime_pence", "absence_adjustment_pence", "evidence_uris")
+	if err != nil {
+		return nil, err
+	}
+	var vs claims.Violations
+	var wte claims.Decimal
+	if paths["wte"] {
+		wte = parseDecimal(&vs, "claim_line.wte", in.GetWte())
+	}
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	out, err := h.store.UpdateClaimLine(ctx, pcn, month, post, in.GetEtag(), func(l *claims.ClaimLine) {
+		if paths["wte"] {
+			l.WTE = wte
+		}
+		if paths["gross_salary_pence"] {
+			l.GrossSalary = in.GetGrossSalaryPence()
+		}
+		if paths["employer_ni_pence"] {
+			l.EmployerNI = in.GetEmployerNiPence()
+		}
+		if paths["employer_pension_pence"] {
+			l.EmployerPension = in.GetEmployerPensionPence()
+		}
+		if paths["overtime_pence"] {
+			l.Overtime = in.GetOvertimePence()
+		}
+		if paths["absence_adjustment_pence"] {
+			l.AbsenceAdjustment = in.GetAbsenceAdjustmentPence()
+		}
+		if paths["evidence_uris"] {
+			l.EvidenceURIs = in.GetEvidenceUris()
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return claimLineProto(out), nil
+}
+
+func (h *claimService) SubmitClaim(ctx context.Context, req *arrsv1.SubmitClaimRequest) (*arrsv1.Claim, error) {
+	pcn, month, err := claims.ParseClaimName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	cr, err := createRequest(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.store.SubmitClaim(ctx, cr, pcn, month, req.GetEtag())
+	if err != nil {
+		return nil, err
+	}
+	return claimProto(c, true), nil
+}
+
+func (h *claimService) WithdrawClaim(ctx context.Context, req *arrsv1.WithdrawClaimRequest) (*arrsv1.Claim, error) {
+	pcn, month, err := claims.ParseClaimName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.store.WithdrawClaim(ctx, pcn, month, req.GetEtag(), req.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	return claimProto(c, true), nil
+}
+
+func (h *claimService) GetBudget(ctx context.Context, req *arrsv1.GetBudgetRequest) (*arrsv1.Budget, error) {
+	pcn, year, err := claims.ParseBudgetName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	b, err := h.store.GetBudget(ctx, pcn, year)
+	if err != nil {
+		return nil, err
+	}
+	out := &arrsv1.Budget{
+		Name:                    b.Name(),
+		EntitlementPence:        b.EntitlementPence,
+		DraftPence:              b.DraftPence,
+		SubmittedPence:          b.SubmittedPence,
+		ApprovedPence:           b.ApprovedPence,
+		PaidPence:               b.PaidPence,
+		RemainingPence:          b.RemainingPence(),
+		ForecastFrom:            b.ForecastFrom.String(),
+		ForecastPence:           b.ForecastPence,
+		ForecastUnderspendPence: b.UnderspendPence(),
+	}
+	for _, r := range b.Roles {
+		out.Roles = append(out.Roles, &arrsv1.RoleBudget{Role: claims.Role{ID: r.RoleID}.Name(),
+			SubmittedPence: r.SubmittedPence, ApprovedPence: r.ApprovedPence, PaidPence: r.PaidPence, ForecastPence: r.ForecastPence})
+	}
+	return out, nil
+}
