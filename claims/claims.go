@@ -82,23 +82,23 @@ func (c Claim) Totals() (actual, capPence, reimbursable int64) {
 
 // ClaimLine is one post's costs in a claim month.
 type ClaimLine struct {
-	PCNCode           string        `db:"pcn_code"`
-	ClaimID           string        `db:"claim_id"`
-	PostID            string        `db:"post_id"`
-	RoleID            string        `db:"role_id"`
-	WTE               Decimal       `db:"wte"`
-	GrossSalary       int64         `db:"gross_salary_pence"`
-	EmployerNI        int64         `db:"employer_ni_pence"`
-	EmployerPension   int64         `db:"employer_pension_pence"`
-	Overtime          int64         `db:"overtime_pence"`
-	AbsenceAdjustment int64         `db:"absence_adjustment_pence"`
+	PCNCode           string         `db:"pcn_code"`
+	ClaimID           string         `db:"claim_id"`
+	PostID            string         `db:"post_id"`
+	RoleID            string         `db:"role_id"`
+	WTE               Decimal        `db:"wte"`
+	GrossSalary       int64          `db:"gross_salary_pence"`
+	EmployerNI        int64          `db:"employer_ni_pence"`
+	EmployerPension   int64          `db:"employer_pension_pence"`
+	Overtime          int64          `db:"overtime_pence"`
+	AbsenceAdjustment int64          `db:"absence_adjustment_pence"`
 	EvidenceURIs      pq.StringArray `db:"evidence_uris"`
-	CapPence          int64         `db:"cap_pence"`
-	ActiveDays        int           `db:"active_days"`
-	DaysInYear        int           `db:"days_in_year"`
-	Segments          capSegments   `db:"cap_segments"`
-	ReimbursablePence int64         `db:"reimbursable_pence"`
-	Revision          int64         `db:"revision"`
+	CapPence          int64          `db:"cap_pence"`
+	ActiveDays        int            `db:"active_days"`
+	DaysInYear        int            `db:"days_in_year"`
+	Segments          capSegments    `db:"cap_segments"`
+	ReimbursablePence int64          `db:"reimbursable_pence"`
+	Revision          int64          `db:"revision"`
 }
 
 // Name is the resource name.
@@ -300,14 +300,10 @@ func (cc claimContext) post(id string) (Post, bool) {
 	return Post{}, false
 }
 
-// lineCap works out a line's cap at wte from the rates in force now.
+// lineCap works out a line's cap at wte from the rates in force now; a day
+// with no rate in force fails RATE_NOT_IN_FORCE: the catalogue lacks a figure.
 func (cc claimContext) lineCap(month Month, p Post, wte Decimal) (LineCap, error) {
-	c, err := ComputeCap(month, p, cc.roles[p.RoleID], cc.rates[p.RoleID], cc.zone, wte)
-	if err != nil {
-		return c, FailedPrecondition(postName(p.PCNCode, p.ID), "NO_RATE_IN_FORCE",
-			fmt.Sprintf("the catalogue has no maximum for %s on every day claimed: %v", roleName(p.RoleID), err))
-	}
-	return c, nil
+	return ComputeCap(month, p, cc.roles[p.RoleID], cc.rates[p.RoleID], cc.zone, wte)
 }
 
 // checkClaimWindow refuses a month that has not ended (claims are in
@@ -374,14 +370,14 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 		var excluded excludedPosts
 		for _, p := range cc.posts {
 			if ok, reason := Eligibility(month, p, cc.roles[p.RoleID]); !ok {
-				if reason != "NOT_IN_POST" {
+				if reason != ExcludedNotInPost {
 					excluded = append(excluded, ExcludedPost{PostID: p.ID, Reason: reason})
 				}
 				continue
 			}
 			c, err := cc.lineCap(month, p, p.WTE)
 			if err != nil {
-				excluded = append(excluded, ExcludedPost{PostID: p.ID, Reason: "NO_RATE_IN_FORCE"})
+				excluded = append(excluded, ExcludedPost{PostID: p.ID, Reason: "RATE_NOT_IN_FORCE"})
 				continue
 			}
 			l := ClaimLine{PCNCode: pcn, ClaimID: month.String(), PostID: p.ID, RoleID: p.RoleID, WTE: p.WTE}
@@ -488,6 +484,9 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn string, month Month, po
 		next.EvidenceURIs = append(pq.StringArray(nil), cur.EvidenceURIs...)
 		change(&next)
 		next.PCNCode, next.ClaimID, next.PostID, next.RoleID = cur.PCNCode, cur.ClaimID, cur.PostID, cur.RoleID
+		if next.EvidenceURIs == nil {
+			next.EvidenceURIs = pq.StringArray{} // NULL would mean "unknown", not "none"
+		}
 		cc, err := loadClaimContext(ctx, tx, pcn)
 		if err != nil {
 			return err

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"database/sql"
@@ -89,7 +90,7 @@ func dbError(err error) error {
 			Message: "a referenced resource does not exist (" + pqErr.Constraint + ")"}
 	case "23514", "23502", "22001", "22003": // check, not null, too long, out of range
 		return &Error{Kind: KindInvalid, Reason: "CONSTRAINT_VIOLATED",
-			Message: "the request breaks a rule of the database (" + pqErr.Constraint + ")"}
+			Message: "the request breaks a rule of the database (" + cmp.Or(pqErr.Constraint, pqErr.Column) + ")"}
 	}
 	return err
 }

@@ -549,8 +549,8 @@ type ExcludedPost struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The post, `pcns/{pcn}/posts/{post}`.
 	Post string `protobuf:"bytes,1,opt,name=post,proto3" json:"post,omitempty"`
-	// Why: BASELINE, NOT_FILLED, NOT_IN_POST, ROLE_NOT_REIMBURSABLE or
-	// REGISTRATION_INVALID.
+	// Why: BASELINE, NOT_FILLED, ROLE_NOT_REIMBURSABLE, REGISTRATION_INVALID
+	// or RATE_NOT_IN_FORCE (the catalogue has no maximum for a day in post).
 	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
