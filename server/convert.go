@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -78,6 +79,7 @@ func updatePaths(mask *fieldmaskpb.FieldMask, mutable ...string) (map[string]boo
 	set := make(map[string]bool, len(paths))
 	var vs claims.Violations
 	for _, p := range paths {
+		p = snakeCase(p)
 		if !slices.Contains(mutable, p) {
 			vs.Add("update_mask", "FIELD_NOT_MUTABLE", "%q is not a field this update can change", p)
 		}
@@ -112,3 +114,18 @@ func tokenFor(after string, filter ...string) string {
 }
 
 func (p pageRequest) store() claims.Page { return claims.Page{After: p.After, Size: p.Size} }
+
+// snakeCase turns a JSON field name into the proto one. protojson does so for
+// a FieldMask in a JSON body, but the gateway passes a mask given as a query
+// parameter (?updateMask=grossSalaryPence) through as written.
+func snakeCase(path string) string {
+	var b strings.Builder
+	for _, r := range path {
+		if r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
