@@ -65,7 +65,7 @@ func (s *Store) GetBudget(ctx context.Context, pcn string, year FinancialYear) (
 		RoleID string     `db:"role_id"`
 		Pence  int64      `db:"pence"`
 	}
-	if err := s.db.SelectContext(ctx, &sums, `SELECT c.state, l.role_id, SUM(l.reimbursable_pence)::bigint AS pence
+	if err := s.db.SelectContext(ctx, &sums, `SELECT c.state, l.role_id, SUM(COALESCE(l.approved_pence, l.reimbursable_pence))::bigint AS pence
 		FROM claims c JOIN claim_lines l ON l.pcn_code = c.pcn_code AND l.claim_id = c.id
 		WHERE c.pcn_code = $1 AND c.financial_year = $2 AND c.state <> 'withdrawn' AND c.state <> 'rejected'
 		GROUP BY c.state, l.role_id`, pcn, year); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -61,23 +62,38 @@ type Claim struct {
 	SubmitTime     *time.Time    `db:"submit_time"`
 	WithdrawReason string        `db:"withdraw_reason"`
 	Excluded       excludedPosts `db:"excluded_posts"`
-	Revision       int64         `db:"revision"`
-	CreateTime     time.Time     `db:"create_time"`
-	UpdateTime     time.Time     `db:"update_time"`
-	Lines          []ClaimLine   `db:"-"`
+	// CommissionerCode is who commissioned the PCN in the claim's month, and
+	// so reviews and pays the claim.
+	CommissionerCode string `db:"commissioner_code"`
+	// Supplements is, for a supplementary claim, the id of the monthly
+	// claim it tops up.
+	Supplements       *string     `db:"supplements"`
+	Reviewer          string      `db:"reviewer"`
+	ReviewTime        *time.Time  `db:"review_time"`
+	ReviewNote        string      `db:"review_note"`
+	PaymentDate       Date        `db:"payment_date"`
+	PaymentReference  string      `db:"payment_reference"`
+	PaymentPayee      string      `db:"payment_payee"`
+	PaymentRecordedBy string      `db:"payment_recorded_by"`
+	Revision          int64       `db:"revision"`
+	CreateTime        time.Time   `db:"create_time"`
+	UpdateTime        time.Time   `db:"update_time"`
+	Lines             []ClaimLine `db:"-"`
 }
 
 // Name is the resource name.
 func (c Claim) Name() string { return claimName(c.PCNCode, c.ID) }
 
-// Totals sums the lines: actual cost, cap and reimbursable, in pence.
-func (c Claim) Totals() (actual, capPence, reimbursable int64) {
+// Totals sums the lines: actual cost, cap, reimbursable and approved, in
+// pence.
+func (c Claim) Totals() (actual, capPence, reimbursable, approved int64) {
 	for _, l := range c.Lines {
 		actual += l.Costs().ActualPence()
 		capPence += l.CapPence
 		reimbursable += l.ReimbursablePence
+		approved += l.Approved()
 	}
-	return actual, capPence, reimbursable
+	return actual, capPence, reimbursable, approved
 }
 
 // ClaimLine is one post's costs in a claim month.
@@ -98,7 +114,22 @@ type ClaimLine struct {
 	DaysInYear        int            `db:"days_in_year"`
 	Segments          capSegments    `db:"cap_segments"`
 	ReimbursablePence int64          `db:"reimbursable_pence"`
-	Revision          int64          `db:"revision"`
+	// ApprovedPence is what the commissioner approved; nil until approval.
+	ApprovedPence    *int64 `db:"approved_pence"`
+	AdjustmentReason string `db:"adjustment_reason"`
+	// AlreadyPaidPence is, on a supplementary line, what the month's
+	// monthly claim already reimbursed for the post.
+	AlreadyPaidPence int64 `db:"already_paid_pence"`
+	Revision         int64 `db:"revision"`
+}
+
+// Approved is what the line counts for once approved: the approved amount,
+// or until then what it claims.
+func (l ClaimLine) Approved() int64 {
+	if l.ApprovedPence != nil {
+		return *l.ApprovedPence
+	}
+	return l.ReimbursablePence
 }
 
 // Name is the resource name.
@@ -111,10 +142,11 @@ func (l ClaimLine) Costs() Costs {
 }
 
 // applyCap sets the line's cap from c and its reimbursable amount from the
-// rule min(actual, cap).
+// rule min(actual, cap), less what a monthly claim already reimbursed when
+// the line is a top-up.
 func (l *ClaimLine) applyCap(c LineCap) {
 	l.CapPence, l.ActiveDays, l.DaysInYear, l.Segments = c.Pence, c.ActiveDays, c.DaysInYear, c.Segments
-	l.ReimbursablePence = Reimbursable(l.Costs().ActualPence(), l.CapPence)
+	l.ReimbursablePence = max(Reimbursable(l.Costs().ActualPence(), l.CapPence)-l.AlreadyPaidPence, 0)
 }
 
 type capSegments []CapSegment
@@ -140,26 +172,40 @@ func claimLineName(pcn, claim, post string) string {
 	return fmt.Sprintf("pcns/%s/claims/%s/lines/%s", pcn, claim, post)
 }
 
-// ParseClaimName reads "pcns/{pcn}/claims/{month}".
-func ParseClaimName(field, name string) (string, Month, error) {
-	v, ok := segments(name, "pcns/{pcn}/claims/{month}")
-	if ok && ValidPCNCode(v[0]) {
-		if m, err := ParseMonth(v[1]); err == nil {
-			return v[0], m, nil
-		}
+// claimIDPattern: a monthly claim is named by its month ("2025-04"), a
+// supplementary one by its month and a number ("2025-04-s1").
+var claimIDPattern = regexp.MustCompile(`^([0-9]{4}-[0-9]{2})(-s[1-9][0-9]?)?$`)
+
+// ClaimMonth returns the month a claim id is for.
+func ClaimMonth(id string) (Month, bool) {
+	m := claimIDPattern.FindStringSubmatch(id)
+	if m == nil {
+		return Month{}, false
 	}
-	return "", Month{}, nameError(field, name, "pcns/U12345/claims/YYYY-MM")
+	month, err := ParseMonth(m[1])
+	return month, err == nil
 }
 
-// ParseClaimLineName reads "pcns/{pcn}/claims/{month}/lines/{post}".
-func ParseClaimLineName(field, name string) (string, Month, string, error) {
-	v, ok := segments(name, "pcns/{pcn}/claims/{month}/lines/{post}")
-	if ok && ValidPCNCode(v[0]) && postIDPattern.MatchString(v[2]) {
-		if m, err := ParseMonth(v[1]); err == nil {
-			return v[0], m, v[2], nil
+// ParseClaimName reads "pcns/{pcn}/claims/{claim}".
+func ParseClaimName(field, name string) (string, string, error) {
+	v, ok := segments(name, "pcns/{pcn}/claims/{claim}")
+	if ok && ValidPCNCode(v[0]) {
+		if _, ok := ClaimMonth(v[1]); ok {
+			return v[0], v[1], nil
 		}
 	}
-	return "", Month{}, "", nameError(field, name, "pcns/U12345/claims/YYYY-MM/lines/{post}")
+	return "", "", nameError(field, name, "pcns/U12345/claims/YYYY-MM")
+}
+
+// ParseClaimLineName reads "pcns/{pcn}/claims/{claim}/lines/{post}".
+func ParseClaimLineName(field, name string) (string, string, string, error) {
+	v, ok := segments(name, "pcns/{pcn}/claims/{claim}/lines/{post}")
+	if ok && ValidPCNCode(v[0]) && postIDPattern.MatchString(v[2]) {
+		if _, ok := ClaimMonth(v[1]); ok {
+			return v[0], v[1], v[2], nil
+		}
+	}
+	return "", "", "", nameError(field, name, "pcns/U12345/claims/YYYY-MM/lines/{post}")
 }
 
 // ParseBudgetName reads "pcns/{pcn}/budgets/{year}".
@@ -192,26 +238,38 @@ func requireRole(ctx context.Context, what string, roles ...AccessRole) error {
 }
 
 const claimColumns = `pcn_code, id, kind, month, financial_year, state, submitter, submit_time, withdraw_reason,
-	excluded_posts, revision, create_time, update_time`
+	excluded_posts, commissioner_code, supplements, reviewer, review_time, review_note, payment_date,
+	payment_reference, payment_payee, payment_recorded_by, revision, create_time, update_time`
 
 const lineColumns = `pcn_code, claim_id, post_id, role_id, wte, gross_salary_pence, employer_ni_pence,
 	employer_pension_pence, overtime_pence, absence_adjustment_pence, evidence_uris, cap_pence, active_days,
-	days_in_year, cap_segments, reimbursable_pence, revision`
+	days_in_year, cap_segments, reimbursable_pence, approved_pence, adjustment_reason, already_paid_pence, revision`
+
+// claimCondition limits claims to the actor's: a PCN's staff see their
+// PCN's, a commissioner's staff the claims of the months it commissioned
+// (which, across the July 2022 change or a PCN moving, need not be the PCNs
+// it commissions today).
+func claimCondition(ctx context.Context, a *args) string {
+	if s := scopeOf(ctx); s.kind == "commissioner" {
+		return "commissioner_code = " + a.add(s.code)
+	}
+	return pcnCondition(ctx, "pcn_code", a)
+}
 
 // GetClaim reads one claim with its lines.
-func (s *Store) GetClaim(ctx context.Context, pcn string, month Month) (Claim, error) {
-	return getClaim(ctx, s.db, claimName(pcn, month.String()))
+func (s *Store) GetClaim(ctx context.Context, pcn, id string) (Claim, error) {
+	return getClaim(ctx, s.db, claimName(pcn, id))
 }
 
 func getClaim(ctx context.Context, q sqlx.QueryerContext, name string) (Claim, error) {
 	var c Claim
-	pcn, month, err := ParseClaimName("name", name)
+	pcn, id, err := ParseClaimName("name", name)
 	if err != nil {
 		return c, err
 	}
-	a := args{pcn, month.String()}
+	a := args{pcn, id}
 	if err := getOne(ctx, q, &c, name, `SELECT `+claimColumns+` FROM claims WHERE pcn_code = $1 AND id = $2 AND `+
-		pcnCondition(ctx, "pcn_code", &a), a...); err != nil {
+		claimCondition(ctx, &a), a...); err != nil {
 		return c, err
 	}
 	err = sqlx.SelectContext(ctx, q, &c.Lines, `SELECT `+lineColumns+` FROM claim_lines
@@ -230,11 +288,10 @@ type ClaimFilter struct {
 func (s *Store) ListClaims(ctx context.Context, f ClaimFilter, page Page) ([]Claim, string, error) {
 	afterPCN, afterID := "", ""
 	if page.After != "" {
-		pcn, m, err := ParseClaimName("page_token", page.After)
-		if err != nil {
+		var err error
+		if afterPCN, afterID, err = ParseClaimName("page_token", page.After); err != nil {
 			return nil, "", err
 		}
-		afterPCN, afterID = pcn, m.String()
 	}
 	year := ""
 	if f.Year != 0 {
@@ -244,7 +301,7 @@ func (s *Store) ListClaims(ctx context.Context, f ClaimFilter, page Page) ([]Cla
 	var rows []Claim
 	if err := s.db.SelectContext(ctx, &rows, `SELECT `+claimColumns+` FROM claims
 		WHERE (pcn_code, id) > ($1, $2) AND ($3 = '' OR pcn_code = $3) AND ($4 = '' OR state = $4)
-		AND ($5 = '' OR financial_year = $5) AND `+pcnCondition(ctx, "pcn_code", &a)+`
+		AND ($5 = '' OR financial_year = $5) AND `+claimCondition(ctx, &a)+`
 		ORDER BY pcn_code, id LIMIT $6`, a...); err != nil {
 		return nil, "", err
 	}
@@ -384,16 +441,21 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 			l.applyCap(c)
 			lines = append(lines, l)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts)
-			VALUES ($1, $2, $3, $4, 'draft', $5)
-			ON CONFLICT (pcn_code, id) DO UPDATE SET state = 'draft', submitter = '', submit_time = NULL,
-				withdraw_reason = '', excluded_posts = EXCLUDED.excluded_posts,
-				revision = claims.revision + 1, update_time = now()`,
-			pcn, month.String(), month, month.FinancialYear(), excluded); err != nil {
+		commissioner, err := commissionerInMonth(ctx, tx, pcn, month)
+		if err != nil {
 			return Claim{}, "", err
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts, commissioner_code)
+			VALUES ($1, $2, $3, $4, 'draft', $5, $6)
+			ON CONFLICT (pcn_code, id) DO UPDATE SET state = 'draft', submitter = '', submit_time = NULL,
+				withdraw_reason = '', excluded_posts = EXCLUDED.excluded_posts, commissioner_code = EXCLUDED.commissioner_code,
+				revision = claims.revision + 1, update_time = now()`,
+			pcn, month.String(), month, month.FinancialYear(), excluded, commissioner); err != nil {
+			return Claim{}, "", err
+		}
+		claim := Claim{PCNCode: pcn, ID: month.String(), Kind: "monthly", Month: month}
 		for _, l := range lines {
-			if err := insertLine(ctx, tx, month, l); err != nil {
+			if err := insertLine(ctx, tx, claim, l); err != nil {
 				return Claim{}, "", err
 			}
 		}
@@ -409,19 +471,31 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 	}, getClaim)
 }
 
-func insertLine(ctx context.Context, tx *sqlx.Tx, month Month, l ClaimLine) error {
+func insertLine(ctx context.Context, tx *sqlx.Tx, c Claim, l ClaimLine) error {
+	if l.EvidenceURIs == nil {
+		l.EvidenceURIs = pq.StringArray{}
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO claim_lines (pcn_code, claim_id, post_id, month, kind, role_id, wte,
-		cap_pence, active_days, days_in_year, cap_segments, reimbursable_pence)
-		VALUES ($1, $2, $3, $4, 'monthly', $5, $6, $7, $8, $9, $10, $11)`,
-		l.PCNCode, l.ClaimID, l.PostID, month, l.RoleID, l.WTE, l.CapPence, l.ActiveDays, l.DaysInYear, l.Segments, l.ReimbursablePence)
+		gross_salary_pence, employer_ni_pence, employer_pension_pence, overtime_pence, absence_adjustment_pence,
+		evidence_uris, cap_pence, active_days, days_in_year, cap_segments, already_paid_pence, reimbursable_pence)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		c.PCNCode, c.ID, l.PostID, c.Month, c.Kind, l.RoleID, l.WTE, l.GrossSalary, l.EmployerNI, l.EmployerPension,
+		l.Overtime, l.AbsenceAdjustment, l.EvidenceURIs, l.CapPence, l.ActiveDays, l.DaysInYear, l.Segments,
+		l.AlreadyPaidPence, l.ReimbursablePence)
 	return err
 }
 
 // lockClaim locks a claim (within the actor's scope), checks the caller's
 // etag and that its state is one of allowed.
-func lockClaim(ctx context.Context, tx *sqlx.Tx, pcn string, month Month, etag string, action string, allowed ...ClaimState) (Claim, error) {
-	name := claimName(pcn, month.String())
-	if err := lockAndCheck(ctx, tx, "claims", "pcn_code = $1 AND id = $2", "pcn_code", name, etag, pcn, month.String()); err != nil {
+func lockClaim(ctx context.Context, tx *sqlx.Tx, pcn, id, etag, action string, allowed ...ClaimState) (Claim, error) {
+	name := claimName(pcn, id)
+	a := args{pcn, id}
+	var rev int64
+	if err := getOne(ctx, tx, &rev, name, `SELECT revision FROM claims WHERE pcn_code = $1 AND id = $2 AND `+
+		claimCondition(ctx, &a)+` FOR UPDATE`, a...); err != nil {
+		return Claim{}, err
+	}
+	if err := checkEtag(name, etag, rev); err != nil {
 		return Claim{}, err
 	}
 	c, err := getClaim(ctx, tx, name)
@@ -462,19 +536,20 @@ func (l ClaimLine) validate(vs *Violations, post Post) {
 
 // UpdateClaimLine applies change to a line of a DRAFT or QUERIED claim under
 // the line's etag, and works its cap and reimbursable amount out again.
-func (s *Store) UpdateClaimLine(ctx context.Context, pcn string, month Month, postID, etag string, change func(*ClaimLine)) (ClaimLine, error) {
+func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag string, change func(*ClaimLine)) (ClaimLine, error) {
 	if err := requireRole(ctx, "edit claims", RolePCNClinicalDirector, RolePCNManager); err != nil {
 		return ClaimLine{}, err
 	}
 	var out ClaimLine
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := lockClaim(ctx, tx, pcn, month, "", "edited", ClaimDraft, ClaimQueried); err != nil {
+		claim, err := lockClaim(ctx, tx, pcn, id, "", "edited", ClaimDraft, ClaimQueried)
+		if err != nil {
 			return err
 		}
-		name := claimLineName(pcn, month.String(), postID)
+		name := claimLineName(pcn, id, postID)
 		var cur ClaimLine
 		if err := getOne(ctx, tx, &cur, name, `SELECT `+lineColumns+` FROM claim_lines
-			WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3 FOR UPDATE`, pcn, month.String(), postID); err != nil {
+			WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3 FOR UPDATE`, pcn, id, postID); err != nil {
 			return err
 		}
 		if err := checkEtag(name, etag, cur.Revision); err != nil {
@@ -497,7 +572,7 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn string, month Month, po
 		if err := vs.Err(); err != nil {
 			return err
 		}
-		c, err := cc.lineCap(month, post, next.WTE)
+		c, err := cc.lineCap(claim.Month, post, next.WTE)
 		if err != nil {
 			return err
 		}
@@ -506,14 +581,14 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn string, month Month, po
 			employer_pension_pence = $7, overtime_pence = $8, absence_adjustment_pence = $9, evidence_uris = $10,
 			cap_pence = $11, active_days = $12, days_in_year = $13, cap_segments = $14, reimbursable_pence = $15,
 			revision = revision + 1 WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3 RETURNING `+lineColumns,
-			pcn, month.String(), postID, next.WTE, next.GrossSalary, next.EmployerNI, next.EmployerPension, next.Overtime,
+			pcn, id, postID, next.WTE, next.GrossSalary, next.EmployerNI, next.EmployerPension, next.Overtime,
 			next.AbsenceAdjustment, next.EvidenceURIs, next.CapPence, next.ActiveDays, next.DaysInYear, next.Segments,
 			next.ReimbursablePence); err != nil {
 			return err
 		}
 		// The claim's etag covers its lines.
 		if _, err := tx.ExecContext(ctx, `UPDATE claims SET revision = revision + 1, update_time = now()
-			WHERE pcn_code = $1 AND id = $2`, pcn, month.String()); err != nil {
+			WHERE pcn_code = $1 AND id = $2`, pcn, id); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, name, "update", pcn, cur, out)
@@ -526,12 +601,13 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn string, month Month, po
 // submitted, approved and paid total for the year must stay within its
 // entitlement. Submissions for one PCN and year queue on the entitlement's
 // row lock, so the rule holds however many arrsd replicas race.
-func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn string, month Month, etag string) (Claim, error) {
+func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag string) (Claim, error) {
 	if err := requireRole(ctx, "submit claims", RolePCNClinicalDirector); err != nil {
 		return Claim{}, err
 	}
 	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
-		name := claimName(pcn, month.String())
+		name := claimName(pcn, id)
+		month, _ := ClaimMonth(id)
 		if err := pcnVisible(ctx, tx, pcn); err != nil {
 			return Claim{}, "", err
 		}
@@ -545,17 +621,17 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn string, month 
 		if err != nil {
 			return Claim{}, "", err
 		}
-		cur, err := lockClaim(ctx, tx, pcn, month, etag, "submitted", ClaimDraft, ClaimQueried)
+		cur, err := lockClaim(ctx, tx, pcn, id, etag, "submitted", ClaimDraft, ClaimQueried)
 		if err != nil {
 			return Claim{}, "", err
 		}
 		if err := s.checkClaimWindow(ctx, tx, month); err != nil {
 			return Claim{}, "", err
 		}
-		if err := refreshCaps(ctx, tx, &cur, month); err != nil {
+		if err := refreshCaps(ctx, tx, &cur); err != nil {
 			return Claim{}, "", err
 		}
-		actual, _, claimed := cur.Totals()
+		actual, _, claimed, _ := cur.Totals()
 		if actual == 0 {
 			return Claim{}, "", FailedPrecondition(name, "NOTHING_CLAIMED", "no line records a cost; enter what was paid first")
 		}
@@ -563,10 +639,11 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn string, month 
 			return Claim{}, "", err
 		}
 		var committed int64
-		if err := tx.GetContext(ctx, &committed, `SELECT COALESCE(SUM(l.reimbursable_pence), 0)::bigint
+		// A queried claim being resubmitted is counted once: as this claim.
+		if err := tx.GetContext(ctx, &committed, `SELECT COALESCE(SUM(COALESCE(l.approved_pence, l.reimbursable_pence)), 0)::bigint
 			FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
-			WHERE c.pcn_code = $1 AND c.financial_year = $2 AND c.state = ANY($3)`,
-			pcn, month.FinancialYear(), committedStates); err != nil {
+			WHERE c.pcn_code = $1 AND c.financial_year = $2 AND c.state = ANY($3) AND c.id <> $4`,
+			pcn, month.FinancialYear(), committedStates, id); err != nil {
 			return Claim{}, "", err
 		}
 		if remaining := entitlement.AmountPence() - committed; claimed > remaining {
@@ -576,7 +653,7 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn string, month 
 		}
 		actor, _ := ActorFrom(ctx)
 		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = 'submitted', submitter = $3, submit_time = now(),
-			revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`, pcn, month.String(), actor.Subject); err != nil {
+			review_note = '', revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`, pcn, id, actor.Subject); err != nil {
 			return Claim{}, "", err
 		}
 		out, err := getClaim(ctx, tx, name)
@@ -589,7 +666,7 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn string, month 
 
 // refreshCaps works every line's cap out again from the rates in force now:
 // a rate entered since the claim was drafted applies.
-func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim, month Month) error {
+func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
 	cc, err := loadClaimContext(ctx, tx, c.PCNCode)
 	if err != nil {
 		return err
@@ -597,7 +674,7 @@ func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim, month Month) error 
 	for i := range c.Lines {
 		l := &c.Lines[i]
 		post, _ := cc.post(l.PostID)
-		lc, err := cc.lineCap(month, post, l.WTE)
+		lc, err := cc.lineCap(c.Month, post, l.WTE)
 		if err != nil {
 			return err
 		}
@@ -654,7 +731,7 @@ func checkHeadcount(ctx context.Context, tx *sqlx.Tx, c Claim) error {
 
 // WithdrawClaim withdraws a DRAFT or SUBMITTED claim; it then counts for
 // nothing, and the month may be claimed afresh.
-func (s *Store) WithdrawClaim(ctx context.Context, pcn string, month Month, etag, reason string) (Claim, error) {
+func (s *Store) WithdrawClaim(ctx context.Context, pcn, id, etag, reason string) (Claim, error) {
 	if err := requireRole(ctx, "withdraw claims", RolePCNClinicalDirector, RolePCNManager); err != nil {
 		return Claim{}, err
 	}
@@ -663,12 +740,12 @@ func (s *Store) WithdrawClaim(ctx context.Context, pcn string, month Month, etag
 	}
 	var out Claim
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		cur, err := lockClaim(ctx, tx, pcn, month, etag, "withdrawn", ClaimDraft, ClaimSubmitted)
+		cur, err := lockClaim(ctx, tx, pcn, id, etag, "withdrawn", ClaimDraft, ClaimSubmitted)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = 'withdrawn', withdraw_reason = $3,
-			revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`, pcn, month.String(), reason); err != nil {
+			revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`, pcn, id, reason); err != nil {
 			return err
 		}
 		if out, err = getClaim(ctx, tx, cur.Name()); err != nil {
@@ -694,4 +771,14 @@ func Pounds(pence int64) string {
 		b.WriteRune(r)
 	}
 	return fmt.Sprintf("%s£%s.%02d", sign, b.String(), pence%100)
+}
+
+// commissionerInMonth is who commissioned the PCN on the first day of month:
+// a past commissioner whose last day is on or after it, else the current one.
+func commissionerInMonth(ctx context.Context, q sqlx.QueryerContext, pcn string, month Month) (string, error) {
+	var code string
+	err := sqlx.GetContext(ctx, q, &code, `SELECT COALESCE(
+		(SELECT commissioner_code FROM pcn_commissioners WHERE pcn_code = $1 AND valid_to >= $2 ORDER BY valid_to LIMIT 1),
+		(SELECT commissioner_code FROM pcns WHERE code = $1))`, pcn, month.First())
+	return code, err
 }

@@ -56,7 +56,7 @@ func careCoordinator(t *testing.T, id, name, start string) claims.Post {
 // pay records gross salary on a line of a draft claim.
 func (f claimsFixture) pay(t *testing.T, m, post string, gross int64) claims.ClaimLine {
 	t.Helper()
-	l, err := f.store.UpdateClaimLine(f.ctx, "U12345", month(t, m), post, "", func(l *claims.ClaimLine) { l.GrossSalary = gross })
+	l, err := f.store.UpdateClaimLine(f.ctx, "U12345", m, post, "", func(l *claims.ClaimLine) { l.GrossSalary = gross })
 	if err != nil {
 		t.Fatalf("pay %s %s: %v", m, post, err)
 	}
@@ -148,14 +148,14 @@ func TestLineReimbursesWhatWasPaidUpToItsCap(t *testing.T) {
 		{"reduced pay for sickness", claims.Costs{GrossSalary: 300000, EmployerNI: 5000, EmployerPension: 5000, AbsenceAdjustment: 100000}, 210000},
 	}
 	for _, tt := range tests {
-		l, err := f.store.UpdateClaimLine(f.ctx, "U12345", month(t, "2025-04"), "cc-1", "", func(l *claims.ClaimLine) {
+		l, err := f.store.UpdateClaimLine(f.ctx, "U12345", "2025-04", "cc-1", "", func(l *claims.ClaimLine) {
 			l.GrossSalary, l.EmployerNI, l.EmployerPension, l.AbsenceAdjustment = tt.costs.GrossSalary, tt.costs.EmployerNI, tt.costs.EmployerPension, tt.costs.AbsenceAdjustment
 		})
 		if err != nil || l.CapPence != 300000 || l.ReimbursablePence != tt.want {
 			t.Errorf("%s: cap %d, reimbursable %d (%v); want 300000 and %d", tt.name, l.CapPence, l.ReimbursablePence, err, tt.want)
 		}
 	}
-	c, _ := f.store.GetClaim(f.ctx, "U12345", month(t, "2025-04"))
+	c, _ := f.store.GetClaim(f.ctx, "U12345", "2025-04")
 	bad := []struct {
 		change      func(*claims.ClaimLine)
 		field, rule string
@@ -168,19 +168,19 @@ func TestLineReimbursesWhatWasPaidUpToItsCap(t *testing.T) {
 		{func(l *claims.ClaimLine) { l.WTE = dec(t, "1.1") }, "claim_line.wte", "WTE_RANGE"},
 	}
 	for _, b := range bad {
-		_, err := f.store.UpdateClaimLine(f.ctx, "U12345", month(t, "2025-04"), "cc-1", "", b.change)
+		_, err := f.store.UpdateClaimLine(f.ctx, "U12345", "2025-04", "cc-1", "", b.change)
 		e, ok := claims.AsError(err)
 		if !ok || e.Kind != claims.KindInvalid || !hasField(e, b.field, b.rule) {
 			t.Errorf("bad line: %v, want a violation on %s %s", err, b.field, b.rule)
 		}
 	}
-	after, _ := f.store.GetClaim(f.ctx, "U12345", month(t, "2025-04"))
+	after, _ := f.store.GetClaim(f.ctx, "U12345", "2025-04")
 	if after.Revision != c.Revision || after.Lines[0].Revision != c.Lines[0].Revision {
 		t.Errorf("bad input changed the claim: revision %d → %d", c.Revision, after.Revision)
 	}
-	_, err := f.store.UpdateClaimLine(f.ctx, "U12345", month(t, "2025-04"), "cc-1", "stale", func(l *claims.ClaimLine) { l.GrossSalary = 1 })
+	_, err := f.store.UpdateClaimLine(f.ctx, "U12345", "2025-04", "cc-1", "stale", func(l *claims.ClaimLine) { l.GrossSalary = 1 })
 	wantKind(t, err, claims.KindConflict)
-	_, err = f.store.UpdateClaimLine(f.ctx, "U12345", month(t, "2025-04"), "no-such-post", "", func(l *claims.ClaimLine) {})
+	_, err = f.store.UpdateClaimLine(f.ctx, "U12345", "2025-04", "no-such-post", "", func(l *claims.ClaimLine) {})
 	wantKind(t, err, claims.KindNotFound)
 }
 
@@ -201,11 +201,11 @@ func TestSubmissionStaysWithinTheEntitlementAndSaysWhatRemains(t *testing.T) {
 		must(t)(f.store.CreateClaim(f.ctx, claims.Request{}, "U12345", month(t, m)))
 		f.pay(t, m, "cc-1", 30000)
 	}
-	c, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-04"), "")
+	c, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-04", "")
 	if err != nil || c.State != claims.ClaimSubmitted || c.Submitter != "system:test" || c.SubmitTime == nil {
 		t.Fatalf("submit = %+v, %v", c, err)
 	}
-	_, err = f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-05"), "")
+	_, err = f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-05", "")
 	wantReason(t, err, claims.KindFailedPrecondition, "ENTITLEMENT_EXCEEDED")
 	if !strings.Contains(err.Error(), "£232.62") {
 		t.Errorf("message %q does not say that £232.62 remains", err)
@@ -217,23 +217,23 @@ func TestSubmissionStaysWithinTheEntitlementAndSaysWhatRemains(t *testing.T) {
 	if b.EntitlementPence != 53262 || b.SubmittedPence != 30000 || b.DraftPence != 30000 || b.RemainingPence() != 23262 {
 		t.Errorf("budget = %+v, remaining %d", b, b.RemainingPence())
 	}
-	_, err = f.store.UpdateClaimLine(f.ctx, "U12345", month(t, "2025-04"), "cc-1", "", func(l *claims.ClaimLine) { l.GrossSalary = 1 })
+	_, err = f.store.UpdateClaimLine(f.ctx, "U12345", "2025-04", "cc-1", "", func(l *claims.ClaimLine) { l.GrossSalary = 1 })
 	wantReason(t, err, claims.KindFailedPrecondition, "CLAIM_STATE")
 
 	// Withdrawing the submitted month frees its share, and the month may be
 	// drafted afresh.
-	w, err := f.store.WithdrawClaim(f.ctx, "U12345", month(t, "2025-04"), "", "payroll error")
+	w, err := f.store.WithdrawClaim(f.ctx, "U12345", "2025-04", "", "payroll error")
 	if err != nil || w.State != claims.ClaimWithdrawn || w.WithdrawReason != "payroll error" {
 		t.Fatalf("withdraw = %+v, %v", w, err)
 	}
-	if _, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-05"), ""); err != nil {
+	if _, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-05", ""); err != nil {
 		t.Errorf("May after April was withdrawn: %v", err)
 	}
 	again, err := f.store.CreateClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-04"))
 	if err != nil || again.State != claims.ClaimDraft || again.Lines[0].GrossSalary != 0 {
 		t.Errorf("April drafted again = %+v, %v", again, err)
 	}
-	_, err = f.store.WithdrawClaim(f.ctx, "U12345", month(t, "2025-06"), "", "")
+	_, err = f.store.WithdrawClaim(f.ctx, "U12345", "2025-06", "", "")
 	wantKind(t, err, claims.KindNotFound)
 }
 
@@ -241,15 +241,15 @@ func TestNothingToSubmitAndNoEntitlementAreRefused(t *testing.T) {
 	f := newClaimsFixture(t, "2025-07-10", "100000")
 	must(t)(f.store.CreatePost(f.ctx, claims.Request{}, careCoordinator(t, "cc-1", "Megan Lewis", "2025-04-01")))
 	must(t)(f.store.CreateClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-04")))
-	_, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-04"), "")
+	_, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-04", "")
 	wantReason(t, err, claims.KindFailedPrecondition, "NOTHING_CLAIMED")
 
 	must(t)(f.store.CreatePCN(f.ctx, claims.Request{}, pcn("U54321", "B81001")))
 	must(t)(f.store.CreatePost(f.ctx, claims.Request{}, claims.Post{PCNCode: "U54321", ID: "cc-2", RoleID: "care-coordinator",
 		StaffName: "Sam Reed", WTE: dec(t, "1"), StartDate: day(t, "2025-04-01")}))
 	must(t)(f.store.CreateClaim(f.ctx, claims.Request{}, "U54321", month(t, "2025-04")))
-	must(t)(f.store.UpdateClaimLine(f.ctx, "U54321", month(t, "2025-04"), "cc-2", "", func(l *claims.ClaimLine) { l.GrossSalary = 1000 }))
-	_, err = f.store.SubmitClaim(f.ctx, claims.Request{}, "U54321", month(t, "2025-04"), "")
+	must(t)(f.store.UpdateClaimLine(f.ctx, "U54321", "2025-04", "cc-2", "", func(l *claims.ClaimLine) { l.GrossSalary = 1000 }))
+	_, err = f.store.SubmitClaim(f.ctx, claims.Request{}, "U54321", "2025-04", "")
 	wantReason(t, err, claims.KindFailedPrecondition, "NO_ENTITLEMENT")
 }
 
@@ -263,7 +263,7 @@ func TestSubmitUsesARateEnteredAfterTheClaimWasDrafted(t *testing.T) {
 	// A pay award published later, effective 16 April: 15 days at £36,500
 	// and 15 at £43,800 → (3650000 × 15 + 4380000 × 15) ÷ 365 = 330000p.
 	must(t)(f.store.CreateRate(f.ctx, claims.Request{}, claims.Rate{RoleID: "care-coordinator", EffectiveDate: day(t, "2025-04-16"), NationalPence: 4380000}))
-	c, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-04"), "")
+	c, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-04", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,12 +285,12 @@ func TestHeadcountCapsAreEnforcedPerPCN(t *testing.T) {
 		f.pay(t, m, "cc-1", 1000)
 	}
 	f.pay(t, "2025-05", "cc-2", 1000)
-	must(t)(f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-04"), ""))
-	_, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-05"), "")
+	must(t)(f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-04", ""))
+	_, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-05", "")
 	wantReason(t, err, claims.KindFailedPrecondition, "HEADCOUNT_CAP")
 	// A list of 100,000 or more lifts the cap to 2.
 	must(t)(f.store.UpdatePCN(f.ctx, "U12345", "", func(p *claims.PCN) { p.ListSize = 100000 }))
-	if _, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-05"), ""); err != nil {
+	if _, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-05", ""); err != nil {
 		t.Errorf("with a large list: %v", err)
 	}
 }
@@ -349,7 +349,7 @@ func TestTwoHundredRacingSubmissionsNeverOverspend(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			m := months[i%len(months)]
-			_, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", month(t, m), "")
+			_, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", m, "")
 			mu.Lock()
 			defer mu.Unlock()
 			var ce *claims.Error
@@ -416,7 +416,7 @@ func TestBudgetForecastsEveryPostToMarch(t *testing.T) {
 		must(t)(f.store.CreateClaim(f.ctx, claims.Request{}, "U12345", month(t, m)))
 		f.pay(t, m, "cc-1", 250000)
 	}
-	must(t)(f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-04"), ""))
+	must(t)(f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-04", ""))
 	b, err := f.store.GetBudget(f.ctx, "U12345", 2025)
 	if err != nil {
 		t.Fatal(err)
@@ -443,11 +443,11 @@ func TestClaimWritersAreThePCNsOwnStaff(t *testing.T) {
 	if _, err := f.store.CreateClaim(manager, claims.Request{}, "U12345", month(t, "2025-04")); err != nil {
 		t.Fatalf("a PCN manager drafts claims: %v", err)
 	}
-	must(t)(f.store.UpdateClaimLine(manager, "U12345", month(t, "2025-04"), "cc-1", "", func(l *claims.ClaimLine) { l.GrossSalary = 1000 }))
-	_, err := f.store.SubmitClaim(manager, claims.Request{}, "U12345", month(t, "2025-04"), "")
+	must(t)(f.store.UpdateClaimLine(manager, "U12345", "2025-04", "cc-1", "", func(l *claims.ClaimLine) { l.GrossSalary = 1000 }))
+	_, err := f.store.SubmitClaim(manager, claims.Request{}, "U12345", "2025-04", "")
 	wantKind(t, err, claims.KindPermissionDenied)
 	other := claims.WithActor(context.Background(), claims.Actor{Subject: "cd", Role: claims.RolePCNClinicalDirector, OrgKind: claims.OrgPCN, OrgCode: "U54321"})
-	_, err = f.store.SubmitClaim(other, claims.Request{}, "U12345", month(t, "2025-04"), "")
+	_, err = f.store.SubmitClaim(other, claims.Request{}, "U12345", "2025-04", "")
 	wantKind(t, err, claims.KindNotFound)
 	_, err = f.store.GetBudget(other, "U12345", 2025)
 	wantKind(t, err, claims.KindNotFound)

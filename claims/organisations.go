@@ -434,6 +434,15 @@ func (s *Store) UpdatePCN(ctx context.Context, code, etag string, change func(*P
 		if err := next.checkReferences(ctx, tx); err != nil {
 			return err
 		}
+		if next.CommissionerCode != cur.CommissionerCode {
+			// Keep who commissioned the PCN until yesterday: claims for
+			// those months are still the old commissioner's to review.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO pcn_commissioners (pcn_code, commissioner_code, valid_to)
+				VALUES ($1, $2, $3) ON CONFLICT (pcn_code, valid_to) DO UPDATE SET commissioner_code = EXCLUDED.commissioner_code`,
+				code, cur.CommissionerCode, s.today().AddDays(-1)); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE pcns SET display_name = $2, commissioner_code = $3, weighting_zone = $4,
 			registered_list_size = $5, payee_kind = $6, payee_ods_code = $7, payee_name = $8,
 			revision = revision + 1, update_time = now() WHERE code = $1`,

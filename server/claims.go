@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -12,7 +13,8 @@ import (
 // claimService serves arrs.v1.ClaimService.
 type claimService struct {
 	arrsv1.UnimplementedClaimServiceServer
-	store *claims.Store
+	store   *claims.Store
+	metrics *reviewMetrics
 }
 
 var claimStates = map[arrsv1.Claim_State]claims.ClaimState{
@@ -28,7 +30,7 @@ var claimStates = map[arrsv1.Claim_State]claims.ClaimState{
 var claimStatesOut = reverse(claimStates)
 
 func claimProto(c claims.Claim, withLines bool) *arrsv1.Claim {
-	actual, capPence, reimbursable := c.Totals()
+	actual, capPence, reimbursable, approved := c.Totals()
 	out := &arrsv1.Claim{
 		Name:              c.Name(),
 		Month:             c.Month.String(),
@@ -42,9 +44,23 @@ func claimProto(c claims.Claim, withLines bool) *arrsv1.Claim {
 		Etag:              claims.Etag(c.Revision),
 		CreateTime:        timestamp(c.CreateTime),
 		UpdateTime:        timestamp(c.UpdateTime),
+		Kind:              c.Kind,
+		Commissioner:      claims.Commissioner{Code: c.CommissionerCode}.Name(),
+		Reviewer:          c.Reviewer,
+		ReviewNote:        c.ReviewNote,
 	}
 	if c.SubmitTime != nil {
 		out.SubmitTime = timestamppb.New(*c.SubmitTime)
+	}
+	if c.ReviewTime != nil {
+		out.ReviewTime = timestamppb.New(*c.ReviewTime)
+	}
+	if c.State == claims.ClaimApproved || c.State == claims.ClaimPaid {
+		out.ApprovedPence = approved
+	}
+	if !c.PaymentDate.IsZero() {
+		out.Payment = &arrsv1.Payment{PaymentDate: c.PaymentDate.String(), Reference: c.PaymentReference,
+			Payee: c.PaymentPayee, RecordedBy: c.PaymentRecordedBy}
 	}
 	if withLines {
 		for _, l := range c.Lines {
@@ -76,6 +92,8 @@ func claimLineProto(l claims.ClaimLine) *arrsv1.ClaimLine {
 		ActiveDays:             int32(l.ActiveDays),
 		DaysInYear:             int32(l.DaysInYear),
 		Etag:                   claims.Etag(l.Revision),
+		ApprovedPence:          l.ApprovedPence,
+		AdjustmentReason:       l.AdjustmentReason,
 	}
 	for _, s := range l.Segments {
 		out.CapSegments = append(out.CapSegments, &arrsv1.CapSegment{
@@ -90,11 +108,11 @@ func claimLineProto(l claims.ClaimLine) *arrsv1.ClaimLine {
 }
 
 func (h *claimService) GetClaim(ctx context.Context, req *arrsv1.GetClaimRequest) (*arrsv1.Claim, error) {
-	pcn, month, err := claims.ParseClaimName("name", req.GetName())
+	pcn, id, err := claims.ParseClaimName("name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.store.GetClaim(ctx, pcn, month)
+	c, err := h.store.GetClaim(ctx, pcn, id)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +170,7 @@ func (h *claimService) CreateClaim(ctx context.Context, req *arrsv1.CreateClaimR
 
 func (h *claimService) UpdateClaimLine(ctx context.Context, req *arrsv1.UpdateClaimLineRequest) (*arrsv1.ClaimLine, error) {
 	in := req.GetClaimLine()
-	pcn, month, post, err := claims.ParseClaimLineName("claim_line.name", in.GetName())
+	pcn, id, post, err := claims.ParseClaimLineName("claim_line.name", in.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +187,7 @@ func (h *claimService) UpdateClaimLine(ctx context.Context, req *arrsv1.UpdateCl
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	out, err := h.store.UpdateClaimLine(ctx, pcn, month, post, in.GetEtag(), func(l *claims.ClaimLine) {
+	out, err := h.store.UpdateClaimLine(ctx, pcn, id, post, in.GetEtag(), func(l *claims.ClaimLine) {
 		if paths["wte"] {
 			l.WTE = wte
 		}
@@ -199,7 +217,7 @@ func (h *claimService) UpdateClaimLine(ctx context.Context, req *arrsv1.UpdateCl
 }
 
 func (h *claimService) SubmitClaim(ctx context.Context, req *arrsv1.SubmitClaimRequest) (*arrsv1.Claim, error) {
-	pcn, month, err := claims.ParseClaimName("name", req.GetName())
+	pcn, id, err := claims.ParseClaimName("name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +225,7 @@ func (h *claimService) SubmitClaim(ctx context.Context, req *arrsv1.SubmitClaimR
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.store.SubmitClaim(ctx, cr, pcn, month, req.GetEtag())
+	c, err := h.store.SubmitClaim(ctx, cr, pcn, id, req.GetEtag())
 	if err != nil {
 		return nil, err
 	}
@@ -215,11 +233,11 @@ func (h *claimService) SubmitClaim(ctx context.Context, req *arrsv1.SubmitClaimR
 }
 
 func (h *claimService) WithdrawClaim(ctx context.Context, req *arrsv1.WithdrawClaimRequest) (*arrsv1.Claim, error) {
-	pcn, month, err := claims.ParseClaimName("name", req.GetName())
+	pcn, id, err := claims.ParseClaimName("name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.store.WithdrawClaim(ctx, pcn, month, req.GetEtag(), req.GetReason())
+	c, err := h.store.WithdrawClaim(ctx, pcn, id, req.GetEtag(), req.GetReason())
 	if err != nil {
 		return nil, err
 	}
@@ -252,4 +270,113 @@ func (h *claimService) GetBudget(ctx context.Context, req *arrsv1.GetBudgetReque
 			SubmittedPence: r.SubmittedPence, ApprovedPence: r.ApprovedPence, PaidPence: r.PaidPence, ForecastPence: r.ForecastPence})
 	}
 	return out, nil
+}
+
+func (h *claimService) ListReviewQueue(ctx context.Context, req *arrsv1.ListReviewQueueRequest) (*arrsv1.ListReviewQueueResponse, error) {
+	commissioner, err := claims.ParseCommissionerName("commissioner", req.GetCommissioner())
+	if err != nil {
+		return nil, err
+	}
+	page, err := parsePage(req.GetPageSize(), req.GetPageToken(), commissioner)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := h.store.ReviewQueue(ctx, commissioner, page.store())
+	if err != nil {
+		return nil, err
+	}
+	resp := &arrsv1.ListReviewQueueResponse{NextPageToken: tokenFor(next, commissioner)}
+	for _, it := range items {
+		item := &arrsv1.ReviewItem{Claim: claimProto(it.Claim, true), DaysWaiting: int32(it.DaysWaiting)}
+		for _, f := range it.Flags {
+			item.Flags = append(item.Flags, &arrsv1.LineFlag{
+				Line: claims.ClaimLine{PCNCode: it.Claim.PCNCode, ClaimID: it.Claim.ID, PostID: f.PostID}.Name(),
+				Reason: f.Reason, Detail: f.Detail})
+		}
+		resp.Items = append(resp.Items, item)
+	}
+	return resp, nil
+}
+
+func (h *claimService) ApproveClaim(ctx context.Context, req *arrsv1.ApproveClaimRequest) (*arrsv1.Claim, error) {
+	pcn, id, err := claims.ParseClaimName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	var vs claims.Violations
+	var adjustments []claims.LineAdjustment
+	for i, a := range req.GetAdjustments() {
+		linePCN, lineClaim, post, err := claims.ParseClaimLineName(fmt.Sprintf("adjustments[%d].line", i), a.GetLine())
+		if e, ok := claims.AsError(err); ok {
+			vs = append(vs, e.Violations...)
+			continue
+		}
+		if linePCN != pcn || lineClaim != id {
+			vs.Add(fmt.Sprintf("adjustments[%d].line", i), "UNKNOWN_LINE", "%s is not a line of %s", a.GetLine(), req.GetName())
+		}
+		adjustments = append(adjustments, claims.LineAdjustment{PostID: post, ApprovedPence: a.GetApprovedPence(), Reason: a.GetReason()})
+	}
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	cr, err := createRequest(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.store.ApproveClaim(ctx, cr, pcn, id, req.GetEtag(), adjustments)
+	if err != nil {
+		return nil, err
+	}
+	h.metrics.observeApproval(c)
+	return claimProto(c, true), nil
+}
+
+func (h *claimService) RejectClaim(ctx context.Context, req *arrsv1.RejectClaimRequest) (*arrsv1.Claim, error) {
+	pcn, id, err := claims.ParseClaimName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.store.RejectClaim(ctx, pcn, id, req.GetEtag(), req.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	return claimProto(c, true), nil
+}
+
+func (h *claimService) QueryClaim(ctx context.Context, req *arrsv1.QueryClaimRequest) (*arrsv1.Claim, error) {
+	pcn, id, err := claims.ParseClaimName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.store.QueryClaim(ctx, pcn, id, req.GetEtag(), req.GetQuestion())
+	if err != nil {
+		return nil, err
+	}
+	return claimProto(c, true), nil
+}
+
+func (h *claimService) RecordClaimPayment(ctx context.Context, req *arrsv1.RecordClaimPaymentRequest) (*arrsv1.Claim, error) {
+	pcn, id, err := claims.ParseClaimName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	var vs claims.Violations
+	p := claims.Payment{
+		Date:      parseDate(&vs, "payment.payment_date", req.GetPayment().GetPaymentDate()),
+		Reference: req.GetPayment().GetReference(),
+		Payee:     req.GetPayment().GetPayee(),
+	}
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	cr, err := createRequest(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.store.RecordClaimPayment(ctx, cr, pcn, id, req.GetEtag(), p)
+	if err != nil {
+		return nil, err
+	}
+	h.metrics.observePayment(c)
+	return claimProto(c, true), nil
 }

@@ -34,6 +34,9 @@ const (
 	permClaimsWrite   permission = "claims.write"
 	permClaimsSubmit  permission = "claims.submit"
 	permBudgetRead    permission = "budget.read"
+	permClaimsReview  permission = "claims.review"
+	permClaimsPay     permission = "claims.pay"
+	permClaimsExport  permission = "claims.export"
 	permAuditRead     permission = "audit.read"
 	permAuditVerify   permission = "audit.verify"
 	// public marks an RPC anyone may call without credentials.
@@ -77,13 +80,19 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.WorkforceService/FillPost":    permPostsWrite,
 	"/arrs.v1.WorkforceService/EndPost":     permPostsWrite,
 
-	"/arrs.v1.ClaimService/GetClaim":        permClaimsRead,
-	"/arrs.v1.ClaimService/ListClaims":      permClaimsRead,
-	"/arrs.v1.ClaimService/CreateClaim":     permClaimsWrite,
-	"/arrs.v1.ClaimService/UpdateClaimLine": permClaimsWrite,
-	"/arrs.v1.ClaimService/WithdrawClaim":   permClaimsWrite,
-	"/arrs.v1.ClaimService/SubmitClaim":     permClaimsSubmit,
-	"/arrs.v1.ClaimService/GetBudget":       permBudgetRead,
+	"/arrs.v1.ClaimService/GetClaim":           permClaimsRead,
+	"/arrs.v1.ClaimService/ListClaims":         permClaimsRead,
+	"/arrs.v1.ClaimService/CreateClaim":        permClaimsWrite,
+	"/arrs.v1.ClaimService/UpdateClaimLine":    permClaimsWrite,
+	"/arrs.v1.ClaimService/WithdrawClaim":      permClaimsWrite,
+	"/arrs.v1.ClaimService/SubmitClaim":        permClaimsSubmit,
+	"/arrs.v1.ClaimService/GetBudget":          permBudgetRead,
+	"/arrs.v1.ClaimService/ListReviewQueue":    permClaimsReview,
+	"/arrs.v1.ClaimService/ApproveClaim":       permClaimsReview,
+	"/arrs.v1.ClaimService/RejectClaim":        permClaimsReview,
+	"/arrs.v1.ClaimService/QueryClaim":         permClaimsReview,
+	"/arrs.v1.ClaimService/RecordClaimPayment": permClaimsPay,
+	"/arrs.v1.ClaimService/ExportClaimLines":   permClaimsExport,
 
 	"/arrs.v1.AuditService/ListAuditEvents":  permAuditRead,
 	"/arrs.v1.AuditService/VerifyAuditChain": permAuditVerify,
@@ -100,9 +109,9 @@ var rolePermissions = map[claims.AccessRole][]permission{
 	claims.RolePCNManager: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permPostsWrite,
 		permClaimsRead, permClaimsWrite, permBudgetRead, permAuditRead},
 	claims.RoleCommissionerApprover: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
-		permClaimsRead, permBudgetRead, permAuditRead},
+		permClaimsRead, permBudgetRead, permAuditRead, permClaimsReview},
 	claims.RoleCommissionerFinance: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
-		permClaimsRead, permBudgetRead},
+		permClaimsRead, permBudgetRead, permClaimsPay, permClaimsExport},
 	// The CPD ledger comes later; until then a hub reads reference data only.
 	claims.RoleTrainingHubOfficer: {permReferenceRead},
 	// NHS England keeps the reference data and sees every PCN, but does not

@@ -120,7 +120,7 @@ func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
 	}
 	s.grpc = grpc.NewServer(opts...)
-	registerAPI(s.grpc, claims.NewStore(db))
+	registerAPI(s.grpc, claims.NewStore(db), newReviewMetrics(registry))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)

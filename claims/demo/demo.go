@@ -124,7 +124,7 @@ func loadClaim(ctx context.Context, store *claims.Store, c demoClaim) error {
 			if !ok || l.GrossSalary != 0 {
 				continue
 			}
-			if _, err := store.UpdateClaimLine(ctx, c.pcn, month, l.PostID, "", func(l *claims.ClaimLine) {
+			if _, err := store.UpdateClaimLine(ctx, c.pcn, c.month, l.PostID, "", func(l *claims.ClaimLine) {
 				l.GrossSalary, l.EmployerNI, l.EmployerPension = costs.GrossSalary, costs.EmployerNI, costs.EmployerPension
 				l.EvidenceURIs = []string{"https://evidence.example.nhs.uk/" + c.pcn + "/" + c.month + "/" + l.PostID + "/payslip.pdf"}
 			}); err != nil {
@@ -133,7 +133,7 @@ func loadClaim(ctx context.Context, store *claims.Store, c demoClaim) error {
 		}
 	}
 	if c.submit {
-		_, err = store.SubmitClaim(ctx, request("submit/"+c.pcn+"/"+c.month), c.pcn, month, "")
+		_, err = store.SubmitClaim(ctx, request("submit/"+c.pcn+"/"+c.month), c.pcn, c.month, "")
 	}
 	return err
 }

@@ -129,7 +129,23 @@ type Claim struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Output only: `monthly`, or `supplementary` for a top-up owed after a
+	// backdated rate.
+	Kind string `protobuf:"bytes,16,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Output only: the commissioner of the PCN in the claim's month, who
+	// reviews it, `commissioners/{code}`.
+	Commissioner string `protobuf:"bytes,17,opt,name=commissioner,proto3" json:"commissioner,omitempty"`
+	// Output only: what was approved, after any adjustments (pence).
+	ApprovedPence int64 `protobuf:"varint,18,opt,name=approved_pence,json=approvedPence,proto3" json:"approved_pence,omitempty"`
+	// Output only: who approved, rejected or queried it.
+	Reviewer string `protobuf:"bytes,19,opt,name=reviewer,proto3" json:"reviewer,omitempty"`
+	// Output only.
+	ReviewTime *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=review_time,json=reviewTime,proto3" json:"review_time,omitempty"`
+	// Output only: the reason for a rejection, or the question asked.
+	ReviewNote string `protobuf:"bytes,21,opt,name=review_note,json=reviewNote,proto3" json:"review_note,omitempty"`
+	// Output only: the payment, once recorded.
+	Payment       *Payment `protobuf:"bytes,22,opt,name=payment,proto3" json:"payment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -269,6 +285,128 @@ func (x *Claim) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Claim) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Claim) GetCommissioner() string {
+	if x != nil {
+		return x.Commissioner
+	}
+	return ""
+}
+
+func (x *Claim) GetApprovedPence() int64 {
+	if x != nil {
+		return x.ApprovedPence
+	}
+	return 0
+}
+
+func (x *Claim) GetReviewer() string {
+	if x != nil {
+		return x.Reviewer
+	}
+	return ""
+}
+
+func (x *Claim) GetReviewTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReviewTime
+	}
+	return nil
+}
+
+func (x *Claim) GetReviewNote() string {
+	if x != nil {
+		return x.ReviewNote
+	}
+	return ""
+}
+
+func (x *Claim) GetPayment() *Payment {
+	if x != nil {
+		return x.Payment
+	}
+	return nil
+}
+
+// A payment of an approved claim.
+type Payment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Date paid, `YYYY-MM-DD`.
+	PaymentDate string `protobuf:"bytes,1,opt,name=payment_date,json=paymentDate,proto3" json:"payment_date,omitempty"`
+	// The ledger or remittance reference.
+	Reference string `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
+	// Who was paid (normally the PCN's nominated payee).
+	Payee string `protobuf:"bytes,3,opt,name=payee,proto3" json:"payee,omitempty"`
+	// Output only: who recorded it.
+	RecordedBy    string `protobuf:"bytes,4,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Payment) Reset() {
+	*x = Payment{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Payment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Payment) ProtoMessage() {}
+
+func (x *Payment) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Payment.ProtoReflect.Descriptor instead.
+func (*Payment) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Payment) GetPaymentDate() string {
+	if x != nil {
+		return x.PaymentDate
+	}
+	return ""
+}
+
+func (x *Payment) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *Payment) GetPayee() string {
+	if x != nil {
+		return x.Payee
+	}
+	return ""
+}
+
+func (x *Payment) GetRecordedBy() string {
+	if x != nil {
+		return x.RecordedBy
+	}
+	return ""
+}
+
 // One staff member's costs in a claim month, and what may be reimbursed.
 type ClaimLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -308,14 +446,19 @@ type ClaimLine struct {
 	// Output only: how the cap was worked out, one segment per rate in force.
 	CapSegments []*CapSegment `protobuf:"bytes,16,rep,name=cap_segments,json=capSegments,proto3" json:"cap_segments,omitempty"`
 	// Opaque version for optimistic concurrency (AIP-154).
-	Etag          string `protobuf:"bytes,17,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,17,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Output only: what the commissioner approved for the line, at most
+	// reimbursable_pence; unset until approval.
+	ApprovedPence *int64 `protobuf:"varint,18,opt,name=approved_pence,json=approvedPence,proto3,oneof" json:"approved_pence,omitempty"`
+	// Output only: why the commissioner lowered the line.
+	AdjustmentReason string `protobuf:"bytes,19,opt,name=adjustment_reason,json=adjustmentReason,proto3" json:"adjustment_reason,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ClaimLine) Reset() {
 	*x = ClaimLine{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[1]
+	mi := &file_arrs_v1_claims_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -327,7 +470,7 @@ func (x *ClaimLine) String() string {
 func (*ClaimLine) ProtoMessage() {}
 
 func (x *ClaimLine) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[1]
+	mi := &file_arrs_v1_claims_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -340,7 +483,7 @@ func (x *ClaimLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimLine.ProtoReflect.Descriptor instead.
 func (*ClaimLine) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{1}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ClaimLine) GetName() string {
@@ -462,6 +605,20 @@ func (x *ClaimLine) GetEtag() string {
 	return ""
 }
 
+func (x *ClaimLine) GetApprovedPence() int64 {
+	if x != nil && x.ApprovedPence != nil {
+		return *x.ApprovedPence
+	}
+	return 0
+}
+
+func (x *ClaimLine) GetAdjustmentReason() string {
+	if x != nil {
+		return x.AdjustmentReason
+	}
+	return ""
+}
+
 // A run of days on which one maximum rate applied.
 type CapSegment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -481,7 +638,7 @@ type CapSegment struct {
 
 func (x *CapSegment) Reset() {
 	*x = CapSegment{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[2]
+	mi := &file_arrs_v1_claims_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -493,7 +650,7 @@ func (x *CapSegment) String() string {
 func (*CapSegment) ProtoMessage() {}
 
 func (x *CapSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[2]
+	mi := &file_arrs_v1_claims_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -506,7 +663,7 @@ func (x *CapSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CapSegment.ProtoReflect.Descriptor instead.
 func (*CapSegment) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{2}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CapSegment) GetFromDate() string {
@@ -558,7 +715,7 @@ type ExcludedPost struct {
 
 func (x *ExcludedPost) Reset() {
 	*x = ExcludedPost{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[3]
+	mi := &file_arrs_v1_claims_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -570,7 +727,7 @@ func (x *ExcludedPost) String() string {
 func (*ExcludedPost) ProtoMessage() {}
 
 func (x *ExcludedPost) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[3]
+	mi := &file_arrs_v1_claims_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -583,7 +740,7 @@ func (x *ExcludedPost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExcludedPost.ProtoReflect.Descriptor instead.
 func (*ExcludedPost) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{3}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ExcludedPost) GetPost() string {
@@ -633,7 +790,7 @@ type Budget struct {
 
 func (x *Budget) Reset() {
 	*x = Budget{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[4]
+	mi := &file_arrs_v1_claims_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -645,7 +802,7 @@ func (x *Budget) String() string {
 func (*Budget) ProtoMessage() {}
 
 func (x *Budget) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[4]
+	mi := &file_arrs_v1_claims_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -658,7 +815,7 @@ func (x *Budget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Budget.ProtoReflect.Descriptor instead.
 func (*Budget) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{4}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Budget) GetName() string {
@@ -757,7 +914,7 @@ type RoleBudget struct {
 
 func (x *RoleBudget) Reset() {
 	*x = RoleBudget{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[5]
+	mi := &file_arrs_v1_claims_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +926,7 @@ func (x *RoleBudget) String() string {
 func (*RoleBudget) ProtoMessage() {}
 
 func (x *RoleBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[5]
+	mi := &file_arrs_v1_claims_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +939,7 @@ func (x *RoleBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoleBudget.ProtoReflect.Descriptor instead.
 func (*RoleBudget) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{5}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RoleBudget) GetRole() string {
@@ -831,7 +988,7 @@ type GetClaimRequest struct {
 
 func (x *GetClaimRequest) Reset() {
 	*x = GetClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[6]
+	mi := &file_arrs_v1_claims_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -843,7 +1000,7 @@ func (x *GetClaimRequest) String() string {
 func (*GetClaimRequest) ProtoMessage() {}
 
 func (x *GetClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[6]
+	mi := &file_arrs_v1_claims_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -856,7 +1013,7 @@ func (x *GetClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClaimRequest.ProtoReflect.Descriptor instead.
 func (*GetClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{6}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetClaimRequest) GetName() string {
@@ -885,7 +1042,7 @@ type ListClaimsRequest struct {
 
 func (x *ListClaimsRequest) Reset() {
 	*x = ListClaimsRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[7]
+	mi := &file_arrs_v1_claims_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -897,7 +1054,7 @@ func (x *ListClaimsRequest) String() string {
 func (*ListClaimsRequest) ProtoMessage() {}
 
 func (x *ListClaimsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[7]
+	mi := &file_arrs_v1_claims_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -910,7 +1067,7 @@ func (x *ListClaimsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClaimsRequest.ProtoReflect.Descriptor instead.
 func (*ListClaimsRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{7}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListClaimsRequest) GetParent() string {
@@ -961,7 +1118,7 @@ type ListClaimsResponse struct {
 
 func (x *ListClaimsResponse) Reset() {
 	*x = ListClaimsResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[8]
+	mi := &file_arrs_v1_claims_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -973,7 +1130,7 @@ func (x *ListClaimsResponse) String() string {
 func (*ListClaimsResponse) ProtoMessage() {}
 
 func (x *ListClaimsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[8]
+	mi := &file_arrs_v1_claims_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -986,7 +1143,7 @@ func (x *ListClaimsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClaimsResponse.ProtoReflect.Descriptor instead.
 func (*ListClaimsResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{8}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListClaimsResponse) GetClaims() []*Claim {
@@ -1018,7 +1175,7 @@ type CreateClaimRequest struct {
 
 func (x *CreateClaimRequest) Reset() {
 	*x = CreateClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[9]
+	mi := &file_arrs_v1_claims_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1030,7 +1187,7 @@ func (x *CreateClaimRequest) String() string {
 func (*CreateClaimRequest) ProtoMessage() {}
 
 func (x *CreateClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[9]
+	mi := &file_arrs_v1_claims_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1043,7 +1200,7 @@ func (x *CreateClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateClaimRequest.ProtoReflect.Descriptor instead.
 func (*CreateClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{9}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateClaimRequest) GetParent() string {
@@ -1082,7 +1239,7 @@ type UpdateClaimLineRequest struct {
 
 func (x *UpdateClaimLineRequest) Reset() {
 	*x = UpdateClaimLineRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[10]
+	mi := &file_arrs_v1_claims_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1094,7 +1251,7 @@ func (x *UpdateClaimLineRequest) String() string {
 func (*UpdateClaimLineRequest) ProtoMessage() {}
 
 func (x *UpdateClaimLineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[10]
+	mi := &file_arrs_v1_claims_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1107,7 +1264,7 @@ func (x *UpdateClaimLineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateClaimLineRequest.ProtoReflect.Descriptor instead.
 func (*UpdateClaimLineRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{10}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpdateClaimLineRequest) GetClaimLine() *ClaimLine {
@@ -1139,7 +1296,7 @@ type SubmitClaimRequest struct {
 
 func (x *SubmitClaimRequest) Reset() {
 	*x = SubmitClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[11]
+	mi := &file_arrs_v1_claims_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1151,7 +1308,7 @@ func (x *SubmitClaimRequest) String() string {
 func (*SubmitClaimRequest) ProtoMessage() {}
 
 func (x *SubmitClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[11]
+	mi := &file_arrs_v1_claims_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1164,7 +1321,7 @@ func (x *SubmitClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitClaimRequest.ProtoReflect.Descriptor instead.
 func (*SubmitClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{11}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SubmitClaimRequest) GetName() string {
@@ -1203,7 +1360,7 @@ type WithdrawClaimRequest struct {
 
 func (x *WithdrawClaimRequest) Reset() {
 	*x = WithdrawClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[12]
+	mi := &file_arrs_v1_claims_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1215,7 +1372,7 @@ func (x *WithdrawClaimRequest) String() string {
 func (*WithdrawClaimRequest) ProtoMessage() {}
 
 func (x *WithdrawClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[12]
+	mi := &file_arrs_v1_claims_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1228,7 +1385,7 @@ func (x *WithdrawClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawClaimRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{12}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WithdrawClaimRequest) GetName() string {
@@ -1263,7 +1420,7 @@ type GetBudgetRequest struct {
 
 func (x *GetBudgetRequest) Reset() {
 	*x = GetBudgetRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[13]
+	mi := &file_arrs_v1_claims_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1275,7 +1432,7 @@ func (x *GetBudgetRequest) String() string {
 func (*GetBudgetRequest) ProtoMessage() {}
 
 func (x *GetBudgetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[13]
+	mi := &file_arrs_v1_claims_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1288,7 +1445,7 @@ func (x *GetBudgetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBudgetRequest.ProtoReflect.Descriptor instead.
 func (*GetBudgetRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{13}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetBudgetRequest) GetName() string {
@@ -1298,11 +1455,698 @@ func (x *GetBudgetRequest) GetName() string {
 	return ""
 }
 
+// Request for ListReviewQueue.
+type ListReviewQueueRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `commissioners/{code}`.
+	Commissioner string `protobuf:"bytes,1,opt,name=commissioner,proto3" json:"commissioner,omitempty"`
+	// Maximum results per page: 0 means 50, above 500 means 500.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// `next_page_token` from a previous call with the same arguments.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReviewQueueRequest) Reset() {
+	*x = ListReviewQueueRequest{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReviewQueueRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReviewQueueRequest) ProtoMessage() {}
+
+func (x *ListReviewQueueRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReviewQueueRequest.ProtoReflect.Descriptor instead.
+func (*ListReviewQueueRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListReviewQueueRequest) GetCommissioner() string {
+	if x != nil {
+		return x.Commissioner
+	}
+	return ""
+}
+
+func (x *ListReviewQueueRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListReviewQueueRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListReviewQueue.
+type ListReviewQueueResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Submitted claims, oldest submission first.
+	Items []*ReviewItem `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReviewQueueResponse) Reset() {
+	*x = ListReviewQueueResponse{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReviewQueueResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReviewQueueResponse) ProtoMessage() {}
+
+func (x *ListReviewQueueResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReviewQueueResponse.ProtoReflect.Descriptor instead.
+func (*ListReviewQueueResponse) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListReviewQueueResponse) GetItems() []*ReviewItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *ListReviewQueueResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// A claim awaiting review.
+type ReviewItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The claim, with its lines.
+	Claim *Claim `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	// Whole days since it was submitted.
+	DaysWaiting int32 `protobuf:"varint,2,opt,name=days_waiting,json=daysWaiting,proto3" json:"days_waiting,omitempty"`
+	// Lines that need a look.
+	Flags         []*LineFlag `protobuf:"bytes,3,rep,name=flags,proto3" json:"flags,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReviewItem) Reset() {
+	*x = ReviewItem{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReviewItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReviewItem) ProtoMessage() {}
+
+func (x *ReviewItem) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReviewItem.ProtoReflect.Descriptor instead.
+func (*ReviewItem) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ReviewItem) GetClaim() *Claim {
+	if x != nil {
+		return x.Claim
+	}
+	return nil
+}
+
+func (x *ReviewItem) GetDaysWaiting() int32 {
+	if x != nil {
+		return x.DaysWaiting
+	}
+	return 0
+}
+
+func (x *ReviewItem) GetFlags() []*LineFlag {
+	if x != nil {
+		return x.Flags
+	}
+	return nil
+}
+
+// Why a line needs a look.
+type LineFlag struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The line, `pcns/{pcn}/claims/{month}/lines/{post}`.
+	Line string `protobuf:"bytes,1,opt,name=line,proto3" json:"line,omitempty"`
+	// COST_OVER_CAP, NEW_STARTER, WTE_CHANGED, REGISTRATION_MISSING or
+	// ABOVE_PREVIOUS_MONTH (more than 20% over the post's previous month).
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// In words.
+	Detail        string `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LineFlag) Reset() {
+	*x = LineFlag{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LineFlag) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LineFlag) ProtoMessage() {}
+
+func (x *LineFlag) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LineFlag.ProtoReflect.Descriptor instead.
+func (*LineFlag) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *LineFlag) GetLine() string {
+	if x != nil {
+		return x.Line
+	}
+	return ""
+}
+
+func (x *LineFlag) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *LineFlag) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+// Request for ApproveClaim.
+type ApproveClaimRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `pcns/{pcn}/claims/{month}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional: the claim's current etag.
+	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Lines lowered on approval; the rest are approved as claimed.
+	Adjustments []*LineAdjustment `protobuf:"bytes,3,rep,name=adjustments,proto3" json:"adjustments,omitempty"`
+	// UUID making the call idempotent: a retry returns the first result.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveClaimRequest) Reset() {
+	*x = ApproveClaimRequest{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveClaimRequest) ProtoMessage() {}
+
+func (x *ApproveClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveClaimRequest.ProtoReflect.Descriptor instead.
+func (*ApproveClaimRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ApproveClaimRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ApproveClaimRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *ApproveClaimRequest) GetAdjustments() []*LineAdjustment {
+	if x != nil {
+		return x.Adjustments
+	}
+	return nil
+}
+
+func (x *ApproveClaimRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// A line lowered on approval.
+type LineAdjustment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `pcns/{pcn}/claims/{month}/lines/{post}`.
+	Line string `protobuf:"bytes,1,opt,name=line,proto3" json:"line,omitempty"`
+	// What is approved for the line: from 0 to its reimbursable amount.
+	ApprovedPence int64 `protobuf:"varint,2,opt,name=approved_pence,json=approvedPence,proto3" json:"approved_pence,omitempty"`
+	// Why, for the PCN.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LineAdjustment) Reset() {
+	*x = LineAdjustment{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LineAdjustment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LineAdjustment) ProtoMessage() {}
+
+func (x *LineAdjustment) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LineAdjustment.ProtoReflect.Descriptor instead.
+func (*LineAdjustment) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *LineAdjustment) GetLine() string {
+	if x != nil {
+		return x.Line
+	}
+	return ""
+}
+
+func (x *LineAdjustment) GetApprovedPence() int64 {
+	if x != nil {
+		return x.ApprovedPence
+	}
+	return 0
+}
+
+func (x *LineAdjustment) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Request for RejectClaim.
+type RejectClaimRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `pcns/{pcn}/claims/{month}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional: the claim's current etag.
+	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Why it is rejected.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectClaimRequest) Reset() {
+	*x = RejectClaimRequest{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectClaimRequest) ProtoMessage() {}
+
+func (x *RejectClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectClaimRequest.ProtoReflect.Descriptor instead.
+func (*RejectClaimRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RejectClaimRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RejectClaimRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *RejectClaimRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Request for QueryClaim.
+type QueryClaimRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `pcns/{pcn}/claims/{month}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional: the claim's current etag.
+	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The question for the PCN.
+	Question      string `protobuf:"bytes,3,opt,name=question,proto3" json:"question,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryClaimRequest) Reset() {
+	*x = QueryClaimRequest{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryClaimRequest) ProtoMessage() {}
+
+func (x *QueryClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryClaimRequest.ProtoReflect.Descriptor instead.
+func (*QueryClaimRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *QueryClaimRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *QueryClaimRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *QueryClaimRequest) GetQuestion() string {
+	if x != nil {
+		return x.Question
+	}
+	return ""
+}
+
+// Request for RecordClaimPayment.
+type RecordClaimPaymentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `pcns/{pcn}/claims/{month}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional: the claim's current etag.
+	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The payment.
+	Payment *Payment `protobuf:"bytes,3,opt,name=payment,proto3" json:"payment,omitempty"`
+	// UUID making the call idempotent: a retry returns the first result.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordClaimPaymentRequest) Reset() {
+	*x = RecordClaimPaymentRequest{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordClaimPaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordClaimPaymentRequest) ProtoMessage() {}
+
+func (x *RecordClaimPaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordClaimPaymentRequest.ProtoReflect.Descriptor instead.
+func (*RecordClaimPaymentRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RecordClaimPaymentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RecordClaimPaymentRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *RecordClaimPaymentRequest) GetPayment() *Payment {
+	if x != nil {
+		return x.Payment
+	}
+	return nil
+}
+
+func (x *RecordClaimPaymentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// Request for ExportClaimLines.
+type ExportClaimLinesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `commissioners/{code}`.
+	Commissioner string `protobuf:"bytes,1,opt,name=commissioner,proto3" json:"commissioner,omitempty"`
+	// The claim month, `YYYY-MM`.
+	Month         string `protobuf:"bytes,2,opt,name=month,proto3" json:"month,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportClaimLinesRequest) Reset() {
+	*x = ExportClaimLinesRequest{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportClaimLinesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportClaimLinesRequest) ProtoMessage() {}
+
+func (x *ExportClaimLinesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportClaimLinesRequest.ProtoReflect.Descriptor instead.
+func (*ExportClaimLinesRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ExportClaimLinesRequest) GetCommissioner() string {
+	if x != nil {
+		return x.Commissioner
+	}
+	return ""
+}
+
+func (x *ExportClaimLinesRequest) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
+// Response for ExportClaimLines.
+type ExportClaimLinesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// RFC 4180 CSV with a header row; the columns are documented in the README.
+	Csv           string `protobuf:"bytes,1,opt,name=csv,proto3" json:"csv,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportClaimLinesResponse) Reset() {
+	*x = ExportClaimLinesResponse{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportClaimLinesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportClaimLinesResponse) ProtoMessage() {}
+
+func (x *ExportClaimLinesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportClaimLinesResponse.ProtoReflect.Descriptor instead.
+func (*ExportClaimLinesResponse) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ExportClaimLinesResponse) GetCsv() string {
+	if x != nil {
+		return x.Csv
+	}
+	return ""
+}
+
 var File_arrs_v1_claims_proto protoreflect.FileDescriptor
 
 const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\n" +
-	"\x14arrs/v1/claims.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x06\n" +
+	"\x14arrs/v1/claims.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\b\n" +
 	"\x05Claim\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05month\x18\x02 \x01(\tR\x05month\x12%\n" +
@@ -1322,7 +2166,16 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xa4\x01\n" +
+	"updateTime\x12\x12\n" +
+	"\x04kind\x18\x10 \x01(\tR\x04kind\x12\"\n" +
+	"\fcommissioner\x18\x11 \x01(\tR\fcommissioner\x12%\n" +
+	"\x0eapproved_pence\x18\x12 \x01(\x03R\rapprovedPence\x12\x1a\n" +
+	"\breviewer\x18\x13 \x01(\tR\breviewer\x12;\n" +
+	"\vreview_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reviewTime\x12\x1f\n" +
+	"\vreview_note\x18\x15 \x01(\tR\n" +
+	"reviewNote\x12*\n" +
+	"\apayment\x18\x16 \x01(\v2\x10.arrs.v1.PaymentR\apayment\"\xa4\x01\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vSTATE_DRAFT\x10\x01\x12\x13\n" +
@@ -1332,7 +2185,13 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\n" +
 	"STATE_PAID\x10\x05\x12\x12\n" +
 	"\x0eSTATE_REJECTED\x10\x06\x12\x11\n" +
-	"\rSTATE_QUERIED\x10\a\"\xed\x04\n" +
+	"\rSTATE_QUERIED\x10\a\"\x81\x01\n" +
+	"\aPayment\x12!\n" +
+	"\fpayment_date\x18\x01 \x01(\tR\vpaymentDate\x12\x1c\n" +
+	"\treference\x18\x02 \x01(\tR\treference\x12\x14\n" +
+	"\x05payee\x18\x03 \x01(\tR\x05payee\x12\x1f\n" +
+	"\vrecorded_by\x18\x04 \x01(\tR\n" +
+	"recordedBy\"\xd9\x05\n" +
 	"\tClaimLine\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04post\x18\x02 \x01(\tR\x04post\x12\x12\n" +
@@ -1353,7 +2212,10 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\fdays_in_year\x18\x0f \x01(\x05R\n" +
 	"daysInYear\x126\n" +
 	"\fcap_segments\x18\x10 \x03(\v2\x13.arrs.v1.CapSegmentR\vcapSegments\x12\x12\n" +
-	"\x04etag\x18\x11 \x01(\tR\x04etag\"\x94\x01\n" +
+	"\x04etag\x18\x11 \x01(\tR\x04etag\x12*\n" +
+	"\x0eapproved_pence\x18\x12 \x01(\x03H\x00R\rapprovedPence\x88\x01\x01\x12+\n" +
+	"\x11adjustment_reason\x18\x13 \x01(\tR\x10adjustmentReasonB\x11\n" +
+	"\x0f_approved_pence\"\x94\x01\n" +
 	"\n" +
 	"CapSegment\x12\x1b\n" +
 	"\tfrom_date\x18\x01 \x01(\tR\bfromDate\x12\x17\n" +
@@ -1419,7 +2281,53 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"&\n" +
 	"\x10GetBudgetRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name2\xc4\x03\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"x\n" +
+	"\x16ListReviewQueueRequest\x12\"\n" +
+	"\fcommissioner\x18\x01 \x01(\tR\fcommissioner\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"l\n" +
+	"\x17ListReviewQueueResponse\x12)\n" +
+	"\x05items\x18\x01 \x03(\v2\x13.arrs.v1.ReviewItemR\x05items\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"~\n" +
+	"\n" +
+	"ReviewItem\x12$\n" +
+	"\x05claim\x18\x01 \x01(\v2\x0e.arrs.v1.ClaimR\x05claim\x12!\n" +
+	"\fdays_waiting\x18\x02 \x01(\x05R\vdaysWaiting\x12'\n" +
+	"\x05flags\x18\x03 \x03(\v2\x11.arrs.v1.LineFlagR\x05flags\"N\n" +
+	"\bLineFlag\x12\x12\n" +
+	"\x04line\x18\x01 \x01(\tR\x04line\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x16\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail\"\x97\x01\n" +
+	"\x13ApproveClaimRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\x129\n" +
+	"\vadjustments\x18\x03 \x03(\v2\x17.arrs.v1.LineAdjustmentR\vadjustments\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"c\n" +
+	"\x0eLineAdjustment\x12\x12\n" +
+	"\x04line\x18\x01 \x01(\tR\x04line\x12%\n" +
+	"\x0eapproved_pence\x18\x02 \x01(\x03R\rapprovedPence\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"T\n" +
+	"\x12RejectClaimRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"W\n" +
+	"\x11QueryClaimRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x1a\n" +
+	"\bquestion\x18\x03 \x01(\tR\bquestion\"\x8e\x01\n" +
+	"\x19RecordClaimPaymentRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\x12*\n" +
+	"\apayment\x18\x03 \x01(\v2\x10.arrs.v1.PaymentR\apayment\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"S\n" +
+	"\x17ExportClaimLinesRequest\x12\"\n" +
+	"\fcommissioner\x18\x01 \x01(\tR\fcommissioner\x12\x14\n" +
+	"\x05month\x18\x02 \x01(\tR\x05month\",\n" +
+	"\x18ExportClaimLinesResponse\x12\x10\n" +
+	"\x03csv\x18\x01 \x01(\tR\x03csv2\xf1\x06\n" +
 	"\fClaimService\x124\n" +
 	"\bGetClaim\x12\x18.arrs.v1.GetClaimRequest\x1a\x0e.arrs.v1.Claim\x12E\n" +
 	"\n" +
@@ -1428,7 +2336,14 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\x0fUpdateClaimLine\x12\x1f.arrs.v1.UpdateClaimLineRequest\x1a\x12.arrs.v1.ClaimLine\x12:\n" +
 	"\vSubmitClaim\x12\x1b.arrs.v1.SubmitClaimRequest\x1a\x0e.arrs.v1.Claim\x12>\n" +
 	"\rWithdrawClaim\x12\x1d.arrs.v1.WithdrawClaimRequest\x1a\x0e.arrs.v1.Claim\x127\n" +
-	"\tGetBudget\x12\x19.arrs.v1.GetBudgetRequest\x1a\x0f.arrs.v1.BudgetB%Z#arrs.nhs.uk/arrs/gen/arrs/v1;arrsv1b\x06proto3"
+	"\tGetBudget\x12\x19.arrs.v1.GetBudgetRequest\x1a\x0f.arrs.v1.Budget\x12T\n" +
+	"\x0fListReviewQueue\x12\x1f.arrs.v1.ListReviewQueueRequest\x1a .arrs.v1.ListReviewQueueResponse\x12<\n" +
+	"\fApproveClaim\x12\x1c.arrs.v1.ApproveClaimRequest\x1a\x0e.arrs.v1.Claim\x12:\n" +
+	"\vRejectClaim\x12\x1b.arrs.v1.RejectClaimRequest\x1a\x0e.arrs.v1.Claim\x128\n" +
+	"\n" +
+	"QueryClaim\x12\x1a.arrs.v1.QueryClaimRequest\x1a\x0e.arrs.v1.Claim\x12H\n" +
+	"\x12RecordClaimPayment\x12\".arrs.v1.RecordClaimPaymentRequest\x1a\x0e.arrs.v1.Claim\x12W\n" +
+	"\x10ExportClaimLines\x12 .arrs.v1.ExportClaimLinesRequest\x1a!.arrs.v1.ExportClaimLinesResponseB%Z#arrs.nhs.uk/arrs/gen/arrs/v1;arrsv1b\x06proto3"
 
 var (
 	file_arrs_v1_claims_proto_rawDescOnce sync.Once
@@ -1443,58 +2358,89 @@ func file_arrs_v1_claims_proto_rawDescGZIP() []byte {
 }
 
 var file_arrs_v1_claims_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_arrs_v1_claims_proto_goTypes = []any{
-	(Claim_State)(0),               // 0: arrs.v1.Claim.State
-	(*Claim)(nil),                  // 1: arrs.v1.Claim
-	(*ClaimLine)(nil),              // 2: arrs.v1.ClaimLine
-	(*CapSegment)(nil),             // 3: arrs.v1.CapSegment
-	(*ExcludedPost)(nil),           // 4: arrs.v1.ExcludedPost
-	(*Budget)(nil),                 // 5: arrs.v1.Budget
-	(*RoleBudget)(nil),             // 6: arrs.v1.RoleBudget
-	(*GetClaimRequest)(nil),        // 7: arrs.v1.GetClaimRequest
-	(*ListClaimsRequest)(nil),      // 8: arrs.v1.ListClaimsRequest
-	(*ListClaimsResponse)(nil),     // 9: arrs.v1.ListClaimsResponse
-	(*CreateClaimRequest)(nil),     // 10: arrs.v1.CreateClaimRequest
-	(*UpdateClaimLineRequest)(nil), // 11: arrs.v1.UpdateClaimLineRequest
-	(*SubmitClaimRequest)(nil),     // 12: arrs.v1.SubmitClaimRequest
-	(*WithdrawClaimRequest)(nil),   // 13: arrs.v1.WithdrawClaimRequest
-	(*GetBudgetRequest)(nil),       // 14: arrs.v1.GetBudgetRequest
-	(*timestamppb.Timestamp)(nil),  // 15: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),  // 16: google.protobuf.FieldMask
+	(Claim_State)(0),                  // 0: arrs.v1.Claim.State
+	(*Claim)(nil),                     // 1: arrs.v1.Claim
+	(*Payment)(nil),                   // 2: arrs.v1.Payment
+	(*ClaimLine)(nil),                 // 3: arrs.v1.ClaimLine
+	(*CapSegment)(nil),                // 4: arrs.v1.CapSegment
+	(*ExcludedPost)(nil),              // 5: arrs.v1.ExcludedPost
+	(*Budget)(nil),                    // 6: arrs.v1.Budget
+	(*RoleBudget)(nil),                // 7: arrs.v1.RoleBudget
+	(*GetClaimRequest)(nil),           // 8: arrs.v1.GetClaimRequest
+	(*ListClaimsRequest)(nil),         // 9: arrs.v1.ListClaimsRequest
+	(*ListClaimsResponse)(nil),        // 10: arrs.v1.ListClaimsResponse
+	(*CreateClaimRequest)(nil),        // 11: arrs.v1.CreateClaimRequest
+	(*UpdateClaimLineRequest)(nil),    // 12: arrs.v1.UpdateClaimLineRequest
+	(*SubmitClaimRequest)(nil),        // 13: arrs.v1.SubmitClaimRequest
+	(*WithdrawClaimRequest)(nil),      // 14: arrs.v1.WithdrawClaimRequest
+	(*GetBudgetRequest)(nil),          // 15: arrs.v1.GetBudgetRequest
+	(*ListReviewQueueRequest)(nil),    // 16: arrs.v1.ListReviewQueueRequest
+	(*ListReviewQueueResponse)(nil),   // 17: arrs.v1.ListReviewQueueResponse
+	(*ReviewItem)(nil),                // 18: arrs.v1.ReviewItem
+	(*LineFlag)(nil),                  // 19: arrs.v1.LineFlag
+	(*ApproveClaimRequest)(nil),       // 20: arrs.v1.ApproveClaimRequest
+	(*LineAdjustment)(nil),            // 21: arrs.v1.LineAdjustment
+	(*RejectClaimRequest)(nil),        // 22: arrs.v1.RejectClaimRequest
+	(*QueryClaimRequest)(nil),         // 23: arrs.v1.QueryClaimRequest
+	(*RecordClaimPaymentRequest)(nil), // 24: arrs.v1.RecordClaimPaymentRequest
+	(*ExportClaimLinesRequest)(nil),   // 25: arrs.v1.ExportClaimLinesRequest
+	(*ExportClaimLinesResponse)(nil),  // 26: arrs.v1.ExportClaimLinesResponse
+	(*timestamppb.Timestamp)(nil),     // 27: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),     // 28: google.protobuf.FieldMask
 }
 var file_arrs_v1_claims_proto_depIdxs = []int32{
 	0,  // 0: arrs.v1.Claim.state:type_name -> arrs.v1.Claim.State
-	2,  // 1: arrs.v1.Claim.lines:type_name -> arrs.v1.ClaimLine
-	4,  // 2: arrs.v1.Claim.excluded_posts:type_name -> arrs.v1.ExcludedPost
-	15, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
-	15, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
-	15, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
-	3,  // 6: arrs.v1.ClaimLine.cap_segments:type_name -> arrs.v1.CapSegment
-	6,  // 7: arrs.v1.Budget.roles:type_name -> arrs.v1.RoleBudget
-	0,  // 8: arrs.v1.ListClaimsRequest.state:type_name -> arrs.v1.Claim.State
-	1,  // 9: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
-	2,  // 10: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
-	16, // 11: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	7,  // 12: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
-	8,  // 13: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
-	10, // 14: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
-	11, // 15: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
-	12, // 16: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
-	13, // 17: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
-	14, // 18: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
-	1,  // 19: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
-	9,  // 20: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
-	1,  // 21: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
-	2,  // 22: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
-	1,  // 23: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
-	1,  // 24: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
-	5,  // 25: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
-	19, // [19:26] is the sub-list for method output_type
-	12, // [12:19] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	3,  // 1: arrs.v1.Claim.lines:type_name -> arrs.v1.ClaimLine
+	5,  // 2: arrs.v1.Claim.excluded_posts:type_name -> arrs.v1.ExcludedPost
+	27, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
+	27, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
+	27, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
+	27, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
+	2,  // 7: arrs.v1.Claim.payment:type_name -> arrs.v1.Payment
+	4,  // 8: arrs.v1.ClaimLine.cap_segments:type_name -> arrs.v1.CapSegment
+	7,  // 9: arrs.v1.Budget.roles:type_name -> arrs.v1.RoleBudget
+	0,  // 10: arrs.v1.ListClaimsRequest.state:type_name -> arrs.v1.Claim.State
+	1,  // 11: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
+	3,  // 12: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
+	28, // 13: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	18, // 14: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
+	1,  // 15: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
+	19, // 16: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
+	21, // 17: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
+	2,  // 18: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
+	8,  // 19: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
+	9,  // 20: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
+	11, // 21: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
+	12, // 22: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
+	13, // 23: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
+	14, // 24: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
+	15, // 25: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
+	16, // 26: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
+	20, // 27: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
+	22, // 28: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
+	23, // 29: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
+	24, // 30: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
+	25, // 31: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
+	1,  // 32: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
+	10, // 33: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
+	1,  // 34: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
+	3,  // 35: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
+	1,  // 36: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
+	1,  // 37: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
+	6,  // 38: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
+	17, // 39: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
+	1,  // 40: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
+	1,  // 41: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
+	1,  // 42: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
+	1,  // 43: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
+	26, // 44: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
+	32, // [32:45] is the sub-list for method output_type
+	19, // [19:32] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_claims_proto_init() }
@@ -1502,13 +2448,14 @@ func file_arrs_v1_claims_proto_init() {
 	if File_arrs_v1_claims_proto != nil {
 		return
 	}
+	file_arrs_v1_claims_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_claims_proto_rawDesc), len(file_arrs_v1_claims_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

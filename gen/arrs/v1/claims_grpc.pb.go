@@ -19,13 +19,19 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ClaimService_GetClaim_FullMethodName        = "/arrs.v1.ClaimService/GetClaim"
-	ClaimService_ListClaims_FullMethodName      = "/arrs.v1.ClaimService/ListClaims"
-	ClaimService_CreateClaim_FullMethodName     = "/arrs.v1.ClaimService/CreateClaim"
-	ClaimService_UpdateClaimLine_FullMethodName = "/arrs.v1.ClaimService/UpdateClaimLine"
-	ClaimService_SubmitClaim_FullMethodName     = "/arrs.v1.ClaimService/SubmitClaim"
-	ClaimService_WithdrawClaim_FullMethodName   = "/arrs.v1.ClaimService/WithdrawClaim"
-	ClaimService_GetBudget_FullMethodName       = "/arrs.v1.ClaimService/GetBudget"
+	ClaimService_GetClaim_FullMethodName           = "/arrs.v1.ClaimService/GetClaim"
+	ClaimService_ListClaims_FullMethodName         = "/arrs.v1.ClaimService/ListClaims"
+	ClaimService_CreateClaim_FullMethodName        = "/arrs.v1.ClaimService/CreateClaim"
+	ClaimService_UpdateClaimLine_FullMethodName    = "/arrs.v1.ClaimService/UpdateClaimLine"
+	ClaimService_SubmitClaim_FullMethodName        = "/arrs.v1.ClaimService/SubmitClaim"
+	ClaimService_WithdrawClaim_FullMethodName      = "/arrs.v1.ClaimService/WithdrawClaim"
+	ClaimService_GetBudget_FullMethodName          = "/arrs.v1.ClaimService/GetBudget"
+	ClaimService_ListReviewQueue_FullMethodName    = "/arrs.v1.ClaimService/ListReviewQueue"
+	ClaimService_ApproveClaim_FullMethodName       = "/arrs.v1.ClaimService/ApproveClaim"
+	ClaimService_RejectClaim_FullMethodName        = "/arrs.v1.ClaimService/RejectClaim"
+	ClaimService_QueryClaim_FullMethodName         = "/arrs.v1.ClaimService/QueryClaim"
+	ClaimService_RecordClaimPayment_FullMethodName = "/arrs.v1.ClaimService/RecordClaimPayment"
+	ClaimService_ExportClaimLines_FullMethodName   = "/arrs.v1.ClaimService/ExportClaimLines"
 )
 
 // ClaimServiceClient is the client API for ClaimService service.
@@ -53,6 +59,24 @@ type ClaimServiceClient interface {
 	// Gets a PCN's budget position for a financial year: entitlement, claimed,
 	// remaining, and a forecast to 31 March.
 	GetBudget(ctx context.Context, in *GetBudgetRequest, opts ...grpc.CallOption) (*Budget, error)
+	// Lists a commissioner's submitted claims awaiting review, oldest first,
+	// with the lines that need a look flagged.
+	ListReviewQueue(ctx context.Context, in *ListReviewQueueRequest, opts ...grpc.CallOption) (*ListReviewQueueResponse, error)
+	// Approves a SUBMITTED claim, whole or with lines lowered (each with a
+	// reason). Whoever submitted it cannot approve it.
+	ApproveClaim(ctx context.Context, in *ApproveClaimRequest, opts ...grpc.CallOption) (*Claim, error)
+	// Rejects a SUBMITTED claim with a reason; it then counts for nothing.
+	RejectClaim(ctx context.Context, in *RejectClaimRequest, opts ...grpc.CallOption) (*Claim, error)
+	// Returns a SUBMITTED claim to the PCN with a question; the PCN edits it
+	// and submits it again.
+	QueryClaim(ctx context.Context, in *QueryClaimRequest, opts ...grpc.CallOption) (*Claim, error)
+	// Records the payment of an APPROVED claim, which makes it PAID: final.
+	RecordClaimPayment(ctx context.Context, in *RecordClaimPaymentRequest, opts ...grpc.CallOption) (*Claim, error)
+	// Exports the approved and paid claim lines of a commissioner's PCNs for a
+	// month, as CSV for a finance ledger. Over REST,
+	// `GET /v1/commissioners/{c}/claimLines:export?month=YYYY-MM` answers
+	// `text/csv` directly.
+	ExportClaimLines(ctx context.Context, in *ExportClaimLinesRequest, opts ...grpc.CallOption) (*ExportClaimLinesResponse, error)
 }
 
 type claimServiceClient struct {
@@ -133,6 +157,66 @@ func (c *claimServiceClient) GetBudget(ctx context.Context, in *GetBudgetRequest
 	return out, nil
 }
 
+func (c *claimServiceClient) ListReviewQueue(ctx context.Context, in *ListReviewQueueRequest, opts ...grpc.CallOption) (*ListReviewQueueResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReviewQueueResponse)
+	err := c.cc.Invoke(ctx, ClaimService_ListReviewQueue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *claimServiceClient) ApproveClaim(ctx context.Context, in *ApproveClaimRequest, opts ...grpc.CallOption) (*Claim, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Claim)
+	err := c.cc.Invoke(ctx, ClaimService_ApproveClaim_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *claimServiceClient) RejectClaim(ctx context.Context, in *RejectClaimRequest, opts ...grpc.CallOption) (*Claim, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Claim)
+	err := c.cc.Invoke(ctx, ClaimService_RejectClaim_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *claimServiceClient) QueryClaim(ctx context.Context, in *QueryClaimRequest, opts ...grpc.CallOption) (*Claim, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Claim)
+	err := c.cc.Invoke(ctx, ClaimService_QueryClaim_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *claimServiceClient) RecordClaimPayment(ctx context.Context, in *RecordClaimPaymentRequest, opts ...grpc.CallOption) (*Claim, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Claim)
+	err := c.cc.Invoke(ctx, ClaimService_RecordClaimPayment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *claimServiceClient) ExportClaimLines(ctx context.Context, in *ExportClaimLinesRequest, opts ...grpc.CallOption) (*ExportClaimLinesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportClaimLinesResponse)
+	err := c.cc.Invoke(ctx, ClaimService_ExportClaimLines_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ClaimServiceServer is the server API for ClaimService service.
 // All implementations must embed UnimplementedClaimServiceServer
 // for forward compatibility.
@@ -158,6 +242,24 @@ type ClaimServiceServer interface {
 	// Gets a PCN's budget position for a financial year: entitlement, claimed,
 	// remaining, and a forecast to 31 March.
 	GetBudget(context.Context, *GetBudgetRequest) (*Budget, error)
+	// Lists a commissioner's submitted claims awaiting review, oldest first,
+	// with the lines that need a look flagged.
+	ListReviewQueue(context.Context, *ListReviewQueueRequest) (*ListReviewQueueResponse, error)
+	// Approves a SUBMITTED claim, whole or with lines lowered (each with a
+	// reason). Whoever submitted it cannot approve it.
+	ApproveClaim(context.Context, *ApproveClaimRequest) (*Claim, error)
+	// Rejects a SUBMITTED claim with a reason; it then counts for nothing.
+	RejectClaim(context.Context, *RejectClaimRequest) (*Claim, error)
+	// Returns a SUBMITTED claim to the PCN with a question; the PCN edits it
+	// and submits it again.
+	QueryClaim(context.Context, *QueryClaimRequest) (*Claim, error)
+	// Records the payment of an APPROVED claim, which makes it PAID: final.
+	RecordClaimPayment(context.Context, *RecordClaimPaymentRequest) (*Claim, error)
+	// Exports the approved and paid claim lines of a commissioner's PCNs for a
+	// month, as CSV for a finance ledger. Over REST,
+	// `GET /v1/commissioners/{c}/claimLines:export?month=YYYY-MM` answers
+	// `text/csv` directly.
+	ExportClaimLines(context.Context, *ExportClaimLinesRequest) (*ExportClaimLinesResponse, error)
 	mustEmbedUnimplementedClaimServiceServer()
 }
 
@@ -188,6 +290,24 @@ func (UnimplementedClaimServiceServer) WithdrawClaim(context.Context, *WithdrawC
 }
 func (UnimplementedClaimServiceServer) GetBudget(context.Context, *GetBudgetRequest) (*Budget, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetBudget not implemented")
+}
+func (UnimplementedClaimServiceServer) ListReviewQueue(context.Context, *ListReviewQueueRequest) (*ListReviewQueueResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReviewQueue not implemented")
+}
+func (UnimplementedClaimServiceServer) ApproveClaim(context.Context, *ApproveClaimRequest) (*Claim, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveClaim not implemented")
+}
+func (UnimplementedClaimServiceServer) RejectClaim(context.Context, *RejectClaimRequest) (*Claim, error) {
+	return nil, status.Error(codes.Unimplemented, "method RejectClaim not implemented")
+}
+func (UnimplementedClaimServiceServer) QueryClaim(context.Context, *QueryClaimRequest) (*Claim, error) {
+	return nil, status.Error(codes.Unimplemented, "method QueryClaim not implemented")
+}
+func (UnimplementedClaimServiceServer) RecordClaimPayment(context.Context, *RecordClaimPaymentRequest) (*Claim, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordClaimPayment not implemented")
+}
+func (UnimplementedClaimServiceServer) ExportClaimLines(context.Context, *ExportClaimLinesRequest) (*ExportClaimLinesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportClaimLines not implemented")
 }
 func (UnimplementedClaimServiceServer) mustEmbedUnimplementedClaimServiceServer() {}
 func (UnimplementedClaimServiceServer) testEmbeddedByValue()                      {}
@@ -336,6 +456,114 @@ func _ClaimService_GetBudget_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ClaimService_ListReviewQueue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReviewQueueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClaimServiceServer).ListReviewQueue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ClaimService_ListReviewQueue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClaimServiceServer).ListReviewQueue(ctx, req.(*ListReviewQueueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ClaimService_ApproveClaim_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveClaimRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClaimServiceServer).ApproveClaim(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ClaimService_ApproveClaim_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClaimServiceServer).ApproveClaim(ctx, req.(*ApproveClaimRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ClaimService_RejectClaim_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RejectClaimRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClaimServiceServer).RejectClaim(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ClaimService_RejectClaim_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClaimServiceServer).RejectClaim(ctx, req.(*RejectClaimRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ClaimService_QueryClaim_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryClaimRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClaimServiceServer).QueryClaim(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ClaimService_QueryClaim_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClaimServiceServer).QueryClaim(ctx, req.(*QueryClaimRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ClaimService_RecordClaimPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordClaimPaymentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClaimServiceServer).RecordClaimPayment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ClaimService_RecordClaimPayment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClaimServiceServer).RecordClaimPayment(ctx, req.(*RecordClaimPaymentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ClaimService_ExportClaimLines_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportClaimLinesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClaimServiceServer).ExportClaimLines(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ClaimService_ExportClaimLines_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClaimServiceServer).ExportClaimLines(ctx, req.(*ExportClaimLinesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ClaimService_ServiceDesc is the grpc.ServiceDesc for ClaimService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -370,6 +598,30 @@ var ClaimService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetBudget",
 			Handler:    _ClaimService_GetBudget_Handler,
+		},
+		{
+			MethodName: "ListReviewQueue",
+			Handler:    _ClaimService_ListReviewQueue_Handler,
+		},
+		{
+			MethodName: "ApproveClaim",
+			Handler:    _ClaimService_ApproveClaim_Handler,
+		},
+		{
+			MethodName: "RejectClaim",
+			Handler:    _ClaimService_RejectClaim_Handler,
+		},
+		{
+			MethodName: "QueryClaim",
+			Handler:    _ClaimService_QueryClaim_Handler,
+		},
+		{
+			MethodName: "RecordClaimPayment",
+			Handler:    _ClaimService_RecordClaimPayment_Handler,
+		},
+		{
+			MethodName: "ExportClaimLines",
+			Handler:    _ClaimService_ExportClaimLines_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

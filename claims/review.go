@@ -1,0 +1,395 @@
+package claims
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// The commissioner's side of a claim: the review queue, approval (whole or
+// with lines lowered), rejection, queries, and payment. Each is one
+// transaction holding the claim's row lock, so two reviewers acting at once
+// cannot both succeed: the second finds the state moved (FAILED_PRECONDITION)
+// or, with an etag, the claim changed (ABORTED).
+
+// LineAdjustment lowers one line on approval.
+type LineAdjustment struct {
+	PostID        string
+	ApprovedPence int64
+	Reason        string
+}
+
+// reviewNoteLimit bounds a reason or question.
+const reviewNoteLimit = 2000
+
+func checkNote(field, note string) error {
+	if strings.TrimSpace(note) == "" || len(note) > reviewNoteLimit {
+		return Invalid(field, "REQUIRED", "say why, in at most %d characters", reviewNoteLimit)
+	}
+	return nil
+}
+
+// ApproveClaim approves a SUBMITTED claim. Each adjustment lowers a line to
+// between 0 and what it claims, with a reason; the other lines are approved
+// as claimed. Whoever submitted the claim cannot approve it (four eyes).
+func (s *Store) ApproveClaim(ctx context.Context, req Request, pcn, id, etag string, adjustments []LineAdjustment) (Claim, error) {
+	if err := requireRole(ctx, "approve claims", RoleCommissionerApprover); err != nil {
+		return Claim{}, err
+	}
+	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+		cur, err := lockClaim(ctx, tx, pcn, id, etag, "approved", ClaimSubmitted)
+		if err != nil {
+			return Claim{}, "", err
+		}
+		actor, _ := ActorFrom(ctx)
+		if actor.Subject == cur.Submitter {
+			return Claim{}, "", &Error{Kind: KindPermissionDenied, Reason: "FOUR_EYES", Resource: cur.Name(),
+				Message: "whoever submitted a claim cannot approve it; another approver must"}
+		}
+		approved := make(map[string]LineAdjustment, len(adjustments))
+		var vs Violations
+		for i, adj := range adjustments {
+			field := fmt.Sprintf("adjustments[%d]", i)
+			line, ok := cur.line(adj.PostID)
+			switch {
+			case !ok:
+				vs.Add(field+".line", "UNKNOWN_LINE", "the claim has no line for post %s", adj.PostID)
+			case approved[adj.PostID] != (LineAdjustment{}):
+				vs.Add(field+".line", "DUPLICATE", "the line is adjusted twice")
+			case adj.ApprovedPence < 0 || adj.ApprovedPence > line.ReimbursablePence:
+				vs.Add(field+".approved_pence", "ADJUSTMENT_RANGE",
+					"an adjustment can only lower a line: from 0 to the %d pence it claims", line.ReimbursablePence)
+			case strings.TrimSpace(adj.Reason) == "" || len(adj.Reason) > 1000:
+				vs.Add(field+".reason", "REQUIRED", "say why the line is lowered, in at most 1000 characters")
+			}
+			approved[adj.PostID] = adj
+		}
+		if err := vs.Err(); err != nil {
+			return Claim{}, "", err
+		}
+		for _, l := range cur.Lines {
+			pence, reason := l.ReimbursablePence, ""
+			if adj, ok := approved[l.PostID]; ok {
+				pence, reason = adj.ApprovedPence, adj.Reason
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE claim_lines SET approved_pence = $4, adjustment_reason = $5,
+				revision = revision + 1 WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3`,
+				pcn, id, l.PostID, pence, reason); err != nil {
+				return Claim{}, "", err
+			}
+		}
+		return s.review(ctx, tx, cur, ClaimApproved, "approve", "")
+	}, getClaim)
+}
+
+// line returns the claim's line for a post.
+func (c Claim) line(postID string) (ClaimLine, bool) {
+	for _, l := range c.Lines {
+		if l.PostID == postID {
+			return l, true
+		}
+	}
+	return ClaimLine{}, false
+}
+
+// review moves a locked claim to state, recording the reviewer, and writes
+// the audit event.
+func (s *Store) review(ctx context.Context, tx *sqlx.Tx, cur Claim, state ClaimState, action, note string) (Claim, string, error) {
+	actor, _ := ActorFrom(ctx)
+	if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, reviewer = $4, review_time = now(), review_note = $5,
+		revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
+		cur.PCNCode, cur.ID, state, actor.Subject, note); err != nil {
+		return Claim{}, "", err
+	}
+	out, err := getClaim(ctx, tx, cur.Name())
+	if err != nil {
+		return out, "", err
+	}
+	return out, out.Name(), appendAudit(ctx, tx, out.Name(), action, cur.PCNCode, cur, out)
+}
+
+// RejectClaim rejects a SUBMITTED claim with a reason; it then counts for
+// nothing.
+func (s *Store) RejectClaim(ctx context.Context, pcn, id, etag, reason string) (Claim, error) {
+	return s.reviewWithNote(ctx, pcn, id, etag, "reason", reason, ClaimRejected, "reject", "rejected")
+}
+
+// QueryClaim returns a SUBMITTED claim to the PCN with a question. The PCN
+// edits it and submits it again; meanwhile it still counts against the
+// entitlement, so the answer cannot be crowded out.
+func (s *Store) QueryClaim(ctx context.Context, pcn, id, etag, question string) (Claim, error) {
+	return s.reviewWithNote(ctx, pcn, id, etag, "question", question, ClaimQueried, "query", "queried")
+}
+
+func (s *Store) reviewWithNote(ctx context.Context, pcn, id, etag, field, note string, state ClaimState, action, verb string) (Claim, error) {
+	if err := requireRole(ctx, "review claims", RoleCommissionerApprover); err != nil {
+		return Claim{}, err
+	}
+	if err := checkNote(field, note); err != nil {
+		return Claim{}, err
+	}
+	var out Claim
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		cur, err := lockClaim(ctx, tx, pcn, id, etag, verb, ClaimSubmitted)
+		if err != nil {
+			return err
+		}
+		out, _, err = s.review(ctx, tx, cur, state, action, note)
+		return err
+	})
+	return out, err
+}
+
+// Payment is a payment of an approved claim.
+type Payment struct {
+	Date      Date
+	Reference string
+	// Payee defaults to the PCN's nominated payee.
+	Payee string
+}
+
+// RecordClaimPayment records the payment of an APPROVED claim, which makes it
+// PAID: final.
+func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, etag string, p Payment) (Claim, error) {
+	if err := requireRole(ctx, "record payments", RoleCommissionerFinance); err != nil {
+		return Claim{}, err
+	}
+	var vs Violations
+	switch {
+	case p.Date.IsZero():
+		vs.Add("payment.payment_date", "REQUIRED", "the date paid is required")
+	case p.Date.After(s.today()):
+		vs.Add("payment.payment_date", "NOT_FUTURE", "a payment is recorded once made, not before")
+	}
+	if strings.TrimSpace(p.Reference) == "" || len(p.Reference) > 200 {
+		vs.Add("payment.reference", "REQUIRED", "the ledger or remittance reference is required (at most 200 characters)")
+	}
+	if len(p.Payee) > 200 {
+		vs.Add("payment.payee", "LENGTH", "at most 200 characters")
+	}
+	if err := vs.Err(); err != nil {
+		return Claim{}, err
+	}
+	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+		cur, err := lockClaim(ctx, tx, pcn, id, etag, "paid", ClaimApproved)
+		if err != nil {
+			return Claim{}, "", err
+		}
+		if p.Date.Before(DateOf(cur.ReviewTime.In(london))) {
+			return Claim{}, "", Invalid("payment.payment_date", "BEFORE_APPROVAL", "the claim was approved on %s", DateOf(cur.ReviewTime.In(london)))
+		}
+		payee := p.Payee
+		if payee == "" {
+			if err := tx.GetContext(ctx, &payee, `SELECT CASE WHEN payee_name <> '' THEN payee_name ELSE payee_ods_code END
+				FROM pcns WHERE code = $1`, pcn); err != nil {
+				return Claim{}, "", err
+			}
+		}
+		actor, _ := ActorFrom(ctx)
+		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = 'paid', payment_date = $3, payment_reference = $4,
+			payment_payee = $5, payment_recorded_by = $6, revision = revision + 1, update_time = now()
+			WHERE pcn_code = $1 AND id = $2`, pcn, id, p.Date, p.Reference, payee, actor.Subject); err != nil {
+			return Claim{}, "", err
+		}
+		out, err := getClaim(ctx, tx, cur.Name())
+		if err != nil {
+			return out, "", err
+		}
+		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "pay", pcn, cur, out)
+	}, getClaim)
+}
+
+// LineFlag says why a line needs the reviewer's eye.
+type LineFlag struct {
+	PostID string
+	Reason string
+	Detail string
+}
+
+// ReviewItem is a claim awaiting review.
+type ReviewItem struct {
+	Claim       Claim
+	DaysWaiting int
+	Flags       []LineFlag
+}
+
+// ReviewQueue lists a commissioner's SUBMITTED claims, oldest submission
+// first, with the lines worth a look flagged: cost over the cap, a new
+// starter, a WTE different from the post's previous month, a registration
+// that no longer fits the register, or a line more than 20% above the post's
+// previous month.
+func (s *Store) ReviewQueue(ctx context.Context, commissioner string, page Page) ([]ReviewItem, string, error) {
+	a := args{commissioner, page.Size + 1}
+	after := "true"
+	if page.After != "" {
+		pcn, id, err := ParseClaimName("page_token", page.After)
+		if err != nil {
+			return nil, "", err
+		}
+		p, i := a.add(pcn), a.add(id)
+		after = `(submit_time, pcn_code, id) > ((SELECT submit_time FROM claims WHERE pcn_code = ` + p + ` AND id = ` + i + `), ` + p + `, ` + i + `)`
+	}
+	var claims []Claim
+	if err := s.db.SelectContext(ctx, &claims, `SELECT `+claimColumns+` FROM claims
+		WHERE commissioner_code = $1 AND state = 'submitted' AND `+after+` AND `+claimCondition(ctx, &a)+`
+		ORDER BY submit_time, pcn_code, id LIMIT $2`, a...); err != nil {
+		return nil, "", err
+	}
+	claims, next := pageOf(claims, page.Size)
+	if len(claims) == 0 {
+		return nil, next, nil
+	}
+	if err := s.loadLines(ctx, claims); err != nil {
+		return nil, "", err
+	}
+	previous, err := s.previousLines(ctx, claims)
+	if err != nil {
+		return nil, "", err
+	}
+	posts, roles, err := s.postsAndRoles(ctx, claims)
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.now()
+	items := make([]ReviewItem, len(claims))
+	for i, c := range claims {
+		items[i] = ReviewItem{Claim: c, DaysWaiting: int(now.Sub(*c.SubmitTime) / (24 * time.Hour)),
+			Flags: flagLines(c, previous, posts, roles)}
+	}
+	return items, next, nil
+}
+
+type postKey struct{ pcn, post string }
+
+type monthKey struct {
+	pcn, post string
+	month     Month
+}
+
+// loadLines fills in every claim's lines in one query.
+func (s *Store) loadLines(ctx context.Context, claims []Claim) error {
+	pcns, ids := make([]string, len(claims)), make([]string, len(claims))
+	index := map[[2]string]int{}
+	for i, c := range claims {
+		pcns[i], ids[i] = c.PCNCode, c.ID
+		index[[2]string{c.PCNCode, c.ID}] = i
+	}
+	var lines []ClaimLine
+	if err := s.db.SelectContext(ctx, &lines, `SELECT `+lineColumns+` FROM claim_lines
+		WHERE (pcn_code, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY pcn_code, claim_id, post_id`,
+		pq.Array(pcns), pq.Array(ids)); err != nil {
+		return err
+	}
+	for _, l := range lines {
+		i := index[[2]string{l.PCNCode, l.ClaimID}]
+		claims[i].Lines = append(claims[i].Lines, l)
+	}
+	return nil
+}
+
+// previousLines returns, in one query, each claimed post's line in the
+// month before its claim's (from any monthly claim not withdrawn).
+func (s *Store) previousLines(ctx context.Context, claims []Claim) (map[monthKey]ClaimLine, error) {
+	var pcns, posts []string
+	var months []Month
+	for _, c := range claims {
+		for _, l := range c.Lines {
+			pcns, posts = append(pcns, c.PCNCode), append(posts, l.PostID)
+			months = append(months, previousMonth(c.Month))
+		}
+	}
+	dates := make([]string, len(months))
+	for i, m := range months {
+		dates[i] = m.First().String()
+	}
+	var rows []struct {
+		ClaimLine
+		Month Month `db:"month"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+prefixed("l.", lineColumns)+`, l.month FROM claim_lines l
+		JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
+		WHERE l.kind = 'monthly' AND c.state <> 'withdrawn'
+		AND (l.pcn_code, l.post_id, l.month) IN (SELECT p, q, m::date FROM unnest($1::text[], $2::text[], $3::text[]) AS t(p, q, m))`,
+		pq.Array(pcns), pq.Array(posts), pq.Array(dates)); err != nil {
+		return nil, err
+	}
+	out := make(map[monthKey]ClaimLine, len(rows))
+	for _, r := range rows {
+		out[monthKey{r.PCNCode, r.PostID, r.Month}] = r.ClaimLine
+	}
+	return out, nil
+}
+
+// postsAndRoles loads the posts the claims' lines are for, with their roles.
+func (s *Store) postsAndRoles(ctx context.Context, claims []Claim) (map[postKey]Post, map[string]Role, error) {
+	var pcns, ids []string
+	for _, c := range claims {
+		for _, l := range c.Lines {
+			pcns, ids = append(pcns, c.PCNCode), append(ids, l.PostID)
+		}
+	}
+	var rows []Post
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+postColumns+` FROM posts
+		WHERE (pcn_code, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, pq.Array(pcns), pq.Array(ids)); err != nil {
+		return nil, nil, err
+	}
+	var roles []Role
+	if err := s.db.SelectContext(ctx, &roles, `SELECT `+roleColumns+` FROM roles`); err != nil {
+		return nil, nil, err
+	}
+	posts := make(map[postKey]Post, len(rows))
+	for _, p := range rows {
+		posts[postKey{p.PCNCode, p.ID}] = p
+	}
+	byID := make(map[string]Role, len(roles))
+	for _, r := range roles {
+		byID[r.ID] = r
+	}
+	return posts, byID, nil
+}
+
+// flagLines applies the review flags to one claim.
+func flagLines(c Claim, previous map[monthKey]ClaimLine, posts map[postKey]Post, roles map[string]Role) []LineFlag {
+	var flags []LineFlag
+	for _, l := range c.Lines {
+		flag := func(reason, format string, args ...any) {
+			flags = append(flags, LineFlag{PostID: l.PostID, Reason: reason, Detail: fmt.Sprintf(format, args...)})
+		}
+		if actual := l.Costs().ActualPence(); actual > l.CapPence {
+			flag("COST_OVER_CAP", "costs %s against a cap of %s", Pounds(actual), Pounds(l.CapPence))
+		}
+		post := posts[postKey{c.PCNCode, l.PostID}]
+		if MonthOf(post.StartDate) == c.Month {
+			flag("NEW_STARTER", "started on %s", post.StartDate)
+		}
+		if err := roles[l.RoleID].CheckRegistration(post.RegistrationNumber); err != nil {
+			flag("REGISTRATION_MISSING", "%v", err)
+		}
+		prev, ok := previous[monthKey{c.PCNCode, l.PostID, previousMonth(c.Month)}]
+		if !ok {
+			continue
+		}
+		if prev.WTE != l.WTE {
+			flag("WTE_CHANGED", "%s WTE, %s last month", l.WTE, prev.WTE)
+		}
+		// More than 20% above last month: 5 × this > 6 × last, in integers.
+		if 5*l.ReimbursablePence > 6*prev.ReimbursablePence {
+			flag("ABOVE_PREVIOUS_MONTH", "%s, against %s last month", Pounds(l.ReimbursablePence), Pounds(prev.ReimbursablePence))
+		}
+	}
+	return flags
+}
+
+func previousMonth(m Month) Month { return MonthOf(m.First().AddDays(-1)) }
+
+func prefixed(prefix, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
