@@ -132,8 +132,8 @@ func (s *Store) RecordAudit(ctx context.Context, resource, action, pcnCode strin
 const auditEventColumns = `seq, event_time, subject, role, organisation, rpc, request_id, resource, action,
 	COALESCE(pcn_code, '') AS pcn_code, before, after`
 
-// ListAuditEvents lists audit events oldest first: one resource's history,
-// or with resource "" every event. The actor sees events of the PCNs in its
+// ListAuditEvents lists audit events oldest first: one resource's history
+// (with its sub-resources'), or with resource "" every event. The actor sees events of the PCNs in its
 // scope and of national reference data (no PCN). Reading the trail is a
 // deliberate, policy-checked act, so a context without an actor is an error
 // here rather than an empty list.
@@ -154,7 +154,10 @@ func (s *Store) ListAuditEvents(ctx context.Context, resource string, page Page)
 	a := args{after}
 	where := "seq > $1"
 	if resource != "" {
-		where += " AND resource = " + a.add(resource)
+		// A resource's story includes its parts': a claim's history shows
+		// the edits to its lines. Names hold no LIKE wildcards.
+		r := a.add(resource)
+		where += " AND (resource = " + r + " OR resource LIKE " + r + " || '/%')"
 	}
 	where += " AND (pcn_code IS NULL OR " + pcnCondition(ctx, "pcn_code", &a) + ")"
 	var scanned []auditEventRow

@@ -445,13 +445,17 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 		if err != nil {
 			return Claim{}, "", err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts, commissioner_code)
+		if res, err := tx.ExecContext(ctx, `INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts, commissioner_code)
 			VALUES ($1, $2, $3, $4, 'draft', $5, $6)
 			ON CONFLICT (pcn_code, id) DO UPDATE SET state = 'draft', submitter = '', submit_time = NULL,
 				withdraw_reason = '', excluded_posts = EXCLUDED.excluded_posts, commissioner_code = EXCLUDED.commissioner_code,
-				revision = claims.revision + 1, update_time = now()`,
+				revision = claims.revision + 1, update_time = now()
+			WHERE claims.state = 'withdrawn'`,
 			pcn, month.String(), month, month.FinancialYear(), excluded, commissioner); err != nil {
 			return Claim{}, "", err
+		} else if n, _ := res.RowsAffected(); n == 0 {
+			// A racing create got there first (the row did not exist to lock).
+			return Claim{}, "", AlreadyExists(name, name+" already exists")
 		}
 		claim := Claim{PCNCode: pcn, ID: month.String(), Kind: "monthly", Month: month}
 		for _, l := range lines {
@@ -540,8 +544,16 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag strin
 	if err := requireRole(ctx, "edit claims", RolePCNClinicalDirector, RolePCNManager); err != nil {
 		return ClaimLine{}, err
 	}
+	month, _ := ClaimMonth(id)
 	var out ClaimLine
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		// A queried claim counts against the entitlement while it is edited,
+		// so its edits take the entitlement's lock like a submission. A PCN
+		// without an entitlement yet can still prepare drafts.
+		entitlement, err := lockEntitlement(ctx, tx, claimName(pcn, id), pcn, month.FinancialYear())
+		if err != nil && !IsKind(err, KindFailedPrecondition) {
+			return err
+		}
 		claim, err := lockClaim(ctx, tx, pcn, id, "", "edited", ClaimDraft, ClaimQueried)
 		if err != nil {
 			return err
@@ -591,6 +603,15 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag strin
 			WHERE pcn_code = $1 AND id = $2`, pcn, id); err != nil {
 			return err
 		}
+		if claim.State == ClaimQueried {
+			claimed := out.ReimbursablePence - cur.ReimbursablePence
+			for _, l := range claim.Lines {
+				claimed += l.ReimbursablePence
+			}
+			if err := checkWithinEntitlement(ctx, tx, entitlement, id, claimed); err != nil {
+				return err
+			}
+		}
 		return appendAudit(ctx, tx, name, "update", pcn, cur, out)
 	})
 	return out, err
@@ -611,13 +632,7 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		if err := pcnVisible(ctx, tx, pcn); err != nil {
 			return Claim{}, "", err
 		}
-		var entitlement Entitlement
-		err := tx.GetContext(ctx, &entitlement, entitlementSelect+`
-			WHERE e.pcn_code = $1 AND e.financial_year = $2 FOR UPDATE OF e`, pcn, month.FinancialYear())
-		if isNoRows(err) {
-			return Claim{}, "", FailedPrecondition(name, "NO_ENTITLEMENT",
-				fmt.Sprintf("%s has no entitlement for %s yet", pcnName(pcn), month.FinancialYear()))
-		}
+		entitlement, err := lockEntitlement(ctx, tx, name, pcn, month.FinancialYear())
 		if err != nil {
 			return Claim{}, "", err
 		}
@@ -638,22 +653,13 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		if err := checkHeadcount(ctx, tx, cur); err != nil {
 			return Claim{}, "", err
 		}
-		var committed int64
-		// A queried claim being resubmitted is counted once: as this claim.
-		if err := tx.GetContext(ctx, &committed, `SELECT COALESCE(SUM(COALESCE(l.approved_pence, l.reimbursable_pence)), 0)::bigint
-			FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
-			WHERE c.pcn_code = $1 AND c.financial_year = $2 AND c.state = ANY($3) AND c.id <> $4`,
-			pcn, month.FinancialYear(), committedStates, id); err != nil {
+		if err := checkWithinEntitlement(ctx, tx, entitlement, id, claimed); err != nil {
 			return Claim{}, "", err
 		}
-		if remaining := entitlement.AmountPence() - committed; claimed > remaining {
-			return Claim{}, "", &Error{Kind: KindFailedPrecondition, Reason: "ENTITLEMENT_EXCEEDED", Resource: name,
-				Message: fmt.Sprintf("the claim asks for %s but only %s of the %s entitlement for %s remains",
-					Pounds(claimed), Pounds(remaining), Pounds(entitlement.AmountPence()), month.FinancialYear())}
-		}
 		actor, _ := ActorFrom(ctx)
-		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = 'submitted', submitter = $3, submit_time = now(),
-			review_note = '', revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`, pcn, id, actor.Subject); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = 'submitted', submitter = $3, submit_time = $4,
+			review_note = '', revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
+			pcn, id, actor.Subject, s.now()); err != nil {
 			return Claim{}, "", err
 		}
 		out, err := getClaim(ctx, tx, name)
@@ -662,6 +668,41 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		}
 		return out, name, appendAudit(ctx, tx, name, "submit", pcn, cur, out)
 	}, getClaim)
+}
+
+// lockEntitlement locks a PCN's entitlement for a year. Everything that
+// changes what counts against it (submitting, editing a queried claim) takes
+// this lock first, so those changes queue per PCN and year, across however
+// many replicas; sharing the year's row keeps its rate from changing
+// underneath.
+func lockEntitlement(ctx context.Context, tx *sqlx.Tx, claim, pcn string, year FinancialYear) (Entitlement, error) {
+	var e Entitlement
+	err := tx.GetContext(ctx, &e, entitlementSelect+`
+		WHERE e.pcn_code = $1 AND e.financial_year = $2 FOR UPDATE OF e FOR SHARE OF y`, pcn, year)
+	if isNoRows(err) {
+		return e, FailedPrecondition(claim, "NO_ENTITLEMENT", fmt.Sprintf("%s has no entitlement for %s yet", pcnName(pcn), year))
+	}
+	return e, err
+}
+
+// checkWithinEntitlement refuses a claim asking for claimed when the
+// PCN's other counted claims (submitted, queried, approved, paid) leave less
+// than that of its entitlement, and says how much remains. The claim itself
+// is left out of the sum, so a queried claim being resubmitted counts once.
+func checkWithinEntitlement(ctx context.Context, tx *sqlx.Tx, e Entitlement, claimID string, claimed int64) error {
+	var committed int64
+	if err := tx.GetContext(ctx, &committed, `SELECT COALESCE(SUM(COALESCE(l.approved_pence, l.reimbursable_pence)), 0)::bigint
+		FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
+		WHERE c.pcn_code = $1 AND c.financial_year = $2 AND c.state = ANY($3) AND c.id <> $4`,
+		e.PCNCode, e.Year, committedStates, claimID); err != nil {
+		return err
+	}
+	if remaining := e.AmountPence() - committed; claimed > remaining {
+		return &Error{Kind: KindFailedPrecondition, Reason: "ENTITLEMENT_EXCEEDED", Resource: claimName(e.PCNCode, claimID),
+			Message: fmt.Sprintf("the claim asks for %s but only %s of the %s entitlement for %s remains",
+				Pounds(claimed), Pounds(remaining), Pounds(e.AmountPence()), e.Year)}
+	}
+	return nil
 }
 
 // refreshCaps works every line's cap out again from the rates in force now:

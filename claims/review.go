@@ -100,9 +100,9 @@ func (c Claim) line(postID string) (ClaimLine, bool) {
 // the audit event.
 func (s *Store) review(ctx context.Context, tx *sqlx.Tx, cur Claim, state ClaimState, action, note string) (Claim, string, error) {
 	actor, _ := ActorFrom(ctx)
-	if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, reviewer = $4, review_time = now(), review_note = $5,
+	if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, reviewer = $4, review_time = $6, review_note = $5,
 		revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
-		cur.PCNCode, cur.ID, state, actor.Subject, note); err != nil {
+		cur.PCNCode, cur.ID, state, actor.Subject, note, s.now()); err != nil {
 		return Claim{}, "", err
 	}
 	out, err := getClaim(ctx, tx, cur.Name())

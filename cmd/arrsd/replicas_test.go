@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -58,8 +60,8 @@ const (
 )
 
 var (
-	firstMonth = mustMonth("2024-04")
-	year       = firstMonth.FinancialYear()
+	budgetYearStart = mustMonth("2024-04")
+	budgetYear      = budgetYearStart.FinancialYear()
 )
 
 func mustMonth(s string) claims.Month {
@@ -72,14 +74,14 @@ func mustMonth(s string) claims.Month {
 
 // yearMonths is the twelve months of the scenario's financial year.
 func yearMonths() []claims.Month {
-	months := []claims.Month{firstMonth}
+	months := []claims.Month{budgetYearStart}
 	for len(months) < 12 {
 		months = append(months, months[len(months)-1].Next())
 	}
 	return months
 }
 
-func claimName(m claims.Month) string { return "pcns/" + pcnCode + "/claims/" + m.String() }
+func claimResource(m claims.Month) string { return "pcns/" + pcnCode + "/claims/" + m.String() }
 
 func TestTwoProcessesSubmittingEveryClaimNeverOverspendTheEntitlement(t *testing.T) {
 	bin := arrsdBinary(t)
@@ -97,10 +99,10 @@ func TestTwoProcessesSubmittingEveryClaimNeverOverspendTheEntitlement(t *testing
 
 	// Round-robin over the replicas, and over the months within each
 	// replica's share, so every claim is raced from both processes.
-	outcomes := race(submitCalls, func(i int) outcome {
+	outcomes := raceCalls(submitCalls, func(i int) outcome {
 		r, m := replicas[i%len(replicas)], months[(i/len(replicas))%len(months)]
-		_, err := r.claims.SubmitClaim(ctx, &arrsv1.SubmitClaimRequest{Name: claimName(m)})
-		return outcomeOf(r.name, claimName(m), err)
+		_, err := r.claims.SubmitClaim(ctx, &arrsv1.SubmitClaimRequest{Name: claimResource(m)})
+		return outcomeOf(r.name, claimResource(m), err)
 	})
 	logTally(t, outcomes)
 
@@ -128,9 +130,9 @@ func TestTwoProcessesSubmittingEveryClaimNeverOverspendTheEntitlement(t *testing
 	// Read back through the API, from the other replica: exactly the winners
 	// are SUBMITTED, the rest still DRAFT.
 	for _, m := range months {
-		c, err := replicas[1].claims.GetClaim(ctx, &arrsv1.GetClaimRequest{Name: claimName(m)})
+		c, err := replicas[1].claims.GetClaim(ctx, &arrsv1.GetClaimRequest{Name: claimResource(m)})
 		if err != nil {
-			t.Fatalf("GetClaim %s: %v", claimName(m), err)
+			t.Fatalf("GetClaim %s: %v", claimResource(m), err)
 		}
 		want := arrsv1.Claim_STATE_DRAFT
 		if won[c.GetName()] > 0 {
@@ -161,7 +163,7 @@ func TestTwoProcessesSubmittingEveryClaimNeverOverspendTheEntitlement(t *testing
 			committed.Claims, committed.Pence, claimsThatFit, claimsThatFit*claimPence)
 	}
 
-	b, err := replicas[0].claims.GetBudget(ctx, &arrsv1.GetBudgetRequest{Name: "pcns/" + pcnCode + "/budgets/" + year.String()})
+	b, err := replicas[0].claims.GetBudget(ctx, &arrsv1.GetBudgetRequest{Name: "pcns/" + pcnCode + "/budgets/" + budgetYear.String()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +176,7 @@ func TestTwoProcessesSubmittingEveryClaimNeverOverspendTheEntitlement(t *testing
 
 	// Both processes appended to one audit chain: one submit event per
 	// winner, and the chain neither forked nor skipped.
-	if n := countRows(t, store, `SELECT count(*) FROM audit_events WHERE action = 'submit'`); n != claimsThatFit {
+	if n := countInDB(t, store, `SELECT count(*) FROM audit_events WHERE action = 'submit'`); n != claimsThatFit {
 		t.Errorf("%d submit audit events, want %d", n, claimsThatFit)
 	}
 	verifyAuditChain(t, store)
@@ -199,6 +201,9 @@ func TestTwoProcessesCreatingOneClaimMakeItOnce(t *testing.T) {
 		wantReplays bool
 	}{
 		{"the same request_id replays the first create", "2024-04", uuid.NewString(), true},
+		// Calls overlapping the winner's transaction fail on the claim
+		// lines' primary key, later ones on the claim found: both are
+		// ALREADY_EXISTS.
 		{"without a request_id one create wins", "2024-05", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -206,7 +211,7 @@ func TestTwoProcessesCreatingOneClaimMakeItOnce(t *testing.T) {
 			type created struct{ name, etag string }
 			var mu sync.Mutex
 			results := map[created]int{}
-			outcomes := race(createCalls, func(i int) outcome {
+			outcomes := raceCalls(createCalls, func(i int) outcome {
 				r := replicas[i%len(replicas)]
 				c, err := r.claims.CreateClaim(ctx, &arrsv1.CreateClaimRequest{
 					Parent: "pcns/" + pcnCode, ClaimId: tc.month, RequestId: tc.requestID})
@@ -256,12 +261,12 @@ func TestTwoProcessesCreatingOneClaimMakeItOnce(t *testing.T) {
 				{"claim lines", `SELECT count(*) FROM claim_lines WHERE pcn_code = $1 AND claim_id = $2`, []any{pcnCode, tc.month}},
 				{"audit events", `SELECT count(*) FROM audit_events WHERE resource = $1`, []any{name}},
 			} {
-				if n := countRows(t, store, q.query, q.args...); n != 1 {
+				if n := countInDB(t, store, q.query, q.args...); n != 1 {
 					t.Errorf("%d %s for %s, want 1", n, q.what, name)
 				}
 			}
 			if tc.requestID != "" {
-				if n := countRows(t, store, `SELECT count(*) FROM request_ids WHERE request_id = $1`, tc.requestID); n != 1 {
+				if n := countInDB(t, store, `SELECT count(*) FROM request_ids WHERE request_id = $1`, tc.requestID); n != 1 {
 					t.Errorf("%d request_ids rows for %s, want 1", n, tc.requestID)
 				}
 			}
@@ -319,14 +324,15 @@ func removeBuiltBinary() {
 
 // replica is one running `arrsd serve` and a client connection to it.
 type replica struct {
-	name    string
-	dataDir string
-	claims  arrsv1.ClaimServiceClient
-	health  healthpb.HealthClient
-	cmd     *exec.Cmd
-	exited  chan struct{} // closed once cmd.Wait has returned
-	waitErr error         // cmd.Wait's result, once exited is closed
-	logPath string
+	name      string
+	dataDir   string
+	claims    arrsv1.ClaimServiceClient
+	health    healthpb.HealthClient
+	cmd       *exec.Cmd
+	startedAt time.Time
+	exited    chan struct{} // closed once cmd.Wait has returned
+	waitErr   error         // cmd.Wait's result, once exited is closed
+	logPath   string
 }
 
 // startReplicas starts n `arrsd serve` processes on databaseURL, all at once
@@ -357,7 +363,13 @@ func startReplicas(t *testing.T, bin, databaseURL string, n int) []*replica {
 			// Two pools of 10 stay well inside the test server's 100
 			// connections and still race 20 transactions at a time.
 			"--db-max-conns", "10")
-		conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			// The first health checks come before the process listens:
+			// redial within milliseconds, not after gRPC's default 1s.
+			grpc.WithConnectParams(grpc.ConnectParams{
+				Backoff:           backoff.Config{BaseDelay: 20 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 200 * time.Millisecond},
+				MinConnectTimeout: time.Second,
+			}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -380,7 +392,9 @@ func (r *replica) start(t *testing.T, bin string, args ...string) {
 	}
 	r.cmd = exec.Command(bin, args...)
 	r.cmd.Env = childEnv()
+	dieWithThisProcess(r.cmd)
 	r.cmd.Stdout, r.cmd.Stderr = logFile, logFile
+	r.startedAt = time.Now()
 	if err := r.cmd.Start(); err != nil {
 		logFile.Close()
 		t.Fatalf("start %s: %v", r.name, err)
@@ -391,6 +405,19 @@ func (r *replica) start(t *testing.T, bin string, args ...string) {
 		close(r.exited)
 	}()
 	t.Cleanup(func() { r.stop(t) })
+}
+
+// dieWithThisProcess asks the kernel to send the child SIGTERM if the test
+// binary dies without running its cleanups (a panic, go test -timeout,
+// SIGKILL), so no arrsd is left serving a dropped database. The field
+// exists on Linux only, hence reflection rather than a build-tagged file;
+// elsewhere this does nothing.
+func dieWithThisProcess(cmd *exec.Cmd) {
+	attr := &syscall.SysProcAttr{}
+	if f := reflect.ValueOf(attr).Elem().FieldByName("Pdeathsig"); f.IsValid() {
+		f.Set(reflect.ValueOf(syscall.SIGTERM))
+	}
+	cmd.SysProcAttr = attr
 }
 
 // childEnv is this process's environment without arrsd's own variables, so
@@ -422,6 +449,7 @@ func (r *replica) awaitServing(t *testing.T, limit time.Duration) {
 		resp, err := r.health.Check(ctx, &healthpb.HealthCheckRequest{})
 		cancel()
 		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			t.Logf("%s SERVING %v after it was started", r.name, time.Since(r.startedAt).Round(time.Millisecond))
 			return
 		}
 		last = err
@@ -489,8 +517,14 @@ func freeLoopbackAddrs(t *testing.T, n int) []string {
 	return addrs
 }
 
-// asClinicalDirector returns the test's context carrying a bearer token for
-// U12345's clinical director, signed with the replicas' development key.
+// callsTimeout bounds every call a test makes, so that a replica that hangs
+// fails the test instead of running into go test's own timeout, which would
+// skip the cleanups.
+const callsTimeout = 30 * time.Second
+
+// asClinicalDirector returns the test's context, bounded by callsTimeout,
+// carrying a bearer token for U12345's clinical director signed with the
+// replicas' development key.
 func asClinicalDirector(t *testing.T, dataDir string) context.Context {
 	t.Helper()
 	keys, err := auth.LoadOrCreateDevKeys(filepath.Join(dataDir, "auth"))
@@ -501,7 +535,9 @@ func asClinicalDirector(t *testing.T, dataDir string) context.Context {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+token)
+	ctx, cancel := context.WithTimeout(t.Context(), callsTimeout)
+	t.Cleanup(cancel)
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
 }
 
 // ---- racing calls ----
@@ -525,9 +561,9 @@ func outcomeOf(replica, claim string, err error) outcome {
 	return o
 }
 
-// race runs call(0) … call(n-1) in n goroutines released together, so the
+// raceCalls runs call(0) … call(n-1) in n goroutines released together, so the
 // calls overlap as much as the replicas' pools let them.
-func race(n int, call func(i int) outcome) []outcome {
+func raceCalls(n int, call func(i int) outcome) []outcome {
 	outcomes := make([]outcome, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -569,7 +605,7 @@ func systemContext(t *testing.T) context.Context {
 	return claims.WithActor(t.Context(), claims.System("test"))
 }
 
-func must[T any](t *testing.T) func(T, error) T {
+func orFatal[T any](t *testing.T) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()
 		if err != nil {
@@ -579,14 +615,14 @@ func must[T any](t *testing.T) func(T, error) T {
 	}
 }
 
-func date(t *testing.T, s string) claims.Date {
+func mustDate(t *testing.T, s string) claims.Date {
 	t.Helper()
-	return must[claims.Date](t)(claims.ParseDate(s))
+	return orFatal[claims.Date](t)(claims.ParseDate(s))
 }
 
-func decimal(t *testing.T, s string) claims.Decimal {
+func mustDecimal(t *testing.T, s string) claims.Decimal {
 	t.Helper()
-	return must[claims.Decimal](t)(claims.ParseDecimal(s))
+	return orFatal[claims.Decimal](t)(claims.ParseDecimal(s))
 }
 
 // seedPCNWithOnePost makes U12345, under an ICB, with one care co-ordinator
@@ -595,20 +631,20 @@ func decimal(t *testing.T, s string) claims.Decimal {
 func seedPCNWithOnePost(t *testing.T, s *claims.Store) {
 	t.Helper()
 	ctx := systemContext(t)
-	must[claims.Commissioner](t)(s.CreateCommissioner(ctx, claims.Request{}, claims.Commissioner{
+	orFatal[claims.Commissioner](t)(s.CreateCommissioner(ctx, claims.Request{}, claims.Commissioner{
 		Code: "QNQ", Kind: claims.KindICB, DisplayName: "NHS Frimley ICB", ValidFrom: claims.ICBStart}))
-	must[claims.PCN](t)(s.CreatePCN(ctx, claims.Request{}, claims.PCN{
+	orFatal[claims.PCN](t)(s.CreatePCN(ctx, claims.Request{}, claims.PCN{
 		Code: pcnCode, DisplayName: "Riverside PCN", CommissionerCode: "QNQ", Zone: claims.ZoneNational,
 		ListSize: 40000, PayeeKind: claims.PayeePractice, PayeeODSCode: "A81001",
 		Practices: []claims.Practice{{ODSCode: "A81001", DisplayName: "Riverside Surgery"}}}))
-	must[claims.Role](t)(s.CreateRole(ctx, claims.Request{}, claims.Role{ID: "care-coordinator",
-		DisplayName: "Care co-ordinator", AfCBand: "4", Register: claims.RegisterNone, ReimbursableFrom: date(t, "2020-04-01")}))
-	must[claims.Rate](t)(s.CreateRate(ctx, claims.Request{}, claims.Rate{RoleID: "care-coordinator",
-		EffectiveDate: date(t, "2024-04-01"), NationalPence: annualMaxPence, Source: "test"}))
-	must[claims.FundingYear](t)(s.CreateFundingYear(ctx, claims.Request{}, claims.FundingYear{
-		Year: year, RatePerWeightedPatient: decimal(t, "1")}))
-	must[claims.Post](t)(s.CreatePost(ctx, claims.Request{}, claims.Post{PCNCode: pcnCode, ID: "care-coordinator-1",
-		RoleID: "care-coordinator", StaffName: "Megan Lewis", WTE: decimal(t, "1"), StartDate: date(t, "2024-04-01")}))
+	orFatal[claims.Role](t)(s.CreateRole(ctx, claims.Request{}, claims.Role{ID: "care-coordinator",
+		DisplayName: "Care co-ordinator", AfCBand: "4", Register: claims.RegisterNone, ReimbursableFrom: mustDate(t, "2020-04-01")}))
+	orFatal[claims.Rate](t)(s.CreateRate(ctx, claims.Request{}, claims.Rate{RoleID: "care-coordinator",
+		EffectiveDate: mustDate(t, "2024-04-01"), NationalPence: annualMaxPence, Source: "test"}))
+	orFatal[claims.FundingYear](t)(s.CreateFundingYear(ctx, claims.Request{}, claims.FundingYear{
+		Year: budgetYear, RatePerWeightedPatient: mustDecimal(t, "1")}))
+	orFatal[claims.Post](t)(s.CreatePost(ctx, claims.Request{}, claims.Post{PCNCode: pcnCode, ID: "care-coordinator-1",
+		RoleID: "care-coordinator", StaffName: "Megan Lewis", WTE: mustDecimal(t, "1"), StartDate: mustDate(t, "2024-04-01")}))
 }
 
 // draftClaim drafts month's claim and records a salary below the cap on its
@@ -616,11 +652,11 @@ func seedPCNWithOnePost(t *testing.T, s *claims.Store) {
 func draftClaim(t *testing.T, s *claims.Store, m claims.Month) {
 	t.Helper()
 	ctx := systemContext(t)
-	c := must[claims.Claim](t)(s.CreateClaim(ctx, claims.Request{}, pcnCode, m))
+	c := orFatal[claims.Claim](t)(s.CreateClaim(ctx, claims.Request{}, pcnCode, m))
 	if len(c.Lines) != 1 {
 		t.Fatalf("%s has %d lines, want the one post's: excluded %v", c.Name(), len(c.Lines), c.Excluded)
 	}
-	l := must[claims.ClaimLine](t)(s.UpdateClaimLine(ctx, pcnCode, m, c.Lines[0].PostID, "",
+	l := orFatal[claims.ClaimLine](t)(s.UpdateClaimLine(ctx, pcnCode, m.String(), c.Lines[0].PostID, "",
 		func(l *claims.ClaimLine) { l.GrossSalary = claimPence }))
 	if l.ReimbursablePence != claimPence {
 		t.Fatalf("%s reimburses %dp (cap %dp), want %dp", l.Name(), l.ReimbursablePence, l.CapPence, claimPence)
@@ -630,9 +666,9 @@ func draftClaim(t *testing.T, s *claims.Store, m claims.Month) {
 func seedEntitlement(t *testing.T, s *claims.Store) {
 	t.Helper()
 	ctx := systemContext(t)
-	must[claims.Entitlement](t)(s.CreateEntitlement(ctx, claims.Request{}, claims.Entitlement{
-		PCNCode: pcnCode, Year: year, WeightedPopulation: decimal(t, "5009.99")}))
-	e := must[claims.Entitlement](t)(s.GetEntitlement(ctx, pcnCode, year))
+	orFatal[claims.Entitlement](t)(s.CreateEntitlement(ctx, claims.Request{}, claims.Entitlement{
+		PCNCode: pcnCode, Year: budgetYear, WeightedPopulation: mustDecimal(t, "5009.99")}))
+	e := orFatal[claims.Entitlement](t)(s.GetEntitlement(ctx, pcnCode, budgetYear))
 	if e.AmountPence() != entitlementPence {
 		t.Fatalf("entitlement is %dp, want %dp", e.AmountPence(), entitlementPence)
 	}
@@ -640,7 +676,7 @@ func seedEntitlement(t *testing.T, s *claims.Store) {
 
 // ---- reading the database ----
 
-func countRows(t *testing.T, s *claims.Store, query string, args ...any) int {
+func countInDB(t *testing.T, s *claims.Store, query string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := s.DB().GetContext(t.Context(), &n, query, args...); err != nil {
