@@ -158,13 +158,11 @@ func (c capSegments) Value() (driver.Value, error) {
 }
 
 func scanJSON(src, dest any) error {
-	switch v := src.(type) {
-	case []byte:
-		return json.Unmarshal(v, dest)
-	case string:
-		return json.Unmarshal([]byte(v), dest)
+	s, err := scanText(src, "JSON")
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("cannot scan %T as JSON", src)
+	return json.Unmarshal([]byte(s), dest)
 }
 
 func claimName(pcn, id string) string { return fmt.Sprintf("pcns/%s/claims/%s", pcn, id) }

@@ -90,17 +90,13 @@ func MulRound(d, e Decimal, scale int64) int64 {
 
 // Scan reads a PostgreSQL numeric.
 func (d *Decimal) Scan(src any) error {
-	var s string
-	switch v := src.(type) {
-	case []byte:
-		s = string(v)
-	case string:
-		s = v
-	case int64:
+	if v, ok := src.(int64); ok {
 		*d = Decimal(v * DecimalScale)
 		return nil
-	default:
-		return fmt.Errorf("cannot scan %T into Decimal", src)
+	}
+	s, err := scanText(src, "Decimal")
+	if err != nil {
+		return err
 	}
 	// numeric(p,4) columns print trailing zeros, which ParseDecimal accepts.
 	v, err := ParseDecimal(s)
@@ -109,6 +105,18 @@ func (d *Decimal) Scan(src any) error {
 	}
 	*d = v
 	return nil
+}
+
+// scanText reads a text column, which the driver hands over as bytes or a
+// string, for the Scan methods of types stored as text.
+func scanText(src any, into string) (string, error) {
+	switch v := src.(type) {
+	case []byte:
+		return string(v), nil
+	case string:
+		return v, nil
+	}
+	return "", fmt.Errorf("cannot scan %T into %s", src, into)
 }
 
 // Value writes the decimal as text, which PostgreSQL casts exactly.

@@ -114,14 +114,9 @@ func (y FinancialYear) End() Date { return NewDate(int(y)+1, time.March, 31) }
 
 // Scan reads a financial year stored as text ("2025-26").
 func (y *FinancialYear) Scan(src any) error {
-	var s string
-	switch v := src.(type) {
-	case []byte:
-		s = string(v)
-	case string:
-		s = v
-	default:
-		return fmt.Errorf("cannot scan %T into FinancialYear", src)
+	s, err := scanText(src, "FinancialYear")
+	if err != nil {
+		return err
 	}
 	fy, err := ParseFinancialYear(s)
 	*y = fy
