@@ -184,8 +184,10 @@ func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, et
 		}
 		payee := p.Payee
 		if payee == "" {
-			if err := tx.GetContext(ctx, &payee, `SELECT CASE WHEN payee_name <> '' THEN payee_name ELSE payee_ods_code END
-				FROM pcns WHERE code = $1`, pcn); err != nil {
+			// The nominated payee by name: its own, or its practice's.
+			if err := tx.GetContext(ctx, &payee, `SELECT COALESCE(NULLIF(p.payee_name, ''),
+				pr.display_name || ' (' || p.payee_ods_code || ')', NULLIF(p.payee_ods_code, ''), p.display_name)
+				FROM pcns p LEFT JOIN pcn_practices pr ON pr.ods_code = p.payee_ods_code WHERE p.code = $1`, pcn); err != nil {
 				return Claim{}, "", err
 			}
 		}

@@ -74,7 +74,7 @@ func TestReviewTransitions(t *testing.T) {
 		wantReason(t, tt.do(), claims.KindFailedPrecondition, "CLAIM_STATE")
 	}
 	paid, err := f.store.RecordClaimPayment(finance, claims.Request{}, "U12345", "2025-04", "", claims.Payment{Date: day(t, "2025-07-10"), Reference: "REM-0710"})
-	if err != nil || paid.State != claims.ClaimPaid || paid.PaymentPayee != "Practice A81001" && paid.PaymentPayee != "A81001" || paid.PaymentRecordedBy != "finance-f" {
+	if err != nil || paid.State != claims.ClaimPaid || paid.PaymentPayee != "Practice A81001 (A81001)" || paid.PaymentRecordedBy != "finance-f" {
 		t.Fatalf("paid = %+v, %v", paid, err)
 	}
 	_, err = f.store.RecordClaimPayment(finance, claims.Request{}, "U12345", "2025-04", "", claims.Payment{Date: day(t, "2025-07-10"), Reference: "AGAIN"})

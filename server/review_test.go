@@ -58,7 +58,7 @@ func TestReviewJourney(t *testing.T) {
 	today := time.Now().In(london(t)).Format(time.DateOnly)
 	paid, err := c.RecordClaimPayment(as(t.Context(), "finance-own"), &arrsv1.RecordClaimPaymentRequest{Name: april.GetName(),
 		Payment: &arrsv1.Payment{PaymentDate: today, Reference: "REM-2025-0815"}, RequestId: "0b6f7f43-5f1e-4ad5-8f7a-0a5b3f1d2c11"})
-	if err != nil || paid.GetState() != arrsv1.Claim_STATE_PAID || paid.GetPayment().GetPayee() != "K81001" || paid.GetPayment().GetRecordedBy() != "f1" {
+	if err != nil || paid.GetState() != arrsv1.Claim_STATE_PAID || paid.GetPayment().GetPayee() != "Riverside Surgery (K81001)" || paid.GetPayment().GetRecordedBy() != "f1" {
 		t.Fatalf("pay = %v, %v", paid, err)
 	}
 
