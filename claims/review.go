@@ -184,9 +184,7 @@ func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, et
 		}
 		payee := p.Payee
 		if payee == "" {
-			// The nominated payee by name: its own, or its practice's.
-			if err := tx.GetContext(ctx, &payee, `SELECT COALESCE(NULLIF(p.payee_name, ''),
-				pr.display_name || ' (' || p.payee_ods_code || ')', NULLIF(p.payee_ods_code, ''), p.display_name)
+			if err := tx.GetContext(ctx, &payee, `SELECT `+nominatedPayee+`
 				FROM pcns p LEFT JOIN pcn_practices pr ON pr.ods_code = p.payee_ods_code WHERE p.code = $1`, pcn); err != nil {
 				return Claim{}, "", err
 			}
@@ -394,4 +392,22 @@ func prefixed(prefix, columns string) string {
 		parts[i] = prefix + strings.TrimSpace(p)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// QueueSize is one commissioner's review queue.
+type QueueSize struct {
+	Commissioner string     `db:"code"`
+	Claims       int64      `db:"claims"`
+	Oldest       *time.Time `db:"oldest"`
+}
+
+// ReviewQueueSizes reports every commissioner's queue (empty ones too) for
+// monitoring. It returns counts, never claims, so it needs no actor.
+func (s *Store) ReviewQueueSizes(ctx context.Context) ([]QueueSize, error) {
+	var rows []QueueSize
+	err := s.db.SelectContext(ctx, &rows, `SELECT co.code, count(cl.id) AS claims, min(cl.submit_time) AS oldest
+		FROM commissioners co
+		LEFT JOIN claims cl ON cl.commissioner_code = co.code AND cl.state = 'submitted'
+		GROUP BY co.code ORDER BY co.code`)
+	return rows, err
 }

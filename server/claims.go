@@ -290,7 +290,7 @@ func (h *claimService) ListReviewQueue(ctx context.Context, req *arrsv1.ListRevi
 		item := &arrsv1.ReviewItem{Claim: claimProto(it.Claim, true), DaysWaiting: int32(it.DaysWaiting)}
 		for _, f := range it.Flags {
 			item.Flags = append(item.Flags, &arrsv1.LineFlag{
-				Line: claims.ClaimLine{PCNCode: it.Claim.PCNCode, ClaimID: it.Claim.ID, PostID: f.PostID}.Name(),
+				Line:   claims.ClaimLine{PCNCode: it.Claim.PCNCode, ClaimID: it.Claim.ID, PostID: f.PostID}.Name(),
 				Reason: f.Reason, Detail: f.Detail})
 		}
 		resp.Items = append(resp.Items, item)

@@ -30,6 +30,7 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error
 			// newer client's requests.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
 		}),
+		withCSVExport(), // Accept: text/csv downloads ExportClaimLines as CSV
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		// GET /healthz answers from the gRPC health service, for probes that

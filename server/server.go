@@ -103,6 +103,7 @@ func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
 		cfg.SchemaPollInterval = 2 * time.Second
 	}
 	s := &Server{cfg: cfg, logger: logger, db: db}
+	store := claims.NewStore(db)
 
 	// A registry per server, not the global default, so tests can run several
 	// servers in one process and nothing registers metrics behind our back.
@@ -113,6 +114,7 @@ func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.DB, "arrs"),
+		newQueueCollector(store, logger),
 	)
 
 	opts := interceptorOptions(logger, rpcMetrics, cfg.Authenticator)
@@ -120,7 +122,7 @@ func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
 	}
 	s.grpc = grpc.NewServer(opts...)
-	registerAPI(s.grpc, claims.NewStore(db), newReviewMetrics(registry))
+	registerAPI(s.grpc, store, newReviewMetrics(registry))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)

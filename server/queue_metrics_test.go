@@ -1,0 +1,81 @@
+package server
+
+import (
+	"arrs.nhs.uk/arrs/claims"
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// gauges gathers reg and returns each gauge's value by name and labels,
+// written like the exposition format: name{label="value"}.
+func gauges(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	out := map[string]float64{}
+	for _, mf := range families {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+`="`+l.GetValue()+`"`)
+			}
+			key := mf.GetName()
+			if len(labels) > 0 {
+				key += "{" + strings.Join(labels, ",") + "}"
+			}
+			out[key] = m.GetGauge().GetValue()
+		}
+	}
+	return out
+}
+
+func TestReviewQueueMetricsCountSubmittedClaimsPerCommissioner(t *testing.T) {
+	a := startAPI(t)
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(newQueueCollector(claims.NewStore(a.db), slog.New(slog.DiscardHandler)))
+	got := gauges(t, reg)
+	// The demo data: Riverside's April and May 2025 claims await QNQ's
+	// review; the CCG that preceded it has none waiting.
+	if got[`arrs_review_queue_claims{commissioner="QNQ"}`] != 2 || got["arrs_review_queue_up"] != 1 {
+		t.Errorf("gauges = %v; want 2 claims waiting for QNQ", got)
+	}
+	if v, ok := got[`arrs_review_queue_claims{commissioner="D4U1Y"}`]; !ok || v != 0 {
+		t.Errorf("an empty queue reads %v (present %t), want 0", v, ok)
+	}
+	if age := got[`arrs_review_queue_oldest_seconds{commissioner="QNQ"}`]; age <= 0 || age > time.Hour.Seconds() {
+		t.Errorf("oldest QNQ submission waited %vs; want the seconds since the demo data was loaded", age)
+	}
+	if _, ok := got[`arrs_review_queue_oldest_seconds{commissioner="D4U1Y"}`]; ok {
+		t.Error("an empty queue has an oldest submission")
+	}
+
+	// The server registers it: /metrics reports the queue.
+	_, metrics := get(t, "http://"+a.MetricsAddr()+"/metrics", nil)
+	if !strings.Contains(string(metrics), `arrs_review_queue_claims{commissioner="QNQ"} 2`) {
+		t.Errorf("/metrics lacks the review queue:\n%s", metrics)
+	}
+}
+
+func TestReviewQueueMetricsSurviveADatabaseError(t *testing.T) {
+	a := startAPI(t)
+	var logs bytes.Buffer
+	c := newQueueCollector(claims.NewStore(a.db), slog.New(slog.NewTextHandler(&logs, nil)))
+	// A query that cannot finish in time: the scrape goes on without it.
+	c.timeout = time.Nanosecond
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	got := gauges(t, reg)
+	if len(got) != 1 || got["arrs_review_queue_up"] != 0 {
+		t.Errorf("gauges = %v; want arrs_review_queue_up 0 alone", got)
+	}
+	if !strings.Contains(logs.String(), "review queue") {
+		t.Errorf("the failure was not logged: %q", logs.String())
+	}
+}
