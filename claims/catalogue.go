@@ -352,6 +352,9 @@ func (s *Store) CreateRate(ctx context.Context, req Request, r Rate) (Rate, erro
 		if err != nil {
 			return out, "", err
 		}
+		if err := s.offerSupplementaryClaims(ctx, tx, out.RoleID, out.EffectiveDate); err != nil {
+			return out, "", err
+		}
 		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
 	}, getRate)
 }
@@ -384,6 +387,9 @@ func (s *Store) UpdateRate(ctx context.Context, roleID string, effective Date, e
 			inner_london_max_pence = $5, source = $6, illustrative = $7, revision = revision + 1, update_time = now()
 			WHERE role_id = $1 AND effective_date = $2 RETURNING `+rateColumns,
 			roleID, effective, next.NationalPence, next.OuterLondonPence, next.InnerLondonPence, next.Source, next.Illustrative); err != nil {
+			return err
+		}
+		if err := s.offerSupplementaryClaims(ctx, tx, roleID, effective); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, name, "update", "", cur, out)

@@ -569,6 +569,11 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag strin
 		next.EvidenceURIs = append(pq.StringArray(nil), cur.EvidenceURIs...)
 		change(&next)
 		next.PCNCode, next.ClaimID, next.PostID, next.RoleID = cur.PCNCode, cur.ClaimID, cur.PostID, cur.RoleID
+		next.AlreadyPaidPence = cur.AlreadyPaidPence
+		if claim.Kind == "supplementary" && (next.WTE != cur.WTE || next.Costs() != cur.Costs()) {
+			return FailedPrecondition(name, "TOP_UP_COSTS_FIXED",
+				"a supplementary line tops up the approved monthly line at its costs and WTE; only its evidence may change")
+		}
 		if next.EvidenceURIs == nil {
 			next.EvidenceURIs = pq.StringArray{} // NULL would mean "unknown", not "none"
 		}
@@ -648,6 +653,9 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		if actual == 0 {
 			return Claim{}, "", FailedPrecondition(name, "NOTHING_CLAIMED", "no line records a cost; enter what was paid first")
 		}
+		if cur.Kind == "supplementary" && claimed == 0 {
+			return Claim{}, "", FailedPrecondition(name, "NOTHING_OWED", "the month's claims already reimburse everything this top-up offered")
+		}
 		if err := checkHeadcount(ctx, tx, cur); err != nil {
 			return Claim{}, "", err
 		}
@@ -705,10 +713,19 @@ func checkWithinEntitlement(ctx context.Context, tx *sqlx.Tx, e Entitlement, cla
 
 // refreshCaps works every line's cap out again from the rates in force now:
 // a rate entered since the claim was drafted applies.
+//
+// A top-up line's share already settled is worked out again too: a sibling
+// top-up counted when it was offered may since have been rejected.
 func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
 	cc, err := loadClaimContext(ctx, tx, c.PCNCode)
 	if err != nil {
 		return err
+	}
+	var settled map[string]int64
+	if c.Kind == "supplementary" {
+		if settled, err = topUpSettled(ctx, tx, *c); err != nil {
+			return err
+		}
 	}
 	for i := range c.Lines {
 		l := &c.Lines[i]
@@ -717,14 +734,20 @@ func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
 		if err != nil {
 			return err
 		}
-		if lc.Pence == l.CapPence {
+		paid := l.AlreadyPaidPence
+		if settled != nil {
+			paid = settled[l.PostID]
+		}
+		if lc.Pence == l.CapPence && paid == l.AlreadyPaidPence {
 			continue
 		}
+		l.AlreadyPaidPence = paid
 		l.applyCap(lc)
 		if _, err := tx.ExecContext(ctx, `UPDATE claim_lines SET cap_pence = $4, active_days = $5, days_in_year = $6,
-			cap_segments = $7, reimbursable_pence = $8, revision = revision + 1
+			cap_segments = $7, reimbursable_pence = $8, already_paid_pence = $9, revision = revision + 1
 			WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3`,
-			l.PCNCode, l.ClaimID, l.PostID, l.CapPence, l.ActiveDays, l.DaysInYear, l.Segments, l.ReimbursablePence); err != nil {
+			l.PCNCode, l.ClaimID, l.PostID, l.CapPence, l.ActiveDays, l.DaysInYear, l.Segments, l.ReimbursablePence,
+			l.AlreadyPaidPence); err != nil {
 			return err
 		}
 	}

@@ -23,7 +23,7 @@ CREATE TABLE claims (
     update_time     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (pcn_code, id),
     UNIQUE (pcn_code, id, month, kind),
-    CHECK (kind <> 'monthly' OR id = to_char(month, 'YYYY-MM')),
+    CONSTRAINT claims_monthly_id CHECK (kind <> 'monthly' OR id = to_char(month, 'YYYY-MM')),
     CHECK (state = 'draft' OR state = 'withdrawn' OR submit_time IS NOT NULL)
 );
 
@@ -45,7 +45,7 @@ CREATE TABLE claim_lines (
     employer_ni_pence        bigint NOT NULL DEFAULT 0 CHECK (employer_ni_pence BETWEEN 0 AND 5000000),
     employer_pension_pence   bigint NOT NULL DEFAULT 0 CHECK (employer_pension_pence BETWEEN 0 AND 5000000),
     overtime_pence           bigint NOT NULL DEFAULT 0 CHECK (overtime_pence BETWEEN 0 AND 5000000),
-    absence_adjustment_pence bigint NOT NULL DEFAULT 0 CHECK (absence_adjustment_pence BETWEEN 0 AND gross_salary_pence),
+    absence_adjustment_pence bigint NOT NULL DEFAULT 0,
     evidence_uris            text[] NOT NULL DEFAULT '{}',
     cap_pence                bigint NOT NULL CHECK (cap_pence >= 0),
     active_days              int NOT NULL CHECK (active_days BETWEEN 1 AND 31),
@@ -56,9 +56,10 @@ CREATE TABLE claim_lines (
     PRIMARY KEY (pcn_code, claim_id, post_id),
     FOREIGN KEY (pcn_code, claim_id, month, kind) REFERENCES claims (pcn_code, id, month, kind),
     FOREIGN KEY (pcn_code, post_id) REFERENCES posts (pcn_code, id),
+    CONSTRAINT claim_lines_absence_within_gross CHECK (absence_adjustment_pence BETWEEN 0 AND gross_salary_pence),
     -- The reimbursement rule itself, as the last line of defence:
     -- min(actual, cap), where actual = gross + NI + pension + overtime − absence.
-    CHECK (reimbursable_pence = LEAST(GREATEST(gross_salary_pence + employer_ni_pence + employer_pension_pence
+    CONSTRAINT claim_lines_reimbursement_rule CHECK (reimbursable_pence = LEAST(GREATEST(gross_salary_pence + employer_ni_pence + employer_pension_pence
                                                + overtime_pence - absence_adjustment_pence, 0), cap_pence))
 );
 

@@ -31,7 +31,7 @@ ALTER TABLE claims
     -- Four eyes: whoever submitted a claim does not approve it.
     ADD CONSTRAINT claims_four_eyes CHECK (state NOT IN ('approved', 'paid') OR reviewer <> submitter),
     ADD CONSTRAINT claims_paid CHECK ((state = 'paid') = (payment_date IS NOT NULL AND payment_reference <> ''));
-ALTER TABLE claims DROP CONSTRAINT claims_check;
+ALTER TABLE claims DROP CONSTRAINT claims_monthly_id;
 ALTER TABLE claims ADD CONSTRAINT claims_id_format CHECK (
     (kind = 'monthly' AND id = to_char(month, 'YYYY-MM'))
     OR (kind = 'supplementary' AND id ~ ('^' || to_char(month, 'YYYY-MM') || '-s[1-9][0-9]?$')));
@@ -46,7 +46,7 @@ ALTER TABLE claim_lines
     ADD COLUMN already_paid_pence bigint NOT NULL DEFAULT 0 CHECK (already_paid_pence >= 0);
 -- A monthly line reimburses min(actual, cap); a supplementary line the rest
 -- of min(actual, cap) beyond what the monthly claim already reimbursed.
-ALTER TABLE claim_lines DROP CONSTRAINT claim_lines_check;
+ALTER TABLE claim_lines DROP CONSTRAINT claim_lines_reimbursement_rule;
 ALTER TABLE claim_lines ADD CONSTRAINT claim_lines_reimbursement_rule CHECK (
     reimbursable_pence = GREATEST(LEAST(GREATEST(gross_salary_pence + employer_ni_pence + employer_pension_pence
                                                  + overtime_pence - absence_adjustment_pence, 0), cap_pence)
@@ -56,7 +56,7 @@ ALTER TABLE claim_lines ADD CONSTRAINT claim_lines_reimbursement_rule CHECK (
 -- +goose Down
 ALTER TABLE claim_lines DROP CONSTRAINT claim_lines_reimbursement_rule;
 ALTER TABLE claim_lines DROP COLUMN already_paid_pence, DROP COLUMN adjustment_reason, DROP COLUMN approved_pence;
-ALTER TABLE claim_lines ADD CONSTRAINT claim_lines_check CHECK (reimbursable_pence = LEAST(GREATEST(gross_salary_pence
+ALTER TABLE claim_lines ADD CONSTRAINT claim_lines_reimbursement_rule CHECK (reimbursable_pence = LEAST(GREATEST(gross_salary_pence
     + employer_ni_pence + employer_pension_pence + overtime_pence - absence_adjustment_pence, 0), cap_pence));
 DROP INDEX claims_review_queue;
 ALTER TABLE claims DROP CONSTRAINT claims_id_format, DROP CONSTRAINT claims_paid, DROP CONSTRAINT claims_four_eyes,
@@ -64,5 +64,5 @@ ALTER TABLE claims DROP CONSTRAINT claims_id_format, DROP CONSTRAINT claims_paid
 ALTER TABLE claims DROP COLUMN payment_recorded_by, DROP COLUMN payment_payee, DROP COLUMN payment_reference,
     DROP COLUMN payment_date, DROP COLUMN review_note, DROP COLUMN review_time, DROP COLUMN reviewer,
     DROP COLUMN supplements, DROP COLUMN commissioner_code;
-ALTER TABLE claims ADD CONSTRAINT claims_check CHECK (kind <> 'monthly' OR id = to_char(month, 'YYYY-MM'));
+ALTER TABLE claims ADD CONSTRAINT claims_monthly_id CHECK (kind <> 'monthly' OR id = to_char(month, 'YYYY-MM'));
 DROP TABLE pcn_commissioners;

@@ -47,6 +47,7 @@ func claimProto(c claims.Claim, withLines bool) *arrsv1.Claim {
 		Kind:              c.Kind,
 		Commissioner:      claims.Commissioner{Code: c.CommissionerCode}.Name(),
 		Reviewer:          c.Reviewer,
+		Supplements:       supplementsName(c),
 		ReviewNote:        c.ReviewNote,
 	}
 	if c.SubmitTime != nil {
@@ -94,6 +95,7 @@ func claimLineProto(l claims.ClaimLine) *arrsv1.ClaimLine {
 		Etag:                   claims.Etag(l.Revision),
 		ApprovedPence:          l.ApprovedPence,
 		AdjustmentReason:       l.AdjustmentReason,
+		AlreadyPaidPence:       l.AlreadyPaidPence,
 	}
 	for _, s := range l.Segments {
 		out.CapSegments = append(out.CapSegments, &arrsv1.CapSegment{
@@ -379,4 +381,11 @@ func (h *claimService) RecordClaimPayment(ctx context.Context, req *arrsv1.Recor
 	}
 	h.metrics.observePayment(c)
 	return claimProto(c, true), nil
+}
+
+func supplementsName(c claims.Claim) string {
+	if c.Supplements == nil {
+		return ""
+	}
+	return claims.Claim{PCNCode: c.PCNCode, ID: *c.Supplements}.Name()
 }

@@ -145,7 +145,10 @@ type Claim struct {
 	// Output only: the reason for a rejection, or the question asked.
 	ReviewNote string `protobuf:"bytes,21,opt,name=review_note,json=reviewNote,proto3" json:"review_note,omitempty"`
 	// Output only: the payment, once recorded.
-	Payment       *Payment `protobuf:"bytes,22,opt,name=payment,proto3" json:"payment,omitempty"`
+	Payment *Payment `protobuf:"bytes,22,opt,name=payment,proto3" json:"payment,omitempty"`
+	// Output only: for a supplementary claim, the monthly claim it tops up,
+	// `pcns/{pcn}/claims/{month}`.
+	Supplements   string `protobuf:"bytes,23,opt,name=supplements,proto3" json:"supplements,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -334,6 +337,13 @@ func (x *Claim) GetPayment() *Payment {
 	return nil
 }
 
+func (x *Claim) GetSupplements() string {
+	if x != nil {
+		return x.Supplements
+	}
+	return ""
+}
+
 // A payment of an approved claim.
 type Payment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -452,6 +462,9 @@ type ClaimLine struct {
 	ApprovedPence *int64 `protobuf:"varint,18,opt,name=approved_pence,json=approvedPence,proto3,oneof" json:"approved_pence,omitempty"`
 	// Output only: why the commissioner lowered the line.
 	AdjustmentReason string `protobuf:"bytes,19,opt,name=adjustment_reason,json=adjustmentReason,proto3" json:"adjustment_reason,omitempty"`
+	// Output only: on a supplementary line, what the month's claims already
+	// reimburse for the post; the line asks for min(actual, cap) less this.
+	AlreadyPaidPence int64 `protobuf:"varint,20,opt,name=already_paid_pence,json=alreadyPaidPence,proto3" json:"already_paid_pence,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -617,6 +630,13 @@ func (x *ClaimLine) GetAdjustmentReason() string {
 		return x.AdjustmentReason
 	}
 	return ""
+}
+
+func (x *ClaimLine) GetAlreadyPaidPence() int64 {
+	if x != nil {
+		return x.AlreadyPaidPence
+	}
+	return 0
 }
 
 // A run of days on which one maximum rate applied.
@@ -2146,7 +2166,7 @@ var File_arrs_v1_claims_proto protoreflect.FileDescriptor
 
 const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\n" +
-	"\x14arrs/v1/claims.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\b\n" +
+	"\x14arrs/v1/claims.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\b\n" +
 	"\x05Claim\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05month\x18\x02 \x01(\tR\x05month\x12%\n" +
@@ -2175,7 +2195,8 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"reviewTime\x12\x1f\n" +
 	"\vreview_note\x18\x15 \x01(\tR\n" +
 	"reviewNote\x12*\n" +
-	"\apayment\x18\x16 \x01(\v2\x10.arrs.v1.PaymentR\apayment\"\xa4\x01\n" +
+	"\apayment\x18\x16 \x01(\v2\x10.arrs.v1.PaymentR\apayment\x12 \n" +
+	"\vsupplements\x18\x17 \x01(\tR\vsupplements\"\xa4\x01\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vSTATE_DRAFT\x10\x01\x12\x13\n" +
@@ -2191,7 +2212,7 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\treference\x18\x02 \x01(\tR\treference\x12\x14\n" +
 	"\x05payee\x18\x03 \x01(\tR\x05payee\x12\x1f\n" +
 	"\vrecorded_by\x18\x04 \x01(\tR\n" +
-	"recordedBy\"\xd9\x05\n" +
+	"recordedBy\"\x87\x06\n" +
 	"\tClaimLine\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04post\x18\x02 \x01(\tR\x04post\x12\x12\n" +
@@ -2214,7 +2235,8 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\fcap_segments\x18\x10 \x03(\v2\x13.arrs.v1.CapSegmentR\vcapSegments\x12\x12\n" +
 	"\x04etag\x18\x11 \x01(\tR\x04etag\x12*\n" +
 	"\x0eapproved_pence\x18\x12 \x01(\x03H\x00R\rapprovedPence\x88\x01\x01\x12+\n" +
-	"\x11adjustment_reason\x18\x13 \x01(\tR\x10adjustmentReasonB\x11\n" +
+	"\x11adjustment_reason\x18\x13 \x01(\tR\x10adjustmentReason\x12,\n" +
+	"\x12already_paid_pence\x18\x14 \x01(\x03R\x10alreadyPaidPenceB\x11\n" +
 	"\x0f_approved_pence\"\x94\x01\n" +
 	"\n" +
 	"CapSegment\x12\x1b\n" +

@@ -1,0 +1,379 @@
+package claims
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Supplementary claims. A maximum is often published after it takes effect
+// (the 2025/26 rates came out on 1 August 2025, effective 1 April), so a month
+// the commissioner has already approved may be owed a top-up: the rest of
+// min(actual, new cap) beyond what the month has already settled. When a
+// backdated rate is written, arrs offers each PCN one DRAFT supplementary
+// claim per month owed, which the PCN submits like any claim: it is checked
+// against the entitlement and reviewed with four eyes.
+
+// offerSupplementaryClaims offers the top-ups a rate for roleID effective
+// from has made owing. It runs in the transaction that writes the rate, after
+// the write, so the rates in force include it. A rate taking effect after
+// today owes nothing yet: the months it covers are claimed at it.
+//
+// The lines considered are the role's lines of APPROVED and PAID monthly
+// claims for months ending on or after from, in financial years whose claims
+// deadline has not passed, across every PCN. Each line's cap is worked out
+// again from the rates in force (as SubmitClaim does), and what the line
+// would reimburse now, min(actual, new cap), is compared with what the month
+// has settled for the post: what its monthly line claimed plus what its
+// supplementary lines in submitted, queried, approved or paid claims
+// claimed. Claimed amounts, not approved ones, so that what a commissioner
+// cut on approval is not asked for again by a top-up. Where now is more, the
+// difference is owed.
+//
+// Owed lines go into the month's DRAFT supplementary claim, created as
+// {month}-s{N} (N one more than the month's highest) when there is none.
+// An existing draft is refreshed instead: this role's lines are replaced by
+// what is owed now, other roles' lines are kept, and a draft left with no
+// line is withdrawn. Every claim created, refreshed or withdrawn gets an
+// audit event, appended last, once every row this needs is locked.
+func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *sqlx.Tx, roleID string, from Date) error {
+	today := s.today()
+	if from.IsZero() || from.After(today) {
+		return nil
+	}
+	monthly, err := lockToppableClaims(ctx, tx, roleID, MonthOf(from), today)
+	if err != nil || len(monthly) == 0 {
+		return err
+	}
+	pcns, ids := make([]string, len(monthly)), make([]string, len(monthly))
+	for i, c := range monthly {
+		pcns[i], ids[i] = c.PCNCode, c.ID
+	}
+	// The month's supplementary claims, locked, in a statement of its own so
+	// that under READ COMMITTED it sees whatever committed while this
+	// transaction waited for the monthly claims' locks. Every offer locks the
+	// monthly claim first, so no other one creates an sN meanwhile.
+	var supplements []Claim
+	if err := tx.SelectContext(ctx, &supplements, `SELECT `+claimColumns+` FROM claims
+		WHERE kind = 'supplementary' AND (pcn_code, supplements) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+		ORDER BY pcn_code, id FOR UPDATE`, pq.Array(pcns), pq.Array(ids)); err != nil {
+		return err
+	}
+	owed, err := topUpsOwed(ctx, tx, roleID, pcns, ids)
+	if err != nil {
+		return err
+	}
+	drafts := map[pcnMonth]*Claim{}
+	highest := map[pcnMonth]int{}
+	var draftPCNs, draftIDs []string
+	for i := range supplements {
+		c := &supplements[i]
+		k := pcnMonth{c.PCNCode, c.Month}
+		highest[k] = max(highest[k], supplementNumber(c.ID))
+		if c.State == ClaimDraft && drafts[k] == nil {
+			drafts[k] = c
+			draftPCNs, draftIDs = append(draftPCNs, c.PCNCode), append(draftIDs, c.ID)
+		}
+	}
+	if len(drafts) > 0 {
+		if err := loadLinesOf(ctx, tx, draftPCNs, draftIDs, drafts); err != nil {
+			return err
+		}
+	}
+	keys := make([]pcnMonth, 0, len(owed)+len(drafts))
+	for k := range owed {
+		keys = append(keys, k)
+	}
+	for k := range drafts {
+		if _, ok := owed[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].pcn != keys[j].pcn {
+			return keys[i].pcn < keys[j].pcn
+		}
+		return keys[i].month.Before(keys[j].month)
+	})
+	var events []auditLater
+	for _, k := range keys {
+		var ev *auditLater
+		var err error
+		if d := drafts[k]; d != nil {
+			ev, err = refreshTopUp(ctx, tx, *d, roleID, owed[k])
+		} else {
+			ev, err = createTopUp(ctx, tx, k, highest[k]+1, owed[k])
+		}
+		if err != nil {
+			return err
+		}
+		if ev != nil {
+			events = append(events, *ev)
+		}
+	}
+	for _, e := range events {
+		if err := appendAudit(ctx, tx, e.after.Name(), e.action, e.after.PCNCode, e.before, e.after); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pcnMonth names a PCN's month: one monthly claim, and at most one draft
+// supplementary claim.
+type pcnMonth struct {
+	pcn   string
+	month Month
+}
+
+// auditLater is an audit event held back until every lock is taken:
+// appendAudit locks the trail's head, which every write in arrs waits for.
+type auditLater struct {
+	action string
+	before any
+	after  Claim
+}
+
+// lockToppableClaims locks, in one statement and in key order (so that two
+// offers racing lock in the same order), the APPROVED and PAID monthly claims
+// from month first on with a line of roleID, in years still open for claims.
+func lockToppableClaims(ctx context.Context, tx *sqlx.Tx, roleID string, first Month, today Date) ([]Claim, error) {
+	var out []Claim
+	err := tx.SelectContext(ctx, &out, `SELECT c.pcn_code, c.id FROM claims c
+		JOIN financial_years y ON y.id = c.financial_year
+		WHERE c.kind = 'monthly' AND c.state IN ('approved', 'paid') AND c.month >= $2
+		  AND (y.claims_deadline IS NULL OR y.claims_deadline >= $3)
+		  AND EXISTS (SELECT 1 FROM claim_lines l WHERE l.pcn_code = c.pcn_code AND l.claim_id = c.id AND l.role_id = $1)
+		ORDER BY c.pcn_code, c.id FOR UPDATE OF c`, roleID, first, today)
+	return out, err
+}
+
+// topUpsOwed works out, for the role's lines of the given monthly claims,
+// which posts are owed a top-up now, keyed by PCN and month. One query reads
+// every line with what its month has settled for the post: the monthly line's
+// claimed amount plus the claimed amounts of the post's supplementary lines
+// that month in submitted, queried, approved or paid claims (pending ones
+// too, so that a second offer never asks for the same money twice). Each
+// PCN's posts, roles and rates are then loaded once.
+func topUpsOwed(ctx context.Context, tx *sqlx.Tx, roleID string, pcns, ids []string) (map[pcnMonth][]ClaimLine, error) {
+	var rows []struct {
+		ClaimLine
+		Month   Month `db:"month"`
+		Settled int64 `db:"settled"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `SELECT `+prefixed("l.", lineColumns)+`, l.month, `+settledSQL("$4", "''")+` AS settled
+		FROM claim_lines l
+		WHERE l.kind = 'monthly' AND l.role_id = $1
+		  AND (l.pcn_code, l.claim_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+		ORDER BY l.pcn_code, l.month, l.post_id`,
+		roleID, pq.Array(pcns), pq.Array(ids), committedStates); err != nil {
+		return nil, err
+	}
+	owed := map[pcnMonth][]ClaimLine{}
+	var cc claimContext
+	loaded := ""
+	for _, r := range rows {
+		if r.PCNCode != loaded {
+			var err error
+			if cc, err = loadClaimContext(ctx, tx, r.PCNCode); err != nil {
+				return nil, err
+			}
+			loaded = r.PCNCode
+		}
+		post, _ := cc.post(r.PostID)
+		lc, err := cc.lineCap(r.Month, post, r.WTE)
+		if err != nil {
+			return nil, err
+		}
+		if Reimbursable(r.Costs().ActualPence(), lc.Pence) <= r.Settled {
+			continue
+		}
+		l := ClaimLine{PCNCode: r.PCNCode, PostID: r.PostID, RoleID: r.RoleID, WTE: r.WTE,
+			GrossSalary: r.GrossSalary, EmployerNI: r.EmployerNI, EmployerPension: r.EmployerPension,
+			Overtime: r.Overtime, AbsenceAdjustment: r.AbsenceAdjustment,
+			EvidenceURIs: append(pq.StringArray{}, r.EvidenceURIs...), AlreadyPaidPence: r.Settled}
+		l.applyCap(lc)
+		k := pcnMonth{r.PCNCode, r.Month}
+		owed[k] = append(owed[k], l)
+	}
+	return owed, nil
+}
+
+// settledSQL is what a month has settled for the post of monthly line l:
+// the line's claimed amount plus the claimed amounts of the post's
+// supplementary lines that month in the claim states states (an SQL array),
+// leaving out the claim with id except.
+func settledSQL(states, except string) string {
+	return `l.reimbursable_pence + COALESCE((SELECT SUM(s.reimbursable_pence) FROM claim_lines s
+		JOIN claims sc ON sc.pcn_code = s.pcn_code AND sc.id = s.claim_id
+		WHERE s.kind = 'supplementary' AND s.pcn_code = l.pcn_code AND s.month = l.month AND s.post_id = l.post_id
+		  AND sc.state = ANY(` + states + `) AND sc.id <> ` + except + `), 0)::bigint`
+}
+
+// topUpSettled returns, for each post of supplementary claim c's month, what
+// the month has settled for it apart from c itself, by the rule topUpsOwed
+// applies. It is for SubmitClaim: a sibling top-up that was pending when c
+// was offered, and so counted, may since have been rejected or withdrawn,
+// so a supplementary line's AlreadyPaidPence is worked out again on
+// submission, as its cap is.
+func topUpSettled(ctx context.Context, q sqlx.QueryerContext, c Claim) (map[string]int64, error) {
+	var rows []struct {
+		PostID  string `db:"post_id"`
+		Settled int64  `db:"settled"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT l.post_id, `+settledSQL("$3", "$4")+` AS settled
+		FROM claim_lines l WHERE l.kind = 'monthly' AND l.pcn_code = $1 AND l.claim_id = $2`,
+		c.PCNCode, c.Month.String(), committedStates, c.ID); err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.PostID] = r.Settled
+	}
+	return out, nil
+}
+
+// loadLinesOf fills in the lines of the given draft claims in one query.
+func loadLinesOf(ctx context.Context, tx *sqlx.Tx, pcns, ids []string, drafts map[pcnMonth]*Claim) error {
+	var lines []ClaimLine
+	if err := tx.SelectContext(ctx, &lines, `SELECT `+lineColumns+` FROM claim_lines
+		WHERE (pcn_code, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY pcn_code, claim_id, post_id`,
+		pq.Array(pcns), pq.Array(ids)); err != nil {
+		return err
+	}
+	byID := make(map[[2]string]*Claim, len(drafts))
+	for _, d := range drafts {
+		byID[[2]string{d.PCNCode, d.ID}] = d
+	}
+	for _, l := range lines {
+		d := byID[[2]string{l.PCNCode, l.ClaimID}]
+		d.Lines = append(d.Lines, l)
+	}
+	return nil
+}
+
+// supplementNumber returns N of a supplementary claim id "YYYY-MM-sN".
+func supplementNumber(id string) int {
+	m := claimIDPattern.FindStringSubmatch(id)
+	if m == nil || len(m[2]) < 3 {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[2][2:])
+	return n
+}
+
+// maxSupplements is the highest N the claim id format allows.
+const maxSupplements = 99
+
+// createTopUp drafts supplementary claim number n of a month with lines.
+func createTopUp(ctx context.Context, tx *sqlx.Tx, k pcnMonth, n int, lines []ClaimLine) (*auditLater, error) {
+	monthlyID := k.month.String()
+	if n > maxSupplements {
+		return nil, FailedPrecondition(claimName(k.pcn, monthlyID), "TOO_MANY_SUPPLEMENTS",
+			fmt.Sprintf("%s already has %d supplementary claims", claimName(k.pcn, monthlyID), maxSupplements))
+	}
+	c := Claim{PCNCode: k.pcn, ID: fmt.Sprintf("%s-s%d", monthlyID, n), Kind: "supplementary", Month: k.month}
+	commissioner, err := commissionerInMonth(ctx, tx, k.pcn, k.month)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO claims (pcn_code, id, kind, month, financial_year, state,
+		commissioner_code, supplements) VALUES ($1, $2, 'supplementary', $3, $4, 'draft', $5, $6)`,
+		c.PCNCode, c.ID, c.Month, c.Month.FinancialYear(), commissioner, monthlyID); err != nil {
+		return nil, err
+	}
+	for _, l := range lines {
+		if err := insertLine(ctx, tx, c, l); err != nil {
+			return nil, err
+		}
+	}
+	out, err := getClaim(ctx, tx, c.Name())
+	if err != nil {
+		return nil, err
+	}
+	return &auditLater{action: "offer", after: out}, nil
+}
+
+// refreshTopUp brings a month's draft supplementary claim up to date for
+// roleID: its lines of the role become owed (evidence the PCN has added to a
+// line is kept), other roles' lines stay. A draft left with no line is
+// withdrawn. It returns nil when nothing changed.
+func refreshTopUp(ctx context.Context, tx *sqlx.Tx, d Claim, roleID string, owed []ClaimLine) (*auditLater, error) {
+	current := map[string]ClaimLine{}
+	remaining := 0
+	for _, l := range d.Lines {
+		if l.RoleID == roleID {
+			current[l.PostID] = l
+		} else {
+			remaining++
+		}
+	}
+	changed := false
+	for _, o := range owed {
+		remaining++
+		cur, ok := current[o.PostID]
+		delete(current, o.PostID)
+		if !ok {
+			if err := insertLine(ctx, tx, d, o); err != nil {
+				return nil, err
+			}
+			changed = true
+			continue
+		}
+		if sameTopUp(cur, o) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE claim_lines SET wte = $4, gross_salary_pence = $5,
+			employer_ni_pence = $6, employer_pension_pence = $7, overtime_pence = $8, absence_adjustment_pence = $9,
+			cap_pence = $10, active_days = $11, days_in_year = $12, cap_segments = $13, already_paid_pence = $14,
+			reimbursable_pence = $15, revision = revision + 1
+			WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3`,
+			d.PCNCode, d.ID, o.PostID, o.WTE, o.GrossSalary, o.EmployerNI, o.EmployerPension, o.Overtime,
+			o.AbsenceAdjustment, o.CapPence, o.ActiveDays, o.DaysInYear, o.Segments, o.AlreadyPaidPence,
+			o.ReimbursablePence); err != nil {
+			return nil, err
+		}
+		changed = true
+	}
+	for post := range current { // the role's lines no longer owed anything
+		if _, err := tx.ExecContext(ctx, `DELETE FROM claim_lines WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3`,
+			d.PCNCode, d.ID, post); err != nil {
+			return nil, err
+		}
+		changed = true
+	}
+	if !changed {
+		return nil, nil
+	}
+	action, state, reason := "offer", ClaimDraft, ""
+	if remaining == 0 {
+		action, state, reason = "withdraw", ClaimWithdrawn, "no top-up is owed any more: the rates in force were corrected"
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, withdraw_reason = $4, revision = revision + 1,
+		update_time = now() WHERE pcn_code = $1 AND id = $2`, d.PCNCode, d.ID, state, reason); err != nil {
+		return nil, err
+	}
+	out, err := getClaim(ctx, tx, d.Name())
+	if err != nil {
+		return nil, err
+	}
+	return &auditLater{action: action, before: d, after: out}, nil
+}
+
+// sameTopUp reports whether a draft's line already says what is owed; the
+// evidence is the PCN's to add to and is not compared.
+func sameTopUp(cur, owed ClaimLine) bool {
+	if cur.WTE != owed.WTE || cur.Costs() != owed.Costs() || cur.CapPence != owed.CapPence ||
+		cur.ActiveDays != owed.ActiveDays || cur.DaysInYear != owed.DaysInYear ||
+		cur.AlreadyPaidPence != owed.AlreadyPaidPence || cur.ReimbursablePence != owed.ReimbursablePence {
+		return false
+	}
+	a, errA := cur.Segments.Value()
+	b, errB := owed.Segments.Value()
+	return errA == nil && errB == nil && bytes.Equal([]byte(a.(string)), []byte(b.(string)))
+}
