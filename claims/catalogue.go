@@ -3,6 +3,7 @@ package claims
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -196,40 +197,24 @@ func (s *Store) UpdateRole(ctx context.Context, id, etag string, change func(*Ro
 	if err := requireNational(ctx); err != nil {
 		return Role{}, err
 	}
-	var out Role
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		name := roleName(id)
-		if err := lockAndCheck(ctx, tx, "roles", "id = $1", "", name, etag, id); err != nil {
-			return err
-		}
-		cur, err := getRole(ctx, tx, name)
-		if err != nil {
-			return err
-		}
-		next := cur
-		next.HeadcountCaps = append([]HeadcountCap(nil), cur.HeadcountCaps...)
-		change(&next)
-		next.ID = cur.ID
-		var vs Violations
-		next.validate(&vs)
-		if err := vs.Err(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE roles SET display_name = $2, afc_band = $3, register = $4,
-			registration_prefix = $5, reimbursable_from = $6, reimbursable_to = $7, revision = revision + 1,
-			update_time = now() WHERE id = $1`, id, next.DisplayName, next.AfCBand, next.Register,
-			next.RegistrationPrefix, next.ReimbursableFrom, next.ReimbursableTo); err != nil {
-			return err
-		}
-		if err := writeCaps(ctx, tx, next); err != nil {
-			return err
-		}
-		if out, err = getRole(ctx, tx, name); err != nil {
-			return err
-		}
-		return appendAudit(ctx, tx, name, "update", "", cur, out)
-	})
-	return out, err
+	return update(ctx, s, mutation[Role]{
+		table: "roles", where: "id = $1", key: []any{id}, name: roleName(id), get: getRole,
+		apply: func(_ *sqlx.Tx, cur Role, next *Role) error {
+			next.HeadcountCaps = slices.Clone(cur.HeadcountCaps)
+			change(next)
+			next.ID = cur.ID
+			return validated(next.validate)
+		},
+		write: func(tx *sqlx.Tx, next Role) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE roles SET display_name = $2, afc_band = $3, register = $4,
+				registration_prefix = $5, reimbursable_from = $6, reimbursable_to = $7, revision = revision + 1,
+				update_time = now() WHERE id = $1`, id, next.DisplayName, next.AfCBand, next.Register,
+				next.RegistrationPrefix, next.ReimbursableFrom, next.ReimbursableTo); err != nil {
+				return err
+			}
+			return writeCaps(ctx, tx, next)
+		},
+	}, etag)
 }
 
 // Rate is a role's maximum annual reimbursement at 1.0 WTE, including
@@ -365,34 +350,22 @@ func (s *Store) UpdateRate(ctx context.Context, roleID string, effective Date, e
 	if err := requireNational(ctx); err != nil {
 		return Rate{}, err
 	}
-	var out Rate
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		name := rateName(roleID, effective)
-		if err := lockAndCheck(ctx, tx, "rates", "role_id = $1 AND effective_date = $2", "", name, etag, roleID, effective); err != nil {
-			return err
-		}
-		cur, err := getRate(ctx, tx, name)
-		if err != nil {
-			return err
-		}
-		next := cur
-		change(&next)
-		next.RoleID, next.EffectiveDate = cur.RoleID, cur.EffectiveDate
-		var vs Violations
-		next.validate(&vs)
-		if err := vs.Err(); err != nil {
-			return err
-		}
-		if err := tx.GetContext(ctx, &out, `UPDATE rates SET national_max_pence = $3, outer_london_max_pence = $4,
-			inner_london_max_pence = $5, source = $6, illustrative = $7, revision = revision + 1, update_time = now()
-			WHERE role_id = $1 AND effective_date = $2 RETURNING `+rateColumns,
-			roleID, effective, next.NationalPence, next.OuterLondonPence, next.InnerLondonPence, next.Source, next.Illustrative); err != nil {
-			return err
-		}
-		if err := s.offerSupplementaryClaims(ctx, tx, roleID, effective); err != nil {
-			return err
-		}
-		return appendAudit(ctx, tx, name, "update", "", cur, out)
-	})
-	return out, err
+	return update(ctx, s, mutation[Rate]{
+		table: "rates", where: "role_id = $1 AND effective_date = $2", key: []any{roleID, effective},
+		name: rateName(roleID, effective), get: getRate,
+		apply: func(_ *sqlx.Tx, cur Rate, next *Rate) error {
+			change(next)
+			next.RoleID, next.EffectiveDate = cur.RoleID, cur.EffectiveDate
+			return validated(next.validate)
+		},
+		write: func(tx *sqlx.Tx, next Rate) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE rates SET national_max_pence = $3, outer_london_max_pence = $4,
+				inner_london_max_pence = $5, source = $6, illustrative = $7, revision = revision + 1, update_time = now()
+				WHERE role_id = $1 AND effective_date = $2`,
+				roleID, effective, next.NationalPence, next.OuterLondonPence, next.InnerLondonPence, next.Source, next.Illustrative); err != nil {
+				return err
+			}
+			return s.offerSupplementaryClaims(ctx, tx, roleID, effective)
+		},
+	}, etag)
 }

@@ -100,32 +100,19 @@ func (s *Store) UpdateFundingYear(ctx context.Context, year FinancialYear, etag 
 	if err := requireNational(ctx); err != nil {
 		return FundingYear{}, err
 	}
-	var out FundingYear
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		name := financialYearName(year)
-		if err := lockAndCheck(ctx, tx, "financial_years", "id = $1", "", name, etag, year); err != nil {
+	return update(ctx, s, mutation[FundingYear]{
+		table: "financial_years", where: "id = $1", key: []any{year}, name: financialYearName(year), get: getFundingYear,
+		apply: func(_ *sqlx.Tx, cur FundingYear, next *FundingYear) error {
+			change(next)
+			next.Year = cur.Year
+			return validated(next.validate)
+		},
+		write: func(tx *sqlx.Tx, next FundingYear) error {
+			_, err := tx.ExecContext(ctx, `UPDATE financial_years SET rate_per_weighted_patient = $2, claims_deadline = $3,
+				revision = revision + 1, update_time = now() WHERE id = $1`, year, next.RatePerWeightedPatient, next.ClaimsDeadline)
 			return err
-		}
-		cur, err := getFundingYear(ctx, tx, name)
-		if err != nil {
-			return err
-		}
-		next := cur
-		change(&next)
-		next.Year = cur.Year
-		var vs Violations
-		next.validate(&vs)
-		if err := vs.Err(); err != nil {
-			return err
-		}
-		if err := tx.GetContext(ctx, &out, `UPDATE financial_years SET rate_per_weighted_patient = $2, claims_deadline = $3,
-			revision = revision + 1, update_time = now() WHERE id = $1 RETURNING `+fundingYearColumns,
-			year, next.RatePerWeightedPatient, next.ClaimsDeadline); err != nil {
-			return err
-		}
-		return appendAudit(ctx, tx, name, "update", "", cur, out)
-	})
-	return out, err
+		},
+	}, etag)
 }
 
 // Entitlement is a PCN's ARRS budget for one financial year.
@@ -246,33 +233,20 @@ func (s *Store) UpdateEntitlement(ctx context.Context, pcn string, year Financia
 	if err := requireNational(ctx); err != nil {
 		return Entitlement{}, err
 	}
-	var out Entitlement
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		name := entitlementName(pcn, year)
-		if err := lockAndCheck(ctx, tx, "entitlements", "pcn_code = $1 AND financial_year = $2", "pcn_code", name, etag, pcn, year); err != nil {
+	return update(ctx, s, mutation[Entitlement]{
+		table: "entitlements", where: "pcn_code = $1 AND financial_year = $2", scopeCol: "pcn_code", key: []any{pcn, year},
+		name: entitlementName(pcn, year), pcn: pcn, get: getEntitlement,
+		apply: func(_ *sqlx.Tx, cur Entitlement, next *Entitlement) error {
+			change(next)
+			next.PCNCode, next.Year, next.RatePerWeightedPatient = cur.PCNCode, cur.Year, cur.RatePerWeightedPatient
+			return validated(next.validate)
+		},
+		write: func(tx *sqlx.Tx, next Entitlement) error {
+			_, err := tx.ExecContext(ctx, `UPDATE entitlements SET weighted_population = $3, revision = revision + 1,
+				update_time = now() WHERE pcn_code = $1 AND financial_year = $2`, pcn, year, next.WeightedPopulation)
 			return err
-		}
-		cur, err := getEntitlement(ctx, tx, name)
-		if err != nil {
-			return err
-		}
-		next := cur
-		change(&next)
-		var vs Violations
-		next.validate(&vs)
-		if err := vs.Err(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE entitlements SET weighted_population = $3, revision = revision + 1,
-			update_time = now() WHERE pcn_code = $1 AND financial_year = $2`, pcn, year, next.WeightedPopulation); err != nil {
-			return err
-		}
-		if out, err = getEntitlement(ctx, tx, name); err != nil {
-			return err
-		}
-		return appendAudit(ctx, tx, name, "update", pcn, cur, out)
-	})
-	return out, err
+		},
+	}, etag)
 }
 
 // mustExist returns NOT_FOUND for name unless the EXISTS query says it does.

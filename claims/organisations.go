@@ -3,6 +3,7 @@ package claims
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -131,32 +132,19 @@ func (s *Store) UpdateCommissioner(ctx context.Context, code, etag string, chang
 	if err := requireNational(ctx); err != nil {
 		return Commissioner{}, err
 	}
-	var out Commissioner
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		name := commissionerName(code)
-		if err := lockAndCheck(ctx, tx, "commissioners", "code = $1", "", name, etag, code); err != nil {
+	return update(ctx, s, mutation[Commissioner]{
+		table: "commissioners", where: "code = $1", key: []any{code}, name: commissionerName(code), get: getCommissioner,
+		apply: func(_ *sqlx.Tx, cur Commissioner, next *Commissioner) error {
+			change(next)
+			next.Code, next.Kind = cur.Code, cur.Kind
+			return validated(next.validate)
+		},
+		write: func(tx *sqlx.Tx, next Commissioner) error {
+			_, err := tx.ExecContext(ctx, `UPDATE commissioners SET display_name = $2, valid_from = $3, valid_to = $4,
+				revision = revision + 1, update_time = now() WHERE code = $1`, code, next.DisplayName, next.ValidFrom, next.ValidTo)
 			return err
-		}
-		cur, err := getCommissioner(ctx, tx, name)
-		if err != nil {
-			return err
-		}
-		next := cur
-		change(&next)
-		next.Code, next.Kind = cur.Code, cur.Kind
-		var vs Violations
-		next.validate(&vs)
-		if err := vs.Err(); err != nil {
-			return err
-		}
-		if err := tx.GetContext(ctx, &out, `UPDATE commissioners SET display_name = $2, valid_from = $3, valid_to = $4,
-			revision = revision + 1, update_time = now() WHERE code = $1 RETURNING `+commissionerColumns,
-			code, next.DisplayName, next.ValidFrom, next.ValidTo); err != nil {
-			return err
-		}
-		return appendAudit(ctx, tx, name, "update", "", cur, out)
-	})
-	return out, err
+		},
+	}, etag)
 }
 
 // lockAndCheck locks the row for the rest of the transaction and checks the
@@ -412,50 +400,36 @@ func (s *Store) UpdatePCN(ctx context.Context, code, etag string, change func(*P
 	if err := requireNational(ctx); err != nil {
 		return PCN{}, err
 	}
-	var out PCN
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		name := pcnName(code)
-		if err := lockAndCheck(ctx, tx, "pcns", "code = $1", "code", name, etag, code); err != nil {
-			return err
-		}
-		cur, err := getPCN(ctx, tx, name)
-		if err != nil {
-			return err
-		}
-		next := cur
-		next.Practices = append([]Practice(nil), cur.Practices...)
-		change(&next)
-		next.Code = cur.Code
-		var vs Violations
-		next.validate(&vs)
-		if err := vs.Err(); err != nil {
-			return err
-		}
-		if err := next.checkReferences(ctx, tx); err != nil {
-			return err
-		}
-		if next.CommissionerCode != cur.CommissionerCode {
-			// Keep who commissioned the PCN until yesterday: claims for
-			// those months are still the old commissioner's to review.
-			if _, err := tx.ExecContext(ctx, `INSERT INTO pcn_commissioners (pcn_code, commissioner_code, valid_to)
-				VALUES ($1, $2, $3) ON CONFLICT (pcn_code, valid_to) DO UPDATE SET commissioner_code = EXCLUDED.commissioner_code`,
-				code, cur.CommissionerCode, s.today().AddDays(-1)); err != nil {
+	return update(ctx, s, mutation[PCN]{
+		table: "pcns", where: "code = $1", scopeCol: "code", key: []any{code}, name: pcnName(code), pcn: code, get: getPCN,
+		apply: func(tx *sqlx.Tx, cur PCN, next *PCN) error {
+			next.Practices = slices.Clone(cur.Practices)
+			change(next)
+			next.Code = cur.Code
+			if err := validated(next.validate); err != nil {
 				return err
 			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE pcns SET display_name = $2, commissioner_code = $3, weighting_zone = $4,
-			registered_list_size = $5, payee_kind = $6, payee_ods_code = $7, payee_name = $8,
-			revision = revision + 1, update_time = now() WHERE code = $1`,
-			code, next.DisplayName, next.CommissionerCode, next.Zone, next.ListSize, next.PayeeKind, next.PayeeODSCode, next.PayeeName); err != nil {
+			if err := next.checkReferences(ctx, tx); err != nil {
+				return err
+			}
+			if next.CommissionerCode == cur.CommissionerCode {
+				return nil
+			}
+			// Keep who commissioned the PCN until yesterday: claims for
+			// those months are still the old commissioner's to review.
+			_, err := tx.ExecContext(ctx, `INSERT INTO pcn_commissioners (pcn_code, commissioner_code, valid_to)
+				VALUES ($1, $2, $3) ON CONFLICT (pcn_code, valid_to) DO UPDATE SET commissioner_code = EXCLUDED.commissioner_code`,
+				code, cur.CommissionerCode, s.today().AddDays(-1))
 			return err
-		}
-		if err := writePractices(ctx, tx, next); err != nil {
-			return err
-		}
-		if out, err = getPCN(ctx, tx, name); err != nil {
-			return err
-		}
-		return appendAudit(ctx, tx, name, "update", code, cur, out)
-	})
-	return out, err
+		},
+		write: func(tx *sqlx.Tx, next PCN) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE pcns SET display_name = $2, commissioner_code = $3, weighting_zone = $4,
+				registered_list_size = $5, payee_kind = $6, payee_ods_code = $7, payee_name = $8,
+				revision = revision + 1, update_time = now() WHERE code = $1`,
+				code, next.DisplayName, next.CommissionerCode, next.Zone, next.ListSize, next.PayeeKind, next.PayeeODSCode, next.PayeeName); err != nil {
+				return err
+			}
+			return writePractices(ctx, tx, next)
+		},
+	}, etag)
 }

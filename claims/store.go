@@ -222,3 +222,57 @@ func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 // DB exposes the pool for tests and tools that inspect the database directly.
 func (s *Store) DB() *sqlx.DB { return s.db }
+
+// mutation describes one resource's update for update: how to find, lock and
+// read its row, how to change and check it, and how to write it back.
+type mutation[T any] struct {
+	// table and where (on the key, as $1, $2…) find the row; scopeCol is
+	// its PCN column when the actor's scope applies, else "".
+	table, where, scopeCol string
+	key                    []any
+	name                   string
+	// pcn is the PCN the resource belongs to, for the audit trail.
+	pcn    string
+	action string
+	get    func(ctx context.Context, q sqlx.QueryerContext, name string) (T, error)
+	// apply changes next, a copy of cur, restores what is immutable and
+	// checks the result; write stores it.
+	apply func(tx *sqlx.Tx, cur T, next *T) error
+	write func(tx *sqlx.Tx, next T) error
+}
+
+// update runs the cycle every change to a stored resource shares, in one
+// transaction: lock the row (within the actor's scope) and check the
+// caller's etag, read it, let apply change a copy, write it, read it back,
+// and record before and after in the audit trail.
+func update[T any](ctx context.Context, s *Store, m mutation[T], etag string) (T, error) {
+	var out T
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := lockAndCheck(ctx, tx, m.table, m.where, m.scopeCol, m.name, etag, m.key...); err != nil {
+			return err
+		}
+		cur, err := m.get(ctx, tx, m.name)
+		if err != nil {
+			return err
+		}
+		next := cur
+		if err := m.apply(tx, cur, &next); err != nil {
+			return err
+		}
+		if err := m.write(tx, next); err != nil {
+			return err
+		}
+		if out, err = m.get(ctx, tx, m.name); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, m.name, cmp.Or(m.action, "update"), m.pcn, cur, out)
+	})
+	return out, err
+}
+
+// validated runs a validate method and returns its violations as an error.
+func validated(validate func(*Violations)) error {
+	var vs Violations
+	validate(&vs)
+	return vs.Err()
+}

@@ -222,42 +222,30 @@ func (s *Store) changePost(ctx context.Context, action, pcn, id, etag string, ch
 	if err := requirePostWriter(ctx); err != nil {
 		return Post{}, err
 	}
-	var out Post
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		name := postName(pcn, id)
-		if err := lockAndCheck(ctx, tx, "posts", "pcn_code = $1 AND id = $2", "pcn_code", name, etag, pcn, id); err != nil {
-			return err
-		}
-		cur, err := getPost(ctx, tx, name)
-		if err != nil {
-			return err
-		}
-		next := cur
-		if err := change(cur, &next); err != nil {
-			return err
-		}
-		next.PCNCode, next.ID, next.RoleID = cur.PCNCode, cur.ID, cur.RoleID
-		next.normalise()
-		role, err := roleFor(ctx, tx, next.RoleID)
-		if err != nil {
-			return err
-		}
-		var vs Violations
-		next.validate(&vs, role)
-		if err := vs.Err(); err != nil {
-			return err
-		}
-		err = tx.GetContext(ctx, &out, `UPDATE posts SET state = $3, staff_name = $4, registration_number = $5, wte = $6,
-			start_date = $7, end_date = $8, employer = $9, focus_cohort = $10, baseline = $11,
-			revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2 RETURNING `+postColumns,
-			pcn, id, next.State, next.StaffName, next.RegistrationNumber, next.WTE, next.StartDate, next.EndDate,
-			next.Employer, next.FocusCohort, next.Baseline)
-		if err != nil {
+	return update(ctx, s, mutation[Post]{
+		table: "posts", where: "pcn_code = $1 AND id = $2", scopeCol: "pcn_code", key: []any{pcn, id},
+		name: postName(pcn, id), pcn: pcn, action: action, get: getPost,
+		apply: func(tx *sqlx.Tx, cur Post, next *Post) error {
+			if err := change(cur, next); err != nil {
+				return err
+			}
+			next.PCNCode, next.ID, next.RoleID = cur.PCNCode, cur.ID, cur.RoleID
+			next.normalise()
+			role, err := roleFor(ctx, tx, next.RoleID)
+			if err != nil {
+				return err
+			}
+			return validated(func(vs *Violations) { next.validate(vs, role) })
+		},
+		write: func(tx *sqlx.Tx, next Post) error {
+			_, err := tx.ExecContext(ctx, `UPDATE posts SET state = $3, staff_name = $4, registration_number = $5, wte = $6,
+				start_date = $7, end_date = $8, employer = $9, focus_cohort = $10, baseline = $11,
+				revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
+				pcn, id, next.State, next.StaffName, next.RegistrationNumber, next.WTE, next.StartDate, next.EndDate,
+				next.Employer, next.FocusCohort, next.Baseline)
 			return duplicatePerson(err)
-		}
-		return appendAudit(ctx, tx, name, action, pcn, cur, out)
-	})
-	return out, err
+		},
+	}, etag)
 }
 
 // UpdatePost applies change to a post's fields; its state moves only through
