@@ -34,7 +34,7 @@ type running struct {
 	done chan error
 }
 
-func startServer(t *testing.T, db *sqlx.DB) *running {
+func startServer(t testing.TB, db *sqlx.DB) *running {
 	t.Helper()
 	s, err := New(Config{
 		GRPCAddr:           "127.0.0.1:0",
