@@ -521,9 +521,13 @@ func (l ClaimLine) validate(vs *Violations, post Post) {
 	if l.WTE <= 0 || l.WTE > DecimalScale {
 		vs.Add(f+"wte", "WTE_RANGE", "whole-time equivalent must be more than 0 and at most 1")
 	}
-	if l.Overtime > 0 && l.WTE <= post.WTE {
+	switch {
+	case l.Overtime > 0 && l.WTE <= post.WTE:
 		vs.Add(f+"wte", "OVERTIME_NEEDS_WTE",
 			"overtime is reimbursed at plain time only, with the higher WTE worked recorded: the post is %s WTE", post.WTE)
+	case l.Overtime == 0 && l.WTE > post.WTE:
+		vs.Add(f+"wte", "WTE_ABOVE_POST",
+			"a WTE above the post's %s is overtime: record the overtime paid with it", post.WTE)
 	}
 	if len(l.EvidenceURIs) > maxEvidence {
 		vs.Add(f+"evidence_uris", "TOO_MANY", "at most %d evidence links", maxEvidence)
@@ -545,6 +549,10 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag strin
 	month, _ := ClaimMonth(id)
 	var out ClaimLine
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		// Scope first: nobody may hold another PCN's entitlement lock.
+		if err := pcnVisible(ctx, tx, pcn); err != nil {
+			return err
+		}
 		// A queried claim counts against the entitlement while it is edited,
 		// so its edits take the entitlement's lock like a submission. A PCN
 		// without an entitlement yet can still prepare drafts.
@@ -656,6 +664,11 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		if cur.Kind == "supplementary" && claimed == 0 {
 			return Claim{}, "", FailedPrecondition(name, "NOTHING_OWED", "the month's claims already reimburse everything this top-up offered")
 		}
+		if cur.Kind == "supplementary" {
+			if err := monthlySettled(ctx, tx, cur); err != nil {
+				return Claim{}, "", err
+			}
+		}
 		if err := checkHeadcount(ctx, tx, cur); err != nil {
 			return Claim{}, "", err
 		}
@@ -730,6 +743,12 @@ func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
 	for i := range c.Lines {
 		l := &c.Lines[i]
 		post, _ := cc.post(l.PostID)
+		// The post may have changed since the claim was drafted (ended
+		// before the month, marked baseline): its line can no longer stand.
+		if ok, reason := Eligibility(c.Month, post, cc.roles[post.RoleID]); !ok {
+			return FailedPrecondition(l.Name(), "LINE_NOT_ELIGIBLE", fmt.Sprintf(
+				"%s no longer qualifies for %s (%s): withdraw the claim and draft it again", postName(post.PCNCode, post.ID), c.Month, reason))
+		}
 		lc, err := cc.lineCap(c.Month, post, l.WTE)
 		if err != nil {
 			return err
@@ -755,29 +774,29 @@ func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
 }
 
 // checkHeadcount enforces the catalogue's per-PCN headcount caps for the
-// claim's year: the posts of a capped role claimed this year, in this claim
-// and in the claims already counted, may not exceed the cap.
+// claim's year: a cap limits the posts a PCN holds in a role at a time, so the
+// posts of a capped role in the month's claim may not exceed it (a leaver
+// replaced mid-year is not two posts).
 func checkHeadcount(ctx context.Context, tx *sqlx.Tx, c Claim) error {
+	if c.Kind == "supplementary" {
+		return nil // a top-up of a month whose claim passed this check
+	}
 	var over []struct {
 		RoleID string `db:"role_id"`
 		Posts  int    `db:"posts"`
 		Cap    int    `db:"cap"`
 	}
 	if err := tx.SelectContext(ctx, &over, `
-		SELECT l.role_id, count(DISTINCT l.post_id) AS posts,
-		       CASE WHEN h.large_list_threshold > 0 AND p.registered_list_size >= h.large_list_threshold
-		            THEN h.max_posts_large_list ELSE h.max_posts END AS cap
-		FROM claim_lines l
-		JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
-		JOIN pcns p ON p.code = l.pcn_code
-		JOIN role_headcount_caps h ON h.role_id = l.role_id AND h.financial_year = c.financial_year
-		WHERE l.pcn_code = $1 AND c.financial_year = $2
-		  AND (c.id = $3 OR c.state = ANY($4))
-		  AND l.role_id IN (SELECT role_id FROM claim_lines WHERE pcn_code = $1 AND claim_id = $3)
-		GROUP BY l.role_id, h.large_list_threshold, h.max_posts_large_list, h.max_posts, p.registered_list_size
-		HAVING count(DISTINCT l.post_id) > CASE WHEN h.large_list_threshold > 0 AND p.registered_list_size >= h.large_list_threshold
-		            THEN h.max_posts_large_list ELSE h.max_posts END`,
-		c.PCNCode, c.Year, c.ID, committedStates); err != nil {
+		SELECT role_id, posts, cap FROM (
+			SELECT l.role_id, count(*) AS posts,
+			       CASE WHEN h.large_list_threshold > 0 AND p.registered_list_size >= h.large_list_threshold
+			            THEN h.max_posts_large_list ELSE h.max_posts END AS cap
+			FROM claim_lines l
+			JOIN pcns p ON p.code = l.pcn_code
+			JOIN role_headcount_caps h ON h.role_id = l.role_id AND h.financial_year = $3
+			WHERE l.pcn_code = $1 AND l.claim_id = $2
+			GROUP BY l.role_id, h.large_list_threshold, h.max_posts_large_list, h.max_posts, p.registered_list_size) AS counted
+		WHERE posts > cap`, c.PCNCode, c.ID, c.Year); err != nil {
 		return err
 	}
 	if len(over) == 0 {
@@ -785,7 +804,7 @@ func checkHeadcount(ctx context.Context, tx *sqlx.Tx, c Claim) error {
 	}
 	parts := make([]string, len(over))
 	for i, o := range over {
-		parts[i] = fmt.Sprintf("%s: %d posts claimed, cap %d", roleName(o.RoleID), o.Posts, o.Cap)
+		parts[i] = fmt.Sprintf("%s: %d posts in %s, cap %d", roleName(o.RoleID), o.Posts, c.Month, o.Cap)
 	}
 	return FailedPrecondition(c.Name(), "HEADCOUNT_CAP", "the role's headcount cap for "+c.Year.String()+
 		" would be exceeded ("+strings.Join(parts, "; ")+")")
@@ -843,4 +862,18 @@ func commissionerInMonth(ctx context.Context, q sqlx.QueryerContext, pcn string,
 		(SELECT commissioner_code FROM pcn_commissioners WHERE pcn_code = $1 AND valid_to >= $2 ORDER BY valid_to LIMIT 1),
 		(SELECT commissioner_code FROM pcns WHERE code = $1))`, pcn, month.First())
 	return code, err
+}
+
+// monthlySettled refuses a top-up whose monthly claim is not yet approved or
+// paid: it tops up what was approved, so it waits for the approval.
+func monthlySettled(ctx context.Context, tx *sqlx.Tx, c Claim) error {
+	var state ClaimState
+	if err := tx.GetContext(ctx, &state, `SELECT state FROM claims WHERE pcn_code = $1 AND id = $2`, c.PCNCode, *c.Supplements); err != nil {
+		return err
+	}
+	if state != ClaimApproved && state != ClaimPaid {
+		return FailedPrecondition(c.Name(), "MONTH_NOT_APPROVED",
+			fmt.Sprintf("%s tops up %s, which is %s: submit it once that claim is approved", c.Name(), claimName(c.PCNCode, *c.Supplements), state))
+	}
+	return nil
 }

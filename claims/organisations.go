@@ -416,9 +416,11 @@ func (s *Store) UpdatePCN(ctx context.Context, code, etag string, change func(*P
 				return nil
 			}
 			// Keep who commissioned the PCN until yesterday: claims for
-			// those months are still the old commissioner's to review.
+			// those months are still the old commissioner's to review. A
+			// second change the same day (a correction) keeps the first
+			// record: the one that really commissioned until yesterday.
 			_, err := tx.ExecContext(ctx, `INSERT INTO pcn_commissioners (pcn_code, commissioner_code, valid_to)
-				VALUES ($1, $2, $3) ON CONFLICT (pcn_code, valid_to) DO UPDATE SET commissioner_code = EXCLUDED.commissioner_code`,
+				VALUES ($1, $2, $3) ON CONFLICT (pcn_code, valid_to) DO NOTHING`,
 				code, cur.CommissionerCode, s.today().AddDays(-1))
 			return err
 		},

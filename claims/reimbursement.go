@@ -432,7 +432,9 @@ func ForecastCaps(from, to Month, post Post, role Role, rates []Rate, zone Weigh
 	}
 	for m := from; !to.Before(m); m = m.Next() {
 		perMonth[m] = 0
-		if post.Baseline {
+		// A plan dropped from the workforce plan (ENDED with nobody named)
+		// will cost nothing.
+		if post.Baseline || (post.State == PostEnded && post.StaffName == "") {
 			continue
 		}
 		c, err := ComputeCap(m, post, role, rates, zone, post.WTE)

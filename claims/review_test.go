@@ -306,3 +306,65 @@ func TestRacingCreatesWithoutARequestIDMakeOneClaim(t *testing.T) {
 		t.Errorf("%d creates succeeded, revision %d; want 1 and 1", created, c.Revision)
 	}
 }
+
+func TestFixesFromReview(t *testing.T) {
+	f := newClaimsFixture(t, "2025-07-10", "100000")
+	half := careCoordinator(t, "cc-half", "Sam Reed", "2025-04-01")
+	half.WTE = dec(t, "0.5")
+	must(t)(f.store.CreatePost(f.ctx, claims.Request{}, half))
+	must(t)(f.store.CreateClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-04")))
+
+	t.Run("a WTE above the post's needs overtime recorded", func(t *testing.T) {
+		_, err := f.store.UpdateClaimLine(f.ctx, "U12345", "2025-04", "cc-half", "", func(l *claims.ClaimLine) {
+			l.GrossSalary, l.WTE = 300000, dec(t, "1")
+		})
+		wantViolation(t, err, "claim_line.wte", "WTE_ABOVE_POST")
+	})
+
+	t.Run("a post that no longer qualifies stops the submission, not as a database error", func(t *testing.T) {
+		f.pay(t, "2025-04", "cc-half", 100000)
+		must(t)(f.store.UpdatePost(f.ctx, "U12345", "cc-half", "", func(p *claims.Post) { p.Baseline = true }))
+		_, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-04", "")
+		wantReason(t, err, claims.KindFailedPrecondition, "LINE_NOT_ELIGIBLE")
+		must(t)(f.store.UpdatePost(f.ctx, "U12345", "cc-half", "", func(p *claims.Post) { p.Baseline = false }))
+	})
+
+	t.Run("a replaced leaver is not two posts against a headcount cap", func(t *testing.T) {
+		must(t)(f.store.UpdateRole(f.ctx, "care-coordinator", "", func(r *claims.Role) {
+			r.HeadcountCaps = []claims.HeadcountCap{{FinancialYear: 2025, MaxPosts: 1}}
+		}))
+		must(t)(f.store.EndPost(f.ctx, "U12345", "cc-half", "", day(t, "2025-04-30")))
+		must(t)(f.store.CreatePost(f.ctx, claims.Request{}, careCoordinator(t, "cc-new", "Ana Diaz", "2025-05-01")))
+		must(t)(f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-04", ""))
+		must(t)(f.store.CreateClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-05")))
+		f.pay(t, "2025-05", "cc-new", 100000)
+		if _, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-05", ""); err != nil {
+			t.Errorf("May with the replacement only: %v", err)
+		}
+	})
+
+	t.Run("a dropped plan is not forecast", func(t *testing.T) {
+		must(t)(f.store.CreatePost(f.ctx, claims.Request{}, claims.Post{PCNCode: "U12345", ID: "cc-plan", RoleID: "care-coordinator",
+			WTE: dec(t, "1"), StartDate: day(t, "2025-10-01")}))
+		before, _ := f.store.GetBudget(f.ctx, "U12345", 2025)
+		must(t)(f.store.EndPost(f.ctx, "U12345", "cc-plan", "", claims.Date{}))
+		after, _ := f.store.GetBudget(f.ctx, "U12345", 2025)
+		// October to March at £100 a day: 182 days = 1820000p less.
+		if before.ForecastPence-after.ForecastPence != 1820000 {
+			t.Errorf("forecast %d → %d after the plan was dropped", before.ForecastPence, after.ForecastPence)
+		}
+	})
+
+	t.Run("a same-day correction keeps the real past commissioner", func(t *testing.T) {
+		for _, code := range []string{"QXX", "QWO"} {
+			must(t)(f.store.CreateCommissioner(f.ctx, claims.Request{}, claims.Commissioner{Code: code, Kind: claims.KindICB, DisplayName: code, ValidFrom: claims.ICBStart}))
+		}
+		must(t)(f.store.UpdatePCN(f.ctx, "U12345", "", func(p *claims.PCN) { p.CommissionerCode = "QXX" }))
+		must(t)(f.store.UpdatePCN(f.ctx, "U12345", "", func(p *claims.PCN) { p.CommissionerCode = "QWO" }))
+		must(t)(f.store.CreateClaim(f.ctx, claims.Request{}, "U12345", month(t, "2025-06")))
+		c, _ := f.store.GetClaim(f.ctx, "U12345", "2025-06")
+		if c.CommissionerCode != "QNQ" {
+			t.Errorf("June's commissioner = %s, want QNQ", c.CommissionerCode)
+		}
+	})
+}

@@ -88,6 +88,8 @@ func dbError(err error) error {
 	case "23503": // foreign_key_violation
 		return &Error{Kind: KindFailedPrecondition, Reason: "REFERENCE_MISSING",
 			Message: "a referenced resource does not exist (" + pqErr.Constraint + ")"}
+	case "40001", "40P01": // serialization failure, deadlock: worth a retry
+		return &Error{Kind: KindConflict, Reason: "RETRY", Message: "the request collided with another; retry it"}
 	case "23514", "23502", "22001", "22003": // check, not null, too long, out of range
 		return &Error{Kind: KindInvalid, Reason: "CONSTRAINT_VIOLATED",
 			Message: "the request breaks a rule of the database (" + cmp.Or(pqErr.Constraint, pqErr.Column) + ")"}

@@ -140,13 +140,15 @@ type auditLater struct {
 }
 
 // lockToppableClaims locks, in one statement and in key order (so that two
-// offers racing lock in the same order), the APPROVED and PAID monthly claims
+// offers racing lock in the same order), the monthly claims in review or
+// settled (SUBMITTED, QUERIED, APPROVED, PAID) — a claim awaiting review when
+// an award is backdated is approved at its old caps, so it is owed too —
 // from month first on with a line of roleID, in years still open for claims.
 func lockToppableClaims(ctx context.Context, tx *sqlx.Tx, roleID string, first Month, today Date) ([]Claim, error) {
 	var out []Claim
 	err := tx.SelectContext(ctx, &out, `SELECT c.pcn_code, c.id FROM claims c
 		JOIN financial_years y ON y.id = c.financial_year
-		WHERE c.kind = 'monthly' AND c.state IN ('approved', 'paid') AND c.month >= $2
+		WHERE c.kind = 'monthly' AND c.state IN ('submitted', 'queried', 'approved', 'paid') AND c.month >= $2
 		  AND (y.claims_deadline IS NULL OR y.claims_deadline >= $3)
 		  AND EXISTS (SELECT 1 FROM claim_lines l WHERE l.pcn_code = c.pcn_code AND l.claim_id = c.id AND l.role_id = $1)
 		ORDER BY c.pcn_code, c.id FOR UPDATE OF c`, roleID, first, today)

@@ -226,21 +226,28 @@ func TestNoTopUpIsOfferedWhereNothingIsOwed(t *testing.T) {
 	// A rate taking effect in the future owes nothing yet.
 	must(t)(f.store.CreateRate(f.ctx, claims.Request{}, claims.Rate{RoleID: "care-coordinator", EffectiveDate: day(t, "2025-09-01"), NationalPence: 5000000}))
 	// A backdated co-ordinator award: April's co-ordinator was under the
-	// old cap already, the other months are not approved, and the OT's
-	// line is another role's.
+	// old cap already, May is a draft (it will be capped when submitted),
+	// July withdrawn, and the OT's line is another role's. June, awaiting
+	// review, was claimed at the old cap and is owed: 4380000 × 30 ÷ 365 =
+	// 360000p; min(400000, 360000) − 300000 = 60000p, once June is approved.
 	f.setRate(t, "care-coordinator", "2025-04-01", 4380000)
-	if got := f.topUps(t); len(got) != 0 {
-		t.Fatalf("supplementary claims = %v, want none", got)
+	got := f.topUps(t)
+	june, ok := got["pcns/U12345/claims/2025-06-s1"]
+	if len(got) != 1 || !ok {
+		t.Fatalf("supplementary claims = %v, want June's only", got)
 	}
+	wantTopUpLine(t, june, "cc-1", 360000, 300000, 60000)
+	_, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-06-s1", "")
+	wantReason(t, err, claims.KindFailedPrecondition, "MONTH_NOT_APPROVED")
 
 	// An OT award from 16 April tops up April's OT line only: (6697200 × 15
 	// + 7300000 × 15) ÷ 365 = 209,958,000 ÷ 365 = 575227.39… → 575227p cap;
 	// min(600000, 575227) − 550455 = 24772p.
 	must(t)(f.store.CreateRate(f.ctx, claims.Request{}, claims.Rate{RoleID: "occupational-therapist", EffectiveDate: day(t, "2025-04-16"), NationalPence: 7300000}))
-	got := f.topUps(t)
+	got = f.topUps(t)
 	s := got["pcns/U12345/claims/2025-04-s1"]
-	if len(got) != 1 || len(s.Lines) != 1 {
-		t.Fatalf("supplementary claims = %v, want April's, with the OT line only", got)
+	if len(got) != 2 || len(s.Lines) != 1 {
+		t.Fatalf("supplementary claims = %v, want June's and April's, April's with the OT line only", got)
 	}
 	wantTopUpLine(t, s, "ot-1", 575227, 550455, 24772)
 }

@@ -53,7 +53,11 @@ ALTER TABLE claim_lines ADD CONSTRAINT claim_lines_reimbursement_rule CHECK (
                                   - already_paid_pence, 0)
     AND (kind = 'supplementary' OR already_paid_pence = 0));
 
+-- What a month has settled for a post, for top-ups: its supplementary lines.
+CREATE INDEX claim_lines_supplementary ON claim_lines (pcn_code, post_id, month) WHERE kind = 'supplementary';
+
 -- +goose Down
+DROP INDEX claim_lines_supplementary;
 ALTER TABLE claim_lines DROP CONSTRAINT claim_lines_reimbursement_rule;
 ALTER TABLE claim_lines DROP COLUMN already_paid_pence, DROP COLUMN adjustment_reason, DROP COLUMN approved_pence;
 ALTER TABLE claim_lines ADD CONSTRAINT claim_lines_reimbursement_rule CHECK (reimbursable_pence = LEAST(GREATEST(gross_salary_pence
