@@ -159,7 +159,7 @@ func (s *Store) ListAuditEvents(ctx context.Context, resource string, page Page)
 		r := a.add(resource)
 		where += " AND (resource = " + r + " OR resource LIKE " + r + " || '/%')"
 	}
-	where += " AND (pcn_code IS NULL OR " + pcnCondition(ctx, "pcn_code", &a) + ")"
+	where += " AND " + auditCondition(ctx, &a)
 	var scanned []auditEventRow
 	if err := s.db.SelectContext(ctx, &scanned, `SELECT `+auditEventColumns+` FROM audit_events
 		WHERE `+where+` ORDER BY seq LIMIT `+a.add(page.Size+1), a...); err != nil {
@@ -329,4 +329,20 @@ func missing(from, to int64) string {
 		return fmt.Sprintf("event %d is missing", from)
 	}
 	return fmt.Sprintf("events %d to %d are missing", from, to)
+}
+
+// auditCondition limits events to those the actor may read: national
+// reference data (no PCN), and its PCNs' events. For a commissioner's staff,
+// a claim's events follow the claim — they belong to the commissioner of its
+// month, as GetClaim does — and other events to the PCNs it commissions now.
+func auditCondition(ctx context.Context, a *args) string {
+	s := scopeOf(ctx)
+	if s.kind != "commissioner" {
+		return "(pcn_code IS NULL OR " + pcnCondition(ctx, "pcn_code", a) + ")"
+	}
+	c := a.add(s.code)
+	return `(pcn_code IS NULL
+		OR (split_part(resource, '/', 3) <> 'claims' AND pcn_code IN (SELECT code FROM pcns WHERE commissioner_code = ` + c + `))
+		OR (split_part(resource, '/', 3) = 'claims' AND EXISTS (SELECT 1 FROM claims cl
+			WHERE cl.pcn_code = audit_events.pcn_code AND cl.id = split_part(resource, '/', 4) AND cl.commissioner_code = ` + c + `)))`
 }

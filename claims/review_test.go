@@ -368,3 +368,26 @@ func TestFixesFromReview(t *testing.T) {
 		}
 	})
 }
+
+func TestAClaimsHistoryFollowsTheCommissionerOfItsMonth(t *testing.T) {
+	f := submitted(t)
+	must(t)(f.store.CreateCommissioner(f.ctx, claims.Request{}, claims.Commissioner{Code: "QWO", Kind: claims.KindICB, DisplayName: "West", ValidFrom: claims.ICBStart}))
+	must(t)(f.store.UpdatePCN(f.ctx, "U12345", "", func(p *claims.PCN) { p.CommissionerCode = "QWO" }))
+	west := reviewer("w", claims.RoleCommissionerApprover, "QWO")
+	for _, tt := range []struct {
+		who  context.Context
+		want int
+	}{
+		{approverA, 3}, // QNQ reviews April: it sees create, line update, submit
+		{west, 0},      // QWO commissions the PCN now, but not April
+	} {
+		events, _, err := f.store.ListAuditEvents(tt.who, "pcns/U12345/claims/2025-04", claims.Page{Size: 50})
+		if err != nil || len(events) != tt.want {
+			t.Errorf("April's history: %d events, %v; want %d", len(events), err, tt.want)
+		}
+	}
+	posts, _, _ := f.store.ListAuditEvents(west, "pcns/U12345/posts/cc-1", claims.Page{Size: 50})
+	if len(posts) == 0 {
+		t.Error("QWO cannot read the history of a post of a PCN it now commissions")
+	}
+}
