@@ -1,9 +1,15 @@
-// Package claims is the ARRS domain: organisations, the role catalogue,
-// funding, posts and (later) claims, with the rules that govern them and their
-// PostgreSQL persistence.
+// Package claims is the ARRS domain: organisations, the role catalogue and
+// its effective-dated rates, funding and entitlements, posts, monthly claims
+// and their review, supplementary top-ups, budgets and the audit trail — the
+// rules that govern them and their PostgreSQL persistence.
 //
 // It owns every business rule and every SQL statement. It knows nothing of
 // gRPC, HTTP or protobuf: the server package translates requests into calls
 // here and domain errors (*Error) into status codes. Money is integer pence,
-// exact quantities are Decimal, and calendar days are Date.
+// exact quantities are Decimal, calendar days are Date and months Month.
+//
+// Every call names its Actor in the context: reads are scoped to the
+// actor's organisation in the SQL itself, and every write appends to the
+// audit trail in its own transaction. A context without an actor sees
+// nothing and may write nothing.
 package claims
