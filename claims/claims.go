@@ -709,11 +709,8 @@ func lockEntitlement(ctx context.Context, tx *sqlx.Tx, claim, pcn string, year F
 // than that of its entitlement, and says how much remains. The claim itself
 // is left out of the sum, so a queried claim being resubmitted counts once.
 func checkWithinEntitlement(ctx context.Context, tx *sqlx.Tx, e Entitlement, claimID string, claimed int64) error {
-	var committed int64
-	if err := tx.GetContext(ctx, &committed, `SELECT COALESCE(SUM(COALESCE(l.approved_pence, l.reimbursable_pence)), 0)::bigint
-		FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
-		WHERE c.pcn_code = $1 AND c.financial_year = $2 AND c.state = ANY($3) AND c.id <> $4`,
-		e.PCNCode, e.Year, committedStates, claimID); err != nil {
+	committed, err := committedPence(ctx, tx, e.PCNCode, e.Year, claimID)
+	if err != nil {
 		return err
 	}
 	if remaining := e.AmountPence() - committed; claimed > remaining {
@@ -876,4 +873,15 @@ func monthlySettled(ctx context.Context, tx *sqlx.Tx, c Claim) error {
 			fmt.Sprintf("%s tops up %s, which is %s: submit it once that claim is approved", c.Name(), claimName(c.PCNCode, *c.Supplements), state))
 	}
 	return nil
+}
+
+// committedPence is what a PCN's counted claims (submitted, queried,
+// approved, paid) take from a year's entitlement, leaving out claim except.
+func committedPence(ctx context.Context, q sqlx.QueryerContext, pcn string, year FinancialYear, except string) (int64, error) {
+	var committed int64
+	err := sqlx.GetContext(ctx, q, &committed, `SELECT COALESCE(SUM(COALESCE(l.approved_pence, l.reimbursable_pence)), 0)::bigint
+		FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
+		WHERE c.pcn_code = $1 AND c.financial_year = $2 AND c.state = ANY($3) AND c.id <> $4`,
+		pcn, year, committedStates, except)
+	return committed, err
 }

@@ -2,6 +2,8 @@ package claims
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -102,10 +104,28 @@ func (s *Store) UpdateFundingYear(ctx context.Context, year FinancialYear, etag 
 	}
 	return update(ctx, s, mutation[FundingYear]{
 		table: "financial_years", where: "id = $1", key: []any{year}, name: financialYearName(year), get: getFundingYear,
-		apply: func(_ *sqlx.Tx, cur FundingYear, next *FundingYear) error {
+		apply: func(tx *sqlx.Tx, cur FundingYear, next *FundingYear) error {
 			change(next)
 			next.Year = cur.Year
-			return validated(next.validate)
+			if err := validated(next.validate); err != nil {
+				return err
+			}
+			// Submissions share the year's row, so holding it for update
+			// keeps anything new from being counted while the check runs.
+			var short []string
+			if err := tx.SelectContext(ctx, &short, `SELECT e.pcn_code FROM entitlements e
+				WHERE e.financial_year = $1 AND round($2::numeric * e.weighted_population * 100) < (
+					SELECT COALESCE(SUM(COALESCE(l.approved_pence, l.reimbursable_pence)), 0)
+					FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
+					WHERE c.pcn_code = e.pcn_code AND c.financial_year = e.financial_year AND c.state = ANY($3))
+				ORDER BY e.pcn_code LIMIT 5`, year, next.RatePerWeightedPatient, committedStates); err != nil {
+				return err
+			}
+			if len(short) > 0 {
+				return FailedPrecondition(next.Name(), "ENTITLEMENT_BELOW_CLAIMED", fmt.Sprintf(
+					"at that rate some PCNs' entitlements would be below what they have already claimed: %s", strings.Join(short, ", ")))
+			}
+			return nil
 		},
 		write: func(tx *sqlx.Tx, next FundingYear) error {
 			_, err := tx.ExecContext(ctx, `UPDATE financial_years SET rate_per_weighted_patient = $2, claims_deadline = $3,
@@ -236,10 +256,23 @@ func (s *Store) UpdateEntitlement(ctx context.Context, pcn string, year Financia
 	return update(ctx, s, mutation[Entitlement]{
 		table: "entitlements", where: "pcn_code = $1 AND financial_year = $2", scopeCol: "pcn_code", key: []any{pcn, year},
 		name: entitlementName(pcn, year), pcn: pcn, get: getEntitlement,
-		apply: func(_ *sqlx.Tx, cur Entitlement, next *Entitlement) error {
+		apply: func(tx *sqlx.Tx, cur Entitlement, next *Entitlement) error {
 			change(next)
 			next.PCNCode, next.Year, next.RatePerWeightedPatient = cur.PCNCode, cur.Year, cur.RatePerWeightedPatient
-			return validated(next.validate)
+			if err := validated(next.validate); err != nil {
+				return err
+			}
+			// The row lock update took is the one submissions queue on, so
+			// nothing is counted against the entitlement meanwhile.
+			committed, err := committedPence(ctx, tx, pcn, year, "")
+			if err != nil {
+				return err
+			}
+			if next.AmountPence() < committed {
+				return FailedPrecondition(next.Name(), "ENTITLEMENT_BELOW_CLAIMED", fmt.Sprintf(
+					"the entitlement would be %s, below the %s already claimed for %s", Pounds(next.AmountPence()), Pounds(committed), year))
+			}
+			return nil
 		},
 		write: func(tx *sqlx.Tx, next Entitlement) error {
 			_, err := tx.ExecContext(ctx, `UPDATE entitlements SET weighted_population = $3, revision = revision + 1,

@@ -391,3 +391,16 @@ func TestAClaimsHistoryFollowsTheCommissionerOfItsMonth(t *testing.T) {
 		t.Error("QWO cannot read the history of a post of a PCN it now commissions")
 	}
 }
+
+func TestAnEntitlementCannotFallBelowWhatIsClaimed(t *testing.T) {
+	f := submitted(t) // 300000p + 310000p claimed against £26.631 × 100,000
+	// 20 weighted patients × £26.631 = 53262p: below the 610000p claimed.
+	_, err := f.store.UpdateEntitlement(f.ctx, "U12345", 2025, "", func(e *claims.Entitlement) { e.WeightedPopulation = dec(t, "20") })
+	wantReason(t, err, claims.KindFailedPrecondition, "ENTITLEMENT_BELOW_CLAIMED")
+	_, err = f.store.UpdateFundingYear(f.ctx, 2025, "", func(y *claims.FundingYear) { y.RatePerWeightedPatient = dec(t, "0.001") })
+	wantReason(t, err, claims.KindFailedPrecondition, "ENTITLEMENT_BELOW_CLAIMED")
+	// 230 weighted patients at £26.631 = £6,125.13 = 612513p still covers it.
+	if _, err := f.store.UpdateEntitlement(f.ctx, "U12345", 2025, "", func(e *claims.Entitlement) { e.WeightedPopulation = dec(t, "230") }); err != nil {
+		t.Errorf("an entitlement above what is claimed: %v", err)
+	}
+}
