@@ -879,9 +879,15 @@ func monthlySettled(ctx context.Context, tx *sqlx.Tx, c Claim) error {
 // approved, paid) take from a year's entitlement, leaving out claim except.
 func committedPence(ctx context.Context, q sqlx.QueryerContext, pcn string, year FinancialYear, except string) (int64, error) {
 	var committed int64
-	err := sqlx.GetContext(ctx, q, &committed, `SELECT COALESCE(SUM(COALESCE(l.approved_pence, l.reimbursable_pence)), 0)::bigint
-		FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
-		WHERE c.pcn_code = $1 AND c.financial_year = $2 AND c.state = ANY($3) AND c.id <> $4`,
+	err := sqlx.GetContext(ctx, q, &committed, countedSQL(`c.pcn_code = $1 AND c.financial_year = $2 AND c.state = ANY($3) AND c.id <> $4`),
 		pcn, year, committedStates, except)
 	return committed, err
+}
+
+// countedSQL sums what the lines of the claims matching where (over claims
+// c and their lines l) count against an entitlement: approved amounts once
+// approved, claimed amounts until then.
+func countedSQL(where string) string {
+	return `SELECT COALESCE(SUM(COALESCE(l.approved_pence, l.reimbursable_pence)), 0)::bigint
+		FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id WHERE ` + where
 }

@@ -115,9 +115,7 @@ func (s *Store) UpdateFundingYear(ctx context.Context, year FinancialYear, etag 
 			var short []string
 			if err := tx.SelectContext(ctx, &short, `SELECT e.pcn_code FROM entitlements e
 				WHERE e.financial_year = $1 AND round($2::numeric * e.weighted_population * 100) < (
-					SELECT COALESCE(SUM(COALESCE(l.approved_pence, l.reimbursable_pence)), 0)
-					FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
-					WHERE c.pcn_code = e.pcn_code AND c.financial_year = e.financial_year AND c.state = ANY($3))
+					`+countedSQL(`c.pcn_code = e.pcn_code AND c.financial_year = e.financial_year AND c.state = ANY($3)`)+`)
 				ORDER BY e.pcn_code LIMIT 5`, year, next.RatePerWeightedPatient, committedStates); err != nil {
 				return err
 			}
