@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -83,6 +84,9 @@ type Server struct {
 	// without a network hop, and without TLS, so the gateway can never be
 	// mistaken for a client-certificate service account.
 	gatewayLis *bufconn.Listener
+	// gatewayGRPC serves gatewayLis: the same server as grpc unless TLS is
+	// configured (see New).
+	gatewayGRPC *grpc.Server
 }
 
 // New builds a Server over db and binds its listeners, so the *Addr methods
@@ -117,20 +121,30 @@ func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
 		newQueueCollector(store, logger),
 	)
 
-	opts := interceptorOptions(logger, rpcMetrics, cfg.Authenticator)
-	if cfg.TLS != nil {
-		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
-	}
-	s.grpc = grpc.NewServer(opts...)
-	registerAPI(s.grpc, store, newReviewMetrics(registry))
 	s.health = health.NewServer()
-	healthpb.RegisterHealthServer(s.grpc, s.health)
-	reflection.Register(s.grpc)
+	review := newReviewMetrics(registry)
+	opts := interceptorOptions(logger, rpcMetrics, cfg.Authenticator)
+	newGRPC := func(extra ...grpc.ServerOption) *grpc.Server {
+		g := grpc.NewServer(append(slices.Clone(opts), extra...)...)
+		registerAPI(g, store, review)
+		healthpb.RegisterHealthServer(g, s.health)
+		reflection.Register(g)
+		// Every method's series exists from the start, at zero, so rates
+		// and alerts work before the first call.
+		rpcMetrics.InitializeMetrics(g)
+		return g
+	}
+	s.gatewayGRPC = newGRPC()
+	s.grpc = s.gatewayGRPC
+	if cfg.TLS != nil {
+		// Transport credentials bind every listener a grpc.Server serves,
+		// and the gateway's in-memory connection is plaintext: with TLS on,
+		// the network listener gets a twin with the same services,
+		// interceptors and health, and credentials.
+		s.grpc = newGRPC(grpc.Creds(credentials.NewTLS(cfg.TLS)))
+	}
 	s.healthNames = healthServices(s.grpc)
 	setHealth(s.health, s.healthNames, healthpb.HealthCheckResponse_NOT_SERVING)
-	// Every method's series exists from the start, at zero, so rates and
-	// alerts work before the first call.
-	rpcMetrics.InitializeMetrics(s.grpc)
 
 	if err := s.listen(); err != nil {
 		return nil, err
@@ -212,7 +226,7 @@ func (s *Server) Serve(ctx context.Context) error {
 
 	errc := make(chan error, 4)
 	wg.Go(func() { errc <- s.grpc.Serve(s.grpcLis) })
-	wg.Go(func() { errc <- s.grpc.Serve(s.gatewayLis) })
+	wg.Go(func() { errc <- s.gatewayGRPC.Serve(s.gatewayLis) })
 	wg.Go(func() { errc <- s.http.Serve(s.httpLis) })
 	wg.Go(func() { errc <- s.metrics.Serve(s.metricsLis) })
 
@@ -252,6 +266,7 @@ func (s *Server) shutdown() {
 	stopped := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()
+		s.gatewayGRPC.GracefulStop()
 		close(stopped)
 	}()
 	select {
@@ -259,6 +274,7 @@ func (s *Server) shutdown() {
 	case <-time.After(time.Until(deadline)):
 		s.logger.Warn("shutdown timed out; cancelling the remaining requests")
 		s.grpc.Stop()
+		s.gatewayGRPC.Stop()
 		<-stopped
 	}
 	s.logger.Info("stopped")
