@@ -490,3 +490,227 @@ func TestAuditAppendThatFailsWritesNothing(t *testing.T) {
 	}
 	wantVerified(t, s, 0)
 }
+
+// pinnedNow is the time now() gives in a pinnedStore's database.
+var pinnedNow = time.Date(2025, 8, 1, 9, 30, 0, 123456000, time.UTC)
+
+// pinnedStore is a store over a fresh, empty database in which now() is
+// always pinnedNow, connected as the application's role, with a superuser
+// connection to inspect it. Every append hashes its transaction's start, so
+// trails written by different transactions can only be compared byte for
+// byte once that is fixed: a public.now() shadows pg_catalog's for sessions
+// whose search_path puts public first.
+func pinnedStore(t *testing.T) (*claims.Store, *sqlx.DB) {
+	t.Helper()
+	dbURL := pgtest.NewDatabase(t)
+	superuser, err := sqlx.Open("postgres", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = superuser.Close() })
+	if _, err := superuser.Exec(`CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE sql IMMUTABLE
+		AS $$ SELECT timestamptz '` + pinnedNow.Format("2006-01-02 15:04:05.999999Z07:00") + `' $$`); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", "public, pg_catalog")
+	u.RawQuery = q.Encode()
+	return claims.NewStore(appRole(t, u.String(), superuser)), superuser
+}
+
+// auditRows is every event as stored, the hashes and the hashed time
+// included, and then the head.
+func auditRows(t *testing.T, db *sqlx.DB) []string {
+	t.Helper()
+	var rows []string
+	if err := db.Select(&rows, `SELECT concat_ws(' | ', seq, (extract(epoch FROM event_time) * 1000000)::bigint,
+			subject, role, organisation, rpc, request_id, resource, action, COALESCE(pcn_code, '<null>'),
+			COALESCE(before::text, '<null>'), COALESCE(after::text, '<null>'), encode(prev_hash, 'hex'), encode(hash, 'hex'))
+		FROM audit_events ORDER BY seq`); err != nil {
+		t.Fatal(err)
+	}
+	var head string
+	if err := db.Get(&head, `SELECT concat_ws(' | ', 'head', seq, encode(hash, 'hex')) FROM audit_head`); err != nil {
+		t.Fatal(err)
+	}
+	return append(rows, head)
+}
+
+// auditBatchOf50 is 50 events of every shape: reference data and PCNs',
+// creates with a typed nil before, values that marshal to objects, arrays,
+// strings and numbers, keys jsonb reorders, text encoding/json escapes.
+func auditBatchOf50() []claims.AuditRecord {
+	var noPost *claims.Post
+	events := make([]claims.AuditRecord, 50)
+	for i := range events {
+		e := claims.AuditRecord{Resource: fmt.Sprintf("pcns/U12345/posts/ot-%d", i), Action: "update", PCNCode: "U12345",
+			Before: map[string]int{"i": i}, After: map[string]int{"i": i + 1}}
+		switch i % 5 {
+		case 0:
+			e.Resource, e.Action, e.PCNCode = fmt.Sprintf("roles/r%d", i), "create", ""
+			e.Before, e.After = noPost, map[string]any{"zeta": i, "alpha": "Zoë <b> & \u2028 \"quoted\"", "band": 7}
+		case 1:
+			e.Before, e.After = json.RawMessage(`{"wte": 1.50, "lines": [1, "2", null, {"z": true, "a": 0.10}]}`), "a JSON string"
+		case 2:
+			e.Resource, e.PCNCode, e.Action = fmt.Sprintf("pcns/U54321/claims/2025-%02d", i%12+1), "U54321", "submit"
+			e.After = []any{i, 12345678901234567, -0.5}
+		case 3:
+			e.Action, e.After = "end", nil
+		}
+		events[i] = e
+	}
+	return events
+}
+
+func TestAuditBatchAppendsWhatSingleAppendsWould(t *testing.T) {
+	t.Parallel()
+	ctx := claims.WithActor(context.Background(), pcnManager)
+	batched, batchedDB := pinnedStore(t)
+	single, singleDB := pinnedStore(t)
+	// The same three events first, so that the batch starts from a head
+	// other than the genesis.
+	for _, s := range []*claims.Store{batched, single} {
+		for i := range 3 {
+			record(t, s, ctx, "roles/r", "update", "", map[string]int{"i": i}, map[string]int{"i": i + 1})
+		}
+	}
+	events := auditBatchOf50()
+	if err := batched.RecordAudits(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		record(t, single, ctx, e.Resource, e.Action, e.PCNCode, e.Before, e.After)
+	}
+
+	wantVerified(t, batched, 53)
+	wantVerified(t, single, 53)
+	got, want := auditRows(t, batchedDB), auditRows(t, singleDB)
+	if len(got) != len(want) {
+		t.Fatalf("the batch left %d rows, single appends %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("row %d after the batch:\n  %s\nafter single appends:\n  %s", i, got[i], want[i])
+		}
+	}
+
+	// And the trail reads as written: the batch from seq 4 on, in order.
+	all := listAll(t, batched, claims.WithActor(ctx, nationalAdmin), "")
+	if len(all) != 53 {
+		t.Fatalf("%d events, want 53", len(all))
+	}
+	for i, w := range events {
+		e := all[3+i]
+		if e.Seq != int64(4+i) || e.Resource != w.Resource || e.Action != w.Action || e.PCNCode != w.PCNCode ||
+			e.Subject != pcnManager.Subject || e.RequestID != pcnManager.RequestID || !e.Time.Equal(pinnedNow) {
+			t.Errorf("event %d = %+v, want seq %d %s %s", i, e, 4+i, w.Action, w.Resource)
+		}
+		before := w.Before
+		if p, ok := before.(*claims.Post); ok && p == nil {
+			before = nil
+		}
+		wantJSON(t, fmt.Sprintf("event %d before", i), e.Before, before)
+		wantJSON(t, fmt.Sprintf("event %d after", i), e.After, w.After)
+	}
+}
+
+func TestAuditEmptyBatchIsANoOp(t *testing.T) {
+	s, ctx := auditStore(t)
+	record(t, s, ctx, "roles/r", "create", "", nil, map[string]int{"i": 1})
+	for _, events := range [][]claims.AuditRecord{nil, {}} {
+		if err := s.RecordAudits(ctx, events); err != nil {
+			t.Fatalf("RecordAudits(%#v) = %v", events, err)
+		}
+	}
+	var n int64
+	if err := s.DB().Get(&n, `SELECT (SELECT count(*) FROM audit_events) * 10 + (SELECT seq FROM audit_head)`); err != nil || n != 11 {
+		t.Errorf("10 × events + head seq = %d (%v), want 11", n, err)
+	}
+	wantVerified(t, s, 1)
+}
+
+func TestAuditBatchThatFailsWritesNothing(t *testing.T) {
+	s, ctx := auditStore(t)
+	batch := func(bad claims.AuditRecord) []claims.AuditRecord {
+		events := auditBatchOf50()
+		events[37] = bad
+		return events
+	}
+	tests := []struct {
+		name   string
+		ctx    context.Context
+		events []claims.AuditRecord
+	}{
+		{"no actor", context.Background(), auditBatchOf50()},
+		{"unmarshallable after", ctx, batch(claims.AuditRecord{Resource: "roles/r", Action: "update", After: func() {}})},
+		{"resource not UTF-8", ctx, batch(claims.AuditRecord{Resource: "roles/\xff", Action: "update"})},
+		// Refused by the database, as it reads the batch.
+		{"resource with a NUL", ctx, batch(claims.AuditRecord{Resource: "roles/\x00", Action: "update"})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.RecordAudits(tt.ctx, tt.events); err == nil {
+				t.Fatal("RecordAudits succeeded")
+			}
+		})
+	}
+	var head int64
+	if err := s.DB().Get(&head, `SELECT (SELECT count(*) FROM audit_events) + (SELECT seq FROM audit_head)`); err != nil || head != 0 {
+		t.Errorf("events + head seq = %d (%v), want 0", head, err)
+	}
+	wantVerified(t, s, 0)
+
+	// Refused by the database part way through: an event slipped in where
+	// the batch's 38th would go takes its seq.
+	tamper(t, s.DB(), `INSERT INTO audit_events SELECT 38, now(), 's', 'r', 'o', 'rpc', 'req', 'roles/x', 'update',
+		NULL, NULL, NULL, audit_genesis_hash(), audit_genesis_hash()`)
+	if err := s.RecordAudits(ctx, auditBatchOf50()); err == nil {
+		t.Fatal("RecordAudits over a taken seq succeeded")
+	}
+	var left string
+	if err := s.DB().Get(&left, `SELECT concat_ws(' ', (SELECT string_agg(seq::text, ',') FROM audit_events),
+		(SELECT seq FROM audit_head))`); err != nil || left != "38 0" {
+		t.Errorf("events and head seq = %q (%v), want the slipped-in 38 and head 0", left, err)
+	}
+}
+
+func TestAuditConcurrentBatchesStayWhole(t *testing.T) {
+	s, ctx := auditStore(t)
+	const batches, size = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, batches)
+	for b := range batches {
+		wg.Go(func() {
+			events := make([]claims.AuditRecord, size)
+			for i := range events {
+				events[i] = claims.AuditRecord{Resource: fmt.Sprintf("roles/b%d", b), Action: "update", After: map[string]int{"i": i}}
+			}
+			errs <- s.RecordAudits(ctx, events)
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := listAll(t, s, ctx, "")
+	if len(all) != batches*size {
+		t.Fatalf("%d events, want %d", len(all), batches*size)
+	}
+	// Each batch holds the head from its first event to its last, so its
+	// events are consecutive, in its order.
+	for i, e := range all {
+		first := all[i-i%size]
+		var after struct{ I int }
+		if err := json.Unmarshal(e.After, &after); err != nil || e.Seq != int64(i+1) || e.Resource != first.Resource || after.I != i%size {
+			t.Fatalf("event %d = seq %d %s %s (%v), want seq %d %s {\"i\": %d}", i, e.Seq, e.Resource, e.After, err, i+1, first.Resource, i%size)
+		}
+	}
+	wantVerified(t, s, batches*size)
+}

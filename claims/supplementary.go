@@ -100,9 +100,9 @@ func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *sqlx.Tx, roleI
 		}
 		return keys[i].month.Before(keys[j].month)
 	})
-	var events []auditLater
+	var events []AuditRecord
 	for _, k := range keys {
-		var ev *auditLater
+		var ev *AuditRecord
 		var err error
 		if d := drafts[k]; d != nil {
 			ev, err = refreshTopUp(ctx, tx, *d, roleID, owed[k])
@@ -116,12 +116,9 @@ func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *sqlx.Tx, roleI
 			events = append(events, *ev)
 		}
 	}
-	for _, e := range events {
-		if err := appendAudit(ctx, tx, e.after.Name(), e.action, e.after.PCNCode, e.before, e.after); err != nil {
-			return err
-		}
-	}
-	return nil
+	// One append for all of them: a backdated national award can change
+	// thousands of claims, and the head stays locked from here to the commit.
+	return appendAudits(ctx, tx, events)
 }
 
 // pcnMonth names a PCN's month: one monthly claim, and at most one draft
@@ -129,14 +126,6 @@ func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *sqlx.Tx, roleI
 type pcnMonth struct {
 	pcn   string
 	month Month
-}
-
-// auditLater is an audit event held back until every lock is taken:
-// appendAudit locks the trail's head, which every write in arrs waits for.
-type auditLater struct {
-	action string
-	before any
-	after  Claim
 }
 
 // lockToppableClaims locks, in one statement and in key order (so that two
@@ -273,7 +262,7 @@ func supplementNumber(id string) int {
 const maxSupplements = 99
 
 // createTopUp drafts supplementary claim number n of a month with lines.
-func createTopUp(ctx context.Context, tx *sqlx.Tx, k pcnMonth, n int, lines []ClaimLine) (*auditLater, error) {
+func createTopUp(ctx context.Context, tx *sqlx.Tx, k pcnMonth, n int, lines []ClaimLine) (*AuditRecord, error) {
 	monthlyID := k.month.String()
 	if n > maxSupplements {
 		return nil, FailedPrecondition(claimName(k.pcn, monthlyID), "TOO_MANY_SUPPLEMENTS",
@@ -298,14 +287,14 @@ func createTopUp(ctx context.Context, tx *sqlx.Tx, k pcnMonth, n int, lines []Cl
 	if err != nil {
 		return nil, err
 	}
-	return &auditLater{action: "offer", after: out}, nil
+	return &AuditRecord{Resource: out.Name(), Action: "offer", PCNCode: out.PCNCode, After: out}, nil
 }
 
 // refreshTopUp brings a month's draft supplementary claim up to date for
 // roleID: its lines of the role become owed (evidence the PCN has added to a
 // line is kept), other roles' lines stay. A draft left with no line is
 // withdrawn. It returns nil when nothing changed.
-func refreshTopUp(ctx context.Context, tx *sqlx.Tx, d Claim, roleID string, owed []ClaimLine) (*auditLater, error) {
+func refreshTopUp(ctx context.Context, tx *sqlx.Tx, d Claim, roleID string, owed []ClaimLine) (*AuditRecord, error) {
 	current := map[string]ClaimLine{}
 	remaining := 0
 	for _, l := range d.Lines {
@@ -364,7 +353,7 @@ func refreshTopUp(ctx context.Context, tx *sqlx.Tx, d Claim, roleID string, owed
 	if err != nil {
 		return nil, err
 	}
-	return &auditLater{action: action, before: d, after: out}, nil
+	return &AuditRecord{Resource: out.Name(), Action: action, PCNCode: out.PCNCode, Before: d, After: out}, nil
 }
 
 // sameTopUp reports whether a draft's line already says what is owed; the

@@ -104,8 +104,8 @@ CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head
 CREATE FUNCTION audit_head_advance() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.seq <> OLD.seq + 1 THEN
-        RAISE EXCEPTION 'audit_head may only advance by one event, not from % to %', OLD.seq, NEW.seq
+    IF NEW.seq <= OLD.seq THEN
+        RAISE EXCEPTION 'audit_head may only advance, not go from % to %', OLD.seq, NEW.seq
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
@@ -116,9 +116,35 @@ $$;
 CREATE TRIGGER audit_head_advance BEFORE UPDATE ON audit_head
     FOR EACH ROW EXECUTE FUNCTION audit_head_advance();
 
+-- A batch of events moves the head once, to its last event, in the statement
+-- that inserts them. Checked when the transaction commits, once every
+-- insert is visible: the head names the newest event, exactly.
+-- +goose StatementBegin
+CREATE FUNCTION audit_head_current() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+DECLARE
+    head audit_head;
+BEGIN
+    -- The head as it stands at commit, not as this update left it: a
+    -- transaction may move it more than once.
+    SELECT * INTO head FROM audit_head;
+    IF NOT EXISTS (SELECT 1 FROM audit_events WHERE seq = head.seq AND hash = head.hash)
+       OR EXISTS (SELECT 1 FROM audit_events WHERE seq > head.seq) THEN
+        RAISE EXCEPTION 'audit_head must name the newest audit event, not %', head.seq
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+CREATE CONSTRAINT TRIGGER audit_head_current AFTER UPDATE ON audit_head
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION audit_head_current();
+
 -- +goose Down
 DROP TABLE audit_head;
 DROP TABLE audit_events;
+DROP FUNCTION audit_head_current();
 DROP FUNCTION audit_head_advance();
 DROP FUNCTION audit_refuse();
 DROP FUNCTION audit_event_hash(bytea, bigint, timestamptz, text, text, text, text, text, text, text, text, jsonb, jsonb);
