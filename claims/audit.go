@@ -68,10 +68,10 @@ func appendAudit(ctx context.Context, tx *sqlx.Tx, resource, action, pcnCode str
 
 // appendAudits records writes in the audit trail, in order, as appendAudit
 // called for each would: the same seqs, times and hashes. However many there
-// are, it locks the head once, appends them all in one statement and, when
-// there are several, moves the head along them in one more: a write recording
-// thousands of events spends three statements holding the head, which every
-// other write waits for, rather than two per event. No events is a no-op.
+// are, it locks the head once and appends them all, moving the head to the
+// last, in one statement: a write recording thousands of events spends two
+// statements holding the head, which every other write waits for, rather
+// than two per event. No events is a no-op.
 func appendAudits(ctx context.Context, tx *sqlx.Tx, events []AuditRecord) error {
 	if len(events) == 0 {
 		return nil
