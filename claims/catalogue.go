@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 )
 
 // Role is a reimbursable ARRS role in the national catalogue.
@@ -112,28 +111,15 @@ func getRole(ctx context.Context, q sqlx.QueryerContext, name string) (Role, err
 
 // loadCaps fills in the headcount caps of every role in one query.
 func loadCaps(ctx context.Context, q sqlx.QueryerContext, roles []Role) error {
-	if len(roles) == 0 {
-		return nil
-	}
-	index := make(map[string]int, len(roles))
-	ids := make([]string, len(roles))
-	for i, r := range roles {
-		index[r.ID], ids[i] = i, r.ID
-	}
-	var rows []struct {
+	type capRow struct {
 		RoleID string `db:"role_id"`
 		HeadcountCap
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT role_id, financial_year, max_posts, large_list_threshold,
-		max_posts_large_list FROM role_headcount_caps WHERE role_id = ANY($1) ORDER BY role_id, financial_year`,
-		pq.Array(ids)); err != nil {
-		return err
-	}
-	for _, row := range rows {
-		i := index[row.RoleID]
-		roles[i].HeadcountCaps = append(roles[i].HeadcountCaps, row.HeadcountCap)
-	}
-	return nil
+	return attach(ctx, q, roles, func(r Role) string { return r.ID },
+		`SELECT role_id, financial_year, max_posts, large_list_threshold, max_posts_large_list
+		FROM role_headcount_caps WHERE role_id = ANY($1) ORDER BY role_id, financial_year`,
+		func(c capRow) string { return c.RoleID },
+		func(r *Role, c capRow) { r.HeadcountCaps = append(r.HeadcountCaps, c.HeadcountCap) })
 }
 
 // ListRoles lists roles in id order.

@@ -270,8 +270,7 @@ func getClaim(ctx context.Context, q sqlx.QueryerContext, name string) (Claim, e
 		claimCondition(ctx, &a), a...); err != nil {
 		return c, err
 	}
-	err = sqlx.SelectContext(ctx, q, &c.Lines, `SELECT `+lineColumns+` FROM claim_lines
-		WHERE pcn_code = $1 AND claim_id = $2 ORDER BY post_id`, c.PCNCode, c.ID)
+	err = loadLines(ctx, q, &c)
 	return c, err
 }
 
@@ -890,4 +889,29 @@ func committedPence(ctx context.Context, q sqlx.QueryerContext, pcn string, year
 func countedSQL(where string) string {
 	return `SELECT COALESCE(SUM(COALESCE(l.approved_pence, l.reimbursable_pence)), 0)::bigint
 		FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id WHERE ` + where
+}
+
+// loadLines fills in the lines of every claim in one query (claims are keyed
+// by two columns, so the keys travel as two arrays the primary key serves).
+func loadLines(ctx context.Context, q sqlx.QueryerContext, claims ...*Claim) error {
+	if len(claims) == 0 {
+		return nil
+	}
+	pcns, ids := make([]string, len(claims)), make([]string, len(claims))
+	index := make(map[[2]string]*Claim, len(claims))
+	for i, c := range claims {
+		pcns[i], ids[i] = c.PCNCode, c.ID
+		index[[2]string{c.PCNCode, c.ID}] = c
+	}
+	var lines []ClaimLine
+	if err := sqlx.SelectContext(ctx, q, &lines, `SELECT `+lineColumns+` FROM claim_lines
+		WHERE (pcn_code, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY pcn_code, claim_id, post_id`,
+		pq.Array(pcns), pq.Array(ids)); err != nil {
+		return err
+	}
+	for _, l := range lines {
+		c := index[[2]string{l.PCNCode, l.ClaimID}]
+		c.Lines = append(c.Lines, l)
+	}
+	return nil
 }

@@ -308,27 +308,14 @@ func getPCN(ctx context.Context, q sqlx.QueryerContext, name string) (PCN, error
 
 // loadPractices fills in the member practices of every PCN in one query.
 func loadPractices(ctx context.Context, q sqlx.QueryerContext, pcns []PCN) error {
-	if len(pcns) == 0 {
-		return nil
-	}
-	index := make(map[string]int, len(pcns))
-	codes := make([]string, len(pcns))
-	for i, p := range pcns {
-		index[p.Code], codes[i] = i, p.Code
-	}
-	var rows []struct {
+	type practiceRow struct {
 		PCNCode string `db:"pcn_code"`
 		Practice
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT pcn_code, ods_code, display_name FROM pcn_practices
-		WHERE pcn_code = ANY($1) ORDER BY pcn_code, position`, pq.Array(codes)); err != nil {
-		return err
-	}
-	for _, r := range rows {
-		i := index[r.PCNCode]
-		pcns[i].Practices = append(pcns[i].Practices, r.Practice)
-	}
-	return nil
+	return attach(ctx, q, pcns, func(p PCN) string { return p.Code },
+		`SELECT pcn_code, ods_code, display_name FROM pcn_practices WHERE pcn_code = ANY($1) ORDER BY pcn_code, position`,
+		func(r practiceRow) string { return r.PCNCode },
+		func(p *PCN, r practiceRow) { p.Practices = append(p.Practices, r.Practice) })
 }
 
 // ListPCNs lists PCNs in code order, optionally only one commissioner's.

@@ -243,7 +243,11 @@ func (s *Store) ReviewQueue(ctx context.Context, commissioner string, page Page)
 	if len(claims) == 0 {
 		return nil, next, nil
 	}
-	if err := s.loadLines(ctx, claims); err != nil {
+	ptrs := make([]*Claim, len(claims))
+	for i := range claims {
+		ptrs[i] = &claims[i]
+	}
+	if err := loadLines(ctx, s.db, ptrs...); err != nil {
 		return nil, "", err
 	}
 	previous, err := s.previousLines(ctx, claims)
@@ -270,26 +274,7 @@ type monthKey struct {
 	month     Month
 }
 
-// loadLines fills in every claim's lines in one query.
-func (s *Store) loadLines(ctx context.Context, claims []Claim) error {
-	pcns, ids := make([]string, len(claims)), make([]string, len(claims))
-	index := map[[2]string]int{}
-	for i, c := range claims {
-		pcns[i], ids[i] = c.PCNCode, c.ID
-		index[[2]string{c.PCNCode, c.ID}] = i
-	}
-	var lines []ClaimLine
-	if err := s.db.SelectContext(ctx, &lines, `SELECT `+lineColumns+` FROM claim_lines
-		WHERE (pcn_code, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY pcn_code, claim_id, post_id`,
-		pq.Array(pcns), pq.Array(ids)); err != nil {
-		return err
-	}
-	for _, l := range lines {
-		i := index[[2]string{l.PCNCode, l.ClaimID}]
-		claims[i].Lines = append(claims[i].Lines, l)
-	}
-	return nil
-}
+
 
 // previousLines returns, in one query, each claimed post's line in the
 // month before its claim's (from any monthly claim not withdrawn).

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -70,20 +72,16 @@ func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *sqlx.Tx, roleI
 	}
 	drafts := map[pcnMonth]*Claim{}
 	highest := map[pcnMonth]int{}
-	var draftPCNs, draftIDs []string
 	for i := range supplements {
 		c := &supplements[i]
 		k := pcnMonth{c.PCNCode, c.Month}
 		highest[k] = max(highest[k], supplementNumber(c.ID))
 		if c.State == ClaimDraft && drafts[k] == nil {
 			drafts[k] = c
-			draftPCNs, draftIDs = append(draftPCNs, c.PCNCode), append(draftIDs, c.ID)
 		}
 	}
-	if len(drafts) > 0 {
-		if err := loadLinesOf(ctx, tx, draftPCNs, draftIDs, drafts); err != nil {
-			return err
-		}
+	if err := loadLines(ctx, tx, slices.Collect(maps.Values(drafts))...); err != nil {
+		return err
 	}
 	keys := make([]pcnMonth, 0, len(owed)+len(drafts))
 	for k := range owed {
@@ -227,25 +225,6 @@ func topUpSettled(ctx context.Context, q sqlx.QueryerContext, c Claim) (map[stri
 		out[r.PostID] = r.Settled
 	}
 	return out, nil
-}
-
-// loadLinesOf fills in the lines of the given draft claims in one query.
-func loadLinesOf(ctx context.Context, tx *sqlx.Tx, pcns, ids []string, drafts map[pcnMonth]*Claim) error {
-	var lines []ClaimLine
-	if err := tx.SelectContext(ctx, &lines, `SELECT `+lineColumns+` FROM claim_lines
-		WHERE (pcn_code, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY pcn_code, claim_id, post_id`,
-		pq.Array(pcns), pq.Array(ids)); err != nil {
-		return err
-	}
-	byID := make(map[[2]string]*Claim, len(drafts))
-	for _, d := range drafts {
-		byID[[2]string{d.PCNCode, d.ID}] = d
-	}
-	for _, l := range lines {
-		d := byID[[2]string{l.PCNCode, l.ClaimID}]
-		d.Lines = append(d.Lines, l)
-	}
-	return nil
 }
 
 // supplementNumber returns N of a supplementary claim id "YYYY-MM-sN".
