@@ -143,7 +143,7 @@ func (s *Store) CreateRole(ctx context.Context, req Request, r Role) (Role, erro
 	if err := vs.Err(); err != nil {
 		return Role{}, err
 	}
-	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Role, string, error) {
+	return once(ctx, s, req, func(tx *sqlx.Tx) (Role, string, error) {
 		res, err := tx.ExecContext(ctx, `INSERT INTO roles (id, display_name, afc_band, register, registration_prefix,
 			reimbursable_from, reimbursable_to) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
 			r.ID, r.DisplayName, r.AfCBand, r.Register, r.RegistrationPrefix, r.ReimbursableFrom, r.ReimbursableTo)
@@ -304,7 +304,7 @@ func (s *Store) CreateRate(ctx context.Context, req Request, r Rate) (Rate, erro
 	if err := vs.Err(); err != nil {
 		return Rate{}, err
 	}
-	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Rate, string, error) {
+	return once(ctx, s, req, func(tx *sqlx.Tx) (Rate, string, error) {
 		var exists bool
 		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM roles WHERE id = $1)`, r.RoleID); err != nil {
 			return Rate{}, "", err

@@ -389,7 +389,7 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 	if err := requireRole(ctx, "draft claims", RolePCNClinicalDirector, RolePCNManager); err != nil {
 		return Claim{}, err
 	}
-	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
 		name := claimName(pcn, month.String())
 		if err := pcnVisible(ctx, tx, pcn); err != nil {
 			return Claim{}, "", err
@@ -636,7 +636,7 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 	if err := requireRole(ctx, "submit claims", RolePCNClinicalDirector); err != nil {
 		return Claim{}, err
 	}
-	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
 		name := claimName(pcn, id)
 		month, _ := ClaimMonth(id)
 		if err := pcnVisible(ctx, tx, pcn); err != nil {

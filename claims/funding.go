@@ -81,7 +81,7 @@ func (s *Store) CreateFundingYear(ctx context.Context, req Request, y FundingYea
 	if err := vs.Err(); err != nil {
 		return FundingYear{}, err
 	}
-	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (FundingYear, string, error) {
+	return once(ctx, s, req, func(tx *sqlx.Tx) (FundingYear, string, error) {
 		var out FundingYear
 		err := tx.GetContext(ctx, &out, `INSERT INTO financial_years (id, rate_per_weighted_patient, claims_deadline)
 			VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING `+fundingYearColumns,
@@ -218,7 +218,7 @@ func (s *Store) CreateEntitlement(ctx context.Context, req Request, e Entitlemen
 	if err := vs.Err(); err != nil {
 		return Entitlement{}, err
 	}
-	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Entitlement, string, error) {
+	return once(ctx, s, req, func(tx *sqlx.Tx) (Entitlement, string, error) {
 		if err := pcnVisible(ctx, tx, e.PCNCode); err != nil {
 			return Entitlement{}, "", err
 		}

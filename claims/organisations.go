@@ -111,7 +111,7 @@ func (s *Store) CreateCommissioner(ctx context.Context, req Request, c Commissio
 	if err := vs.Err(); err != nil {
 		return Commissioner{}, err
 	}
-	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Commissioner, string, error) {
+	return once(ctx, s, req, func(tx *sqlx.Tx) (Commissioner, string, error) {
 		var out Commissioner
 		err := tx.GetContext(ctx, &out, `INSERT INTO commissioners (code, kind, display_name, valid_from, valid_to)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING RETURNING `+commissionerColumns,
@@ -342,7 +342,7 @@ func (s *Store) CreatePCN(ctx context.Context, req Request, p PCN) (PCN, error) 
 	if err := vs.Err(); err != nil {
 		return PCN{}, err
 	}
-	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (PCN, string, error) {
+	return once(ctx, s, req, func(tx *sqlx.Tx) (PCN, string, error) {
 		if err := p.checkReferences(ctx, tx); err != nil {
 			return PCN{}, "", err
 		}

@@ -40,7 +40,7 @@ func (s *Store) ApproveClaim(ctx context.Context, req Request, pcn, id, etag str
 	if err := requireRole(ctx, "approve claims", RoleCommissionerApprover); err != nil {
 		return Claim{}, err
 	}
-	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
 		cur, err := lockClaim(ctx, tx, pcn, id, etag, "approved", ClaimSubmitted)
 		if err != nil {
 			return Claim{}, "", err
@@ -174,7 +174,7 @@ func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, et
 	if err := vs.Err(); err != nil {
 		return Claim{}, err
 	}
-	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
 		cur, err := lockClaim(ctx, tx, pcn, id, etag, "paid", ClaimApproved)
 		if err != nil {
 			return Claim{}, "", err
@@ -273,8 +273,6 @@ type monthKey struct {
 	pcn, post string
 	month     Month
 }
-
-
 
 // previousLines returns, in one query, each claimed post's line in the
 // month before its claim's (from any monthly claim not withdrawn).

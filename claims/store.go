@@ -150,11 +150,13 @@ func (r Request) check() error {
 	return nil
 }
 
-// createOnce runs create in a transaction unless req.ID was seen before, in
-// which case it returns what the first call created. A retry racing the first
-// call waits on the request_ids row until the first commits or rolls back.
-func createOnce[T any](ctx context.Context, s *Store, req Request,
-	create func(tx *sqlx.Tx) (T, string, error),
+// once runs do in a transaction unless req.ID was seen before, in which case
+// it returns the resource as it is now, after the first call. Creates and
+// state transitions (submit, approve, pay) are both made idempotent by it. A
+// retry racing the first call waits on the request_ids row until the first
+// commits or rolls back.
+func once[T any](ctx context.Context, s *Store, req Request,
+	do func(tx *sqlx.Tx) (T, string, error),
 	get func(ctx context.Context, q sqlx.QueryerContext, name string) (T, error),
 ) (T, error) {
 	var out T
@@ -178,7 +180,7 @@ func createOnce[T any](ctx context.Context, s *Store, req Request,
 		}
 		var name string
 		var err error
-		out, name, err = create(tx)
+		out, name, err = do(tx)
 		if err != nil {
 			return err
 		}

@@ -177,7 +177,7 @@ func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, erro
 	if p.StaffName != "" || p.RegistrationNumber != "" {
 		p.State = PostFilled
 	}
-	return createOnce(ctx, s, req, func(tx *sqlx.Tx) (Post, string, error) {
+	return once(ctx, s, req, func(tx *sqlx.Tx) (Post, string, error) {
 		if err := pcnVisible(ctx, tx, p.PCNCode); err != nil {
 			return Post{}, "", err
 		}
