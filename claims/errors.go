@@ -109,6 +109,15 @@ func (vs *Violations) Add(field, rule, format string, args ...any) {
 	*vs = append(*vs, Violation{Field: field, Rule: rule, Description: fmt.Sprintf(format, args...)})
 }
 
+// Take records the field violations of err, an INVALID error such as a
+// name parser returns, so that a request's bad fields are reported together
+// rather than one per attempt.
+func (vs *Violations) Take(err error) {
+	if e, ok := AsError(err); ok {
+		*vs = append(*vs, e.Violations...)
+	}
+}
+
 // Err returns an INVALID error carrying the violations, or nil if none.
 func (vs Violations) Err() error {
 	if len(vs) == 0 {

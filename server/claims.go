@@ -124,9 +124,7 @@ func (h *claimService) GetClaim(ctx context.Context, req *arrsv1.GetClaimRequest
 func (h *claimService) ListClaims(ctx context.Context, req *arrsv1.ListClaimsRequest) (*arrsv1.ListClaimsResponse, error) {
 	var vs claims.Violations
 	pcn, err := claims.ParsePCNParent("parent", req.GetParent())
-	if e, ok := claims.AsError(err); ok {
-		vs = append(vs, e.Violations...)
-	}
+	vs.Take(err)
 	filter := claims.ClaimFilter{PCNCode: pcn, State: claimStates[req.GetState()]}
 	if req.GetFinancialYear() != "" {
 		filter.Year = parseYear(&vs, "financial_year", req.GetFinancialYear())
@@ -309,8 +307,8 @@ func (h *claimService) ApproveClaim(ctx context.Context, req *arrsv1.ApproveClai
 	var adjustments []claims.LineAdjustment
 	for i, a := range req.GetAdjustments() {
 		linePCN, lineClaim, post, err := claims.ParseClaimLineName(fmt.Sprintf("adjustments[%d].line", i), a.GetLine())
-		if e, ok := claims.AsError(err); ok {
-			vs = append(vs, e.Violations...)
+		if err != nil {
+			vs.Take(err)
 			continue
 		}
 		if linePCN != pcn || lineClaim != id {

@@ -23,9 +23,7 @@ import (
 func (h *claimService) ExportClaimLines(ctx context.Context, req *arrsv1.ExportClaimLinesRequest) (*arrsv1.ExportClaimLinesResponse, error) {
 	var vs claims.Violations
 	commissioner, err := claims.ParseCommissionerName("commissioner", req.GetCommissioner())
-	if e, ok := claims.AsError(err); ok {
-		vs = append(vs, e.Violations...)
-	}
+	vs.Take(err)
 	month, err := claims.ParseMonth(req.GetMonth())
 	if err != nil {
 		vs.Add("month", "MONTH_FORMAT", "the claim month is written YYYY-MM, for example 2025-05")

@@ -173,9 +173,7 @@ func pcnFields(vs *claims.Violations, in *arrsv1.Pcn) claims.PCN {
 	}
 	if in.GetCommissioner() != "" {
 		code, err := claims.ParseCommissionerName("pcn.commissioner", in.GetCommissioner())
-		if e, ok := claims.AsError(err); ok {
-			*vs = append(*vs, e.Violations...)
-		}
+		vs.Take(err)
 		p.CommissionerCode = code
 	}
 	for _, pr := range in.GetMemberPractices() {

@@ -53,7 +53,8 @@ func postProto(p claims.Post) *arrsv1.Post {
 	}
 }
 
-// postFields reads the writable fields of a post message.
+// postFields reads the writable fields of a post message, except the WTE,
+// which a create needs and an update reads only when its mask names it.
 func postFields(vs *claims.Violations, in *arrsv1.Post) claims.Post {
 	cohort, ok := focusCohorts[in.GetFocusCohort()]
 	if !ok {
@@ -62,7 +63,6 @@ func postFields(vs *claims.Violations, in *arrsv1.Post) claims.Post {
 	return claims.Post{
 		StaffName:          in.GetStaffName(),
 		RegistrationNumber: in.GetRegistrationNumber(),
-		WTE:                parseDecimal(vs, "post.wte", in.GetWte()),
 		StartDate:          parseDate(vs, "post.start_date", in.GetStartDate()),
 		EndDate:            parseDate(vs, "post.end_date", in.GetEndDate()),
 		Employer:           in.GetEmployer(),
@@ -86,15 +86,11 @@ func (h *workforce) GetPost(ctx context.Context, req *arrsv1.GetPostRequest) (*a
 func (h *workforce) ListPosts(ctx context.Context, req *arrsv1.ListPostsRequest) (*arrsv1.ListPostsResponse, error) {
 	var vs claims.Violations
 	pcn, err := claims.ParsePCNParent("parent", req.GetParent())
-	if e, ok := claims.AsError(err); ok {
-		vs = append(vs, e.Violations...)
-	}
+	vs.Take(err)
 	filter := claims.PostFilter{PCNCode: pcn, State: postStates[req.GetState()]}
 	if req.GetRole() != "" {
 		role, err := claims.ParseRoleName("role", req.GetRole())
-		if e, ok := claims.AsError(err); ok {
-			vs = append(vs, e.Violations...)
-		}
+		vs.Take(err)
 		filter.RoleID = role
 	}
 	if err := vs.Err(); err != nil {
@@ -123,12 +119,11 @@ func (h *workforce) CreatePost(ctx context.Context, req *arrsv1.CreatePostReques
 	var vs claims.Violations
 	p := postFields(&vs, req.GetPost())
 	p.PCNCode, p.ID = pcn, req.GetPostId()
+	p.WTE = parseDecimal(&vs, "post.wte", req.GetPost().GetWte())
 	requireName(&vs, "post.role", req.GetPost().GetRole())
 	if req.GetPost().GetRole() != "" {
 		role, err := claims.ParseRoleName("post.role", req.GetPost().GetRole())
-		if e, ok := claims.AsError(err); ok {
-			vs = append(vs, e.Violations...)
-		}
+		vs.Take(err)
 		p.RoleID = role
 	}
 	if err := vs.Err(); err != nil {
@@ -158,9 +153,8 @@ func (h *workforce) UpdatePost(ctx context.Context, req *arrsv1.UpdatePostReques
 	}
 	var vs claims.Violations
 	p := postFields(&vs, in)
-	if !paths["wte"] {
-		// An update that leaves WTE alone need not send it.
-		vs = dropField(vs, "post.wte")
+	if paths["wte"] {
+		p.WTE = parseDecimal(&vs, "post.wte", in.GetWte())
 	}
 	if err := vs.Err(); err != nil {
 		return nil, err
@@ -195,16 +189,6 @@ func (h *workforce) UpdatePost(ctx context.Context, req *arrsv1.UpdatePostReques
 		return nil, err
 	}
 	return postProto(out), nil
-}
-
-func dropField(vs claims.Violations, field string) claims.Violations {
-	out := vs[:0]
-	for _, v := range vs {
-		if v.Field != field {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 func (h *workforce) RecruitPost(ctx context.Context, req *arrsv1.RecruitPostRequest) (*arrsv1.Post, error) {
