@@ -337,7 +337,7 @@ func TestRESTWorkforceJourney(t *testing.T) {
 		t.Errorf("PATCH with a stale etag = %d, want 409", code)
 	}
 	code, body = do(t, "cd-foreign", http.MethodPost, base+"pcns/U23456/posts", map[string]any{"role": "roles/occupational-therapist", "wte": "2", "startDate": "2026-03-02"})
-	if code != http.StatusBadRequest || fmt.Sprint(body["details"]) == "" {
+	if code != http.StatusBadRequest || !strings.Contains(fmt.Sprint(body["details"]), "WTE_RANGE") {
 		t.Errorf("bad WTE over REST = %d %v, want 400 with details", code, body)
 	}
 	code, _ = do(t, "cd-foreign", http.MethodGet, base+"pcns/U99999/posts/nobody", nil)

@@ -102,7 +102,9 @@ func TestClaimsOverREST(t *testing.T) {
 	first := lines[0].(map[string]any)
 	code, body = do(t, "cd-foreign", http.MethodPatch, base+first["name"].(string)+"?updateMask=grossSalaryPence,evidenceUris",
 		map[string]any{"grossSalaryPence": "300000", "evidenceUris": []string{"https://payroll.example/2025-04.pdf"}})
-	if code != http.StatusOK || body["reimbursablePence"] == nil {
+	// The first line is the half-time care co-ordinator: 300000p paid is over
+	// her cap, so the cap is what the line reimburses.
+	if code != http.StatusOK || body["reimbursablePence"] == nil || body["reimbursablePence"] != body["capPence"] {
 		t.Fatalf("update line = %d %v", code, body)
 	}
 	code, body = do(t, "cd-foreign", http.MethodPost, base+"pcns/U23456/claims/2025-04:submit", map[string]any{})
