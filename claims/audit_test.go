@@ -18,7 +18,7 @@ import (
 	"github.com/lib/pq"
 
 	"arrs.nhs.uk/arrs/claims"
-	"arrs.nhs.uk/arrs/claims/pgtest"
+	"arrs.nhs.uk/arrs/internal/pgtest"
 )
 
 // auditStore is a store over a fresh, empty database, with a national

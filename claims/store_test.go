@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"arrs.nhs.uk/arrs/claims"
-	"arrs.nhs.uk/arrs/claims/pgtest"
+	"arrs.nhs.uk/arrs/internal/pgtest"
 	"arrs.nhs.uk/arrs/migrations"
 )
 

@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"arrs.nhs.uk/arrs/claims/pgtest"
+	"arrs.nhs.uk/arrs/internal/pgtest"
 	"arrs.nhs.uk/arrs/migrations"
 )
 

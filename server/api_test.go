@@ -20,8 +20,8 @@ import (
 
 	"arrs.nhs.uk/arrs/claims"
 	"arrs.nhs.uk/arrs/claims/demo"
-	"arrs.nhs.uk/arrs/claims/pgtest"
 	arrsv1 "arrs.nhs.uk/arrs/gen/arrs/v1"
+	"arrs.nhs.uk/arrs/internal/pgtest"
 )
 
 // api is a server loaded with the demo data and clients for every service.

@@ -28,8 +28,8 @@ import (
 
 	"arrs.nhs.uk/arrs/claims"
 	"arrs.nhs.uk/arrs/claims/demo"
-	"arrs.nhs.uk/arrs/claims/pgtest"
 	arrsv1 "arrs.nhs.uk/arrs/gen/arrs/v1"
+	"arrs.nhs.uk/arrs/internal/pgtest"
 	"arrs.nhs.uk/arrs/server/auth"
 )
 

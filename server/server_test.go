@@ -18,7 +18,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
-	"arrs.nhs.uk/arrs/claims/pgtest"
+	"arrs.nhs.uk/arrs/internal/pgtest"
 	"arrs.nhs.uk/arrs/migrations"
 )
 

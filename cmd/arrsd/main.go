@@ -35,7 +35,7 @@ import (
 
 	"arrs.nhs.uk/arrs/claims"
 	"arrs.nhs.uk/arrs/claims/demo"
-	"arrs.nhs.uk/arrs/claims/pgcluster"
+	"arrs.nhs.uk/arrs/internal/pgcluster"
 	"arrs.nhs.uk/arrs/migrations"
 	"arrs.nhs.uk/arrs/server"
 	"arrs.nhs.uk/arrs/server/auth"

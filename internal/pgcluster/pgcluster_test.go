@@ -13,7 +13,7 @@ import (
 
 	_ "github.com/lib/pq"
 
-	"arrs.nhs.uk/arrs/claims/pgcluster"
+	"arrs.nhs.uk/arrs/internal/pgcluster"
 )
 
 // clusterDir returns an empty directory for a cluster. It is not under

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"arrs.nhs.uk/arrs/claims/pgtest"
+	"arrs.nhs.uk/arrs/internal/pgtest"
 )
 
 func TestMain(m *testing.M) {

@@ -32,7 +32,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
-	"arrs.nhs.uk/arrs/claims/pgcluster"
+	"arrs.nhs.uk/arrs/internal/pgcluster"
 )
 
 // Migrate brings an empty database to the current schema.
