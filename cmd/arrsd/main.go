@@ -7,7 +7,9 @@
 // Each flag may instead be set by the environment variable named in its
 // help; a flag given on the command line wins. Without a database URL,
 // arrsd runs a private PostgreSQL cluster under <data-dir>/postgres, for
-// development only.
+// development only; as root, the cluster is kept in
+// /var/lib/arrs/<hash>/postgres, which the postgres user that runs it can
+// reach from anywhere, and <data-dir>/postgres links to it.
 //
 // main only reads configuration and wires packages together; everything it
 // starts is owned and documented by the server, migrations and claims
@@ -193,6 +195,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return srv.Serve(ctx)
 }
 
+// systemDataDir is where, as root, the private cluster is kept: the
+// postgres user it runs as may be unable to reach the data directory (a
+// checkout in root's home or in a mktemp -d).
+const systemDataDir = "/var/lib/arrs"
+
 // openDatabase connects to c.databaseURL or, when it is empty, to the
 // database "arrs" on the private cluster, starting the cluster if it is not
 // running. The returned func closes the pool and stops the cluster if this
@@ -202,14 +209,12 @@ func openDatabase(ctx context.Context, c config, logger *slog.Logger) (*sqlx.DB,
 	url := c.databaseURL
 	stopCluster := func() error { return nil }
 	if url == "" {
-		dir := filepath.Join(c.dataDir, "postgres")
-		_, statErr := os.Stat(filepath.Join(dir, "postmaster.pid"))
-		wasRunning := statErr == nil
-		cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Logger: logger, Fsync: true})
+		cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(c.dataDir, "postgres"),
+			SystemDir: systemDataDir, Logger: logger, Fsync: true})
 		if err != nil {
 			return nil, nil, fmt.Errorf("private PostgreSQL cluster: %w", err)
 		}
-		if !wasRunning {
+		if cluster.Started {
 			stopCluster = func() error {
 				logger.Info("stopping the private PostgreSQL cluster", "dir", cluster.Dir)
 				return cluster.Stop(context.Background())

@@ -3,10 +3,11 @@
 // throwaway test clusters.
 //
 // It owns everything inside the cluster's directory (data files, server.log,
-// the Unix socket and the settings file pgcluster.conf) and nothing outside
-// it: it must not touch system clusters, /var/run/postgresql, other
-// installations' configuration or the permissions of parent directories, and
-// it never installs PostgreSQL. The cluster listens on 127.0.0.1 only and
+// the Unix socket and the settings file pgcluster.conf) and, for a cluster it
+// keeps under Options.SystemDir, the directory it made there and the symbolic
+// link to it; nothing else: it must not touch system clusters,
+// /var/run/postgresql, other installations' configuration or the permissions
+// of parent directories, and it never installs PostgreSQL. The cluster listens on 127.0.0.1 only and
 // trusts every local connection, so it must never hold real patient data nor
 // stand in for the managed server that DATABASE_URL names in production.
 package pgcluster
@@ -56,8 +57,19 @@ const (
 // Options configures Start.
 type Options struct {
 	// Dir is the data directory; it is created and initialised when it is
-	// missing or empty, and reused as it is otherwise.
+	// missing or empty, and reused as it is otherwise. A Dir that is a
+	// symbolic link stands for the directory it points to.
 	Dir string
+	// SystemDir is where a new cluster is made instead of Dir when we are
+	// root and SystemDir is set. PostgreSQL refuses to run as root, so the
+	// server then runs as the postgres user, which cannot reach a Dir below
+	// a directory only root may enter (root's home, a mktemp -d). The
+	// cluster is made in SystemDir/<hash of Dir>/postgres, with a file
+	// data-dir beside it naming Dir, and Dir becomes a symbolic link to it.
+	// A missing Dir whose directory there remains (rm -rf of Dir's parent)
+	// starts afresh: the old cluster is stopped and removed. SystemDir
+	// itself must be reachable by the postgres user.
+	SystemDir string
 	// Port is the TCP port on 127.0.0.1. With 0, a kept cluster reuses the
 	// port it had last time and a new one gets a free port; either way the
 	// port is remembered in Dir.
@@ -72,8 +84,12 @@ type Options struct {
 
 // Cluster is a running server started or found by Start.
 type Cluster struct {
-	// Dir is the absolute data directory.
+	// Dir is the absolute data directory: Options.Dir, or the directory
+	// it links to.
 	Dir string
+	// Started says whether Start started the server; false means it found
+	// one already running, which belongs to whoever started it.
+	Started bool
 	// Port is the TCP port the server listens on at 127.0.0.1.
 	Port int
 	// BinDir holds the initdb, pg_ctl and postgres the cluster is run with.
@@ -113,7 +129,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Cluster{Dir: dir, BinDir: binDir, owner: owner, logger: logger}
+	c := &Cluster{BinDir: binDir, owner: owner, logger: logger}
+	if c.Dir, err = c.locate(ctx, dir, opts.SystemDir); err != nil {
+		return nil, err
+	}
+	dir = c.Dir
 
 	if err := c.initdb(ctx, opts.Fsync); err != nil {
 		return nil, err
@@ -132,6 +152,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	} else if err := c.start(ctx, opts); err != nil {
 		return nil, err
 	}
+	c.Started = !running
 	if err := c.waitReady(ctx); err != nil {
 		return nil, err
 	}

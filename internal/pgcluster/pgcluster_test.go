@@ -2,7 +2,9 @@ package pgcluster_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"log/slog"
 	"net"
 	"os"
@@ -37,7 +39,13 @@ func clusterDir(t *testing.T) string {
 
 func start(t *testing.T, dir string) *pgcluster.Cluster {
 	t.Helper()
-	c, err := pgcluster.Start(t.Context(), pgcluster.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	return startWith(t, pgcluster.Options{Dir: dir})
+}
+
+func startWith(t *testing.T, opts pgcluster.Options) *pgcluster.Cluster {
+	t.Helper()
+	opts.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
+	c, err := pgcluster.Start(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,4 +170,91 @@ func TestRememberedPortTaken(t *testing.T) {
 		t.Fatalf("started on the taken port %d", c.Port)
 	}
 	query(t, moved.URL("postgres"), "SELECT 1")
+}
+
+// TestSystemDir checks that root keeps a cluster whose directory the postgres
+// user cannot reach (below a 0700 directory) under Options.SystemDir instead,
+// linked from Dir, and that removing Dir's parent starts afresh.
+func TestSystemDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root runs the server as another user; SystemDir is not used otherwise")
+	}
+	system := clusterDir(t)
+	if err := os.Chmod(system, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	private := t.TempDir() // 0700: the postgres user cannot enter it
+	dir := filepath.Join(private, ".data", "postgres")
+	opts := pgcluster.Options{Dir: dir, SystemDir: system}
+
+	c := startWith(t, opts)
+	if !c.Started || filepath.Dir(filepath.Dir(c.Dir)) != system || filepath.Base(c.Dir) != "postgres" {
+		t.Fatalf("cluster = %+v, want one started in %s/HASH/postgres", c, system)
+	}
+	if target, err := os.Readlink(dir); err != nil || target != c.Dir {
+		t.Errorf("%s links to %q (%v), want %s", dir, target, err, c.Dir)
+	}
+	if b, err := os.ReadFile(filepath.Join(filepath.Dir(c.Dir), "data-dir")); err != nil || string(b) != dir+"\n" {
+		t.Errorf("data-dir = %q (%v), want %s", b, err, dir)
+	}
+	if err := c.EnsureDatabase(t.Context(), "arrs"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Through the link: a running cluster is reused, a stopped one kept.
+	if again := startWith(t, opts); again.Started || again.Dir != c.Dir || again.Port != c.Port {
+		t.Errorf("second Start = %+v, want the running cluster reused", again)
+	}
+	if err := c.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	kept := startWith(t, opts)
+	if !kept.Started || kept.Dir != c.Dir {
+		t.Errorf("restart = %+v, want the kept cluster started", kept)
+	}
+	if got := query(t, kept.URL("postgres"), "SELECT count(*) FROM pg_database WHERE datname = 'arrs'"); got != "1" {
+		t.Errorf("the kept cluster has %s arrs databases, want 1", got)
+	}
+
+	// rm -rf .data, the server still running: the next Start stops it and
+	// starts afresh in the same place.
+	pid := postmasterPID(t, kept.Dir)
+	if err := os.RemoveAll(filepath.Join(private, ".data")); err != nil {
+		t.Fatal(err)
+	}
+	fresh := startWith(t, opts)
+	if !fresh.Started || fresh.Dir != c.Dir {
+		t.Errorf("Start after removing the data directory = %+v, want a new cluster in %s", fresh, c.Dir)
+	}
+	if got := postmasterPID(t, fresh.Dir); got == pid {
+		t.Errorf("postmaster %s of the removed data directory still runs", pid)
+	}
+	if got := query(t, fresh.URL("postgres"), "SELECT count(*) FROM pg_database WHERE datname = 'arrs'"); got != "0" {
+		t.Errorf("the fresh cluster has %s arrs databases, want none", got)
+	}
+}
+
+// TestSystemDirLeavesOthersAlone checks that Start does not remove a
+// directory under SystemDir that another data directory's link led to.
+func TestSystemDirLeavesOthersAlone(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root runs the server as another user; SystemDir is not used otherwise")
+	}
+	system := clusterDir(t)
+	dir := filepath.Join(t.TempDir(), "postgres")
+	sum := sha256.Sum256([]byte(dir))
+	home := filepath.Join(system, hex.EncodeToString(sum[:6]))
+	if err := os.MkdirAll(filepath.Join(home, "postgres"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, "data-dir"), []byte("/somewhere/else/postgres\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := pgcluster.Start(t.Context(), pgcluster.Options{Dir: dir, SystemDir: system})
+	if err == nil || !strings.Contains(err.Error(), "/somewhere/else/postgres") {
+		t.Fatalf("Start over another data directory's cluster: err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(home, "postgres")); err != nil {
+		t.Errorf("the other cluster's directory: %v", err)
+	}
 }
