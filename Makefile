@@ -8,8 +8,10 @@ BUF := $(TOOL) buf
 
 ## run: serve gRPC (:9090), REST (:8080) and metrics (:9464) with demo data;
 ## without DATABASE_URL, on a private PostgreSQL cluster under .data/.
+## ARRSD=path/to/arrsd runs a binary already built instead of go run.
+ARRSD ?= go run ./cmd/arrsd
 run:
-	go run ./cmd/arrsd serve --demo
+	$(ARRSD) serve --demo
 
 ## test: vet, lint the protos and run every test against real PostgreSQL.
 test: lint
