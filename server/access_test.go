@@ -120,19 +120,19 @@ var accessMatrix = map[string]accessRow{
 	"/arrs.v1.WorkforceService/FillPost":    {`{"name":"pcns/U12345/posts/ot-mental-health-plan","staffName":"Nia Evans","registrationNumber":"OT123456"}`, [][]string{pcnStaff}, true},
 	"/arrs.v1.WorkforceService/EndPost":     {`{"name":"pcns/U12345/posts/ot-return-to-work","endDate":"2026-03-31"}`, [][]string{pcnStaff}, true},
 
-	"/arrs.v1.ClaimService/GetClaim":           {`{"name":"pcns/U12345/claims/2025-04"}`, [][]string{readers}, true},
+	"/arrs.v1.ClaimService/GetClaim":           {`{"name":"pcns/U12345/claims/2026-10"}`, [][]string{readers}, true},
 	"/arrs.v1.ClaimService/ListClaims":         {`{"parent":"pcns/U12345"}`, [][]string{readers}, true},
 	"/arrs.v1.ClaimService/CreateClaim":        {`{"parent":"pcns/U12345","claimId":"2025-10"}`, [][]string{pcnStaff}, true},
-	"/arrs.v1.ClaimService/UpdateClaimLine":    {`{"claimLine":{"name":"pcns/U12345/claims/2025-06/lines/ot-frailty","grossSalaryPence":"390000"},"updateMask":"grossSalaryPence"}`, [][]string{pcnStaff}, true},
-	"/arrs.v1.ClaimService/SubmitClaim":        {`{"name":"pcns/U12345/claims/2025-06"}`, [][]string{clinicalDirector}, true},
-	"/arrs.v1.ClaimService/WithdrawClaim":      {`{"name":"pcns/U12345/claims/2025-05","reason":"duplicate"}`, [][]string{pcnStaff}, true},
+	"/arrs.v1.ClaimService/UpdateClaimLine":    {`{"claimLine":{"name":"pcns/U12345/claims/2026-11/lines/ot-frailty","grossSalaryPence":"390000"},"updateMask":"grossSalaryPence"}`, [][]string{pcnStaff}, true},
+	"/arrs.v1.ClaimService/SubmitClaim":        {`{"name":"pcns/U12345/claims/2026-11"}`, [][]string{clinicalDirector}, true},
+	"/arrs.v1.ClaimService/WithdrawClaim":      {`{"name":"pcns/U12345/claims/2026-10","reason":"duplicate"}`, [][]string{pcnStaff}, true},
 	"/arrs.v1.ClaimService/GetBudget":          {`{"name":"pcns/U12345/budgets/2025-26"}`, [][]string{readers}, true},
 	"/arrs.v1.ClaimService/ListReviewQueue":    {`{"commissioner":"commissioners/QNQ"}`, [][]string{approvers}, true},
-	"/arrs.v1.ClaimService/ApproveClaim":       {`{"name":"pcns/U12345/claims/2025-05"}`, [][]string{approvers}, true},
-	"/arrs.v1.ClaimService/QueryClaim":         {`{"name":"pcns/U12345/claims/2025-04","question":"Is there a payslip for April?"}`, [][]string{approvers}, true},
-	"/arrs.v1.ClaimService/RejectClaim":        {`{"name":"pcns/U12345/claims/2025-04","reason":"No payslip"}`, [][]string{approvers}, true},
-	"/arrs.v1.ClaimService/RecordClaimPayment": {`{"name":"pcns/U12345/claims/2025-05","payment":{"paymentDate":"2025-08-01","reference":"REM-2025-0815"}}`, [][]string{finance}, true},
-	"/arrs.v1.ClaimService/ExportClaimLines":   {`{"commissioner":"commissioners/QNQ","month":"2025-05"}`, [][]string{finance}, true},
+	"/arrs.v1.ClaimService/ApproveClaim":       {`{"name":"pcns/U12345/claims/2026-09"}`, [][]string{approvers}, true},
+	"/arrs.v1.ClaimService/QueryClaim":         {`{"name":"pcns/U12345/claims/2026-10","question":"Is there a payslip for October?"}`, [][]string{approvers}, true},
+	"/arrs.v1.ClaimService/RejectClaim":        {`{"name":"pcns/U12345/claims/2026-10","reason":"No payslip"}`, [][]string{approvers}, true},
+	"/arrs.v1.ClaimService/RecordClaimPayment": {`{"name":"pcns/U12345/claims/2026-09","payment":{"paymentDate":"2025-08-01","reference":"REM-2025-0815"}}`, [][]string{finance}, true},
+	"/arrs.v1.ClaimService/ExportClaimLines":   {`{"commissioner":"commissioners/QNQ","month":"2026-08"}`, [][]string{finance}, true},
 
 	"/arrs.v1.AuditService/ListAuditEvents":  {`{"resource":"pcns/U12345/posts/ot-frailty"}`, [][]string{auditors}, true},
 	"/arrs.v1.AuditService/VerifyAuditChain": {`{}`, [][]string{national}, false},
@@ -196,10 +196,8 @@ func startMatrixServer(t *testing.T) *running {
 	t.Helper()
 	db := pgtest.NewDB(t)
 	db.SetMaxOpenConns(8)
+	loadDemo(t, db)
 	store := claims.NewStore(db)
-	if err := demo.Load(t.Context(), store); err != nil {
-		t.Fatal(err)
-	}
 	// A second ICB that commissions none of the demo PCNs: the "foreign"
 	// commissioner.
 	sys := claims.WithActor(t.Context(), claims.System("test"))

@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -38,15 +40,27 @@ func startAPI(t *testing.T) api {
 	t.Parallel()
 	db := pgtest.NewDB(t)
 	db.SetMaxOpenConns(8)
-	if err := demo.Load(t.Context(), claims.NewStore(db)); err != nil {
-		t.Fatalf("demo data does not load: %v", err)
-	}
+	loadDemo(t, db)
 	r := startServer(t, db)
 	return api{running: r,
 		org:  arrsv1.NewOrganisationServiceClient(r.conn),
 		cat:  arrsv1.NewCatalogueServiceClient(r.conn),
 		fund: arrsv1.NewFundingServiceClient(r.conn),
 		work: arrsv1.NewWorkforceServiceClient(r.conn),
+	}
+}
+
+// demoDay is the day the tests load the demo data "on" (it is about the
+// months before the day it is loaded), so that they can name its claims:
+// Riverside's (U12345) August 2026 claim is paid, September's approved,
+// October's awaits review and November's is a draft; Kingsgate's (U34567)
+// September and October claims await review too, September's the oldest.
+var demoDay = time.Date(2026, time.December, 2, 9, 30, 0, 0, time.UTC)
+
+func loadDemo(t testing.TB, db *sqlx.DB) {
+	t.Helper()
+	if err := demo.Load(t.Context(), claims.NewStore(db, claims.WithClock(func() time.Time { return demoDay }))); err != nil {
+		t.Fatalf("demo data does not load: %v", err)
 	}
 }
 

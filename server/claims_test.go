@@ -18,27 +18,28 @@ func TestClaimJourneyOverGRPC(t *testing.T) {
 	ctx := as(t.Context(), "cd-own")
 	c := arrsv1.NewClaimServiceClient(a.conn)
 
-	// The demo's June 2025 claim for Riverside is a draft with costs entered.
-	june, err := c.GetClaim(ctx, &arrsv1.GetClaimRequest{Name: "pcns/U12345/claims/2025-06"})
+	// The demo's November 2026 claim for Riverside is a draft with costs entered.
+	november, err := c.GetClaim(ctx, &arrsv1.GetClaimRequest{Name: "pcns/U12345/claims/2026-11"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if june.GetState() != arrsv1.Claim_STATE_DRAFT || len(june.GetLines()) != 4 || june.GetFinancialYear() != "2025-26" {
-		t.Fatalf("June = %s with %d lines", june.GetState(), len(june.GetLines()))
+	if november.GetState() != arrsv1.Claim_STATE_DRAFT || len(november.GetLines()) != 4 || november.GetFinancialYear() != "2026-27" {
+		t.Fatalf("November = %s with %d lines", november.GetState(), len(november.GetLines()))
 	}
 	var pharmacist *arrsv1.ClaimLine
-	for _, l := range june.GetLines() {
+	for _, l := range november.GetLines() {
 		if l.GetPost() == "pcns/U12345/posts/pharmacist-1" {
 			pharmacist = l
 		}
 	}
-	// A band 8a pharmacist costs 447958 + 52420 + 64416 = 564794p in June,
-	// over the cap of 6697200 × 30 ÷ 365 = 550454.79… → 550455p: the cap is paid.
+	// A band 8a pharmacist costs 447958 + 52420 + 64416 = 564794p in November,
+	// over the cap of 6697200 × 30 ÷ 365 = 550454.79… → 550455p: the cap is
+	// paid. (The 2026/27 award came after the draft; submitting applies it.)
 	if pharmacist.GetActualPence() != 564794 || pharmacist.GetCapPence() != 550455 || pharmacist.GetReimbursablePence() != 550455 ||
 		len(pharmacist.GetCapSegments()) != 1 || pharmacist.GetCapSegments()[0].GetRate() != "roles/clinical-pharmacist/rates/2025-04-01" {
 		t.Errorf("pharmacist line = %v", pharmacist)
 	}
-	excluded := fmt.Sprint(june.GetExcludedPosts())
+	excluded := fmt.Sprint(november.GetExcludedPosts())
 	if !strings.Contains(excluded, "pharmacist-baseline") || !strings.Contains(excluded, "BASELINE") {
 		t.Errorf("excluded = %s, want the baseline pharmacist", excluded)
 	}
@@ -56,18 +57,19 @@ func TestClaimJourneyOverGRPC(t *testing.T) {
 		t.Errorf("negative salary: %s %v", code, got)
 	}
 
-	before, _ := c.GetBudget(ctx, &arrsv1.GetBudgetRequest{Name: "pcns/U12345/budgets/2025-26"})
-	submitted, err := c.SubmitClaim(ctx, &arrsv1.SubmitClaimRequest{Name: june.GetName(), RequestId: "7b0c5f0e-8a57-4c8f-9a43-2f1f2a7a1c01"})
+	before, _ := c.GetBudget(ctx, &arrsv1.GetBudgetRequest{Name: "pcns/U12345/budgets/2026-27"})
+	submitted, err := c.SubmitClaim(ctx, &arrsv1.SubmitClaimRequest{Name: november.GetName(), RequestId: "7b0c5f0e-8a57-4c8f-9a43-2f1f2a7a1c01"})
 	if err != nil || submitted.GetState() != arrsv1.Claim_STATE_SUBMITTED || submitted.GetSubmitter() != "cd1" {
 		t.Fatalf("submit = %v, %v", submitted, err)
 	}
-	again, err := c.SubmitClaim(ctx, &arrsv1.SubmitClaimRequest{Name: june.GetName(), RequestId: "7b0c5f0e-8a57-4c8f-9a43-2f1f2a7a1c01"})
+	again, err := c.SubmitClaim(ctx, &arrsv1.SubmitClaimRequest{Name: november.GetName(), RequestId: "7b0c5f0e-8a57-4c8f-9a43-2f1f2a7a1c01"})
 	if err != nil || again.GetEtag() != submitted.GetEtag() {
 		t.Errorf("a retried submit = %v, %v; want the first result", again, err)
 	}
-	after, err := c.GetBudget(ctx, &arrsv1.GetBudgetRequest{Name: "pcns/U12345/budgets/2025-26"})
+	after, err := c.GetBudget(ctx, &arrsv1.GetBudgetRequest{Name: "pcns/U12345/budgets/2026-27"})
 	if err != nil || after.GetSubmittedPence() != before.GetSubmittedPence()+submitted.GetReimbursablePence() ||
-		after.GetRemainingPence() != after.GetEntitlementPence()-after.GetSubmittedPence() || after.GetForecastFrom() != "2025-07" {
+		after.GetRemainingPence() != after.GetEntitlementPence()-after.GetSubmittedPence()-after.GetApprovedPence()-after.GetPaidPence() ||
+		after.GetForecastFrom() != "2026-12" {
 		t.Errorf("budget before %v after %v", before, after)
 	}
 	_, err = c.UpdateClaimLine(ctx, &arrsv1.UpdateClaimLineRequest{ClaimLine: &arrsv1.ClaimLine{Name: pharmacist.GetName(), GrossSalaryPence: 1},
@@ -82,7 +84,7 @@ func TestClaimJourneyOverGRPC(t *testing.T) {
 	}{
 		{&arrsv1.CreateClaimRequest{Parent: "pcns/U12345", ClaimId: "2025-4"}, codes.InvalidArgument},
 		{&arrsv1.CreateClaimRequest{Parent: "pcns/U12345", ClaimId: "April 2025"}, codes.InvalidArgument},
-		{&arrsv1.CreateClaimRequest{Parent: "pcns/U12345", ClaimId: "2025-04"}, codes.AlreadyExists},
+		{&arrsv1.CreateClaimRequest{Parent: "pcns/U12345", ClaimId: "2026-10"}, codes.AlreadyExists},
 		{&arrsv1.CreateClaimRequest{Parent: "pcns/U12345", ClaimId: "2099-01"}, codes.FailedPrecondition},
 	} {
 		if _, err := c.CreateClaim(ctx, tt.req); status.Code(err) != tt.code {
@@ -119,7 +121,7 @@ func TestClaimsOverREST(t *testing.T) {
 	if code != http.StatusOK {
 		t.Errorf("withdraw = %d", code)
 	}
-	code, _ = do(t, "cd-foreign", http.MethodGet, base+"pcns/U12345/claims/2025-04", nil)
+	code, _ = do(t, "cd-foreign", http.MethodGet, base+"pcns/U12345/claims/2026-10", nil)
 	if code != http.StatusNotFound {
 		t.Errorf("another PCN's claim = %d, want 404", code)
 	}

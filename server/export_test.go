@@ -19,20 +19,20 @@ const exportColumns = "commissioner,pcn_code,pcn_name,payee,claim,kind,month,sta
 	"registration_number,wte,actual_pence,cap_pence,reimbursable_pence,approved_pence,approved_gbp," +
 	"adjustment_reason,approved_by,approval_date,payment_date,payment_reference"
 
-// approveAndPayMay approves the demo's May 2025 claim for Riverside (submitted
-// by system:demo) as approver-own and records its payment today as
-// finance-own, and returns it paid.
-func approveAndPayMay(t *testing.T, c arrsv1.ClaimServiceClient) *arrsv1.Claim {
+// approveAndPayOctober approves the demo's October 2026 claim for Riverside
+// (submitted by its clinical director) as approver-own and records its
+// payment today as finance-own, and returns it paid.
+func approveAndPayOctober(t *testing.T, c arrsv1.ClaimServiceClient) *arrsv1.Claim {
 	t.Helper()
-	const may = "pcns/U12345/claims/2025-05"
-	if _, err := c.ApproveClaim(as(t.Context(), "approver-own"), &arrsv1.ApproveClaimRequest{Name: may}); err != nil {
-		t.Fatalf("approve May: %v", err)
+	const october = "pcns/U12345/claims/2026-10"
+	if _, err := c.ApproveClaim(as(t.Context(), "approver-own"), &arrsv1.ApproveClaimRequest{Name: october}); err != nil {
+		t.Fatalf("approve October: %v", err)
 	}
 	today := time.Now().In(london(t)).Format(time.DateOnly)
-	paid, err := c.RecordClaimPayment(as(t.Context(), "finance-own"), &arrsv1.RecordClaimPaymentRequest{Name: may,
+	paid, err := c.RecordClaimPayment(as(t.Context(), "finance-own"), &arrsv1.RecordClaimPaymentRequest{Name: october,
 		Payment: &arrsv1.Payment{PaymentDate: today, Reference: "REM-2025-0815"}})
 	if err != nil {
-		t.Fatalf("pay May: %v", err)
+		t.Fatalf("pay October: %v", err)
 	}
 	return paid
 }
@@ -41,7 +41,7 @@ func TestExportClaimLinesOverGRPC(t *testing.T) {
 	a := startAPI(t)
 	c := arrsv1.NewClaimServiceClient(a.conn)
 	finance := as(t.Context(), "finance-own")
-	req := &arrsv1.ExportClaimLinesRequest{Commissioner: "commissioners/QNQ", Month: "2025-05"}
+	req := &arrsv1.ExportClaimLinesRequest{Commissioner: "commissioners/QNQ", Month: "2026-10"}
 
 	// Submitted, not yet approved: nothing to export but the header.
 	resp, err := c.ExportClaimLines(finance, req)
@@ -49,20 +49,20 @@ func TestExportClaimLinesOverGRPC(t *testing.T) {
 		t.Fatalf("export before approval = %q, %v; want the header alone", resp.GetCsv(), err)
 	}
 
-	paid := approveAndPayMay(t, c)
+	paid := approveAndPayOctober(t, c)
 	resp, err = c.ExportClaimLines(finance, req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(resp.GetCsv(), "\r\n"), "\r\n")
 	if lines[0] != exportColumns || len(lines) != 1+len(paid.GetLines()) {
-		t.Fatalf("export = %d lines:\n%s\nwant the header and May's %d lines", len(lines), resp.GetCsv(), len(paid.GetLines()))
+		t.Fatalf("export = %d lines:\n%s\nwant the header and October's %d lines", len(lines), resp.GetCsv(), len(paid.GetLines()))
 	}
 	today := time.Now().In(london(t)).Format(time.DateOnly)
 	for i, l := range paid.GetLines() {
 		// Lines come in post order, as the claim lists them.
 		post := strings.TrimPrefix(l.GetPost(), "pcns/U12345/posts/")
-		want := fmt.Sprintf("QNQ,U12345,Riverside Primary Care Network,Riverside Surgery (K81001),2025-05,monthly,2025-05,paid,%s,%s,", post,
+		want := fmt.Sprintf("QNQ,U12345,Riverside Primary Care Network,Riverside Surgery (K81001),2026-10,monthly,2026-10,paid,%s,%s,", post,
 			strings.TrimPrefix(l.GetRole(), "roles/"))
 		tail := fmt.Sprintf(",%d,%d,%d,%d,%d.%02d,,a1,%s,%s,REM-2025-0815", l.GetActualPence(), l.GetCapPence(),
 			l.GetReimbursablePence(), l.GetApprovedPence(), l.GetApprovedPence()/100, l.GetApprovedPence()%100, today, today)
@@ -76,7 +76,7 @@ func TestExportClaimLinesOverGRPC(t *testing.T) {
 	if status.Code(err) != codes.NotFound {
 		t.Errorf("QWO's finance exporting QNQ: %v, want NOT_FOUND", err)
 	}
-	_, err = c.ExportClaimLines(finance, &arrsv1.ExportClaimLinesRequest{Commissioner: "commissioners/QZZ", Month: "2025-05"})
+	_, err = c.ExportClaimLines(finance, &arrsv1.ExportClaimLinesRequest{Commissioner: "commissioners/QZZ", Month: "2026-10"})
 	if status.Code(err) != codes.NotFound {
 		t.Errorf("an unknown commissioner: %v, want NOT_FOUND", err)
 	}
@@ -90,13 +90,13 @@ func TestExportClaimLinesOverGRPC(t *testing.T) {
 func TestExportClaimLinesOverREST(t *testing.T) {
 	a := startAPI(t)
 	c := arrsv1.NewClaimServiceClient(a.conn)
-	approveAndPayMay(t, c)
+	approveAndPayOctober(t, c)
 	want, err := c.ExportClaimLines(as(t.Context(), "finance-own"),
-		&arrsv1.ExportClaimLinesRequest{Commissioner: "commissioners/QNQ", Month: "2025-05"})
+		&arrsv1.ExportClaimLinesRequest{Commissioner: "commissioners/QNQ", Month: "2026-10"})
 	if err != nil || !strings.HasPrefix(want.GetCsv(), exportColumns+"\r\n") {
 		t.Fatalf("export over gRPC = %q, %v", want.GetCsv(), err)
 	}
-	url := "http://" + a.HTTPAddr() + "/v1/commissioners/QNQ/claimLines:export?month=2025-05"
+	url := "http://" + a.HTTPAddr() + "/v1/commissioners/QNQ/claimLines:export?month=2026-10"
 	header := func(token, accept string) http.Header {
 		h := http.Header{"Authorization": {"Bearer " + token}}
 		if accept != "" {
@@ -117,7 +117,7 @@ func TestExportClaimLinesOverREST(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || mediaType(resp) != "text/csv" || string(body) != want.GetCsv() {
 		t.Errorf("GET as CSV = %d %s\n%s\nwant 200 text/csv and the gRPC answer's csv", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
-	if got := resp.Header.Get("Content-Disposition"); got != `attachment; filename="arrs-claim-lines-QNQ-2025-05.csv"` {
+	if got := resp.Header.Get("Content-Disposition"); got != `attachment; filename="arrs-claim-lines-QNQ-2026-10.csv"` {
 		t.Errorf("Content-Disposition = %q", got)
 	}
 
@@ -137,7 +137,7 @@ func TestExportClaimLinesOverREST(t *testing.T) {
 	}{
 		{url, "finance-foreign", http.StatusNotFound, codes.NotFound},
 		{url, "cd-own", http.StatusForbidden, codes.PermissionDenied},
-		{strings.Replace(url, "2025-05", "2025-5", 1), "finance-own", http.StatusBadRequest, codes.InvalidArgument},
+		{strings.Replace(url, "2026-10", "2026-1", 1), "finance-own", http.StatusBadRequest, codes.InvalidArgument},
 	} {
 		resp, body := get(t, tt.url, header(tt.token, "text/csv"))
 		var st struct{ Code codes.Code }

@@ -41,16 +41,20 @@ func TestReviewQueueMetricsCountSubmittedClaimsPerCommissioner(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(newQueueCollector(claims.NewStore(a.db), slog.New(slog.DiscardHandler)))
 	got := gauges(t, reg)
-	// The demo data: Riverside's April and May 2025 claims await QNQ's
-	// review; the CCG that preceded it has none waiting.
-	if got[`arrs_review_queue_claims{commissioner="QNQ"}`] != 2 || got["arrs_review_queue_up"] != 1 {
-		t.Errorf("gauges = %v; want 2 claims waiting for QNQ", got)
+	// The demo data: Riverside's October 2026 and Kingsgate's September and
+	// October claims await QNQ's review; the CCG that preceded it has none
+	// waiting.
+	if got[`arrs_review_queue_claims{commissioner="QNQ"}`] != 3 || got["arrs_review_queue_up"] != 1 {
+		t.Errorf("gauges = %v; want 3 claims waiting for QNQ", got)
 	}
 	if v, ok := got[`arrs_review_queue_claims{commissioner="D4U1Y"}`]; !ok || v != 0 {
 		t.Errorf("an empty queue reads %v (present %t), want 0", v, ok)
 	}
-	if age := got[`arrs_review_queue_oldest_seconds{commissioner="QNQ"}`]; age <= 0 || age > time.Hour.Seconds() {
-		t.Errorf("oldest QNQ submission waited %vs; want the seconds since the demo data was loaded", age)
+	// Kingsgate's September claim was submitted 41 days before the demo's day.
+	submitted := time.Date(2026, time.October, 22, 10, 0, 0, 0, london(t))
+	if age := got[`arrs_review_queue_oldest_seconds{commissioner="QNQ"}`]; age < time.Since(submitted).Seconds()-1 ||
+		age > time.Since(submitted).Seconds()+1 {
+		t.Errorf("oldest QNQ submission waited %vs; want the %vs since %s", age, time.Since(submitted).Seconds(), submitted)
 	}
 	if _, ok := got[`arrs_review_queue_oldest_seconds{commissioner="D4U1Y"}`]; ok {
 		t.Error("an empty queue has an oldest submission")
@@ -58,7 +62,7 @@ func TestReviewQueueMetricsCountSubmittedClaimsPerCommissioner(t *testing.T) {
 
 	// The server registers it: /metrics reports the queue.
 	_, metrics := get(t, "http://"+a.MetricsAddr()+"/metrics", nil)
-	if !strings.Contains(string(metrics), `arrs_review_queue_claims{commissioner="QNQ"} 2`) {
+	if !strings.Contains(string(metrics), `arrs_review_queue_claims{commissioner="QNQ"} 3`) {
 		t.Errorf("/metrics lacks the review queue:\n%s", metrics)
 	}
 }

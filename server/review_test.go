@@ -19,58 +19,67 @@ func TestReviewJourney(t *testing.T) {
 	approver := as(t.Context(), "approver-own")
 
 	queue, err := c.ListReviewQueue(approver, &arrsv1.ListReviewQueueRequest{Commissioner: "commissioners/QNQ"})
-	if err != nil || len(queue.GetItems()) != 2 || queue.GetItems()[0].GetClaim().GetName() != "pcns/U12345/claims/2025-04" {
-		t.Fatalf("queue = %v, %v", queue, err)
+	var names []string
+	for _, item := range queue.GetItems() {
+		names = append(names, item.GetClaim().GetName())
+	}
+	if err != nil || fmt.Sprint(names) != "[pcns/U34567/claims/2026-09 pcns/U12345/claims/2026-10 pcns/U34567/claims/2026-10]" {
+		t.Fatalf("queue = %v, %v; want the oldest submission first", names, err)
 	}
 	var flags []string
 	for _, f := range queue.GetItems()[0].GetFlags() {
-		flags = append(flags, strings.TrimPrefix(f.GetLine(), "pcns/U12345/claims/2025-04/lines/")+" "+f.GetReason())
+		flags = append(flags, strings.TrimPrefix(f.GetLine(), "pcns/U34567/claims/2026-09/lines/")+" "+f.GetReason())
 	}
-	// April 2025: the pharmacist costs more than the cap; the OT who started
-	// on 17 April is new and, paid a full month, over her 14-day cap.
-	if fmt.Sprint(flags) != "[ot-return-to-work COST_OVER_CAP ot-return-to-work NEW_STARTER pharmacist-1 COST_OVER_CAP]" {
-		t.Errorf("April's flags = %v", flags)
+	// Kingsgate's September 2026: the pharmacist who started on the 14th is
+	// new and, paid a full month, over her 17-day cap.
+	if fmt.Sprint(flags) != "[pharmacist-2 COST_OVER_CAP pharmacist-2 NEW_STARTER]" {
+		t.Errorf("September's flags = %v", flags)
 	}
 
-	april := queue.GetItems()[0].GetClaim()
+	october := queue.GetItems()[1].GetClaim()
 	var pharmacist *arrsv1.ClaimLine
-	for _, l := range april.GetLines() {
+	for _, l := range october.GetLines() {
 		if strings.HasSuffix(l.GetName(), "/pharmacist-1") {
 			pharmacist = l
 		}
 	}
-	approved, err := c.ApproveClaim(approver, &arrsv1.ApproveClaimRequest{Name: april.GetName(), Etag: april.GetEtag(),
+	approved, err := c.ApproveClaim(approver, &arrsv1.ApproveClaimRequest{Name: october.GetName(), Etag: october.GetEtag(),
 		Adjustments: []*arrsv1.LineAdjustment{{Line: pharmacist.GetName(), ApprovedPence: 500000, Reason: "Only 25 days worked"}}})
 	if err != nil || approved.GetState() != arrsv1.Claim_STATE_APPROVED ||
-		approved.GetApprovedPence() != april.GetReimbursablePence()-(pharmacist.GetReimbursablePence()-500000) {
+		approved.GetApprovedPence() != october.GetReimbursablePence()-(pharmacist.GetReimbursablePence()-500000) {
 		t.Fatalf("approve = %v, %v", approved, err)
 	}
-	_, err = c.ApproveClaim(approver, &arrsv1.ApproveClaimRequest{Name: april.GetName(), Etag: april.GetEtag()})
+	_, err = c.ApproveClaim(approver, &arrsv1.ApproveClaimRequest{Name: october.GetName(), Etag: october.GetEtag()})
 	if status.Code(err) != codes.Aborted {
 		t.Errorf("approving again with the old etag: %v, want ABORTED", err)
 	}
-	_, err = c.ApproveClaim(approver, &arrsv1.ApproveClaimRequest{Name: "pcns/U12345/claims/2025-05",
-		Adjustments: []*arrsv1.LineAdjustment{{Line: "pcns/U12345/claims/2025-05/lines/splw-1", ApprovedPence: 999999999, Reason: "x"}}})
+	_, err = c.ApproveClaim(approver, &arrsv1.ApproveClaimRequest{Name: "pcns/U34567/claims/2026-10",
+		Adjustments: []*arrsv1.LineAdjustment{{Line: "pcns/U34567/claims/2026-10/lines/pharmacy-tech-1", ApprovedPence: 999999999, Reason: "x"}}})
 	if code, got := violations(err); code != codes.InvalidArgument || fmt.Sprint(got) != "[adjustments[0].approved_pence ADJUSTMENT_RANGE]" {
 		t.Errorf("raising a line on approval: %s %v", code, got)
 	}
 
+	before, err := c.GetBudget(as(t.Context(), "cd-own"), &arrsv1.GetBudgetRequest{Name: "pcns/U12345/budgets/2026-27"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	today := time.Now().In(london(t)).Format(time.DateOnly)
-	paid, err := c.RecordClaimPayment(as(t.Context(), "finance-own"), &arrsv1.RecordClaimPaymentRequest{Name: april.GetName(),
+	paid, err := c.RecordClaimPayment(as(t.Context(), "finance-own"), &arrsv1.RecordClaimPaymentRequest{Name: october.GetName(),
 		Payment: &arrsv1.Payment{PaymentDate: today, Reference: "REM-2025-0815"}, RequestId: "0b6f7f43-5f1e-4ad5-8f7a-0a5b3f1d2c11"})
 	if err != nil || paid.GetState() != arrsv1.Claim_STATE_PAID || paid.GetPayment().GetPayee() != "Riverside Surgery (K81001)" || paid.GetPayment().GetRecordedBy() != "f1" {
 		t.Fatalf("pay = %v, %v", paid, err)
 	}
 
 	// Over REST, a query goes back to the PCN with its question.
-	code, body := do(t, "approver-own", http.MethodPost, "http://"+a.HTTPAddr()+"/v1/pcns/U12345/claims/2025-05:query",
-		map[string]any{"question": "Please attach the May payslips"})
-	if code != http.StatusOK || body["state"] != "STATE_QUERIED" || body["reviewNote"] != "Please attach the May payslips" {
+	code, body := do(t, "approver-own", http.MethodPost, "http://"+a.HTTPAddr()+"/v1/pcns/U34567/claims/2026-10:query",
+		map[string]any{"question": "Please attach the October payslips"})
+	if code != http.StatusOK || body["state"] != "STATE_QUERIED" || body["reviewNote"] != "Please attach the October payslips" {
 		t.Errorf("query over REST = %d %v", code, body)
 	}
-	budget, err := c.GetBudget(as(t.Context(), "cd-own"), &arrsv1.GetBudgetRequest{Name: "pcns/U12345/budgets/2025-26"})
-	if err != nil || budget.GetPaidPence() != paid.GetApprovedPence() || budget.GetSubmittedPence() == 0 {
-		t.Errorf("budget after review = %v, %v", budget, err)
+	budget, err := c.GetBudget(as(t.Context(), "cd-own"), &arrsv1.GetBudgetRequest{Name: "pcns/U12345/budgets/2026-27"})
+	if err != nil || budget.GetPaidPence() != before.GetPaidPence()+paid.GetApprovedPence() ||
+		budget.GetSubmittedPence() != before.GetSubmittedPence() {
+		t.Errorf("budget after review = %v, %v; before payment %v", budget, err, before)
 	}
 
 	_, metrics := get(t, "http://"+a.MetricsAddr()+"/metrics", nil)

@@ -1,23 +1,36 @@
-// Package demo loads the demonstration data that `make run` serves: one ICB
+// Package demo loads the demonstration data that `make run` serves, as of
+// the store's clock, so that it is about today whenever it is loaded: one ICB
 // and its predecessor CCG, three PCNs with member practices, the role
-// catalogue with effective-dated maximums, financial years 2023-24 to 2025-26
-// with entitlements, a dozen posts including occupational therapists, and
-// Riverside PCN's claims for April and May 2025 (submitted) and June (draft).
+// catalogue with effective-dated maximums, the financial years from 2023-24
+// to the current one with each PCN's entitlement, a dozen posts including
+// occupational therapists, and each PCN's claims for the last four months in
+// every state a reviewer or a PCN meets: paid, approved, submitted and
+// waiting 12 to 41 days, queried, rejected and draft. The 2026/27 pay award
+// is loaded last, backdated to 1 April 2026, so the months already claimed
+// are offered supplementary top-ups.
 //
-// Figures come from ../shared/domain/arrs.md. The occupational therapist
-// maximum is not published there, so its rates are the first contact
-// physiotherapist's (or, from 2024, the clinical pharmacist's) figure of the
-// same date and are marked illustrative. Organisation codes, names and
-// registration numbers are fictional.
+// Figures come from ../shared/domain/arrs.md. What is not published there
+// is marked illustrative: the occupational therapist's maximums (the first
+// contact physiotherapist's, or from 2024 the clinical pharmacist's, figure
+// of the same date), the 2026/27 maximums (2025/26's with the 3.3% Agenda
+// for Change award) and the 2026-27 rate per weighted patient (2025-26's
+// scaled by the national pool). A financial year after the last in the
+// tables keeps the latest rate and weighted populations, so the current and
+// previous years are always open. Organisation codes, names and registration
+// numbers are fictional.
 //
 // Everything goes through the Store, so demo data obeys every rule real data
-// does. Each write carries a request_id derived from what it creates, which
-// makes Load idempotent: a second run replays instead of duplicating.
+// does. Each write carries a request_id derived from what it creates, and a
+// claim is only moved on from the state it is found in, which makes Load
+// idempotent: a second run on the same day changes nothing, and a run on a
+// later day moves the story on.
 package demo
 
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -61,8 +74,10 @@ func year(s string) claims.FinancialYear {
 
 func pence(p int64) *int64 { return &p }
 
-// Load writes the demo data through store. It is safe to run on every start.
+// Load writes the demo data through store, as of the store's clock. It is
+// safe to run on every start.
 func Load(ctx context.Context, store *claims.Store) error {
+	today := claims.DateOf(store.Now().In(london))
 	ctx = claims.WithActor(ctx, claims.System("demo"))
 	for _, c := range commissioners {
 		if _, err := store.CreateCommissioner(ctx, request("commissioner/"+c.Code), c); err != nil {
@@ -79,85 +94,41 @@ func Load(ctx context.Context, store *claims.Store) error {
 			return fmt.Errorf("demo role %s: %w", r.ID, err)
 		}
 	}
+	if err := createRates(ctx, store, rates); err != nil {
+		return err
+	}
+	for _, y := range fundingYears(claims.FinancialYearOf(today)) {
+		if _, err := store.CreateFundingYear(ctx, request("year/"+y.Year.String()), y); err != nil {
+			return fmt.Errorf("demo financial year %s: %w", y.Year, err)
+		}
+	}
+	for _, e := range pcnEntitlements(claims.FinancialYearOf(today)) {
+		if _, err := store.CreateEntitlement(ctx, request("entitlement/"+e.Name()), e); err != nil {
+			return fmt.Errorf("demo entitlement %s: %w", e.Name(), err)
+		}
+	}
+	for _, p := range postsOn(today) {
+		if _, err := store.CreatePost(ctx, request("post/"+p.Name()), p); err != nil {
+			return fmt.Errorf("demo post %s: %w", p.Name(), err)
+		}
+	}
+	for _, s := range stories(today) {
+		if err := tell(ctx, store, s); err != nil {
+			return fmt.Errorf("demo claim pcns/%s/claims/%s: %w", s.pcn, s.month, err)
+		}
+	}
+	// Published after those months were claimed, and backdated: the months
+	// approved and in review are offered top-ups.
+	return createRates(ctx, store, award)
+}
+
+func createRates(ctx context.Context, store *claims.Store, rates []claims.Rate) error {
 	for _, r := range rates {
 		if _, err := store.CreateRate(ctx, request("rate/"+r.Name()), r); err != nil {
 			return fmt.Errorf("demo rate %s: %w", r.Name(), err)
 		}
 	}
-	for _, y := range years {
-		if _, err := store.CreateFundingYear(ctx, request("year/"+y.Year.String()), y); err != nil {
-			return fmt.Errorf("demo financial year %s: %w", y.Year, err)
-		}
-	}
-	for _, e := range entitlements {
-		if _, err := store.CreateEntitlement(ctx, request("entitlement/"+e.Name()), e); err != nil {
-			return fmt.Errorf("demo entitlement %s: %w", e.Name(), err)
-		}
-	}
-	for _, p := range posts {
-		if _, err := store.CreatePost(ctx, request("post/"+p.Name()), p); err != nil {
-			return fmt.Errorf("demo post %s: %w", p.Name(), err)
-		}
-	}
-	for _, c := range demoClaims {
-		if err := loadClaim(ctx, store, c); err != nil {
-			return fmt.Errorf("demo claim %s %s: %w", c.pcn, c.month, err)
-		}
-	}
 	return nil
-}
-
-// loadClaim drafts a claim, enters what was paid (once: a line that has
-// costs is left alone) and submits it if the demo says so.
-func loadClaim(ctx context.Context, store *claims.Store, c demoClaim) error {
-	month, err := claims.ParseMonth(c.month)
-	if err != nil {
-		return err
-	}
-	claim, err := store.CreateClaim(ctx, request("claim/"+c.pcn+"/"+c.month), c.pcn, month)
-	if err != nil {
-		return err
-	}
-	if claim.State == claims.ClaimDraft {
-		for _, l := range claim.Lines {
-			costs, ok := c.costs[l.PostID]
-			if !ok || l.GrossSalary != 0 {
-				continue
-			}
-			if _, err := store.UpdateClaimLine(ctx, c.pcn, c.month, l.PostID, "", func(l *claims.ClaimLine) {
-				l.GrossSalary, l.EmployerNI, l.EmployerPension = costs.GrossSalary, costs.EmployerNI, costs.EmployerPension
-				l.EvidenceURIs = []string{"https://evidence.example.nhs.uk/" + c.pcn + "/" + c.month + "/" + l.PostID + "/payslip.pdf"}
-			}); err != nil {
-				return err
-			}
-		}
-	}
-	if c.submit {
-		_, err = store.SubmitClaim(ctx, request("submit/"+c.pcn+"/"+c.month), c.pcn, c.month, "")
-	}
-	return err
-}
-
-type demoClaim struct {
-	pcn, month string
-	costs      map[string]claims.Costs
-	submit     bool
-}
-
-// Monthly costs as a payroll would report them (pence): an OT on band 7, a
-// clinical pharmacist on band 8a (above the role's maximum, so capped), a
-// social prescribing link worker on band 5.
-var riversideCosts = map[string]claims.Costs{
-	"ot-frailty":        {GrossSalary: 384567, EmployerNI: 44012, EmployerPension: 55301},
-	"ot-return-to-work": {GrossSalary: 230740, EmployerNI: 23104, EmployerPension: 33180},
-	"pharmacist-1":      {GrossSalary: 447958, EmployerNI: 52420, EmployerPension: 64416},
-	"splw-1":            {GrossSalary: 249750, EmployerNI: 24300, EmployerPension: 35914},
-}
-
-var demoClaims = []demoClaim{
-	{pcn: "U12345", month: "2025-04", costs: riversideCosts, submit: true},
-	{pcn: "U12345", month: "2025-05", costs: riversideCosts, submit: true},
-	{pcn: "U12345", month: "2025-06", costs: riversideCosts},
 }
 
 var commissioners = []claims.Commissioner{
@@ -222,6 +193,7 @@ var roles = []claims.Role{
 const (
 	sourceNHSE         = "NHS England ARRS maximum reimbursable amounts"
 	sourceIllustrative = "illustrative: no published figure; a band 7-8a role's maximum of the same date"
+	sourceAward        = "illustrative: the 2025/26 maximum with the 3.3% Agenda for Change award for 2026/27; no figure published yet"
 )
 
 var rates = []claims.Rate{
@@ -253,19 +225,73 @@ var rates = []claims.Rate{
 	{RoleID: "healthcare-support-worker", EffectiveDate: date("2025-04-01"), NationalPence: 3215900, Source: sourceNHSE},
 }
 
+// award is the 2026/27 Agenda for Change award of 3.3% (£ rounded to the
+// pound), accepted after the year's pool was set and not yet published as
+// ARRS maximums: Load writes it last, backdated to 1 April 2026, as the
+// 2025/26 rates were on 1 August 2025. Roles with no 2025/26 figure keep
+// their last one.
+var award = []claims.Rate{
+	// £66,972 × 1.033 = £69,182.08; £74,392 → £76,846.94; £77,545 → £80,103.99.
+	{RoleID: "clinical-pharmacist", EffectiveDate: date("2026-04-01"), NationalPence: 6918200, OuterLondonPence: pence(7684700), InnerLondonPence: pence(8010400), Source: sourceAward, Illustrative: true},
+	{RoleID: "occupational-therapist", EffectiveDate: date("2026-04-01"), NationalPence: 6918200, Source: sourceAward, Illustrative: true},
+	// £43,352 × 1.033 = £44,782.62; £49,967 → £51,615.91; £52,172 → £53,893.68.
+	{RoleID: "pharmacy-technician", EffectiveDate: date("2026-04-01"), NationalPence: 4478300, OuterLondonPence: pence(5161600), InnerLondonPence: pence(5389400), Source: sourceAward, Illustrative: true},
+	{RoleID: "practice-nurse-band-5", EffectiveDate: date("2026-04-01"), NationalPence: 4478300, OuterLondonPence: pence(5161600), InnerLondonPence: pence(5389400), Source: sourceAward, Illustrative: true},
+	// £73,334 → £75,754.02; £53,319 → £55,078.53; £102,683 → £106,071.54; £32,159 → £33,220.25.
+	{RoleID: "advanced-practitioner", EffectiveDate: date("2026-04-01"), NationalPence: 7575400, Source: sourceAward, Illustrative: true},
+	{RoleID: "practice-nurse-band-6", EffectiveDate: date("2026-04-01"), NationalPence: 5507900, Source: sourceAward, Illustrative: true},
+	{RoleID: "consultant-nurse", EffectiveDate: date("2026-04-01"), NationalPence: 10607200, Source: sourceAward, Illustrative: true},
+	{RoleID: "healthcare-support-worker", EffectiveDate: date("2026-04-01"), NationalPence: 3322000, Source: sourceAward, Illustrative: true},
+}
+
+// years are the published rates per weighted patient; 2026-27's is
+// illustrative: 2025-26's scaled by the pool's rise from £1,711m to £1,754m
+// (26.631 × 1754 ÷ 1711 = 27.3003, to three places).
 var years = []claims.FundingYear{
 	{Year: year("2023-24"), RatePerWeightedPatient: dec("22.671")},
 	{Year: year("2024-25"), RatePerWeightedPatient: dec("22.894")},
 	{Year: year("2025-26"), RatePerWeightedPatient: dec("26.631")},
+	{Year: year("2026-27"), RatePerWeightedPatient: dec("27.3")},
+}
+
+// fundingYears returns the years to open: those above and every year after
+// them up to current, at the latest rate until the year's own is published.
+func fundingYears(current claims.FinancialYear) []claims.FundingYear {
+	out := slices.Clone(years)
+	for last := out[len(out)-1]; last.Year < current; {
+		last.Year++
+		out = append(out, last)
+	}
+	return out
 }
 
 var entitlements = []claims.Entitlement{
 	{PCNCode: "U12345", Year: year("2024-25"), WeightedPopulation: dec("51880.42")},
 	{PCNCode: "U12345", Year: year("2025-26"), WeightedPopulation: dec("52345.67")},
+	{PCNCode: "U12345", Year: year("2026-27"), WeightedPopulation: dec("52871.3")},
 	{PCNCode: "U23456", Year: year("2024-25"), WeightedPopulation: dec("38004.9")},
 	{PCNCode: "U23456", Year: year("2025-26"), WeightedPopulation: dec("38120.5")},
+	{PCNCode: "U23456", Year: year("2026-27"), WeightedPopulation: dec("38466.12")},
 	{PCNCode: "U34567", Year: year("2024-25"), WeightedPopulation: dec("108312.75")},
 	{PCNCode: "U34567", Year: year("2025-26"), WeightedPopulation: dec("109877.1")},
+	{PCNCode: "U34567", Year: year("2026-27"), WeightedPopulation: dec("111204.8")},
+}
+
+// pcnEntitlements returns the entitlements above and, for each year after a
+// PCN's last one up to current, one with the same weighted population.
+func pcnEntitlements(current claims.FinancialYear) []claims.Entitlement {
+	var out []claims.Entitlement
+	for i, e := range entitlements {
+		out = append(out, e)
+		if i+1 < len(entitlements) && entitlements[i+1].PCNCode == e.PCNCode {
+			continue
+		}
+		for e.Year < current {
+			e.Year++
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 var posts = []claims.Post{
@@ -280,7 +306,7 @@ var posts = []claims.Post{
 	{PCNCode: "U12345", ID: "splw-1", RoleID: "social-prescribing-link-worker", StaffName: "Chloe Barnes",
 		WTE: dec("1"), StartDate: date("2020-01-06"), Employer: "Heathland Voluntary Action"},
 	{PCNCode: "U12345", ID: "ot-mental-health-plan", RoleID: "occupational-therapist",
-		WTE: dec("0.8"), StartDate: date("2026-01-05"), FocusCohort: claims.CohortMentalHealth},
+		WTE: dec("0.8"), FocusCohort: claims.CohortMentalHealth}, // starts in two months' time
 	{PCNCode: "U23456", ID: "ot-mental-health", RoleID: "occupational-therapist", StaffName: "Siobhan Kelly", RegistrationNumber: "OT512345",
 		WTE: dec("0.8"), StartDate: date("2024-02-12"), FocusCohort: claims.CohortMentalHealth},
 	{PCNCode: "U23456", ID: "physio-1", RoleID: "first-contact-physiotherapist", StaffName: "Tom Okafor", RegistrationNumber: "PH98765",
@@ -290,7 +316,32 @@ var posts = []claims.Post{
 	{PCNCode: "U34567", ID: "pharmacy-tech-1", RoleID: "pharmacy-technician", StaffName: "Daniel Wright", RegistrationNumber: "5012345",
 		WTE: dec("1"), StartDate: date("2024-10-14")},
 	{PCNCode: "U34567", ID: "pharmacist-2", RoleID: "clinical-pharmacist", StaffName: "Hannah Cole", RegistrationNumber: "2110987",
-		WTE: dec("0.4"), StartDate: date("2025-05-01")},
+		WTE: dec("0.4")}, // started in the oldest month awaiting review
 	{PCNCode: "U34567", ID: "paramedic-plan", RoleID: "paramedic",
-		WTE: dec("1"), StartDate: date("2026-04-01")},
+		WTE: dec("1")}, // starts with the next financial year
+}
+
+// postsOn returns the posts with the start dates that depend on today: a
+// new starter in the month Kingsgate's oldest claim in review is for, so the
+// reviewer sees her flagged, and plans that are still ahead.
+func postsOn(today claims.Date) []claims.Post {
+	out := slices.Clone(posts)
+	thisMonth := claims.MonthOf(today).First()
+	for i := range out {
+		switch out[i].Name() {
+		case "pcns/U12345/posts/ot-mental-health-plan":
+			out[i].StartDate = monthsAfter(thisMonth, 2)
+		case "pcns/U34567/posts/pharmacist-2":
+			out[i].StartDate = monthsAfter(thisMonth, -3).AddDays(13)
+		case "pcns/U34567/posts/paramedic-plan":
+			out[i].StartDate = (claims.FinancialYearOf(today) + 1).Start()
+		}
+	}
+	return out
+}
+
+// monthsAfter returns the first of the month n months after the month of
+// first, a first of a month.
+func monthsAfter(first claims.Date, n int) claims.Date {
+	return claims.NewDate(first.Year(), first.Month()+time.Month(n), 1)
 }
