@@ -36,7 +36,7 @@ var chapters = []chapter{
 	{pcn: "U23456", monthsAgo: 3, state: claims.ClaimRejected, submitted: 52, reviewed: 38,
 		note: "The care co-ordinator's costs were also invoiced by Heathland GP Federation for this month; nothing more is payable."},
 	{pcn: "U23456", monthsAgo: 2, state: claims.ClaimQueried, submitted: 21, reviewed: 7,
-		note: "Please attach Tom Okafor's payslip for the month: his employer's pension contribution is higher than usual."},
+		note: "Please attach Tom Okafor's payslip for the month: the evidence linked is the month before's."},
 	// Last month is not claimed yet: README's "Claim a month" does it.
 
 	{pcn: "U34567", monthsAgo: 4, state: claims.ClaimPaid, submitted: 80, reviewed: 64, paid: 47},
