@@ -15,9 +15,9 @@ import (
 
 // chapter is where one PCN's claim for the month monthsAgo months back
 // stands today, and how many days ago each step was taken (0: not taken).
-// A step is taken after the month has ended: at least 29 days after the end
-// of the month two months back, 60 after three months back's and 90 after
-// four months back's, whatever the day of the month.
+// Every step comes after the month ended, whatever the day of the month
+// today: the month two months back ended at least 29 days ago, three months
+// back 60 and four months back 90 (TestStoriesFitEveryDay checks).
 type chapter struct {
 	pcn                       string
 	monthsAgo                 int
