@@ -29,6 +29,18 @@ const (
 	ClaimQueried   ClaimState = "queried"
 )
 
+// ClaimKind says what a claim is for.
+type ClaimKind string
+
+// The kinds of claim.
+const (
+	// MonthlyClaim is the month's claim for a PCN's posts.
+	MonthlyClaim ClaimKind = "monthly"
+	// SupplementaryClaim tops up an approved or paid month after a
+	// backdated rate.
+	SupplementaryClaim ClaimKind = "supplementary"
+)
+
 // committedStates are the states whose reimbursable totals are spent from
 // the entitlement.
 var committedStates = pq.StringArray{string(ClaimSubmitted), string(ClaimQueried), string(ClaimApproved), string(ClaimPaid)}
@@ -54,7 +66,7 @@ func (e excludedPosts) Value() (driver.Value, error) {
 type Claim struct {
 	PCNCode        string        `db:"pcn_code"`
 	ID             string        `db:"id"`
-	Kind           string        `db:"kind"`
+	Kind           ClaimKind     `db:"kind"`
 	Month          Month         `db:"month"`
 	Year           FinancialYear `db:"financial_year"`
 	State          ClaimState    `db:"state"`
@@ -248,7 +260,7 @@ const lineColumns = `pcn_code, claim_id, post_id, role_id, wte, gross_salary_pen
 // (which, across the July 2022 change or a PCN moving, need not be the PCNs
 // it commissions today).
 func claimCondition(ctx context.Context, a *args) string {
-	if s := scopeOf(ctx); s.kind == "commissioner" {
+	if s := scopeOf(ctx); s.kind == scopeCommissioner {
 		return "commissioner_code = " + a.add(s.code)
 	}
 	return pcnCondition(ctx, "pcn_code", a)
@@ -454,7 +466,7 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 			// A racing create got there first (the row did not exist to lock).
 			return Claim{}, "", AlreadyExists(name, name+" already exists")
 		}
-		claim := Claim{PCNCode: pcn, ID: month.String(), Kind: "monthly", Month: month}
+		claim := Claim{PCNCode: pcn, ID: month.String(), Kind: MonthlyClaim, Month: month}
 		for _, l := range lines {
 			if err := insertLine(ctx, tx, claim, l); err != nil {
 				return Claim{}, "", err
@@ -577,7 +589,7 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag strin
 		change(&next)
 		next.PCNCode, next.ClaimID, next.PostID, next.RoleID = cur.PCNCode, cur.ClaimID, cur.PostID, cur.RoleID
 		next.AlreadyPaidPence = cur.AlreadyPaidPence
-		if claim.Kind == "supplementary" && (next.WTE != cur.WTE || next.Costs() != cur.Costs()) {
+		if claim.Kind == SupplementaryClaim && (next.WTE != cur.WTE || next.Costs() != cur.Costs()) {
 			return FailedPrecondition(name, "TOP_UP_COSTS_FIXED",
 				"a supplementary line tops up the approved monthly line at its costs and WTE; only its evidence may change")
 		}
@@ -660,10 +672,10 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		if actual == 0 {
 			return Claim{}, "", FailedPrecondition(name, "NOTHING_CLAIMED", "no line records a cost; enter what was paid first")
 		}
-		if cur.Kind == "supplementary" && claimed == 0 {
+		if cur.Kind == SupplementaryClaim && claimed == 0 {
 			return Claim{}, "", FailedPrecondition(name, "NOTHING_OWED", "the month's claims already reimburse everything this top-up offered")
 		}
-		if cur.Kind == "supplementary" {
+		if cur.Kind == SupplementaryClaim {
 			if err := monthlySettled(ctx, tx, cur); err != nil {
 				return Claim{}, "", err
 			}
@@ -731,7 +743,7 @@ func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
 		return err
 	}
 	var settled map[string]int64
-	if c.Kind == "supplementary" {
+	if c.Kind == SupplementaryClaim {
 		if settled, err = topUpSettled(ctx, tx, *c); err != nil {
 			return err
 		}
@@ -774,7 +786,7 @@ func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
 // posts of a capped role in the month's claim may not exceed it (a leaver
 // replaced mid-year is not two posts).
 func checkHeadcount(ctx context.Context, tx *sqlx.Tx, c Claim) error {
-	if c.Kind == "supplementary" {
+	if c.Kind == SupplementaryClaim {
 		return nil // a top-up of a month whose claim passed this check
 	}
 	var over []struct {

@@ -22,7 +22,7 @@ type ExportRow struct {
 	// name it.
 	Payee   string
 	ClaimID string
-	Kind    string
+	Kind    ClaimKind
 	Month   Month
 	State   ClaimState
 	// Line is the claim line: post, role, WTE, costs, cap, reimbursable and
@@ -51,7 +51,7 @@ type exportScan struct {
 	CommissionerCode   string     `db:"commissioner_code"`
 	PCNName            string     `db:"pcn_name"`
 	Payee              string     `db:"payee"`
-	Kind               string     `db:"kind"`
+	Kind               ClaimKind  `db:"kind"`
 	Month              Month      `db:"month"`
 	State              ClaimState `db:"state"`
 	Reviewer           string     `db:"reviewer"`
@@ -75,7 +75,7 @@ func (s *Store) ExportClaimLines(ctx context.Context, commissioner string, month
 		return nil, Invalid("month", "REQUIRED", "the claim month is required, written YYYY-MM")
 	}
 	switch sc := scopeOf(ctx); {
-	case sc.kind == "none", sc.kind == "commissioner" && sc.code != commissioner:
+	case sc.kind == scopeNone, sc.kind == scopeCommissioner && sc.code != commissioner:
 		return nil, NotFound(name)
 	}
 	// The claims are narrowed first, in a CTE over claims alone, so the
@@ -187,7 +187,7 @@ func WriteExportCSV(w io.Writer, rows []ExportRow) error {
 			cell(r.PCNName),
 			cell(r.Payee),
 			r.ClaimID,
-			r.Kind,
+			string(r.Kind),
 			r.Month.String(),
 			string(r.State),
 			l.PostID,

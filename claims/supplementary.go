@@ -247,7 +247,7 @@ func createTopUp(ctx context.Context, tx *sqlx.Tx, k pcnMonth, n int, lines []Cl
 		return nil, FailedPrecondition(claimName(k.pcn, monthlyID), "TOO_MANY_SUPPLEMENTS",
 			fmt.Sprintf("%s already has %d supplementary claims", claimName(k.pcn, monthlyID), maxSupplements))
 	}
-	c := Claim{PCNCode: k.pcn, ID: fmt.Sprintf("%s-s%d", monthlyID, n), Kind: "supplementary", Month: k.month}
+	c := Claim{PCNCode: k.pcn, ID: fmt.Sprintf("%s-s%d", monthlyID, n), Kind: SupplementaryClaim, Month: k.month}
 	commissioner, err := commissionerInMonth(ctx, tx, k.pcn, k.month)
 	if err != nil {
 		return nil, err
