@@ -37,11 +37,11 @@ func checkNote(field, note string) error {
 // between 0 and what it claims, with a reason; the other lines are approved
 // as claimed. Whoever submitted the claim cannot approve it (four eyes).
 func (s *Store) ApproveClaim(ctx context.Context, req Request, pcn, id, etag string, adjustments []LineAdjustment) (Claim, error) {
-	if err := requireRole(ctx, "approve claims", RoleCommissionerApprover); err != nil {
+	if err := mayAct(ctx, ActionApprove); err != nil {
 		return Claim{}, err
 	}
 	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
-		cur, err := lockClaim(ctx, tx, pcn, id, etag, "approved", ClaimSubmitted)
+		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, ActionApprove)
 		if err != nil {
 			return Claim{}, "", err
 		}
@@ -82,7 +82,7 @@ func (s *Store) ApproveClaim(ctx context.Context, req Request, pcn, id, etag str
 				return Claim{}, "", err
 			}
 		}
-		return s.review(ctx, tx, cur, ClaimApproved, "approve", "")
+		return s.review(ctx, tx, cur, to, ActionApprove, "")
 	}, getClaim)
 }
 
@@ -98,7 +98,7 @@ func (c Claim) line(postID string) (ClaimLine, bool) {
 
 // review moves a locked claim to state, recording the reviewer, and writes
 // the audit event.
-func (s *Store) review(ctx context.Context, tx *sqlx.Tx, cur Claim, state ClaimState, action, note string) (Claim, string, error) {
+func (s *Store) review(ctx context.Context, tx *sqlx.Tx, cur Claim, state ClaimState, action ClaimAction, note string) (Claim, string, error) {
 	actor, _ := ActorFrom(ctx)
 	if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, reviewer = $4, review_time = $6, review_note = $5,
 		revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
@@ -109,24 +109,24 @@ func (s *Store) review(ctx context.Context, tx *sqlx.Tx, cur Claim, state ClaimS
 	if err != nil {
 		return out, "", err
 	}
-	return out, out.Name(), appendAudit(ctx, tx, out.Name(), action, cur.PCNCode, cur, out)
+	return out, out.Name(), appendAudit(ctx, tx, out.Name(), string(action), cur.PCNCode, cur, out)
 }
 
 // RejectClaim rejects a SUBMITTED claim with a reason; it then counts for
 // nothing.
 func (s *Store) RejectClaim(ctx context.Context, pcn, id, etag, reason string) (Claim, error) {
-	return s.reviewWithNote(ctx, pcn, id, etag, "reason", reason, ClaimRejected, "reject", "rejected")
+	return s.reviewWithNote(ctx, pcn, id, etag, "reason", reason, ActionReject)
 }
 
 // QueryClaim returns a SUBMITTED claim to the PCN with a question. The PCN
 // edits it and submits it again; meanwhile it still counts against the
 // entitlement, so the answer cannot be crowded out.
 func (s *Store) QueryClaim(ctx context.Context, pcn, id, etag, question string) (Claim, error) {
-	return s.reviewWithNote(ctx, pcn, id, etag, "question", question, ClaimQueried, "query", "queried")
+	return s.reviewWithNote(ctx, pcn, id, etag, "question", question, ActionQuery)
 }
 
-func (s *Store) reviewWithNote(ctx context.Context, pcn, id, etag, field, note string, state ClaimState, action, verb string) (Claim, error) {
-	if err := requireRole(ctx, "review claims", RoleCommissionerApprover); err != nil {
+func (s *Store) reviewWithNote(ctx context.Context, pcn, id, etag, field, note string, action ClaimAction) (Claim, error) {
+	if err := mayAct(ctx, action); err != nil {
 		return Claim{}, err
 	}
 	if err := checkNote(field, note); err != nil {
@@ -134,11 +134,11 @@ func (s *Store) reviewWithNote(ctx context.Context, pcn, id, etag, field, note s
 	}
 	var out Claim
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		cur, err := lockClaim(ctx, tx, pcn, id, etag, verb, ClaimSubmitted)
+		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, action)
 		if err != nil {
 			return err
 		}
-		out, _, err = s.review(ctx, tx, cur, state, action, note)
+		out, _, err = s.review(ctx, tx, cur, to, action, note)
 		return err
 	})
 	return out, err
@@ -155,7 +155,7 @@ type Payment struct {
 // RecordClaimPayment records the payment of an APPROVED claim, which makes it
 // PAID: final.
 func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, etag string, p Payment) (Claim, error) {
-	if err := requireRole(ctx, "record payments", RoleCommissionerFinance); err != nil {
+	if err := mayAct(ctx, ActionPay); err != nil {
 		return Claim{}, err
 	}
 	var vs Violations
@@ -175,7 +175,7 @@ func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, et
 		return Claim{}, err
 	}
 	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
-		cur, err := lockClaim(ctx, tx, pcn, id, etag, "paid", ClaimApproved)
+		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, ActionPay)
 		if err != nil {
 			return Claim{}, "", err
 		}
@@ -190,9 +190,9 @@ func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, et
 			}
 		}
 		actor, _ := ActorFrom(ctx)
-		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = 'paid', payment_date = $3, payment_reference = $4,
-			payment_payee = $5, payment_recorded_by = $6, revision = revision + 1, update_time = now()
-			WHERE pcn_code = $1 AND id = $2`, pcn, id, p.Date, p.Reference, payee, actor.Subject); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, payment_date = $4, payment_reference = $5,
+			payment_payee = $6, payment_recorded_by = $7, revision = revision + 1, update_time = now()
+			WHERE pcn_code = $1 AND id = $2`, pcn, id, to, p.Date, p.Reference, payee, actor.Subject); err != nil {
 			return Claim{}, "", err
 		}
 		out, err := getClaim(ctx, tx, cur.Name())

@@ -320,9 +320,14 @@ func refreshTopUp(ctx context.Context, tx *sqlx.Tx, d Claim, roleID string, owed
 	if !changed {
 		return nil, nil
 	}
-	action, state, reason := "offer", ClaimDraft, ""
+	action, state, reason := "offer", d.State, ""
 	if remaining == 0 {
-		action, state, reason = "withdraw", ClaimWithdrawn, "no top-up is owed any more: the rates in force were corrected"
+		// arrs withdraws its own offer, as the table lets a draft be.
+		to, ok := NextClaimState(d.State, ActionWithdraw)
+		if !ok {
+			return nil, fmt.Errorf("claims: a %s top-up cannot be withdrawn", d.State)
+		}
+		action, state, reason = string(ActionWithdraw), to, "no top-up is owed any more: the rates in force were corrected"
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, withdraw_reason = $4, revision = revision + 1,
 		update_time = now() WHERE pcn_code = $1 AND id = $2`, d.PCNCode, d.ID, state, reason); err != nil {
