@@ -256,7 +256,7 @@ func claimCondition(ctx context.Context, a *args) string {
 
 // GetClaim reads one claim with its lines.
 func (s *Store) GetClaim(ctx context.Context, pcn, id string) (Claim, error) {
-	return getClaim(ctx, s.db, claimName(pcn, id))
+	return snapshot(ctx, s, func(q sqlx.QueryerContext) (Claim, error) { return getClaim(ctx, q, claimName(pcn, id)) })
 }
 
 func getClaim(ctx context.Context, q sqlx.QueryerContext, name string) (Claim, error) {

@@ -10,9 +10,15 @@ import (
 
 // What counts against an entitlement, and the lock under which it is checked.
 
-// committedStates are the states whose reimbursable totals are spent from
-// the entitlement.
+// committedStates are the states whose claims are spent from the
+// entitlement: submitted and queried (awaiting review), approved and paid.
+// Drafts, withdrawn and rejected claims count for nothing.
 var committedStates = pq.StringArray{string(ClaimSubmitted), string(ClaimQueried), string(ClaimApproved), string(ClaimPaid)}
+
+// countedPence is what a claim line (aliased l) counts for: its approved
+// amount once approved, what it claims until then. ClaimLine.Approved is
+// the same rule for a line in hand.
+const countedPence = "COALESCE(l.approved_pence, l.reimbursable_pence)"
 
 // lockEntitlement locks a PCN's entitlement for a year. Everything that
 // changes what counts against it (submitting, editing a queried claim) takes
@@ -59,6 +65,6 @@ func committedPence(ctx context.Context, q sqlx.QueryerContext, pcn string, year
 // c and their lines l) count against an entitlement: approved amounts once
 // approved, claimed amounts until then.
 func countedSQL(where string) string {
-	return `SELECT COALESCE(SUM(COALESCE(l.approved_pence, l.reimbursable_pence)), 0)::bigint
+	return `SELECT COALESCE(SUM(` + countedPence + `), 0)::bigint
 		FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id WHERE ` + where
 }

@@ -223,6 +223,12 @@ type ReviewItem struct {
 // that no longer fits the register, or a line more than 20% above the post's
 // previous month.
 func (s *Store) ReviewQueue(ctx context.Context, commissioner string, page Page) ([]ReviewItem, string, error) {
+	return snapshotPage(ctx, s, func(q sqlx.QueryerContext) ([]ReviewItem, string, error) {
+		return s.reviewQueue(ctx, q, commissioner, page)
+	})
+}
+
+func (s *Store) reviewQueue(ctx context.Context, q sqlx.QueryerContext, commissioner string, page Page) ([]ReviewItem, string, error) {
 	a := args{commissioner, page.Size + 1}
 	after := "true"
 	if page.After != "" {
@@ -234,7 +240,7 @@ func (s *Store) ReviewQueue(ctx context.Context, commissioner string, page Page)
 		after = `(submit_time, pcn_code, id) > ((SELECT submit_time FROM claims WHERE pcn_code = ` + p + ` AND id = ` + i + `), ` + p + `, ` + i + `)`
 	}
 	var claims []Claim
-	if err := s.db.SelectContext(ctx, &claims, `SELECT `+claimColumns+` FROM claims
+	if err := sqlx.SelectContext(ctx, q, &claims, `SELECT `+claimColumns+` FROM claims
 		WHERE commissioner_code = $1 AND state = 'submitted' AND `+after+` AND `+claimCondition(ctx, &a)+`
 		ORDER BY submit_time, pcn_code, id LIMIT $2`, a...); err != nil {
 		return nil, "", err
@@ -247,14 +253,14 @@ func (s *Store) ReviewQueue(ctx context.Context, commissioner string, page Page)
 	for i := range claims {
 		ptrs[i] = &claims[i]
 	}
-	if err := loadLines(ctx, s.db, ptrs...); err != nil {
+	if err := loadLines(ctx, q, ptrs...); err != nil {
 		return nil, "", err
 	}
-	previous, err := s.previousLines(ctx, claims)
+	previous, err := previousLines(ctx, q, claims)
 	if err != nil {
 		return nil, "", err
 	}
-	posts, roles, err := s.postsAndRoles(ctx, claims)
+	posts, roles, err := postsAndRoles(ctx, q, claims)
 	if err != nil {
 		return nil, "", err
 	}
@@ -276,7 +282,7 @@ type monthKey struct {
 
 // previousLines returns, in one query, each claimed post's line in the
 // month before its claim's (from any monthly claim not withdrawn).
-func (s *Store) previousLines(ctx context.Context, claims []Claim) (map[monthKey]ClaimLine, error) {
+func previousLines(ctx context.Context, q sqlx.QueryerContext, claims []Claim) (map[monthKey]ClaimLine, error) {
 	var pcns, posts []string
 	var months []Month
 	for _, c := range claims {
@@ -293,7 +299,7 @@ func (s *Store) previousLines(ctx context.Context, claims []Claim) (map[monthKey
 		ClaimLine
 		Month Month `db:"month"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+prefixed("l.", lineColumns)+`, l.month FROM claim_lines l
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+prefixed("l.", lineColumns)+`, l.month FROM claim_lines l
 		JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
 		WHERE l.kind = 'monthly' AND c.state <> 'withdrawn'
 		AND (l.pcn_code, l.post_id, l.month) IN (SELECT p, q, m::date FROM unnest($1::text[], $2::text[], $3::text[]) AS t(p, q, m))`,
@@ -308,7 +314,7 @@ func (s *Store) previousLines(ctx context.Context, claims []Claim) (map[monthKey
 }
 
 // postsAndRoles loads the posts the claims' lines are for, with their roles.
-func (s *Store) postsAndRoles(ctx context.Context, claims []Claim) (map[postKey]Post, map[string]Role, error) {
+func postsAndRoles(ctx context.Context, q sqlx.QueryerContext, claims []Claim) (map[postKey]Post, map[string]Role, error) {
 	var pcns, ids []string
 	for _, c := range claims {
 		for _, l := range c.Lines {
@@ -316,12 +322,12 @@ func (s *Store) postsAndRoles(ctx context.Context, claims []Claim) (map[postKey]
 		}
 	}
 	var rows []Post
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+postColumns+` FROM posts
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+postColumns+` FROM posts
 		WHERE (pcn_code, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, pq.Array(pcns), pq.Array(ids)); err != nil {
 		return nil, nil, err
 	}
 	var roles []Role
-	if err := s.db.SelectContext(ctx, &roles, `SELECT `+roleColumns+` FROM roles`); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &roles, `SELECT `+roleColumns+` FROM roles`); err != nil {
 		return nil, nil, err
 	}
 	posts := make(map[postKey]Post, len(rows))

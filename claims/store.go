@@ -73,6 +73,34 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	return nil
 }
 
+// snapshot runs read in one read-only REPEATABLE READ transaction, so that
+// a read made of several statements (a claim and its lines, a budget's sums
+// and forecast, the review queue and its flags) sees one moment: a write
+// committing meanwhile is either wholly in its figures or wholly out.
+func snapshot[T any](ctx context.Context, s *Store, read func(q sqlx.QueryerContext) (T, error)) (T, error) {
+	var out T
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return out, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
+	return read(tx)
+}
+
+// snapshotPage is snapshot for a listing: its rows and the key to continue
+// after.
+func snapshotPage[T any](ctx context.Context, s *Store, read func(q sqlx.QueryerContext) ([]T, string, error)) ([]T, string, error) {
+	type page struct {
+		rows []T
+		next string
+	}
+	p, err := snapshot(ctx, s, func(q sqlx.QueryerContext) (page, error) {
+		rows, next, err := read(q)
+		return page{rows, next}, err
+	})
+	return p.rows, p.next, err
+}
+
 // dbError turns a constraint violation the database caught into a domain
 // error. Validation normally catches these first; the constraints are the
 // last line of defence, for example against two racing requests.

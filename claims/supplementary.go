@@ -135,10 +135,10 @@ func lockToppableClaims(ctx context.Context, tx *sqlx.Tx, roleID string, first M
 	var out []Claim
 	err := tx.SelectContext(ctx, &out, `SELECT c.pcn_code, c.id FROM claims c
 		JOIN financial_years y ON y.id = c.financial_year
-		WHERE c.kind = 'monthly' AND c.state IN ('submitted', 'queried', 'approved', 'paid') AND c.month >= $2
+		WHERE c.kind = $5 AND c.state = ANY($4) AND c.month >= $2
 		  AND (y.claims_deadline IS NULL OR y.claims_deadline >= $3)
 		  AND EXISTS (SELECT 1 FROM claim_lines l WHERE l.pcn_code = c.pcn_code AND l.claim_id = c.id AND l.role_id = $1)
-		ORDER BY c.pcn_code, c.id FOR UPDATE OF c`, roleID, first, today)
+		ORDER BY c.pcn_code, c.id FOR UPDATE OF c`, roleID, first, today, committedStates, MonthlyClaim)
 	return out, err
 }
 
