@@ -17,9 +17,7 @@ const maxEvidence = 20
 func (l ClaimLine) validate(vs *Violations, post Post) {
 	const f = "claim_line."
 	l.Costs().Validate(vs, f)
-	if l.WTE <= 0 || l.WTE > DecimalScale {
-		vs.Add(f+"wte", "WTE_RANGE", "whole-time equivalent must be more than 0 and at most 1")
-	}
+	checkWTE(vs, f+"wte", l.WTE)
 	switch {
 	case l.Overtime > 0 && l.WTE <= post.WTE:
 		vs.Add(f+"wte", "OVERTIME_NEEDS_WTE",

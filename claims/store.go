@@ -109,6 +109,9 @@ func dbError(err error) error {
 	if !errors.As(err, &pqErr) {
 		return err
 	}
+	if e, ok := constraintErrors[pqErr.Constraint]; ok {
+		return e
+	}
 	switch pqErr.Code {
 	case "23505", "23P01": // unique_violation, exclusion_violation
 		return &Error{Kind: KindAlreadyExists, Reason: "RESOURCE_EXISTS",
@@ -123,6 +126,14 @@ func dbError(err error) error {
 			Message: "the request breaks a rule of the database (" + cmp.Or(pqErr.Constraint, pqErr.Column) + ")"}
 	}
 	return err
+}
+
+// constraintErrors explains, in the caller's terms, the constraints whose
+// violation means something more precise than "a conflict": they are
+// matched by the constraint's name on the error, never by its message.
+var constraintErrors = map[string]*Error{
+	"posts_no_overlapping_person": {Kind: KindAlreadyExists, Reason: "PERSON_ALREADY_IN_POST",
+		Message: "this person already holds a post in this role on some of these dates"},
 }
 
 // Page asks for one page of a keyset-ordered listing.
