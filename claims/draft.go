@@ -127,14 +127,43 @@ func insertLine(ctx context.Context, tx *sqlx.Tx, c Claim, l ClaimLine) error {
 	if l.EvidenceURIs == nil {
 		l.EvidenceURIs = pq.StringArray{}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO claim_lines (pcn_code, claim_id, post_id, month, kind, role_id, wte,
+	l.PCNCode, l.ClaimID = c.PCNCode, c.ID
+	_, err := tx.NamedExecContext(ctx, `INSERT INTO claim_lines (pcn_code, claim_id, post_id, month, kind, role_id, wte,
 		gross_salary_pence, employer_ni_pence, employer_pension_pence, overtime_pence, absence_adjustment_pence,
 		evidence_uris, cap_pence, active_days, days_in_year, cap_segments, already_paid_pence, reimbursable_pence)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-		c.PCNCode, c.ID, l.PostID, c.Month, c.Kind, l.RoleID, l.WTE, l.GrossSalary, l.EmployerNI, l.EmployerPension,
-		l.Overtime, l.AbsenceAdjustment, l.EvidenceURIs, l.CapPence, l.ActiveDays, l.DaysInYear, l.Segments,
-		l.AlreadyPaidPence, l.ReimbursablePence)
+		VALUES (:pcn_code, :claim_id, :post_id, :month, :kind, :role_id, :wte,
+		:gross_salary_pence, :employer_ni_pence, :employer_pension_pence, :overtime_pence, :absence_adjustment_pence,
+		:evidence_uris, :cap_pence, :active_days, :days_in_year, :cap_segments, :already_paid_pence, :reimbursable_pence)`,
+		lineRow{ClaimLine: l, Month: c.Month, Kind: c.Kind})
 	return err
+}
+
+// lineRow is a claim line as filed: with its claim's month and kind.
+type lineRow struct {
+	ClaimLine
+	Month Month     `db:"month"`
+	Kind  ClaimKind `db:"kind"`
+}
+
+// writeLine stores a line's costs, WTE, evidence, cap and amounts (what
+// the line's key names stays) and returns the line as stored.
+func writeLine(ctx context.Context, tx *sqlx.Tx, l ClaimLine) (ClaimLine, error) {
+	if l.EvidenceURIs == nil {
+		l.EvidenceURIs = pq.StringArray{} // NULL would mean "unknown", not "none"
+	}
+	query, args, err := tx.BindNamed(`UPDATE claim_lines SET wte = :wte, gross_salary_pence = :gross_salary_pence,
+		employer_ni_pence = :employer_ni_pence, employer_pension_pence = :employer_pension_pence,
+		overtime_pence = :overtime_pence, absence_adjustment_pence = :absence_adjustment_pence,
+		evidence_uris = :evidence_uris, cap_pence = :cap_pence, active_days = :active_days, days_in_year = :days_in_year,
+		cap_segments = :cap_segments, already_paid_pence = :already_paid_pence, reimbursable_pence = :reimbursable_pence,
+		revision = revision + 1
+		WHERE pcn_code = :pcn_code AND claim_id = :claim_id AND post_id = :post_id RETURNING `+lineColumns, l)
+	if err != nil {
+		return ClaimLine{}, err
+	}
+	var out ClaimLine
+	err = tx.GetContext(ctx, &out, query, args...)
+	return out, err
 }
 
 // commissionerInMonth is who commissioned the PCN on the first day of month:

@@ -82,9 +82,6 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag strin
 			return FailedPrecondition(name, "TOP_UP_COSTS_FIXED",
 				"a supplementary line tops up the approved monthly line at its costs and WTE; only its evidence may change")
 		}
-		if next.EvidenceURIs == nil {
-			next.EvidenceURIs = pq.StringArray{} // NULL would mean "unknown", not "none"
-		}
 		cc, err := loadClaimContext(ctx, tx, pcn)
 		if err != nil {
 			return err
@@ -100,13 +97,7 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag strin
 			return err
 		}
 		next.applyCap(c)
-		if err := tx.GetContext(ctx, &out, `UPDATE claim_lines SET wte = $4, gross_salary_pence = $5, employer_ni_pence = $6,
-			employer_pension_pence = $7, overtime_pence = $8, absence_adjustment_pence = $9, evidence_uris = $10,
-			cap_pence = $11, active_days = $12, days_in_year = $13, cap_segments = $14, reimbursable_pence = $15,
-			revision = revision + 1 WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3 RETURNING `+lineColumns,
-			pcn, id, postID, next.WTE, next.GrossSalary, next.EmployerNI, next.EmployerPension, next.Overtime,
-			next.AbsenceAdjustment, next.EvidenceURIs, next.CapPence, next.ActiveDays, next.DaysInYear, next.Segments,
-			next.ReimbursablePence); err != nil {
+		if out, err = writeLine(ctx, tx, next); err != nil {
 			return err
 		}
 		// The claim's etag covers its lines.

@@ -112,11 +112,7 @@ func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
 		}
 		l.AlreadyPaidPence = paid
 		l.applyCap(lc)
-		if _, err := tx.ExecContext(ctx, `UPDATE claim_lines SET cap_pence = $4, active_days = $5, days_in_year = $6,
-			cap_segments = $7, reimbursable_pence = $8, already_paid_pence = $9, revision = revision + 1
-			WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3`,
-			l.PCNCode, l.ClaimID, l.PostID, l.CapPence, l.ActiveDays, l.DaysInYear, l.Segments, l.ReimbursablePence,
-			l.AlreadyPaidPence); err != nil {
+		if *l, err = writeLine(ctx, tx, *l); err != nil {
 			return err
 		}
 	}

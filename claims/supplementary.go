@@ -298,14 +298,8 @@ func refreshTopUp(ctx context.Context, tx *sqlx.Tx, d Claim, roleID string, owed
 		if sameTopUp(cur, o) {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE claim_lines SET wte = $4, gross_salary_pence = $5,
-			employer_ni_pence = $6, employer_pension_pence = $7, overtime_pence = $8, absence_adjustment_pence = $9,
-			cap_pence = $10, active_days = $11, days_in_year = $12, cap_segments = $13, already_paid_pence = $14,
-			reimbursable_pence = $15, revision = revision + 1
-			WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3`,
-			d.PCNCode, d.ID, o.PostID, o.WTE, o.GrossSalary, o.EmployerNI, o.EmployerPension, o.Overtime,
-			o.AbsenceAdjustment, o.CapPence, o.ActiveDays, o.DaysInYear, o.Segments, o.AlreadyPaidPence,
-			o.ReimbursablePence); err != nil {
+		o.PCNCode, o.ClaimID, o.EvidenceURIs = d.PCNCode, d.ID, cur.EvidenceURIs // the PCN's evidence stays
+		if _, err := writeLine(ctx, tx, o); err != nil {
 			return nil, err
 		}
 		changed = true
