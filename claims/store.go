@@ -52,6 +52,9 @@ var london = func() *time.Location {
 	return loc
 }()
 
+// Now is the store's clock: the time every rule and timestamp is taken from.
+func (s *Store) Now() time.Time { return s.now() }
+
 // today is the current civil date in England.
 func (s *Store) today() Date { return DateOf(s.now().In(london)) }
 

@@ -41,7 +41,7 @@ func startAPI(t *testing.T) api {
 	if err := demo.Load(t.Context(), claims.NewStore(db)); err != nil {
 		t.Fatalf("demo data does not load: %v", err)
 	}
-	r := startServer(t, db)
+	r := startServer(t, claims.NewStore(db))
 	return api{running: r,
 		org:  arrsv1.NewOrganisationServiceClient(r.conn),
 		cat:  arrsv1.NewCatalogueServiceClient(r.conn),

@@ -22,7 +22,7 @@ func BenchmarkReadPath(b *testing.B) {
 	if err := demo.Load(b.Context(), claims.NewStore(db)); err != nil {
 		b.Fatal(err)
 	}
-	r := startServer(b, db)
+	r := startServer(b, claims.NewStore(db))
 	ctx := as(b.Context(), "cd-own")
 	health := healthpb.NewHealthClient(r.conn)
 	work := arrsv1.NewWorkforceServiceClient(r.conn)
