@@ -22,11 +22,13 @@ generate:
 	rm -rf gen
 	$(BUF) generate
 
-## lint: gofmt, go vet and buf lint (STANDARD).
+## lint: gofmt, go vet, golangci-lint (package boundaries, errors, imports;
+## see .golangci.yml) and buf lint (STANDARD).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	$(TOOL) golangci-lint run ./...
 	$(BUF) lint
 
 ## bench: run the benchmarks.

@@ -3,8 +3,9 @@ package claims
 import (
 	"context"
 	"errors"
-	"github.com/jmoiron/sqlx"
 	"strconv"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // AccessRole is what a caller does in the scheme; it decides, with the
@@ -99,10 +100,22 @@ func ActorFrom(ctx context.Context) (Actor, bool) {
 // errNoActor is a programming error: every call path must name its actor.
 var errNoActor = errors.New("claims: no actor in context")
 
+// scopeKind is how far an actor's sight reaches.
+type scopeKind int
+
+// The scopes: nothing, one PCN, the PCNs a commissioner commissions (and the
+// claims of the months it commissioned), or everything.
+const (
+	scopeNone scopeKind = iota
+	scopePCN
+	scopeCommissioner
+	scopeAll
+)
+
 // pcnScope is which PCNs' rows an actor may see.
 type pcnScope struct {
-	kind string // "all", "pcn", "commissioner" or "none"
-	code string
+	kind scopeKind
+	code string // the PCN or commissioner, for scopePCN and scopeCommissioner
 }
 
 // scopeOf derives the PCN scope from the actor: national and system actors
@@ -111,17 +124,17 @@ type pcnScope struct {
 func scopeOf(ctx context.Context) pcnScope {
 	a, ok := ActorFrom(ctx)
 	if !ok {
-		return pcnScope{kind: "none"}
+		return pcnScope{kind: scopeNone}
 	}
 	switch {
 	case a.Role == RoleSystem || a.OrgKind == OrgNational:
-		return pcnScope{kind: "all"}
+		return pcnScope{kind: scopeAll}
 	case a.OrgKind == OrgPCN && a.OrgCode != "":
-		return pcnScope{kind: "pcn", code: a.OrgCode}
+		return pcnScope{kind: scopePCN, code: a.OrgCode}
 	case a.OrgKind == OrgCommissioner && a.OrgCode != "":
-		return pcnScope{kind: "commissioner", code: a.OrgCode}
+		return pcnScope{kind: scopeCommissioner, code: a.OrgCode}
 	}
-	return pcnScope{kind: "none"}
+	return pcnScope{kind: scopeNone}
 }
 
 // args builds a query's positional arguments, so that conditions which
@@ -140,11 +153,11 @@ func (a *args) add(v any) string {
 func pcnCondition(ctx context.Context, col string, a *args) string {
 	s := scopeOf(ctx)
 	switch s.kind {
-	case "all":
+	case scopeAll:
 		return "true"
-	case "pcn":
+	case scopePCN:
 		return col + " = " + a.add(s.code)
-	case "commissioner":
+	case scopeCommissioner:
 		return col + " IN (SELECT code FROM pcns WHERE commissioner_code = " + a.add(s.code) + ")"
 	}
 	return "false"
@@ -184,4 +197,22 @@ func requirePostWriter(ctx context.Context) error {
 		return nil
 	}
 	return PermissionDenied("only the PCN's own staff may change its posts")
+}
+
+// requireRole lets only the given roles (and arrs itself) through: the
+// data layer's own check behind the server's policy.
+func requireRole(ctx context.Context, what string, roles ...AccessRole) error {
+	a, ok := ActorFrom(ctx)
+	if !ok {
+		return errNoActor
+	}
+	if a.Role == RoleSystem {
+		return nil
+	}
+	for _, r := range roles {
+		if a.Role == r {
+			return nil
+		}
+	}
+	return PermissionDenied("a " + string(a.Role) + " may not " + what)
 }

@@ -426,7 +426,7 @@ func missing(from, to int64) string {
 // month, as GetClaim does — and other events to the PCNs it commissions now.
 func auditCondition(ctx context.Context, a *args) string {
 	s := scopeOf(ctx)
-	if s.kind != "commissioner" {
+	if s.kind != scopeCommissioner {
 		return "(pcn_code IS NULL OR " + pcnCondition(ctx, "pcn_code", a) + ")"
 	}
 	c := a.add(s.code)

@@ -2,7 +2,10 @@ package claims
 
 import (
 	"context"
+	"fmt"
 	"sort"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Budget is a PCN's live budget position for a financial year.
@@ -45,30 +48,36 @@ func (b Budget) UnderspendPence() int64 { return b.RemainingPence() - b.Forecast
 // GetBudget works out a PCN's budget position for a year from its
 // entitlement, its claims, and a forecast: every post in post or planned, at
 // its cap, for each month from the one after the latest claimed month (or
-// the year's first month) to March. A PCN with no entitlement for the year
-// has a budget of zero.
+// the year's first month) to March. Its figures are read at one moment, so
+// they always add up. A year that does not exist, or for which the PCN has
+// no entitlement yet, has no budget: NOT_FOUND, saying which is missing.
 func (s *Store) GetBudget(ctx context.Context, pcn string, year FinancialYear) (Budget, error) {
+	return snapshot(ctx, s, func(q sqlx.QueryerContext) (Budget, error) { return getBudget(ctx, q, pcn, year) })
+}
+
+func getBudget(ctx context.Context, q sqlx.QueryerContext, pcn string, year FinancialYear) (Budget, error) {
 	b := Budget{PCNCode: pcn, Year: year}
-	if err := pcnVisible(ctx, s.db, pcn); err != nil {
+	if err := pcnVisible(ctx, q, pcn); err != nil {
 		return b, err
 	}
-	e, err := s.GetEntitlement(ctx, pcn, year)
-	switch {
-	case err == nil:
-		b.EntitlementPence = e.AmountPence()
-	case !IsKind(err, KindNotFound):
+	e, err := getEntitlement(ctx, q, entitlementName(pcn, year))
+	if IsKind(err, KindNotFound) {
+		return b, budgetMissing(ctx, q, b, year)
+	}
+	if err != nil {
 		return b, err
 	}
+	b.EntitlementPence = e.AmountPence()
 
 	var sums []struct {
 		State  ClaimState `db:"state"`
 		RoleID string     `db:"role_id"`
 		Pence  int64      `db:"pence"`
 	}
-	if err := s.db.SelectContext(ctx, &sums, `SELECT c.state, l.role_id, SUM(COALESCE(l.approved_pence, l.reimbursable_pence))::bigint AS pence
+	if err := sqlx.SelectContext(ctx, q, &sums, `SELECT c.state, l.role_id, SUM(`+countedPence+`)::bigint AS pence
 		FROM claims c JOIN claim_lines l ON l.pcn_code = c.pcn_code AND l.claim_id = c.id
-		WHERE c.pcn_code = $1 AND c.financial_year = $2 AND c.state <> 'withdrawn' AND c.state <> 'rejected'
-		GROUP BY c.state, l.role_id`, pcn, year); err != nil {
+		WHERE c.pcn_code = $1 AND c.financial_year = $2 AND (c.state = ANY($3) OR c.state = $4)
+		GROUP BY c.state, l.role_id`, pcn, year, committedStates, ClaimDraft); err != nil {
 		return b, err
 	}
 	roles := map[string]*RoleBudget{}
@@ -96,7 +105,7 @@ func (s *Store) GetBudget(ctx context.Context, pcn string, year FinancialYear) (
 	}
 
 	var latest *Month
-	if err := s.db.GetContext(ctx, &latest, `SELECT max(month) FROM claims
+	if err := sqlx.GetContext(ctx, q, &latest, `SELECT max(month) FROM claims
 		WHERE pcn_code = $1 AND financial_year = $2 AND state <> 'withdrawn'`, pcn, year); err != nil {
 		return b, err
 	}
@@ -106,7 +115,7 @@ func (s *Store) GetBudget(ctx context.Context, pcn string, year FinancialYear) (
 	}
 	last := MonthOf(year.End())
 	if !last.Before(b.ForecastFrom) {
-		cc, err := loadClaimContext(ctx, s.db, pcn)
+		cc, err := loadClaimContext(ctx, q, pcn)
 		if err != nil {
 			return b, err
 		}
@@ -124,4 +133,18 @@ func (s *Store) GetBudget(ctx context.Context, pcn string, year FinancialYear) (
 	}
 	sort.Slice(b.Roles, func(i, j int) bool { return b.Roles[i].RoleID < b.Roles[j].RoleID })
 	return b, nil
+}
+
+// budgetMissing says why a PCN has no budget for a year: the year does not
+// exist, or the PCN has no entitlement for it yet.
+func budgetMissing(ctx context.Context, q sqlx.QueryerContext, b Budget, year FinancialYear) error {
+	if _, err := getFundingYear(ctx, q, financialYearName(year)); err != nil {
+		if IsKind(err, KindNotFound) {
+			return &Error{Kind: KindNotFound, Reason: "FINANCIAL_YEAR_NOT_FOUND", Resource: b.Name(),
+				Message: fmt.Sprintf("%s has no budget: %s does not exist", b.Name(), financialYearName(year))}
+		}
+		return err
+	}
+	return &Error{Kind: KindNotFound, Reason: "NO_ENTITLEMENT", Resource: b.Name(),
+		Message: fmt.Sprintf("%s has no budget: %s has no entitlement for %s yet", b.Name(), pcnName(b.PCNCode), year)}
 }

@@ -96,7 +96,7 @@ const roleColumns = `id, display_name, afc_band, register, registration_prefix, 
 
 // GetRole reads one role with its headcount caps.
 func (s *Store) GetRole(ctx context.Context, id string) (Role, error) {
-	return getRole(ctx, s.db, roleName(id))
+	return snapshot(ctx, s, func(q sqlx.QueryerContext) (Role, error) { return getRole(ctx, q, roleName(id)) })
 }
 
 func getRole(ctx context.Context, q sqlx.QueryerContext, name string) (Role, error) {
@@ -124,13 +124,15 @@ func loadCaps(ctx context.Context, q sqlx.QueryerContext, roles []Role) error {
 
 // ListRoles lists roles in id order.
 func (s *Store) ListRoles(ctx context.Context, page Page) ([]Role, string, error) {
-	var rows []Role
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+roleColumns+` FROM roles WHERE id > $1 ORDER BY id LIMIT $2`,
-		strings.TrimPrefix(page.After, "roles/"), page.Size+1); err != nil {
-		return nil, "", err
-	}
-	rows, next := pageOf(rows, page.Size)
-	return rows, next, loadCaps(ctx, s.db, rows)
+	return snapshotPage(ctx, s, func(q sqlx.QueryerContext) ([]Role, string, error) {
+		var rows []Role
+		if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+roleColumns+` FROM roles WHERE id > $1 ORDER BY id LIMIT $2`,
+			strings.TrimPrefix(page.After, "roles/"), page.Size+1); err != nil {
+			return nil, "", err
+		}
+		rows, next := pageOf(rows, page.Size)
+		return rows, next, loadCaps(ctx, q, rows)
+	})
 }
 
 // CreateRole validates and adds a role to the catalogue.

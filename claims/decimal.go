@@ -124,3 +124,11 @@ func (d Decimal) Value() (driver.Value, error) { return d.String(), nil }
 
 // MarshalJSON writes the exact decimal as a string, never a float.
 func (d Decimal) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
+
+// checkWTE holds the rule for a whole-time equivalent, wherever one is
+// given (a post, a claim line, a cap): more than 0 and at most 1.
+func checkWTE(vs *Violations, field string, wte Decimal) {
+	if wte <= 0 || wte > DecimalScale {
+		vs.Add(field, "WTE_RANGE", "whole-time equivalent must be more than 0 and at most 1, not %s", wte)
+	}
+}

@@ -8,6 +8,10 @@
 // here and domain errors (*Error) into status codes. Money is integer pence,
 // exact quantities are Decimal, calendar days are Date and months Month.
 //
+// A claim's state moves only through the transition table (transitions.go):
+// state × action → state, with who may act. Reads made of several statements
+// run in one read-only snapshot, so their figures agree.
+//
 // Every call names its Actor in the context: reads are scoped to the
 // actor's organisation in the SQL itself, and every write appends to the
 // audit trail in its own transaction. A context without an actor sees

@@ -1,8 +1,8 @@
 package claims_test
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -59,18 +59,19 @@ func (f exportFixture) claim(t *testing.T, pcnCode, m string, draft bool, gross 
 	}
 }
 
-func exportCSV(t *testing.T, rows []claims.ExportRow) string {
-	t.Helper()
-	var b bytes.Buffer
-	if err := claims.WriteExportCSV(&b, rows); err != nil {
-		t.Fatal(err)
+// exportLines renders rows one a line, the fields that matter to a ledger
+// separated by |, as the store returns them (the CSV format is the server's).
+func exportLines(rows []claims.ExportRow) string {
+	var b strings.Builder
+	for _, r := range rows {
+		l := r.Line
+		fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%d|%d|%d|%d|%s|%s|%s|%s|%s\n",
+			r.CommissionerCode, r.PCNCode, r.PCNName, r.Payee, r.ClaimID, r.Kind, r.Month, r.State, l.PostID, l.RoleID,
+			r.StaffName, r.RegistrationNumber, l.WTE, l.Costs().ActualPence(), l.CapPence, l.ReimbursablePence, l.Approved(),
+			l.AdjustmentReason, r.ApprovedBy, r.ApprovalDate, r.PaymentDate, r.PaymentReference)
 	}
 	return b.String()
 }
-
-const exportHeader = "commissioner,pcn_code,pcn_name,payee,claim,kind,month,state,post,role,staff_name," +
-	"registration_number,wte,actual_pence,cap_pence,reimbursable_pence,approved_pence,approved_gbp," +
-	"adjustment_reason,approved_by,approval_date,payment_date,payment_reference\r\n"
 
 func TestExportHasTheApprovedAndPaidLinesOfTheCommissionersMonth(t *testing.T) {
 	f := newExportFixture(t)
@@ -100,12 +101,11 @@ func TestExportHasTheApprovedAndPaidLinesOfTheCommissionersMonth(t *testing.T) {
 	// 155000p. cc-2's 160000p is over its cap, and was approved at 150000p.
 	// The payee is Riverside's nominated practice, by name. The formula-like
 	// name and reason are quoted out of harm's way.
-	want := exportHeader +
-		"QNQ,U12345,PCN U12345,Practice A81001 (A81001),2025-05,monthly,2025-05,paid,cc-1,care-coordinator,Megan Lewis,,1," +
-		"295000,310000,295000,295000,2950.00,,alice@frimley.example,2025-07-10,2025-07-15,REM-0815\r\n" +
-		`QNQ,U12345,PCN U12345,Practice A81001 (A81001),2025-05,monthly,2025-05,paid,cc-2,care-coordinator,"'=HYPERLINK(""https://evil.example"",""Dee"")",,0.5,` +
-		"160000,155000,155000,150000,1500.00,'=1+1 shift claimed twice,alice@frimley.example,2025-07-10,2025-07-15,REM-0815\r\n"
-	if got := exportCSV(t, rows); got != want {
+	want := "QNQ|U12345|PCN U12345|Practice A81001 (A81001)|2025-05|monthly|2025-05|paid|cc-1|care-coordinator|Megan Lewis||1|" +
+		"295000|310000|295000|295000||alice@frimley.example|2025-07-10|2025-07-15|REM-0815\n" +
+		`QNQ|U12345|PCN U12345|Practice A81001 (A81001)|2025-05|monthly|2025-05|paid|cc-2|care-coordinator|=HYPERLINK("https://evil.example","Dee")||0.5|` +
+		"160000|155000|155000|150000|=1+1 shift claimed twice|alice@frimley.example|2025-07-10|2025-07-15|REM-0815\n"
+	if got := exportLines(rows); got != want {
 		t.Errorf("May export:\n%s\nwant:\n%s", got, want)
 	}
 
@@ -114,18 +114,17 @@ func TestExportHasTheApprovedAndPaidLinesOfTheCommissionersMonth(t *testing.T) {
 		t.Fatal(err)
 	}
 	// April has 30 days: 300000p at 1 WTE; Riverside's cc-2 claimed nothing.
-	want = exportHeader +
-		"QNQ,U12345,PCN U12345,Practice A81001 (A81001),2025-04,monthly,2025-04,approved,cc-1,care-coordinator,Megan Lewis,,1," +
-		"200000,300000,200000,200000,2000.00,,alice@frimley.example,2025-07-10,,\r\n" +
-		`QNQ,U12345,PCN U12345,Practice A81001 (A81001),2025-04,monthly,2025-04,approved,cc-2,care-coordinator,"'=HYPERLINK(""https://evil.example"",""Dee"")",,0.5,` +
-		"0,150000,0,0,0.00,,alice@frimley.example,2025-07-10,,\r\n"
-	if got := exportCSV(t, rows); got != want {
+	want = "QNQ|U12345|PCN U12345|Practice A81001 (A81001)|2025-04|monthly|2025-04|approved|cc-1|care-coordinator|Megan Lewis||1|" +
+		"200000|300000|200000|200000||alice@frimley.example|2025-07-10||\n" +
+		`QNQ|U12345|PCN U12345|Practice A81001 (A81001)|2025-04|monthly|2025-04|approved|cc-2|care-coordinator|=HYPERLINK("https://evil.example","Dee")||0.5|` +
+		"0|150000|0|0||alice@frimley.example|2025-07-10||\n"
+	if got := exportLines(rows); got != want {
 		t.Errorf("April export:\n%s\nwant:\n%s", got, want)
 	}
 
 	rows, err = f.store.ExportClaimLines(f.finance, "QNQ", month(t, "2025-06"))
-	if err != nil || exportCSV(t, rows) != exportHeader {
-		t.Errorf("a month with nothing approved: %d rows, %v; want the header alone", len(rows), err)
+	if err != nil || len(rows) != 0 {
+		t.Errorf("a month with nothing approved: %d rows, %v; want none", len(rows), err)
 	}
 }
 
@@ -174,22 +173,4 @@ func TestExportIsScopedToTheCallersOrganisation(t *testing.T) {
 	}
 	_, err = f.store.ExportClaimLines(f.finance, "QNQ", claims.Month{})
 	wantViolation(t, err, "month", "REQUIRED")
-}
-
-func TestExportNeutralisesFormulas(t *testing.T) {
-	rows := []claims.ExportRow{{
-		CommissionerCode: "QNQ", PCNCode: "U12345", ClaimID: "2025-05", Kind: "monthly", Month: claims.MonthOf(claims.NewDate(2025, 5, 1)),
-		State: claims.ClaimPaid, PCNName: "+44 PCN", Payee: "@payee", StaffName: "-2+3", RegistrationNumber: "\t=1",
-		ApprovedBy: "=cmd|' /C calc'!A0", PaymentReference: "\r=2", PaymentDate: claims.NewDate(2025, 8, 1),
-		Line: claims.ClaimLine{PostID: "cc-1", RoleID: "care-coordinator", WTE: 10000, CapPence: 5, ReimbursablePence: 5,
-			AdjustmentReason: "safe = text"},
-	}}
-	got := exportCSV(t, rows)
-	// encoding/csv, writing CRLF line ends, quotes a field holding a bare
-	// carriage return and drops the carriage return.
-	want := exportHeader + "QNQ,U12345,'+44 PCN,'@payee,2025-05,monthly,2025-05,paid,cc-1,care-coordinator,'-2+3,'\t=1,1," +
-		"0,5,5,5,0.05,safe = text,'=cmd|' /C calc'!A0,,2025-08-01,\"'=2\"\r\n"
-	if got != want {
-		t.Errorf("got %q\nwant %q", got, want)
-	}
 }

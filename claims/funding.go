@@ -112,12 +112,21 @@ func (s *Store) UpdateFundingYear(ctx context.Context, year FinancialYear, etag 
 			}
 			// Submissions share the year's row, so holding it for update
 			// keeps anything new from being counted while the check runs.
-			var short []string
-			if err := tx.SelectContext(ctx, &short, `SELECT e.pcn_code FROM entitlements e
-				WHERE e.financial_year = $1 AND round($2::numeric * e.weighted_population * 100) < (
-					`+countedSQL(`c.pcn_code = e.pcn_code AND c.financial_year = e.financial_year AND c.state = ANY($3)`)+`)
-				ORDER BY e.pcn_code LIMIT 5`, year, next.RatePerWeightedPatient, committedStates); err != nil {
+			var claimed []struct {
+				Entitlement
+				Committed int64 `db:"committed"`
+			}
+			if err := tx.SelectContext(ctx, &claimed, `SELECT e.pcn_code, e.weighted_population, (
+					`+countedSQL(`c.pcn_code = e.pcn_code AND c.financial_year = e.financial_year AND c.state = ANY($2)`)+`) AS committed
+				FROM entitlements e WHERE e.financial_year = $1 ORDER BY e.pcn_code`, year, committedStates); err != nil {
 				return err
+			}
+			var short []string
+			for _, c := range claimed {
+				c.RatePerWeightedPatient = next.RatePerWeightedPatient
+				if c.AmountPence() < c.Committed && len(short) < 5 {
+					short = append(short, c.PCNCode)
+				}
 			}
 			if len(short) > 0 {
 				return FailedPrecondition(next.Name(), "ENTITLEMENT_BELOW_CLAIMED", fmt.Sprintf(

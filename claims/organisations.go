@@ -292,7 +292,7 @@ const pcnColumns = `code, display_name, commissioner_code, weighting_zone, regis
 
 // GetPCN reads one PCN with its member practices.
 func (s *Store) GetPCN(ctx context.Context, code string) (PCN, error) {
-	return getPCN(ctx, s.db, pcnName(code))
+	return snapshot(ctx, s, func(q sqlx.QueryerContext) (PCN, error) { return getPCN(ctx, q, pcnName(code)) })
 }
 
 func getPCN(ctx context.Context, q sqlx.QueryerContext, name string) (PCN, error) {
@@ -320,16 +320,18 @@ func loadPractices(ctx context.Context, q sqlx.QueryerContext, pcns []PCN) error
 
 // ListPCNs lists PCNs in code order, optionally only one commissioner's.
 func (s *Store) ListPCNs(ctx context.Context, commissioner string, page Page) ([]PCN, string, error) {
-	a := args{strings.TrimPrefix(page.After, "pcns/"), commissioner, page.Size + 1}
-	var rows []PCN
-	err := s.db.SelectContext(ctx, &rows, `SELECT `+pcnColumns+` FROM pcns
-		WHERE code > $1 AND ($2 = '' OR commissioner_code = $2) AND `+pcnCondition(ctx, "code", &a)+`
-		ORDER BY code LIMIT $3`, a...)
-	if err != nil {
-		return nil, "", err
-	}
-	rows, next := pageOf(rows, page.Size)
-	return rows, next, loadPractices(ctx, s.db, rows)
+	return snapshotPage(ctx, s, func(q sqlx.QueryerContext) ([]PCN, string, error) {
+		a := args{strings.TrimPrefix(page.After, "pcns/"), commissioner, page.Size + 1}
+		var rows []PCN
+		err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+pcnColumns+` FROM pcns
+			WHERE code > $1 AND ($2 = '' OR commissioner_code = $2) AND `+pcnCondition(ctx, "code", &a)+`
+			ORDER BY code LIMIT $3`, a...)
+		if err != nil {
+			return nil, "", err
+		}
+		rows, next := pageOf(rows, page.Size)
+		return rows, next, loadPractices(ctx, q, rows)
+	})
 }
 
 // CreatePCN validates and stores a new PCN with its member practices.

@@ -219,8 +219,10 @@ type LineCap struct {
 func ComputeCap(month Month, post Post, role Role, rates []Rate, zone WeightingZone, wte Decimal) (LineCap, error) {
 	fy := month.FinancialYear()
 	c := LineCap{DaysInYear: fy.Start().DaysUntil(fy.End()) + 1, WTE: wte}
-	if wte <= 0 || wte > DecimalScale {
-		return c, Invalid("wte", "WTE_RANGE", "whole-time equivalent must be more than 0 and at most 1, not %s", wte)
+	var vs Violations
+	checkWTE(&vs, "wte", wte)
+	if err := vs.Err(); err != nil {
+		return c, err
 	}
 	own, err := roleRates(role, rates)
 	if err != nil {
@@ -396,8 +398,7 @@ func Eligibility(month Month, post Post, role Role) (ok bool, reason string) {
 	if post.Baseline {
 		return false, ExcludedBaseline
 	}
-	// An ENDED post with nobody named was a plan that was given up.
-	if post.State != PostFilled && (post.State != PostEnded || post.StaffName == "") {
+	if !post.Staffed() {
 		return false, ExcludedNotFilled
 	}
 	active, reimbursable := false, false
@@ -434,7 +435,7 @@ func ForecastCaps(from, to Month, post Post, role Role, rates []Rate, zone Weigh
 		perMonth[m] = 0
 		// A plan dropped from the workforce plan (ENDED with nobody named)
 		// will cost nothing.
-		if post.Baseline || (post.State == PostEnded && post.StaffName == "") {
+		if post.Baseline || (post.State == PostEnded && !post.Staffed()) {
 			continue
 		}
 		c, err := ComputeCap(m, post, role, rates, zone, post.WTE)

@@ -37,11 +37,11 @@ func checkNote(field, note string) error {
 // between 0 and what it claims, with a reason; the other lines are approved
 // as claimed. Whoever submitted the claim cannot approve it (four eyes).
 func (s *Store) ApproveClaim(ctx context.Context, req Request, pcn, id, etag string, adjustments []LineAdjustment) (Claim, error) {
-	if err := requireRole(ctx, "approve claims", RoleCommissionerApprover); err != nil {
+	if err := mayAct(ctx, ActionApprove); err != nil {
 		return Claim{}, err
 	}
 	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
-		cur, err := lockClaim(ctx, tx, pcn, id, etag, "approved", ClaimSubmitted)
+		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, ActionApprove)
 		if err != nil {
 			return Claim{}, "", err
 		}
@@ -82,7 +82,7 @@ func (s *Store) ApproveClaim(ctx context.Context, req Request, pcn, id, etag str
 				return Claim{}, "", err
 			}
 		}
-		return s.review(ctx, tx, cur, ClaimApproved, "approve", "")
+		return s.review(ctx, tx, cur, to, ActionApprove, "")
 	}, getClaim)
 }
 
@@ -98,7 +98,7 @@ func (c Claim) line(postID string) (ClaimLine, bool) {
 
 // review moves a locked claim to state, recording the reviewer, and writes
 // the audit event.
-func (s *Store) review(ctx context.Context, tx *sqlx.Tx, cur Claim, state ClaimState, action, note string) (Claim, string, error) {
+func (s *Store) review(ctx context.Context, tx *sqlx.Tx, cur Claim, state ClaimState, action ClaimAction, note string) (Claim, string, error) {
 	actor, _ := ActorFrom(ctx)
 	if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, reviewer = $4, review_time = $6, review_note = $5,
 		revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
@@ -109,24 +109,24 @@ func (s *Store) review(ctx context.Context, tx *sqlx.Tx, cur Claim, state ClaimS
 	if err != nil {
 		return out, "", err
 	}
-	return out, out.Name(), appendAudit(ctx, tx, out.Name(), action, cur.PCNCode, cur, out)
+	return out, out.Name(), appendAudit(ctx, tx, out.Name(), string(action), cur.PCNCode, cur, out)
 }
 
 // RejectClaim rejects a SUBMITTED claim with a reason; it then counts for
 // nothing.
 func (s *Store) RejectClaim(ctx context.Context, pcn, id, etag, reason string) (Claim, error) {
-	return s.reviewWithNote(ctx, pcn, id, etag, "reason", reason, ClaimRejected, "reject", "rejected")
+	return s.reviewWithNote(ctx, pcn, id, etag, "reason", reason, ActionReject)
 }
 
 // QueryClaim returns a SUBMITTED claim to the PCN with a question. The PCN
 // edits it and submits it again; meanwhile it still counts against the
 // entitlement, so the answer cannot be crowded out.
 func (s *Store) QueryClaim(ctx context.Context, pcn, id, etag, question string) (Claim, error) {
-	return s.reviewWithNote(ctx, pcn, id, etag, "question", question, ClaimQueried, "query", "queried")
+	return s.reviewWithNote(ctx, pcn, id, etag, "question", question, ActionQuery)
 }
 
-func (s *Store) reviewWithNote(ctx context.Context, pcn, id, etag, field, note string, state ClaimState, action, verb string) (Claim, error) {
-	if err := requireRole(ctx, "review claims", RoleCommissionerApprover); err != nil {
+func (s *Store) reviewWithNote(ctx context.Context, pcn, id, etag, field, note string, action ClaimAction) (Claim, error) {
+	if err := mayAct(ctx, action); err != nil {
 		return Claim{}, err
 	}
 	if err := checkNote(field, note); err != nil {
@@ -134,11 +134,11 @@ func (s *Store) reviewWithNote(ctx context.Context, pcn, id, etag, field, note s
 	}
 	var out Claim
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		cur, err := lockClaim(ctx, tx, pcn, id, etag, verb, ClaimSubmitted)
+		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, action)
 		if err != nil {
 			return err
 		}
-		out, _, err = s.review(ctx, tx, cur, state, action, note)
+		out, _, err = s.review(ctx, tx, cur, to, action, note)
 		return err
 	})
 	return out, err
@@ -155,7 +155,7 @@ type Payment struct {
 // RecordClaimPayment records the payment of an APPROVED claim, which makes it
 // PAID: final.
 func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, etag string, p Payment) (Claim, error) {
-	if err := requireRole(ctx, "record payments", RoleCommissionerFinance); err != nil {
+	if err := mayAct(ctx, ActionPay); err != nil {
 		return Claim{}, err
 	}
 	var vs Violations
@@ -175,7 +175,7 @@ func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, et
 		return Claim{}, err
 	}
 	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
-		cur, err := lockClaim(ctx, tx, pcn, id, etag, "paid", ClaimApproved)
+		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, ActionPay)
 		if err != nil {
 			return Claim{}, "", err
 		}
@@ -190,9 +190,9 @@ func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, et
 			}
 		}
 		actor, _ := ActorFrom(ctx)
-		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = 'paid', payment_date = $3, payment_reference = $4,
-			payment_payee = $5, payment_recorded_by = $6, revision = revision + 1, update_time = now()
-			WHERE pcn_code = $1 AND id = $2`, pcn, id, p.Date, p.Reference, payee, actor.Subject); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, payment_date = $4, payment_reference = $5,
+			payment_payee = $6, payment_recorded_by = $7, revision = revision + 1, update_time = now()
+			WHERE pcn_code = $1 AND id = $2`, pcn, id, to, p.Date, p.Reference, payee, actor.Subject); err != nil {
 			return Claim{}, "", err
 		}
 		out, err := getClaim(ctx, tx, cur.Name())
@@ -223,6 +223,12 @@ type ReviewItem struct {
 // that no longer fits the register, or a line more than 20% above the post's
 // previous month.
 func (s *Store) ReviewQueue(ctx context.Context, commissioner string, page Page) ([]ReviewItem, string, error) {
+	return snapshotPage(ctx, s, func(q sqlx.QueryerContext) ([]ReviewItem, string, error) {
+		return s.reviewQueue(ctx, q, commissioner, page)
+	})
+}
+
+func (s *Store) reviewQueue(ctx context.Context, q sqlx.QueryerContext, commissioner string, page Page) ([]ReviewItem, string, error) {
 	a := args{commissioner, page.Size + 1}
 	after := "true"
 	if page.After != "" {
@@ -234,7 +240,7 @@ func (s *Store) ReviewQueue(ctx context.Context, commissioner string, page Page)
 		after = `(submit_time, pcn_code, id) > ((SELECT submit_time FROM claims WHERE pcn_code = ` + p + ` AND id = ` + i + `), ` + p + `, ` + i + `)`
 	}
 	var claims []Claim
-	if err := s.db.SelectContext(ctx, &claims, `SELECT `+claimColumns+` FROM claims
+	if err := sqlx.SelectContext(ctx, q, &claims, `SELECT `+claimColumns+` FROM claims
 		WHERE commissioner_code = $1 AND state = 'submitted' AND `+after+` AND `+claimCondition(ctx, &a)+`
 		ORDER BY submit_time, pcn_code, id LIMIT $2`, a...); err != nil {
 		return nil, "", err
@@ -247,14 +253,14 @@ func (s *Store) ReviewQueue(ctx context.Context, commissioner string, page Page)
 	for i := range claims {
 		ptrs[i] = &claims[i]
 	}
-	if err := loadLines(ctx, s.db, ptrs...); err != nil {
+	if err := loadLines(ctx, q, ptrs...); err != nil {
 		return nil, "", err
 	}
-	previous, err := s.previousLines(ctx, claims)
+	previous, err := previousLines(ctx, q, claims)
 	if err != nil {
 		return nil, "", err
 	}
-	posts, roles, err := s.postsAndRoles(ctx, claims)
+	posts, roles, err := postsAndRoles(ctx, q, claims)
 	if err != nil {
 		return nil, "", err
 	}
@@ -276,7 +282,7 @@ type monthKey struct {
 
 // previousLines returns, in one query, each claimed post's line in the
 // month before its claim's (from any monthly claim not withdrawn).
-func (s *Store) previousLines(ctx context.Context, claims []Claim) (map[monthKey]ClaimLine, error) {
+func previousLines(ctx context.Context, q sqlx.QueryerContext, claims []Claim) (map[monthKey]ClaimLine, error) {
 	var pcns, posts []string
 	var months []Month
 	for _, c := range claims {
@@ -293,7 +299,7 @@ func (s *Store) previousLines(ctx context.Context, claims []Claim) (map[monthKey
 		ClaimLine
 		Month Month `db:"month"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+prefixed("l.", lineColumns)+`, l.month FROM claim_lines l
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+prefixed("l.", lineColumns)+`, l.month FROM claim_lines l
 		JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id
 		WHERE l.kind = 'monthly' AND c.state <> 'withdrawn'
 		AND (l.pcn_code, l.post_id, l.month) IN (SELECT p, q, m::date FROM unnest($1::text[], $2::text[], $3::text[]) AS t(p, q, m))`,
@@ -308,7 +314,7 @@ func (s *Store) previousLines(ctx context.Context, claims []Claim) (map[monthKey
 }
 
 // postsAndRoles loads the posts the claims' lines are for, with their roles.
-func (s *Store) postsAndRoles(ctx context.Context, claims []Claim) (map[postKey]Post, map[string]Role, error) {
+func postsAndRoles(ctx context.Context, q sqlx.QueryerContext, claims []Claim) (map[postKey]Post, map[string]Role, error) {
 	var pcns, ids []string
 	for _, c := range claims {
 		for _, l := range c.Lines {
@@ -316,12 +322,12 @@ func (s *Store) postsAndRoles(ctx context.Context, claims []Claim) (map[postKey]
 		}
 	}
 	var rows []Post
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+postColumns+` FROM posts
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+postColumns+` FROM posts
 		WHERE (pcn_code, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, pq.Array(pcns), pq.Array(ids)); err != nil {
 		return nil, nil, err
 	}
 	var roles []Role
-	if err := s.db.SelectContext(ctx, &roles, `SELECT `+roleColumns+` FROM roles`); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &roles, `SELECT `+roleColumns+` FROM roles`); err != nil {
 		return nil, nil, err
 	}
 	posts := make(map[postKey]Post, len(rows))

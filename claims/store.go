@@ -52,6 +52,9 @@ var london = func() *time.Location {
 	return loc
 }()
 
+// Now is the store's clock: the time every rule and timestamp is taken from.
+func (s *Store) Now() time.Time { return s.now() }
+
 // today is the current civil date in England.
 func (s *Store) today() Date { return DateOf(s.now().In(london)) }
 
@@ -73,6 +76,34 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	return nil
 }
 
+// snapshot runs read in one read-only REPEATABLE READ transaction, so that
+// a read made of several statements (a claim and its lines, a budget's sums
+// and forecast, the review queue and its flags) sees one moment: a write
+// committing meanwhile is either wholly in its figures or wholly out.
+func snapshot[T any](ctx context.Context, s *Store, read func(q sqlx.QueryerContext) (T, error)) (T, error) {
+	var out T
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return out, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
+	return read(tx)
+}
+
+// snapshotPage is snapshot for a listing: its rows and the key to continue
+// after.
+func snapshotPage[T any](ctx context.Context, s *Store, read func(q sqlx.QueryerContext) ([]T, string, error)) ([]T, string, error) {
+	type page struct {
+		rows []T
+		next string
+	}
+	p, err := snapshot(ctx, s, func(q sqlx.QueryerContext) (page, error) {
+		rows, next, err := read(q)
+		return page{rows, next}, err
+	})
+	return p.rows, p.next, err
+}
+
 // dbError turns a constraint violation the database caught into a domain
 // error. Validation normally catches these first; the constraints are the
 // last line of defence, for example against two racing requests.
@@ -80,6 +111,9 @@ func dbError(err error) error {
 	var pqErr *pq.Error
 	if !errors.As(err, &pqErr) {
 		return err
+	}
+	if e, ok := constraintErrors[pqErr.Constraint]; ok {
+		return e
 	}
 	switch pqErr.Code {
 	case "23505", "23P01": // unique_violation, exclusion_violation
@@ -95,6 +129,14 @@ func dbError(err error) error {
 			Message: "the request breaks a rule of the database (" + cmp.Or(pqErr.Constraint, pqErr.Column) + ")"}
 	}
 	return err
+}
+
+// constraintErrors explains, in the caller's terms, the constraints whose
+// violation means something more precise than "a conflict": they are
+// matched by the constraint's name on the error, never by its message.
+var constraintErrors = map[string]*Error{
+	"posts_no_overlapping_person": {Kind: KindAlreadyExists, Reason: "PERSON_ALREADY_IN_POST",
+		Message: "this person already holds a post in this role on some of these dates"},
 }
 
 // Page asks for one page of a keyset-ordered listing.

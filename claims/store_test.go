@@ -253,7 +253,7 @@ func TestOnePersonCannotHoldOverlappingPostsInARole(t *testing.T) {
 	overlapping := ot(t, "ot-2", "Amira Haddad", "ot 071234", "0.5", "2025-09-30")
 	overlapping.PCNCode = "U54321" // another PCN: still the same person on the same day
 	_, err := f.store.CreatePost(f.ctx, claims.Request{}, overlapping)
-	wantKind(t, err, claims.KindAlreadyExists)
+	wantReason(t, err, claims.KindAlreadyExists, "PERSON_ALREADY_IN_POST")
 
 	after := ot(t, "ot-3", "Amira Haddad", "OT071234", "0.5", "2025-10-01")
 	if _, err := f.store.CreatePost(f.ctx, claims.Request{}, after); err != nil {
@@ -263,7 +263,11 @@ func TestOnePersonCannotHoldOverlappingPostsInARole(t *testing.T) {
 	must(t)(f.store.CreatePost(f.ctx, claims.Request{}, cc))
 	cc.ID, cc.StaffName = "cc-2", " MEGAN LEWIS "
 	_, err = f.store.CreatePost(f.ctx, claims.Request{}, cc)
-	wantKind(t, err, claims.KindAlreadyExists)
+	wantReason(t, err, claims.KindAlreadyExists, "PERSON_ALREADY_IN_POST")
+	// Filling a post with the same person is refused the same way.
+	must(t)(f.store.CreatePost(f.ctx, claims.Request{}, claims.Post{PCNCode: "U12345", ID: "cc-3", RoleID: "care-coordinator", WTE: 5000, StartDate: day(t, "2025-05-01")}))
+	_, err = f.store.FillPost(f.ctx, "U12345", "cc-3", "", "Megan Lewis", "", claims.Date{})
+	wantReason(t, err, claims.KindAlreadyExists, "PERSON_ALREADY_IN_POST")
 }
 
 func TestPostLifecycle(t *testing.T) {

@@ -135,10 +135,10 @@ func lockToppableClaims(ctx context.Context, tx *sqlx.Tx, roleID string, first M
 	var out []Claim
 	err := tx.SelectContext(ctx, &out, `SELECT c.pcn_code, c.id FROM claims c
 		JOIN financial_years y ON y.id = c.financial_year
-		WHERE c.kind = 'monthly' AND c.state IN ('submitted', 'queried', 'approved', 'paid') AND c.month >= $2
+		WHERE c.kind = $5 AND c.state = ANY($4) AND c.month >= $2
 		  AND (y.claims_deadline IS NULL OR y.claims_deadline >= $3)
 		  AND EXISTS (SELECT 1 FROM claim_lines l WHERE l.pcn_code = c.pcn_code AND l.claim_id = c.id AND l.role_id = $1)
-		ORDER BY c.pcn_code, c.id FOR UPDATE OF c`, roleID, first, today)
+		ORDER BY c.pcn_code, c.id FOR UPDATE OF c`, roleID, first, today, committedStates, MonthlyClaim)
 	return out, err
 }
 
@@ -247,7 +247,7 @@ func createTopUp(ctx context.Context, tx *sqlx.Tx, k pcnMonth, n int, lines []Cl
 		return nil, FailedPrecondition(claimName(k.pcn, monthlyID), "TOO_MANY_SUPPLEMENTS",
 			fmt.Sprintf("%s already has %d supplementary claims", claimName(k.pcn, monthlyID), maxSupplements))
 	}
-	c := Claim{PCNCode: k.pcn, ID: fmt.Sprintf("%s-s%d", monthlyID, n), Kind: "supplementary", Month: k.month}
+	c := Claim{PCNCode: k.pcn, ID: fmt.Sprintf("%s-s%d", monthlyID, n), Kind: SupplementaryClaim, Month: k.month}
 	commissioner, err := commissionerInMonth(ctx, tx, k.pcn, k.month)
 	if err != nil {
 		return nil, err
@@ -298,14 +298,8 @@ func refreshTopUp(ctx context.Context, tx *sqlx.Tx, d Claim, roleID string, owed
 		if sameTopUp(cur, o) {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE claim_lines SET wte = $4, gross_salary_pence = $5,
-			employer_ni_pence = $6, employer_pension_pence = $7, overtime_pence = $8, absence_adjustment_pence = $9,
-			cap_pence = $10, active_days = $11, days_in_year = $12, cap_segments = $13, already_paid_pence = $14,
-			reimbursable_pence = $15, revision = revision + 1
-			WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3`,
-			d.PCNCode, d.ID, o.PostID, o.WTE, o.GrossSalary, o.EmployerNI, o.EmployerPension, o.Overtime,
-			o.AbsenceAdjustment, o.CapPence, o.ActiveDays, o.DaysInYear, o.Segments, o.AlreadyPaidPence,
-			o.ReimbursablePence); err != nil {
+		o.PCNCode, o.ClaimID, o.EvidenceURIs = d.PCNCode, d.ID, cur.EvidenceURIs // the PCN's evidence stays
+		if _, err := writeLine(ctx, tx, o); err != nil {
 			return nil, err
 		}
 		changed = true
@@ -320,9 +314,14 @@ func refreshTopUp(ctx context.Context, tx *sqlx.Tx, d Claim, roleID string, owed
 	if !changed {
 		return nil, nil
 	}
-	action, state, reason := "offer", ClaimDraft, ""
+	action, state, reason := "offer", d.State, ""
 	if remaining == 0 {
-		action, state, reason = "withdraw", ClaimWithdrawn, "no top-up is owed any more: the rates in force were corrected"
+		// arrs withdraws its own offer, as the table lets a draft be.
+		to, ok := NextClaimState(d.State, ActionWithdraw)
+		if !ok {
+			return nil, fmt.Errorf("claims: a %s top-up cannot be withdrawn", d.State)
+		}
+		action, state, reason = string(ActionWithdraw), to, "no top-up is owed any more: the rates in force were corrected"
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, withdraw_reason = $4, revision = revision + 1,
 		update_time = now() WHERE pcn_code = $1 AND id = $2`, d.PCNCode, d.ID, state, reason); err != nil {

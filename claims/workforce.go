@@ -55,12 +55,17 @@ type Post struct {
 // Name is the resource name.
 func (p Post) Name() string { return postName(p.PCNCode, p.ID) }
 
+// Staffed reports whether the post has, or had, someone in it: FILLED, or
+// ENDED with a staff member named. An ENDED post with nobody named was a
+// plan that was given up.
+func (p Post) Staffed() bool {
+	return p.State == PostFilled || (p.State == PostEnded && p.StaffName != "")
+}
+
 // validate checks the post on its own and against its role.
 func (p Post) validate(vs *Violations, role Role) {
 	const f = "post."
-	if p.WTE <= 0 || p.WTE > DecimalScale {
-		vs.Add(f+"wte", "WTE_RANGE", "whole-time equivalent must be more than 0 and at most 1")
-	}
+	checkWTE(vs, f+"wte", p.WTE)
 	if p.StartDate.IsZero() {
 		vs.Add(f+"start_date", "REQUIRED", "the first day in post (or planned start) is required")
 	}
@@ -75,8 +80,7 @@ func (p Post) validate(vs *Violations, role Role) {
 	default:
 		vs.Add(f+"focus_cohort", "UNKNOWN", "unknown focus cohort")
 	}
-	staffed := p.State == PostFilled || (p.State == PostEnded && p.StaffName != "")
-	if !staffed {
+	if !p.Staffed() {
 		if p.StaffName != "" || p.RegistrationNumber != "" {
 			vs.Add(f+"staff_name", "NOT_FILLED", "a %s post has no staff member yet; fill it to name one", p.State)
 		}
@@ -200,19 +204,10 @@ func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, erro
 			return out, "", AlreadyExists(p.Name(), p.Name()+" already exists")
 		}
 		if err != nil {
-			return out, "", duplicatePerson(err)
+			return out, "", err
 		}
 		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", out.PCNCode, nil, out)
 	}, getPost)
-}
-
-// duplicatePerson explains the exclusion constraint in the caller's terms.
-func duplicatePerson(err error) error {
-	if e, ok := AsError(dbError(err)); ok && e.Kind == KindAlreadyExists && strings.Contains(e.Message, "posts_no_overlapping_person") {
-		return &Error{Kind: KindAlreadyExists, Reason: "PERSON_ALREADY_IN_POST",
-			Message: "this person already holds a post in this role on some of these dates"}
-	}
-	return err
 }
 
 // changePost runs one post change under a row lock and an etag check, then
@@ -243,7 +238,7 @@ func (s *Store) changePost(ctx context.Context, action, pcn, id, etag string, ch
 				revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
 				pcn, id, next.State, next.StaffName, next.RegistrationNumber, next.WTE, next.StartDate, next.EndDate,
 				next.Employer, next.FocusCohort, next.Baseline)
-			return duplicatePerson(err)
+			return err
 		},
 	}, etag)
 }

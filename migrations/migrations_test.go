@@ -63,3 +63,23 @@ func TestReplicasMigratingAtOnceAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryTableCheckHasAName: a table-level CHECK left to PostgreSQL's
+// naming (posts_check1) is named by its declaration order, so a migration
+// dropping it by that name may drop another rule.
+func TestEveryTableCheckHasAName(t *testing.T) {
+	db := pgtest.NewDB(t)
+	if err := migrations.Up(t.Context(), db.DB); err != nil {
+		t.Fatal(err)
+	}
+	var unnamed []string
+	if err := db.SelectContext(t.Context(), &unnamed, `SELECT c.conname FROM pg_constraint c
+		JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+		WHERE n.nspname = current_schema() AND c.conname ~ ('^' || r.relname || '_check[0-9]*$')
+		ORDER BY 1`); err != nil {
+		t.Fatal(err)
+	}
+	if len(unnamed) > 0 {
+		t.Errorf("table-level checks with PostgreSQL's generated names: %v", unnamed)
+	}
+}

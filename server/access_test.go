@@ -205,7 +205,7 @@ func startMatrixServer(t *testing.T) *running {
 		DisplayName: "West ICB", ValidFrom: claims.ICBStart}); err != nil {
 		t.Fatal(err)
 	}
-	return startServer(t, db)
+	return startServer(t, claims.NewStore(db))
 }
 
 // TestAccessMatrix walks every RPC in the service descriptors for every
@@ -332,7 +332,7 @@ func TestSignedTokensEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := New(Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0",
-		Authenticator: auth.NewAuthenticator(dev.Verifier(), nil), JWKS: dev.JWKS()}, db, slog.New(slog.DiscardHandler))
+		Authenticator: auth.NewAuthenticator(dev.Verifier(), nil), JWKS: dev.JWKS()}, claims.NewStore(db), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func startAPI(t *testing.T) api {
 	db := pgtest.NewDB(t)
 	db.SetMaxOpenConns(8)
 	loadDemo(t, db)
-	r := startServer(t, db)
+	r := startServer(t, claims.NewStore(db))
 	return api{running: r,
 		org:  arrsv1.NewOrganisationServiceClient(r.conn),
 		cat:  arrsv1.NewCatalogueServiceClient(r.conn),

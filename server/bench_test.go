@@ -19,7 +19,7 @@ import (
 func BenchmarkReadPath(b *testing.B) {
 	db := pgtest.NewDB(b)
 	loadDemo(b, db)
-	r := startServer(b, db)
+	r := startServer(b, claims.NewStore(db))
 	ctx := as(b.Context(), "cd-own")
 	health := healthpb.NewHealthClient(r.conn)
 	work := arrsv1.NewWorkforceServiceClient(r.conn)

@@ -29,6 +29,11 @@ var claimStates = map[arrsv1.Claim_State]claims.ClaimState{
 
 var claimStatesOut = reverse(claimStates)
 
+var claimKindsOut = map[claims.ClaimKind]arrsv1.Claim_Kind{
+	claims.MonthlyClaim:       arrsv1.Claim_KIND_MONTHLY,
+	claims.SupplementaryClaim: arrsv1.Claim_KIND_SUPPLEMENTARY,
+}
+
 func claimProto(c claims.Claim, withLines bool) *arrsv1.Claim {
 	actual, capPence, reimbursable, approved := c.Totals()
 	out := &arrsv1.Claim{
@@ -44,7 +49,7 @@ func claimProto(c claims.Claim, withLines bool) *arrsv1.Claim {
 		Etag:              claims.Etag(c.Revision),
 		CreateTime:        timestamp(c.CreateTime),
 		UpdateTime:        timestamp(c.UpdateTime),
-		Kind:              c.Kind,
+		Kind:              claimKindsOut[c.Kind],
 		Commissioner:      claims.Commissioner{Code: c.CommissionerCode}.Name(),
 		Reviewer:          c.Reviewer,
 		Supplements:       supplementsName(c),

@@ -36,7 +36,7 @@ func (h *claimService) ExportClaimLines(ctx context.Context, req *arrsv1.ExportC
 		return nil, err
 	}
 	var b strings.Builder
-	if err := claims.WriteExportCSV(&b, rows); err != nil {
+	if err := writeExportCSV(&b, rows); err != nil {
 		return nil, err
 	}
 	// The REST gateway names the download after this (see csvDownload); a

@@ -214,7 +214,7 @@ func TestMTLSEndToEnd(t *testing.T) {
 		ShutdownTimeout: 5 * time.Second,
 		TLS:             cfg,
 		Authenticator:   auth.NewAuthenticator(dev.Verifier(), accounts),
-	}, db, slog.New(slog.DiscardHandler))
+	}, claims.NewStore(db), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

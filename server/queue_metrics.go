@@ -30,7 +30,7 @@ const queueScrapeTimeout = 2 * time.Second
 
 func newQueueCollector(store *claims.Store, logger *slog.Logger) *queueCollector {
 	return &queueCollector{
-		store: store, logger: logger, timeout: queueScrapeTimeout, now: time.Now,
+		store: store, logger: logger, timeout: queueScrapeTimeout, now: store.Now,
 		claims: prometheus.NewDesc("arrs_review_queue_claims",
 			"Claims awaiting review (SUBMITTED), by the commissioner that reviews them.", []string{"commissioner"}, nil),
 		oldest: prometheus.NewDesc("arrs_review_queue_oldest_seconds",

@@ -1,12 +1,13 @@
 package server
 
 import (
-	"arrs.nhs.uk/arrs/claims"
 	"bytes"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"arrs.nhs.uk/arrs/claims"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -58,6 +59,13 @@ func TestReviewQueueMetricsCountSubmittedClaimsPerCommissioner(t *testing.T) {
 	}
 	if _, ok := got[`arrs_review_queue_oldest_seconds{commissioner="D4U1Y"}`]; ok {
 		t.Error("an empty queue has an oldest submission")
+	}
+	// The age is read on the store's clock: a day later, a day older.
+	later := claims.NewStore(a.db, claims.WithClock(func() time.Time { return time.Now().Add(24 * time.Hour) }))
+	reg = prometheus.NewPedanticRegistry()
+	reg.MustRegister(newQueueCollector(later, slog.New(slog.DiscardHandler)))
+	if age := gauges(t, reg)[`arrs_review_queue_oldest_seconds{commissioner="QNQ"}`]; age < 24*time.Hour.Seconds() {
+		t.Errorf("a day later the oldest QNQ submission has waited %vs; want at least a day", age)
 	}
 
 	// The server registers it: /metrics reports the queue.

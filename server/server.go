@@ -89,11 +89,13 @@ type Server struct {
 	gatewayGRPC *grpc.Server
 }
 
-// New builds a Server over db and binds its listeners, so the *Addr methods
-// report real ports before Serve starts. Serve must then be called, and is
-// what releases the listeners. db's schema need not be current yet: the
-// server reports NOT_SERVING until it is.
-func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
+// New builds a Server over store and binds its listeners, so the *Addr
+// methods report real ports before Serve starts. Serve must then be called,
+// and is what releases the listeners. The store's database schema need not
+// be current yet: the server reports NOT_SERVING until it is. Everything the
+// server knows of the date comes from the store's clock, so a test can stand
+// the whole service on any day.
+func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) {
 	if cfg.GRPCAddr == "" || cfg.HTTPAddr == "" || cfg.MetricsAddr == "" {
 		return nil, errors.New("server: GRPCAddr, HTTPAddr and MetricsAddr are all required")
 	}
@@ -106,8 +108,8 @@ func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
 	if cfg.SchemaPollInterval == 0 {
 		cfg.SchemaPollInterval = 2 * time.Second
 	}
+	db := store.DB()
 	s := &Server{cfg: cfg, logger: logger, db: db}
-	store := claims.NewStore(db)
 
 	// A registry per server, not the global default, so tests can run several
 	// servers in one process and nothing registers metrics behind our back.

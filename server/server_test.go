@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
+	"arrs.nhs.uk/arrs/claims"
 	"arrs.nhs.uk/arrs/internal/pgtest"
 	"arrs.nhs.uk/arrs/migrations"
 )
@@ -34,7 +34,8 @@ type running struct {
 	done chan error
 }
 
-func startServer(t testing.TB, db *sqlx.DB) *running {
+// startServer serves store's database; the store's clock is the server's.
+func startServer(t testing.TB, store *claims.Store) *running {
 	t.Helper()
 	s, err := New(Config{
 		GRPCAddr:           "127.0.0.1:0",
@@ -43,7 +44,7 @@ func startServer(t testing.TB, db *sqlx.DB) *running {
 		ShutdownTimeout:    5 * time.Second,
 		SchemaPollInterval: 20 * time.Millisecond,
 		Authenticator:      testIdentities,
-	}, db, newJSONLogger(t.Output()))
+	}, store, newJSONLogger(t.Output()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func awaitHealth(t *testing.T, conn *grpc.ClientConn, want healthpb.HealthCheckR
 }
 
 func TestServerIsServingOnceTheSchemaIsCurrent(t *testing.T) {
-	r := startServer(t, pgtest.NewDB(t))
+	r := startServer(t, claims.NewStore(pgtest.NewDB(t)))
 	awaitHealth(t, r.conn, healthpb.HealthCheckResponse_SERVING)
 	for _, service := range []string{"arrs.v1.OrganisationService", "arrs.v1.CatalogueService", "arrs.v1.FundingService", "arrs.v1.WorkforceService"} {
 		resp, err := healthpb.NewHealthClient(r.conn).Check(t.Context(), &healthpb.HealthCheckRequest{Service: service})
@@ -114,7 +115,7 @@ func TestServerIsNotServingWhileTheSchemaIsBehind(t *testing.T) {
 	if err := db.GetContext(t.Context(), &version, "DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version) RETURNING version_id"); err != nil {
 		t.Fatal(err)
 	}
-	r := startServer(t, db)
+	r := startServer(t, claims.NewStore(db))
 	awaitHealth(t, r.conn, healthpb.HealthCheckResponse_NOT_SERVING)
 	time.Sleep(100 * time.Millisecond) // several polls
 	awaitHealth(t, r.conn, healthpb.HealthCheckResponse_NOT_SERVING)
@@ -126,7 +127,7 @@ func TestServerIsNotServingWhileTheSchemaIsBehind(t *testing.T) {
 }
 
 func TestServerReflectionListsTheAPI(t *testing.T) {
-	r := startServer(t, pgtest.NewDB(t))
+	r := startServer(t, claims.NewStore(pgtest.NewDB(t)))
 	stream, err := reflectionpb.NewServerReflectionClient(r.conn).ServerReflectionInfo(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +172,7 @@ func get(t *testing.T, url string, header http.Header) (*http.Response, []byte) 
 }
 
 func TestRESTReachesGRPCThroughTheInterceptors(t *testing.T) {
-	r := startServer(t, pgtest.NewDB(t))
+	r := startServer(t, claims.NewStore(pgtest.NewDB(t)))
 	base := "http://" + r.HTTPAddr()
 
 	bearer := http.Header{"Authorization": {"Bearer hub"}}
@@ -200,7 +201,7 @@ func TestRESTReachesGRPCThroughTheInterceptors(t *testing.T) {
 }
 
 func TestRESTErrorsAreStatusJSONWithDetails(t *testing.T) {
-	r := startServer(t, pgtest.NewDB(t))
+	r := startServer(t, claims.NewStore(pgtest.NewDB(t)))
 	resp, body := get(t, "http://"+r.HTTPAddr()+"/v1/commissioners?pageSize=-1", http.Header{"Authorization": {"Bearer hub"}})
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("GET /v1/commissioners?pageSize=-1 = %d %s, want 400", resp.StatusCode, body)
@@ -232,7 +233,7 @@ func TestRESTErrorsAreStatusJSONWithDetails(t *testing.T) {
 }
 
 func TestRESTHealthz(t *testing.T) {
-	r := startServer(t, pgtest.NewDB(t))
+	r := startServer(t, claims.NewStore(pgtest.NewDB(t)))
 	awaitHealth(t, r.conn, healthpb.HealthCheckResponse_SERVING)
 	if resp, body := get(t, "http://"+r.HTTPAddr()+"/healthz", nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /healthz = %d %s", resp.StatusCode, body)
@@ -240,7 +241,7 @@ func TestRESTHealthz(t *testing.T) {
 }
 
 func TestServeReturnsNilAfterGracefulShutdown(t *testing.T) {
-	r := startServer(t, pgtest.NewDB(t))
+	r := startServer(t, claims.NewStore(pgtest.NewDB(t)))
 	awaitHealth(t, r.conn, healthpb.HealthCheckResponse_SERVING)
 	if err := r.shutdown(); err != nil {
 		t.Fatalf("Serve = %v, want nil", err)

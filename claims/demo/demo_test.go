@@ -88,7 +88,7 @@ func TestLoadIsAboutTheDayItRuns(t *testing.T) {
 			supplementary := 0
 			for _, c := range all {
 				states[c.State]++
-				if c.Kind == "supplementary" {
+				if c.Kind == claims.SupplementaryClaim {
 					supplementary++
 				}
 				if c.Reviewer != "" && c.Reviewer == c.Submitter {

@@ -175,8 +175,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if c.command == "migrate" {
 		return nil
 	}
+	store := claims.NewStore(db)
 	if c.demo {
-		if err := demo.Load(ctx, claims.NewStore(db)); err != nil {
+		if err := demo.Load(ctx, store); err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}
 		logger.InfoContext(ctx, "demo data loaded")
@@ -188,7 +189,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Authenticator: authn,
 		TLS:           tlsConfig,
 		JWKS:          jwks,
-	}, db, logger)
+	}, store, logger)
 	if err != nil {
 		return err
 	}

@@ -156,7 +156,7 @@ func acquireServer(ctx context.Context) (*url.URL, func() error, error) {
 		return u, func() error { return nil }, nil
 	}
 	if _, err := pgcluster.BinDir(); err != nil {
-		return nil, nil, fmt.Errorf("%w: set ARRS_TEST_DATABASE_URL or install PostgreSQL: %v", errNoPostgres, err)
+		return nil, nil, fmt.Errorf("%w: set ARRS_TEST_DATABASE_URL or install PostgreSQL: %w", errNoPostgres, err)
 	}
 	// Made by us rather than t.TempDir, as there is no t yet; pgcluster
 	// hands it to the postgres user when we are root.

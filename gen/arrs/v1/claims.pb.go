@@ -96,6 +96,58 @@ func (Claim_State) EnumDescriptor() ([]byte, []int) {
 	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{0, 0}
 }
 
+// What a claim is for.
+type Claim_Kind int32
+
+const (
+	Claim_KIND_UNSPECIFIED Claim_Kind = 0
+	// The month's claim for the PCN's posts.
+	Claim_KIND_MONTHLY Claim_Kind = 1
+	// A top-up of an approved or paid month after a backdated rate.
+	Claim_KIND_SUPPLEMENTARY Claim_Kind = 2
+)
+
+// Enum value maps for Claim_Kind.
+var (
+	Claim_Kind_name = map[int32]string{
+		0: "KIND_UNSPECIFIED",
+		1: "KIND_MONTHLY",
+		2: "KIND_SUPPLEMENTARY",
+	}
+	Claim_Kind_value = map[string]int32{
+		"KIND_UNSPECIFIED":   0,
+		"KIND_MONTHLY":       1,
+		"KIND_SUPPLEMENTARY": 2,
+	}
+)
+
+func (x Claim_Kind) Enum() *Claim_Kind {
+	p := new(Claim_Kind)
+	*p = x
+	return p
+}
+
+func (x Claim_Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Claim_Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_arrs_v1_claims_proto_enumTypes[1].Descriptor()
+}
+
+func (Claim_Kind) Type() protoreflect.EnumType {
+	return &file_arrs_v1_claims_proto_enumTypes[1]
+}
+
+func (x Claim_Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Claim_Kind.Descriptor instead.
+func (Claim_Kind) EnumDescriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{0, 1}
+}
+
 // A PCN's claim for one month, in arrears.
 type Claim struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -130,9 +182,6 @@ type Claim struct {
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	// Output only: `monthly`, or `supplementary` for a top-up owed after a
-	// backdated rate.
-	Kind string `protobuf:"bytes,16,opt,name=kind,proto3" json:"kind,omitempty"`
 	// Output only: the commissioner of the PCN in the claim's month, who
 	// reviews it, `commissioners/{code}`.
 	Commissioner string `protobuf:"bytes,17,opt,name=commissioner,proto3" json:"commissioner,omitempty"`
@@ -148,7 +197,10 @@ type Claim struct {
 	Payment *Payment `protobuf:"bytes,22,opt,name=payment,proto3" json:"payment,omitempty"`
 	// Output only: for a supplementary claim, the monthly claim it tops up,
 	// `pcns/{pcn}/claims/{month}`.
-	Supplements   string `protobuf:"bytes,23,opt,name=supplements,proto3" json:"supplements,omitempty"`
+	Supplements string `protobuf:"bytes,23,opt,name=supplements,proto3" json:"supplements,omitempty"`
+	// Output only: a monthly claim, or a supplementary top-up owed after a
+	// backdated rate.
+	Kind          Claim_Kind `protobuf:"varint,24,opt,name=kind,proto3,enum=arrs.v1.Claim_Kind" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -288,13 +340,6 @@ func (x *Claim) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
-func (x *Claim) GetKind() string {
-	if x != nil {
-		return x.Kind
-	}
-	return ""
-}
-
 func (x *Claim) GetCommissioner() string {
 	if x != nil {
 		return x.Commissioner
@@ -342,6 +387,13 @@ func (x *Claim) GetSupplements() string {
 		return x.Supplements
 	}
 	return ""
+}
+
+func (x *Claim) GetKind() Claim_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return Claim_KIND_UNSPECIFIED
 }
 
 // A payment of an approved claim.
@@ -2166,7 +2218,7 @@ var File_arrs_v1_claims_proto protoreflect.FileDescriptor
 
 const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\n" +
-	"\x14arrs/v1/claims.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\b\n" +
+	"\x14arrs/v1/claims.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\t\n" +
 	"\x05Claim\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05month\x18\x02 \x01(\tR\x05month\x12%\n" +
@@ -2186,8 +2238,7 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04kind\x18\x10 \x01(\tR\x04kind\x12\"\n" +
+	"updateTime\x12\"\n" +
 	"\fcommissioner\x18\x11 \x01(\tR\fcommissioner\x12%\n" +
 	"\x0eapproved_pence\x18\x12 \x01(\x03R\rapprovedPence\x12\x1a\n" +
 	"\breviewer\x18\x13 \x01(\tR\breviewer\x12;\n" +
@@ -2196,7 +2247,8 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\vreview_note\x18\x15 \x01(\tR\n" +
 	"reviewNote\x12*\n" +
 	"\apayment\x18\x16 \x01(\v2\x10.arrs.v1.PaymentR\apayment\x12 \n" +
-	"\vsupplements\x18\x17 \x01(\tR\vsupplements\"\xa4\x01\n" +
+	"\vsupplements\x18\x17 \x01(\tR\vsupplements\x12'\n" +
+	"\x04kind\x18\x18 \x01(\x0e2\x13.arrs.v1.Claim.KindR\x04kind\"\xa4\x01\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vSTATE_DRAFT\x10\x01\x12\x13\n" +
@@ -2206,7 +2258,11 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\n" +
 	"STATE_PAID\x10\x05\x12\x12\n" +
 	"\x0eSTATE_REJECTED\x10\x06\x12\x11\n" +
-	"\rSTATE_QUERIED\x10\a\"\x81\x01\n" +
+	"\rSTATE_QUERIED\x10\a\"F\n" +
+	"\x04Kind\x12\x14\n" +
+	"\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
+	"\fKIND_MONTHLY\x10\x01\x12\x16\n" +
+	"\x12KIND_SUPPLEMENTARY\x10\x02J\x04\b\x10\x10\x11\"\x81\x01\n" +
 	"\aPayment\x12!\n" +
 	"\fpayment_date\x18\x01 \x01(\tR\vpaymentDate\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12\x14\n" +
@@ -2379,90 +2435,92 @@ func file_arrs_v1_claims_proto_rawDescGZIP() []byte {
 	return file_arrs_v1_claims_proto_rawDescData
 }
 
-var file_arrs_v1_claims_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_arrs_v1_claims_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_arrs_v1_claims_proto_goTypes = []any{
 	(Claim_State)(0),                  // 0: arrs.v1.Claim.State
-	(*Claim)(nil),                     // 1: arrs.v1.Claim
-	(*Payment)(nil),                   // 2: arrs.v1.Payment
-	(*ClaimLine)(nil),                 // 3: arrs.v1.ClaimLine
-	(*CapSegment)(nil),                // 4: arrs.v1.CapSegment
-	(*ExcludedPost)(nil),              // 5: arrs.v1.ExcludedPost
-	(*Budget)(nil),                    // 6: arrs.v1.Budget
-	(*RoleBudget)(nil),                // 7: arrs.v1.RoleBudget
-	(*GetClaimRequest)(nil),           // 8: arrs.v1.GetClaimRequest
-	(*ListClaimsRequest)(nil),         // 9: arrs.v1.ListClaimsRequest
-	(*ListClaimsResponse)(nil),        // 10: arrs.v1.ListClaimsResponse
-	(*CreateClaimRequest)(nil),        // 11: arrs.v1.CreateClaimRequest
-	(*UpdateClaimLineRequest)(nil),    // 12: arrs.v1.UpdateClaimLineRequest
-	(*SubmitClaimRequest)(nil),        // 13: arrs.v1.SubmitClaimRequest
-	(*WithdrawClaimRequest)(nil),      // 14: arrs.v1.WithdrawClaimRequest
-	(*GetBudgetRequest)(nil),          // 15: arrs.v1.GetBudgetRequest
-	(*ListReviewQueueRequest)(nil),    // 16: arrs.v1.ListReviewQueueRequest
-	(*ListReviewQueueResponse)(nil),   // 17: arrs.v1.ListReviewQueueResponse
-	(*ReviewItem)(nil),                // 18: arrs.v1.ReviewItem
-	(*LineFlag)(nil),                  // 19: arrs.v1.LineFlag
-	(*ApproveClaimRequest)(nil),       // 20: arrs.v1.ApproveClaimRequest
-	(*LineAdjustment)(nil),            // 21: arrs.v1.LineAdjustment
-	(*RejectClaimRequest)(nil),        // 22: arrs.v1.RejectClaimRequest
-	(*QueryClaimRequest)(nil),         // 23: arrs.v1.QueryClaimRequest
-	(*RecordClaimPaymentRequest)(nil), // 24: arrs.v1.RecordClaimPaymentRequest
-	(*ExportClaimLinesRequest)(nil),   // 25: arrs.v1.ExportClaimLinesRequest
-	(*ExportClaimLinesResponse)(nil),  // 26: arrs.v1.ExportClaimLinesResponse
-	(*timestamppb.Timestamp)(nil),     // 27: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),     // 28: google.protobuf.FieldMask
+	(Claim_Kind)(0),                   // 1: arrs.v1.Claim.Kind
+	(*Claim)(nil),                     // 2: arrs.v1.Claim
+	(*Payment)(nil),                   // 3: arrs.v1.Payment
+	(*ClaimLine)(nil),                 // 4: arrs.v1.ClaimLine
+	(*CapSegment)(nil),                // 5: arrs.v1.CapSegment
+	(*ExcludedPost)(nil),              // 6: arrs.v1.ExcludedPost
+	(*Budget)(nil),                    // 7: arrs.v1.Budget
+	(*RoleBudget)(nil),                // 8: arrs.v1.RoleBudget
+	(*GetClaimRequest)(nil),           // 9: arrs.v1.GetClaimRequest
+	(*ListClaimsRequest)(nil),         // 10: arrs.v1.ListClaimsRequest
+	(*ListClaimsResponse)(nil),        // 11: arrs.v1.ListClaimsResponse
+	(*CreateClaimRequest)(nil),        // 12: arrs.v1.CreateClaimRequest
+	(*UpdateClaimLineRequest)(nil),    // 13: arrs.v1.UpdateClaimLineRequest
+	(*SubmitClaimRequest)(nil),        // 14: arrs.v1.SubmitClaimRequest
+	(*WithdrawClaimRequest)(nil),      // 15: arrs.v1.WithdrawClaimRequest
+	(*GetBudgetRequest)(nil),          // 16: arrs.v1.GetBudgetRequest
+	(*ListReviewQueueRequest)(nil),    // 17: arrs.v1.ListReviewQueueRequest
+	(*ListReviewQueueResponse)(nil),   // 18: arrs.v1.ListReviewQueueResponse
+	(*ReviewItem)(nil),                // 19: arrs.v1.ReviewItem
+	(*LineFlag)(nil),                  // 20: arrs.v1.LineFlag
+	(*ApproveClaimRequest)(nil),       // 21: arrs.v1.ApproveClaimRequest
+	(*LineAdjustment)(nil),            // 22: arrs.v1.LineAdjustment
+	(*RejectClaimRequest)(nil),        // 23: arrs.v1.RejectClaimRequest
+	(*QueryClaimRequest)(nil),         // 24: arrs.v1.QueryClaimRequest
+	(*RecordClaimPaymentRequest)(nil), // 25: arrs.v1.RecordClaimPaymentRequest
+	(*ExportClaimLinesRequest)(nil),   // 26: arrs.v1.ExportClaimLinesRequest
+	(*ExportClaimLinesResponse)(nil),  // 27: arrs.v1.ExportClaimLinesResponse
+	(*timestamppb.Timestamp)(nil),     // 28: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),     // 29: google.protobuf.FieldMask
 }
 var file_arrs_v1_claims_proto_depIdxs = []int32{
 	0,  // 0: arrs.v1.Claim.state:type_name -> arrs.v1.Claim.State
-	3,  // 1: arrs.v1.Claim.lines:type_name -> arrs.v1.ClaimLine
-	5,  // 2: arrs.v1.Claim.excluded_posts:type_name -> arrs.v1.ExcludedPost
-	27, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
-	27, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
-	27, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
-	27, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
-	2,  // 7: arrs.v1.Claim.payment:type_name -> arrs.v1.Payment
-	4,  // 8: arrs.v1.ClaimLine.cap_segments:type_name -> arrs.v1.CapSegment
-	7,  // 9: arrs.v1.Budget.roles:type_name -> arrs.v1.RoleBudget
-	0,  // 10: arrs.v1.ListClaimsRequest.state:type_name -> arrs.v1.Claim.State
-	1,  // 11: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
-	3,  // 12: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
-	28, // 13: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	18, // 14: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
-	1,  // 15: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
-	19, // 16: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
-	21, // 17: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
-	2,  // 18: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
-	8,  // 19: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
-	9,  // 20: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
-	11, // 21: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
-	12, // 22: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
-	13, // 23: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
-	14, // 24: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
-	15, // 25: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
-	16, // 26: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
-	20, // 27: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
-	22, // 28: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
-	23, // 29: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
-	24, // 30: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
-	25, // 31: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
-	1,  // 32: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
-	10, // 33: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
-	1,  // 34: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
-	3,  // 35: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
-	1,  // 36: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
-	1,  // 37: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
-	6,  // 38: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
-	17, // 39: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
-	1,  // 40: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
-	1,  // 41: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
-	1,  // 42: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
-	1,  // 43: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
-	26, // 44: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
-	32, // [32:45] is the sub-list for method output_type
-	19, // [19:32] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	4,  // 1: arrs.v1.Claim.lines:type_name -> arrs.v1.ClaimLine
+	6,  // 2: arrs.v1.Claim.excluded_posts:type_name -> arrs.v1.ExcludedPost
+	28, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
+	28, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
+	28, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
+	28, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
+	3,  // 7: arrs.v1.Claim.payment:type_name -> arrs.v1.Payment
+	1,  // 8: arrs.v1.Claim.kind:type_name -> arrs.v1.Claim.Kind
+	5,  // 9: arrs.v1.ClaimLine.cap_segments:type_name -> arrs.v1.CapSegment
+	8,  // 10: arrs.v1.Budget.roles:type_name -> arrs.v1.RoleBudget
+	0,  // 11: arrs.v1.ListClaimsRequest.state:type_name -> arrs.v1.Claim.State
+	2,  // 12: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
+	4,  // 13: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
+	29, // 14: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	19, // 15: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
+	2,  // 16: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
+	20, // 17: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
+	22, // 18: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
+	3,  // 19: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
+	9,  // 20: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
+	10, // 21: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
+	12, // 22: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
+	13, // 23: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
+	14, // 24: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
+	15, // 25: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
+	16, // 26: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
+	17, // 27: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
+	21, // 28: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
+	23, // 29: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
+	24, // 30: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
+	25, // 31: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
+	26, // 32: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
+	2,  // 33: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
+	11, // 34: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
+	2,  // 35: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
+	4,  // 36: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
+	2,  // 37: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
+	2,  // 38: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
+	7,  // 39: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
+	18, // 40: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
+	2,  // 41: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
+	2,  // 42: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
+	2,  // 43: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
+	2,  // 44: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
+	27, // 45: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
+	33, // [33:46] is the sub-list for method output_type
+	20, // [20:33] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_claims_proto_init() }
@@ -2476,7 +2534,7 @@ func file_arrs_v1_claims_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_claims_proto_rawDesc), len(file_arrs_v1_claims_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,

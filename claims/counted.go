@@ -1,0 +1,70 @@
+package claims
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// What counts against an entitlement, and the lock under which it is checked.
+
+// committedStates are the states whose claims are spent from the
+// entitlement: submitted and queried (awaiting review), approved and paid.
+// Drafts, withdrawn and rejected claims count for nothing.
+var committedStates = pq.StringArray{string(ClaimSubmitted), string(ClaimQueried), string(ClaimApproved), string(ClaimPaid)}
+
+// countedPence is what a claim line (aliased l) counts for: its approved
+// amount once approved, what it claims until then. ClaimLine.Approved is
+// the same rule for a line in hand.
+const countedPence = "COALESCE(l.approved_pence, l.reimbursable_pence)"
+
+// lockEntitlement locks a PCN's entitlement for a year. Everything that
+// changes what counts against it (submitting, editing a queried claim) takes
+// this lock first, so those changes queue per PCN and year, across however
+// many replicas; sharing the year's row keeps its rate from changing
+// underneath.
+func lockEntitlement(ctx context.Context, tx *sqlx.Tx, claim, pcn string, year FinancialYear) (Entitlement, error) {
+	var e Entitlement
+	err := tx.GetContext(ctx, &e, entitlementSelect+`
+		WHERE e.pcn_code = $1 AND e.financial_year = $2 FOR UPDATE OF e FOR SHARE OF y`, pcn, year)
+	if isNoRows(err) {
+		return e, FailedPrecondition(claim, "NO_ENTITLEMENT", fmt.Sprintf("%s has no entitlement for %s yet", pcnName(pcn), year))
+	}
+	return e, err
+}
+
+// checkWithinEntitlement refuses a claim asking for claimed when the
+// PCN's other counted claims (submitted, queried, approved, paid) leave less
+// than that of its entitlement, and says how much remains. The claim itself
+// is left out of the sum, so a queried claim being resubmitted counts once.
+func checkWithinEntitlement(ctx context.Context, tx *sqlx.Tx, e Entitlement, claimID string, claimed int64) error {
+	committed, err := committedPence(ctx, tx, e.PCNCode, e.Year, claimID)
+	if err != nil {
+		return err
+	}
+	if remaining := e.AmountPence() - committed; claimed > remaining {
+		return &Error{Kind: KindFailedPrecondition, Reason: "ENTITLEMENT_EXCEEDED", Resource: claimName(e.PCNCode, claimID),
+			Message: fmt.Sprintf("the claim asks for %s but only %s of the %s entitlement for %s remains",
+				Pounds(claimed), Pounds(remaining), Pounds(e.AmountPence()), e.Year)}
+	}
+	return nil
+}
+
+// committedPence is what a PCN's counted claims (submitted, queried,
+// approved, paid) take from a year's entitlement, leaving out claim except.
+func committedPence(ctx context.Context, q sqlx.QueryerContext, pcn string, year FinancialYear, except string) (int64, error) {
+	var committed int64
+	err := sqlx.GetContext(ctx, q, &committed, countedSQL(`c.pcn_code = $1 AND c.financial_year = $2 AND c.state = ANY($3) AND c.id <> $4`),
+		pcn, year, committedStates, except)
+	return committed, err
+}
+
+// countedSQL sums what the lines of the claims matching where (over claims
+// c and their lines l) count against an entitlement: approved amounts once
+// approved, claimed amounts until then.
+func countedSQL(where string) string {
+	return `SELECT COALESCE(SUM(` + countedPence + `), 0)::bigint
+		FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id WHERE ` + where
+}

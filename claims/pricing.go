@@ -1,0 +1,63 @@
+package claims
+
+import (
+	"context"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Pricing a PCN's lines: the posts, roles and rates a cap is worked out from.
+
+// claimContext is what working out a PCN's lines needs: its zone, posts, and
+// their roles and rates.
+type claimContext struct {
+	zone  WeightingZone
+	posts []Post
+	roles map[string]Role
+	rates map[string][]Rate
+}
+
+func loadClaimContext(ctx context.Context, q sqlx.QueryerContext, pcn string) (claimContext, error) {
+	cc := claimContext{roles: map[string]Role{}, rates: map[string][]Rate{}}
+	if err := sqlx.GetContext(ctx, q, &cc.zone, `SELECT weighting_zone FROM pcns WHERE code = $1`, pcn); err != nil {
+		return cc, err
+	}
+	if err := sqlx.SelectContext(ctx, q, &cc.posts, `SELECT `+postColumns+` FROM posts WHERE pcn_code = $1 ORDER BY id`, pcn); err != nil {
+		return cc, err
+	}
+	var roles []Role
+	if err := sqlx.SelectContext(ctx, q, &roles, `SELECT `+roleColumns+` FROM roles
+		WHERE id IN (SELECT role_id FROM posts WHERE pcn_code = $1)`, pcn); err != nil {
+		return cc, err
+	}
+	if err := loadCaps(ctx, q, roles); err != nil {
+		return cc, err
+	}
+	for _, r := range roles {
+		cc.roles[r.ID] = r
+	}
+	var rates []Rate
+	if err := sqlx.SelectContext(ctx, q, &rates, `SELECT `+rateColumns+` FROM rates
+		WHERE role_id IN (SELECT role_id FROM posts WHERE pcn_code = $1) ORDER BY role_id, effective_date`, pcn); err != nil {
+		return cc, err
+	}
+	for _, r := range rates {
+		cc.rates[r.RoleID] = append(cc.rates[r.RoleID], r)
+	}
+	return cc, nil
+}
+
+func (cc claimContext) post(id string) (Post, bool) {
+	for _, p := range cc.posts {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Post{}, false
+}
+
+// lineCap works out a line's cap at wte from the rates in force now; a day
+// with no rate in force fails RATE_NOT_IN_FORCE: the catalogue lacks a figure.
+func (cc claimContext) lineCap(month Month, p Post, wte Decimal) (LineCap, error) {
+	return ComputeCap(month, p, cc.roles[p.RoleID], cc.rates[p.RoleID], cc.zone, wte)
+}

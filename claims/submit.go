@@ -1,0 +1,198 @@
+package claims
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Submitting and withdrawing a claim.
+
+// SubmitClaim submits a DRAFT or QUERIED claim. Its caps are worked out again
+// from the rates in force, headcount caps are checked, and the PCN's
+// submitted, approved and paid total for the year must stay within its
+// entitlement. Submissions for one PCN and year queue on the entitlement's
+// row lock, so the rule holds however many arrsd replicas race.
+func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag string) (Claim, error) {
+	if err := mayAct(ctx, ActionSubmit); err != nil {
+		return Claim{}, err
+	}
+	month, err := monthOfClaim(pcn, id)
+	if err != nil {
+		return Claim{}, err
+	}
+	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+		name := claimName(pcn, id)
+		if err := pcnVisible(ctx, tx, pcn); err != nil {
+			return Claim{}, "", err
+		}
+		entitlement, err := lockEntitlement(ctx, tx, name, pcn, month.FinancialYear())
+		if err != nil {
+			return Claim{}, "", err
+		}
+		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, ActionSubmit)
+		if err != nil {
+			return Claim{}, "", err
+		}
+		if err := s.checkClaimWindow(ctx, tx, month); err != nil {
+			return Claim{}, "", err
+		}
+		if err := refreshCaps(ctx, tx, &cur); err != nil {
+			return Claim{}, "", err
+		}
+		actual, _, claimed, _ := cur.Totals()
+		if actual == 0 {
+			return Claim{}, "", FailedPrecondition(name, "NOTHING_CLAIMED", "no line records a cost; enter what was paid first")
+		}
+		if cur.Kind == SupplementaryClaim && claimed == 0 {
+			return Claim{}, "", FailedPrecondition(name, "NOTHING_OWED", "the month's claims already reimburse everything this top-up offered")
+		}
+		if cur.Kind == SupplementaryClaim {
+			if err := monthlySettled(ctx, tx, cur); err != nil {
+				return Claim{}, "", err
+			}
+		}
+		if err := checkHeadcount(ctx, tx, cur); err != nil {
+			return Claim{}, "", err
+		}
+		if err := checkWithinEntitlement(ctx, tx, entitlement, id, claimed); err != nil {
+			return Claim{}, "", err
+		}
+		actor, _ := ActorFrom(ctx)
+		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, submitter = $4, submit_time = $5,
+			review_note = '', revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
+			pcn, id, to, actor.Subject, s.now()); err != nil {
+			return Claim{}, "", err
+		}
+		out, err := getClaim(ctx, tx, name)
+		if err != nil {
+			return out, "", err
+		}
+		return out, name, appendAudit(ctx, tx, name, "submit", pcn, cur, out)
+	}, getClaim)
+}
+
+// refreshCaps works every line's cap out again from the rates in force now:
+// a rate entered since the claim was drafted applies.
+//
+// A top-up line's share already settled is worked out again too: a sibling
+// top-up counted when it was offered may since have been rejected.
+func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
+	cc, err := loadClaimContext(ctx, tx, c.PCNCode)
+	if err != nil {
+		return err
+	}
+	var settled map[string]int64
+	if c.Kind == SupplementaryClaim {
+		if settled, err = topUpSettled(ctx, tx, *c); err != nil {
+			return err
+		}
+	}
+	for i := range c.Lines {
+		l := &c.Lines[i]
+		post, _ := cc.post(l.PostID)
+		// The post may have changed since the claim was drafted (ended
+		// before the month, marked baseline): its line can no longer stand.
+		if ok, reason := Eligibility(c.Month, post, cc.roles[post.RoleID]); !ok {
+			return FailedPrecondition(l.Name(), "LINE_NOT_ELIGIBLE", fmt.Sprintf(
+				"%s no longer qualifies for %s (%s): withdraw the claim and draft it again", postName(post.PCNCode, post.ID), c.Month, reason))
+		}
+		lc, err := cc.lineCap(c.Month, post, l.WTE)
+		if err != nil {
+			return err
+		}
+		paid := l.AlreadyPaidPence
+		if settled != nil {
+			paid = settled[l.PostID]
+		}
+		if lc.Pence == l.CapPence && paid == l.AlreadyPaidPence {
+			continue
+		}
+		l.AlreadyPaidPence = paid
+		l.applyCap(lc)
+		if *l, err = writeLine(ctx, tx, *l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkHeadcount enforces the catalogue's per-PCN headcount caps for the
+// claim's year: a cap limits the posts a PCN holds in a role at a time, so the
+// posts of a capped role in the month's claim may not exceed it (a leaver
+// replaced mid-year is not two posts).
+func checkHeadcount(ctx context.Context, tx *sqlx.Tx, c Claim) error {
+	if c.Kind == SupplementaryClaim {
+		return nil // a top-up of a month whose claim passed this check
+	}
+	var over []struct {
+		RoleID string `db:"role_id"`
+		Posts  int    `db:"posts"`
+		Cap    int    `db:"cap"`
+	}
+	if err := tx.SelectContext(ctx, &over, `
+		SELECT role_id, posts, cap FROM (
+			SELECT l.role_id, count(*) AS posts,
+			       CASE WHEN h.large_list_threshold > 0 AND p.registered_list_size >= h.large_list_threshold
+			            THEN h.max_posts_large_list ELSE h.max_posts END AS cap
+			FROM claim_lines l
+			JOIN pcns p ON p.code = l.pcn_code
+			JOIN role_headcount_caps h ON h.role_id = l.role_id AND h.financial_year = $3
+			WHERE l.pcn_code = $1 AND l.claim_id = $2
+			GROUP BY l.role_id, h.large_list_threshold, h.max_posts_large_list, h.max_posts, p.registered_list_size) AS counted
+		WHERE posts > cap`, c.PCNCode, c.ID, c.Year); err != nil {
+		return err
+	}
+	if len(over) == 0 {
+		return nil
+	}
+	parts := make([]string, len(over))
+	for i, o := range over {
+		parts[i] = fmt.Sprintf("%s: %d posts in %s, cap %d", roleName(o.RoleID), o.Posts, c.Month, o.Cap)
+	}
+	return FailedPrecondition(c.Name(), "HEADCOUNT_CAP", "the role's headcount cap for "+c.Year.String()+
+		" would be exceeded ("+strings.Join(parts, "; ")+")")
+}
+
+// monthlySettled refuses a top-up whose monthly claim is not yet approved or
+// paid: it tops up what was approved, so it waits for the approval.
+func monthlySettled(ctx context.Context, tx *sqlx.Tx, c Claim) error {
+	var state ClaimState
+	if err := tx.GetContext(ctx, &state, `SELECT state FROM claims WHERE pcn_code = $1 AND id = $2`, c.PCNCode, *c.Supplements); err != nil {
+		return err
+	}
+	if state != ClaimApproved && state != ClaimPaid {
+		return FailedPrecondition(c.Name(), "MONTH_NOT_APPROVED",
+			fmt.Sprintf("%s tops up %s, which is %s: submit it once that claim is approved", c.Name(), claimName(c.PCNCode, *c.Supplements), state))
+	}
+	return nil
+}
+
+// WithdrawClaim withdraws a DRAFT or SUBMITTED claim; it then counts for
+// nothing, and the month may be claimed afresh.
+func (s *Store) WithdrawClaim(ctx context.Context, pcn, id, etag, reason string) (Claim, error) {
+	if err := mayAct(ctx, ActionWithdraw); err != nil {
+		return Claim{}, err
+	}
+	if len(reason) > 1000 {
+		return Claim{}, Invalid("reason", "LENGTH", "at most 1000 characters")
+	}
+	var out Claim
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, ActionWithdraw)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, withdraw_reason = $4,
+			revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`, pcn, id, to, reason); err != nil {
+			return err
+		}
+		if out, err = getClaim(ctx, tx, cur.Name()); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, cur.Name(), "withdraw", pcn, cur, out)
+	})
+	return out, err
+}
