@@ -159,8 +159,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
-	if c.command == "token" {
+	switch c.command {
+	case "token":
 		return mintToken(c, stdout)
+	case "migrate":
+		// Only the database is configured for migrate: no listeners, no
+		// identity provider.
+		return migrate(ctx, c, logger)
 	}
 	authn, jwks, err := authenticator(ctx, c, logger)
 	if err != nil {
@@ -185,9 +190,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger.InfoContext(ctx, "database migrated")
-	if c.command == "migrate" {
-		return nil
-	}
 	if c.demo {
 		if err := demo.Load(ctx, claims.NewStore(db)); err != nil {
 			return fmt.Errorf("load demo data: %w", err)
@@ -214,6 +216,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	return srv.Serve(ctx)
+}
+
+// migrate applies the migrations and closes the database.
+func migrate(ctx context.Context, c config, logger *slog.Logger) (err error) {
+	db, closeDB, err := openDatabase(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, closeDB()) }()
+	if err := migrations.Up(ctx, db.DB); err != nil {
+		return err
+	}
+	logger.InfoContext(ctx, "database migrated")
+	return nil
 }
 
 // openDatabase connects to c.databaseURL or, when it is empty, to the
