@@ -4,7 +4,15 @@
 TOOL := go tool -modfile=tools/go.mod
 BUF := $(TOOL) buf
 
-.PHONY: run test generate lint bench grpcurl health
+# A release's version and commit, stamped into the binary (arrsd version,
+# arrs_build_info); see internal/buildinfo.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BUILDINFO := arrs.nhs.uk/arrs/internal/buildinfo
+LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT)
+CONTAINER ?= docker
+
+.PHONY: run test generate lint bench build image grpcurl health
 
 ## run: serve gRPC (:9090), REST (:8080) and metrics (:9464) with demo data;
 ## without DATABASE_URL, on a private PostgreSQL cluster under .data/.
@@ -30,6 +38,14 @@ lint:
 	go vet ./...
 	$(TOOL) golangci-lint run ./...
 	$(BUF) lint
+
+## build: a static bin/arrsd, stamped with VERSION and COMMIT.
+build:
+	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o bin/arrsd ./cmd/arrsd
+
+## image: the container image arrs:VERSION (CONTAINER=podman to use podman).
+image:
+	$(CONTAINER) build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t arrs:$(VERSION) .
 
 ## bench: run the benchmarks.
 bench:

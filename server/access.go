@@ -42,13 +42,15 @@ func accessUnary(authn Authenticator) grpc.UnaryServerInterceptor {
 			return nil, withInfo(codes.PermissionDenied,
 				"a "+string(id.Role)+" may not call "+info.FullMethod, "PERMISSION_DENIED").Err()
 		}
-		return handler(claims.WithActor(ctx, claims.Actor{
+		actor := claims.Actor{
 			Subject:   id.Subject,
 			Role:      id.Role,
 			OrgKind:   id.OrgKind,
 			OrgCode:   id.OrgCode,
 			RPC:       info.FullMethod,
 			RequestID: requestIDFrom(ctx),
-		}), req)
+		}
+		noteCaller(ctx, actor)
+		return handler(claims.WithActor(ctx, actor), req)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
+	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
@@ -19,8 +20,9 @@ import (
 // gRPC server through conn, a client connection to the server's own
 // listener, rather than the in-process Register…HandlerServer, so every REST
 // request passes the same interceptors (auth, logging, metrics, error
-// mapping) as a gRPC one.
-func newGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
+// mapping) as a gRPC one. Each call carries the REST client's address,
+// worked out with the trusted proxies (see clientaddr.go).
+func newGateway(ctx context.Context, conn *grpc.ClientConn, trusted proxies) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 			// lowerCamelCase names, and no fields the server left unset, as
@@ -33,6 +35,7 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error
 		withCSVExport(), // Accept: text/csv downloads ExportClaimLines as CSV
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
+		runtime.WithMetadata(trusted.gatewayMetadata),
 		// GET /healthz answers from the gRPC health service, for probes that
 		// speak only HTTP.
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
@@ -52,13 +55,18 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error
 
 // incomingHeader forwards X-Request-Id to gRPC metadata under the name the
 // request id interceptor reads. The gateway itself forwards Authorization as
-// "authorization" metadata, so it needs no rule here; other headers keep the
-// gateway's default treatment.
+// "authorization" metadata, so it needs no rule here. The client address
+// header is the gateway's own to set: a request's Grpc-Metadata-X-Arrs-Client-Addr
+// is dropped. Other headers keep the gateway's default treatment.
 func incomingHeader(key string) (string, bool) {
 	if textproto.CanonicalMIMEHeaderKey(key) == "X-Request-Id" {
 		return requestIDHeader, true
 	}
-	return runtime.DefaultHeaderMatcher(key)
+	name, ok := runtime.DefaultHeaderMatcher(key)
+	if ok && strings.EqualFold(name, clientAddrHeader) {
+		return "", false
+	}
+	return name, ok
 }
 
 // outgoingHeader returns the request id as a plain X-Request-Id response

@@ -11,11 +11,14 @@ import (
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	"arrs.nhs.uk/arrs/claims"
 )
 
 // requestIDHeader carries a request's correlation id in gRPC metadata and, via
@@ -28,6 +31,8 @@ const requestIDHeader = "x-request-id"
 //     cannot take the process down;
 //  2. request id gives every log line of a call one id to correlate;
 //  3. logging and 4. metrics see every call, with the final status code;
+//     the log line names the trace, the client (see clientaddr.go) and the
+//     caller, whom access notes for it;
 //  5. access authenticates the caller, applies the policy and attaches the
 //     claims.Actor before any handler runs;
 //  6. error mapping turns domain errors into statuses innermost, so the
@@ -35,13 +40,15 @@ const requestIDHeader = "x-request-id"
 //
 // The arrs.v1 API is unary; the stream chain serves health Watch and
 // reflection, which are public and raise no domain errors.
-func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics, authn Authenticator) []grpc.ServerOption {
+//
+// Spans come before all of these, from the stats handler (tracing.go).
+func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics, authn Authenticator, trusted proxies) []grpc.ServerOption {
 	recoverOpt := recovery.WithRecoveryHandlerContext(recoverPanic(logger))
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(recoverOpt),
 			requestIDUnary,
-			logUnary(logger),
+			logUnary(logger, trusted),
 			metrics.UnaryServerInterceptor(),
 			accessUnary(authn),
 			errorsUnary(logger),
@@ -49,7 +56,7 @@ func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics, au
 		grpc.ChainStreamInterceptor(
 			recovery.StreamServerInterceptor(recoverOpt),
 			requestIDStream,
-			logStream(logger),
+			logStream(logger, trusted),
 			metrics.StreamServerInterceptor(),
 		),
 	}
@@ -115,27 +122,52 @@ func requestIDStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, ha
 	return handler(srv, w)
 }
 
-func logUnary(logger *slog.Logger) grpc.UnaryServerInterceptor {
+func logUnary(logger *slog.Logger, trusted proxies) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
+		ctx, who := withCallerNote(ctx)
 		resp, err := handler(ctx, req)
-		logCall(ctx, logger, info.FullMethod, start, err)
+		logCall(ctx, logger, trusted, info.FullMethod, start, who, err)
 		return resp, err
 	}
 }
 
-func logStream(logger *slog.Logger) grpc.StreamServerInterceptor {
+func logStream(logger *slog.Logger, trusted proxies) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		start := time.Now()
 		err := handler(srv, ss)
-		logCall(ss.Context(), logger, info.FullMethod, start, err)
+		logCall(ss.Context(), logger, trusted, info.FullMethod, start, nil, err)
 		return err
 	}
 }
 
-// logCall writes one line per call. Health checks log at debug level:
-// orchestrators probe every few seconds and would drown everything else.
-func logCall(ctx context.Context, logger *slog.Logger, method string, start time.Time, err error) {
+// callerNote is where the access interceptor, further in, leaves the
+// caller it authenticated for the log line written further out.
+type callerNote struct {
+	actor claims.Actor
+	ok    bool
+}
+
+type callerNoteKey struct{}
+
+func withCallerNote(ctx context.Context) (context.Context, *callerNote) {
+	n := new(callerNote)
+	return context.WithValue(ctx, callerNoteKey{}, n), n
+}
+
+// noteCaller records the authenticated caller for the call's log line.
+func noteCaller(ctx context.Context, a claims.Actor) {
+	if n, ok := ctx.Value(callerNoteKey{}).(*callerNote); ok {
+		n.actor, n.ok = a, true
+	}
+}
+
+// logCall writes one line per call: the method and outcome, the request
+// and trace ids, how the call came (grpc or rest) and from which client,
+// and who the caller was once authenticated. Health checks log at debug
+// level: orchestrators probe every few seconds and would drown everything
+// else.
+func logCall(ctx context.Context, logger *slog.Logger, trusted proxies, method string, start time.Time, who *callerNote, err error) {
 	code := status.Code(err)
 	level := slog.LevelInfo
 	switch {
@@ -150,8 +182,20 @@ func logCall(ctx context.Context, logger *slog.Logger, method string, start time
 		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		slog.String("request_id", requestIDFrom(ctx)),
 	}
-	if p, ok := peer.FromContext(ctx); ok {
-		attrs = append(attrs, slog.String("peer", p.Addr.String()))
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+	}
+	via, client := trusted.callOrigin(ctx)
+	attrs = append(attrs, slog.String("via", via))
+	if client.IsValid() {
+		attrs = append(attrs, slog.String("client", client.String()))
+		trace.SpanFromContext(ctx).SetAttributes(semconv.ClientAddress(client.String()))
+	}
+	if who != nil && who.ok {
+		attrs = append(attrs,
+			slog.String("subject", who.actor.Subject),
+			slog.String("role", string(who.actor.Role)),
+			slog.String("org", who.actor.Organisation()))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", status.Convert(err).Message()))

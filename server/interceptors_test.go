@@ -90,7 +90,7 @@ func newChainHarness(t *testing.T) chainHarness {
 	registry := prometheus.NewRegistry()
 	metrics := grpcprom.NewServerMetrics()
 	registry.MustRegister(metrics)
-	s := grpc.NewServer(interceptorOptions(logger, metrics, testIdentities)...)
+	s := grpc.NewServer(interceptorOptions(logger, metrics, testIdentities, nil)...)
 	healthpb.RegisterHealthServer(s, probe{})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -169,8 +169,8 @@ func TestChainMapsDomainErrorsBeforeLoggingAndMetrics(t *testing.T) {
 	if line == nil {
 		t.Fatal("call not logged with its request id")
 	}
-	if line["method"] != "/grpc.health.v1.Health/Check" || line["code"] != "NotFound" || line["peer"] == nil || line["duration_ms"] == nil {
-		t.Errorf("log line = %v, want method, code NotFound, peer and duration", line)
+	if line["method"] != "/grpc.health.v1.Health/Check" || line["code"] != "NotFound" || line["via"] != "grpc" || line["client"] != "127.0.0.1" || line["duration_ms"] == nil {
+		t.Errorf("log line = %v, want method, code NotFound, via grpc, client 127.0.0.1 and duration", line)
 	}
 
 	families, err := h.registry.Gather()

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -34,6 +36,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"arrs.nhs.uk/arrs/claims"
+	"arrs.nhs.uk/arrs/internal/buildinfo"
 )
 
 // Config says where a Server listens and how it behaves. Addresses are
@@ -62,6 +65,18 @@ type Config struct {
 	// JWKS, when set, is served at /.well-known/jwks.json: the development
 	// signing key's public half, for tools that verify arrs's dev tokens.
 	JWKS []byte
+	// HTTPTLS, when set, makes the REST gateway and the metrics endpoint
+	// serve HTTPS with it. REST callers authenticate by bearer token, so it
+	// need not ask for client certificates.
+	HTTPTLS *tls.Config
+	// TracerProvider makes the spans of every call, gRPC and REST (see
+	// tracing.go); nil turns tracing off. A caller's W3C trace context is
+	// honoured either way.
+	TracerProvider trace.TracerProvider
+	// TrustedProxies are the proxies whose X-Forwarded-For (over REST) or
+	// x-forwarded-for metadata (over gRPC) names the client in call logs;
+	// anyone else's is ignored (see clientaddr.go).
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves the arrs.v1 API over gRPC and, through the gateway, REST,
@@ -121,11 +136,13 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.DB, "arrs"),
 		newQueueCollector(store, logger),
+		buildInfoGauge(buildinfo.Get()),
 	)
 
 	s.health = health.NewServer()
 	review := newReviewMetrics(registry)
-	opts := interceptorOptions(logger, rpcMetrics, cfg.Authenticator)
+	tp := tracerProvider(cfg.TracerProvider)
+	opts := append(interceptorOptions(logger, rpcMetrics, cfg.Authenticator, cfg.TrustedProxies), grpcServerTracing(tp))
 	newGRPC := func(extra ...grpc.ServerOption) *grpc.Server {
 		g := grpc.NewServer(append(slices.Clone(opts), extra...)...)
 		registerAPI(g, store, review)
@@ -154,13 +171,14 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 	s.gatewayLis = bufconn.Listen(1 << 20)
 	conn, err := grpc.NewClient("passthrough:///arrs-gateway",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.gatewayLis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		gatewayTracing(tp))
 	if err != nil {
 		s.closeListeners()
 		return nil, fmt.Errorf("gateway connection: %w", err)
 	}
 	s.gatewayConn = conn
-	gateway, err := newGateway(context.Background(), conn)
+	gateway, err := newGateway(context.Background(), conn, cfg.TrustedProxies)
 	if err != nil {
 		s.closeListeners()
 		_ = conn.Close()
@@ -169,11 +187,17 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 	if cfg.JWKS != nil {
 		gateway = withJWKS(gateway, cfg.JWKS)
 	}
-	s.http = &http.Server{Handler: gateway, ReadHeaderTimeout: 10 * time.Second}
+	// The HTTP servers' own errors (a failed TLS handshake, a malformed
+	// request) go to the structured log, at info: clients and load
+	// balancers' TCP probes cause them, not arrs.
+	httpErrors := slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelInfo)
+	s.http = &http.Server{Handler: httpTracing(gateway, tp), ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig: cfg.HTTPTLS.Clone(), ErrorLog: httpErrors}
 
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
-	s.metrics = &http.Server{Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second}
+	s.metrics = &http.Server{Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig: cfg.HTTPTLS.Clone(), ErrorLog: httpErrors}
 	return s, nil
 }
 
@@ -228,9 +252,9 @@ func (s *Server) Serve(ctx context.Context) error {
 
 	errc := make(chan error, 4)
 	wg.Go(func() { errc <- s.grpc.Serve(s.grpcLis) })
-	wg.Go(func() { errc <- s.gatewayGRPC.Serve(s.gatewayLis) })
-	wg.Go(func() { errc <- s.http.Serve(s.httpLis) })
-	wg.Go(func() { errc <- s.metrics.Serve(s.metricsLis) })
+	wg.Go(func() { errc <- s.gatewayGRPC.Serve(gatewayListener{s.gatewayLis}) })
+	wg.Go(func() { errc <- serveHTTP(s.http, s.httpLis) })
+	wg.Go(func() { errc <- serveHTTP(s.metrics, s.metricsLis) })
 
 	var failed error
 	select {
@@ -280,4 +304,12 @@ func (s *Server) shutdown() {
 		<-stopped
 	}
 	s.logger.Info("stopped")
+}
+
+// serveHTTP serves hs on lis, over TLS when hs has a TLS configuration.
+func serveHTTP(hs *http.Server, lis net.Listener) error {
+	if hs.TLSConfig != nil {
+		return hs.ServeTLS(lis, "", "")
+	}
+	return hs.Serve(lis)
 }

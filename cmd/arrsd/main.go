@@ -3,6 +3,7 @@
 //	arrsd [serve] [flags]   migrate the database, then serve gRPC, REST and metrics
 //	arrsd migrate [flags]   migrate the database and exit
 //	arrsd token [flags]     mint a development bearer token (see --role, --org)
+//	arrsd version           print the version, commit and Go version
 //
 // Each flag may instead be set by the environment variable named in its
 // help; a flag given on the command line wins. Without a database URL,
@@ -37,6 +38,7 @@ import (
 
 	"arrs.nhs.uk/arrs/claims"
 	"arrs.nhs.uk/arrs/claims/demo"
+	"arrs.nhs.uk/arrs/internal/buildinfo"
 	"arrs.nhs.uk/arrs/internal/pgcluster"
 	"arrs.nhs.uk/arrs/migrations"
 	"arrs.nhs.uk/arrs/server"
@@ -74,6 +76,7 @@ type config struct {
 	tlsKey          string
 	clientCA        string
 	serviceAccounts string
+	trustedProxies  string
 
 	// token subcommand
 	tokenRole    string
@@ -124,10 +127,12 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 		fs.StringVar(&c.jwt.Audience, "jwt-audience", getenv("ARRS_JWT_AUDIENCE"), "bearer tokens' required audience (env ARRS_JWT_AUDIENCE)")
 		fs.StringVar(&c.jwt.JWKSURL, "jwks-url", getenv("ARRS_JWKS_URL"), "identity provider's key set URL (env ARRS_JWKS_URL)")
 		fs.StringVar(&c.jwt.JWKSFile, "jwks-file", getenv("ARRS_JWKS_FILE"), "identity provider's key set file (env ARRS_JWKS_FILE)")
-		fs.StringVar(&c.tlsCert, "tls-cert", getenv("ARRS_TLS_CERT"), "gRPC TLS certificate file (env ARRS_TLS_CERT)")
-		fs.StringVar(&c.tlsKey, "tls-key", getenv("ARRS_TLS_KEY"), "gRPC TLS key file (env ARRS_TLS_KEY)")
+		fs.StringVar(&c.tlsCert, "tls-cert", getenv("ARRS_TLS_CERT"), "TLS certificate file for gRPC, REST and metrics (env ARRS_TLS_CERT)")
+		fs.StringVar(&c.tlsKey, "tls-key", getenv("ARRS_TLS_KEY"), "TLS key file for gRPC, REST and metrics (env ARRS_TLS_KEY)")
 		fs.StringVar(&c.clientCA, "client-ca", getenv("ARRS_CLIENT_CA"), "CA whose client certificates name service accounts (env ARRS_CLIENT_CA)")
 		fs.StringVar(&c.serviceAccounts, "service-accounts", getenv("ARRS_SERVICE_ACCOUNTS"), "JSON file of service accounts and their permissions (env ARRS_SERVICE_ACCOUNTS)")
+		fs.StringVar(&c.trustedProxies, "trusted-proxies", getenv("ARRS_TRUSTED_PROXIES"),
+			"comma-separated CIDRs of proxies whose X-Forwarded-For names the client in logs (env ARRS_TRUSTED_PROXIES)")
 	}
 	if c.command == "token" {
 		fs.StringVar(&c.tokenRole, "role", "pcn-clinical-director", "access role: "+roleList())
@@ -139,25 +144,40 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 		return config{}, err
 	}
 	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected argument %q; commands are serve, migrate and token", fs.Arg(0))
+		return config{}, fmt.Errorf("unexpected argument %q; commands are serve, migrate, token and version", fs.Arg(0))
+	}
+	if _, err := server.ParseTrustedProxies(c.trustedProxies); err != nil {
+		return config{}, err
 	}
 	return c, nil
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
+	if len(args) > 0 && args[0] == "version" {
+		return printVersion(args[1:], stdout)
+	}
 	c, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
-	if c.command == "token" {
+	switch c.command {
+	case "token":
 		return mintToken(c, stdout)
+	case "migrate":
+		// Only the database is configured for migrate: no listeners, no
+		// identity provider.
+		return migrate(ctx, c, logger)
 	}
 	authn, jwks, err := authenticator(ctx, c, logger)
 	if err != nil {
 		return err
 	}
-	tlsConfig, err := serverTLS(c)
+	tlsConfig, httpTLS, err := serverTLS(c)
+	if err != nil {
+		return err
+	}
+	trusted, err := server.ParseTrustedProxies(c.trustedProxies)
 	if err != nil {
 		return err
 	}
@@ -172,9 +192,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger.InfoContext(ctx, "database migrated")
-	if c.command == "migrate" {
-		return nil
-	}
 	store := claims.NewStore(db)
 	if c.demo {
 		if err := demo.Load(ctx, store); err != nil {
@@ -182,13 +199,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		logger.InfoContext(ctx, "demo data loaded")
 	}
+	tp, stopTracing, err := tracerProvider(ctx, getenv, buildinfo.Get(), logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, stopTracing(context.WithoutCancel(ctx))) }()
 	srv, err := server.New(server.Config{
-		GRPCAddr:      c.grpcAddr,
-		HTTPAddr:      c.httpAddr,
-		MetricsAddr:   c.metricsAddr,
-		Authenticator: authn,
-		TLS:           tlsConfig,
-		JWKS:          jwks,
+		GRPCAddr:       c.grpcAddr,
+		HTTPAddr:       c.httpAddr,
+		MetricsAddr:    c.metricsAddr,
+		Authenticator:  authn,
+		TLS:            tlsConfig,
+		HTTPTLS:        httpTLS,
+		JWKS:           jwks,
+		TracerProvider: tp,
+		TrustedProxies: trusted,
 	}, store, logger)
 	if err != nil {
 		return err
@@ -200,6 +225,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // postgres user it runs as may be unable to reach the data directory (a
 // checkout in root's home or in a mktemp -d).
 const systemDataDir = "/var/lib/arrs"
+
+// migrate applies the migrations and closes the database.
+func migrate(ctx context.Context, c config, logger *slog.Logger) (err error) {
+	db, closeDB, err := openDatabase(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, closeDB()) }()
+	if err := migrations.Up(ctx, db.DB); err != nil {
+		return err
+	}
+	logger.InfoContext(ctx, "database migrated")
+	return nil
+}
 
 // openDatabase connects to c.databaseURL or, when it is empty, to the
 // database "arrs" on the private cluster, starting the cluster if it is not
@@ -281,14 +320,25 @@ func authenticator(ctx context.Context, c config, logger *slog.Logger) (*auth.Au
 	return auth.NewAuthenticator(dev.Verifier(), accounts), dev.JWKS(), nil
 }
 
-func serverTLS(c config) (*tls.Config, error) {
+// serverTLS returns the TLS configurations of the gRPC listener and of the
+// REST and metrics listeners, or nils for plaintext. All three serve the
+// one certificate; only gRPC asks for client certificates, since REST
+// callers authenticate by bearer token and the gateway does not pass a
+// client certificate on.
+func serverTLS(c config) (grpcTLS, httpTLS *tls.Config, err error) {
 	if c.tlsCert == "" && c.tlsKey == "" {
 		if c.clientCA != "" {
-			return nil, errors.New("--client-ca needs --tls-cert and --tls-key: client certificates need TLS")
+			return nil, nil, errors.New("--client-ca needs --tls-cert and --tls-key: client certificates need TLS")
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
-	return auth.ServerTLSConfig(c.tlsCert, c.tlsKey, c.clientCA)
+	grpcTLS, err = auth.ServerTLSConfig(c.tlsCert, c.tlsKey, c.clientCA)
+	if err != nil {
+		return nil, nil, err
+	}
+	httpTLS = grpcTLS.Clone()
+	httpTLS.ClientAuth, httpTLS.ClientCAs = tls.NoClientCert, nil
+	return grpcTLS, httpTLS, nil
 }
 
 // devKeys loads (or creates) the development signing key in a private

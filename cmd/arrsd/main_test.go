@@ -52,6 +52,8 @@ func TestParseConfigRejects(t *testing.T) {
 		{"serve flags on migrate", []string{"migrate", "--demo"}, nil},
 		{"a bad ARRS_DEMO", nil, map[string]string{"ARRS_DEMO": "yes please"}},
 		{"a bad ARRS_LOG_LEVEL", nil, map[string]string{"ARRS_LOG_LEVEL": "loud"}},
+		{"a bad trusted proxy", []string{"--trusted-proxies=10.0.0.0/8,proxy.example"}, nil},
+		{"a bad ARRS_TRUSTED_PROXIES", nil, map[string]string{"ARRS_TRUSTED_PROXIES": "10.0.0.0/33"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := parseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard); err == nil {

@@ -1,0 +1,19 @@
+-- What the application role may do, run as arrs_owner after every
+-- `arrsd migrate` (GRANT is idempotent). A migration that adds a table adds
+-- it here too: migrations/grants_test.go fails until it does.
+--
+-- The audit trail is append-only for arrs_app by privilege as well as by
+-- trigger: SELECT and INSERT on audit_events, nothing else. audit_head (the
+-- newest event's seq and hash, one row) is read and advanced: SELECT,
+-- UPDATE. goose_db_version is read by the readiness check.
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON
+    commissioners, pcns, pcn_practices, pcn_commissioners, request_ids,
+    roles, role_headcount_caps, rates,
+    financial_years, entitlements,
+    posts, claims, claim_lines
+TO arrs_app;
+
+GRANT SELECT, INSERT ON audit_events TO arrs_app;
+GRANT SELECT, UPDATE ON audit_head TO arrs_app;
+GRANT SELECT ON goose_db_version TO arrs_app;
