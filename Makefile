@@ -15,10 +15,13 @@ run:
 test: lint
 	go test -race -count=1 ./...
 
-## generate: regenerate gen/ from proto/ (CI fails if this leaves a diff).
+## generate: regenerate gen/ from proto/ (CI fails if this leaves a diff):
+## the Go code, and the OpenAPI 3 document arrsd serves (tools/openapi3
+## converts protoc-gen-openapiv2's Swagger 2.0 output).
 generate:
 	rm -rf gen
 	$(BUF) generate
+	cd tools && go run ./openapi3 ../gen/openapi
 
 ## lint: gofmt, go vet and buf lint (STANDARD).
 lint:
