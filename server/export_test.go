@@ -148,9 +148,14 @@ func TestExportClaimLinesOverREST(t *testing.T) {
 		}
 	}
 
-	// Any other RPC asked for as CSV answers JSON.
+	// Any other RPC answers only JSON: asked for CSV alone, it says so (406,
+	// as a JSON status); asked for CSV or anything else, it answers JSON.
 	resp, body = get(t, "http://"+a.HTTPAddr()+"/v1/pcns/U12345", header("finance-own", "text/csv"))
+	if resp.StatusCode != http.StatusNotAcceptable || mediaType(resp) != "application/json" || !strings.Contains(string(body), "NOT_ACCEPTABLE") {
+		t.Errorf("GET a PCN as CSV = %d %s %s, want 406", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	resp, body = get(t, "http://"+a.HTTPAddr()+"/v1/pcns/U12345", header("finance-own", "text/csv, */*;q=0.1"))
 	if resp.StatusCode != http.StatusOK || mediaType(resp) != "application/json" || !json.Valid(body) {
-		t.Errorf("GET a PCN as CSV = %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		t.Errorf("GET a PCN as CSV or anything = %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }

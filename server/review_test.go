@@ -18,7 +18,8 @@ func TestReviewJourney(t *testing.T) {
 	c := arrsv1.NewClaimServiceClient(a.conn)
 	approver := as(t.Context(), "approver-own")
 
-	queue, err := c.ListReviewQueue(approver, &arrsv1.ListReviewQueueRequest{Commissioner: "commissioners/QNQ"})
+	queue, err := c.ListReviewQueue(approver, &arrsv1.ListReviewQueueRequest{Commissioner: "commissioners/QNQ",
+		View: arrsv1.ClaimView_CLAIM_VIEW_FULL})
 	if err != nil || len(queue.GetItems()) != 2 || queue.GetItems()[0].GetClaim().GetName() != "pcns/U12345/claims/2025-04" {
 		t.Fatalf("queue = %v, %v", queue, err)
 	}

@@ -62,7 +62,18 @@ type Config struct {
 	// JWKS, when set, is served at /.well-known/jwks.json: the development
 	// signing key's public half, for tools that verify arrs's dev tokens.
 	JWKS []byte
+	// REST tunes the REST gateway: its body limit and CORS origins.
+	REST RESTOptions
 }
+
+// maxRecvMsgBytes is the largest gRPC request the server reads (gRPC's own
+// default, stated): arrs's requests are a few kilobytes, and REST bodies
+// are cut off well below it (RESTOptions.MaxBodyBytes).
+const maxRecvMsgBytes = 4 << 20
+
+// gatewayMaxRecvMsgBytes is the largest response the gateway reads from the
+// server: a commissioner's month of claim lines as CSV is the largest.
+const gatewayMaxRecvMsgBytes = 32 << 20
 
 // Server serves the arrs.v1 API over gRPC and, through the gateway, REST,
 // with health, reflection and metrics.
@@ -125,7 +136,7 @@ func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
 	review := newReviewMetrics(registry)
 	opts := interceptorOptions(logger, rpcMetrics, cfg.Authenticator)
 	newGRPC := func(extra ...grpc.ServerOption) *grpc.Server {
-		g := grpc.NewServer(append(slices.Clone(opts), extra...)...)
+		g := grpc.NewServer(append(slices.Clone(opts), append(extra, grpc.MaxRecvMsgSize(maxRecvMsgBytes))...)...)
 		registerAPI(g, store, review)
 		healthpb.RegisterHealthServer(g, s.health)
 		reflection.Register(g)
@@ -152,22 +163,21 @@ func New(cfg Config, db *sqlx.DB, logger *slog.Logger) (*Server, error) {
 	s.gatewayLis = bufconn.Listen(1 << 20)
 	conn, err := grpc.NewClient("passthrough:///arrs-gateway",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.gatewayLis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatewayMaxRecvMsgBytes)),
+		grpc.WithUnaryInterceptor(ifMatchUnary))
 	if err != nil {
 		s.closeListeners()
 		return nil, fmt.Errorf("gateway connection: %w", err)
 	}
 	s.gatewayConn = conn
-	gateway, err := newGateway(context.Background(), conn)
+	gateway, err := newGateway(context.Background(), conn, cfg.REST, cfg.JWKS, logger)
 	if err != nil {
 		s.closeListeners()
 		_ = conn.Close()
 		return nil, err
 	}
-	if cfg.JWKS != nil {
-		gateway = withJWKS(gateway, cfg.JWKS)
-	}
-	s.http = &http.Server{Handler: gateway, ReadHeaderTimeout: 10 * time.Second}
+	s.http = newRESTServer(gateway)
 
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))

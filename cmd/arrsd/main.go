@@ -72,6 +72,7 @@ type config struct {
 	tlsKey          string
 	clientCA        string
 	serviceAccounts string
+	rest            server.RESTOptions
 
 	// token subcommand
 	tokenRole    string
@@ -126,6 +127,9 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 		fs.StringVar(&c.tlsKey, "tls-key", getenv("ARRS_TLS_KEY"), "gRPC TLS key file (env ARRS_TLS_KEY)")
 		fs.StringVar(&c.clientCA, "client-ca", getenv("ARRS_CLIENT_CA"), "CA whose client certificates name service accounts (env ARRS_CLIENT_CA)")
 		fs.StringVar(&c.serviceAccounts, "service-accounts", getenv("ARRS_SERVICE_ACCOUNTS"), "JSON file of service accounts and their permissions (env ARRS_SERVICE_ACCOUNTS)")
+		if err := restFlags(fs, &c.rest, getenv); err != nil {
+			return config{}, err
+		}
 	}
 	if c.command == "token" {
 		fs.StringVar(&c.tokenRole, "role", "pcn-clinical-director", "access role: "+roleList())
@@ -186,6 +190,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Authenticator: authn,
 		TLS:           tlsConfig,
 		JWKS:          jwks,
+		REST:          c.rest,
 	}, db, logger)
 	if err != nil {
 		return err
