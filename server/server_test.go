@@ -36,14 +36,25 @@ type running struct {
 
 func startServer(t testing.TB, db *sqlx.DB) *running {
 	t.Helper()
-	s, err := New(Config{
+	return startServerWith(t, db, nil)
+}
+
+// startServerWith is startServer with the test's configuration changed by
+// configure (nil: none).
+func startServerWith(t testing.TB, db *sqlx.DB, configure func(*Config)) *running {
+	t.Helper()
+	cfg := Config{
 		GRPCAddr:           "127.0.0.1:0",
 		HTTPAddr:           "127.0.0.1:0",
 		MetricsAddr:        "127.0.0.1:0",
 		ShutdownTimeout:    5 * time.Second,
 		SchemaPollInterval: 20 * time.Millisecond,
 		Authenticator:      testIdentities,
-	}, db, newJSONLogger(t.Output()))
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	s, err := New(cfg, db, newJSONLogger(t.Output()))
 	if err != nil {
 		t.Fatal(err)
 	}
