@@ -4,7 +4,9 @@
 TOOL := go tool -modfile=tools/go.mod
 BUF := $(TOOL) buf
 
-.PHONY: run test generate lint bench grpcurl health
+NPM := npm --prefix web
+
+.PHONY: run test web-test generate lint bench grpcurl health
 
 ## run: serve gRPC (:9090), REST (:8080) and metrics (:9464) with demo data;
 ## without DATABASE_URL, on a private PostgreSQL cluster under .data/.
@@ -18,16 +20,30 @@ test: lint
 ## generate: regenerate gen/ from proto/ (CI fails if this leaves a diff):
 ## the Go code, and the OpenAPI 3 document arrsd serves (tools/openapi3
 ## converts protoc-gen-openapiv2's Swagger 2.0 output).
-generate:
+## The typed TypeScript client (web/api/schema.d.ts) is generated from that
+## document too, with the npm tools pinned in web/package-lock.json.
+generate: web/node_modules/.package-lock.json
 	rm -rf gen
 	$(BUF) generate
 	cd tools && go run ./openapi3 ../gen/openapi
+	$(NPM) run --silent generate
+
+## web-test: lint the OpenAPI document (redocly), type-check the client and
+## run its test against a real arrsd with the demo data.
+web-test: web/node_modules/.package-lock.json
+	$(NPM) run --silent lint:openapi
+	$(NPM) run --silent typecheck
+	$(NPM) test
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	$(NPM) ci --no-audit --no-fund
 
 ## lint: gofmt, go vet and buf lint (STANDARD).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	cd tools && go vet ./openapi3
 	$(BUF) lint
 
 ## bench: run the benchmarks.
