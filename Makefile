@@ -11,8 +11,9 @@ COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 BUILDINFO := arrs.nhs.uk/arrs/internal/buildinfo
 LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT)
 CONTAINER ?= docker
+NPM := npm --prefix web
 
-.PHONY: run test generate lint bench build image grpcurl health
+.PHONY: run test web-test generate lint bench build image grpcurl health
 
 ## run: serve gRPC (:9090), REST (:8080) and metrics (:9464) with demo data;
 ## without DATABASE_URL, on a private PostgreSQL cluster under .data/.
@@ -25,10 +26,26 @@ run:
 test: lint
 	go test -race -count=1 ./...
 
-## generate: regenerate gen/ from proto/ (CI fails if this leaves a diff).
-generate:
+## generate: regenerate gen/ from proto/ (CI fails if this leaves a diff):
+## the Go code, and the OpenAPI 3 document arrsd serves (tools/openapi3
+## converts protoc-gen-openapiv2's Swagger 2.0 output).
+## The typed TypeScript client (web/api/schema.d.ts) is generated from that
+## document too, with the npm tools pinned in web/package-lock.json.
+generate: web/node_modules/.package-lock.json
 	rm -rf gen
 	$(BUF) generate
+	cd tools && go run ./openapi3 ../gen/openapi
+	$(NPM) run --silent generate
+
+## web-test: lint the OpenAPI document (redocly), type-check the client and
+## run its test against a real arrsd with the demo data.
+web-test: web/node_modules/.package-lock.json
+	$(NPM) run --silent lint:openapi
+	$(NPM) run --silent typecheck
+	$(NPM) test
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	$(NPM) ci --no-audit --no-fund
 
 ## lint: gofmt, go vet, golangci-lint (package boundaries, errors, imports;
 ## see .golangci.yml) and buf lint (STANDARD).
@@ -37,6 +54,7 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet ./...
 	$(TOOL) golangci-lint run ./...
+	cd tools && go vet ./openapi3
 	$(BUF) lint
 
 ## build: a static bin/arrsd, stamped with VERSION and COMMIT.

@@ -87,6 +87,9 @@ type Claim struct {
 	CreateTime        time.Time   `db:"create_time"`
 	UpdateTime        time.Time   `db:"update_time"`
 	Lines             []ClaimLine `db:"-"`
+	// ClaimTotals are filled in by ListClaims, which loads no lines; use
+	// Sums. They are not part of the claim's audited state.
+	ClaimTotals `json:"-"`
 }
 
 // Name is the resource name.
@@ -281,7 +284,8 @@ type ClaimFilter struct {
 	Year    FinancialYear
 }
 
-// ListClaims lists claims, without their lines, in PCN then month order.
+// ListClaims lists claims, without their lines but with their totals, in
+// PCN then month order.
 func (s *Store) ListClaims(ctx context.Context, f ClaimFilter, page Page) ([]Claim, string, error) {
 	afterPCN, afterID := "", ""
 	if page.After != "" {
@@ -296,7 +300,7 @@ func (s *Store) ListClaims(ctx context.Context, f ClaimFilter, page Page) ([]Cla
 	}
 	a := args{afterPCN, afterID, f.PCNCode, f.State, year, page.Size + 1}
 	var rows []Claim
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+claimColumns+` FROM claims
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+claimColumns+`, `+claimTotalsColumns+` FROM claims`+claimTotalsJoin+`
 		WHERE (pcn_code, id) > ($1, $2) AND ($3 = '' OR pcn_code = $3) AND ($4 = '' OR state = $4)
 		AND ($5 = '' OR financial_year = $5) AND `+claimCondition(ctx, &a)+`
 		ORDER BY pcn_code, id LIMIT $6`, a...); err != nil {

@@ -41,7 +41,7 @@ func startAPI(t *testing.T) api {
 	db := pgtest.NewDB(t)
 	db.SetMaxOpenConns(8)
 	loadDemo(t, db)
-	r := startServer(t, claims.NewStore(db))
+	r := startServer(t, claims.NewStore(db, claims.WithClock(demoClock())))
 	return api{running: r,
 		org:  arrsv1.NewOrganisationServiceClient(r.conn),
 		cat:  arrsv1.NewCatalogueServiceClient(r.conn),
@@ -56,6 +56,16 @@ func startAPI(t *testing.T) api {
 // October's awaits review and November's is a draft; Kingsgate's (U34567)
 // September and October claims await review too, September's the oldest.
 var demoDay = time.Date(2026, time.December, 2, 9, 30, 0, 0, time.UTC)
+
+// demoClock is a clock that starts on demoDay when it is made and runs on
+// from there, so the server the tests start stands on the demo's day.
+func demoClock() func() time.Time {
+	start := time.Now()
+	return func() time.Time { return demoDay.Add(time.Since(start)) }
+}
+
+// demoDate is demoDay's date, as the API writes dates.
+const demoDate = "2026-12-02"
 
 func loadDemo(t testing.TB, db *sqlx.DB) {
 	t.Helper()
@@ -315,6 +325,9 @@ func do(t *testing.T, token, method, url string, body any) (int, map[string]any)
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -35,15 +35,16 @@ var claimKindsOut = map[claims.ClaimKind]arrsv1.Claim_Kind{
 }
 
 func claimProto(c claims.Claim, withLines bool) *arrsv1.Claim {
-	actual, capPence, reimbursable, approved := c.Totals()
+	totals := c.Sums()
 	out := &arrsv1.Claim{
 		Name:              c.Name(),
 		Month:             c.Month.String(),
 		FinancialYear:     c.Year.String(),
 		State:             claimStatesOut[c.State],
-		ActualPence:       actual,
-		CapPence:          capPence,
-		ReimbursablePence: reimbursable,
+		ActualPence:       totals.ActualPence,
+		CapPence:          totals.CapPence,
+		ReimbursablePence: totals.ReimbursablePence,
+		LineCount:         int32(totals.LineCount),
 		Submitter:         c.Submitter,
 		WithdrawReason:    c.WithdrawReason,
 		Etag:              claims.Etag(c.Revision),
@@ -62,7 +63,10 @@ func claimProto(c claims.Claim, withLines bool) *arrsv1.Claim {
 		out.ReviewTime = timestamppb.New(*c.ReviewTime)
 	}
 	if c.State == claims.ClaimApproved || c.State == claims.ClaimPaid {
-		out.ApprovedPence = approved
+		out.ApprovedPence = totals.ApprovedPence
+	}
+	if c.State == claims.ClaimPaid {
+		out.PaidPence = totals.ApprovedPence
 	}
 	if !c.PaymentDate.IsZero() {
 		out.Payment = &arrsv1.Payment{PaymentDate: c.PaymentDate.String(), Reference: c.PaymentReference,
@@ -146,9 +150,15 @@ func (h *claimService) ListClaims(ctx context.Context, req *arrsv1.ListClaimsReq
 	if err != nil {
 		return nil, err
 	}
+	full := req.GetView() == arrsv1.ClaimView_CLAIM_VIEW_FULL
+	if full {
+		if err := h.store.LoadLines(ctx, rows); err != nil {
+			return nil, err
+		}
+	}
 	resp := &arrsv1.ListClaimsResponse{NextPageToken: tokenFor(next, keys...)}
 	for _, c := range rows {
-		resp.Claims = append(resp.Claims, claimProto(c, false))
+		resp.Claims = append(resp.Claims, claimProto(c, full))
 	}
 	return resp, nil
 }
@@ -292,7 +302,10 @@ func (h *claimService) ListReviewQueue(ctx context.Context, req *arrsv1.ListRevi
 	}
 	resp := &arrsv1.ListReviewQueueResponse{NextPageToken: tokenFor(next, commissioner)}
 	for _, it := range items {
-		item := &arrsv1.ReviewItem{Claim: claimProto(it.Claim, true), DaysWaiting: int32(it.DaysWaiting)}
+		// The queue loads every line to flag them; it returns them only in
+		// the full view.
+		item := &arrsv1.ReviewItem{Claim: claimProto(it.Claim, req.GetView() == arrsv1.ClaimView_CLAIM_VIEW_FULL),
+			DaysWaiting: int32(it.DaysWaiting)}
 		for _, f := range it.Flags {
 			item.Flags = append(item.Flags, &arrsv1.LineFlag{
 				Line:   claims.ClaimLine{PCNCode: it.Claim.PCNCode, ClaimID: it.Claim.ID, PostID: f.PostID}.Name(),

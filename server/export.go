@@ -45,10 +45,11 @@ func (h *claimService) ExportClaimLines(ctx context.Context, req *arrsv1.ExportC
 	return &arrsv1.ExportClaimLinesResponse{Csv: b.String()}, nil
 }
 
-// csvMIME is the media type a REST caller asks for, in Accept, to receive an
-// export as CSV rather than as JSON. grpc-gateway picks the outbound
-// marshaler by looking the Accept header's value up as it stands, so the
-// header must be exactly "text/csv" (not a list, nor with parameters).
+// csvMIME is the media type a REST caller accepts to receive an export as
+// CSV rather than as JSON. grpc-gateway picks the outbound marshaler by
+// looking the Accept header's value up as it stands; negotiate
+// (gateway_checks.go) first reduces whatever the caller sent (a list,
+// q-values, parameters) to exactly this when CSV is the better match.
 const csvMIME = "text/csv"
 
 // exportFilenameHeader carries the export's file name from the handler to
@@ -60,8 +61,8 @@ const exportFilenameHeader = "arrs-export-filename"
 // exportFilename is what a file name must look like to be sent on.
 var exportFilename = regexp.MustCompile(`^arrs-claim-lines-[0-9A-Z]{3,5}-[0-9]{4}-[0-9]{2}\.csv$`)
 
-// withCSVExport lets a REST caller download an export as CSV: with
-// "Accept: text/csv" the response body is the export's csv field itself,
+// withCSVExport lets a REST caller download an export as CSV: accepting
+// text/csv, the response body is the export's csv field itself,
 // served as text/csv with a Content-Disposition naming the file. Everything
 // else answered to such a request (another RPC's response, or an error's
 // google.rpc.Status) is written by the gateway's "*" marshaler, as JSON.

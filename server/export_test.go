@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -28,7 +27,7 @@ func approveAndPayOctober(t *testing.T, c arrsv1.ClaimServiceClient) *arrsv1.Cla
 	if _, err := c.ApproveClaim(as(t.Context(), "approver-own"), &arrsv1.ApproveClaimRequest{Name: october}); err != nil {
 		t.Fatalf("approve October: %v", err)
 	}
-	today := time.Now().In(london(t)).Format(time.DateOnly)
+	today := demoDate
 	paid, err := c.RecordClaimPayment(as(t.Context(), "finance-own"), &arrsv1.RecordClaimPaymentRequest{Name: october,
 		Payment: &arrsv1.Payment{PaymentDate: today, Reference: "REM-2025-0815"}})
 	if err != nil {
@@ -58,7 +57,7 @@ func TestExportClaimLinesOverGRPC(t *testing.T) {
 	if lines[0] != exportColumns || len(lines) != 1+len(paid.GetLines()) {
 		t.Fatalf("export = %d lines:\n%s\nwant the header and October's %d lines", len(lines), resp.GetCsv(), len(paid.GetLines()))
 	}
-	today := time.Now().In(london(t)).Format(time.DateOnly)
+	today := demoDate
 	for i, l := range paid.GetLines() {
 		// Lines come in post order, as the claim lists them.
 		post := strings.TrimPrefix(l.GetPost(), "pcns/U12345/posts/")
@@ -148,9 +147,14 @@ func TestExportClaimLinesOverREST(t *testing.T) {
 		}
 	}
 
-	// Any other RPC asked for as CSV answers JSON.
+	// Any other RPC answers only JSON: asked for CSV alone, it says so (406,
+	// as a JSON status); asked for CSV or anything else, it answers JSON.
 	resp, body = get(t, "http://"+a.HTTPAddr()+"/v1/pcns/U12345", header("finance-own", "text/csv"))
+	if resp.StatusCode != http.StatusNotAcceptable || mediaType(resp) != "application/json" || !strings.Contains(string(body), "NOT_ACCEPTABLE") {
+		t.Errorf("GET a PCN as CSV = %d %s %s, want 406", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	resp, body = get(t, "http://"+a.HTTPAddr()+"/v1/pcns/U12345", header("finance-own", "text/csv, */*;q=0.1"))
 	if resp.StatusCode != http.StatusOK || mediaType(resp) != "application/json" || !json.Valid(body) {
-		t.Errorf("GET a PCN as CSV = %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		t.Errorf("GET a PCN as CSV or anything = %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }

@@ -61,7 +61,7 @@ func TestReviewQueueMetricsCountSubmittedClaimsPerCommissioner(t *testing.T) {
 		t.Error("an empty queue has an oldest submission")
 	}
 	// The age is read on the store's clock: a day later, a day older.
-	later := claims.NewStore(a.db, claims.WithClock(func() time.Time { return time.Now().Add(24 * time.Hour) }))
+	later := claims.NewStore(a.db, claims.WithClock(func() time.Time { return demoDay.Add(24 * time.Hour) }))
 	reg = prometheus.NewPedanticRegistry()
 	reg.MustRegister(newQueueCollector(later, slog.New(slog.DiscardHandler)))
 	if age := gauges(t, reg)[`arrs_review_queue_oldest_seconds{commissioner="QNQ"}`]; age < 24*time.Hour.Seconds() {

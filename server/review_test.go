@@ -18,7 +18,8 @@ func TestReviewJourney(t *testing.T) {
 	c := arrsv1.NewClaimServiceClient(a.conn)
 	approver := as(t.Context(), "approver-own")
 
-	queue, err := c.ListReviewQueue(approver, &arrsv1.ListReviewQueueRequest{Commissioner: "commissioners/QNQ"})
+	queue, err := c.ListReviewQueue(approver, &arrsv1.ListReviewQueueRequest{Commissioner: "commissioners/QNQ",
+		View: arrsv1.ClaimView_CLAIM_VIEW_FULL})
 	var names []string
 	for _, item := range queue.GetItems() {
 		names = append(names, item.GetClaim().GetName())
@@ -63,7 +64,7 @@ func TestReviewJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	today := time.Now().In(london(t)).Format(time.DateOnly)
+	today := demoDate
 	paid, err := c.RecordClaimPayment(as(t.Context(), "finance-own"), &arrsv1.RecordClaimPaymentRequest{Name: october.GetName(),
 		Payment: &arrsv1.Payment{PaymentDate: today, Reference: "REM-2025-0815"}, RequestId: "0b6f7f43-5f1e-4ad5-8f7a-0a5b3f1d2c11"})
 	if err != nil || paid.GetState() != arrsv1.Claim_STATE_PAID || paid.GetPayment().GetPayee() != "Riverside Surgery (K81001)" || paid.GetPayment().GetRecordedBy() != "f1" {

@@ -77,7 +77,18 @@ type Config struct {
 	// x-forwarded-for metadata (over gRPC) names the client in call logs;
 	// anyone else's is ignored (see clientaddr.go).
 	TrustedProxies []netip.Prefix
+	// REST tunes the REST gateway: its body limit and CORS origins.
+	REST RESTOptions
 }
+
+// maxRecvMsgBytes is the largest gRPC request the server reads (gRPC's own
+// default, stated): arrs's requests are a few kilobytes, and REST bodies
+// are cut off well below it (RESTOptions.MaxBodyBytes).
+const maxRecvMsgBytes = 4 << 20
+
+// gatewayMaxRecvMsgBytes is the largest response the gateway reads from the
+// server: a commissioner's month of claim lines as CSV is the largest.
+const gatewayMaxRecvMsgBytes = 32 << 20
 
 // Server serves the arrs.v1 API over gRPC and, through the gateway, REST,
 // with health, reflection and metrics.
@@ -144,7 +155,7 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 	tp := tracerProvider(cfg.TracerProvider)
 	opts := append(interceptorOptions(logger, rpcMetrics, cfg.Authenticator, cfg.TrustedProxies), grpcServerTracing(tp))
 	newGRPC := func(extra ...grpc.ServerOption) *grpc.Server {
-		g := grpc.NewServer(append(slices.Clone(opts), extra...)...)
+		g := grpc.NewServer(append(slices.Clone(opts), append(extra, grpc.MaxRecvMsgSize(maxRecvMsgBytes))...)...)
 		registerAPI(g, store, review)
 		healthpb.RegisterHealthServer(g, s.health)
 		reflection.Register(g)
@@ -172,27 +183,26 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 	conn, err := grpc.NewClient("passthrough:///arrs-gateway",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.gatewayLis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		gatewayTracing(tp))
+		gatewayTracing(tp),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatewayMaxRecvMsgBytes)),
+		grpc.WithUnaryInterceptor(ifMatchUnary))
 	if err != nil {
 		s.closeListeners()
 		return nil, fmt.Errorf("gateway connection: %w", err)
 	}
 	s.gatewayConn = conn
-	gateway, err := newGateway(context.Background(), conn, cfg.TrustedProxies)
+	gateway, err := newGateway(context.Background(), conn, cfg.REST, cfg.JWKS, logger, cfg.TrustedProxies)
 	if err != nil {
 		s.closeListeners()
 		_ = conn.Close()
 		return nil, err
 	}
-	if cfg.JWKS != nil {
-		gateway = withJWKS(gateway, cfg.JWKS)
-	}
 	// The HTTP servers' own errors (a failed TLS handshake, a malformed
 	// request) go to the structured log, at info: clients and load
 	// balancers' TCP probes cause them, not arrs.
 	httpErrors := slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelInfo)
-	s.http = &http.Server{Handler: httpTracing(gateway, tp), ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig: cfg.HTTPTLS.Clone(), ErrorLog: httpErrors}
+	s.http = newRESTServer(httpTracing(gateway, tp))
+	s.http.TLSConfig, s.http.ErrorLog = cfg.HTTPTLS.Clone(), httpErrors
 
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))

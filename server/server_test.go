@@ -37,14 +37,25 @@ type running struct {
 // startServer serves store's database; the store's clock is the server's.
 func startServer(t testing.TB, store *claims.Store) *running {
 	t.Helper()
-	s, err := New(Config{
+	return startServerWith(t, store, nil)
+}
+
+// startServerWith is startServer with the test's configuration changed by
+// configure (nil: none).
+func startServerWith(t testing.TB, store *claims.Store, configure func(*Config)) *running {
+	t.Helper()
+	cfg := Config{
 		GRPCAddr:           "127.0.0.1:0",
 		HTTPAddr:           "127.0.0.1:0",
 		MetricsAddr:        "127.0.0.1:0",
 		ShutdownTimeout:    5 * time.Second,
 		SchemaPollInterval: 20 * time.Millisecond,
 		Authenticator:      testIdentities,
-	}, store, newJSONLogger(t.Output()))
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	s, err := New(cfg, store, newJSONLogger(t.Output()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,6 +77,7 @@ type config struct {
 	clientCA        string
 	serviceAccounts string
 	trustedProxies  string
+	rest            server.RESTOptions
 
 	// token subcommand
 	tokenRole    string
@@ -133,6 +134,9 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 		fs.StringVar(&c.serviceAccounts, "service-accounts", getenv("ARRS_SERVICE_ACCOUNTS"), "JSON file of service accounts and their permissions (env ARRS_SERVICE_ACCOUNTS)")
 		fs.StringVar(&c.trustedProxies, "trusted-proxies", getenv("ARRS_TRUSTED_PROXIES"),
 			"comma-separated CIDRs of proxies whose X-Forwarded-For names the client in logs (env ARRS_TRUSTED_PROXIES)")
+		if err := restFlags(fs, &c.rest, getenv); err != nil {
+			return config{}, err
+		}
 	}
 	if c.command == "token" {
 		fs.StringVar(&c.tokenRole, "role", "pcn-clinical-director", "access role: "+roleList())
@@ -214,6 +218,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		JWKS:           jwks,
 		TracerProvider: tp,
 		TrustedProxies: trusted,
+		REST:           c.rest,
 	}, store, logger)
 	if err != nil {
 		return err

@@ -5,8 +5,13 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"reflect"
 	"testing"
+
+	"arrs.nhs.uk/arrs/server"
 )
+
+var defaultREST = server.RESTOptions{MaxBodyBytes: server.DefaultMaxBodyBytes}
 
 func TestParseConfigFlagBeatsEnvBeatsDefault(t *testing.T) {
 	env := map[string]string{
@@ -22,12 +27,17 @@ func TestParseConfigFlagBeatsEnvBeatsDefault(t *testing.T) {
 		want config
 	}{
 		{"defaults", nil, nil, config{command: "serve", grpcAddr: "127.0.0.1:9090", httpAddr: "127.0.0.1:8080",
-			metricsAddr: "127.0.0.1:9464", dataDir: ".data", logLevel: slog.LevelInfo, maxConns: 20, environment: "development"}},
+			metricsAddr: "127.0.0.1:9464", dataDir: ".data", logLevel: slog.LevelInfo, maxConns: 20, environment: "development", rest: defaultREST}},
 		{"environment", []string{"serve"}, env, config{command: "serve", grpcAddr: "0.0.0.0:7000", httpAddr: "127.0.0.1:8080",
-			metricsAddr: "127.0.0.1:9464", databaseURL: "postgres://db/arrs", dataDir: ".data", demo: true, logLevel: slog.LevelDebug, maxConns: 20, environment: "development"}},
+			metricsAddr: "127.0.0.1:9464", databaseURL: "postgres://db/arrs", dataDir: ".data", demo: true, logLevel: slog.LevelDebug, maxConns: 20, environment: "development", rest: defaultREST}},
 		{"flags win", []string{"--grpc-addr=:1", "--database-url=postgres://other/arrs", "--demo=false", "--log-level=warn", "--data-dir=/tmp/a"}, env,
 			config{command: "serve", grpcAddr: ":1", httpAddr: "127.0.0.1:8080", metricsAddr: "127.0.0.1:9464",
-				databaseURL: "postgres://other/arrs", dataDir: "/tmp/a", logLevel: slog.LevelWarn, maxConns: 20, environment: "development"}},
+				databaseURL: "postgres://other/arrs", dataDir: "/tmp/a", logLevel: slog.LevelWarn, maxConns: 20, environment: "development", rest: defaultREST}},
+		{"REST limits and origins", []string{"--max-request-bytes=2048"}, map[string]string{
+			"ARRS_MAX_REQUEST_BYTES": "4096", "ARRS_CORS_ORIGINS": "https://a.example, https://b.example:8443"},
+			config{command: "serve", grpcAddr: "127.0.0.1:9090", httpAddr: "127.0.0.1:8080", metricsAddr: "127.0.0.1:9464",
+				dataDir: ".data", logLevel: slog.LevelInfo, maxConns: 20, environment: "development",
+				rest: server.RESTOptions{MaxBodyBytes: 2048, CORSOrigins: []string{"https://a.example", "https://b.example:8443"}}}},
 		{"migrate", []string{"migrate", "--data-dir=d"}, nil, config{command: "migrate", dataDir: "d", logLevel: slog.LevelInfo}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -35,7 +45,7 @@ func TestParseConfigFlagBeatsEnvBeatsDefault(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("config = %+v\nwant     %+v", got, tc.want)
 			}
 		})
@@ -54,6 +64,7 @@ func TestParseConfigRejects(t *testing.T) {
 		{"a bad ARRS_LOG_LEVEL", nil, map[string]string{"ARRS_LOG_LEVEL": "loud"}},
 		{"a bad trusted proxy", []string{"--trusted-proxies=10.0.0.0/8,proxy.example"}, nil},
 		{"a bad ARRS_TRUSTED_PROXIES", nil, map[string]string{"ARRS_TRUSTED_PROXIES": "10.0.0.0/33"}},
+		{"a bad ARRS_MAX_REQUEST_BYTES", nil, map[string]string{"ARRS_MAX_REQUEST_BYTES": "1MiB"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := parseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard); err == nil {

@@ -23,7 +23,60 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Where the claim is in review. Output only; it moves through
+// How much of a claim a listing returns (AIP-157).
+type ClaimView int32
+
+const (
+	// Not set: BASIC.
+	ClaimView_CLAIM_VIEW_UNSPECIFIED ClaimView = 0
+	// The claim with its totals and line count, without its lines.
+	ClaimView_CLAIM_VIEW_BASIC ClaimView = 1
+	// The claim with its lines, as GetClaim returns it.
+	ClaimView_CLAIM_VIEW_FULL ClaimView = 2
+)
+
+// Enum value maps for ClaimView.
+var (
+	ClaimView_name = map[int32]string{
+		0: "CLAIM_VIEW_UNSPECIFIED",
+		1: "CLAIM_VIEW_BASIC",
+		2: "CLAIM_VIEW_FULL",
+	}
+	ClaimView_value = map[string]int32{
+		"CLAIM_VIEW_UNSPECIFIED": 0,
+		"CLAIM_VIEW_BASIC":       1,
+		"CLAIM_VIEW_FULL":        2,
+	}
+)
+
+func (x ClaimView) Enum() *ClaimView {
+	p := new(ClaimView)
+	*p = x
+	return p
+}
+
+func (x ClaimView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ClaimView) Descriptor() protoreflect.EnumDescriptor {
+	return file_arrs_v1_claims_proto_enumTypes[0].Descriptor()
+}
+
+func (ClaimView) Type() protoreflect.EnumType {
+	return &file_arrs_v1_claims_proto_enumTypes[0]
+}
+
+func (x ClaimView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ClaimView.Descriptor instead.
+func (ClaimView) EnumDescriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{0}
+}
+
+// Where the claim is in review. Output only. It moves through
 // SubmitClaim and WithdrawClaim (and, later, the commissioner's review).
 type Claim_State int32
 
@@ -80,11 +133,11 @@ func (x Claim_State) String() string {
 }
 
 func (Claim_State) Descriptor() protoreflect.EnumDescriptor {
-	return file_arrs_v1_claims_proto_enumTypes[0].Descriptor()
+	return file_arrs_v1_claims_proto_enumTypes[1].Descriptor()
 }
 
 func (Claim_State) Type() protoreflect.EnumType {
-	return &file_arrs_v1_claims_proto_enumTypes[0]
+	return &file_arrs_v1_claims_proto_enumTypes[1]
 }
 
 func (x Claim_State) Number() protoreflect.EnumNumber {
@@ -132,11 +185,11 @@ func (x Claim_Kind) String() string {
 }
 
 func (Claim_Kind) Descriptor() protoreflect.EnumDescriptor {
-	return file_arrs_v1_claims_proto_enumTypes[1].Descriptor()
+	return file_arrs_v1_claims_proto_enumTypes[2].Descriptor()
 }
 
 func (Claim_Kind) Type() protoreflect.EnumType {
-	return &file_arrs_v1_claims_proto_enumTypes[1]
+	return &file_arrs_v1_claims_proto_enumTypes[2]
 }
 
 func (x Claim_Kind) Number() protoreflect.EnumNumber {
@@ -154,27 +207,27 @@ type Claim struct {
 	// Resource name `pcns/{pcn}/claims/{month}`, for example
 	// `pcns/U12345/claims/2025-04`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Output only: the month claimed, `YYYY-MM`.
+	// Output only. The month claimed, `YYYY-MM`.
 	Month string `protobuf:"bytes,2,opt,name=month,proto3" json:"month,omitempty"`
-	// Output only: its financial year, for example `2025-26`.
+	// Output only. Its financial year, for example `2025-26`.
 	FinancialYear string `protobuf:"bytes,3,opt,name=financial_year,json=financialYear,proto3" json:"financial_year,omitempty"`
 	// Output only.
 	State Claim_State `protobuf:"varint,4,opt,name=state,proto3,enum=arrs.v1.Claim_State" json:"state,omitempty"`
-	// Output only: one line per post in post in the month.
+	// Output only. One line per post in post in the month.
 	Lines []*ClaimLine `protobuf:"bytes,5,rep,name=lines,proto3" json:"lines,omitempty"`
-	// Output only: the PCN's posts that get no line this month, and why.
+	// Output only. The PCN's posts that get no line this month, and why.
 	ExcludedPosts []*ExcludedPost `protobuf:"bytes,6,rep,name=excluded_posts,json=excludedPosts,proto3" json:"excluded_posts,omitempty"`
-	// Output only: what was paid, summed over the lines (pence).
+	// Output only. What was paid, summed over the lines (pence).
 	ActualPence int64 `protobuf:"varint,7,opt,name=actual_pence,json=actualPence,proto3" json:"actual_pence,omitempty"`
-	// Output only: the most the lines may reimburse (pence).
+	// Output only. The most the lines may reimburse (pence).
 	CapPence int64 `protobuf:"varint,8,opt,name=cap_pence,json=capPence,proto3" json:"cap_pence,omitempty"`
-	// Output only: what the claim asks for: Σ min(actual, cap) (pence).
+	// Output only. What the claim asks for: Σ min(actual, cap) (pence).
 	ReimbursablePence int64 `protobuf:"varint,9,opt,name=reimbursable_pence,json=reimbursablePence,proto3" json:"reimbursable_pence,omitempty"`
-	// Output only: who submitted it.
+	// Output only. Who submitted it.
 	Submitter string `protobuf:"bytes,10,opt,name=submitter,proto3" json:"submitter,omitempty"`
 	// Output only.
 	SubmitTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
-	// Output only: why it was withdrawn.
+	// Output only. Why it was withdrawn.
 	WithdrawReason string `protobuf:"bytes,12,opt,name=withdraw_reason,json=withdrawReason,proto3" json:"withdraw_reason,omitempty"`
 	// Opaque version for optimistic concurrency (AIP-154).
 	Etag string `protobuf:"bytes,13,opt,name=etag,proto3" json:"etag,omitempty"`
@@ -182,25 +235,31 @@ type Claim struct {
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	// Output only: the commissioner of the PCN in the claim's month, who
+	// Output only. The commissioner of the PCN in the claim's month, who
 	// reviews it, `commissioners/{code}`.
 	Commissioner string `protobuf:"bytes,17,opt,name=commissioner,proto3" json:"commissioner,omitempty"`
-	// Output only: what was approved, after any adjustments (pence).
+	// Output only. What was approved, after any adjustments (pence).
 	ApprovedPence int64 `protobuf:"varint,18,opt,name=approved_pence,json=approvedPence,proto3" json:"approved_pence,omitempty"`
-	// Output only: who approved, rejected or queried it.
+	// Output only. Who approved, rejected or queried it.
 	Reviewer string `protobuf:"bytes,19,opt,name=reviewer,proto3" json:"reviewer,omitempty"`
 	// Output only.
 	ReviewTime *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=review_time,json=reviewTime,proto3" json:"review_time,omitempty"`
-	// Output only: the reason for a rejection, or the question asked.
+	// Output only. The reason for a rejection, or the question asked.
 	ReviewNote string `protobuf:"bytes,21,opt,name=review_note,json=reviewNote,proto3" json:"review_note,omitempty"`
-	// Output only: the payment, once recorded.
+	// Output only. The payment, once recorded.
 	Payment *Payment `protobuf:"bytes,22,opt,name=payment,proto3" json:"payment,omitempty"`
-	// Output only: for a supplementary claim, the monthly claim it tops up,
+	// Output only. For a supplementary claim, the monthly claim it tops up,
 	// `pcns/{pcn}/claims/{month}`.
 	Supplements string `protobuf:"bytes,23,opt,name=supplements,proto3" json:"supplements,omitempty"`
-	// Output only: a monthly claim, or a supplementary top-up owed after a
+	// Output only. A monthly claim, or a supplementary top-up owed after a
 	// backdated rate.
-	Kind          Claim_Kind `protobuf:"varint,24,opt,name=kind,proto3,enum=arrs.v1.Claim_Kind" json:"kind,omitempty"`
+	Kind Claim_Kind `protobuf:"varint,24,opt,name=kind,proto3,enum=arrs.v1.Claim_Kind" json:"kind,omitempty"`
+	// Output only. What has been paid: approved_pence once the claim is PAID,
+	// else 0 (pence).
+	PaidPence int64 `protobuf:"varint,25,opt,name=paid_pence,json=paidPence,proto3" json:"paid_pence,omitempty"`
+	// Output only. How many lines the claim has; a listing gives this and the
+	// totals without the lines themselves.
+	LineCount     int32 `protobuf:"varint,26,opt,name=line_count,json=lineCount,proto3" json:"line_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -396,6 +455,20 @@ func (x *Claim) GetKind() Claim_Kind {
 	return Claim_KIND_UNSPECIFIED
 }
 
+func (x *Claim) GetPaidPence() int64 {
+	if x != nil {
+		return x.PaidPence
+	}
+	return 0
+}
+
+func (x *Claim) GetLineCount() int32 {
+	if x != nil {
+		return x.LineCount
+	}
+	return 0
+}
+
 // A payment of an approved claim.
 type Payment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -405,7 +478,7 @@ type Payment struct {
 	Reference string `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
 	// Who was paid (normally the PCN's nominated payee).
 	Payee string `protobuf:"bytes,3,opt,name=payee,proto3" json:"payee,omitempty"`
-	// Output only: who recorded it.
+	// Output only. Who recorded it.
 	RecordedBy    string `protobuf:"bytes,4,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -474,9 +547,9 @@ type ClaimLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name `pcns/{pcn}/claims/{month}/lines/{post}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Output only: the post, `pcns/{pcn}/posts/{post}`.
+	// Output only. The post, `pcns/{pcn}/posts/{post}`.
 	Post string `protobuf:"bytes,2,opt,name=post,proto3" json:"post,omitempty"`
-	// Output only: the post's role, `roles/{role}`.
+	// Output only. The post's role, `roles/{role}`.
 	Role string `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
 	// Whole-time equivalent worked in the month; the post's, or higher when
 	// plain-time overtime was worked (which must then be recorded here).
@@ -493,28 +566,28 @@ type ClaimLine struct {
 	AbsenceAdjustmentPence int64 `protobuf:"varint,9,opt,name=absence_adjustment_pence,json=absenceAdjustmentPence,proto3" json:"absence_adjustment_pence,omitempty"`
 	// Where the evidence (payslip, contract) is, as https URIs.
 	EvidenceUris []string `protobuf:"bytes,10,rep,name=evidence_uris,json=evidenceUris,proto3" json:"evidence_uris,omitempty"`
-	// Output only: gross + NI + pension + overtime − absence adjustment.
+	// Output only. Gross + NI + pension + overtime − absence adjustment.
 	ActualPence int64 `protobuf:"varint,11,opt,name=actual_pence,json=actualPence,proto3" json:"actual_pence,omitempty"`
-	// Output only: the line's maximum: Σ over active days of the annual
+	// Output only. The line's maximum: Σ over active days of the annual
 	// maximum in force × WTE ÷ days in the financial year, rounded half up
 	// to the penny once.
 	CapPence int64 `protobuf:"varint,12,opt,name=cap_pence,json=capPence,proto3" json:"cap_pence,omitempty"`
-	// Output only: min(actual, cap).
+	// Output only. Min(actual, cap).
 	ReimbursablePence int64 `protobuf:"varint,13,opt,name=reimbursable_pence,json=reimbursablePence,proto3" json:"reimbursable_pence,omitempty"`
-	// Output only: days of the month the post was active and reimbursable.
+	// Output only. Days of the month the post was active and reimbursable.
 	ActiveDays int32 `protobuf:"varint,14,opt,name=active_days,json=activeDays,proto3" json:"active_days,omitempty"`
-	// Output only: days in the financial year (365 or 366).
+	// Output only. Days in the financial year (365 or 366).
 	DaysInYear int32 `protobuf:"varint,15,opt,name=days_in_year,json=daysInYear,proto3" json:"days_in_year,omitempty"`
-	// Output only: how the cap was worked out, one segment per rate in force.
+	// Output only. How the cap was worked out, one segment per rate in force.
 	CapSegments []*CapSegment `protobuf:"bytes,16,rep,name=cap_segments,json=capSegments,proto3" json:"cap_segments,omitempty"`
 	// Opaque version for optimistic concurrency (AIP-154).
 	Etag string `protobuf:"bytes,17,opt,name=etag,proto3" json:"etag,omitempty"`
-	// Output only: what the commissioner approved for the line, at most
+	// Output only. What the commissioner approved for the line, at most
 	// reimbursable_pence; unset until approval.
 	ApprovedPence *int64 `protobuf:"varint,18,opt,name=approved_pence,json=approvedPence,proto3,oneof" json:"approved_pence,omitempty"`
-	// Output only: why the commissioner lowered the line.
+	// Output only. Why the commissioner lowered the line.
 	AdjustmentReason string `protobuf:"bytes,19,opt,name=adjustment_reason,json=adjustmentReason,proto3" json:"adjustment_reason,omitempty"`
-	// Output only: on a supplementary line, what the month's claims already
+	// Output only. On a supplementary line, what the month's claims already
 	// reimburse for the post; the line asks for min(actual, cap) less this.
 	AlreadyPaidPence int64 `protobuf:"varint,20,opt,name=already_paid_pence,json=alreadyPaidPence,proto3" json:"already_paid_pence,omitempty"`
 	unknownFields    protoimpl.UnknownFields
@@ -1108,6 +1181,8 @@ type ListClaimsRequest struct {
 	State Claim_State `protobuf:"varint,4,opt,name=state,proto3,enum=arrs.v1.Claim_State" json:"state,omitempty"`
 	// Optional: only this financial year's, for example `2025-26`.
 	FinancialYear string `protobuf:"bytes,5,opt,name=financial_year,json=financialYear,proto3" json:"financial_year,omitempty"`
+	// BASIC (the default) or FULL, with each claim's lines.
+	View          ClaimView `protobuf:"varint,6,opt,name=view,proto3,enum=arrs.v1.ClaimView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1177,10 +1252,18 @@ func (x *ListClaimsRequest) GetFinancialYear() string {
 	return ""
 }
 
+func (x *ListClaimsRequest) GetView() ClaimView {
+	if x != nil {
+		return x.View
+	}
+	return ClaimView_CLAIM_VIEW_UNSPECIFIED
+}
+
 // Response for ListClaims.
 type ListClaimsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The page of claims, without their lines (GetClaim has them).
+	// The page of claims, with their totals; with their lines too when the
+	// view is FULL.
 	Claims []*Claim `protobuf:"bytes,1,rep,name=claims,proto3" json:"claims,omitempty"`
 	// Token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -1535,7 +1618,9 @@ type ListReviewQueueRequest struct {
 	// Maximum results per page: 0 means 50, above 500 means 500.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// `next_page_token` from a previous call with the same arguments.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// BASIC (the default) or FULL, with each claim's lines.
+	View          ClaimView `protobuf:"varint,4,opt,name=view,proto3,enum=arrs.v1.ClaimView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1589,6 +1674,13 @@ func (x *ListReviewQueueRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListReviewQueueRequest) GetView() ClaimView {
+	if x != nil {
+		return x.View
+	}
+	return ClaimView_CLAIM_VIEW_UNSPECIFIED
 }
 
 // Response for ListReviewQueue.
@@ -1649,7 +1741,7 @@ func (x *ListReviewQueueResponse) GetNextPageToken() string {
 // A claim awaiting review.
 type ReviewItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The claim, with its lines.
+	// The claim, with its totals; with its lines too when the view is FULL.
 	Claim *Claim `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
 	// Whole days since it was submitted.
 	DaysWaiting int32 `protobuf:"varint,2,opt,name=days_waiting,json=daysWaiting,proto3" json:"days_waiting,omitempty"`
@@ -2218,7 +2310,7 @@ var File_arrs_v1_claims_proto protoreflect.FileDescriptor
 
 const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\n" +
-	"\x14arrs/v1/claims.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\t\n" +
+	"\x14arrs/v1/claims.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdc\t\n" +
 	"\x05Claim\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05month\x18\x02 \x01(\tR\x05month\x12%\n" +
@@ -2248,7 +2340,11 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"reviewNote\x12*\n" +
 	"\apayment\x18\x16 \x01(\v2\x10.arrs.v1.PaymentR\apayment\x12 \n" +
 	"\vsupplements\x18\x17 \x01(\tR\vsupplements\x12'\n" +
-	"\x04kind\x18\x18 \x01(\x0e2\x13.arrs.v1.Claim.KindR\x04kind\"\xa4\x01\n" +
+	"\x04kind\x18\x18 \x01(\x0e2\x13.arrs.v1.Claim.KindR\x04kind\x12\x1d\n" +
+	"\n" +
+	"paid_pence\x18\x19 \x01(\x03R\tpaidPence\x12\x1d\n" +
+	"\n" +
+	"line_count\x18\x1a \x01(\x05R\tlineCount\"\xa4\x01\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vSTATE_DRAFT\x10\x01\x12\x13\n" +
@@ -2328,14 +2424,15 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"paid_pence\x18\x04 \x01(\x03R\tpaidPence\x12%\n" +
 	"\x0eforecast_pence\x18\x05 \x01(\x03R\rforecastPence\"%\n" +
 	"\x0fGetClaimRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xba\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xe2\x01\n" +
 	"\x11ListClaimsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12*\n" +
 	"\x05state\x18\x04 \x01(\x0e2\x14.arrs.v1.Claim.StateR\x05state\x12%\n" +
-	"\x0efinancial_year\x18\x05 \x01(\tR\rfinancialYear\"d\n" +
+	"\x0efinancial_year\x18\x05 \x01(\tR\rfinancialYear\x12&\n" +
+	"\x04view\x18\x06 \x01(\x0e2\x12.arrs.v1.ClaimViewR\x04view\"d\n" +
 	"\x12ListClaimsResponse\x12&\n" +
 	"\x06claims\x18\x01 \x03(\v2\x0e.arrs.v1.ClaimR\x06claims\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"f\n" +
@@ -2359,12 +2456,13 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"&\n" +
 	"\x10GetBudgetRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"x\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xa0\x01\n" +
 	"\x16ListReviewQueueRequest\x12\"\n" +
 	"\fcommissioner\x18\x01 \x01(\tR\fcommissioner\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"l\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12&\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x12.arrs.v1.ClaimViewR\x04view\"l\n" +
 	"\x17ListReviewQueueResponse\x12)\n" +
 	"\x05items\x18\x01 \x03(\v2\x13.arrs.v1.ReviewItemR\x05items\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"~\n" +
@@ -2405,7 +2503,11 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\fcommissioner\x18\x01 \x01(\tR\fcommissioner\x12\x14\n" +
 	"\x05month\x18\x02 \x01(\tR\x05month\",\n" +
 	"\x18ExportClaimLinesResponse\x12\x10\n" +
-	"\x03csv\x18\x01 \x01(\tR\x03csv2\xf1\x06\n" +
+	"\x03csv\x18\x01 \x01(\tR\x03csv*R\n" +
+	"\tClaimView\x12\x1a\n" +
+	"\x16CLAIM_VIEW_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10CLAIM_VIEW_BASIC\x10\x01\x12\x13\n" +
+	"\x0fCLAIM_VIEW_FULL\x10\x022\xf1\x06\n" +
 	"\fClaimService\x124\n" +
 	"\bGetClaim\x12\x18.arrs.v1.GetClaimRequest\x1a\x0e.arrs.v1.Claim\x12E\n" +
 	"\n" +
@@ -2435,92 +2537,95 @@ func file_arrs_v1_claims_proto_rawDescGZIP() []byte {
 	return file_arrs_v1_claims_proto_rawDescData
 }
 
-var file_arrs_v1_claims_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_arrs_v1_claims_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_arrs_v1_claims_proto_goTypes = []any{
-	(Claim_State)(0),                  // 0: arrs.v1.Claim.State
-	(Claim_Kind)(0),                   // 1: arrs.v1.Claim.Kind
-	(*Claim)(nil),                     // 2: arrs.v1.Claim
-	(*Payment)(nil),                   // 3: arrs.v1.Payment
-	(*ClaimLine)(nil),                 // 4: arrs.v1.ClaimLine
-	(*CapSegment)(nil),                // 5: arrs.v1.CapSegment
-	(*ExcludedPost)(nil),              // 6: arrs.v1.ExcludedPost
-	(*Budget)(nil),                    // 7: arrs.v1.Budget
-	(*RoleBudget)(nil),                // 8: arrs.v1.RoleBudget
-	(*GetClaimRequest)(nil),           // 9: arrs.v1.GetClaimRequest
-	(*ListClaimsRequest)(nil),         // 10: arrs.v1.ListClaimsRequest
-	(*ListClaimsResponse)(nil),        // 11: arrs.v1.ListClaimsResponse
-	(*CreateClaimRequest)(nil),        // 12: arrs.v1.CreateClaimRequest
-	(*UpdateClaimLineRequest)(nil),    // 13: arrs.v1.UpdateClaimLineRequest
-	(*SubmitClaimRequest)(nil),        // 14: arrs.v1.SubmitClaimRequest
-	(*WithdrawClaimRequest)(nil),      // 15: arrs.v1.WithdrawClaimRequest
-	(*GetBudgetRequest)(nil),          // 16: arrs.v1.GetBudgetRequest
-	(*ListReviewQueueRequest)(nil),    // 17: arrs.v1.ListReviewQueueRequest
-	(*ListReviewQueueResponse)(nil),   // 18: arrs.v1.ListReviewQueueResponse
-	(*ReviewItem)(nil),                // 19: arrs.v1.ReviewItem
-	(*LineFlag)(nil),                  // 20: arrs.v1.LineFlag
-	(*ApproveClaimRequest)(nil),       // 21: arrs.v1.ApproveClaimRequest
-	(*LineAdjustment)(nil),            // 22: arrs.v1.LineAdjustment
-	(*RejectClaimRequest)(nil),        // 23: arrs.v1.RejectClaimRequest
-	(*QueryClaimRequest)(nil),         // 24: arrs.v1.QueryClaimRequest
-	(*RecordClaimPaymentRequest)(nil), // 25: arrs.v1.RecordClaimPaymentRequest
-	(*ExportClaimLinesRequest)(nil),   // 26: arrs.v1.ExportClaimLinesRequest
-	(*ExportClaimLinesResponse)(nil),  // 27: arrs.v1.ExportClaimLinesResponse
-	(*timestamppb.Timestamp)(nil),     // 28: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),     // 29: google.protobuf.FieldMask
+	(ClaimView)(0),                    // 0: arrs.v1.ClaimView
+	(Claim_State)(0),                  // 1: arrs.v1.Claim.State
+	(Claim_Kind)(0),                   // 2: arrs.v1.Claim.Kind
+	(*Claim)(nil),                     // 3: arrs.v1.Claim
+	(*Payment)(nil),                   // 4: arrs.v1.Payment
+	(*ClaimLine)(nil),                 // 5: arrs.v1.ClaimLine
+	(*CapSegment)(nil),                // 6: arrs.v1.CapSegment
+	(*ExcludedPost)(nil),              // 7: arrs.v1.ExcludedPost
+	(*Budget)(nil),                    // 8: arrs.v1.Budget
+	(*RoleBudget)(nil),                // 9: arrs.v1.RoleBudget
+	(*GetClaimRequest)(nil),           // 10: arrs.v1.GetClaimRequest
+	(*ListClaimsRequest)(nil),         // 11: arrs.v1.ListClaimsRequest
+	(*ListClaimsResponse)(nil),        // 12: arrs.v1.ListClaimsResponse
+	(*CreateClaimRequest)(nil),        // 13: arrs.v1.CreateClaimRequest
+	(*UpdateClaimLineRequest)(nil),    // 14: arrs.v1.UpdateClaimLineRequest
+	(*SubmitClaimRequest)(nil),        // 15: arrs.v1.SubmitClaimRequest
+	(*WithdrawClaimRequest)(nil),      // 16: arrs.v1.WithdrawClaimRequest
+	(*GetBudgetRequest)(nil),          // 17: arrs.v1.GetBudgetRequest
+	(*ListReviewQueueRequest)(nil),    // 18: arrs.v1.ListReviewQueueRequest
+	(*ListReviewQueueResponse)(nil),   // 19: arrs.v1.ListReviewQueueResponse
+	(*ReviewItem)(nil),                // 20: arrs.v1.ReviewItem
+	(*LineFlag)(nil),                  // 21: arrs.v1.LineFlag
+	(*ApproveClaimRequest)(nil),       // 22: arrs.v1.ApproveClaimRequest
+	(*LineAdjustment)(nil),            // 23: arrs.v1.LineAdjustment
+	(*RejectClaimRequest)(nil),        // 24: arrs.v1.RejectClaimRequest
+	(*QueryClaimRequest)(nil),         // 25: arrs.v1.QueryClaimRequest
+	(*RecordClaimPaymentRequest)(nil), // 26: arrs.v1.RecordClaimPaymentRequest
+	(*ExportClaimLinesRequest)(nil),   // 27: arrs.v1.ExportClaimLinesRequest
+	(*ExportClaimLinesResponse)(nil),  // 28: arrs.v1.ExportClaimLinesResponse
+	(*timestamppb.Timestamp)(nil),     // 29: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),     // 30: google.protobuf.FieldMask
 }
 var file_arrs_v1_claims_proto_depIdxs = []int32{
-	0,  // 0: arrs.v1.Claim.state:type_name -> arrs.v1.Claim.State
-	4,  // 1: arrs.v1.Claim.lines:type_name -> arrs.v1.ClaimLine
-	6,  // 2: arrs.v1.Claim.excluded_posts:type_name -> arrs.v1.ExcludedPost
-	28, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
-	28, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
-	28, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
-	28, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
-	3,  // 7: arrs.v1.Claim.payment:type_name -> arrs.v1.Payment
-	1,  // 8: arrs.v1.Claim.kind:type_name -> arrs.v1.Claim.Kind
-	5,  // 9: arrs.v1.ClaimLine.cap_segments:type_name -> arrs.v1.CapSegment
-	8,  // 10: arrs.v1.Budget.roles:type_name -> arrs.v1.RoleBudget
-	0,  // 11: arrs.v1.ListClaimsRequest.state:type_name -> arrs.v1.Claim.State
-	2,  // 12: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
-	4,  // 13: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
-	29, // 14: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	19, // 15: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
-	2,  // 16: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
-	20, // 17: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
-	22, // 18: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
-	3,  // 19: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
-	9,  // 20: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
-	10, // 21: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
-	12, // 22: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
-	13, // 23: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
-	14, // 24: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
-	15, // 25: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
-	16, // 26: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
-	17, // 27: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
-	21, // 28: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
-	23, // 29: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
-	24, // 30: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
-	25, // 31: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
-	26, // 32: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
-	2,  // 33: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
-	11, // 34: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
-	2,  // 35: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
-	4,  // 36: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
-	2,  // 37: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
-	2,  // 38: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
-	7,  // 39: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
-	18, // 40: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
-	2,  // 41: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
-	2,  // 42: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
-	2,  // 43: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
-	2,  // 44: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
-	27, // 45: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
-	33, // [33:46] is the sub-list for method output_type
-	20, // [20:33] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	1,  // 0: arrs.v1.Claim.state:type_name -> arrs.v1.Claim.State
+	5,  // 1: arrs.v1.Claim.lines:type_name -> arrs.v1.ClaimLine
+	7,  // 2: arrs.v1.Claim.excluded_posts:type_name -> arrs.v1.ExcludedPost
+	29, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
+	29, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
+	29, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
+	29, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
+	4,  // 7: arrs.v1.Claim.payment:type_name -> arrs.v1.Payment
+	2,  // 8: arrs.v1.Claim.kind:type_name -> arrs.v1.Claim.Kind
+	6,  // 9: arrs.v1.ClaimLine.cap_segments:type_name -> arrs.v1.CapSegment
+	9,  // 10: arrs.v1.Budget.roles:type_name -> arrs.v1.RoleBudget
+	1,  // 11: arrs.v1.ListClaimsRequest.state:type_name -> arrs.v1.Claim.State
+	0,  // 12: arrs.v1.ListClaimsRequest.view:type_name -> arrs.v1.ClaimView
+	3,  // 13: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
+	5,  // 14: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
+	30, // 15: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	0,  // 16: arrs.v1.ListReviewQueueRequest.view:type_name -> arrs.v1.ClaimView
+	20, // 17: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
+	3,  // 18: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
+	21, // 19: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
+	23, // 20: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
+	4,  // 21: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
+	10, // 22: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
+	11, // 23: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
+	13, // 24: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
+	14, // 25: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
+	15, // 26: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
+	16, // 27: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
+	17, // 28: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
+	18, // 29: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
+	22, // 30: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
+	24, // 31: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
+	25, // 32: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
+	26, // 33: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
+	27, // 34: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
+	3,  // 35: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
+	12, // 36: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
+	3,  // 37: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
+	5,  // 38: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
+	3,  // 39: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
+	3,  // 40: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
+	8,  // 41: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
+	19, // 42: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
+	3,  // 43: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
+	3,  // 44: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
+	3,  // 45: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
+	3,  // 46: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
+	28, // 47: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
+	35, // [35:48] is the sub-list for method output_type
+	22, // [22:35] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_claims_proto_init() }
@@ -2534,7 +2639,7 @@ func file_arrs_v1_claims_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_claims_proto_rawDesc), len(file_arrs_v1_claims_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,

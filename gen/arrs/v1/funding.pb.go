@@ -29,9 +29,9 @@ type FinancialYear struct {
 	// Resource name `financialYears/{year}`, for example
 	// `financialYears/2025-26`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Output only: 1 April of the year (`YYYY-MM-DD`).
+	// Output only. 1 April of the year (`YYYY-MM-DD`).
 	StartDate string `protobuf:"bytes,2,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	// Output only: 31 March of the next year (`YYYY-MM-DD`).
+	// Output only. 31 March of the next year (`YYYY-MM-DD`).
 	EndDate string `protobuf:"bytes,3,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	// Pounds per weighted patient, exact decimal, for example `"26.631"`.
 	RatePerWeightedPatient string `protobuf:"bytes,4,opt,name=rate_per_weighted_patient,json=ratePerWeightedPatient,proto3" json:"rate_per_weighted_patient,omitempty"`
@@ -144,9 +144,9 @@ type Entitlement struct {
 	// Carr-Hill weighted population as at 1 January, exact decimal, for
 	// example `"52345.67"`.
 	WeightedPopulation string `protobuf:"bytes,2,opt,name=weighted_population,json=weightedPopulation,proto3" json:"weighted_population,omitempty"`
-	// Output only: the year's rate per weighted patient (pounds).
+	// Output only. The year's rate per weighted patient (pounds).
 	RatePerWeightedPatient string `protobuf:"bytes,3,opt,name=rate_per_weighted_patient,json=ratePerWeightedPatient,proto3" json:"rate_per_weighted_patient,omitempty"`
-	// Output only: rate × weighted population, rounded half up to the penny.
+	// Output only. Rate × weighted population, rounded half up to the penny.
 	AmountPence int64 `protobuf:"varint,4,opt,name=amount_pence,json=amountPence,proto3" json:"amount_pence,omitempty"`
 	// Opaque version for optimistic concurrency (AIP-154).
 	Etag string `protobuf:"bytes,5,opt,name=etag,proto3" json:"etag,omitempty"`

@@ -84,7 +84,7 @@ func (FocusCohort) EnumDescriptor() ([]byte, []int) {
 	return file_arrs_v1_workforce_proto_rawDescGZIP(), []int{0}
 }
 
-// Where the post is in its life. Output only: it moves through
+// Where the post is in its life. Output only. It moves through
 // RecruitPost, FillPost and EndPost.
 type Post_State int32
 
