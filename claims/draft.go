@@ -2,6 +2,7 @@ package claims
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
@@ -145,25 +146,82 @@ type lineRow struct {
 	Kind  ClaimKind `db:"kind"`
 }
 
-// writeLine stores a line's costs, WTE, evidence, cap and amounts (what
-// the line's key names stays) and returns the line as stored.
+// writeLine stores one line (see writeLines) and returns it as stored.
 func writeLine(ctx context.Context, tx *sqlx.Tx, l ClaimLine) (ClaimLine, error) {
-	if l.EvidenceURIs == nil {
-		l.EvidenceURIs = pq.StringArray{} // NULL would mean "unknown", not "none"
-	}
-	query, args, err := tx.BindNamed(`UPDATE claim_lines SET wte = :wte, gross_salary_pence = :gross_salary_pence,
-		employer_ni_pence = :employer_ni_pence, employer_pension_pence = :employer_pension_pence,
-		overtime_pence = :overtime_pence, absence_adjustment_pence = :absence_adjustment_pence,
-		evidence_uris = :evidence_uris, cap_pence = :cap_pence, active_days = :active_days, days_in_year = :days_in_year,
-		cap_segments = :cap_segments, already_paid_pence = :already_paid_pence, reimbursable_pence = :reimbursable_pence,
-		revision = revision + 1
-		WHERE pcn_code = :pcn_code AND claim_id = :claim_id AND post_id = :post_id RETURNING `+lineColumns, l)
+	out, err := writeLines(ctx, tx, []ClaimLine{l})
 	if err != nil {
 		return ClaimLine{}, err
 	}
-	var out ClaimLine
-	err = tx.GetContext(ctx, &out, query, args...)
-	return out, err
+	return out[0], nil
+}
+
+// writeLines stores the lines' costs, WTE, evidence, caps and amounts (what
+// each line's key names stays) in one statement, whatever their number, and
+// returns them as stored, in the order given. The lines travel as one JSON
+// array of records.
+func writeLines(ctx context.Context, tx *sqlx.Tx, lines []ClaimLine) ([]ClaimLine, error) {
+	type row struct {
+		PCNCode           string          `json:"pcn_code"`
+		ClaimID           string          `json:"claim_id"`
+		PostID            string          `json:"post_id"`
+		WTE               Decimal         `json:"wte"`
+		GrossSalary       int64           `json:"gross_salary_pence"`
+		EmployerNI        int64           `json:"employer_ni_pence"`
+		EmployerPension   int64           `json:"employer_pension_pence"`
+		Overtime          int64           `json:"overtime_pence"`
+		AbsenceAdjustment int64           `json:"absence_adjustment_pence"`
+		EvidenceURIs      []string        `json:"evidence_uris"`
+		CapPence          int64           `json:"cap_pence"`
+		ActiveDays        int             `json:"active_days"`
+		DaysInYear        int             `json:"days_in_year"`
+		Segments          json.RawMessage `json:"cap_segments"`
+		AlreadyPaidPence  int64           `json:"already_paid_pence"`
+		ReimbursablePence int64           `json:"reimbursable_pence"`
+	}
+	rows := make([]row, len(lines))
+	for i, l := range lines {
+		segments, err := json.Marshal(l.Segments)
+		if err != nil {
+			return nil, err
+		}
+		evidence := []string(l.EvidenceURIs)
+		if evidence == nil {
+			evidence = []string{} // NULL would mean "unknown", not "none"
+		}
+		rows[i] = row{l.PCNCode, l.ClaimID, l.PostID, l.WTE, l.GrossSalary, l.EmployerNI, l.EmployerPension, l.Overtime,
+			l.AbsenceAdjustment, evidence, l.CapPence, l.ActiveDays, l.DaysInYear, segments, l.AlreadyPaidPence, l.ReimbursablePence}
+	}
+	body, err := json.Marshal(rows)
+	if err != nil {
+		return nil, err
+	}
+	var written []ClaimLine
+	if err := tx.SelectContext(ctx, &written, `UPDATE claim_lines l SET wte = v.wte, gross_salary_pence = v.gross_salary_pence,
+		employer_ni_pence = v.employer_ni_pence, employer_pension_pence = v.employer_pension_pence,
+		overtime_pence = v.overtime_pence, absence_adjustment_pence = v.absence_adjustment_pence,
+		evidence_uris = v.evidence_uris, cap_pence = v.cap_pence, active_days = v.active_days, days_in_year = v.days_in_year,
+		cap_segments = v.cap_segments, already_paid_pence = v.already_paid_pence, reimbursable_pence = v.reimbursable_pence,
+		revision = l.revision + 1
+		FROM jsonb_to_recordset($1::jsonb) AS v(pcn_code text, claim_id text, post_id text, wte numeric,
+			gross_salary_pence bigint, employer_ni_pence bigint, employer_pension_pence bigint, overtime_pence bigint,
+			absence_adjustment_pence bigint, evidence_uris text[], cap_pence bigint, active_days int, days_in_year int,
+			cap_segments jsonb, already_paid_pence bigint, reimbursable_pence bigint)
+		WHERE l.pcn_code = v.pcn_code AND l.claim_id = v.claim_id AND l.post_id = v.post_id
+		RETURNING `+prefixed("l.", lineColumns), string(body)); err != nil {
+		return nil, err
+	}
+	byPost := make(map[[3]string]ClaimLine, len(written))
+	for _, w := range written {
+		byPost[[3]string{w.PCNCode, w.ClaimID, w.PostID}] = w
+	}
+	out := make([]ClaimLine, len(lines))
+	for i, l := range lines {
+		var ok bool
+		if out[i], ok = byPost[[3]string{l.PCNCode, l.ClaimID, l.PostID}]; !ok {
+			return nil, fmt.Errorf("claims: %s was not written", l.Name())
+		}
+	}
+	return out, nil
 }
 
 // commissionerInMonth is who commissioned the PCN on the first day of month:

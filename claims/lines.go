@@ -14,8 +14,8 @@ import (
 // maxEvidence bounds a line's evidence list; a longer one is a mistake.
 const maxEvidence = 20
 
-func (l ClaimLine) validate(vs *Violations, post Post) {
-	const f = "claim_line."
+// validate checks the line against its post; f prefixes the field names.
+func (l ClaimLine) validate(vs *Violations, f string, post Post) {
 	l.Costs().Validate(vs, f)
 	checkWTE(vs, f+"wte", l.WTE)
 	switch {
@@ -37,25 +37,77 @@ func (l ClaimLine) validate(vs *Violations, post Post) {
 	}
 }
 
+// LineEdit is one line's change in an edit of a claim's lines.
+type LineEdit struct {
+	PostID string
+	// Etag, when set, must be the line's current etag.
+	Etag string
+	// Change changes the line's costs, WTE or evidence; the rest is kept.
+	Change func(*ClaimLine)
+}
+
 // UpdateClaimLine applies change to a line of a DRAFT or QUERIED claim under
 // the line's etag, and works its cap and reimbursable amount out again.
 func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag string, change func(*ClaimLine)) (ClaimLine, error) {
+	var out ClaimLine
+	err := s.editLines(ctx, pcn, id, []LineEdit{{PostID: postID, Etag: etag, Change: change}}, "claim_line.",
+		func(tx *sqlx.Tx, _ Claim, before, after []ClaimLine) error {
+			out = after[0]
+			return appendAudit(ctx, tx, out.Name(), "update", pcn, before[0], out)
+		})
+	return out, err
+}
+
+// BatchUpdateClaimLines applies every edit to the lines of a DRAFT or
+// QUERIED claim at once (a month's payroll): all of them or none. Every bad
+// field of every line is reported together, named requests[i].claim_line.…;
+// the lines are read, priced and written with a statement each for the whole
+// batch, not one per line, and the claim's history records one event
+// listing the lines changed.
+func (s *Store) BatchUpdateClaimLines(ctx context.Context, pcn, id string, edits []LineEdit) ([]ClaimLine, error) {
+	if len(edits) == 0 {
+		return nil, Invalid("requests", "REQUIRED", "at least one line to update")
+	}
+	if len(edits) > maxBatchLines {
+		return nil, Invalid("requests", "TOO_MANY", "at most %d lines in one request", maxBatchLines)
+	}
+	var out []ClaimLine
+	err := s.editLines(ctx, pcn, id, edits, "",
+		func(tx *sqlx.Tx, claim Claim, before, after []ClaimLine) error {
+			out = after
+			type lines struct {
+				Lines []ClaimLine `json:"lines"`
+			}
+			return appendAudit(ctx, tx, claim.Name(), "update_lines", pcn, lines{before}, lines{after})
+		})
+	return out, err
+}
+
+// maxBatchLines bounds a batch: a PCN has tens of posts, not thousands.
+const maxBatchLines = 500
+
+// editLines is the one path by which a claim's lines change: in one
+// transaction it locks the PCN's entitlement (a queried claim counts against
+// it while edited) and the claim, checks the claim's state allows editing,
+// locks the lines, checks their etags, applies the edits, validates each
+// against its post (fields named with prefix, or requests[i].claim_line.
+// for a batch), prices it from the rates in force, writes them all, and
+// hands before and after to record for the audit trail.
+func (s *Store) editLines(ctx context.Context, pcn, id string, edits []LineEdit, prefix string,
+	record func(tx *sqlx.Tx, claim Claim, before, after []ClaimLine) error) error {
 	if err := mayAct(ctx, ActionEdit); err != nil {
-		return ClaimLine{}, err
+		return err
 	}
 	month, err := monthOfClaim(pcn, id)
 	if err != nil {
-		return ClaimLine{}, err
+		return err
 	}
-	var out ClaimLine
-	err = s.WithTx(ctx, func(tx *sqlx.Tx) error {
+	return s.WithTx(ctx, func(tx *sqlx.Tx) error {
 		// Scope first: nobody may hold another PCN's entitlement lock.
 		if err := pcnVisible(ctx, tx, pcn); err != nil {
 			return err
 		}
-		// A queried claim counts against the entitlement while it is edited,
-		// so its edits take the entitlement's lock like a submission. A PCN
-		// without an entitlement yet can still prepare drafts.
+		// A PCN without an entitlement yet can still prepare drafts.
 		entitlement, err := lockEntitlement(ctx, tx, claimName(pcn, id), pcn, month.FinancialYear())
 		if err != nil && !IsKind(err, KindFailedPrecondition) {
 			return err
@@ -64,40 +116,73 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag strin
 		if err != nil {
 			return err
 		}
-		name := claimLineName(pcn, id, postID)
-		var cur ClaimLine
-		if err := getOne(ctx, tx, &cur, name, `SELECT `+lineColumns+` FROM claim_lines
-			WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3 FOR UPDATE`, pcn, id, postID); err != nil {
+		posts := make([]string, len(edits))
+		for i, e := range edits {
+			posts[i] = e.PostID
+		}
+		var locked []ClaimLine
+		if err := tx.SelectContext(ctx, &locked, `SELECT `+lineColumns+` FROM claim_lines
+			WHERE pcn_code = $1 AND claim_id = $2 AND post_id = ANY($3) ORDER BY post_id FOR UPDATE`,
+			pcn, id, pq.Array(posts)); err != nil {
 			return err
 		}
-		if err := checkEtag(name, etag, cur.Revision); err != nil {
-			return err
-		}
-		next := cur
-		next.EvidenceURIs = append(pq.StringArray(nil), cur.EvidenceURIs...)
-		change(&next)
-		next.PCNCode, next.ClaimID, next.PostID, next.RoleID = cur.PCNCode, cur.ClaimID, cur.PostID, cur.RoleID
-		next.AlreadyPaidPence = cur.AlreadyPaidPence
-		if claim.Kind == SupplementaryClaim && (next.WTE != cur.WTE || next.Costs() != cur.Costs()) {
-			return FailedPrecondition(name, "TOP_UP_COSTS_FIXED",
-				"a supplementary line tops up the approved monthly line at its costs and WTE; only its evidence may change")
+		current := make(map[string]ClaimLine, len(locked))
+		for _, l := range locked {
+			current[l.PostID] = l
 		}
 		cc, err := loadClaimContext(ctx, tx, pcn)
 		if err != nil {
 			return err
 		}
-		post, _ := cc.post(postID)
+		before, after := make([]ClaimLine, len(edits)), make([]ClaimLine, len(edits))
 		var vs Violations
-		next.validate(&vs, post)
+		for i, e := range edits {
+			f := prefix
+			if f == "" {
+				f = fmt.Sprintf("requests[%d].claim_line.", i)
+			}
+			cur, ok := current[e.PostID]
+			name := claimLineName(pcn, id, e.PostID)
+			switch {
+			case !ok:
+				if len(edits) == 1 {
+					return NotFound(name)
+				}
+				vs.Add(f+"name", "UNKNOWN_LINE", "%s has no line for post %s", claim.Name(), e.PostID)
+				continue
+			case seen(edits[:i], e.PostID):
+				vs.Add(f+"name", "DUPLICATE", "the line is updated twice in one request")
+				continue
+			}
+			if err := checkEtag(name, e.Etag, cur.Revision); err != nil {
+				return err
+			}
+			next := cur
+			next.EvidenceURIs = append(pq.StringArray(nil), cur.EvidenceURIs...)
+			e.Change(&next)
+			next.PCNCode, next.ClaimID, next.PostID, next.RoleID = cur.PCNCode, cur.ClaimID, cur.PostID, cur.RoleID
+			next.AlreadyPaidPence = cur.AlreadyPaidPence
+			if claim.Kind == SupplementaryClaim && (next.WTE != cur.WTE || next.Costs() != cur.Costs()) {
+				return FailedPrecondition(name, "TOP_UP_COSTS_FIXED",
+					"a supplementary line tops up the approved monthly line at its costs and WTE; only its evidence may change")
+			}
+			post, _ := cc.post(e.PostID)
+			n := len(vs)
+			next.validate(&vs, f, post)
+			if len(vs) > n {
+				continue
+			}
+			c, err := cc.lineCap(claim.Month, post, next.WTE)
+			if err != nil {
+				return err
+			}
+			next.applyCap(c)
+			before[i], after[i] = cur, next
+		}
 		if err := vs.Err(); err != nil {
 			return err
 		}
-		c, err := cc.lineCap(claim.Month, post, next.WTE)
-		if err != nil {
-			return err
-		}
-		next.applyCap(c)
-		if out, err = writeLine(ctx, tx, next); err != nil {
+		if after, err = writeLines(ctx, tx, after); err != nil {
 			return err
 		}
 		// The claim's etag covers its lines.
@@ -106,15 +191,27 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag strin
 			return err
 		}
 		if claim.State == ClaimQueried {
-			claimed := out.ReimbursablePence - cur.ReimbursablePence
+			var claimed int64
 			for _, l := range claim.Lines {
 				claimed += l.ReimbursablePence
+			}
+			for i := range after {
+				claimed += after[i].ReimbursablePence - before[i].ReimbursablePence
 			}
 			if err := checkWithinEntitlement(ctx, tx, entitlement, id, claimed); err != nil {
 				return err
 			}
 		}
-		return appendAudit(ctx, tx, name, "update", pcn, cur, out)
+		return record(tx, claim, before, after)
 	})
-	return out, err
+}
+
+// seen reports whether an earlier edit names post.
+func seen(edits []LineEdit, post string) bool {
+	for _, e := range edits {
+		if e.PostID == post {
+			return true
+		}
+	}
+	return false
 }
