@@ -184,25 +184,63 @@ func (h *claimService) CreateClaim(ctx context.Context, req *arrsv1.CreateClaimR
 }
 
 func (h *claimService) UpdateClaimLine(ctx context.Context, req *arrsv1.UpdateClaimLineRequest) (*arrsv1.ClaimLine, error) {
-	in := req.GetClaimLine()
-	pcn, id, post, err := claims.ParseClaimLineName("claim_line.name", in.GetName())
-	if err != nil {
-		return nil, err
-	}
-	paths, err := updatePaths(req.GetUpdateMask(), "wte", "gross_salary_pence", "employer_ni_pence",
-		"employer_pension_pence", "overtime_pence", "absence_adjustment_pence", "evidence_uris")
-	if err != nil {
-		return nil, err
-	}
 	var vs claims.Violations
-	var wte claims.Decimal
-	if paths["wte"] {
-		wte = parseDecimal(&vs, "claim_line.wte", in.GetWte())
+	pcn, id, edit := lineEdit(&vs, "", req)
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	out, err := h.store.UpdateClaimLine(ctx, pcn, id, edit.PostID, edit.Etag, edit.Change)
+	if err != nil {
+		return nil, err
+	}
+	return claimLineProto(out), nil
+}
+
+func (h *claimService) BatchUpdateClaimLines(ctx context.Context, req *arrsv1.BatchUpdateClaimLinesRequest) (*arrsv1.BatchUpdateClaimLinesResponse, error) {
+	var vs claims.Violations
+	pcn, id, err := claims.ParseClaimName("parent", req.GetParent())
+	vs.Take(err)
+	edits := make([]claims.LineEdit, len(req.GetRequests()))
+	for i, r := range req.GetRequests() {
+		prefix := fmt.Sprintf("requests[%d].", i)
+		linePCN, lineClaim, edit := lineEdit(&vs, prefix, r)
+		if err == nil && edit.PostID != "" && (linePCN != pcn || lineClaim != id) {
+			vs.Add(prefix+"claim_line.name", "PARENT_MISMATCH", "the line must be one of %s's", req.GetParent())
+		}
+		edits[i] = edit
 	}
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	out, err := h.store.UpdateClaimLine(ctx, pcn, id, post, in.GetEtag(), func(l *claims.ClaimLine) {
+	lines, err := h.store.BatchUpdateClaimLines(ctx, pcn, id, edits)
+	if err != nil {
+		return nil, err
+	}
+	out := &arrsv1.BatchUpdateClaimLinesResponse{ClaimLines: make([]*arrsv1.ClaimLine, len(lines))}
+	for i, l := range lines {
+		out.ClaimLines[i] = claimLineProto(l)
+	}
+	return out, nil
+}
+
+// lineEdit reads one UpdateClaimLineRequest (its fields named under prefix)
+// into the line it names and the change its update mask asks for.
+func lineEdit(vs *claims.Violations, prefix string, req *arrsv1.UpdateClaimLineRequest) (pcn, id string, edit claims.LineEdit) {
+	in := req.GetClaimLine()
+	pcn, id, post, err := claims.ParseClaimLineName(prefix+"claim_line.name", in.GetName())
+	vs.Take(err)
+	paths, err := updatePaths(req.GetUpdateMask(), "wte", "gross_salary_pence", "employer_ni_pence",
+		"employer_pension_pence", "overtime_pence", "absence_adjustment_pence", "evidence_uris")
+	if e, ok := claims.AsError(err); ok {
+		for _, v := range e.Violations {
+			vs.Add(prefix+v.Field, v.Rule, "%s", v.Description)
+		}
+	}
+	var wte claims.Decimal
+	if paths["wte"] {
+		wte = parseDecimal(vs, prefix+"claim_line.wte", in.GetWte())
+	}
+	return pcn, id, claims.LineEdit{PostID: post, Etag: in.GetEtag(), Change: func(l *claims.ClaimLine) {
 		if paths["wte"] {
 			l.WTE = wte
 		}
@@ -224,11 +262,7 @@ func (h *claimService) UpdateClaimLine(ctx context.Context, req *arrsv1.UpdateCl
 		if paths["evidence_uris"] {
 			l.EvidenceURIs = in.GetEvidenceUris()
 		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return claimLineProto(out), nil
+	}}
 }
 
 func (h *claimService) SubmitClaim(ctx context.Context, req *arrsv1.SubmitClaimRequest) (*arrsv1.Claim, error) {

@@ -69,6 +69,7 @@ type config struct {
 	demo        bool
 	logLevel    slog.Level
 	maxConns    int
+	maxIdle     int
 
 	environment     string
 	jwt             auth.JWTConfig
@@ -122,6 +123,8 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 		}
 		fs.BoolVar(&c.demo, "demo", c.demo, "load the demonstration data (env ARRS_DEMO)")
 		fs.IntVar(&c.maxConns, "db-max-conns", 20, "most PostgreSQL connections this process opens")
+		fs.IntVar(&c.maxIdle, "db-max-idle-conns", -1,
+			"most idle PostgreSQL connections kept open; -1 keeps them all (--db-max-conns), so a busy replica does not reconnect every few requests")
 		fs.StringVar(&c.environment, "environment", env("ARRS_ENVIRONMENT", "development"),
 			"development or production; production refuses the development signing key (env ARRS_ENVIRONMENT)")
 		fs.StringVar(&c.jwt.Issuer, "jwt-issuer", getenv("ARRS_JWT_ISSUER"), "bearer tokens' required issuer (env ARRS_JWT_ISSUER)")
@@ -146,6 +149,9 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 	}
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
+	}
+	if c.maxIdle < 0 {
+		c.maxIdle = c.maxConns
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected argument %q; commands are serve, migrate, token and version", fs.Arg(0))
@@ -283,6 +289,9 @@ func openDatabase(ctx context.Context, c config, logger *slog.Logger) (*sqlx.DB,
 		return nil, nil, errors.Join(fmt.Errorf("connect to PostgreSQL: %w", err), stopCluster())
 	}
 	db.SetMaxOpenConns(c.maxConns)
+	// database/sql keeps two idle connections unless told: under load arrsd
+	// then opens a PostgreSQL backend every few requests.
+	db.SetMaxIdleConns(c.maxIdle)
 	return db, func() error { return errors.Join(db.Close(), stopCluster()) }, nil
 }
 

@@ -317,6 +317,27 @@ export interface paths {
         patch: operations["ClaimService_UpdateClaimLine"];
         trace?: never;
     };
+    "/v1/pcns/{pcn}/claims/{claim}/lines:batchUpdate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records what was paid for many lines of a DRAFT or QUERIED claim at once
+         *     (a month's payroll), all or nothing (AIP-233): every bad field of every
+         *     line is named, `requests[i].claim_line.…`.
+         */
+        post: operations["ClaimService_BatchUpdateClaimLines"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pcns/{pcn}/claims/{claim}:approve": {
         parameters: {
             query?: never;
@@ -648,6 +669,11 @@ export interface components {
             /** @description UUID making the call idempotent: a retry returns the first result. */
             requestId?: string;
         };
+        /** @description Request for BatchUpdateClaimLines. */
+        ClaimServiceBatchUpdateClaimLinesBody: {
+            /** @description One update per line, at most 500. */
+            requests?: components["schemas"]["v1UpdateClaimLineRequest"][];
+        };
         /** @description Request for QueryClaim. */
         ClaimServiceQueryClaimBody: {
             /** @description Optional: the claim's current etag. */
@@ -752,6 +778,11 @@ export interface components {
             rpc: string;
             /** @description Who: the token subject or service account. */
             subject: string;
+        };
+        /** @description Response of BatchUpdateClaimLines. */
+        v1BatchUpdateClaimLinesResponse: {
+            /** @description Output only. The lines as updated, in the order requested. */
+            claimLines?: $Read<components["schemas"]["v1ClaimLine"][]>;
         };
         /** @description A PCN's budget position for a financial year, live. */
         v1Budget: {
@@ -1580,6 +1611,17 @@ export interface components {
              * @description Reimbursable total of SUBMITTED and QUERIED claims' lines. In pence.
              */
             submittedPence: string;
+        };
+        /** @description Request for UpdateClaimLine. */
+        v1UpdateClaimLineRequest: {
+            /** @description The line, identified by `name`; a non-empty `etag` must match. */
+            claimLine?: components["schemas"]["v1ClaimLine"];
+            /**
+             * @description Fields to change: `wte`, `gross_salary_pence`, `employer_ni_pence`,
+             *     `employer_pension_pence`, `overtime_pence`, `absence_adjustment_pence`,
+             *     `evidence_uris`. Empty means all of them.
+             */
+            updateMask?: string;
         };
         /** @description Request for VerifyAuditChain. */
         v1VerifyAuditChainRequest: Record<string, never>;
@@ -4077,6 +4119,114 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ClaimLine"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ClaimService_BatchUpdateClaimLines: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pcn: string;
+                claim: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimServiceBatchUpdateClaimLinesBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1BatchUpdateClaimLinesResponse"];
                 };
             };
             /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */

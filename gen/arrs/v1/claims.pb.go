@@ -1436,6 +1436,108 @@ func (x *UpdateClaimLineRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 	return nil
 }
 
+// Request for BatchUpdateClaimLines.
+type BatchUpdateClaimLinesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The claim, `pcns/{pcn}/claims/{month}`; every request's line must be one
+	// of its lines.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// One update per line, at most 500.
+	Requests      []*UpdateClaimLineRequest `protobuf:"bytes,2,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchUpdateClaimLinesRequest) Reset() {
+	*x = BatchUpdateClaimLinesRequest{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchUpdateClaimLinesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchUpdateClaimLinesRequest) ProtoMessage() {}
+
+func (x *BatchUpdateClaimLinesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchUpdateClaimLinesRequest.ProtoReflect.Descriptor instead.
+func (*BatchUpdateClaimLinesRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *BatchUpdateClaimLinesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *BatchUpdateClaimLinesRequest) GetRequests() []*UpdateClaimLineRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+// Response of BatchUpdateClaimLines.
+type BatchUpdateClaimLinesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only. The lines as updated, in the order requested.
+	ClaimLines    []*ClaimLine `protobuf:"bytes,1,rep,name=claim_lines,json=claimLines,proto3" json:"claim_lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchUpdateClaimLinesResponse) Reset() {
+	*x = BatchUpdateClaimLinesResponse{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchUpdateClaimLinesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchUpdateClaimLinesResponse) ProtoMessage() {}
+
+func (x *BatchUpdateClaimLinesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchUpdateClaimLinesResponse.ProtoReflect.Descriptor instead.
+func (*BatchUpdateClaimLinesResponse) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *BatchUpdateClaimLinesResponse) GetClaimLines() []*ClaimLine {
+	if x != nil {
+		return x.ClaimLines
+	}
+	return nil
+}
+
 // Request for SubmitClaim.
 type SubmitClaimRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1451,7 +1553,7 @@ type SubmitClaimRequest struct {
 
 func (x *SubmitClaimRequest) Reset() {
 	*x = SubmitClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[12]
+	mi := &file_arrs_v1_claims_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1463,7 +1565,7 @@ func (x *SubmitClaimRequest) String() string {
 func (*SubmitClaimRequest) ProtoMessage() {}
 
 func (x *SubmitClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[12]
+	mi := &file_arrs_v1_claims_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1476,7 +1578,7 @@ func (x *SubmitClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitClaimRequest.ProtoReflect.Descriptor instead.
 func (*SubmitClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{12}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SubmitClaimRequest) GetName() string {
@@ -1515,7 +1617,7 @@ type WithdrawClaimRequest struct {
 
 func (x *WithdrawClaimRequest) Reset() {
 	*x = WithdrawClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[13]
+	mi := &file_arrs_v1_claims_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1527,7 +1629,7 @@ func (x *WithdrawClaimRequest) String() string {
 func (*WithdrawClaimRequest) ProtoMessage() {}
 
 func (x *WithdrawClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[13]
+	mi := &file_arrs_v1_claims_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1540,7 +1642,7 @@ func (x *WithdrawClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawClaimRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{13}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WithdrawClaimRequest) GetName() string {
@@ -1575,7 +1677,7 @@ type GetBudgetRequest struct {
 
 func (x *GetBudgetRequest) Reset() {
 	*x = GetBudgetRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[14]
+	mi := &file_arrs_v1_claims_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1587,7 +1689,7 @@ func (x *GetBudgetRequest) String() string {
 func (*GetBudgetRequest) ProtoMessage() {}
 
 func (x *GetBudgetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[14]
+	mi := &file_arrs_v1_claims_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1600,7 +1702,7 @@ func (x *GetBudgetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBudgetRequest.ProtoReflect.Descriptor instead.
 func (*GetBudgetRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{14}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetBudgetRequest) GetName() string {
@@ -1627,7 +1729,7 @@ type ListReviewQueueRequest struct {
 
 func (x *ListReviewQueueRequest) Reset() {
 	*x = ListReviewQueueRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[15]
+	mi := &file_arrs_v1_claims_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1639,7 +1741,7 @@ func (x *ListReviewQueueRequest) String() string {
 func (*ListReviewQueueRequest) ProtoMessage() {}
 
 func (x *ListReviewQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[15]
+	mi := &file_arrs_v1_claims_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1652,7 +1754,7 @@ func (x *ListReviewQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewQueueRequest.ProtoReflect.Descriptor instead.
 func (*ListReviewQueueRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{15}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListReviewQueueRequest) GetCommissioner() string {
@@ -1696,7 +1798,7 @@ type ListReviewQueueResponse struct {
 
 func (x *ListReviewQueueResponse) Reset() {
 	*x = ListReviewQueueResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[16]
+	mi := &file_arrs_v1_claims_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1708,7 +1810,7 @@ func (x *ListReviewQueueResponse) String() string {
 func (*ListReviewQueueResponse) ProtoMessage() {}
 
 func (x *ListReviewQueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[16]
+	mi := &file_arrs_v1_claims_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1721,7 +1823,7 @@ func (x *ListReviewQueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewQueueResponse.ProtoReflect.Descriptor instead.
 func (*ListReviewQueueResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{16}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListReviewQueueResponse) GetItems() []*ReviewItem {
@@ -1753,7 +1855,7 @@ type ReviewItem struct {
 
 func (x *ReviewItem) Reset() {
 	*x = ReviewItem{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[17]
+	mi := &file_arrs_v1_claims_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1765,7 +1867,7 @@ func (x *ReviewItem) String() string {
 func (*ReviewItem) ProtoMessage() {}
 
 func (x *ReviewItem) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[17]
+	mi := &file_arrs_v1_claims_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1778,7 +1880,7 @@ func (x *ReviewItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReviewItem.ProtoReflect.Descriptor instead.
 func (*ReviewItem) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{17}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReviewItem) GetClaim() *Claim {
@@ -1818,7 +1920,7 @@ type LineFlag struct {
 
 func (x *LineFlag) Reset() {
 	*x = LineFlag{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[18]
+	mi := &file_arrs_v1_claims_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1830,7 +1932,7 @@ func (x *LineFlag) String() string {
 func (*LineFlag) ProtoMessage() {}
 
 func (x *LineFlag) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[18]
+	mi := &file_arrs_v1_claims_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1843,7 +1945,7 @@ func (x *LineFlag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineFlag.ProtoReflect.Descriptor instead.
 func (*LineFlag) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{18}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *LineFlag) GetLine() string {
@@ -1884,7 +1986,7 @@ type ApproveClaimRequest struct {
 
 func (x *ApproveClaimRequest) Reset() {
 	*x = ApproveClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[19]
+	mi := &file_arrs_v1_claims_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1896,7 +1998,7 @@ func (x *ApproveClaimRequest) String() string {
 func (*ApproveClaimRequest) ProtoMessage() {}
 
 func (x *ApproveClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[19]
+	mi := &file_arrs_v1_claims_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1909,7 +2011,7 @@ func (x *ApproveClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveClaimRequest.ProtoReflect.Descriptor instead.
 func (*ApproveClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{19}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ApproveClaimRequest) GetName() string {
@@ -1955,7 +2057,7 @@ type LineAdjustment struct {
 
 func (x *LineAdjustment) Reset() {
 	*x = LineAdjustment{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[20]
+	mi := &file_arrs_v1_claims_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1967,7 +2069,7 @@ func (x *LineAdjustment) String() string {
 func (*LineAdjustment) ProtoMessage() {}
 
 func (x *LineAdjustment) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[20]
+	mi := &file_arrs_v1_claims_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1980,7 +2082,7 @@ func (x *LineAdjustment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineAdjustment.ProtoReflect.Descriptor instead.
 func (*LineAdjustment) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{20}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *LineAdjustment) GetLine() string {
@@ -2019,7 +2121,7 @@ type RejectClaimRequest struct {
 
 func (x *RejectClaimRequest) Reset() {
 	*x = RejectClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[21]
+	mi := &file_arrs_v1_claims_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2031,7 +2133,7 @@ func (x *RejectClaimRequest) String() string {
 func (*RejectClaimRequest) ProtoMessage() {}
 
 func (x *RejectClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[21]
+	mi := &file_arrs_v1_claims_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2044,7 +2146,7 @@ func (x *RejectClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectClaimRequest.ProtoReflect.Descriptor instead.
 func (*RejectClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{21}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RejectClaimRequest) GetName() string {
@@ -2083,7 +2185,7 @@ type QueryClaimRequest struct {
 
 func (x *QueryClaimRequest) Reset() {
 	*x = QueryClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	mi := &file_arrs_v1_claims_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2095,7 +2197,7 @@ func (x *QueryClaimRequest) String() string {
 func (*QueryClaimRequest) ProtoMessage() {}
 
 func (x *QueryClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	mi := &file_arrs_v1_claims_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2108,7 +2210,7 @@ func (x *QueryClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryClaimRequest.ProtoReflect.Descriptor instead.
 func (*QueryClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{22}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *QueryClaimRequest) GetName() string {
@@ -2149,7 +2251,7 @@ type RecordClaimPaymentRequest struct {
 
 func (x *RecordClaimPaymentRequest) Reset() {
 	*x = RecordClaimPaymentRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[23]
+	mi := &file_arrs_v1_claims_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2161,7 +2263,7 @@ func (x *RecordClaimPaymentRequest) String() string {
 func (*RecordClaimPaymentRequest) ProtoMessage() {}
 
 func (x *RecordClaimPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[23]
+	mi := &file_arrs_v1_claims_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2174,7 +2276,7 @@ func (x *RecordClaimPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordClaimPaymentRequest.ProtoReflect.Descriptor instead.
 func (*RecordClaimPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{23}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RecordClaimPaymentRequest) GetName() string {
@@ -2218,7 +2320,7 @@ type ExportClaimLinesRequest struct {
 
 func (x *ExportClaimLinesRequest) Reset() {
 	*x = ExportClaimLinesRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[24]
+	mi := &file_arrs_v1_claims_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2230,7 +2332,7 @@ func (x *ExportClaimLinesRequest) String() string {
 func (*ExportClaimLinesRequest) ProtoMessage() {}
 
 func (x *ExportClaimLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[24]
+	mi := &file_arrs_v1_claims_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2243,7 +2345,7 @@ func (x *ExportClaimLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportClaimLinesRequest.ProtoReflect.Descriptor instead.
 func (*ExportClaimLinesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{24}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ExportClaimLinesRequest) GetCommissioner() string {
@@ -2271,7 +2373,7 @@ type ExportClaimLinesResponse struct {
 
 func (x *ExportClaimLinesResponse) Reset() {
 	*x = ExportClaimLinesResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[25]
+	mi := &file_arrs_v1_claims_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2283,7 +2385,7 @@ func (x *ExportClaimLinesResponse) String() string {
 func (*ExportClaimLinesResponse) ProtoMessage() {}
 
 func (x *ExportClaimLinesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[25]
+	mi := &file_arrs_v1_claims_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2296,7 +2398,7 @@ func (x *ExportClaimLinesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportClaimLinesResponse.ProtoReflect.Descriptor instead.
 func (*ExportClaimLinesResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{25}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ExportClaimLinesResponse) GetCsv() string {
@@ -2445,7 +2547,13 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\n" +
 	"claim_line\x18\x01 \x01(\v2\x12.arrs.v1.ClaimLineR\tclaimLine\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"[\n" +
+	"updateMask\"s\n" +
+	"\x1cBatchUpdateClaimLinesRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12;\n" +
+	"\brequests\x18\x02 \x03(\v2\x1f.arrs.v1.UpdateClaimLineRequestR\brequests\"T\n" +
+	"\x1dBatchUpdateClaimLinesResponse\x123\n" +
+	"\vclaim_lines\x18\x01 \x03(\v2\x12.arrs.v1.ClaimLineR\n" +
+	"claimLines\"[\n" +
 	"\x12SubmitClaimRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x1d\n" +
@@ -2507,13 +2615,14 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\tClaimView\x12\x1a\n" +
 	"\x16CLAIM_VIEW_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10CLAIM_VIEW_BASIC\x10\x01\x12\x13\n" +
-	"\x0fCLAIM_VIEW_FULL\x10\x022\xf1\x06\n" +
+	"\x0fCLAIM_VIEW_FULL\x10\x022\xd9\a\n" +
 	"\fClaimService\x124\n" +
 	"\bGetClaim\x12\x18.arrs.v1.GetClaimRequest\x1a\x0e.arrs.v1.Claim\x12E\n" +
 	"\n" +
 	"ListClaims\x12\x1a.arrs.v1.ListClaimsRequest\x1a\x1b.arrs.v1.ListClaimsResponse\x12:\n" +
 	"\vCreateClaim\x12\x1b.arrs.v1.CreateClaimRequest\x1a\x0e.arrs.v1.Claim\x12F\n" +
-	"\x0fUpdateClaimLine\x12\x1f.arrs.v1.UpdateClaimLineRequest\x1a\x12.arrs.v1.ClaimLine\x12:\n" +
+	"\x0fUpdateClaimLine\x12\x1f.arrs.v1.UpdateClaimLineRequest\x1a\x12.arrs.v1.ClaimLine\x12f\n" +
+	"\x15BatchUpdateClaimLines\x12%.arrs.v1.BatchUpdateClaimLinesRequest\x1a&.arrs.v1.BatchUpdateClaimLinesResponse\x12:\n" +
 	"\vSubmitClaim\x12\x1b.arrs.v1.SubmitClaimRequest\x1a\x0e.arrs.v1.Claim\x12>\n" +
 	"\rWithdrawClaim\x12\x1d.arrs.v1.WithdrawClaimRequest\x1a\x0e.arrs.v1.Claim\x127\n" +
 	"\tGetBudget\x12\x19.arrs.v1.GetBudgetRequest\x1a\x0f.arrs.v1.Budget\x12T\n" +
@@ -2538,48 +2647,50 @@ func file_arrs_v1_claims_proto_rawDescGZIP() []byte {
 }
 
 var file_arrs_v1_claims_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_arrs_v1_claims_proto_goTypes = []any{
-	(ClaimView)(0),                    // 0: arrs.v1.ClaimView
-	(Claim_State)(0),                  // 1: arrs.v1.Claim.State
-	(Claim_Kind)(0),                   // 2: arrs.v1.Claim.Kind
-	(*Claim)(nil),                     // 3: arrs.v1.Claim
-	(*Payment)(nil),                   // 4: arrs.v1.Payment
-	(*ClaimLine)(nil),                 // 5: arrs.v1.ClaimLine
-	(*CapSegment)(nil),                // 6: arrs.v1.CapSegment
-	(*ExcludedPost)(nil),              // 7: arrs.v1.ExcludedPost
-	(*Budget)(nil),                    // 8: arrs.v1.Budget
-	(*RoleBudget)(nil),                // 9: arrs.v1.RoleBudget
-	(*GetClaimRequest)(nil),           // 10: arrs.v1.GetClaimRequest
-	(*ListClaimsRequest)(nil),         // 11: arrs.v1.ListClaimsRequest
-	(*ListClaimsResponse)(nil),        // 12: arrs.v1.ListClaimsResponse
-	(*CreateClaimRequest)(nil),        // 13: arrs.v1.CreateClaimRequest
-	(*UpdateClaimLineRequest)(nil),    // 14: arrs.v1.UpdateClaimLineRequest
-	(*SubmitClaimRequest)(nil),        // 15: arrs.v1.SubmitClaimRequest
-	(*WithdrawClaimRequest)(nil),      // 16: arrs.v1.WithdrawClaimRequest
-	(*GetBudgetRequest)(nil),          // 17: arrs.v1.GetBudgetRequest
-	(*ListReviewQueueRequest)(nil),    // 18: arrs.v1.ListReviewQueueRequest
-	(*ListReviewQueueResponse)(nil),   // 19: arrs.v1.ListReviewQueueResponse
-	(*ReviewItem)(nil),                // 20: arrs.v1.ReviewItem
-	(*LineFlag)(nil),                  // 21: arrs.v1.LineFlag
-	(*ApproveClaimRequest)(nil),       // 22: arrs.v1.ApproveClaimRequest
-	(*LineAdjustment)(nil),            // 23: arrs.v1.LineAdjustment
-	(*RejectClaimRequest)(nil),        // 24: arrs.v1.RejectClaimRequest
-	(*QueryClaimRequest)(nil),         // 25: arrs.v1.QueryClaimRequest
-	(*RecordClaimPaymentRequest)(nil), // 26: arrs.v1.RecordClaimPaymentRequest
-	(*ExportClaimLinesRequest)(nil),   // 27: arrs.v1.ExportClaimLinesRequest
-	(*ExportClaimLinesResponse)(nil),  // 28: arrs.v1.ExportClaimLinesResponse
-	(*timestamppb.Timestamp)(nil),     // 29: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),     // 30: google.protobuf.FieldMask
+	(ClaimView)(0),                        // 0: arrs.v1.ClaimView
+	(Claim_State)(0),                      // 1: arrs.v1.Claim.State
+	(Claim_Kind)(0),                       // 2: arrs.v1.Claim.Kind
+	(*Claim)(nil),                         // 3: arrs.v1.Claim
+	(*Payment)(nil),                       // 4: arrs.v1.Payment
+	(*ClaimLine)(nil),                     // 5: arrs.v1.ClaimLine
+	(*CapSegment)(nil),                    // 6: arrs.v1.CapSegment
+	(*ExcludedPost)(nil),                  // 7: arrs.v1.ExcludedPost
+	(*Budget)(nil),                        // 8: arrs.v1.Budget
+	(*RoleBudget)(nil),                    // 9: arrs.v1.RoleBudget
+	(*GetClaimRequest)(nil),               // 10: arrs.v1.GetClaimRequest
+	(*ListClaimsRequest)(nil),             // 11: arrs.v1.ListClaimsRequest
+	(*ListClaimsResponse)(nil),            // 12: arrs.v1.ListClaimsResponse
+	(*CreateClaimRequest)(nil),            // 13: arrs.v1.CreateClaimRequest
+	(*UpdateClaimLineRequest)(nil),        // 14: arrs.v1.UpdateClaimLineRequest
+	(*BatchUpdateClaimLinesRequest)(nil),  // 15: arrs.v1.BatchUpdateClaimLinesRequest
+	(*BatchUpdateClaimLinesResponse)(nil), // 16: arrs.v1.BatchUpdateClaimLinesResponse
+	(*SubmitClaimRequest)(nil),            // 17: arrs.v1.SubmitClaimRequest
+	(*WithdrawClaimRequest)(nil),          // 18: arrs.v1.WithdrawClaimRequest
+	(*GetBudgetRequest)(nil),              // 19: arrs.v1.GetBudgetRequest
+	(*ListReviewQueueRequest)(nil),        // 20: arrs.v1.ListReviewQueueRequest
+	(*ListReviewQueueResponse)(nil),       // 21: arrs.v1.ListReviewQueueResponse
+	(*ReviewItem)(nil),                    // 22: arrs.v1.ReviewItem
+	(*LineFlag)(nil),                      // 23: arrs.v1.LineFlag
+	(*ApproveClaimRequest)(nil),           // 24: arrs.v1.ApproveClaimRequest
+	(*LineAdjustment)(nil),                // 25: arrs.v1.LineAdjustment
+	(*RejectClaimRequest)(nil),            // 26: arrs.v1.RejectClaimRequest
+	(*QueryClaimRequest)(nil),             // 27: arrs.v1.QueryClaimRequest
+	(*RecordClaimPaymentRequest)(nil),     // 28: arrs.v1.RecordClaimPaymentRequest
+	(*ExportClaimLinesRequest)(nil),       // 29: arrs.v1.ExportClaimLinesRequest
+	(*ExportClaimLinesResponse)(nil),      // 30: arrs.v1.ExportClaimLinesResponse
+	(*timestamppb.Timestamp)(nil),         // 31: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 32: google.protobuf.FieldMask
 }
 var file_arrs_v1_claims_proto_depIdxs = []int32{
 	1,  // 0: arrs.v1.Claim.state:type_name -> arrs.v1.Claim.State
 	5,  // 1: arrs.v1.Claim.lines:type_name -> arrs.v1.ClaimLine
 	7,  // 2: arrs.v1.Claim.excluded_posts:type_name -> arrs.v1.ExcludedPost
-	29, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
-	29, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
-	29, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
-	29, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
+	31, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
+	31, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
+	31, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
+	31, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
 	4,  // 7: arrs.v1.Claim.payment:type_name -> arrs.v1.Payment
 	2,  // 8: arrs.v1.Claim.kind:type_name -> arrs.v1.Claim.Kind
 	6,  // 9: arrs.v1.ClaimLine.cap_segments:type_name -> arrs.v1.CapSegment
@@ -2588,44 +2699,48 @@ var file_arrs_v1_claims_proto_depIdxs = []int32{
 	0,  // 12: arrs.v1.ListClaimsRequest.view:type_name -> arrs.v1.ClaimView
 	3,  // 13: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
 	5,  // 14: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
-	30, // 15: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	0,  // 16: arrs.v1.ListReviewQueueRequest.view:type_name -> arrs.v1.ClaimView
-	20, // 17: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
-	3,  // 18: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
-	21, // 19: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
-	23, // 20: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
-	4,  // 21: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
-	10, // 22: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
-	11, // 23: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
-	13, // 24: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
-	14, // 25: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
-	15, // 26: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
-	16, // 27: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
-	17, // 28: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
-	18, // 29: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
-	22, // 30: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
-	24, // 31: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
-	25, // 32: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
-	26, // 33: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
-	27, // 34: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
-	3,  // 35: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
-	12, // 36: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
-	3,  // 37: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
-	5,  // 38: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
-	3,  // 39: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
-	3,  // 40: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
-	8,  // 41: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
-	19, // 42: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
-	3,  // 43: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
-	3,  // 44: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
-	3,  // 45: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
-	3,  // 46: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
-	28, // 47: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
-	35, // [35:48] is the sub-list for method output_type
-	22, // [22:35] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	32, // 15: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	14, // 16: arrs.v1.BatchUpdateClaimLinesRequest.requests:type_name -> arrs.v1.UpdateClaimLineRequest
+	5,  // 17: arrs.v1.BatchUpdateClaimLinesResponse.claim_lines:type_name -> arrs.v1.ClaimLine
+	0,  // 18: arrs.v1.ListReviewQueueRequest.view:type_name -> arrs.v1.ClaimView
+	22, // 19: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
+	3,  // 20: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
+	23, // 21: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
+	25, // 22: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
+	4,  // 23: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
+	10, // 24: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
+	11, // 25: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
+	13, // 26: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
+	14, // 27: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
+	15, // 28: arrs.v1.ClaimService.BatchUpdateClaimLines:input_type -> arrs.v1.BatchUpdateClaimLinesRequest
+	17, // 29: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
+	18, // 30: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
+	19, // 31: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
+	20, // 32: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
+	24, // 33: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
+	26, // 34: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
+	27, // 35: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
+	28, // 36: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
+	29, // 37: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
+	3,  // 38: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
+	12, // 39: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
+	3,  // 40: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
+	5,  // 41: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
+	16, // 42: arrs.v1.ClaimService.BatchUpdateClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
+	3,  // 43: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
+	3,  // 44: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
+	8,  // 45: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
+	21, // 46: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
+	3,  // 47: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
+	3,  // 48: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
+	3,  // 49: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
+	3,  // 50: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
+	30, // 51: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
+	38, // [38:52] is the sub-list for method output_type
+	24, // [24:38] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_claims_proto_init() }
@@ -2640,7 +2755,7 @@ func file_arrs_v1_claims_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_claims_proto_rawDesc), len(file_arrs_v1_claims_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   26,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

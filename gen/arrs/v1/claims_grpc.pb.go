@@ -19,19 +19,20 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ClaimService_GetClaim_FullMethodName           = "/arrs.v1.ClaimService/GetClaim"
-	ClaimService_ListClaims_FullMethodName         = "/arrs.v1.ClaimService/ListClaims"
-	ClaimService_CreateClaim_FullMethodName        = "/arrs.v1.ClaimService/CreateClaim"
-	ClaimService_UpdateClaimLine_FullMethodName    = "/arrs.v1.ClaimService/UpdateClaimLine"
-	ClaimService_SubmitClaim_FullMethodName        = "/arrs.v1.ClaimService/SubmitClaim"
-	ClaimService_WithdrawClaim_FullMethodName      = "/arrs.v1.ClaimService/WithdrawClaim"
-	ClaimService_GetBudget_FullMethodName          = "/arrs.v1.ClaimService/GetBudget"
-	ClaimService_ListReviewQueue_FullMethodName    = "/arrs.v1.ClaimService/ListReviewQueue"
-	ClaimService_ApproveClaim_FullMethodName       = "/arrs.v1.ClaimService/ApproveClaim"
-	ClaimService_RejectClaim_FullMethodName        = "/arrs.v1.ClaimService/RejectClaim"
-	ClaimService_QueryClaim_FullMethodName         = "/arrs.v1.ClaimService/QueryClaim"
-	ClaimService_RecordClaimPayment_FullMethodName = "/arrs.v1.ClaimService/RecordClaimPayment"
-	ClaimService_ExportClaimLines_FullMethodName   = "/arrs.v1.ClaimService/ExportClaimLines"
+	ClaimService_GetClaim_FullMethodName              = "/arrs.v1.ClaimService/GetClaim"
+	ClaimService_ListClaims_FullMethodName            = "/arrs.v1.ClaimService/ListClaims"
+	ClaimService_CreateClaim_FullMethodName           = "/arrs.v1.ClaimService/CreateClaim"
+	ClaimService_UpdateClaimLine_FullMethodName       = "/arrs.v1.ClaimService/UpdateClaimLine"
+	ClaimService_BatchUpdateClaimLines_FullMethodName = "/arrs.v1.ClaimService/BatchUpdateClaimLines"
+	ClaimService_SubmitClaim_FullMethodName           = "/arrs.v1.ClaimService/SubmitClaim"
+	ClaimService_WithdrawClaim_FullMethodName         = "/arrs.v1.ClaimService/WithdrawClaim"
+	ClaimService_GetBudget_FullMethodName             = "/arrs.v1.ClaimService/GetBudget"
+	ClaimService_ListReviewQueue_FullMethodName       = "/arrs.v1.ClaimService/ListReviewQueue"
+	ClaimService_ApproveClaim_FullMethodName          = "/arrs.v1.ClaimService/ApproveClaim"
+	ClaimService_RejectClaim_FullMethodName           = "/arrs.v1.ClaimService/RejectClaim"
+	ClaimService_QueryClaim_FullMethodName            = "/arrs.v1.ClaimService/QueryClaim"
+	ClaimService_RecordClaimPayment_FullMethodName    = "/arrs.v1.ClaimService/RecordClaimPayment"
+	ClaimService_ExportClaimLines_FullMethodName      = "/arrs.v1.ClaimService/ExportClaimLines"
 )
 
 // ClaimServiceClient is the client API for ClaimService service.
@@ -51,6 +52,10 @@ type ClaimServiceClient interface {
 	CreateClaim(ctx context.Context, in *CreateClaimRequest, opts ...grpc.CallOption) (*Claim, error)
 	// Records what was actually paid for one line of a DRAFT claim.
 	UpdateClaimLine(ctx context.Context, in *UpdateClaimLineRequest, opts ...grpc.CallOption) (*ClaimLine, error)
+	// Records what was paid for many lines of a DRAFT or QUERIED claim at once
+	// (a month's payroll), all or nothing (AIP-233): every bad field of every
+	// line is named, `requests[i].claim_line.…`.
+	BatchUpdateClaimLines(ctx context.Context, in *BatchUpdateClaimLinesRequest, opts ...grpc.CallOption) (*BatchUpdateClaimLinesResponse, error)
 	// Submits a DRAFT claim: its caps are worked out again from the rates in
 	// force, and it must fit in what remains of the PCN's entitlement.
 	SubmitClaim(ctx context.Context, in *SubmitClaimRequest, opts ...grpc.CallOption) (*Claim, error)
@@ -121,6 +126,16 @@ func (c *claimServiceClient) UpdateClaimLine(ctx context.Context, in *UpdateClai
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ClaimLine)
 	err := c.cc.Invoke(ctx, ClaimService_UpdateClaimLine_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *claimServiceClient) BatchUpdateClaimLines(ctx context.Context, in *BatchUpdateClaimLinesRequest, opts ...grpc.CallOption) (*BatchUpdateClaimLinesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchUpdateClaimLinesResponse)
+	err := c.cc.Invoke(ctx, ClaimService_BatchUpdateClaimLines_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -234,6 +249,10 @@ type ClaimServiceServer interface {
 	CreateClaim(context.Context, *CreateClaimRequest) (*Claim, error)
 	// Records what was actually paid for one line of a DRAFT claim.
 	UpdateClaimLine(context.Context, *UpdateClaimLineRequest) (*ClaimLine, error)
+	// Records what was paid for many lines of a DRAFT or QUERIED claim at once
+	// (a month's payroll), all or nothing (AIP-233): every bad field of every
+	// line is named, `requests[i].claim_line.…`.
+	BatchUpdateClaimLines(context.Context, *BatchUpdateClaimLinesRequest) (*BatchUpdateClaimLinesResponse, error)
 	// Submits a DRAFT claim: its caps are worked out again from the rates in
 	// force, and it must fit in what remains of the PCN's entitlement.
 	SubmitClaim(context.Context, *SubmitClaimRequest) (*Claim, error)
@@ -281,6 +300,9 @@ func (UnimplementedClaimServiceServer) CreateClaim(context.Context, *CreateClaim
 }
 func (UnimplementedClaimServiceServer) UpdateClaimLine(context.Context, *UpdateClaimLineRequest) (*ClaimLine, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateClaimLine not implemented")
+}
+func (UnimplementedClaimServiceServer) BatchUpdateClaimLines(context.Context, *BatchUpdateClaimLinesRequest) (*BatchUpdateClaimLinesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchUpdateClaimLines not implemented")
 }
 func (UnimplementedClaimServiceServer) SubmitClaim(context.Context, *SubmitClaimRequest) (*Claim, error) {
 	return nil, status.Error(codes.Unimplemented, "method SubmitClaim not implemented")
@@ -398,6 +420,24 @@ func _ClaimService_UpdateClaimLine_Handler(srv interface{}, ctx context.Context,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ClaimServiceServer).UpdateClaimLine(ctx, req.(*UpdateClaimLineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ClaimService_BatchUpdateClaimLines_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchUpdateClaimLinesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClaimServiceServer).BatchUpdateClaimLines(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ClaimService_BatchUpdateClaimLines_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClaimServiceServer).BatchUpdateClaimLines(ctx, req.(*BatchUpdateClaimLinesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -586,6 +626,10 @@ var ClaimService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateClaimLine",
 			Handler:    _ClaimService_UpdateClaimLine_Handler,
+		},
+		{
+			MethodName: "BatchUpdateClaimLines",
+			Handler:    _ClaimService_BatchUpdateClaimLines_Handler,
 		},
 		{
 			MethodName: "SubmitClaim",
