@@ -192,16 +192,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
-	db, closeDB, err := openDatabase(ctx, c, logger)
+	db, closeDB, err := openMigrated(ctx, c, logger)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, closeDB()) }()
-
-	if err := migrations.Up(ctx, db.DB); err != nil {
-		return err
-	}
-	logger.InfoContext(ctx, "database migrated")
 	store := claims.NewStore(db)
 	if c.demo {
 		if err := demo.Load(ctx, store); err != nil {
@@ -238,17 +233,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const systemDataDir = "/var/lib/arrs"
 
 // migrate applies the migrations and closes the database.
-func migrate(ctx context.Context, c config, logger *slog.Logger) (err error) {
-	db, closeDB, err := openDatabase(ctx, c, logger)
+func migrate(ctx context.Context, c config, logger *slog.Logger) error {
+	_, closeDB, err := openMigrated(ctx, c, logger)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, closeDB()) }()
+	return closeDB()
+}
+
+// openMigrated opens the database (see openDatabase) and brings its schema
+// up to date.
+func openMigrated(ctx context.Context, c config, logger *slog.Logger) (*sqlx.DB, func() error, error) {
+	db, closeDB, err := openDatabase(ctx, c, logger)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := migrations.Up(ctx, db.DB); err != nil {
-		return err
+		return nil, nil, errors.Join(err, closeDB())
 	}
 	logger.InfoContext(ctx, "database migrated")
-	return nil
+	return db, closeDB, nil
 }
 
 // openDatabase connects to c.databaseURL or, when it is empty, to the
