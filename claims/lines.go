@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -39,7 +40,11 @@ func (l ClaimLine) validate(vs *Violations, f string, post Post) {
 
 // LineEdit is one line's change in an edit of a claim's lines.
 type LineEdit struct {
-	PostID string
+	// PostID names the line by its post; or, when empty, Registration
+	// names it by the professional registration of the post's staff
+	// member (how a payroll export knows them).
+	PostID       string
+	Registration string
 	// Etag, when set, must be the line's current etag.
 	Etag string
 	// Change changes the line's costs, WTE or evidence; the rest is kept.
@@ -116,6 +121,11 @@ func (s *Store) editLines(ctx context.Context, pcn, id string, edits []LineEdit,
 		if err != nil {
 			return err
 		}
+		cc, err := loadClaimContext(ctx, tx, pcn)
+		if err != nil {
+			return err
+		}
+		edits = resolvePosts(edits, cc.posts)
 		posts := make([]string, len(edits))
 		for i, e := range edits {
 			posts[i] = e.PostID
@@ -130,10 +140,6 @@ func (s *Store) editLines(ctx context.Context, pcn, id string, edits []LineEdit,
 		for _, l := range locked {
 			current[l.PostID] = l
 		}
-		cc, err := loadClaimContext(ctx, tx, pcn)
-		if err != nil {
-			return err
-		}
 		before, after := make([]ClaimLine, len(edits)), make([]ClaimLine, len(edits))
 		var vs Violations
 		for i, e := range edits {
@@ -144,6 +150,9 @@ func (s *Store) editLines(ctx context.Context, pcn, id string, edits []LineEdit,
 			cur, ok := current[e.PostID]
 			name := claimLineName(pcn, id, e.PostID)
 			switch {
+			case e.PostID == "":
+				vs.Add(f+"registration_number", "UNKNOWN_PERSON", "no post of %s is held by %s", pcnName(pcn), e.Registration)
+				continue
 			case !ok:
 				if len(edits) == 1 {
 					return NotFound(name)
@@ -214,4 +223,22 @@ func seen(edits []LineEdit, post string) bool {
 		}
 	}
 	return false
+}
+
+// resolvePosts names by post the edits that name their line by the staff
+// member's registration number; one no post holds is left unnamed.
+func resolvePosts(edits []LineEdit, posts []Post) []LineEdit {
+	out := slices.Clone(edits)
+	for i, e := range out {
+		if e.PostID != "" || e.Registration == "" {
+			continue
+		}
+		number := normalRegistration(e.Registration)
+		for _, p := range posts {
+			if p.Staffed() && p.RegistrationNumber == number {
+				out[i].PostID = p.ID
+			}
+		}
+	}
+	return out
 }

@@ -165,3 +165,30 @@ func TestParseNames(t *testing.T) {
 		t.Errorf("pcns/- = %q %v, want every PCN", pcn, err)
 	}
 }
+
+func TestParsePoundsIsExactToThePenny(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"4400", 440000, true},
+		{"4400.5", 440050, true},
+		{"4,400.00", 440000, true},
+		{" £4,400.07 ", 440007, true},
+		{"0.01", 1, true},
+		{"0", 0, true},
+		{"44.001", 0, false}, // a tenth of a penny
+		{"-1.00", 0, false},
+		{"4400.", 0, false},
+		{"", 0, false},
+		{"£", 0, false},
+		{"1e3", 0, false},
+		{"12345678901234", 0, false},
+	} {
+		got, err := ParsePounds(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParsePounds(%q) = %d, %v; want %d (ok %v)", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}

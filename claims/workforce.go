@@ -102,7 +102,7 @@ func (p Post) validate(vs *Violations, role Role) {
 // upper case without spaces, names without surrounding space.
 func (p *Post) normalise() {
 	p.StaffName = strings.TrimSpace(p.StaffName)
-	p.RegistrationNumber = strings.ToUpper(strings.ReplaceAll(p.RegistrationNumber, " ", ""))
+	p.RegistrationNumber = normalRegistration(p.RegistrationNumber)
 	if p.FocusCohort == "" {
 		p.FocusCohort = CohortUnspecified
 	}
@@ -302,4 +302,10 @@ func (s *Store) EndPost(ctx context.Context, pcn, id, etag string, end Date) (Po
 		}
 		return nil
 	})
+}
+
+// normalRegistration is a registration number in the form kept: upper
+// case, without spaces ("ot 071234" is OT071234).
+func normalRegistration(number string) string {
+	return strings.ToUpper(strings.ReplaceAll(number, " ", ""))
 }

@@ -124,6 +124,7 @@ var accessMatrix = map[string]accessRow{
 	"/arrs.v1.ClaimService/ListClaims":            {`{"parent":"pcns/U12345"}`, [][]string{readers}, true},
 	"/arrs.v1.ClaimService/CreateClaim":           {`{"parent":"pcns/U12345","claimId":"2025-10"}`, [][]string{pcnStaff}, true},
 	"/arrs.v1.ClaimService/BatchUpdateClaimLines": {`{"parent":"pcns/U12345/claims/2026-11","requests":[{"claimLine":{"name":"pcns/U12345/claims/2026-11/lines/ot-frailty","grossSalaryPence":"390000"},"updateMask":"grossSalaryPence"}]}`, [][]string{pcnStaff}, true},
+	"/arrs.v1.ClaimService/ImportClaimLines":      {`{"parent":"pcns/U12345/claims/2026-11","csvData":"post,gross_salary\not-frailty,3900.00\n"}`, [][]string{pcnStaff}, true},
 	"/arrs.v1.ClaimService/UpdateClaimLine":       {`{"claimLine":{"name":"pcns/U12345/claims/2026-11/lines/ot-frailty","grossSalaryPence":"390000"},"updateMask":"grossSalaryPence"}`, [][]string{pcnStaff}, true},
 	"/arrs.v1.ClaimService/SubmitClaim":           {`{"name":"pcns/U12345/claims/2026-11"}`, [][]string{clinicalDirector}, true},
 	"/arrs.v1.ClaimService/WithdrawClaim":         {`{"name":"pcns/U12345/claims/2026-10","reason":"duplicate"}`, [][]string{pcnStaff}, true},

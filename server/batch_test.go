@@ -72,3 +72,36 @@ func violationsOf(body map[string]any) (string, []string) {
 	msg, _ := body["message"].(string)
 	return msg, out
 }
+
+// TestImportClaimLinesFromAPayrollExport: the same batch from a CSV, lines
+// named by post or by the staff member's registration number, amounts in
+// pounds, and a bad cell named by its row and column.
+func TestImportClaimLinesFromAPayrollExport(t *testing.T) {
+	a := startAPI(t)
+	url := "http://" + a.HTTPAddr() + "/v1/pcns/U12345/claims/2026-11/lines:import"
+	code, body := do(t, "cd-own", http.MethodPost, url, map[string]any{"csvData": "Registration_Number,Gross_Salary,Employer_NI,employer_pension\r\n" +
+		"ot 071234,\"£4,400.00\",510.00,632.72\r\n" +
+		"OT65432,2640.5,,\r\n"})
+	lines, _ := body["claimLines"].([]any)
+	if code != http.StatusOK || len(lines) != 2 {
+		t.Fatalf("import: %d %v", code, body)
+	}
+	for i, want := range [][3]string{{"pcns/U12345/posts/ot-frailty", "440000", "63272"}, {"pcns/U12345/posts/ot-return-to-work", "264050", "0"}} {
+		l := lines[i].(map[string]any)
+		if l["post"] != want[0] || l["grossSalaryPence"] != want[1] || l["employerPensionPence"] != want[2] {
+			t.Errorf("row %d: %v, want %v", i+2, l, want)
+		}
+	}
+	for _, tc := range []struct{ csv, want string }{
+		{"post,gross_salary\not-frailty,44.001\n", "[csv_data CSV_AMOUNT]"},
+		{"post,registration_number,gross_salary\not-frailty,OT071234,1\n", "[csv_data CSV_HEADER]"},
+		{"post,salary\not-frailty,1\n", "[csv_data CSV_COLUMN]"},
+		{"registration_number,gross_salary\nOT999999,1\n", "[csv_data UNKNOWN_PERSON]"},
+		{"post,wte\nsplw-1,1.5\n", "[csv_data WTE_RANGE csv_data WTE_ABOVE_POST]"},
+	} {
+		code, body := do(t, "cd-own", http.MethodPost, url, map[string]any{"csvData": tc.csv})
+		if _, fields := violationsOf(body); code != http.StatusBadRequest || fmt.Sprint(fields) != tc.want {
+			t.Errorf("%q: %d %v, want 400 %s (%v)", tc.csv, code, fields, tc.want, body["details"])
+		}
+	}
+}

@@ -85,6 +85,7 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.ClaimService/CreateClaim":           permClaimsWrite,
 	"/arrs.v1.ClaimService/UpdateClaimLine":       permClaimsWrite,
 	"/arrs.v1.ClaimService/BatchUpdateClaimLines": permClaimsWrite,
+	"/arrs.v1.ClaimService/ImportClaimLines":      permClaimsWrite,
 	"/arrs.v1.ClaimService/WithdrawClaim":         permClaimsWrite,
 	"/arrs.v1.ClaimService/SubmitClaim":           permClaimsSubmit,
 	"/arrs.v1.ClaimService/GetBudget":             permBudgetRead,

@@ -338,6 +338,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pcns/{pcn}/claims/{claim}/lines:import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records what was paid for a claim's lines from a payroll export (CSV),
+         *     as BatchUpdateClaimLines does: all or nothing, each bad cell named by
+         *     its row and column.
+         */
+        post: operations["ClaimService_ImportClaimLines"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pcns/{pcn}/claims/{claim}:approve": {
         parameters: {
             query?: never;
@@ -673,6 +694,19 @@ export interface components {
         ClaimServiceBatchUpdateClaimLinesBody: {
             /** @description One update per line, at most 500. */
             requests?: components["schemas"]["v1UpdateClaimLineRequest"][];
+        };
+        /** @description Request for ImportClaimLines. */
+        ClaimServiceImportClaimLinesBody: {
+            /**
+             * @description RFC 4180 CSV with a header row. Columns, in any order, names in any
+             *     case: `post` (the post id) or `registration_number` (the staff member's
+             *     HCPC, NMC, GPhC or GMC number) to name the line; then any of
+             *     `gross_salary`, `employer_ni`, `employer_pension`, `overtime` and
+             *     `absence_adjustment` in pounds (`4400.00`, `£4,400.00`; an empty cell is
+             *     0), and `wte` (a decimal, for overtime). A column left out is left as it
+             *     is. At most 500 rows.
+             */
+            csvData?: string;
         };
         /** @description Request for QueryClaim. */
         ClaimServiceQueryClaimBody: {
@@ -4217,6 +4251,114 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ClaimServiceBatchUpdateClaimLinesBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1BatchUpdateClaimLinesResponse"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ClaimService_ImportClaimLines: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pcn: string;
+                claim: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimServiceImportClaimLinesBody"];
             };
         };
         responses: {

@@ -1538,6 +1538,67 @@ func (x *BatchUpdateClaimLinesResponse) GetClaimLines() []*ClaimLine {
 	return nil
 }
 
+// Request for ImportClaimLines.
+type ImportClaimLinesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The claim, `pcns/{pcn}/claims/{month}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// RFC 4180 CSV with a header row. Columns, in any order, names in any
+	// case: `post` (the post id) or `registration_number` (the staff member's
+	// HCPC, NMC, GPhC or GMC number) to name the line; then any of
+	// `gross_salary`, `employer_ni`, `employer_pension`, `overtime` and
+	// `absence_adjustment` in pounds (`4400.00`, `£4,400.00`; an empty cell is
+	// 0), and `wte` (a decimal, for overtime). A column left out is left as it
+	// is. At most 500 rows.
+	CsvData       string `protobuf:"bytes,2,opt,name=csv_data,json=csvData,proto3" json:"csv_data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportClaimLinesRequest) Reset() {
+	*x = ImportClaimLinesRequest{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportClaimLinesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportClaimLinesRequest) ProtoMessage() {}
+
+func (x *ImportClaimLinesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportClaimLinesRequest.ProtoReflect.Descriptor instead.
+func (*ImportClaimLinesRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ImportClaimLinesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ImportClaimLinesRequest) GetCsvData() string {
+	if x != nil {
+		return x.CsvData
+	}
+	return ""
+}
+
 // Request for SubmitClaim.
 type SubmitClaimRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1553,7 +1614,7 @@ type SubmitClaimRequest struct {
 
 func (x *SubmitClaimRequest) Reset() {
 	*x = SubmitClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[14]
+	mi := &file_arrs_v1_claims_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1565,7 +1626,7 @@ func (x *SubmitClaimRequest) String() string {
 func (*SubmitClaimRequest) ProtoMessage() {}
 
 func (x *SubmitClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[14]
+	mi := &file_arrs_v1_claims_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1578,7 +1639,7 @@ func (x *SubmitClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitClaimRequest.ProtoReflect.Descriptor instead.
 func (*SubmitClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{14}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SubmitClaimRequest) GetName() string {
@@ -1617,7 +1678,7 @@ type WithdrawClaimRequest struct {
 
 func (x *WithdrawClaimRequest) Reset() {
 	*x = WithdrawClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[15]
+	mi := &file_arrs_v1_claims_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1629,7 +1690,7 @@ func (x *WithdrawClaimRequest) String() string {
 func (*WithdrawClaimRequest) ProtoMessage() {}
 
 func (x *WithdrawClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[15]
+	mi := &file_arrs_v1_claims_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1642,7 +1703,7 @@ func (x *WithdrawClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawClaimRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{15}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WithdrawClaimRequest) GetName() string {
@@ -1677,7 +1738,7 @@ type GetBudgetRequest struct {
 
 func (x *GetBudgetRequest) Reset() {
 	*x = GetBudgetRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[16]
+	mi := &file_arrs_v1_claims_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +1750,7 @@ func (x *GetBudgetRequest) String() string {
 func (*GetBudgetRequest) ProtoMessage() {}
 
 func (x *GetBudgetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[16]
+	mi := &file_arrs_v1_claims_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,7 +1763,7 @@ func (x *GetBudgetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBudgetRequest.ProtoReflect.Descriptor instead.
 func (*GetBudgetRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{16}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetBudgetRequest) GetName() string {
@@ -1729,7 +1790,7 @@ type ListReviewQueueRequest struct {
 
 func (x *ListReviewQueueRequest) Reset() {
 	*x = ListReviewQueueRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[17]
+	mi := &file_arrs_v1_claims_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1802,7 @@ func (x *ListReviewQueueRequest) String() string {
 func (*ListReviewQueueRequest) ProtoMessage() {}
 
 func (x *ListReviewQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[17]
+	mi := &file_arrs_v1_claims_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +1815,7 @@ func (x *ListReviewQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewQueueRequest.ProtoReflect.Descriptor instead.
 func (*ListReviewQueueRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{17}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListReviewQueueRequest) GetCommissioner() string {
@@ -1798,7 +1859,7 @@ type ListReviewQueueResponse struct {
 
 func (x *ListReviewQueueResponse) Reset() {
 	*x = ListReviewQueueResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[18]
+	mi := &file_arrs_v1_claims_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1810,7 +1871,7 @@ func (x *ListReviewQueueResponse) String() string {
 func (*ListReviewQueueResponse) ProtoMessage() {}
 
 func (x *ListReviewQueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[18]
+	mi := &file_arrs_v1_claims_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1823,7 +1884,7 @@ func (x *ListReviewQueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewQueueResponse.ProtoReflect.Descriptor instead.
 func (*ListReviewQueueResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{18}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListReviewQueueResponse) GetItems() []*ReviewItem {
@@ -1855,7 +1916,7 @@ type ReviewItem struct {
 
 func (x *ReviewItem) Reset() {
 	*x = ReviewItem{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[19]
+	mi := &file_arrs_v1_claims_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1867,7 +1928,7 @@ func (x *ReviewItem) String() string {
 func (*ReviewItem) ProtoMessage() {}
 
 func (x *ReviewItem) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[19]
+	mi := &file_arrs_v1_claims_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1880,7 +1941,7 @@ func (x *ReviewItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReviewItem.ProtoReflect.Descriptor instead.
 func (*ReviewItem) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{19}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ReviewItem) GetClaim() *Claim {
@@ -1920,7 +1981,7 @@ type LineFlag struct {
 
 func (x *LineFlag) Reset() {
 	*x = LineFlag{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[20]
+	mi := &file_arrs_v1_claims_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1932,7 +1993,7 @@ func (x *LineFlag) String() string {
 func (*LineFlag) ProtoMessage() {}
 
 func (x *LineFlag) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[20]
+	mi := &file_arrs_v1_claims_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1945,7 +2006,7 @@ func (x *LineFlag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineFlag.ProtoReflect.Descriptor instead.
 func (*LineFlag) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{20}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *LineFlag) GetLine() string {
@@ -1986,7 +2047,7 @@ type ApproveClaimRequest struct {
 
 func (x *ApproveClaimRequest) Reset() {
 	*x = ApproveClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[21]
+	mi := &file_arrs_v1_claims_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1998,7 +2059,7 @@ func (x *ApproveClaimRequest) String() string {
 func (*ApproveClaimRequest) ProtoMessage() {}
 
 func (x *ApproveClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[21]
+	mi := &file_arrs_v1_claims_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2011,7 +2072,7 @@ func (x *ApproveClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveClaimRequest.ProtoReflect.Descriptor instead.
 func (*ApproveClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{21}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ApproveClaimRequest) GetName() string {
@@ -2057,7 +2118,7 @@ type LineAdjustment struct {
 
 func (x *LineAdjustment) Reset() {
 	*x = LineAdjustment{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	mi := &file_arrs_v1_claims_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2069,7 +2130,7 @@ func (x *LineAdjustment) String() string {
 func (*LineAdjustment) ProtoMessage() {}
 
 func (x *LineAdjustment) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	mi := &file_arrs_v1_claims_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2082,7 +2143,7 @@ func (x *LineAdjustment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineAdjustment.ProtoReflect.Descriptor instead.
 func (*LineAdjustment) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{22}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *LineAdjustment) GetLine() string {
@@ -2121,7 +2182,7 @@ type RejectClaimRequest struct {
 
 func (x *RejectClaimRequest) Reset() {
 	*x = RejectClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[23]
+	mi := &file_arrs_v1_claims_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2133,7 +2194,7 @@ func (x *RejectClaimRequest) String() string {
 func (*RejectClaimRequest) ProtoMessage() {}
 
 func (x *RejectClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[23]
+	mi := &file_arrs_v1_claims_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2146,7 +2207,7 @@ func (x *RejectClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectClaimRequest.ProtoReflect.Descriptor instead.
 func (*RejectClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{23}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RejectClaimRequest) GetName() string {
@@ -2185,7 +2246,7 @@ type QueryClaimRequest struct {
 
 func (x *QueryClaimRequest) Reset() {
 	*x = QueryClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[24]
+	mi := &file_arrs_v1_claims_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2197,7 +2258,7 @@ func (x *QueryClaimRequest) String() string {
 func (*QueryClaimRequest) ProtoMessage() {}
 
 func (x *QueryClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[24]
+	mi := &file_arrs_v1_claims_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2210,7 +2271,7 @@ func (x *QueryClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryClaimRequest.ProtoReflect.Descriptor instead.
 func (*QueryClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{24}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *QueryClaimRequest) GetName() string {
@@ -2251,7 +2312,7 @@ type RecordClaimPaymentRequest struct {
 
 func (x *RecordClaimPaymentRequest) Reset() {
 	*x = RecordClaimPaymentRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[25]
+	mi := &file_arrs_v1_claims_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2263,7 +2324,7 @@ func (x *RecordClaimPaymentRequest) String() string {
 func (*RecordClaimPaymentRequest) ProtoMessage() {}
 
 func (x *RecordClaimPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[25]
+	mi := &file_arrs_v1_claims_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2276,7 +2337,7 @@ func (x *RecordClaimPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordClaimPaymentRequest.ProtoReflect.Descriptor instead.
 func (*RecordClaimPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{25}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RecordClaimPaymentRequest) GetName() string {
@@ -2320,7 +2381,7 @@ type ExportClaimLinesRequest struct {
 
 func (x *ExportClaimLinesRequest) Reset() {
 	*x = ExportClaimLinesRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[26]
+	mi := &file_arrs_v1_claims_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2332,7 +2393,7 @@ func (x *ExportClaimLinesRequest) String() string {
 func (*ExportClaimLinesRequest) ProtoMessage() {}
 
 func (x *ExportClaimLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[26]
+	mi := &file_arrs_v1_claims_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2345,7 +2406,7 @@ func (x *ExportClaimLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportClaimLinesRequest.ProtoReflect.Descriptor instead.
 func (*ExportClaimLinesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{26}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ExportClaimLinesRequest) GetCommissioner() string {
@@ -2373,7 +2434,7 @@ type ExportClaimLinesResponse struct {
 
 func (x *ExportClaimLinesResponse) Reset() {
 	*x = ExportClaimLinesResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[27]
+	mi := &file_arrs_v1_claims_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2385,7 +2446,7 @@ func (x *ExportClaimLinesResponse) String() string {
 func (*ExportClaimLinesResponse) ProtoMessage() {}
 
 func (x *ExportClaimLinesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[27]
+	mi := &file_arrs_v1_claims_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2398,7 +2459,7 @@ func (x *ExportClaimLinesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportClaimLinesResponse.ProtoReflect.Descriptor instead.
 func (*ExportClaimLinesResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{27}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ExportClaimLinesResponse) GetCsv() string {
@@ -2553,7 +2614,10 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\brequests\x18\x02 \x03(\v2\x1f.arrs.v1.UpdateClaimLineRequestR\brequests\"T\n" +
 	"\x1dBatchUpdateClaimLinesResponse\x123\n" +
 	"\vclaim_lines\x18\x01 \x03(\v2\x12.arrs.v1.ClaimLineR\n" +
-	"claimLines\"[\n" +
+	"claimLines\"L\n" +
+	"\x17ImportClaimLinesRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x19\n" +
+	"\bcsv_data\x18\x02 \x01(\tR\acsvData\"[\n" +
 	"\x12SubmitClaimRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x1d\n" +
@@ -2615,14 +2679,15 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\tClaimView\x12\x1a\n" +
 	"\x16CLAIM_VIEW_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10CLAIM_VIEW_BASIC\x10\x01\x12\x13\n" +
-	"\x0fCLAIM_VIEW_FULL\x10\x022\xd9\a\n" +
+	"\x0fCLAIM_VIEW_FULL\x10\x022\xb7\b\n" +
 	"\fClaimService\x124\n" +
 	"\bGetClaim\x12\x18.arrs.v1.GetClaimRequest\x1a\x0e.arrs.v1.Claim\x12E\n" +
 	"\n" +
 	"ListClaims\x12\x1a.arrs.v1.ListClaimsRequest\x1a\x1b.arrs.v1.ListClaimsResponse\x12:\n" +
 	"\vCreateClaim\x12\x1b.arrs.v1.CreateClaimRequest\x1a\x0e.arrs.v1.Claim\x12F\n" +
 	"\x0fUpdateClaimLine\x12\x1f.arrs.v1.UpdateClaimLineRequest\x1a\x12.arrs.v1.ClaimLine\x12f\n" +
-	"\x15BatchUpdateClaimLines\x12%.arrs.v1.BatchUpdateClaimLinesRequest\x1a&.arrs.v1.BatchUpdateClaimLinesResponse\x12:\n" +
+	"\x15BatchUpdateClaimLines\x12%.arrs.v1.BatchUpdateClaimLinesRequest\x1a&.arrs.v1.BatchUpdateClaimLinesResponse\x12\\\n" +
+	"\x10ImportClaimLines\x12 .arrs.v1.ImportClaimLinesRequest\x1a&.arrs.v1.BatchUpdateClaimLinesResponse\x12:\n" +
 	"\vSubmitClaim\x12\x1b.arrs.v1.SubmitClaimRequest\x1a\x0e.arrs.v1.Claim\x12>\n" +
 	"\rWithdrawClaim\x12\x1d.arrs.v1.WithdrawClaimRequest\x1a\x0e.arrs.v1.Claim\x127\n" +
 	"\tGetBudget\x12\x19.arrs.v1.GetBudgetRequest\x1a\x0f.arrs.v1.Budget\x12T\n" +
@@ -2647,7 +2712,7 @@ func file_arrs_v1_claims_proto_rawDescGZIP() []byte {
 }
 
 var file_arrs_v1_claims_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_arrs_v1_claims_proto_goTypes = []any{
 	(ClaimView)(0),                        // 0: arrs.v1.ClaimView
 	(Claim_State)(0),                      // 1: arrs.v1.Claim.State
@@ -2666,31 +2731,32 @@ var file_arrs_v1_claims_proto_goTypes = []any{
 	(*UpdateClaimLineRequest)(nil),        // 14: arrs.v1.UpdateClaimLineRequest
 	(*BatchUpdateClaimLinesRequest)(nil),  // 15: arrs.v1.BatchUpdateClaimLinesRequest
 	(*BatchUpdateClaimLinesResponse)(nil), // 16: arrs.v1.BatchUpdateClaimLinesResponse
-	(*SubmitClaimRequest)(nil),            // 17: arrs.v1.SubmitClaimRequest
-	(*WithdrawClaimRequest)(nil),          // 18: arrs.v1.WithdrawClaimRequest
-	(*GetBudgetRequest)(nil),              // 19: arrs.v1.GetBudgetRequest
-	(*ListReviewQueueRequest)(nil),        // 20: arrs.v1.ListReviewQueueRequest
-	(*ListReviewQueueResponse)(nil),       // 21: arrs.v1.ListReviewQueueResponse
-	(*ReviewItem)(nil),                    // 22: arrs.v1.ReviewItem
-	(*LineFlag)(nil),                      // 23: arrs.v1.LineFlag
-	(*ApproveClaimRequest)(nil),           // 24: arrs.v1.ApproveClaimRequest
-	(*LineAdjustment)(nil),                // 25: arrs.v1.LineAdjustment
-	(*RejectClaimRequest)(nil),            // 26: arrs.v1.RejectClaimRequest
-	(*QueryClaimRequest)(nil),             // 27: arrs.v1.QueryClaimRequest
-	(*RecordClaimPaymentRequest)(nil),     // 28: arrs.v1.RecordClaimPaymentRequest
-	(*ExportClaimLinesRequest)(nil),       // 29: arrs.v1.ExportClaimLinesRequest
-	(*ExportClaimLinesResponse)(nil),      // 30: arrs.v1.ExportClaimLinesResponse
-	(*timestamppb.Timestamp)(nil),         // 31: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 32: google.protobuf.FieldMask
+	(*ImportClaimLinesRequest)(nil),       // 17: arrs.v1.ImportClaimLinesRequest
+	(*SubmitClaimRequest)(nil),            // 18: arrs.v1.SubmitClaimRequest
+	(*WithdrawClaimRequest)(nil),          // 19: arrs.v1.WithdrawClaimRequest
+	(*GetBudgetRequest)(nil),              // 20: arrs.v1.GetBudgetRequest
+	(*ListReviewQueueRequest)(nil),        // 21: arrs.v1.ListReviewQueueRequest
+	(*ListReviewQueueResponse)(nil),       // 22: arrs.v1.ListReviewQueueResponse
+	(*ReviewItem)(nil),                    // 23: arrs.v1.ReviewItem
+	(*LineFlag)(nil),                      // 24: arrs.v1.LineFlag
+	(*ApproveClaimRequest)(nil),           // 25: arrs.v1.ApproveClaimRequest
+	(*LineAdjustment)(nil),                // 26: arrs.v1.LineAdjustment
+	(*RejectClaimRequest)(nil),            // 27: arrs.v1.RejectClaimRequest
+	(*QueryClaimRequest)(nil),             // 28: arrs.v1.QueryClaimRequest
+	(*RecordClaimPaymentRequest)(nil),     // 29: arrs.v1.RecordClaimPaymentRequest
+	(*ExportClaimLinesRequest)(nil),       // 30: arrs.v1.ExportClaimLinesRequest
+	(*ExportClaimLinesResponse)(nil),      // 31: arrs.v1.ExportClaimLinesResponse
+	(*timestamppb.Timestamp)(nil),         // 32: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 33: google.protobuf.FieldMask
 }
 var file_arrs_v1_claims_proto_depIdxs = []int32{
 	1,  // 0: arrs.v1.Claim.state:type_name -> arrs.v1.Claim.State
 	5,  // 1: arrs.v1.Claim.lines:type_name -> arrs.v1.ClaimLine
 	7,  // 2: arrs.v1.Claim.excluded_posts:type_name -> arrs.v1.ExcludedPost
-	31, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
-	31, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
-	31, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
-	31, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
+	32, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
+	32, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
+	32, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
+	32, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
 	4,  // 7: arrs.v1.Claim.payment:type_name -> arrs.v1.Payment
 	2,  // 8: arrs.v1.Claim.kind:type_name -> arrs.v1.Claim.Kind
 	6,  // 9: arrs.v1.ClaimLine.cap_segments:type_name -> arrs.v1.CapSegment
@@ -2699,45 +2765,47 @@ var file_arrs_v1_claims_proto_depIdxs = []int32{
 	0,  // 12: arrs.v1.ListClaimsRequest.view:type_name -> arrs.v1.ClaimView
 	3,  // 13: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
 	5,  // 14: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
-	32, // 15: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	33, // 15: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
 	14, // 16: arrs.v1.BatchUpdateClaimLinesRequest.requests:type_name -> arrs.v1.UpdateClaimLineRequest
 	5,  // 17: arrs.v1.BatchUpdateClaimLinesResponse.claim_lines:type_name -> arrs.v1.ClaimLine
 	0,  // 18: arrs.v1.ListReviewQueueRequest.view:type_name -> arrs.v1.ClaimView
-	22, // 19: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
+	23, // 19: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
 	3,  // 20: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
-	23, // 21: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
-	25, // 22: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
+	24, // 21: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
+	26, // 22: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
 	4,  // 23: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
 	10, // 24: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
 	11, // 25: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
 	13, // 26: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
 	14, // 27: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
 	15, // 28: arrs.v1.ClaimService.BatchUpdateClaimLines:input_type -> arrs.v1.BatchUpdateClaimLinesRequest
-	17, // 29: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
-	18, // 30: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
-	19, // 31: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
-	20, // 32: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
-	24, // 33: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
-	26, // 34: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
-	27, // 35: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
-	28, // 36: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
-	29, // 37: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
-	3,  // 38: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
-	12, // 39: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
-	3,  // 40: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
-	5,  // 41: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
-	16, // 42: arrs.v1.ClaimService.BatchUpdateClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
-	3,  // 43: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
-	3,  // 44: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
-	8,  // 45: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
-	21, // 46: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
-	3,  // 47: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
-	3,  // 48: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
-	3,  // 49: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
-	3,  // 50: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
-	30, // 51: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
-	38, // [38:52] is the sub-list for method output_type
-	24, // [24:38] is the sub-list for method input_type
+	17, // 29: arrs.v1.ClaimService.ImportClaimLines:input_type -> arrs.v1.ImportClaimLinesRequest
+	18, // 30: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
+	19, // 31: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
+	20, // 32: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
+	21, // 33: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
+	25, // 34: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
+	27, // 35: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
+	28, // 36: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
+	29, // 37: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
+	30, // 38: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
+	3,  // 39: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
+	12, // 40: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
+	3,  // 41: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
+	5,  // 42: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
+	16, // 43: arrs.v1.ClaimService.BatchUpdateClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
+	16, // 44: arrs.v1.ClaimService.ImportClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
+	3,  // 45: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
+	3,  // 46: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
+	8,  // 47: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
+	22, // 48: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
+	3,  // 49: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
+	3,  // 50: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
+	3,  // 51: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
+	3,  // 52: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
+	31, // 53: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
+	39, // [39:54] is the sub-list for method output_type
+	24, // [24:39] is the sub-list for method input_type
 	24, // [24:24] is the sub-list for extension type_name
 	24, // [24:24] is the sub-list for extension extendee
 	0,  // [0:24] is the sub-list for field type_name
@@ -2755,7 +2823,7 @@ func file_arrs_v1_claims_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_claims_proto_rawDesc), len(file_arrs_v1_claims_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   28,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

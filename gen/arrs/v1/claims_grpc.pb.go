@@ -24,6 +24,7 @@ const (
 	ClaimService_CreateClaim_FullMethodName           = "/arrs.v1.ClaimService/CreateClaim"
 	ClaimService_UpdateClaimLine_FullMethodName       = "/arrs.v1.ClaimService/UpdateClaimLine"
 	ClaimService_BatchUpdateClaimLines_FullMethodName = "/arrs.v1.ClaimService/BatchUpdateClaimLines"
+	ClaimService_ImportClaimLines_FullMethodName      = "/arrs.v1.ClaimService/ImportClaimLines"
 	ClaimService_SubmitClaim_FullMethodName           = "/arrs.v1.ClaimService/SubmitClaim"
 	ClaimService_WithdrawClaim_FullMethodName         = "/arrs.v1.ClaimService/WithdrawClaim"
 	ClaimService_GetBudget_FullMethodName             = "/arrs.v1.ClaimService/GetBudget"
@@ -56,6 +57,10 @@ type ClaimServiceClient interface {
 	// (a month's payroll), all or nothing (AIP-233): every bad field of every
 	// line is named, `requests[i].claim_line.…`.
 	BatchUpdateClaimLines(ctx context.Context, in *BatchUpdateClaimLinesRequest, opts ...grpc.CallOption) (*BatchUpdateClaimLinesResponse, error)
+	// Records what was paid for a claim's lines from a payroll export (CSV),
+	// as BatchUpdateClaimLines does: all or nothing, each bad cell named by
+	// its row and column.
+	ImportClaimLines(ctx context.Context, in *ImportClaimLinesRequest, opts ...grpc.CallOption) (*BatchUpdateClaimLinesResponse, error)
 	// Submits a DRAFT claim: its caps are worked out again from the rates in
 	// force, and it must fit in what remains of the PCN's entitlement.
 	SubmitClaim(ctx context.Context, in *SubmitClaimRequest, opts ...grpc.CallOption) (*Claim, error)
@@ -136,6 +141,16 @@ func (c *claimServiceClient) BatchUpdateClaimLines(ctx context.Context, in *Batc
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(BatchUpdateClaimLinesResponse)
 	err := c.cc.Invoke(ctx, ClaimService_BatchUpdateClaimLines_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *claimServiceClient) ImportClaimLines(ctx context.Context, in *ImportClaimLinesRequest, opts ...grpc.CallOption) (*BatchUpdateClaimLinesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchUpdateClaimLinesResponse)
+	err := c.cc.Invoke(ctx, ClaimService_ImportClaimLines_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +268,10 @@ type ClaimServiceServer interface {
 	// (a month's payroll), all or nothing (AIP-233): every bad field of every
 	// line is named, `requests[i].claim_line.…`.
 	BatchUpdateClaimLines(context.Context, *BatchUpdateClaimLinesRequest) (*BatchUpdateClaimLinesResponse, error)
+	// Records what was paid for a claim's lines from a payroll export (CSV),
+	// as BatchUpdateClaimLines does: all or nothing, each bad cell named by
+	// its row and column.
+	ImportClaimLines(context.Context, *ImportClaimLinesRequest) (*BatchUpdateClaimLinesResponse, error)
 	// Submits a DRAFT claim: its caps are worked out again from the rates in
 	// force, and it must fit in what remains of the PCN's entitlement.
 	SubmitClaim(context.Context, *SubmitClaimRequest) (*Claim, error)
@@ -303,6 +322,9 @@ func (UnimplementedClaimServiceServer) UpdateClaimLine(context.Context, *UpdateC
 }
 func (UnimplementedClaimServiceServer) BatchUpdateClaimLines(context.Context, *BatchUpdateClaimLinesRequest) (*BatchUpdateClaimLinesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method BatchUpdateClaimLines not implemented")
+}
+func (UnimplementedClaimServiceServer) ImportClaimLines(context.Context, *ImportClaimLinesRequest) (*BatchUpdateClaimLinesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ImportClaimLines not implemented")
 }
 func (UnimplementedClaimServiceServer) SubmitClaim(context.Context, *SubmitClaimRequest) (*Claim, error) {
 	return nil, status.Error(codes.Unimplemented, "method SubmitClaim not implemented")
@@ -438,6 +460,24 @@ func _ClaimService_BatchUpdateClaimLines_Handler(srv interface{}, ctx context.Co
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ClaimServiceServer).BatchUpdateClaimLines(ctx, req.(*BatchUpdateClaimLinesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ClaimService_ImportClaimLines_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportClaimLinesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClaimServiceServer).ImportClaimLines(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ClaimService_ImportClaimLines_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClaimServiceServer).ImportClaimLines(ctx, req.(*ImportClaimLinesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -630,6 +670,10 @@ var ClaimService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "BatchUpdateClaimLines",
 			Handler:    _ClaimService_BatchUpdateClaimLines_Handler,
+		},
+		{
+			MethodName: "ImportClaimLines",
+			Handler:    _ClaimService_ImportClaimLines_Handler,
 		},
 		{
 			MethodName: "SubmitClaim",
