@@ -121,7 +121,15 @@ func (s *Store) editLines(ctx context.Context, pcn, id string, edits []LineEdit,
 		if err != nil {
 			return err
 		}
-		cc, err := loadClaimContext(ctx, tx, pcn)
+		var keys postKeys
+		for _, e := range edits {
+			if e.PostID != "" {
+				keys.ids = append(keys.ids, e.PostID)
+			} else {
+				keys.registrations = append(keys.registrations, normalRegistration(e.Registration))
+			}
+		}
+		cc, err := loadPricing(ctx, tx, pcn, &keys)
 		if err != nil {
 			return err
 		}

@@ -2,8 +2,10 @@ package claims
 
 import (
 	"context"
+	"slices"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Pricing a PCN's lines: the posts, roles and rates a cap is worked out from.
@@ -17,17 +19,37 @@ type claimContext struct {
 	rates map[string][]Rate
 }
 
+// loadClaimContext loads what pricing needs for every post of a PCN.
 func loadClaimContext(ctx context.Context, q sqlx.QueryerContext, pcn string) (claimContext, error) {
+	return loadPricing(ctx, q, pcn, nil)
+}
+
+// loadPricing loads what pricing needs for some of a PCN's posts: those
+// with the ids or registration numbers only names, or all of them when
+// only is nil. Editing a few lines prices those lines' posts alone, not the
+// whole PCN's.
+func loadPricing(ctx context.Context, q sqlx.QueryerContext, pcn string, only *postKeys) (claimContext, error) {
 	cc := claimContext{roles: map[string]Role{}, rates: map[string][]Rate{}}
 	if err := sqlx.GetContext(ctx, q, &cc.zone, `SELECT weighting_zone FROM pcns WHERE code = $1`, pcn); err != nil {
 		return cc, err
 	}
-	if err := sqlx.SelectContext(ctx, q, &cc.posts, `SELECT `+postColumns+` FROM posts WHERE pcn_code = $1 ORDER BY id`, pcn); err != nil {
+	all := only == nil
+	if all {
+		only = &postKeys{}
+	}
+	if err := sqlx.SelectContext(ctx, q, &cc.posts, `SELECT `+postColumns+` FROM posts WHERE pcn_code = $1
+		AND ($2 OR id = ANY($3) OR registration_number = ANY($4)) ORDER BY id`,
+		pcn, all, pq.Array(only.ids), pq.Array(only.registrations)); err != nil {
 		return cc, err
 	}
+	roleIDs := make([]string, 0, len(cc.posts))
+	for _, p := range cc.posts {
+		if !slices.Contains(roleIDs, p.RoleID) {
+			roleIDs = append(roleIDs, p.RoleID)
+		}
+	}
 	var roles []Role
-	if err := sqlx.SelectContext(ctx, q, &roles, `SELECT `+roleColumns+` FROM roles
-		WHERE id IN (SELECT role_id FROM posts WHERE pcn_code = $1)`, pcn); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &roles, `SELECT `+roleColumns+` FROM roles WHERE id = ANY($1)`, pq.Array(roleIDs)); err != nil {
 		return cc, err
 	}
 	if err := loadCaps(ctx, q, roles); err != nil {
@@ -38,13 +60,18 @@ func loadClaimContext(ctx context.Context, q sqlx.QueryerContext, pcn string) (c
 	}
 	var rates []Rate
 	if err := sqlx.SelectContext(ctx, q, &rates, `SELECT `+rateColumns+` FROM rates
-		WHERE role_id IN (SELECT role_id FROM posts WHERE pcn_code = $1) ORDER BY role_id, effective_date`, pcn); err != nil {
+		WHERE role_id = ANY($1) ORDER BY role_id, effective_date`, pq.Array(roleIDs)); err != nil {
 		return cc, err
 	}
 	for _, r := range rates {
 		cc.rates[r.RoleID] = append(cc.rates[r.RoleID], r)
 	}
 	return cc, nil
+}
+
+// postKeys names posts by id or by their staff member's registration.
+type postKeys struct {
+	ids, registrations []string
 }
 
 func (cc claimContext) post(id string) (Post, bool) {
