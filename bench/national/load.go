@@ -58,15 +58,14 @@ type generator struct {
 
 // loadResult is one generation phase, timed by stage.
 type loadResult struct {
-	path           string
-	pcns, lines    int
-	setup, draft   time.Duration // PCN, entitlement and posts; claims created and costs recorded
-	submit         time.Duration // every claim submitted, all clients at once
-	setupCalls     int64
-	draftCalls     int64
-	submitCalls    int64
-	submitLatency  []time.Duration
-	submitFailures int64
+	path          string
+	pcns, lines   int
+	setup, draft  time.Duration // PCN, entitlement and posts; claims created and costs recorded
+	submit        time.Duration // every claim submitted, all clients at once
+	setupCalls    int64
+	draftCalls    int64
+	submitCalls   int64
+	submitLatency []time.Duration
 }
 
 func (l loadResult) wall() time.Duration { return l.setup + l.draft + l.submit }

@@ -165,8 +165,11 @@ func (e *env) awaitServing(ctx context.Context, limit time.Duration) error {
 		cctx, cancel := context.WithTimeout(ctx, time.Second)
 		resp, err := health.Check(cctx, &healthpb.HealthCheckRequest{})
 		cancel()
-		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-			return nil
+		if err == nil {
+			if resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+				return nil
+			}
+			err = fmt.Errorf("health %s", resp.GetStatus())
 		}
 		select {
 		case <-e.exited:
@@ -176,7 +179,7 @@ func (e *env) awaitServing(ctx context.Context, limit time.Duration) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("arrsd not serving after %s: %v", limit, err)
+			return fmt.Errorf("arrsd not serving after %s: %w", limit, err)
 		}
 	}
 }
