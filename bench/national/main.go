@@ -159,7 +159,10 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 	r.bigLines = c.pcns * linesPerPCN
 
 	logger.Info("running pgbench with arrsd's SubmitClaim transaction", "clients", c.clients, "duration", c.pgbenchTime)
-	if r.pgbench, err = runPgbench(ctx, env, c, g); err != nil {
+	if r.pgbench, err = runPgbench(ctx, env, c, g, "extended"); err != nil {
+		return err
+	}
+	if r.pgbenchPrepared, err = runPgbench(ctx, env, c, g, "prepared"); err != nil {
 		return err
 	}
 	logger.Info("sampling arrsd's memory", "clients", c.rssClients, "duration", c.rssDuration)

@@ -139,8 +139,9 @@ type pgbenchResult struct {
 // the load had, over the generated PCNs' claims, all already submitted: the
 // same statements, locks and writes (the claim's row rewritten, an audit
 // event appended to the one chain) as a submission, with nothing of arrsd.
-// Extended protocol, unnamed statements: what lib/pq does.
-func runPgbench(ctx context.Context, e *env, c config, g *generator) (pgbenchResult, error) {
+// Mode "extended" (unnamed statements, parsed and planned every time) is
+// what lib/pq does; "prepared" shows what preparing them once would buy.
+func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string) (pgbenchResult, error) {
 	pgbench, err := exec.LookPath(filepath.Join(e.binDir, "pgbench"))
 	if err != nil {
 		if pgbench, err = exec.LookPath("pgbench"); err != nil {
@@ -163,7 +164,7 @@ func runPgbench(ctx context.Context, e *env, c config, g *generator) (pgbenchRes
 		return pgbenchResult{}, err
 	}
 	fy, _ := strconv.Atoi(g.year[:4])
-	res := pgbenchResult{clients: c.clients, mode: "extended"}
+	res := pgbenchResult{clients: c.clients, mode: mode}
 	cmd := exec.CommandContext(ctx, pgbench, "--no-vacuum", "--protocol", res.mode,
 		"--client", strconv.Itoa(c.clients), "--jobs", "1", "--time", strconv.Itoa(max(1, int(c.pgbenchTime.Seconds()))),
 		"--define", "pcns="+strconv.Itoa(c.pcns), "--define", "first="+strconv.Itoa(firstPCN),
