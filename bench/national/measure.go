@@ -35,6 +35,9 @@ func (l latencies) quantile(q float64) time.Duration {
 	return s[min(len(s)-1, int(q*float64(len(s))))]
 }
 
+// pageSize is the ListClaims page the national walk asks for.
+const pageSize = 50
+
 // reads is one size's read latencies.
 type reads struct {
 	nationalPage latencies // ListClaims pcns/-, 50 a page, walking pages
@@ -48,17 +51,29 @@ func measureReads(ctx context.Context, g *generator, c config, pcns int) (reads,
 	var r reads
 	var err error
 	// A national administrator walks every claim in the country, 50 a page,
-	// starting again after 20 pages.
-	r.nationalPage, err = timeCalls(ctx, c.reads, c.readClients, func(ctx context.Context, worker, _ int, state *string) error {
-		resp, err := g.claims.ListClaims(g.admin, &arrsv1.ListClaimsRequest{Parent: "pcns/-", PageSize: 50, PageToken: *state})
+	// starting again after 20 pages. Only full pages are counted, so that
+	// both sizes are timed on pages of the same length (the last page of a
+	// small database is short), unless there is none.
+	full := make([]bool, c.reads+2*c.readClients)
+	r.nationalPage, err = timeCalls(ctx, c.reads, c.readClients, func(ctx context.Context, _, i int, state *string) error {
+		resp, err := g.claims.ListClaims(g.admin, &arrsv1.ListClaimsRequest{Parent: "pcns/-", PageSize: pageSize, PageToken: *state})
 		if err != nil {
 			return fmt.Errorf("ListClaims pcns/-: %w", err)
 		}
-		*state = resp.GetNextPageToken()
+		*state, full[i] = resp.GetNextPageToken(), len(resp.GetClaims()) == pageSize
 		return nil
 	})
 	if err != nil {
 		return r, err
+	}
+	if slices.Contains(full[2*c.readClients:], true) {
+		var kept latencies
+		for i, d := range r.nationalPage {
+			if full[2*c.readClients+i] {
+				kept = append(kept, d)
+			}
+		}
+		r.nationalPage = kept
 	}
 	r.pcnList, err = timeCalls(ctx, c.reads, c.readClients, func(ctx context.Context, _, _ int, _ *string) error {
 		i := rand.IntN(pcns)
