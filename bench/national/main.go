@@ -120,6 +120,9 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 		return err
 	}
 	r.loads = append(r.loads, base)
+	if err := env.analyze(ctx); err != nil {
+		return err
+	}
 	if r.smallReads, err = measureReads(ctx, g, c, small); err != nil {
 		return err
 	}
@@ -152,6 +155,9 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 			return err
 		}
 		r.loads = append(r.loads, l)
+	}
+	if err := env.analyze(ctx); err != nil {
+		return err
 	}
 	if r.bigReads, err = measureReads(ctx, g, c, c.pcns); err != nil {
 		return err
