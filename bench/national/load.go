@@ -207,6 +207,8 @@ func pcnCode(i int) string { return fmt.Sprintf("U%05d", firstPCN+i) }
 // claim submitted.
 func (g *generator) load(ctx context.Context, from, to int, path string) (loadResult, error) {
 	r := loadResult{path: path, pcns: to - from, lines: (to - from) * 12 * len(g.plan)}
+	g.env.rpcs.recording.Store(true)
+	defer g.env.rpcs.recording.Store(false)
 	var err error
 	r.setup, r.setupCalls, err = g.each(ctx, from, to, func(ctx context.Context, i int, calls *atomic.Int64) error {
 		return inPCN(i, g.setUpPCN(ctx, i, calls))

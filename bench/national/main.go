@@ -175,6 +175,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 	if r.rss, err = measureRSS(ctx, env, g, c); err != nil {
 		return err
 	}
+	r.rpcs = env.rpcs.snapshot()
 	r.print(os.Stdout)
 	return nil
 }

@@ -38,6 +38,14 @@ func (l latencies) quantile(q float64) time.Duration {
 // pageSize is the ListClaims page the national walk asks for.
 const pageSize = 50
 
+func (l latencies) sum() time.Duration {
+	var t time.Duration
+	for _, d := range l {
+		t += d
+	}
+	return t
+}
+
 // reads is one size's read latencies.
 type reads struct {
 	nationalPage latencies // ListClaims pcns/-, 50 a page, walking pages

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
 	"text/tabwriter"
 	"time"
 )
@@ -17,6 +18,7 @@ type report struct {
 	pgbench              pgbenchResult
 	pgbenchPrepared      pgbenchResult
 	rss                  rssResult
+	rpcs                 map[string]latencies
 }
 
 // nationalPCNs is the national year the load figures are projected to.
@@ -32,6 +34,25 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(tw, "\t%s\t%d\t%d\t%d\t%.1f\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t\n", l.path, l.pcns, l.lines, l.calls(),
 			l.wall().Seconds(), perSec(float64(l.calls()), l.wall()), perSec(float64(l.lines), l.wall()),
 			l.setup.Seconds(), l.draft.Seconds(), l.submit.Seconds())
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w)
+
+	// Where the load's time went, method by method (the sum of call times
+	// over all clients, so shares of the clients' busy time).
+	var busy time.Duration
+	methods := make([]string, 0, len(r.rpcs))
+	for m, l := range r.rpcs {
+		methods = append(methods, m)
+		busy += l.sum()
+	}
+	sort.Slice(methods, func(i, j int) bool { return r.rpcs[methods[i]].sum() > r.rpcs[methods[j]].sum() })
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	fmt.Fprintln(tw, "load calls\tmethod\tcalls\tp50 ms\tp99 ms\tshare of call time\t")
+	for _, m := range methods {
+		l := r.rpcs[m]
+		fmt.Fprintf(tw, "\t%s\t%d\t%.1f\t%.1f\t%.0f%%\t\n", m, len(l), msf(l.quantile(0.5)), msf(l.quantile(0.99)),
+			100*l.sum().Seconds()/busy.Seconds())
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
@@ -126,6 +147,8 @@ func perSec(n float64, d time.Duration) float64 {
 	}
 	return n / d.Seconds()
 }
+
+func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 

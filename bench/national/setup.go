@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -34,6 +36,7 @@ type env struct {
 	conn        *grpc.ClientConn
 	keys        *auth.DevKeys
 	logger      *slog.Logger
+	rpcs        rpcStats // the load's calls, by method
 	cleanups    []func() error
 }
 
@@ -113,7 +116,8 @@ func (e *env) setUp(ctx context.Context, c config) error {
 		"--environment", "development", "--log-level", "warn"); err != nil {
 		return err
 	}
-	if e.conn, err = grpc.NewClient(addrs[0], grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
+	if e.conn, err = grpc.NewClient(addrs[0], grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithUnaryInterceptor(e.rpcs.intercept)); err != nil {
 		return err
 	}
 	e.cleanups = append(e.cleanups, e.conn.Close)
@@ -202,6 +206,32 @@ func (e *env) analyze(ctx context.Context) error {
 	return nil
 }
 
+// rpcStats times each unary call by method while recording is on (during
+// the load phases), to show where the load's time goes.
+type rpcStats struct {
+	recording atomic.Bool
+	mu        sync.Mutex
+	byMethod  map[string]latencies
+}
+
+func (s *rpcStats) intercept(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn,
+	invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if !s.recording.Load() {
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	t0 := time.Now()
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	d := time.Since(t0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byMethod == nil {
+		s.byMethod = map[string]latencies{}
+	}
+	name := method[strings.LastIndex(method, "/")+1:]
+	s.byMethod[name] = append(s.byMethod[name], d)
+	return err
+}
+
 // as returns ctx carrying a development token for role in org.
 func (e *env) as(ctx context.Context, role claims.AccessRole, org, subject string) (context.Context, error) {
 	token, err := e.keys.Mint(subject, role, org, 12*time.Hour)
@@ -222,4 +252,11 @@ func freeLoopbackAddrs(n int) ([]string, error) {
 		addrs = append(addrs, l.Addr().String())
 	}
 	return addrs, nil
+}
+
+// snapshot returns the recorded calls by method.
+func (s *rpcStats) snapshot() map[string]latencies {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byMethod
 }
