@@ -13,7 +13,7 @@ LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT)
 CONTAINER ?= docker
 NPM := npm --prefix web
 
-.PHONY: run test web-test generate lint bench build image grpcurl health
+.PHONY: run test web-test generate lint bench bench-national build image grpcurl health
 
 ## run: serve gRPC (:9090), REST (:8080) and metrics (:9464) with demo data;
 ## without DATABASE_URL, on a private PostgreSQL cluster under .data/.
@@ -68,3 +68,11 @@ image:
 ## bench: run the benchmarks.
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
+
+## bench-national: generate a national year through the API and print what it
+## measured as ratios (bench/README.md); not part of test. Flags in
+## BENCH_FLAGS, e.g. BENCH_FLAGS='--pcns 20 --clients 4'. The full default
+## (1,250 PCNs) takes a long time.
+BENCH_FLAGS ?=
+bench-national:
+	go run ./bench/national $(BENCH_FLAGS)

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the PostgreSQL driver, as arrsd uses
+
+	arrsv1 "arrs.nhs.uk/arrs/gen/arrs/v1"
+)
+
+// latencies is a sample of call durations.
+type latencies []time.Duration
+
+func (l latencies) quantile(q float64) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	s := slices.Clone(l)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// pageSize is the ListClaims page the national walk asks for.
+const pageSize = 50
+
+func (l latencies) sum() time.Duration {
+	var t time.Duration
+	for _, d := range l {
+		t += d
+	}
+	return t
+}
+
+// reads is one size's read latencies.
+type reads struct {
+	nationalPage latencies // ListClaims pcns/-, 50 a page, walking pages
+	pcnList      latencies // ListClaims of one PCN
+	budget       latencies // GetBudget of one PCN's year
+}
+
+// measureReads times c.reads calls of each read on c.readClients clients, over
+// the first pcns generated PCNs.
+func measureReads(ctx context.Context, g *generator, c config, pcns int) (reads, error) {
+	var r reads
+	var err error
+	// A national administrator walks every claim in the country, 50 a page,
+	// starting again after 20 pages. Only full pages are counted, so that
+	// both sizes are timed on pages of the same length (the last page of a
+	// small database is short), unless there is none.
+	full := make([]bool, c.reads+2*c.readClients)
+	r.nationalPage, err = timeCalls(ctx, c.reads, c.readClients, func(ctx context.Context, _, i int, state *string) error {
+		resp, err := g.claims.ListClaims(g.admin, &arrsv1.ListClaimsRequest{Parent: "pcns/-", PageSize: pageSize, PageToken: *state})
+		if err != nil {
+			return fmt.Errorf("ListClaims pcns/-: %w", err)
+		}
+		*state, full[i] = resp.GetNextPageToken(), len(resp.GetClaims()) == pageSize
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	if slices.Contains(full[2*c.readClients:], true) {
+		var kept latencies
+		for i, d := range r.nationalPage {
+			if full[2*c.readClients+i] {
+				kept = append(kept, d)
+			}
+		}
+		r.nationalPage = kept
+	}
+	r.pcnList, err = timeCalls(ctx, c.reads, c.readClients, func(ctx context.Context, _, _ int, _ *string) error {
+		i := rand.IntN(pcns)
+		cd, err := g.clinicalDirector(ctx, i)
+		if err != nil {
+			return err
+		}
+		if _, err := g.claims.ListClaims(cd, &arrsv1.ListClaimsRequest{Parent: "pcns/" + pcnCode(i)}); err != nil {
+			return fmt.Errorf("ListClaims %s: %w", pcnCode(i), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	r.budget, err = timeCalls(ctx, c.reads, c.readClients, func(ctx context.Context, _, _ int, _ *string) error {
+		i := rand.IntN(pcns)
+		cd, err := g.clinicalDirector(ctx, i)
+		if err != nil {
+			return err
+		}
+		if _, err := g.claims.GetBudget(cd, &arrsv1.GetBudgetRequest{Name: "pcns/" + pcnCode(i) + "/budgets/" + g.year}); err != nil {
+			return fmt.Errorf("GetBudget %s: %w", pcnCode(i), err)
+		}
+		return nil
+	})
+	return r, err
+}
+
+// timeCalls makes n calls on workers clients and returns each one's duration.
+// state is the worker's own (a page token); the pages walked restart every 20.
+// The first workers×2 calls warm connections and caches up and are not
+// counted.
+func timeCalls(ctx context.Context, n, workers int, call func(ctx context.Context, worker, i int, state *string) error) (latencies, error) {
+	warm := 2 * workers
+	n += warm
+	out := make(latencies, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			var state string
+			for page := 0; ; page++ {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if page%20 == 0 {
+					state = ""
+				}
+				t0 := time.Now()
+				if err := call(ctx, w, i, &state); err != nil {
+					errs <- err
+					return
+				}
+				out[i] = time.Since(t0)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return out[warm:], <-errs
+}
+
+//go:embed submit.pgbench
+var submitScript string
+
+// pgbenchResult is pgbench's throughput running SubmitClaim's statements.
+type pgbenchResult struct {
+	tps     float64
+	clients int
+	mode    string
+}
+
+// runPgbench runs arrsd's SubmitClaim transaction (bench/national/
+// submit.pgbench, captured with log_statement=all) with as many clients as
+// the load had, over the generated PCNs' claims, all already submitted: the
+// same statements, locks and writes (the claim's row rewritten, an audit
+// event appended to the one chain) as a submission, with nothing of arrsd.
+// Mode "extended" (unnamed statements, parsed and planned every time) is
+// what lib/pq does; "prepared" shows what preparing them once would buy.
+func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string) (pgbenchResult, error) {
+	pgbench, err := exec.LookPath(filepath.Join(e.binDir, "pgbench"))
+	if err != nil {
+		if pgbench, err = exec.LookPath("pgbench"); err != nil {
+			return pgbenchResult{}, fmt.Errorf("pgbench not found in %s or on PATH (apt-get install postgresql-contrib): %w", e.binDir, err)
+		}
+	}
+	script, err := os.CreateTemp("", "submit-*.pgbench")
+	if err != nil {
+		return pgbenchResult{}, err
+	}
+	defer os.Remove(script.Name())
+	events, err := submitEvents(ctx, e.databaseURL)
+	if err != nil {
+		return pgbenchResult{}, err
+	}
+	if _, err := script.WriteString(strings.Replace(submitScript, "{{EVENTS}}", strings.ReplaceAll(events, "'", "''"), 1)); err != nil {
+		return pgbenchResult{}, err
+	}
+	if err := script.Close(); err != nil {
+		return pgbenchResult{}, err
+	}
+	fy, _ := strconv.Atoi(g.year[:4])
+	res := pgbenchResult{clients: c.clients, mode: mode}
+	cmd := exec.CommandContext(ctx, pgbench, "--no-vacuum", "--protocol", res.mode,
+		"--client", strconv.Itoa(c.clients), "--jobs", "1", "--time", strconv.Itoa(max(1, int(c.pgbenchTime.Seconds()))),
+		"--define", "pcns="+strconv.Itoa(c.pcns), "--define", "first="+strconv.Itoa(firstPCN),
+		"--define", "fy="+strconv.Itoa(fy), "--define", "year="+g.year, "--define", "roles="+g.roleArray(),
+		"--file", script.Name(), e.databaseURL)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return res, fmt.Errorf("pgbench: %w\n%s", err, out)
+	}
+	m := regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`).FindSubmatch(out)
+	if m == nil {
+		return res, fmt.Errorf("pgbench printed no tps:\n%s", out)
+	}
+	res.tps, err = strconv.ParseFloat(string(m[1]), 64)
+	return res, err
+}
+
+// submitEvents is the audit body arrsd wrote for the last submission of a
+// generated claim, as the JSON array its audit statement takes.
+func submitEvents(ctx context.Context, databaseURL string) (string, error) {
+	db, err := sqlx.Open("postgres", databaseURL)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	var events string
+	err = db.GetContext(ctx, &events, `SELECT jsonb_build_array(jsonb_build_object('resource', resource, 'action', action,
+		'pcn_code', pcn_code, 'before', before, 'after', after))::text
+		FROM audit_events WHERE action = 'submit' AND pcn_code = $1 ORDER BY seq DESC LIMIT 1`, pcnCode(0))
+	if err != nil {
+		return "", fmt.Errorf("a submission's audit event: %w", err)
+	}
+	return events, nil
+}
+
+// rssResult is arrsd's resident memory under many concurrent clients.
+type rssResult struct {
+	idleKB, peakKB int64
+	clients        int
+	calls          int64
+	duration       time.Duration
+}
+
+// measureRSS samples arrsd's resident set every 50 ms while c.rssClients
+// clients read claims (GetClaim with its lines, and a PCN's claims).
+func measureRSS(ctx context.Context, e *env, g *generator, c config) (rssResult, error) {
+	pid := e.arrsd.Process.Pid
+	r := rssResult{clients: c.rssClients, duration: c.rssDuration}
+	var err error
+	if r.idleKB, err = vmRSS(pid); err != nil {
+		return r, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.rssDuration)
+	defer cancel()
+	var calls atomic.Int64
+	var wg sync.WaitGroup
+	for w := range c.rssClients {
+		wg.Go(func() {
+			i := w % c.pcns
+			cd, err := g.clinicalDirector(ctx, i)
+			if err != nil {
+				return
+			}
+			for n := 0; ctx.Err() == nil; n++ {
+				name := "pcns/" + pcnCode(i) + "/claims/" + g.months[n%12]
+				if n%2 == 0 {
+					_, err = g.claims.GetClaim(cd, &arrsv1.GetClaimRequest{Name: name})
+				} else {
+					_, err = g.claims.ListClaims(cd, &arrsv1.ListClaimsRequest{Parent: "pcns/" + pcnCode(i)})
+				}
+				if err == nil {
+					calls.Add(1)
+				}
+			}
+		})
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+sample:
+	for {
+		select {
+		case <-ctx.Done():
+			break sample
+		case <-tick.C:
+			kb, err := vmRSS(pid)
+			if err != nil {
+				return r, err
+			}
+			r.peakKB = max(r.peakKB, kb)
+		}
+	}
+	wg.Wait()
+	r.calls = calls.Load()
+	return r, nil
+}
+
+// vmRSS reads a process's resident set size in kB from /proc (Linux only).
+func vmRSS(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("arrsd's memory: %w", err)
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+
+	"arrs.nhs.uk/arrs/claims"
+	"arrs.nhs.uk/arrs/internal/pgcluster"
+	"arrs.nhs.uk/arrs/server/auth"
+)
+
+// env is what the benchmark runs against: a database, an arrsd serving it,
+// a gRPC connection and the development key to mint tokens with.
+type env struct {
+	databaseURL string
+	binDir      string // PostgreSQL's binaries, for pgbench
+	arrsd       *exec.Cmd
+	exited      chan struct{}
+	conn        *grpc.ClientConn
+	keys        *auth.DevKeys
+	logger      *slog.Logger
+	rpcs        rpcStats // the load's calls, by method
+	cleanups    []func() error
+}
+
+func (e *env) close() error {
+	var err error
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		err = errors.Join(err, e.cleanups[i]())
+	}
+	return err
+}
+
+// setUp starts (or uses) the database, builds and starts arrsd with the demo
+// data (the role catalogue, its rates, the ICB QNQ and the financial years)
+// on free loopback ports, and dials it.
+func setUp(ctx context.Context, c config, logger *slog.Logger) (*env, error) {
+	e := &env{logger: logger, databaseURL: c.databaseURL}
+	if err := e.setUp(ctx, c); err != nil {
+		return nil, errors.Join(err, e.close())
+	}
+	return e, nil
+}
+
+func (e *env) setUp(ctx context.Context, c config) error {
+	logger := e.logger
+	work, err := os.MkdirTemp("", "arrs-bench-national-")
+	if err != nil {
+		return err
+	}
+	// The private cluster runs as the postgres user when we are root; it must
+	// reach the directory.
+	if err := os.Chmod(work, 0o755); err != nil {
+		return err
+	}
+	e.cleanups = append(e.cleanups, func() error {
+		if c.keep {
+			logger.Info("kept", "dir", work)
+			return nil
+		}
+		return os.RemoveAll(work)
+	})
+	if e.binDir, err = pgcluster.BinDir(); err != nil {
+		return err
+	}
+	if e.databaseURL == "" {
+		cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(work, "postgres"), Logger: logger, Fsync: true})
+		if err != nil {
+			return fmt.Errorf("private PostgreSQL cluster: %w", err)
+		}
+		e.cleanups = append(e.cleanups, func() error { return cluster.Stop(context.Background()) })
+		if err := cluster.EnsureDatabase(ctx, "arrs"); err != nil {
+			return err
+		}
+		e.databaseURL = cluster.URL("arrs")
+		logger.Info("private PostgreSQL cluster", "dir", cluster.Dir, "url", e.databaseURL)
+	}
+
+	bin := c.arrsd
+	if bin == "" {
+		bin = filepath.Join(work, "arrsd")
+		logger.Info("building arrsd", "from", "./cmd/arrsd")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/arrsd")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build arrsd: %w", err)
+		}
+	}
+	dataDir := filepath.Join(work, "data")
+	if e.keys, err = auth.LoadOrCreateDevKeys(filepath.Join(dataDir, "auth")); err != nil {
+		return err
+	}
+	addrs, err := freeLoopbackAddrs(3)
+	if err != nil {
+		return err
+	}
+	if err := e.startArrsd(bin, filepath.Join(work, "arrsd.log"), "serve", "--demo", "--database-url", e.databaseURL,
+		"--data-dir", dataDir, "--grpc-addr", addrs[0], "--http-addr", addrs[1], "--metrics-addr", addrs[2],
+		"--environment", "development", "--log-level", "warn"); err != nil {
+		return err
+	}
+	if e.conn, err = grpc.NewClient(addrs[0], grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithUnaryInterceptor(e.rpcs.intercept)); err != nil {
+		return err
+	}
+	e.cleanups = append(e.cleanups, e.conn.Close)
+	return e.awaitServing(ctx, 2*time.Minute)
+}
+
+// startArrsd starts arrsd, logging to logPath; it is stopped with SIGTERM
+// (and killed if it has not stopped within 30 s) when the benchmark ends, and
+// gets SIGTERM from the kernel if the benchmark dies first.
+func (e *env) startArrsd(bin, logPath string, args ...string) error {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ARRS_") && !strings.HasPrefix(kv, "DATABASE_URL=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		return errors.Join(err, logFile.Close())
+	}
+	e.arrsd, e.exited = cmd, make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		_ = logFile.Close()
+		close(e.exited)
+	}()
+	e.logger.Info("arrsd started", "pid", cmd.Process.Pid, "log", logPath)
+	e.cleanups = append(e.cleanups, func() error {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-e.exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-e.exited
+		}
+		return nil
+	})
+	return nil
+}
+
+func (e *env) awaitServing(ctx context.Context, limit time.Duration) error {
+	health := healthpb.NewHealthClient(e.conn)
+	deadline := time.Now().Add(limit)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		resp, err := health.Check(cctx, &healthpb.HealthCheckRequest{})
+		cancel()
+		if err == nil {
+			if resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+				return nil
+			}
+			err = fmt.Errorf("health %s", resp.GetStatus())
+		}
+		select {
+		case <-e.exited:
+			return errors.New("arrsd exited before serving; see its log")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("arrsd not serving after %s: %w", limit, err)
+		}
+	}
+}
+
+// analyze brings the planner's statistics up to date before reads are
+// timed, as autovacuum would soon after a load: just after one, with stale
+// statistics, PostgreSQL can plan ListClaims's page as a sort of every claim
+// after the cursor with its totals, not an index walk that stops at the
+// page, and the figures would time autovacuum's lag rather than the size.
+func (e *env) analyze(ctx context.Context) error {
+	db, err := sqlx.Open("postgres", e.databaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	return nil
+}
+
+// rpcStats times each unary call by method while recording is on (during
+// the load phases), to show where the load's time goes.
+type rpcStats struct {
+	recording atomic.Bool
+	mu        sync.Mutex
+	byMethod  map[string]latencies
+}
+
+func (s *rpcStats) intercept(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn,
+	invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if !s.recording.Load() {
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	t0 := time.Now()
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	d := time.Since(t0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byMethod == nil {
+		s.byMethod = map[string]latencies{}
+	}
+	name := method[strings.LastIndex(method, "/")+1:]
+	s.byMethod[name] = append(s.byMethod[name], d)
+	return err
+}
+
+// as returns ctx carrying a development token for role in org.
+func (e *env) as(ctx context.Context, role claims.AccessRole, org, subject string) (context.Context, error) {
+	token, err := e.keys.Mint(subject, role, org, 12*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token), nil
+}
+
+func freeLoopbackAddrs(n int) ([]string, error) {
+	addrs := make([]string, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
+	}
+	return addrs, nil
+}
+
+// snapshot returns the recorded calls by method.
+func (s *rpcStats) snapshot() map[string]latencies {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byMethod
+}
