@@ -80,7 +80,11 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 // A top-up line's share already settled is worked out again too: a sibling
 // top-up counted when it was offered may since have been rejected.
 func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
-	cc, err := loadClaimContext(ctx, tx, c.PCNCode)
+	var keys postKeys
+	for _, l := range c.Lines {
+		keys.ids = append(keys.ids, l.PostID)
+	}
+	cc, err := loadPricing(ctx, tx, c.PCNCode, &keys)
 	if err != nil {
 		return err
 	}
