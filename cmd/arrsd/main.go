@@ -43,6 +43,7 @@ import (
 	"arrs.nhs.uk/arrs/migrations"
 	"arrs.nhs.uk/arrs/server"
 	"arrs.nhs.uk/arrs/server/auth"
+	"arrs.nhs.uk/arrs/web"
 )
 
 func main() {
@@ -173,9 +174,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// identity provider.
 		return migrate(ctx, c, logger)
 	}
-	authn, jwks, err := authenticator(ctx, c, logger)
+	authn, dev, err := authenticator(ctx, c, logger)
 	if err != nil {
 		return err
+	}
+	// The development key's public half is served, and the console may
+	// mint tokens with it, only while it is the identity provider.
+	var jwks []byte
+	var minter server.DevTokenMinter
+	if dev != nil {
+		jwks, minter = dev.JWKS(), dev
 	}
 	tlsConfig, httpTLS, err := serverTLS(c)
 	if err != nil {
@@ -216,6 +224,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TLS:            tlsConfig,
 		HTTPTLS:        httpTLS,
 		JWKS:           jwks,
+		DevTokens:      minter,
+		Console:        web.Console(),
 		TracerProvider: tp,
 		TrustedProxies: trusted,
 		REST:           c.rest,
@@ -291,7 +301,7 @@ func openDatabase(ctx context.Context, c config, logger *slog.Logger) (*sqlx.DB,
 // configured, from a signing key kept under the data directory (whose public
 // half is then served at /.well-known/jwks.json); and service accounts by
 // client certificate when a client CA is configured.
-func authenticator(ctx context.Context, c config, logger *slog.Logger) (*auth.Authenticator, []byte, error) {
+func authenticator(ctx context.Context, c config, logger *slog.Logger) (*auth.Authenticator, *auth.DevKeys, error) {
 	var accounts map[string]auth.ServiceAccount
 	if c.serviceAccounts != "" {
 		var err error
@@ -322,7 +332,7 @@ func authenticator(ctx context.Context, c config, logger *slog.Logger) (*auth.Au
 	}
 	logger.WarnContext(ctx, "no identity provider configured: accepting tokens signed by the development key; mint one with `arrsd token`",
 		"key_id", dev.KeyID(), "issuer", auth.DevIssuer)
-	return auth.NewAuthenticator(dev.Verifier(), accounts), dev.JWKS(), nil
+	return auth.NewAuthenticator(dev.Verifier(), accounts), dev, nil
 }
 
 // serverTLS returns the TLS configurations of the gRPC listener and of the

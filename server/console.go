@@ -1,0 +1,159 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"arrs.nhs.uk/arrs/claims"
+)
+
+// The web console (web/console, built into web/dist) is served by the REST
+// listener at /, on the same origin as the API, so the browser needs no
+// CORS. Every console response carries a strict policy: scripts and styles
+// only from this origin (the console has no inline script or style), no
+// framing, no referrer.
+const consoleCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// apiPrefixes are the paths that belong to the API, never the console: a
+// miss under them is the API's 404 (JSON), not the console's index.html.
+var apiPrefixes = []string{"/v1/", "/openapi.json", "/healthz", "/.well-known/", "/auth/"}
+
+// DevTokenMinter mints development tokens: auth.DevKeys. Set in Config only
+// when the development key is in use.
+type DevTokenMinter interface {
+	Mint(subject string, role claims.AccessRole, org string, ttl time.Duration) (string, error)
+}
+
+// devTokenTTL is how long a token from POST /auth/dev/token lasts: the
+// console signs in again when it runs out.
+const devTokenTTL = 30 * time.Minute
+
+// withConsole routes the REST listener's requests: the development token
+// endpoint (when minter is set), the API (api), and everything else to
+// the console (when console is set).
+func withConsole(api http.Handler, console fs.FS, minter DevTokenMinter) http.Handler {
+	var site http.Handler
+	if console != nil {
+		site = consoleHandler(console)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case minter != nil && r.URL.Path == "/auth/dev/token":
+			serveDevToken(w, r, minter)
+		case site == nil || isAPIPath(r.URL.Path):
+			api.ServeHTTP(w, r)
+		default:
+			site.ServeHTTP(w, r)
+		}
+	})
+}
+
+func isAPIPath(p string) bool {
+	for _, prefix := range apiPrefixes {
+		if p == strings.TrimSuffix(prefix, "/") || strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// consoleHandler serves the console's files: assets by name (cached for a
+// day; their names do not change between builds, so not forever), and
+// index.html for every other path, so the console's own routes
+// (/claims/2026-03) load the app, which then reads the path.
+func consoleHandler(fsys fs.FS) http.Handler {
+	index, err := fs.ReadFile(fsys, "index.html")
+	if err != nil {
+		index = []byte("<!doctype html><title>arrs</title><p>The console is not built: run make web.</p>")
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", consoleCSP)
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		if strings.HasPrefix(name, "assets/") {
+			data, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				http.NotFound(w, r)
+				return
+			}
+			if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+				h.Set("Content-Type", ct)
+			}
+			h.Set("Cache-Control", "public, max-age=86400")
+			http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
+			return
+		}
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-cache")
+		http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(index))
+	})
+}
+
+// devTokenRequest is the body of POST /auth/dev/token.
+type devTokenRequest struct {
+	Role    string `json:"role"`
+	Org     string `json:"org"`
+	Subject string `json:"subject"`
+}
+
+// serveDevToken mints a development token for the role, organisation and
+// subject asked for: the console's "choose a demo user". It exists only
+// while arrsd signs its own development tokens (no identity provider, not
+// production), when anyone who can reach arrsd could run `arrsd token`
+// anyway. It takes JSON only, so a cross-origin form cannot call it.
+func serveDevToken(w http.ResponseWriter, r *http.Request, minter DevTokenMinter) {
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSONError(w, http.StatusMethodNotAllowed, "use POST")
+		return
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeJSONError(w, http.StatusUnsupportedMediaType, "the body must be application/json")
+		return
+	}
+	var req devTokenRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "the body must be {role, org, subject}")
+		return
+	}
+	if req.Subject == "" {
+		writeJSONError(w, http.StatusBadRequest, "subject is required")
+		return
+	}
+	tok, err := minter.Mint(req.Subject, claims.AccessRole(req.Role), req.Org, devTokenTTL)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, "that role and organisation do not go together")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"token":     tok,
+		"expiresIn": int(devTokenTTL / time.Second),
+	})
+}
+
+func writeJSONError(w http.ResponseWriter, code int, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"message": message})
+}
