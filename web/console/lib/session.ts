@@ -1,0 +1,53 @@
+// The signed-in user: the console's only global state. The token is kept
+// in sessionStorage, so a reload keeps the user signed in but closing the
+// tab signs them out, and no other tab or origin sees it.
+import { arrsClient, type ArrsClient } from "../../api/client.js";
+
+export interface Session {
+  token: string;
+  role: string;
+  org: string;
+  subject: string;
+  orgName: string;
+  expiresAt: number;
+}
+
+const KEY = "arrs.session";
+
+let current: Session | null = null;
+
+export function session(): Session | null {
+  if (!current) {
+    const stored = sessionStorage.getItem(KEY);
+    if (stored) current = JSON.parse(stored) as Session;
+  }
+  if (current && Date.now() > current.expiresAt) signOut();
+  return current;
+}
+
+export function signIn(s: Session): void {
+  current = s;
+  sessionStorage.setItem(KEY, JSON.stringify(s));
+}
+
+export function signOut(): void {
+  current = null;
+  sessionStorage.removeItem(KEY);
+}
+
+/** The typed client, calling as the signed-in user. */
+export function api(): ArrsClient {
+  return arrsClient(location.origin, session()?.token);
+}
+
+export const roleLabels: Record<string, string> = {
+  "pcn-clinical-director": "PCN clinical director",
+  "pcn-manager": "PCN manager",
+  "commissioner-approver": "Commissioner approver",
+  "commissioner-finance": "Commissioner finance",
+  "national-administrator": "National administrator",
+};
+
+export function isPcn(s: Session | null): boolean {
+  return s?.role === "pcn-clinical-director" || s?.role === "pcn-manager";
+}

@@ -1,0 +1,208 @@
+// The web console end to end, in headless Chromium against a real arrsd
+// with the demo data (served with its CSP): Northfield's clinical director
+// drafts last month's claim, enters what was paid and submits it; an
+// approver queries it; the PCN answers by changing a line and submits
+// again; the approver approves it with one line lowered; finance records
+// the payment and downloads the month's CSV; the budget shows the payment.
+// Every page is checked by axe (0 violations) and saved as a PNG in
+// web/test/screenshots/; the console must log no errors.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { after, before, test } from "node:test";
+
+import { startArrsd, type Arrsd } from "./arrsd.js";
+import { openBrowser, pence, screenshots, type Browser } from "./browser.js";
+
+let arrsd: Arrsd | undefined;
+let baseUrl: string;
+let b: Browser;
+
+before(async () => {
+  // ARRS_E2E_URL: a running arrsd with fresh demo data, to develop against.
+  baseUrl = process.env["ARRS_E2E_URL"] ?? (arrsd = await startArrsd()).baseUrl;
+  b = await openBrowser(baseUrl);
+});
+after(async () => {
+  await b?.close();
+  await arrsd?.stop();
+});
+
+async function signInAs(who: string): Promise<void> {
+  const { page } = b;
+  if (await page.getByRole("button", { name: "Sign out" }).isVisible().catch(() => false)) {
+    await page.getByRole("button", { name: "Sign out" }).click();
+  } else {
+    await page.goto("/");
+  }
+  await page.getByRole("heading", { name: "Choose a demo user" }).waitFor();
+  await page.getByLabel(who).check();
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+async function budgetPaid(): Promise<bigint> {
+  const { page } = b;
+  await page.getByRole("link", { name: "Budget", exact: true }).click();
+  await page.getByRole("heading", { name: /^Budget for/ }).waitFor();
+  const row = page.locator(".nhsuk-summary-list__row", { has: page.getByText("Paid", { exact: true }) });
+  return pence(await row.locator("dd").innerText());
+}
+
+test("a claim from draft to paid, through the console", async () => {
+  const { page } = b;
+  await page.goto("/");
+  await page.getByRole("heading", { name: "Choose a demo user" }).waitFor();
+  await b.check("sign-in");
+
+  // A sign-in without a choice is an error, linked to the field.
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  await b.check("sign-in-error");
+
+  await page.getByLabel("Nia, Northfield and Heath PCN").check();
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Northfield and Heath PCN" }).waitFor();
+  await b.check("pcn-home");
+  const paidBefore = await budgetPaid();
+  await b.check("budget-before");
+  await page.getByRole("link", { name: "Workforce", exact: true }).click();
+  await page.getByRole("heading", { name: "Workforce" }).waitFor();
+  await b.check("workforce");
+
+  // Draft last month's claim.
+  await page.getByRole("link", { name: "Home", exact: true }).click();
+  const start = page.getByRole("button", { name: /^Start claim for/ });
+  const month = (await start.innerText()).replace("Start claim for ", "");
+  await start.click();
+  await page.getByRole("heading", { name: `Claim for ${month}` }).waitFor();
+  await b.check("claim-draft");
+
+  // Enter what was paid for every line; a bad amount first.
+  const lines = await page.getByRole("link", { name: /^Enter costs/ }).count();
+  assert.ok(lines >= 2, `the claim has ${lines} lines`);
+  for (let i = 0; i < lines; i++) {
+    await page.getByRole("link", { name: /^Enter costs/ }).nth(i).click();
+    await page.getByRole("heading", { name: /^What was paid for/ }).waitFor();
+    if (i === 0) {
+      await page.getByLabel("Gross salary").fill("three thousand");
+      await page.getByRole("button", { name: "Save costs" }).click();
+      await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+      await b.check("line-error");
+      await page.getByRole("link", { name: /Gross salary must be an amount/ }).click();
+      assert.equal(await page.evaluate(() => document.activeElement?.id), "gross-salary");
+    }
+    await page.getByLabel("Gross salary").fill("3,000.00");
+    await page.getByLabel("Employer National Insurance").fill("350");
+    await page.getByLabel("Employer pension contribution").fill("420.50");
+    await page.getByLabel("Link to the evidence (optional)").fill(`https://evidence.example.nhs.uk/payslips/${i}.pdf`);
+    if (i === 0) await b.check("line-form");
+    await page.getByRole("button", { name: "Save costs" }).click();
+    await page.getByRole("heading", { name: `Claim for ${month}` }).waitFor();
+  }
+  await b.check("claim-with-costs");
+
+  // Check your answers, submit.
+  await page.getByRole("button", { name: "Check and submit claim" }).click();
+  await page.getByRole("heading", { name: "Check your answers before submitting the claim" }).waitFor();
+  await b.check("claim-check");
+  await page.getByRole("button", { name: "Submit claim" }).click();
+  await page.getByRole("heading", { name: "Claim submitted" }).waitFor();
+  await b.check("claim-submitted");
+
+  // The approver queries it.
+  await signInAs("Bob, NHS Frimley ICB");
+  await page.getByRole("heading", { name: "Review queue" }).waitFor();
+  await b.check("review-queue");
+  await page.getByRole("link", { name: `U23456, ${month}` }).click();
+  await page.getByRole("heading", { name: `Review the claim for ${month}` }).waitFor();
+  await b.check("review-claim");
+  await page.getByRole("button", { name: "Ask a question" }).click();
+  await page.getByRole("button", { name: "Send question" }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  await b.check("query-error");
+  const question = "The first line's salary looks high for the band: please check it against the payslip.";
+  await page.getByLabel("Your question").fill(question);
+  await page.getByRole("button", { name: "Send question" }).click();
+  await page.getByRole("heading", { name: "Claim queried" }).waitFor();
+  await b.check("claim-queried");
+
+  // The PCN answers: the question is on its home page and the claim.
+  await signInAs("Nia, Northfield and Heath PCN");
+  await page.getByText(question).first().waitFor();
+  await page.getByRole("link", { name: month }).first().click();
+  await page.getByRole("heading", { name: "The commissioner has a question" }).waitFor();
+  await b.check("claim-queried-pcn");
+  await page.getByRole("link", { name: /^Enter costs/ }).first().click();
+  await page.getByLabel("Gross salary").fill("2,900.00");
+  await page.getByRole("button", { name: "Save costs" }).click();
+  await page.getByRole("heading", { name: `Claim for ${month}` }).waitFor();
+  await page.getByRole("button", { name: "Check and submit claim" }).click();
+  await page.getByRole("button", { name: "Submit claim" }).click();
+  await page.getByRole("heading", { name: "Claim submitted" }).waitFor();
+
+  // The approver approves, with the first line lowered.
+  await signInAs("Bob, NHS Frimley ICB");
+  await page.getByRole("link", { name: `U23456, ${month}` }).click();
+  await page.getByRole("button", { name: "Approve" }).click();
+  await page.getByRole("heading", { name: "Approve the claim" }).waitFor();
+  await page.getByLabel("Amount to approve").first().fill("100.00");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  await b.check("approve-error");
+  await page.getByLabel("Reason for lowering it").first().fill("Overtime not evidenced");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "Check your answers before approving the claim" }).waitFor();
+  await b.check("approve-check");
+  await page.getByRole("button", { name: "Approve claim" }).click();
+  await page.getByRole("heading", { name: "Claim approved" }).waitFor();
+  const approved = pence(await page.locator(".nhsuk-panel__body").innerText());
+  await b.check("claim-approved");
+
+  // Finance records the payment and downloads the month's lines.
+  await signInAs("Carol, NHS Frimley ICB");
+  await page.getByRole("heading", { name: "Approved claims awaiting payment" }).waitFor();
+  await b.check("payments");
+  await page.getByRole("link", { name: `Record payment for U23456, ${month}` }).click();
+  await page.getByRole("heading", { name: "Record the payment" }).waitFor();
+  await page.getByLabel("Payment reference").fill("REM-E2E-0001");
+  await b.check("payment-form");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "Check your answers before recording the payment" }).waitFor();
+  await b.check("payment-check");
+  await page.getByRole("button", { name: "Record payment" }).click();
+  await page.getByRole("heading", { name: "Payment recorded" }).waitFor();
+  await b.check("payment-recorded");
+  await page.getByRole("link", { name: "Back to the claims awaiting payment" }).click();
+  await page.getByRole("link", { name: /Download a month's claim lines/ }).click();
+  await page.getByRole("heading", { name: "Download a month's claim lines" }).waitFor();
+  await page.getByLabel("Month").selectOption({ label: month });
+  await b.check("export");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
+  const csv = await readFile((await download.path())!, "utf8");
+  assert.match(csv, /U23456/);
+  assert.match(csv, /Overtime not evidenced|REM-E2E-0001|300000/);
+
+  // The budget shows the payment.
+  await signInAs("Nia, Northfield and Heath PCN");
+  const paidAfter = await budgetPaid();
+  assert.equal(paidAfter - paidBefore, approved, "the budget's paid figure went up by what was approved and paid");
+  await b.check("budget-after");
+
+  // The claim's story, from the audit trail.
+  await page.getByRole("link", { name: "Claims", exact: true }).click();
+  await page.getByRole("link", { name: month, exact: true }).click();
+  await page.getByRole("link", { name: "History of this claim" }).click();
+  await page.getByRole("heading", { name: /^History of the claim/ }).waitFor();
+  await b.check("claim-history");
+
+  // Usable at 320 px: nothing wider than the screen.
+  await page.setViewportSize({ width: 320, height: 800 });
+  await page.getByRole("link", { name: "Budget", exact: true }).click().catch(() => page.goto("/budget"));
+  await page.getByRole("heading", { name: /^Budget for/ }).waitFor();
+  await b.check("budget-320px");
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 320, "the budget page scrolls sideways at 320 px");
+  await page.setViewportSize({ width: 1024, height: 800 });
+
+  assert.deepEqual(b.errors, [], "console errors");
+  console.log(`screenshots in ${screenshots}`);
+});
