@@ -3,7 +3,7 @@
 // forecast to 31 March and the underspend), a bar chart of them, and the
 // same by role.
 import { html } from "../lib/html.js";
-import { financialYearOf, longDate, monthsBefore, pounds, roleName, today } from "../lib/format.js";
+import { financialYearOf, longDate, monthName, monthsBefore, pounds, roleName, today } from "../lib/format.js";
 import { api } from "../lib/session.js";
 import { summaryList, table } from "../lib/ui.js";
 import { NotFound } from "../main.js";
@@ -44,7 +44,7 @@ export const budgetPage = page(async (ctx) => {
         ["Approved, awaiting payment", pounds(b.approvedPence)],
         ["Paid", pounds(b.paidPence)],
         ["Remaining", html`<strong>${pounds(b.remainingPence)}</strong>`],
-        [`Forecast to 31 March${b.forecastFrom ? ` (from ${longDate(b.forecastFrom)})` : ""}`, pounds(b.forecastPence)],
+        [`Forecast to 31 March${b.forecastFrom ? ` (from ${/^\d{4}-\d{2}$/.test(b.forecastFrom) ? monthName(b.forecastFrom) : longDate(b.forecastFrom)})` : ""}`, pounds(b.forecastPence)],
         ["Forecast underspend", pounds(b.forecastUnderspendPence)],
       ])}
       ${chart(
