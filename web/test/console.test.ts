@@ -206,3 +206,54 @@ test("a claim from draft to paid, through the console", async () => {
   assert.deepEqual(b.errors, [], "console errors");
   console.log(`screenshots in ${screenshots}`);
 });
+
+/** Presses Tab until the focused element matches selector (and text, if given). */
+async function tabTo(selector: string, text?: RegExp): Promise<void> {
+  const { page } = b;
+  for (let i = 0; i < 80; i++) {
+    await page.keyboard.press("Tab");
+    const hit = await page.evaluate(
+      ([sel, src]) => {
+        const el = document.activeElement;
+        return !!el && el.matches(sel!) && (!src || new RegExp(src).test((el as HTMLElement).innerText || el.id));
+      },
+      [selector, text?.source ?? ""] as const,
+    );
+    if (hit) return;
+  }
+  assert.fail(`Tab never reached ${selector} ${text ?? ""}`);
+}
+
+test("keyboard only: a clinical director checks and submits a draft claim", async () => {
+  const { page } = b;
+  if (await page.getByRole("button", { name: "Sign out" }).isVisible().catch(() => false)) {
+    await page.getByRole("button", { name: "Sign out" }).focus();
+    await page.keyboard.press("Enter");
+  } else {
+    await page.goto("/");
+  }
+  await page.getByRole("heading", { name: "Choose a demo user" }).waitFor();
+  // The radios are one Tab stop; the arrow keys choose within them.
+  await tabTo("input[name=user]");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await page.evaluate(() => (document.activeElement as HTMLInputElement).id), "user-2");
+  await tabTo("button", /^Sign in$/);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Riverside Primary Care Network" }).waitFor();
+  await b.check("keyboard-home");
+
+  await tabTo("table a", /^[A-Z][a-z]+ \d{4}$/);
+  const month = await page.evaluate(() => (document.activeElement as HTMLElement).innerText);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: `Claim for ${month}` }).waitFor();
+  await tabTo("a.nhsuk-button", /Check and submit claim/);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Check your answers before submitting the claim" }).waitFor();
+  await b.check("keyboard-check");
+  await tabTo("button", /^Submit claim$/);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Claim submitted" }).waitFor();
+  await b.check("keyboard-submitted");
+  assert.deepEqual(b.errors, [], "console errors");
+});

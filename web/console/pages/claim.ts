@@ -6,7 +6,7 @@ import type { Body, Resource } from "../../api/client.js";
 import { html, type Html } from "../lib/html.js";
 import { enumLabel, lastSegment, longDate, monthName, parsePounds, pounds, poundsInput, roleName } from "../lib/format.js";
 import { randomId } from "../lib/ids.js";
-import { api } from "../lib/session.js";
+import { api, roleLabels } from "../lib/session.js";
 import { apiProblems, backLink, button, errorSummary, hasProblems, input, noProblems, panel, stateTag, summaryList, table, warning, type Problems } from "../lib/ui.js";
 import { NotFound } from "../main.js";
 import { page, type Ctx } from "../routes.js";
@@ -260,7 +260,19 @@ const actionLabels: Record<string, string> = {
   query: "Queried",
   withdraw: "Withdrawn",
   recordPayment: "Payment recorded",
+  pay: "Payment recorded",
 };
+
+/** What a reviewer wrote, from the event's after-image. */
+function note(afterJson: string | undefined): string {
+  try {
+    const after = JSON.parse(afterJson ?? "{}") as Record<string, unknown>;
+    const v = after["reviewNote"] ?? after["review_note"] ?? after["ReviewNote"];
+    return typeof v === "string" ? v : "";
+  } catch {
+    return "";
+  }
+}
 
 export const claimHistoryPage = page(async (ctx: Ctx) => {
   const { pcn, claim } = ctx.params as { pcn: string; claim: string };
@@ -276,8 +288,10 @@ export const claimHistoryPage = page(async (ctx: Ctx) => {
       <p>From the audit trail: every change to the claim and its lines, who made it and when.</p>
       <ol class="nhsuk-list arrs-timeline">${events.map((e) => {
         const line = e.resource && e.resource !== resource ? ` line ${lastSegment(e.resource)}` : "";
+        const said = ["query", "reject"].includes(e.action ?? "") ? note(e.afterJson) : "";
         return html`<li><h2 class="nhsuk-heading-s">${actionLabels[e.action ?? ""] ?? e.action}${line}</h2>
-          <p class="nhsuk-body-s">${longDate(e.eventTime)}, ${new Date(e.eventTime ?? "").toLocaleTimeString("en-GB", { timeZone: "Europe/London", hour: "2-digit", minute: "2-digit" })}, by ${e.subject} (${e.role})</p></li>`;
+          ${said ? html`<p>“${said}”</p>` : ""}
+          <p class="nhsuk-body-s">${longDate(e.eventTime)}, ${new Date(e.eventTime ?? "").toLocaleTimeString("en-GB", { timeZone: "Europe/London", hour: "2-digit", minute: "2-digit" })}, by ${e.subject} (${roleLabels[e.role ?? ""] ?? e.role})</p></li>`;
       })}</ol>`,
   };
 });

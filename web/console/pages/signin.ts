@@ -17,7 +17,7 @@ interface DemoUser {
 const demoUsers: DemoUser[] = [
   { role: "pcn-clinical-director", org: "U23456", subject: "nia@northfield.example", who: "Nia, Northfield and Heath PCN" },
   { role: "pcn-manager", org: "U23456", subject: "sam@northfield.example", who: "Sam, Northfield and Heath PCN" },
-  { role: "pcn-clinical-director", org: "U12345", subject: "pat@riverside.example", who: "Pat, Riverside PCN" },
+  { role: "pcn-clinical-director", org: "U12345", subject: "pat@riverside.example", who: "Pat, Riverside Primary Care Network" },
   { role: "pcn-clinical-director", org: "U34567", subject: "kim@kingsgate.example", who: "Kim, Kingsgate PCN" },
   { role: "commissioner-approver", org: "QNQ", subject: "bob@frimley.example", who: "Bob, NHS Frimley ICB" },
   { role: "commissioner-approver", org: "QNQ", subject: "dee@frimley.example", who: "Dee, NHS Frimley ICB" },
