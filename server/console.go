@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/gzhttp"
+
 	"arrs.nhs.uk/arrs/claims"
 )
 
@@ -42,7 +44,9 @@ const devTokenTTL = 30 * time.Minute
 func withConsole(api http.Handler, console fs.FS, minter DevTokenMinter) http.Handler {
 	var site http.Handler
 	if console != nil {
-		site = consoleHandler(console)
+		// The stylesheet is NHS.UK frontend's, about 280 kB: compressed,
+		// a tenth of that.
+		site = gzhttp.GzipHandler(consoleHandler(console))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {

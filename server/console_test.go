@@ -14,8 +14,9 @@ import (
 )
 
 var testConsole = fstest.MapFS{
-	"index.html":        {Data: []byte(`<!doctype html><title>arrs</title><script type="module" src="/assets/console.js"></script>`)},
-	"assets/console.js": {Data: []byte(`console.log("hi")`)},
+	"index.html":         {Data: []byte(`<!doctype html><title>arrs</title><script type="module" src="/assets/console.js"></script>`)},
+	"assets/console.js":  {Data: []byte(`console.log("hi")`)},
+	"assets/console.css": {Data: []byte(strings.Repeat("body{color:#212b32}\n", 200))},
 }
 
 // The console is served at / with a strict policy, its own routes fall
@@ -41,6 +42,9 @@ func TestConsoleIsServedWithSecurityHeaders(t *testing.T) {
 				t.Errorf("GET %s: %s = %q, want %q", tc.path, header, got, want)
 			}
 		}
+	}
+	if resp, _ := get(t, base+"/assets/console.css", http.Header{"Accept-Encoding": {"gzip"}}); resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("the stylesheet: Content-Encoding %q, CSP %q; want gzip, with the policy", resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Security-Policy"))
 	}
 	if resp, _ := get(t, base+"/assets/missing.js", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("a missing asset: %d, want 404", resp.StatusCode)

@@ -5,7 +5,7 @@
 // here is inline script or style.
 import { initHeader, initErrorSummary } from "nhsuk-frontend";
 import { html, type Html } from "./lib/html.js";
-import { isPcn, roleLabels, session, signOut, type Session } from "./lib/session.js";
+import { isPcn, roleLabels, session, signOut, whenUnauthenticated, type Session } from "./lib/session.js";
 import { routes, type Page } from "./routes.js";
 
 const main = () => document.getElementById("main-content") as HTMLElement;
@@ -21,7 +21,7 @@ function navItems(s: Session | null): [string, string][] {
     case "commissioner-finance":
       return [["/", "Payments"], ["/export", "Download claim lines"]];
     case "national-administrator":
-      return [["/", "Audit"]];
+      return [["/", "Audit"], ["/rates", "Roles and rates"], ["/years", "Financial years"]];
   }
   return [];
 }
@@ -158,5 +158,6 @@ document.addEventListener("click", (e) => {
   void navigate(href);
 });
 window.addEventListener("popstate", () => void show());
+whenUnauthenticated(() => void navigate("/sign-in", true));
 document.body.classList.add("js-enabled", "nhsuk-frontend-supported");
 void show();

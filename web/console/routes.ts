@@ -8,9 +8,10 @@ import { homePage } from "./pages/home.js";
 import { claimsPage } from "./pages/claims.js";
 import { claimPage, claimLinePage, claimCheckPage, claimDonePage, claimHistoryPage } from "./pages/claim.js";
 import { budgetPage } from "./pages/budget.js";
-import { workforcePage } from "./pages/workforce.js";
+import { fillPostPage, workforcePage } from "./pages/workforce.js";
 import { reviewPage, reviewActionPage } from "./pages/review.js";
 import { paymentPage, exportPage } from "./pages/finance.js";
+import { ratesPage, yearsPage } from "./pages/admin.js";
 
 export interface Ctx {
   params: Record<string, string>;
@@ -45,8 +46,11 @@ export const routes: { pattern: RegExp; page: Page }[] = [
   { pattern: new RegExp(`^/pcns/${PCN}/claims/${CLAIM}/history$`), page: claimHistoryPage },
   { pattern: /^\/budget$/, page: budgetPage },
   { pattern: /^\/workforce$/, page: workforcePage },
+  { pattern: /^\/workforce\/(?<post>[a-z0-9-]+)\/(?<step>fill|done)$/, page: fillPostPage },
   { pattern: new RegExp(`^/review/${PCN}/${CLAIM}$`), page: reviewPage },
   { pattern: new RegExp(`^/review/${PCN}/${CLAIM}/(?<action>approve|query|reject|done)$`), page: reviewActionPage },
   { pattern: new RegExp(`^/payments/${PCN}/${CLAIM}(?:/(?<step>check|done))?$`), page: paymentPage },
   { pattern: /^\/export$/, page: exportPage },
+  { pattern: /^\/rates$/, page: ratesPage },
+  { pattern: /^\/years$/, page: yearsPage },
 ];

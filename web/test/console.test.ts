@@ -257,3 +257,44 @@ test("keyboard only: a clinical director checks and submits a draft claim", asyn
   await b.check("keyboard-submitted");
   assert.deepEqual(b.errors, [], "console errors");
 });
+
+test("a clinical director fills a planned post; the server checks the registration number", async () => {
+  const { page } = b;
+  await signInAs("Pat, Riverside Primary Care Network");
+  await page.getByRole("link", { name: "Workforce", exact: true }).click();
+  await page.getByRole("heading", { name: "Workforce" }).waitFor();
+  await page.getByRole("link", { name: "Fill ot-mental-health-plan" }).click();
+  await page.getByRole("heading", { name: "Who has been appointed to ot-mental-health-plan?" }).waitFor();
+  await page.getByLabel("Full name").fill("Ada Okoro");
+  await page.getByLabel("Registration number").fill("PH12");
+  await page.getByRole("button", { name: "Fill post" }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  // The server's violation, next to its field and linked from the summary.
+  await page.locator("#registration-error").waitFor();
+  await b.check("fill-post-error");
+  // Chromium logs the API's 400 as a console error: that one is expected.
+  assert.equal(b.errors.length, 1, b.errors.join("\n"));
+  assert.match(b.errors[0]!, /Failed to load resource: the server responded with a status of 400 \(Bad Request\)$/);
+  b.errors.length = 0;
+  await page.getByLabel("Registration number").fill("OT123456");
+  await page.getByRole("button", { name: "Fill post" }).click();
+  await page.getByRole("heading", { name: "Post filled" }).waitFor();
+  await b.check("fill-post-done");
+  assert.deepEqual(b.errors, [], "console errors");
+});
+
+test("NHS England checks the audit chain and reads the rates and years", async () => {
+  const { page } = b;
+  await signInAs("Alice, NHS England");
+  await page.getByRole("heading", { name: "Audit trail" }).waitFor();
+  await page.getByRole("button", { name: "Check the audit chain" }).click();
+  await page.getByText("The chain is intact.").waitFor();
+  await b.check("audit-verified");
+  await page.getByRole("link", { name: "Roles and rates", exact: true }).click();
+  await page.getByRole("heading", { name: "Roles and rates" }).waitFor();
+  await b.check("rates");
+  await page.getByRole("link", { name: "Financial years", exact: true }).click();
+  await page.getByRole("heading", { name: "Financial years" }).waitFor();
+  await b.check("years");
+  assert.deepEqual(b.errors, [], "console errors");
+});

@@ -35,9 +35,25 @@ export function signOut(): void {
   sessionStorage.removeItem(KEY);
 }
 
+/** Called when the API refuses the token (it expired): sign in again. */
+let onUnauthenticated: () => void = () => {};
+export function whenUnauthenticated(f: () => void): void {
+  onUnauthenticated = f;
+}
+
 /** The typed client, calling as the signed-in user. */
 export function api(): ArrsClient {
-  return arrsClient(location.origin, session()?.token);
+  const client = arrsClient(location.origin, session()?.token);
+  client.use({
+    onResponse({ response }) {
+      if (response.status === 401) {
+        signOut();
+        onUnauthenticated();
+      }
+      return response;
+    },
+  });
+  return client;
 }
 
 export const roleLabels: Record<string, string> = {

@@ -1,7 +1,10 @@
-// NHS England: the audit chain checked, with its result.
+// NHS England: the audit chain checked, with its result; the roles and
+// their rates; the financial years.
 import { html } from "../lib/html.js";
-import { button, insetText, summaryList, warning } from "../lib/ui.js";
-import type { Ctx, PageOut } from "../routes.js";
+import { lastSegment, longDate, pounds, roleName } from "../lib/format.js";
+import { api } from "../lib/session.js";
+import { button, insetText, summaryList, table, warning } from "../lib/ui.js";
+import { page, type Ctx, type PageOut } from "../routes.js";
 
 export async function auditPage(_ctx: Ctx): Promise<PageOut> {
   const stored = sessionStorage.getItem("arrs.verify");
@@ -18,3 +21,40 @@ export async function auditPage(_ctx: Ctx): Promise<PageOut> {
       <form id="verify" novalidate>${button("Check the audit chain")}</form>`,
   };
 }
+
+/** Roles and their maximum rates, newest first, with their effective dates. */
+export const ratesPage = page(async () => {
+  const client = api();
+  const roles = (await client.GET("/v1/roles", { params: { query: { pageSize: 500 } } })).data?.roles ?? [];
+  const rates = (await client.GET("/v1/roles/{role}/rates", { params: { path: { role: "-" }, query: { pageSize: 500 } } })).data?.rates ?? [];
+  return {
+    title: "Roles and rates",
+    body: html`<span class="nhsuk-caption-l">NHS England</span><h1>Roles and rates</h1>
+      <p>Each role's maximum reimbursement a year, from the date it takes effect. A rate entered with a past date (a backdated pay award) offers top-ups for the months already approved.</p>
+      ${roles.map((r) => {
+        const id = lastSegment(r.name);
+        const own = rates.filter((x) => (x.name ?? "").startsWith(`${r.name}/`)).sort((a, b) => (b.effectiveDate ?? "").localeCompare(a.effectiveDate ?? ""));
+        return table(
+          r.displayName || roleName(id),
+          ["From", "National", "Outer London", "Inner London", "Source"],
+          own.map((x) => [longDate(x.effectiveDate), pounds(x.nationalMaxPence), pounds(x.outerLondonMaxPence), pounds(x.innerLondonMaxPence), html`${x.source}${x.illustrative ? html` <strong class="nhsuk-tag nhsuk-tag--yellow">Illustrative</strong>` : ""}`]),
+          { numeric: [1, 2, 3] },
+        );
+      })}`,
+  };
+});
+
+/** The financial years: dates, claims deadline, rate per weighted patient. */
+export const yearsPage = page(async () => {
+  const years = (await api().GET("/v1/financialYears", { params: { query: { pageSize: 500 } } })).data?.financialYears ?? [];
+  return {
+    title: "Financial years",
+    body: html`<span class="nhsuk-caption-l">NHS England</span><h1>Financial years</h1>
+      ${table(
+        "Financial years",
+        ["Year", "From", "To", "Claims deadline", "Rate per weighted patient"],
+        years.map((y) => [lastSegment(y.name), longDate(y.startDate), longDate(y.endDate), longDate(y.claimsDeadline) || "None", `£${y.ratePerWeightedPatient ?? ""}`]),
+        { numeric: [4] },
+      )}`,
+  };
+});

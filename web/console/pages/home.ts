@@ -21,6 +21,8 @@ async function pcnHome(ctx: Ctx): Promise<PageOut> {
   const claimed = all.some((c) => c.month === last && c.kind !== "KIND_SUPPLEMENTARY" && c.state !== "STATE_WITHDRAWN");
   const queried = all.filter((c) => c.state === "STATE_QUERIED");
   const drafts = all.filter((c) => c.state === "STATE_DRAFT");
+  const posts = (await client.GET("/v1/pcns/{pcn}/posts", { params: { path: { pcn }, query: { pageSize: 500 } } })).data?.posts ?? [];
+  const unregistered = posts.filter((p) => p.state === "STATE_FILLED" && !p.registrationNumber);
   return {
     title: "Your tasks",
     body: html`${errorSummary(startProblems)}
@@ -49,7 +51,10 @@ async function pcnHome(ctx: Ctx): Promise<PageOut> {
             drafts.map((c) => [html`<a href="/claims/${lastSegment(c.name)}">${monthName(lastSegment(c.name))}</a>`, String(c.lineCount ?? 0), pounds(c.reimbursablePence)]),
             { numeric: [1, 2] },
           )
-        : html`<p>No draft claims.</p>`}`,
+        : html`<p>No draft claims.</p>`}
+      ${unregistered.length
+        ? html`<h2>Posts missing a registration number</h2><ul class="nhsuk-list nhsuk-list--bullet">${unregistered.map((p) => html`<li><a href="/workforce#${lastSegment(p.name)}">${lastSegment(p.name)}</a>: ${p.staffName}</li>`)}</ul>`
+        : ""}`,
   };
 }
 

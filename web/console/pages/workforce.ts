@@ -1,9 +1,11 @@
 // A PCN's posts: those in post and the workforce plan (planned and
-// recruiting), as the server holds them.
+// recruiting), as the server holds them; a vacant post filled, with the
+// registration number checked by the server against the role's register.
 import { html } from "../lib/html.js";
 import { enumLabel, lastSegment, longDate, roleName } from "../lib/format.js";
 import { api } from "../lib/session.js";
-import { table } from "../lib/ui.js";
+import { apiProblems, backLink, button, errorSummary, hasProblems, input, noProblems, panel, summaryList, table, type Problems } from "../lib/ui.js";
+import { NotFound } from "../main.js";
 import { page } from "../routes.js";
 
 export const workforcePage = page(async (ctx) => {
@@ -26,6 +28,65 @@ export const workforcePage = page(async (ctx) => {
     title: "Workforce",
     body: html`<span class="nhsuk-caption-l">${s.orgName}</span><h1>Workforce</h1>
       ${table("Posts in post", head, inPost.map(row), { numeric: [2] })}
-      ${plan.length ? table("Workforce plan: planned and recruiting posts", head, plan.map(row), { numeric: [2] }) : html`<p>No planned or recruiting posts.</p>`}`,
+      ${plan.length
+        ? table("Workforce plan: planned and recruiting posts", [...head, "Action"], plan.map((p) => [...row(p), html`<a href="/workforce/${lastSegment(p.name)}/fill">Fill<span class="nhsuk-u-visually-hidden"> ${lastSegment(p.name)}</span></a>`]), { numeric: [2] })
+        : html`<p>No planned or recruiting posts.</p>`}`,
   };
 });
+
+let fill: { post: string; values: Record<string, string>; problems: Problems } | null = null;
+
+export const fillPostPage = page(
+  async (ctx) => {
+    const s = ctx.session!;
+    const postId = ctx.params["post"]!;
+    const res = await api().GET("/v1/pcns/{pcn}/posts/{post}", { params: { path: { pcn: s.org, post: postId } } });
+    if (!res.data) throw new NotFound();
+    const p = res.data;
+    if (ctx.params["step"] === "done") {
+      return {
+        title: "Post filled",
+        body: html`${panel("Post filled", html`${roleName(p.role)}: ${postId}<br>${p.staffName}`)}<p><a href="/workforce">Back to the workforce</a></p>`,
+      };
+    }
+    if (p.state === "STATE_FILLED" || p.state === "STATE_ENDED") throw new NotFound();
+    if (fill?.post !== postId) fill = { post: postId, values: {}, problems: noProblems() };
+    const f = fill;
+    return {
+      title: `${hasProblems(f.problems) ? "Error: " : ""}Fill ${postId}`,
+      body: html`${backLink("/workforce", "Workforce")}${errorSummary(f.problems)}
+        <span class="nhsuk-caption-l">${roleName(p.role)}, ${p.wte} WTE</span>
+        <h1>Who has been appointed to ${postId}?</h1>
+        ${summaryList([["State", enumLabel(p.state)], ["Start date", longDate(p.startDate)]])}
+        <form id="fill" novalidate>
+          ${input({ id: "staff-name", label: "Full name", value: f.values["staff-name"], error: f.problems.fields["staff-name"], autocomplete: "name" })}
+          ${input({ id: "registration", label: "Registration number", hint: "On the role's register: HCPC (for example OT123456), NMC PIN, GPhC or GMC number", width: "10", value: f.values["registration"], error: f.problems.fields["registration"] })}
+          <input type="hidden" name="etag" value="${p.etag ?? ""}">
+          ${button("Fill post")}
+        </form>`,
+    };
+  },
+  (el, ctx) => {
+    el.querySelector("#fill")?.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!fill) return;
+      const postId = ctx.params["post"]!;
+      fill.values = Object.fromEntries([...new FormData(e.target as HTMLFormElement).entries()].map(([k, v]) => [k, String(v).trim()]));
+      fill.problems = noProblems();
+      if (!fill.values["staff-name"]) fill.problems.fields["staff-name"] = "Enter the staff member's full name";
+      if (!hasProblems(fill.problems)) {
+        const res = await api().POST("/v1/pcns/{pcn}/posts/{post}:fill", {
+          params: { path: { pcn: ctx.session!.org, post: postId } },
+          body: { etag: fill.values["etag"], staffName: fill.values["staff-name"] ?? "", registrationNumber: fill.values["registration"] ?? "" },
+        });
+        if (!res.error) {
+          fill = null;
+          await ctx.navigate(`/workforce/${postId}/done`, true);
+          return;
+        }
+        fill.problems = apiProblems(res.error, { staffName: "staff-name", registrationNumber: "registration" }, res.response.status);
+      }
+      await ctx.rerender();
+    });
+  },
+);
