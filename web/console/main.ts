@@ -17,7 +17,7 @@ function navItems(s: Session | null): [string, string][] {
   }
   switch (s.role) {
     case "commissioner-approver":
-      return [["/", "Review queue"]];
+      return [["/", "Review queue"], ["/dashboard", "PCNs"]];
     case "commissioner-finance":
       return [["/", "Payments"], ["/export", "Download claim lines"]];
     case "national-administrator":

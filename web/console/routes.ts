@@ -12,6 +12,7 @@ import { fillPostPage, workforcePage } from "./pages/workforce.js";
 import { reviewPage, reviewActionPage } from "./pages/review.js";
 import { paymentPage, exportPage } from "./pages/finance.js";
 import { ratesPage, yearsPage } from "./pages/admin.js";
+import { dashboardPage } from "./pages/dashboard.js";
 
 export interface Ctx {
   params: Record<string, string>;
@@ -52,5 +53,6 @@ export const routes: { pattern: RegExp; page: Page }[] = [
   { pattern: new RegExp(`^/payments/${PCN}/${CLAIM}(?:/(?<step>check|done))?$`), page: paymentPage },
   { pattern: /^\/export$/, page: exportPage },
   { pattern: /^\/rates$/, page: ratesPage },
+  { pattern: /^\/dashboard$/, page: dashboardPage },
   { pattern: /^\/years$/, page: yearsPage },
 ];

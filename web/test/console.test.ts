@@ -113,6 +113,13 @@ test("a claim from draft to paid, through the console", async () => {
   await signInAs("Bob, NHS Frimley ICB");
   await page.getByRole("heading", { name: "Review queue" }).waitFor();
   await b.check("review-queue");
+  await page.getByRole("link", { name: "PCNs", exact: true }).click();
+  await page.getByRole("heading", { name: /^PCNs in/ }).waitFor();
+  await page.getByRole("link", { name: /^Remaining/ }).click();
+  await page.locator("th[aria-sort=ascending]", { hasText: "Remaining" }).waitFor();
+  await b.check("dashboard");
+  await page.getByRole("link", { name: "Review queue", exact: true }).click();
+  await page.getByRole("heading", { name: "Review queue" }).waitFor();
   await page.getByRole("link", { name: `U23456, ${month}` }).click();
   await page.getByRole("heading", { name: `Review the claim for ${month}` }).waitFor();
   await b.check("review-claim");

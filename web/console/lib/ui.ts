@@ -97,10 +97,10 @@ export function apiProblems(error: unknown, fieldIds: Record<string, string> = {
       const camel = last.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
       const id = fieldIds[camel];
       if (id) {
-        p.fields[id] = v.description ?? "Check this";
+        p.fields[id] = sentence(v.description ?? "Check this");
         placed = true;
       } else {
-        p.general.push(v.description ?? v.field ?? "Check your answers");
+        p.general.push(sentence(v.description ?? v.field ?? "Check your answers"));
       }
     }
   }

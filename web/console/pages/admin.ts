@@ -34,10 +34,12 @@ export const ratesPage = page(async () => {
       ${roles.map((r) => {
         const id = lastSegment(r.name);
         const own = rates.filter((x) => (x.name ?? "").startsWith(`${r.name}/`)).sort((a, b) => (b.effectiveDate ?? "").localeCompare(a.effectiveDate ?? ""));
+        const london = (p: string | undefined) => (p && p !== "0" ? pounds(p) : "As national");
+        if (!own.length) return html`<h2 class="nhsuk-heading-s">${r.displayName || roleName(id)}</h2><p>No rates: not reimbursable.</p>`;
         return table(
           r.displayName || roleName(id),
           ["From", "National", "Outer London", "Inner London", "Source"],
-          own.map((x) => [longDate(x.effectiveDate), pounds(x.nationalMaxPence), pounds(x.outerLondonMaxPence), pounds(x.innerLondonMaxPence), html`${x.source}${x.illustrative ? html` <strong class="nhsuk-tag nhsuk-tag--yellow">Illustrative</strong>` : ""}`]),
+          own.map((x) => [longDate(x.effectiveDate), pounds(x.nationalMaxPence), london(x.outerLondonMaxPence), london(x.innerLondonMaxPence), html`${x.source}${x.illustrative ? html` <strong class="nhsuk-tag nhsuk-tag--yellow">Illustrative</strong>` : ""}`]),
           { numeric: [1, 2, 3] },
         );
       })}`,
