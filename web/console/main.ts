@@ -21,7 +21,7 @@ function navItems(s: Session | null): [string, string][] {
     case "commissioner-finance":
       return [["/", "Payments"], ["/export", "Download claim lines"]];
     case "national-administrator":
-      return [["/", "Audit"], ["/rates", "Roles and rates"], ["/years", "Financial years"]];
+      return [["/", "Audit"], ["/rates", "Roles and rates"], ["/years", "Financial years"], ["/entitlements", "Entitlements"]];
   }
   return [];
 }

@@ -303,5 +303,8 @@ test("NHS England checks the audit chain and reads the rates and years", async (
   await page.getByRole("link", { name: "Financial years", exact: true }).click();
   await page.getByRole("heading", { name: "Financial years" }).waitFor();
   await b.check("years");
+  await page.getByRole("link", { name: "Entitlements", exact: true }).click();
+  await page.getByRole("heading", { name: "Entitlements" }).waitFor();
+  await b.check("entitlements");
   assert.deepEqual(b.errors, [], "console errors");
 });

@@ -60,3 +60,23 @@ export const yearsPage = page(async () => {
       )}`,
   };
 });
+
+/** Every PCN's entitlement, year by year: weighted population × the year's rate. */
+export const entitlementsPage = page(async () => {
+  const list = (await api().GET("/v1/pcns/{pcn}/entitlements", { params: { path: { pcn: "-" }, query: { pageSize: 500 } } })).data?.entitlements ?? [];
+  const rows = [...list].sort((a, b) => (b.name ?? "").split("/")[3]!.localeCompare((a.name ?? "").split("/")[3]!) || (a.name ?? "").localeCompare(b.name ?? ""));
+  return {
+    title: "Entitlements",
+    body: html`<span class="nhsuk-caption-l">NHS England</span><h1>Entitlements</h1>
+      <p>Each PCN's entitlement for a year: its weighted population times the year's rate per weighted patient, rounded to the penny once.</p>
+      ${table(
+        "Entitlements, newest year first",
+        ["PCN", "Year", "Weighted population", "Rate per weighted patient", "Entitlement"],
+        rows.map((e) => {
+          const [, pcn, , year] = (e.name ?? "").split("/");
+          return [pcn ?? "", year ?? "", e.weightedPopulation ?? "", `£${e.ratePerWeightedPatient ?? ""}`, pounds(e.amountPence)];
+        }),
+        { numeric: [2, 3, 4] },
+      )}`,
+  };
+});
