@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -69,14 +71,29 @@ func isAPIPath(p string) bool {
 	return false
 }
 
-// consoleHandler serves the console's files: assets by name (cached for a
-// day; their names do not change between builds, so not forever), and
+// consoleHandler serves the console's files: assets by name, and
 // index.html for every other path, so the console's own routes
-// (/claims/2026-03) load the app, which then reads the path.
+// (/claims/2026-03) load the app, which then reads the path. Asset names do
+// not change between builds, so every response is revalidated (no-cache)
+// against an ETag of its content: an upgraded arrsd is never mixed with a
+// cached older script.
 func consoleHandler(fsys fs.FS) http.Handler {
-	index, err := fs.ReadFile(fsys, "index.html")
-	if err != nil {
-		index = []byte("<!doctype html><title>arrs</title><p>The console is not built: run make web.</p>")
+	files := map[string]consoleFile{}
+	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		files[name] = consoleFile{data: data, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+		return nil
+	})
+	index, ok := files["index.html"]
+	if !ok {
+		index = consoleFile{data: []byte("<!doctype html><title>arrs</title><p>The console is not built: run make web.</p>")}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -91,23 +108,30 @@ func consoleHandler(fsys fs.FS) http.Handler {
 			return
 		}
 		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		f, contentType := index, "text/html; charset=utf-8"
 		if strings.HasPrefix(name, "assets/") {
-			data, err := fs.ReadFile(fsys, name)
-			if err != nil {
+			var ok bool
+			if f, ok = files[name]; !ok {
 				http.NotFound(w, r)
 				return
 			}
-			if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
-				h.Set("Content-Type", ct)
-			}
-			h.Set("Cache-Control", "public, max-age=86400")
-			http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
-			return
+			contentType = mime.TypeByExtension(path.Ext(name))
 		}
-		h.Set("Content-Type", "text/html; charset=utf-8")
+		if contentType != "" {
+			h.Set("Content-Type", contentType)
+		}
 		h.Set("Cache-Control", "no-cache")
-		http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(index))
+		if f.etag != "" {
+			h.Set("ETag", f.etag)
+		}
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(f.data))
 	})
+}
+
+// consoleFile is one of the console's files, read once.
+type consoleFile struct {
+	data []byte
+	etag string
 }
 
 // devTokenRequest is the body of POST /auth/dev/token.

@@ -46,6 +46,13 @@ func TestConsoleIsServedWithSecurityHeaders(t *testing.T) {
 	if resp, _ := get(t, base+"/assets/console.css", http.Header{"Accept-Encoding": {"gzip"}}); resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("Content-Security-Policy") == "" {
 		t.Errorf("the stylesheet: Content-Encoding %q, CSP %q; want gzip, with the policy", resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Security-Policy"))
 	}
+	// Revalidated by ETag, so an upgrade never runs a cached older script.
+	js, _ := get(t, base+"/assets/console.js", nil)
+	if etag := js.Header.Get("ETag"); etag == "" || js.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("console.js: ETag %q, Cache-Control %q", etag, js.Header.Get("Cache-Control"))
+	} else if resp, _ := get(t, base+"/assets/console.js", http.Header{"If-None-Match": {etag}}); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("console.js with If-None-Match: %d, want 304", resp.StatusCode)
+	}
 	if resp, _ := get(t, base+"/assets/missing.js", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("a missing asset: %d, want 404", resp.StatusCode)
 	}
