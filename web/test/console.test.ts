@@ -208,6 +208,11 @@ test("a claim from draft to paid, through the console", async () => {
   await page.getByRole("heading", { name: /^Budget for/ }).waitFor();
   await b.check("budget-320px");
   assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 320, "the budget page scrolls sideways at 320 px");
+  await page.getByRole("link", { name: "Claims", exact: true }).click();
+  await page.getByRole("link", { name: month, exact: true }).click();
+  await page.getByRole("heading", { name: `Claim for ${month}` }).waitFor();
+  await b.check("claim-320px");
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 320, "the claim page scrolls sideways at 320 px");
   await page.setViewportSize({ width: 1024, height: 800 });
 
   assert.deepEqual(b.errors, [], "console errors");
@@ -287,6 +292,22 @@ test("a clinical director fills a planned post; the server checks the registrati
   await page.getByRole("button", { name: "Fill post" }).click();
   await page.getByRole("heading", { name: "Post filled" }).waitFor();
   await b.check("fill-post-done");
+  assert.deepEqual(b.errors, [], "console errors");
+});
+
+test("an approver rejects a claim, saying why", async () => {
+  const { page } = b;
+  await signInAs("Dee, NHS Frimley ICB");
+  await page.getByRole("heading", { name: "Review queue" }).waitFor();
+  await page.getByRole("link", { name: /^U34567, / }).first().click();
+  await page.getByRole("heading", { name: /^Review the claim for/ }).waitFor();
+  await page.getByRole("button", { name: "Reject" }).click();
+  await page.getByRole("heading", { name: "Reject the claim" }).waitFor();
+  await page.getByLabel("Why the claim is rejected").fill("The new starter's contract does not match the post's WTE.");
+  await b.check("reject-form");
+  await page.getByRole("button", { name: "Reject claim" }).click();
+  await page.getByRole("heading", { name: "Claim rejected" }).waitFor();
+  await b.check("claim-rejected");
   assert.deepEqual(b.errors, [], "console errors");
 });
 
