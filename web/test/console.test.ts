@@ -275,6 +275,12 @@ test("a clinical director fills a planned post; the server checks the registrati
   await signInAs("Pat, Riverside Primary Care Network");
   await page.getByRole("link", { name: "Workforce", exact: true }).click();
   await page.getByRole("heading", { name: "Workforce" }).waitFor();
+  await page.getByRole("link", { name: "Start recruiting to ot-mental-health-plan" }).click();
+  await page.getByRole("heading", { name: "Start recruiting to ot-mental-health-plan?" }).waitFor();
+  await b.check("recruit-post");
+  await page.getByRole("button", { name: "Start recruiting" }).click();
+  await page.getByRole("heading", { name: "Recruiting" }).waitFor();
+  await page.getByRole("link", { name: "Back to the workforce" }).click();
   await page.getByRole("link", { name: "Fill ot-mental-health-plan" }).click();
   await page.getByRole("heading", { name: "Who has been appointed to ot-mental-health-plan?" }).waitFor();
   await page.getByLabel("Full name").fill("Ada Okoro");

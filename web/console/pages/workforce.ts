@@ -29,7 +29,10 @@ export const workforcePage = page(async (ctx) => {
     body: html`<span class="nhsuk-caption-l">${s.orgName}</span><h1>Workforce</h1>
       ${table("Posts in post", head, inPost.map(row), { numeric: [2] })}
       ${plan.length
-        ? table("Workforce plan: planned and recruiting posts", [...head, "Action"], plan.map((p) => [...row(p), html`<a href="/workforce/${lastSegment(p.name)}/fill">Fill<span class="nhsuk-u-visually-hidden"> ${lastSegment(p.name)}</span></a>`]), { numeric: [2] })
+        ? table("Workforce plan: planned and recruiting posts", [...head, "Action"], plan.map((p) => [
+            ...row(p),
+            html`${p.state === "STATE_PLANNED" ? html`<a href="/workforce/${lastSegment(p.name)}/recruit">Start recruiting<span class="nhsuk-u-visually-hidden"> to ${lastSegment(p.name)}</span></a><br>` : ""}<a href="/workforce/${lastSegment(p.name)}/fill">Fill<span class="nhsuk-u-visually-hidden"> ${lastSegment(p.name)}</span></a>`,
+          ]), { numeric: [2] })
         : html`<p>No planned or recruiting posts.</p>`}`,
   };
 });
@@ -87,6 +90,49 @@ export const fillPostPage = page(
         fill.problems = apiProblems(res.error, { staffName: "staff-name", registrationNumber: "registration" }, res.response.status);
       }
       await ctx.rerender();
+    });
+  },
+);
+
+let recruitProblems: Problems = noProblems();
+
+/** A planned post moves to recruiting, after the user confirms. */
+export const recruitPostPage = page(
+  async (ctx) => {
+    const s = ctx.session!;
+    const postId = ctx.params["post"]!;
+    const res = await api().GET("/v1/pcns/{pcn}/posts/{post}", { params: { path: { pcn: s.org, post: postId } } });
+    if (!res.data) throw new NotFound();
+    const p = res.data;
+    if (ctx.params["step"] === "recruiting") {
+      return {
+        title: "Recruiting",
+        body: html`${panel("Recruiting", html`${roleName(p.role)}: ${postId}`)}<p>When someone is appointed, fill the post from the workforce page.</p><p><a href="/workforce">Back to the workforce</a></p>`,
+      };
+    }
+    if (p.state !== "STATE_PLANNED") throw new NotFound();
+    return {
+      title: `Start recruiting to ${postId}`,
+      body: html`${backLink("/workforce", "Workforce")}${errorSummary(recruitProblems)}
+        <span class="nhsuk-caption-l">${roleName(p.role)}, ${p.wte} WTE</span>
+        <h1>Start recruiting to ${postId}?</h1>
+        ${summaryList([["Role", roleName(p.role)], ["Whole-time equivalent", p.wte ?? ""], ["Start date", longDate(p.startDate)]])}
+        <form id="recruit" novalidate><input type="hidden" name="etag" value="${p.etag ?? ""}">${button("Start recruiting")}</form>`,
+    };
+  },
+  (el, ctx) => {
+    el.querySelector("#recruit")?.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const postId = ctx.params["post"]!;
+      const etag = String(new FormData(e.target as HTMLFormElement).get("etag") ?? "");
+      const res = await api().POST("/v1/pcns/{pcn}/posts/{post}:recruit", { params: { path: { pcn: ctx.session!.org, post: postId } }, body: { etag } });
+      if (res.error) {
+        recruitProblems = apiProblems(res.error, {}, res.response.status);
+        await ctx.rerender();
+        return;
+      }
+      recruitProblems = noProblems();
+      await ctx.navigate(`/workforce/${postId}/recruiting`, true);
     });
   },
 );
