@@ -8,7 +8,7 @@ import { homePage } from "./pages/home.js";
 import { claimsPage } from "./pages/claims.js";
 import { claimPage, claimLinePage, claimCheckPage, claimDonePage, claimHistoryPage } from "./pages/claim.js";
 import { budgetPage } from "./pages/budget.js";
-import { fillPostPage, recruitPostPage, workforcePage } from "./pages/workforce.js";
+import { endPostPage, fillPostPage, recruitPostPage, workforcePage } from "./pages/workforce.js";
 import { reviewPage, reviewActionPage } from "./pages/review.js";
 import { paymentPage, exportPage } from "./pages/finance.js";
 import { entitlementsPage, ratesPage, yearsPage } from "./pages/admin.js";
@@ -49,6 +49,7 @@ export const routes: { pattern: RegExp; page: Page }[] = [
   { pattern: /^\/workforce$/, page: workforcePage },
   { pattern: /^\/workforce\/(?<post>[a-z0-9-]+)\/(?<step>fill|done)$/, page: fillPostPage },
   { pattern: /^\/workforce\/(?<post>[a-z0-9-]+)\/(?<step>recruit|recruiting)$/, page: recruitPostPage },
+  { pattern: /^\/workforce\/(?<post>[a-z0-9-]+)\/(?<step>end|ended)$/, page: endPostPage },
   { pattern: new RegExp(`^/review/${PCN}/${CLAIM}$`), page: reviewPage },
   { pattern: new RegExp(`^/review/${PCN}/${CLAIM}/(?<action>approve|query|reject|done)$`), page: reviewActionPage },
   { pattern: new RegExp(`^/payments/${PCN}/${CLAIM}(?:/(?<step>check|done))?$`), page: paymentPage },

@@ -298,6 +298,22 @@ test("a clinical director fills a planned post; the server checks the registrati
   await page.getByRole("button", { name: "Fill post" }).click();
   await page.getByRole("heading", { name: "Post filled" }).waitFor();
   await b.check("fill-post-done");
+  // And ends it again, on its last day (a date after its start).
+  await page.getByRole("link", { name: "Back to the workforce" }).click();
+  await page.getByRole("link", { name: "End ot-mental-health-plan" }).click();
+  await page.getByRole("heading", { name: "When is the last day in post for ot-mental-health-plan?" }).waitFor();
+  await page.getByLabel("Day").fill("31");
+  await page.getByLabel("Month").fill("2");
+  await page.getByRole("button", { name: "End post" }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  await b.check("end-post-error");
+  const [y] = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/London", year: "numeric" }).format(new Date()).split("-");
+  await page.getByLabel("Day").fill("31");
+  await page.getByLabel("Month").fill("3");
+  await page.getByLabel("Year").fill(String(Number(y) + 2));
+  await page.getByRole("button", { name: "End post" }).click();
+  await page.getByRole("heading", { name: "Post ended" }).waitFor();
+  await b.check("end-post-done");
   assert.deepEqual(b.errors, [], "console errors");
 });
 

@@ -136,3 +136,39 @@ export function table(caption: string, head: string[], rows: (Html | string)[][]
     ${opts.footer ? html`<tr class="nhsuk-table__row arrs-total">${opts.footer.map((c, i) => cell(c, i, "td"))}</tr>` : ""}</tbody>
   </table>`;
 }
+
+/** The NHS date input: day, month and year fields named `${id}-day` etc. */
+export function dateInput(opts: { id: string; legend: string; hint: string; values: Record<string, string>; error?: string }): Html {
+  const { id, error } = opts;
+  return html`<div class="nhsuk-form-group ${error ? "nhsuk-form-group--error" : ""}">
+    <fieldset class="nhsuk-fieldset" role="group" aria-describedby="${id}-hint${error ? ` ${id}-error` : ""}">
+      <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">${opts.legend}</legend>
+      <div class="nhsuk-hint" id="${id}-hint">${opts.hint}</div>
+      ${error ? html`<span class="nhsuk-error-message" id="${id}-error"><span class="nhsuk-u-visually-hidden">Error:</span> ${error}</span>` : ""}
+      <div class="nhsuk-date-input">
+        ${(
+          [
+            ["day", "Day", "2"],
+            ["month", "Month", "2"],
+            ["year", "Year", "4"],
+          ] as const
+        ).map(
+          ([part, label, w]) => html`<div class="nhsuk-date-input__item"><div class="nhsuk-form-group">
+            <label class="nhsuk-label nhsuk-date-input__label" for="${id}-${part}">${label}</label>
+            <input class="nhsuk-input nhsuk-date-input__input nhsuk-input--width-${w} ${error ? "nhsuk-input--error" : ""}" id="${id}-${part}" name="${id}-${part}" type="text" inputmode="numeric" value="${opts.values[`${id}-${part}`] ?? ""}">
+          </div></div>`,
+        )}
+      </div>
+    </fieldset>
+  </div>`;
+}
+
+/** The date a date input holds, YYYY-MM-DD, or null if it is not a real date. */
+export function dateValue(id: string, v: Record<string, string>): string | null {
+  const d = Number(v[`${id}-day`]);
+  const m = Number(v[`${id}-month`]);
+  const y = Number(v[`${id}-year`]);
+  if (!Number.isInteger(d) || !Number.isInteger(m) || !Number.isInteger(y) || y < 2000 || m < 1 || m > 12 || d < 1 || d > 31) return null;
+  const iso = `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+  return new Date(`${iso}T00:00:00Z`).getUTCDate() === d ? iso : null;
+}

@@ -4,7 +4,7 @@ import { html } from "../lib/html.js";
 import { longDate, monthName, monthsBefore, pounds, today } from "../lib/format.js";
 import { randomId } from "../lib/ids.js";
 import { api } from "../lib/session.js";
-import { apiProblems, backLink, button, errorSummary, hasProblems, input, insetText, noProblems, panel, summaryList, table, type Problems } from "../lib/ui.js";
+import { apiProblems, backLink, button, dateInput, dateValue, errorSummary, hasProblems, input, insetText, noProblems, panel, summaryList, table, type Problems } from "../lib/ui.js";
 import { NotFound } from "../main.js";
 import { page, type Ctx, type PageOut } from "../routes.js";
 import { loadClaim } from "./claim.js";
@@ -40,13 +40,7 @@ interface PaymentForm {
 let form: PaymentForm | null = null;
 
 function paymentDate(v: Record<string, string>): string | null {
-  const d = Number(v["date-day"]);
-  const m = Number(v["date-month"]);
-  const y = Number(v["date-year"]);
-  if (!Number.isInteger(d) || !Number.isInteger(m) || !Number.isInteger(y) || y < 2000 || m < 1 || m > 12 || d < 1 || d > 31) return null;
-  const iso = `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
-  const check = new Date(`${iso}T00:00:00Z`);
-  return check.getUTCDate() === d ? iso : null;
+  return dateValue("date", v);
 }
 
 export const paymentPage = page(
@@ -92,27 +86,7 @@ export const paymentPage = page(
         <h1>Record the payment</h1>
         ${summaryList([["Approved", pounds(c.approvedPence)], ["Approved by", `${c.reviewer} on ${longDate(c.reviewTime)}`]])}
         <form id="payment" novalidate>
-          <div class="nhsuk-form-group ${dateError ? "nhsuk-form-group--error" : ""}">
-            <fieldset class="nhsuk-fieldset" role="group" aria-describedby="date-hint${dateError ? " date-error" : ""}">
-              <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">Payment date</legend>
-              <div class="nhsuk-hint" id="date-hint">For example, 2 12 2026</div>
-              ${dateError ? html`<span class="nhsuk-error-message" id="date-error"><span class="nhsuk-u-visually-hidden">Error:</span> ${dateError}</span>` : ""}
-              <div class="nhsuk-date-input">
-                ${(
-                  [
-                    ["day", "Day", "2"],
-                    ["month", "Month", "2"],
-                    ["year", "Year", "4"],
-                  ] as const
-                ).map(
-                  ([part, label, w]) => html`<div class="nhsuk-date-input__item"><div class="nhsuk-form-group">
-                    <label class="nhsuk-label nhsuk-date-input__label" for="date-${part}">${label}</label>
-                    <input class="nhsuk-input nhsuk-date-input__input nhsuk-input--width-${w} ${dateError ? "nhsuk-input--error" : ""}" id="date-${part}" name="date-${part}" type="text" inputmode="numeric" value="${f.values[`date-${part}`] ?? ""}">
-                  </div></div>`,
-                )}
-              </div>
-            </fieldset>
-          </div>
+          ${dateInput({ id: "date", legend: "Payment date", hint: "For example, 2 12 2026", values: f.values, error: dateError })}
           ${input({ id: "reference", label: "Payment reference", hint: "The remittance reference, for example REM-0001", width: "20", value: f.values["reference"], error: f.problems.fields["reference"] })}
           ${input({ id: "payee", label: "Payee (optional)", hint: "Leave empty to pay the PCN's nominated payee", value: f.values["payee"], error: f.problems.fields["payee"] })}
           ${button("Continue")}

@@ -4,7 +4,7 @@
 import { html } from "../lib/html.js";
 import { enumLabel, lastSegment, longDate, roleName } from "../lib/format.js";
 import { api } from "../lib/session.js";
-import { apiProblems, backLink, button, errorSummary, hasProblems, input, noProblems, panel, summaryList, table, type Problems } from "../lib/ui.js";
+import { apiProblems, backLink, button, dateInput, dateValue, errorSummary, hasProblems, input, noProblems, panel, summaryList, table, type Problems } from "../lib/ui.js";
 import { NotFound } from "../main.js";
 import { page } from "../routes.js";
 
@@ -27,7 +27,7 @@ export const workforcePage = page(async (ctx) => {
   return {
     title: "Workforce",
     body: html`<span class="nhsuk-caption-l">${s.orgName}</span><h1>Workforce</h1>
-      ${table("Posts in post", head, inPost.map(row), { numeric: [2] })}
+      ${table("Posts in post", [...head, "Action"], inPost.map((p) => [...row(p), p.state === "STATE_FILLED" ? html`<a href="/workforce/${lastSegment(p.name)}/end">End<span class="nhsuk-u-visually-hidden"> ${lastSegment(p.name)}</span></a>` : ""]), { numeric: [2] })}
       ${plan.length
         ? table("Workforce plan: planned and recruiting posts", [...head, "Action"], plan.map((p) => [
             ...row(p),
@@ -133,6 +133,63 @@ export const recruitPostPage = page(
       }
       recruitProblems = noProblems();
       await ctx.navigate(`/workforce/${postId}/recruiting`, true);
+    });
+  },
+);
+
+let ending: { post: string; values: Record<string, string>; problems: Problems } | null = null;
+
+/** A filled post ends on its last day in post. */
+export const endPostPage = page(
+  async (ctx) => {
+    const s = ctx.session!;
+    const postId = ctx.params["post"]!;
+    const res = await api().GET("/v1/pcns/{pcn}/posts/{post}", { params: { path: { pcn: s.org, post: postId } } });
+    if (!res.data) throw new NotFound();
+    const p = res.data;
+    if (ctx.params["step"] === "ended") {
+      return {
+        title: "Post ended",
+        body: html`${panel("Post ended", html`${roleName(p.role)}: ${postId}<br>last day ${longDate(p.endDate)}`)}<p><a href="/workforce">Back to the workforce</a></p>`,
+      };
+    }
+    if (p.state === "STATE_ENDED") throw new NotFound();
+    if (ending?.post !== postId) ending = { post: postId, values: {}, problems: noProblems() };
+    const f = ending;
+    return {
+      title: `${hasProblems(f.problems) ? "Error: " : ""}End ${postId}`,
+      body: html`${backLink("/workforce", "Workforce")}${errorSummary(f.problems)}
+        <span class="nhsuk-caption-l">${roleName(p.role)}, ${p.staffName || "vacant"}</span>
+        <h1>When is the last day in post for ${postId}?</h1>
+        <form id="end" novalidate>
+          ${dateInput({ id: "end-date", legend: "Last day in post", hint: "For example, 31 3 2027", values: f.values, error: f.problems.fields["end-date-day"] })}
+          <input type="hidden" name="etag" value="${p.etag ?? ""}">
+          ${button("End post", { warning: true })}
+        </form>`,
+    };
+  },
+  (el, ctx) => {
+    el.querySelector("#end")?.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!ending) return;
+      const postId = ctx.params["post"]!;
+      ending.values = Object.fromEntries([...new FormData(e.target as HTMLFormElement).entries()].map(([k, v]) => [k, String(v).trim()]));
+      ending.problems = noProblems();
+      const endDate = dateValue("end-date", ending.values);
+      if (!endDate) ending.problems.fields["end-date-day"] = "Enter the last day in post as a real date, like 31 3 2027";
+      else {
+        const res = await api().POST("/v1/pcns/{pcn}/posts/{post}:end", {
+          params: { path: { pcn: ctx.session!.org, post: postId } },
+          body: { etag: ending.values["etag"], endDate },
+        });
+        if (!res.error) {
+          ending = null;
+          await ctx.navigate(`/workforce/${postId}/ended`, true);
+          return;
+        }
+        ending.problems = apiProblems(res.error, { endDate: "end-date-day" }, res.response.status);
+      }
+      await ctx.rerender();
     });
   },
 );
