@@ -8,7 +8,7 @@ import { homePage } from "./pages/home.js";
 import { claimsPage } from "./pages/claims.js";
 import { claimPage, claimLinePage, claimCheckPage, claimDonePage, claimHistoryPage } from "./pages/claim.js";
 import { budgetPage } from "./pages/budget.js";
-import { endPostPage, fillPostPage, recruitPostPage, workforcePage } from "./pages/workforce.js";
+import { endPostPage, fillPostPage, newPostPage, recruitPostPage, workforcePage } from "./pages/workforce.js";
 import { reviewPage, reviewActionPage } from "./pages/review.js";
 import { paymentPage, exportPage } from "./pages/finance.js";
 import { entitlementsPage, ratesPage, yearsPage } from "./pages/admin.js";
@@ -47,6 +47,7 @@ export const routes: { pattern: RegExp; page: Page }[] = [
   { pattern: new RegExp(`^/pcns/${PCN}/claims/${CLAIM}/history$`), page: claimHistoryPage },
   { pattern: /^\/budget$/, page: budgetPage },
   { pattern: /^\/workforce$/, page: workforcePage },
+  { pattern: /^\/workforce\/new(?:\/(?<step>created))?$/, page: newPostPage },
   { pattern: /^\/workforce\/(?<post>[a-z0-9-]+)\/(?<step>fill|done)$/, page: fillPostPage },
   { pattern: /^\/workforce\/(?<post>[a-z0-9-]+)\/(?<step>recruit|recruiting)$/, page: recruitPostPage },
   { pattern: /^\/workforce\/(?<post>[a-z0-9-]+)\/(?<step>end|ended)$/, page: endPostPage },

@@ -314,6 +314,25 @@ test("a clinical director fills a planned post; the server checks the registrati
   await page.getByRole("button", { name: "End post" }).click();
   await page.getByRole("heading", { name: "Post ended" }).waitFor();
   await b.check("end-post-done");
+
+  // A new post: the server refuses a WTE over 1, next to the field.
+  await page.getByRole("link", { name: "Back to the workforce" }).click();
+  await page.getByRole("button", { name: "Add a post" }).click();
+  await page.getByRole("heading", { name: "Add a post" }).waitFor();
+  await page.getByLabel("Role").selectOption({ label: "Clinical pharmacist" });
+  await page.getByLabel("Whole-time equivalent").fill("1.5");
+  await page.getByLabel("Day").fill("1");
+  await page.getByLabel("Month").fill("4");
+  await page.getByLabel("Year").fill(String(Number(y) + 1));
+  await page.getByRole("button", { name: "Add post" }).click();
+  await page.locator("#wte-error").waitFor();
+  await b.check("new-post-error");
+  assert.equal(b.errors.length, 1, b.errors.join("\n"));
+  b.errors.length = 0;
+  await page.getByLabel("Whole-time equivalent").fill("0.5");
+  await page.getByRole("button", { name: "Add post" }).click();
+  await page.getByRole("heading", { name: "Post added" }).waitFor();
+  await b.check("new-post-done");
   assert.deepEqual(b.errors, [], "console errors");
 });
 

@@ -27,6 +27,7 @@ export const workforcePage = page(async (ctx) => {
   return {
     title: "Workforce",
     body: html`<span class="nhsuk-caption-l">${s.orgName}</span><h1>Workforce</h1>
+      <a class="nhsuk-button nhsuk-button--secondary" href="/workforce/new" role="button" draggable="false">Add a post</a>
       ${table("Posts in post", [...head, "Action"], inPost.map((p) => [...row(p), p.state === "STATE_FILLED" ? html`<a href="/workforce/${lastSegment(p.name)}/end">End<span class="nhsuk-u-visually-hidden"> ${lastSegment(p.name)}</span></a>` : ""]), { numeric: [2] })}
       ${plan.length
         ? table("Workforce plan: planned and recruiting posts", [...head, "Action"], plan.map((p) => [
@@ -188,6 +189,66 @@ export const endPostPage = page(
           return;
         }
         ending.problems = apiProblems(res.error, { endDate: "end-date-day" }, res.response.status);
+      }
+      await ctx.rerender();
+    });
+  },
+);
+
+let creating: { values: Record<string, string>; problems: Problems } = { values: {}, problems: noProblems() };
+
+/** A new post in the workforce plan: planned, or filled when a staff member is named. */
+export const newPostPage = page(
+  async (ctx) => {
+    const roles = (await api().GET("/v1/roles", { params: { query: { pageSize: 500 } } })).data?.roles ?? [];
+    if (ctx.params["step"] === "created") {
+      const name = ctx.query.get("post") ?? "";
+      return { title: "Post added", body: html`${panel("Post added", name)}<p><a href="/workforce">Back to the workforce</a></p>` };
+    }
+    const f = creating;
+    const roleError = f.problems.fields["role"];
+    return {
+      title: `${hasProblems(f.problems) ? "Error: " : ""}Add a post`,
+      body: html`${backLink("/workforce", "Workforce")}${errorSummary(f.problems)}
+        <span class="nhsuk-caption-l">${ctx.session!.orgName}</span>
+        <h1>Add a post</h1>
+        <p>A post is planned until someone is appointed. Name the staff member to add it filled.</p>
+        <form id="new-post" novalidate>
+          <div class="nhsuk-form-group ${roleError ? "nhsuk-form-group--error" : ""}">
+            <label class="nhsuk-label" for="role">Role</label>
+            ${roleError ? html`<span class="nhsuk-error-message" id="role-error"><span class="nhsuk-u-visually-hidden">Error:</span> ${roleError}</span>` : ""}
+            <select class="nhsuk-select ${roleError ? "nhsuk-select--error" : ""}" id="role" name="role" ${roleError ? html`aria-describedby="role-error"` : ""}>
+              <option value="">Choose a role</option>
+              ${roles.map((r) => html`<option value="${r.name ?? ""}" ${f.values["role"] === r.name ? "selected" : ""}>${r.displayName || roleName(r.name)}</option>`)}
+            </select>
+          </div>
+          ${input({ id: "wte", label: "Whole-time equivalent", hint: "For example, 0.6; at most 1", width: "4", inputmode: "decimal", value: f.values["wte"], error: f.problems.fields["wte"] })}
+          ${dateInput({ id: "start", legend: "Start date", hint: "For example, 1 4 2027", values: f.values, error: f.problems.fields["start-day"] })}
+          ${input({ id: "staff-name", label: "Staff member's full name (optional)", value: f.values["staff-name"], error: f.problems.fields["staff-name"], autocomplete: "off" })}
+          ${input({ id: "registration", label: "Registration number (optional)", hint: "Needed with a staff member: HCPC, NMC PIN, GPhC or GMC number", width: "10", value: f.values["registration"], error: f.problems.fields["registration"] })}
+          ${button("Add post")}
+        </form>`,
+    };
+  },
+  (el, ctx) => {
+    el.querySelector("#new-post")?.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const v = Object.fromEntries([...new FormData(e.target as HTMLFormElement).entries()].map(([k, x]) => [k, String(x).trim()]));
+      creating = { values: v, problems: noProblems() };
+      if (!v["role"]) creating.problems.fields["role"] = "Choose a role";
+      const start = dateValue("start", v);
+      if (!start) creating.problems.fields["start-day"] = "Enter the start date as a real date, like 1 4 2027";
+      if (!hasProblems(creating.problems)) {
+        const res = await api().POST("/v1/pcns/{pcn}/posts", {
+          params: { path: { pcn: ctx.session!.org }, query: { requestId: crypto.randomUUID() } },
+          body: { role: v["role"] ?? "", wte: v["wte"] ?? "", startDate: start ?? "", staffName: v["staff-name"] ?? "", registrationNumber: v["registration"] ?? "" },
+        });
+        if (!res.error) {
+          creating = { values: {}, problems: noProblems() };
+          await ctx.navigate(`/workforce/new/created?post=${encodeURIComponent(lastSegment(res.data?.name))}`, true);
+          return;
+        }
+        creating.problems = apiProblems(res.error, { role: "role", wte: "wte", startDate: "start-day", staffName: "staff-name", registrationNumber: "registration" }, res.response.status);
       }
       await ctx.rerender();
     });
