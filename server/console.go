@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -40,20 +41,57 @@ type DevTokenMinter interface {
 // console signs in again when it runs out.
 const devTokenTTL = 30 * time.Minute
 
+// OIDCClient is how the console signs users in with the identity provider:
+// OpenID Connect authorization code with PKCE, as a public client.
+type OIDCClient struct {
+	// Issuer is the provider's issuer URL (its discovery document is at
+	// Issuer + "/.well-known/openid-configuration"); the same as the
+	// tokens' required issuer.
+	Issuer string
+	// ClientID is the console's client id at the provider.
+	ClientID string
+}
+
+// signInConfig is GET /auth/config: how the console signs users in.
+type signInConfig struct {
+	// Mode is "development" (choose a demo user), "oidc" or "none".
+	Mode     string `json:"mode"`
+	Issuer   string `json:"issuer,omitempty"`
+	ClientID string `json:"clientId,omitempty"`
+}
+
 // withConsole routes the REST listener's requests: the development token
-// endpoint (when minter is set), the API (api), and everything else to
-// the console (when console is set).
-func withConsole(api http.Handler, console fs.FS, minter DevTokenMinter) http.Handler {
+// endpoint (when minter is set), the console's sign-in configuration, the
+// API (api), and everything else to the console (when console is set).
+func withConsole(api http.Handler, console fs.FS, minter DevTokenMinter, oidc *OIDCClient) http.Handler {
 	var site http.Handler
+	csp := consoleCSP
+	cfg := signInConfig{Mode: "none"}
+	switch {
+	case minter != nil:
+		cfg.Mode = "development"
+	case oidc != nil:
+		cfg = signInConfig{Mode: "oidc", Issuer: oidc.Issuer, ClientID: oidc.ClientID}
+		// The console fetches the provider's discovery document and token
+		// endpoint; the provider's origin is the only other it may reach.
+		if u, err := url.Parse(oidc.Issuer); err == nil && u.Host != "" {
+			csp += "; connect-src 'self' " + u.Scheme + "://" + u.Host
+		}
+	}
 	if console != nil {
 		// The stylesheet is NHS.UK frontend's, about 280 kB: compressed,
 		// a tenth of that.
-		site = gzhttp.GzipHandler(consoleHandler(console))
+		site = gzhttp.GzipHandler(consoleHandler(console, csp))
 	}
+	config, _ := json.Marshal(cfg)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case minter != nil && r.URL.Path == "/auth/dev/token":
 			serveDevToken(w, r, minter)
+		case site != nil && r.URL.Path == "/auth/config" && r.Method == http.MethodGet:
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-cache")
+			_, _ = w.Write(config)
 		case site == nil || isAPIPath(r.URL.Path):
 			api.ServeHTTP(w, r)
 		default:
@@ -77,7 +115,7 @@ func isAPIPath(p string) bool {
 // not change between builds, so every response is revalidated (no-cache)
 // against an ETag of its content: an upgraded arrsd is never mixed with a
 // cached older script.
-func consoleHandler(fsys fs.FS) http.Handler {
+func consoleHandler(fsys fs.FS, csp string) http.Handler {
 	files := map[string]consoleFile{}
 	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -97,7 +135,7 @@ func consoleHandler(fsys fs.FS) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", consoleCSP)
+		h.Set("Content-Security-Policy", csp)
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")

@@ -118,3 +118,21 @@ func TestDevTokenEndpointOnlyWithTheDevelopmentKey(t *testing.T) {
 		t.Errorf("the API refused the minted token: %s", r.body)
 	}
 }
+
+// The console learns how to sign in from /auth/config; with an identity
+// provider, its policy lets it reach the provider and nothing else.
+func TestConsoleSignInConfig(t *testing.T) {
+	r := startServerWith(t, claims.NewStore(pgtest.NewDB(t)), func(c *Config) {
+		c.Console = testConsole
+		c.OIDC = &OIDCClient{Issuer: "https://login.example.nhs.uk/tenant", ClientID: "arrs-console"}
+	})
+	base := "http://" + r.HTTPAddr()
+	resp, body := get(t, base+"/auth/config", nil)
+	if resp.StatusCode != http.StatusOK || string(body) != `{"mode":"oidc","issuer":"https://login.example.nhs.uk/tenant","clientId":"arrs-console"}` {
+		t.Errorf("/auth/config: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = get(t, base+"/", nil)
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "; connect-src 'self' https://login.example.nhs.uk") {
+		t.Errorf("CSP with an identity provider: %q", csp)
+	}
+}

@@ -89,6 +89,9 @@ type Config struct {
 	// only when the development key is in use: never with an identity
 	// provider, never in production.
 	DevTokens DevTokenMinter
+	// OIDC, when set, is how the console signs users in with the identity
+	// provider (authorization code with PKCE), published at /auth/config.
+	OIDC *OIDCClient
 }
 
 // maxRecvMsgBytes is the largest gRPC request the server reads (gRPC's own
@@ -211,7 +214,7 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 	// request) go to the structured log, at info: clients and load
 	// balancers' TCP probes cause them, not arrs.
 	httpErrors := slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelInfo)
-	s.http = newRESTServer(httpTracing(withConsole(gateway, cfg.Console, cfg.DevTokens), tp))
+	s.http = newRESTServer(httpTracing(withConsole(gateway, cfg.Console, cfg.DevTokens, cfg.OIDC), tp))
 	s.http.TLSConfig, s.http.ErrorLog = cfg.HTTPTLS.Clone(), httpErrors
 
 	metricsMux := http.NewServeMux()

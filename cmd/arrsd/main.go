@@ -61,15 +61,16 @@ func main() {
 
 // config is arrsd's configuration after flags and environment are merged.
 type config struct {
-	command     string
-	grpcAddr    string
-	httpAddr    string
-	metricsAddr string
-	databaseURL string
-	dataDir     string
-	demo        bool
-	logLevel    slog.Level
-	maxConns    int
+	command      string
+	grpcAddr     string
+	httpAddr     string
+	oidcClientID string
+	metricsAddr  string
+	databaseURL  string
+	dataDir      string
+	demo         bool
+	logLevel     slog.Level
+	maxConns     int
 
 	environment     string
 	jwt             auth.JWTConfig
@@ -127,6 +128,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 			"development or production; production refuses the development signing key (env ARRS_ENVIRONMENT)")
 		fs.StringVar(&c.jwt.Issuer, "jwt-issuer", getenv("ARRS_JWT_ISSUER"), "bearer tokens' required issuer (env ARRS_JWT_ISSUER)")
 		fs.StringVar(&c.jwt.Audience, "jwt-audience", getenv("ARRS_JWT_AUDIENCE"), "bearer tokens' required audience (env ARRS_JWT_AUDIENCE)")
+		fs.StringVar(&c.oidcClientID, "oidc-client-id", getenv("ARRS_OIDC_CLIENT_ID"), "the console's OpenID Connect client id at the identity provider (--jwt-issuer), for sign-in with PKCE (env ARRS_OIDC_CLIENT_ID)")
 		fs.StringVar(&c.jwt.JWKSURL, "jwks-url", getenv("ARRS_JWKS_URL"), "identity provider's key set URL (env ARRS_JWKS_URL)")
 		fs.StringVar(&c.jwt.JWKSFile, "jwks-file", getenv("ARRS_JWKS_FILE"), "identity provider's key set file (env ARRS_JWKS_FILE)")
 		fs.StringVar(&c.tlsCert, "tls-cert", getenv("ARRS_TLS_CERT"), "TLS certificate file for gRPC, REST and metrics (env ARRS_TLS_CERT)")
@@ -182,8 +184,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// mint tokens with it, only while it is the identity provider.
 	var jwks []byte
 	var minter server.DevTokenMinter
+	var oidc *server.OIDCClient
 	if dev != nil {
 		jwks, minter = dev.JWKS(), dev
+	} else if c.oidcClientID != "" {
+		oidc = &server.OIDCClient{Issuer: c.jwt.Issuer, ClientID: c.oidcClientID}
 	}
 	tlsConfig, httpTLS, err := serverTLS(c)
 	if err != nil {
@@ -225,6 +230,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		HTTPTLS:        httpTLS,
 		JWKS:           jwks,
 		DevTokens:      minter,
+		OIDC:           oidc,
 		Console:        web.Console(),
 		TracerProvider: tp,
 		TrustedProxies: trusted,

@@ -103,7 +103,7 @@ async function show(): Promise<void> {
   const url = new URL(location.href);
   let path = url.pathname;
   const s = session();
-  if (!s && path !== "/sign-in") {
+  if (!s && path !== "/sign-in" && path !== "/signed-in") {
     history.replaceState(null, "", "/sign-in");
     path = "/sign-in";
   }

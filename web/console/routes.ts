@@ -3,7 +3,7 @@
 // the typed client), with an optional `after` that wires up its forms.
 import type { Html } from "./lib/html.js";
 import type { Session } from "./lib/session.js";
-import { signInPage } from "./pages/signin.js";
+import { signedInPage, signInPage } from "./pages/signin.js";
 import { homePage } from "./pages/home.js";
 import { claimsPage } from "./pages/claims.js";
 import { claimPage, claimLinePage, claimCheckPage, claimDonePage, claimHistoryPage } from "./pages/claim.js";
@@ -38,6 +38,7 @@ const CLAIM = "(?<claim>\\d{4}-\\d{2}(?:-s\\d+)?)";
 
 export const routes: { pattern: RegExp; page: Page }[] = [
   { pattern: /^\/sign-in$/, page: signInPage },
+  { pattern: /^\/signed-in$/, page: signedInPage },
   { pattern: /^\/$/, page: homePage },
   { pattern: /^\/claims$/, page: claimsPage },
   { pattern: new RegExp(`^/claims/${CLAIM}$`), page: claimPage },

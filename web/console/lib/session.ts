@@ -1,6 +1,7 @@
-// The signed-in user: the console's only global state. The token is kept
-// in sessionStorage, so a reload keeps the user signed in but closing the
-// tab signs them out, and no other tab or origin sees it.
+// The signed-in user: the console's only global state. A development token
+// is kept in sessionStorage, so a reload keeps the user signed in but
+// closing the tab signs them out, and no other tab or origin sees it; the
+// identity provider's tokens are kept in memory only (see oidc.ts).
 import { arrsClient, type ArrsClient } from "../../api/client.js";
 
 export interface Session {
@@ -10,6 +11,8 @@ export interface Session {
   subject: string;
   orgName: string;
   expiresAt: number;
+  /** Kept in memory only (identity provider tokens), not in sessionStorage. */
+  memoryOnly?: boolean;
 }
 
 const KEY = "arrs.session";
@@ -27,7 +30,8 @@ export function session(): Session | null {
 
 export function signIn(s: Session): void {
   current = s;
-  sessionStorage.setItem(KEY, JSON.stringify(s));
+  if (s.memoryOnly) sessionStorage.removeItem(KEY);
+  else sessionStorage.setItem(KEY, JSON.stringify(s));
 }
 
 export function signOut(): void {

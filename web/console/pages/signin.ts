@@ -5,7 +5,22 @@ import { arrsClient } from "../../api/client.js";
 import { html } from "../lib/html.js";
 import { button, errorSummary, noProblems, type Problems } from "../lib/ui.js";
 import { roleLabels, signIn, signOut } from "../lib/session.js";
+import { finishSignIn, startSignIn, stopRefreshing } from "../lib/oidc.js";
 import { page } from "../routes.js";
+
+/** Back from the identity provider: the code exchanged, then home. */
+export const signedInPage = page(async (ctx) => {
+  try {
+    await finishSignIn(ctx.query);
+  } catch (e) {
+    problems = { fields: {}, general: [`Signing in did not work (${(e as Error).message}). Try again.`] };
+    await ctx.navigate("/sign-in", true);
+    return null;
+  }
+  problems = noProblems();
+  await ctx.navigate("/", true);
+  return null;
+});
 
 interface DemoUser {
   role: string;
@@ -27,14 +42,25 @@ const demoUsers: DemoUser[] = [
 
 let problems: Problems = noProblems();
 let unavailable = false;
+let config: { mode: string; issuer?: string; clientId?: string } | null = null;
 
 export const signInPage = page(
   async () => {
     signOut();
-    if (unavailable) {
+    stopRefreshing();
+    config ??= (await (await fetch("/auth/config")).json()) as typeof config;
+    if (config?.mode === "oidc") {
       return {
         title: "Sign in",
-        body: html`<h1>Sign in</h1><p>This arrs uses an identity provider. Signing in with it from the console is not available yet: use the API with a token from your identity provider.</p>`,
+        body: html`${errorSummary(problems)}<h1>Sign in</h1>
+          <p>Sign in with your organisation's account to claim, review or pay under the Additional Roles Reimbursement Scheme.</p>
+          <form id="oidc" novalidate>${button("Sign in with your account")}</form>`,
+      };
+    }
+    if (unavailable || config?.mode === "none") {
+      return {
+        title: "Sign in",
+        body: html`<h1>Sign in</h1><p>This arrs has no way to sign in to the console configured. Use the API with a token from your identity provider.</p>`,
       };
     }
     return {
@@ -63,7 +89,11 @@ export const signInPage = page(
     };
   },
   (el, ctx) => {
-    el.querySelector("form")?.addEventListener("submit", async (e) => {
+    el.querySelector("#oidc")?.addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (config?.issuer && config.clientId) void startSignIn({ issuer: config.issuer, clientId: config.clientId });
+    });
+    el.querySelector("#sign-in")?.addEventListener("submit", async (e) => {
       e.preventDefault();
       const chosen = (el.querySelector("input[name=user]:checked") as HTMLInputElement | null)?.value;
       const user = chosen === undefined ? undefined : demoUsers[Number(chosen)];
