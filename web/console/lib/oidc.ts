@@ -1,7 +1,7 @@
 // Sign-in with the identity provider: OpenID Connect authorization code
 // with PKCE (S256), the console being a public client. The tokens are kept
-// in memory only (a reload signs in again, silently when the provider's
-// session lasts), and refreshed before they expire.
+// in memory only (after a reload, signing in again comes straight back
+// while the provider's session lasts) and refreshed before they expire.
 import { arrsClient } from "../../api/client.js";
 import { signIn, session, type Session } from "./session.js";
 
