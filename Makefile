@@ -13,7 +13,7 @@ LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT)
 CONTAINER ?= docker
 NPM := npm --prefix web
 
-.PHONY: run test web-test generate lint bench bench-national build image grpcurl health
+.PHONY: run test web web-test generate lint bench bench-national build image grpcurl health
 
 ## run: serve gRPC (:9090), REST (:8080) and metrics (:9464) with demo data;
 ## without DATABASE_URL, on a private PostgreSQL cluster under .data/.
@@ -36,6 +36,13 @@ generate: web/node_modules/.package-lock.json
 	$(BUF) generate
 	cd tools && go run ./openapi3 ../gen/openapi
 	$(NPM) run --silent generate
+	$(MAKE) web
+
+## web: build the web console (web/console) into web/dist, which arrsd
+## embeds and serves at /; the result is committed, like gen/, so Go builds
+## need no npm.
+web: web/node_modules/.package-lock.json
+	$(NPM) run --silent build
 
 ## web-test: lint the OpenAPI document (redocly), type-check the client and
 ## run its test against a real arrsd with the demo data.

@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -79,6 +80,18 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// REST tunes the REST gateway: its body limit and CORS origins.
 	REST RESTOptions
+	// Console, when set, is the web console's built assets (web.Console()),
+	// served at / by the REST listener with strict security headers (see
+	// console.go).
+	Console fs.FS
+	// DevTokens, when set, serves POST /auth/dev/token, which mints
+	// development tokens for the console's "choose a demo user". Set it
+	// only when the development key is in use: never with an identity
+	// provider, never in production.
+	DevTokens DevTokenMinter
+	// OIDC, when set, is how the console signs users in with the identity
+	// provider (authorization code with PKCE), published at /auth/config.
+	OIDC *OIDCClient
 }
 
 // maxRecvMsgBytes is the largest gRPC request the server reads (gRPC's own
@@ -201,7 +214,7 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 	// request) go to the structured log, at info: clients and load
 	// balancers' TCP probes cause them, not arrs.
 	httpErrors := slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelInfo)
-	s.http = newRESTServer(httpTracing(gateway, tp))
+	s.http = newRESTServer(httpTracing(withConsole(gateway, cfg.Console, cfg.DevTokens, cfg.OIDC), tp))
 	s.http.TLSConfig, s.http.ErrorLog = cfg.HTTPTLS.Clone(), httpErrors
 
 	metricsMux := http.NewServeMux()

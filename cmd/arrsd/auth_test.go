@@ -2,11 +2,17 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"arrs.nhs.uk/arrs/server/auth"
 )
@@ -31,8 +37,8 @@ func TestProductionRefusesToStartWithoutAnIdentityProvider(t *testing.T) {
 	if _, _, err := authenticator(t.Context(), c, logger); err == nil {
 		t.Fatal("production accepted the development key set as its identity provider")
 	}
-	if _, jwks, err := authenticator(t.Context(), config{environment: "development", dataDir: dir}, logger); err != nil || !auth.IsDevJWKS(jwks) {
-		t.Fatalf("development: %v, JWKS served = %v", err, auth.IsDevJWKS(jwks))
+	if _, dev, err := authenticator(t.Context(), config{environment: "development", dataDir: dir}, logger); err != nil || dev == nil || !auth.IsDevJWKS(dev.JWKS()) {
+		t.Fatalf("development: %v, development key = %v", err, dev)
 	}
 }
 
@@ -56,5 +62,49 @@ func TestTokenCommandMintsADevelopmentToken(t *testing.T) {
 		func(string) string { return "" }, &out, &errs)
 	if err == nil {
 		t.Error("a PCN role with a commissioner's code was minted")
+	}
+}
+
+// The console's development sign-in (POST /auth/dev/token) is wired only
+// from the development key authenticator returns: with an identity provider
+// configured there is none, so the endpoint is never registered.
+func TestNoDevelopmentKeyWithAnIdentityProvider(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	dir := t.TempDir()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := jwk.Import(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]any{jwk.KeyIDKey: "idp-1", jwk.AlgorithmKey: jwa.EdDSA()} {
+		if err := key.Set(name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set := jwk.NewSet()
+	if err := set.AddKey(key); err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks := filepath.Join(dir, "jwks.json")
+	if err := os.WriteFile(jwks, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range []string{"development", "production"} {
+		c := config{environment: env, dataDir: dir}
+		c.jwt = auth.JWTConfig{Issuer: "https://login.example.nhs.uk", Audience: "arrs", JWKSFile: jwks}
+		authn, dev, err := authenticator(t.Context(), c, logger)
+		if err != nil || authn == nil {
+			t.Fatalf("%s with an identity provider: %v", env, err)
+		}
+		if dev != nil {
+			t.Errorf("%s with an identity provider: the development key is in use, and the console could mint tokens", env)
+		}
 	}
 }

@@ -43,6 +43,7 @@ import (
 	"arrs.nhs.uk/arrs/migrations"
 	"arrs.nhs.uk/arrs/server"
 	"arrs.nhs.uk/arrs/server/auth"
+	"arrs.nhs.uk/arrs/web"
 )
 
 func main() {
@@ -60,16 +61,17 @@ func main() {
 
 // config is arrsd's configuration after flags and environment are merged.
 type config struct {
-	command     string
-	grpcAddr    string
-	httpAddr    string
-	metricsAddr string
-	databaseURL string
-	dataDir     string
-	demo        bool
-	logLevel    slog.Level
-	maxConns    int
-	maxIdle     int
+	command      string
+	grpcAddr     string
+	httpAddr     string
+	oidcClientID string
+	metricsAddr  string
+	databaseURL  string
+	dataDir      string
+	demo         bool
+	logLevel     slog.Level
+	maxConns     int
+	maxIdle      int
 
 	environment     string
 	jwt             auth.JWTConfig
@@ -129,6 +131,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 			"development or production; production refuses the development signing key (env ARRS_ENVIRONMENT)")
 		fs.StringVar(&c.jwt.Issuer, "jwt-issuer", getenv("ARRS_JWT_ISSUER"), "bearer tokens' required issuer (env ARRS_JWT_ISSUER)")
 		fs.StringVar(&c.jwt.Audience, "jwt-audience", getenv("ARRS_JWT_AUDIENCE"), "bearer tokens' required audience (env ARRS_JWT_AUDIENCE)")
+		fs.StringVar(&c.oidcClientID, "oidc-client-id", getenv("ARRS_OIDC_CLIENT_ID"), "the console's OpenID Connect client id at the identity provider (--jwt-issuer), for sign-in with PKCE (env ARRS_OIDC_CLIENT_ID)")
 		fs.StringVar(&c.jwt.JWKSURL, "jwks-url", getenv("ARRS_JWKS_URL"), "identity provider's key set URL (env ARRS_JWKS_URL)")
 		fs.StringVar(&c.jwt.JWKSFile, "jwks-file", getenv("ARRS_JWKS_FILE"), "identity provider's key set file (env ARRS_JWKS_FILE)")
 		fs.StringVar(&c.tlsCert, "tls-cert", getenv("ARRS_TLS_CERT"), "TLS certificate file for gRPC, REST and metrics (env ARRS_TLS_CERT)")
@@ -179,9 +182,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// identity provider.
 		return migrate(ctx, c, logger)
 	}
-	authn, jwks, err := authenticator(ctx, c, logger)
+	authn, dev, err := authenticator(ctx, c, logger)
 	if err != nil {
 		return err
+	}
+	// The development key's public half is served, and the console may
+	// mint tokens with it, only while it is the identity provider.
+	var jwks []byte
+	var minter server.DevTokenMinter
+	var oidc *server.OIDCClient
+	if dev != nil {
+		jwks, minter = dev.JWKS(), dev
+	} else if c.oidcClientID != "" {
+		oidc = &server.OIDCClient{Issuer: c.jwt.Issuer, ClientID: c.oidcClientID}
 	}
 	tlsConfig, httpTLS, err := serverTLS(c)
 	if err != nil {
@@ -217,6 +230,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TLS:            tlsConfig,
 		HTTPTLS:        httpTLS,
 		JWKS:           jwks,
+		DevTokens:      minter,
+		OIDC:           oidc,
+		Console:        web.Console(),
 		TracerProvider: tp,
 		TrustedProxies: trusted,
 		REST:           c.rest,
@@ -304,7 +320,7 @@ func openDatabase(ctx context.Context, c config, logger *slog.Logger) (*sqlx.DB,
 // configured, from a signing key kept under the data directory (whose public
 // half is then served at /.well-known/jwks.json); and service accounts by
 // client certificate when a client CA is configured.
-func authenticator(ctx context.Context, c config, logger *slog.Logger) (*auth.Authenticator, []byte, error) {
+func authenticator(ctx context.Context, c config, logger *slog.Logger) (*auth.Authenticator, *auth.DevKeys, error) {
 	var accounts map[string]auth.ServiceAccount
 	if c.serviceAccounts != "" {
 		var err error
@@ -335,7 +351,7 @@ func authenticator(ctx context.Context, c config, logger *slog.Logger) (*auth.Au
 	}
 	logger.WarnContext(ctx, "no identity provider configured: accepting tokens signed by the development key; mint one with `arrsd token`",
 		"key_id", dev.KeyID(), "issuer", auth.DevIssuer)
-	return auth.NewAuthenticator(dev.Verifier(), accounts), dev.JWKS(), nil
+	return auth.NewAuthenticator(dev.Verifier(), accounts), dev, nil
 }
 
 // serverTLS returns the TLS configurations of the gRPC listener and of the

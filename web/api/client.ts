@@ -4,7 +4,7 @@
 // and responses are checked by the compiler; readOnly fields are left out of
 // request bodies.
 import createClient, { type Client, type Middleware } from "openapi-fetch";
-import type { components, paths, Writable } from "./schema.js";
+import type { components, paths, Readable, Writable } from "./schema.js";
 
 export type { components, paths };
 export type Schemas = components["schemas"];
@@ -14,6 +14,8 @@ export type Schemas = components["schemas"];
  * when the body is checked against this: `{...} satisfies Body<"v1Post">`.
  */
 export type Body<Name extends keyof Schemas> = Writable<Schemas[Name]>;
+/** What the server returns of a schema: readOnly fields included, as plain types. */
+export type Resource<Name extends keyof Schemas> = Readable<Schemas[Name]>;
 export type ArrsClient = Client<paths>;
 
 /** A client for the arrsd at baseUrl, calling as the holder of token. */

@@ -30,7 +30,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startArrsd(): Promise<Arrsd> {
+/** Starts arrsd; extraEnv configures it further (an identity provider, say). */
+export async function startArrsd(extraEnv: Record<string, string> = {}): Promise<Arrsd> {
   const dir = await mkdtemp(join(tmpdir(), "arrs-web-"));
   // The private cluster runs as the postgres user when this runs as root:
   // it must be able to reach its directory.
@@ -45,6 +46,7 @@ export async function startArrsd(): Promise<Arrsd> {
     ARRS_GRPC_ADDR: `127.0.0.1:${grpc}`,
     ARRS_HTTP_ADDR: `127.0.0.1:${http}`,
     ARRS_METRICS_ADDR: `127.0.0.1:${metrics}`,
+    ...extraEnv,
   };
   const log: string[] = [];
   const proc: ChildProcess = spawn(bin, ["serve", "--demo"], { env, stdio: ["ignore", "ignore", "pipe"] });

@@ -1,0 +1,297 @@
+// A PCN's claim: its lines as the server worked them out (cap, days, rate
+// segments, reimbursable), the costs entered line by line, check your
+// answers and submit; a queried claim shows the commissioner's question.
+// And any claim's history, from the audit trail.
+import type { Body, Resource } from "../../api/client.js";
+import { html, type Html } from "../lib/html.js";
+import { enumLabel, lastSegment, longDate, monthName, parsePounds, pounds, poundsInput, roleName } from "../lib/format.js";
+import { randomId } from "../lib/ids.js";
+import { api, roleLabels } from "../lib/session.js";
+import { apiProblems, backLink, button, errorSummary, hasProblems, input, noProblems, panel, stateTag, summaryList, table, warning, type Problems } from "../lib/ui.js";
+import { NotFound } from "../main.js";
+import { page, type Ctx } from "../routes.js";
+
+type Claim = Resource<"v1Claim">;
+type Line = Resource<"v1ClaimLine">;
+
+export async function loadClaim(pcn: string, claim: string): Promise<Claim> {
+  const res = await api().GET("/v1/pcns/{pcn}/claims/{claim}", { params: { path: { pcn, claim } } });
+  if (res.response.status === 404) throw new NotFound();
+  if (!res.data) throw new Error(`claim: ${res.response.status}`);
+  return res.data;
+}
+
+export function editable(c: Claim): boolean {
+  return c.state === "STATE_DRAFT" || c.state === "STATE_QUERIED";
+}
+
+/** The server's working of a line's cap: one sentence per rate segment. */
+export function segments(l: Line): Html {
+  return html`<ul class="nhsuk-list">${(l.capSegments ?? []).map(
+    (s) => html`<li>${longDate(s.fromDate)} to ${longDate(s.toDate)}: ${s.days} days at ${pounds(s.annualMaxPence)} a year</li>`,
+  )}</ul>`;
+}
+
+export function claimSummary(c: Claim): Html {
+  const rows: [string, Html | string][] = [
+    ["State", stateTag(c.state)],
+    ["Kind", c.kind === "KIND_SUPPLEMENTARY" ? "Top-up after a backdated pay award" : "Monthly claim"],
+    ["Financial year", c.financialYear ?? ""],
+    ["Total of the caps", pounds(c.capPence)],
+    ["Total of the costs", pounds(c.actualPence)],
+    ["Claimed (the lower of cost and cap, line by line)", html`<strong>${pounds(c.reimbursablePence)}</strong>`],
+  ];
+  if (c.submitTime) rows.push(["Submitted", `${longDate(c.submitTime)} by ${c.submitter}`]);
+  if (c.reviewTime) rows.push(["Reviewed", `${longDate(c.reviewTime)} by ${c.reviewer}`]);
+  if (c.state === "STATE_APPROVED" || c.state === "STATE_PAID") rows.push(["Approved", pounds(c.approvedPence)]);
+  if (c.payment?.reference) rows.push(["Paid", `${pounds(c.paidPence)} on ${longDate(c.payment.paymentDate)}, reference ${c.payment.reference}`]);
+  return summaryList(rows);
+}
+
+export function lineDetails(c: Claim, l: Line, changeHref?: string): Html {
+  const id = lastSegment(l.name);
+  const money = (label: string, v: string | undefined): [string, string] => [label, pounds(v)];
+  const rows: [string, Html | string][] = [
+    ["Staff in post", html`<a href="/workforce#${lastSegment(l.post)}">${lastSegment(l.post)}</a>`],
+    ["Whole-time equivalent", l.wte ?? ""],
+    ["Days in the month", `${l.activeDays} (of ${l.daysInYear} in the year)`],
+    ["How the cap was worked out", segments(l)],
+    ["Cap", pounds(l.capPence)],
+    money("Gross salary", l.grossSalaryPence),
+    money("Employer National Insurance", l.employerNiPence),
+    money("Employer pension", l.employerPensionPence),
+    money("Overtime at plain-time rate", l.overtimePence),
+    money("Absence adjustment", l.absenceAdjustmentPence),
+    ["Total cost", pounds(l.actualPence)],
+    ["Claimed", html`<strong>${pounds(l.reimbursablePence)}</strong>`],
+    ["Evidence", l.evidenceUris?.length ? html`<ul class="nhsuk-list">${l.evidenceUris.map((u) => html`<li><a href="${u}" rel="noreferrer">${u}</a></li>`)}</ul>` : "None"],
+  ];
+  if (l.alreadyPaidPence && l.alreadyPaidPence !== "0") rows.push(["Already paid for the month", pounds(l.alreadyPaidPence)]);
+  if (c.state === "STATE_APPROVED" || c.state === "STATE_PAID") rows.push(["Approved", pounds(l.approvedPence)]);
+  if (l.adjustmentReason) rows.push(["Why it was lowered", l.adjustmentReason]);
+  return html`<h2 id="line-${id}">${roleName(l.role)}: ${id}</h2>${summaryList(rows)}
+    ${changeHref ? html`<p><a class="nhsuk-link" href="${changeHref}">Enter costs<span class="nhsuk-u-visually-hidden"> for ${id}</span></a></p>` : ""}`;
+}
+
+export const claimPage = page(async (ctx) => {
+  const s = ctx.session!;
+  const c = await loadClaim(s.org, ctx.params["claim"]!);
+  const id = lastSegment(c.name);
+  const canEdit = editable(c) && c.kind !== "KIND_SUPPLEMENTARY";
+  return {
+    title: `Claim for ${monthName(id)}`,
+    body: html`${backLink("/claims", "Claims")}
+      <span class="nhsuk-caption-l">${s.orgName}</span>
+      <h1>Claim for ${monthName(id)}</h1>
+      ${c.state === "STATE_QUERIED" ? warning("The commissioner has a question", html`<p>${c.reviewNote}</p><p>Change the costs that answer it, then submit the claim again.</p>`) : ""}
+      ${c.state === "STATE_REJECTED" ? warning("This claim was rejected", html`<p>${c.reviewNote}</p>`) : ""}
+      ${claimSummary(c)}
+      ${table(
+        "Lines",
+        ["Post", "Role", "WTE", "Days", "Cap", "Cost", "Claimed"],
+        (c.lines ?? []).map((l) => [html`<a href="#line-${lastSegment(l.name)}">${lastSegment(l.name)}</a>`, roleName(l.role), l.wte ?? "", String(l.activeDays), pounds(l.capPence), pounds(l.actualPence), pounds(l.reimbursablePence)]),
+        { numeric: [2, 3, 4, 5, 6] },
+      )}
+      ${(c.excludedPosts ?? []).length
+        ? html`<h2>Posts not claimed</h2><ul class="nhsuk-list nhsuk-list--bullet">${(c.excludedPosts ?? []).map((e) => html`<li>${lastSegment(e.post)}: ${enumLabel(e.reason, "EXCLUSION_REASON_")}</li>`)}</ul>`
+        : ""}
+      ${(c.lines ?? []).map((l) => lineDetails(c, l, canEdit ? `/claims/${id}/lines/${lastSegment(l.name)}` : undefined))}
+      ${editable(c)
+        ? s.role === "pcn-clinical-director"
+          ? html`<a class="nhsuk-button" href="/claims/${id}/check" role="button" draggable="false">Check and submit claim</a>`
+          : html`<p>Only the clinical director can submit the claim.</p>`
+        : ""}
+      <p><a href="/pcns/${s.org}/claims/${id}/history">History of this claim</a></p>`,
+  };
+});
+
+// The line form keeps what was typed and the problems between renders.
+let lineForm: { key: string; values: Record<string, string>; problems: Problems } | null = null;
+
+const moneyFields: [keyof Line & string, string, string][] = [
+  ["grossSalaryPence", "gross-salary", "Gross salary"],
+  ["employerNiPence", "employer-ni", "Employer National Insurance"],
+  ["employerPensionPence", "employer-pension", "Employer pension contribution"],
+  ["overtimePence", "overtime", "Overtime at plain-time rate"],
+  ["absenceAdjustmentPence", "absence", "Absence adjustment"],
+];
+
+export const claimLinePage = page(
+  async (ctx) => {
+    const s = ctx.session!;
+    const claimId = ctx.params["claim"]!;
+    const lineId = ctx.params["line"]!;
+    const c = await loadClaim(s.org, claimId);
+    const l = c.lines?.find((x) => lastSegment(x.name) === lineId);
+    if (!l || !editable(c)) throw new NotFound();
+    const key = `${claimId}/${lineId}`;
+    if (lineForm?.key !== key) lineForm = null;
+    const v = (id: string, initial: string) => lineForm?.values[id] ?? initial;
+    const p = lineForm?.problems ?? noProblems();
+    return {
+      title: `${p.general.length || Object.keys(p.fields).length ? "Error: " : ""}Costs for ${lineId}`,
+      body: html`${backLink(`/claims/${claimId}`, `Claim for ${monthName(claimId)}`)}
+        ${errorSummary(p)}
+        <span class="nhsuk-caption-l">${roleName(l.role)}, ${monthName(claimId)}</span>
+        <h1>What was paid for ${lineId}?</h1>
+        <p>The cap for the month is <strong>${pounds(l.capPence)}</strong>. Enter what the PCN paid; it will claim the lower of the total and the cap.</p>
+        <form id="line-form" novalidate>
+          ${moneyFields.map(([f, id, label]) =>
+            input({ id, label, prefix: "£", width: "10", inputmode: "decimal", value: v(id, poundsInput(l[f] as string | undefined)), error: p.fields[id],
+              hint: id === "absence" ? "Reduction for reduced-pay sick or parental leave" : id === "overtime" ? "Record the higher whole-time equivalent worked below" : undefined }),
+          )}
+          ${input({ id: "wte", label: "Whole-time equivalent worked", hint: "For example, 0.6", width: "4", inputmode: "decimal", value: v("wte", l.wte ?? ""), error: p.fields["wte"] })}
+          ${input({ id: "evidence", label: "Link to the evidence (optional)", hint: "An https link to the payslip or contract", type: "url", value: v("evidence", l.evidenceUris?.[0] ?? ""), error: p.fields["evidence"] })}
+          <input type="hidden" name="etag" value="${l.etag ?? ""}">
+          ${button("Save costs")}
+        </form>`,
+    };
+  },
+  (el, ctx) => {
+    el.querySelector("#line-form")?.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const form = new FormData(e.target as HTMLFormElement);
+      const claimId = ctx.params["claim"]!;
+      const lineId = ctx.params["line"]!;
+      const values: Record<string, string> = {};
+      for (const [k, v] of form.entries()) values[k] = String(v);
+      const problems = noProblems();
+      const body: Record<string, unknown> = { etag: values["etag"] };
+      for (const [f, id, label] of moneyFields) {
+        const pence = parsePounds(values[id] ?? "");
+        if (pence === null) problems.fields[id] = `${label} must be an amount in pounds, like 2,450.00`;
+        else body[f] = pence;
+      }
+      body["wte"] = (values["wte"] ?? "").trim();
+      const evidence = (values["evidence"] ?? "").trim();
+      body["evidenceUris"] = evidence ? [evidence] : [];
+      if (!hasProblems(problems)) {
+        const res = await api().PATCH("/v1/pcns/{pcn}/claims/{claim}/lines/{line}", {
+          params: {
+            path: { pcn: ctx.session!.org, claim: claimId, line: lineId },
+            query: { updateMask: [...moneyFields.map(([f]) => f), "wte", "evidenceUris"].join(",") },
+          },
+          body: body as Body<"v1ClaimLine">,
+        });
+        if (!res.error) {
+          lineForm = null;
+          await ctx.navigate(`/claims/${claimId}`);
+          return;
+        }
+        Object.assign(problems, apiProblems(res.error, Object.fromEntries([...moneyFields.map(([f, id]) => [f, id]), ["wte", "wte"], ["evidenceUris", "evidence"]]), res.response.status));
+      }
+      lineForm = { key: `${claimId}/${lineId}`, values, problems };
+      await ctx.rerender();
+    });
+  },
+);
+
+let submitProblems: Problems = noProblems();
+
+export const claimCheckPage = page(
+  async (ctx) => {
+    const s = ctx.session!;
+    const claimId = ctx.params["claim"]!;
+    const c = await loadClaim(s.org, claimId);
+    if (!editable(c)) throw new NotFound();
+    return {
+      title: "Check your answers before submitting the claim",
+      body: html`${backLink(`/claims/${claimId}`, `Claim for ${monthName(claimId)}`)}
+        ${errorSummary(submitProblems)}
+        <span class="nhsuk-caption-l">${s.orgName}</span>
+        <h1>Check your answers before submitting the claim</h1>
+        ${summaryList([
+          ["Month", monthName(claimId)],
+          ["Lines", String(c.lines?.length ?? 0)],
+          ["Total cost", pounds(c.actualPence)],
+          ["Total claimed", html`<strong>${pounds(c.reimbursablePence)}</strong>`],
+        ])}
+        ${table(
+          "What each line claims",
+          ["Post", "Role", "Cost", "Cap", "Claimed"],
+          (c.lines ?? []).map((l) => [html`<a href="/claims/${claimId}/lines/${lastSegment(l.name)}">${lastSegment(l.name)}<span class="nhsuk-u-visually-hidden"> (change)</span></a>`, roleName(l.role), pounds(l.actualPence), pounds(l.capPence), pounds(l.reimbursablePence)]),
+          { numeric: [2, 3, 4] },
+        )}
+        <h2>Now submit the claim</h2>
+        <p>By submitting this claim you confirm that the costs were paid to the staff named, that the posts meet the scheme's conditions, and that the evidence is kept.</p>
+        <p>The commissioner works each line's cap out again from the rates in force, and the claim must fit in what remains of the entitlement.</p>
+        <form id="submit-claim" novalidate><input type="hidden" name="etag" value="${c.etag ?? ""}">${button("Submit claim")}</form>`,
+    };
+  },
+  (el, ctx) => {
+    el.querySelector("#submit-claim")?.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const etag = String(new FormData(e.target as HTMLFormElement).get("etag") ?? "");
+      const claimId = ctx.params["claim"]!;
+      const res = await api().POST("/v1/pcns/{pcn}/claims/{claim}:submit", {
+        params: { path: { pcn: ctx.session!.org, claim: claimId } },
+        body: { etag, requestId: randomId() },
+      });
+      if (res.error) {
+        submitProblems = apiProblems(res.error, {}, res.response.status);
+        await ctx.rerender();
+        return;
+      }
+      submitProblems = noProblems();
+      await ctx.navigate(`/claims/${claimId}/done`, true);
+    });
+  },
+);
+
+export const claimDonePage = page(async (ctx) => {
+  const claimId = ctx.params["claim"]!;
+  const c = await loadClaim(ctx.session!.org, claimId);
+  return {
+    title: "Claim submitted",
+    body: html`${panel("Claim submitted", html`${monthName(claimId)}<br><strong>${pounds(c.reimbursablePence)}</strong> claimed`)}
+      <h2>What happens next</h2>
+      <p>The commissioner reviews the claim. They may approve it, lower a line with a reason, ask a question or reject it. You will see the outcome on the claim.</p>
+      <p><a href="/claims/${claimId}">View the claim</a></p>
+      <p><a href="/budget">See the budget</a></p>`,
+  };
+});
+
+const actionLabels: Record<string, string> = {
+  create: "Created",
+  update: "Changed",
+  submit: "Submitted",
+  approve: "Approved",
+  reject: "Rejected",
+  query: "Queried",
+  withdraw: "Withdrawn",
+  recordPayment: "Payment recorded",
+  pay: "Payment recorded",
+};
+
+/** What a reviewer wrote, from the event's after-image. */
+function note(afterJson: string | undefined): string {
+  try {
+    const after = JSON.parse(afterJson ?? "{}") as Record<string, unknown>;
+    const v = after["reviewNote"] ?? after["review_note"] ?? after["ReviewNote"];
+    return typeof v === "string" ? v : "";
+  } catch {
+    return "";
+  }
+}
+
+export const claimHistoryPage = page(async (ctx: Ctx) => {
+  const { pcn, claim } = ctx.params as { pcn: string; claim: string };
+  const resource = `pcns/${pcn}/claims/${claim}`;
+  const res = await api().GET("/v1/auditEvents", { params: { query: { resource, pageSize: 500 } } });
+  if (res.response.status === 404) throw new NotFound();
+  const events = res.data?.auditEvents ?? [];
+  const back = ctx.session!.role.startsWith("pcn-") ? `/claims/${claim}` : `/review/${pcn}/${claim}`;
+  return {
+    title: `History of the claim for ${monthName(claim)}`,
+    body: html`${backLink(back, `Claim for ${monthName(claim)}`)}
+      <h1>History of the claim for ${monthName(claim)}</h1>
+      <p>From the audit trail: every change to the claim and its lines, who made it and when.</p>
+      <ol class="nhsuk-list arrs-timeline">${events.map((e) => {
+        const line = e.resource && e.resource !== resource ? ` line ${lastSegment(e.resource)}` : "";
+        const said = ["query", "reject"].includes(e.action ?? "") ? note(e.afterJson) : "";
+        return html`<li><h2 class="nhsuk-heading-s">${actionLabels[e.action ?? ""] ?? e.action}${line}</h2>
+          ${said ? html`<p>“${said}”</p>` : ""}
+          <p class="nhsuk-body-s">${longDate(e.eventTime)}, ${new Date(e.eventTime ?? "").toLocaleTimeString("en-GB", { timeZone: "Europe/London", hour: "2-digit", minute: "2-digit" })}, by ${e.subject} (${roleLabels[e.role ?? ""] ?? e.role})</p></li>`;
+      })}</ol>`,
+  };
+});

@@ -1,0 +1,372 @@
+// The web console end to end, in headless Chromium against a real arrsd
+// with the demo data (served with its CSP): Northfield's clinical director
+// drafts last month's claim, enters what was paid and submits it; an
+// approver queries it; the PCN answers by changing a line and submits
+// again; the approver approves it with one line lowered; finance records
+// the payment and downloads the month's CSV; the budget shows the payment.
+// Every page is checked by axe (0 violations) and saved as a PNG in
+// web/test/screenshots/; the console must log no errors.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { after, before, test } from "node:test";
+
+import { startArrsd, type Arrsd } from "./arrsd.js";
+import { openBrowser, pence, screenshots, type Browser } from "./browser.js";
+
+let arrsd: Arrsd | undefined;
+let baseUrl: string;
+let b: Browser;
+
+before(async () => {
+  // ARRS_E2E_URL: a running arrsd with fresh demo data, to develop against.
+  baseUrl = process.env["ARRS_E2E_URL"] ?? (arrsd = await startArrsd()).baseUrl;
+  b = await openBrowser(baseUrl);
+});
+after(async () => {
+  await b?.close();
+  await arrsd?.stop();
+});
+
+async function signInAs(who: string): Promise<void> {
+  const { page } = b;
+  if (await page.getByRole("button", { name: "Sign out" }).isVisible().catch(() => false)) {
+    await page.getByRole("button", { name: "Sign out" }).click();
+  } else {
+    await page.goto("/");
+  }
+  await page.getByRole("heading", { name: "Choose a demo user" }).waitFor();
+  await page.getByLabel(who).check();
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+async function budgetPaid(): Promise<bigint> {
+  const { page } = b;
+  await page.getByRole("link", { name: "Budget", exact: true }).click();
+  await page.getByRole("heading", { name: /^Budget for/ }).waitFor();
+  const row = page.locator(".nhsuk-summary-list__row", { has: page.getByText("Paid", { exact: true }) });
+  return pence(await row.locator("dd").innerText());
+}
+
+test("a claim from draft to paid, through the console", async () => {
+  const { page } = b;
+  await page.goto("/");
+  await page.getByRole("heading", { name: "Choose a demo user" }).waitFor();
+  await b.check("sign-in");
+
+  // A sign-in without a choice is an error, linked to the field.
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  await b.check("sign-in-error");
+
+  await page.getByLabel("Nia, Northfield and Heath PCN").check();
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Northfield and Heath PCN" }).waitFor();
+  await b.check("pcn-home");
+  const paidBefore = await budgetPaid();
+  await b.check("budget-before");
+  await page.getByRole("link", { name: "Workforce", exact: true }).click();
+  await page.getByRole("heading", { name: "Workforce" }).waitFor();
+  await b.check("workforce");
+
+  // Draft last month's claim.
+  await page.getByRole("link", { name: "Home", exact: true }).click();
+  const start = page.getByRole("button", { name: /^Start claim for/ });
+  const month = (await start.innerText()).replace("Start claim for ", "");
+  await start.click();
+  await page.getByRole("heading", { name: `Claim for ${month}` }).waitFor();
+  await b.check("claim-draft");
+
+  // Enter what was paid for every line; a bad amount first.
+  const lines = await page.getByRole("link", { name: /^Enter costs/ }).count();
+  assert.ok(lines >= 2, `the claim has ${lines} lines`);
+  for (let i = 0; i < lines; i++) {
+    await page.getByRole("link", { name: /^Enter costs/ }).nth(i).click();
+    await page.getByRole("heading", { name: /^What was paid for/ }).waitFor();
+    if (i === 0) {
+      await page.getByLabel("Gross salary").fill("three thousand");
+      await page.getByRole("button", { name: "Save costs" }).click();
+      await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+      await b.check("line-error");
+      await page.getByRole("link", { name: /Gross salary must be an amount/ }).click();
+      assert.equal(await page.evaluate(() => document.activeElement?.id), "gross-salary");
+    }
+    await page.getByLabel("Gross salary").fill("3,000.00");
+    await page.getByLabel("Employer National Insurance").fill("350");
+    await page.getByLabel("Employer pension contribution").fill("420.50");
+    await page.getByLabel("Link to the evidence (optional)").fill(`https://evidence.example.nhs.uk/payslips/${i}.pdf`);
+    if (i === 0) await b.check("line-form");
+    await page.getByRole("button", { name: "Save costs" }).click();
+    await page.getByRole("heading", { name: `Claim for ${month}` }).waitFor();
+  }
+  await b.check("claim-with-costs");
+
+  // Check your answers, submit.
+  await page.getByRole("button", { name: "Check and submit claim" }).click();
+  await page.getByRole("heading", { name: "Check your answers before submitting the claim" }).waitFor();
+  await b.check("claim-check");
+  await page.getByRole("button", { name: "Submit claim" }).click();
+  await page.getByRole("heading", { name: "Claim submitted" }).waitFor();
+  await b.check("claim-submitted");
+
+  // The approver queries it.
+  await signInAs("Bob, NHS Frimley ICB");
+  await page.getByRole("heading", { name: "Review queue" }).waitFor();
+  await b.check("review-queue");
+  await page.getByRole("link", { name: "PCNs", exact: true }).click();
+  await page.getByRole("heading", { name: /^PCNs in/ }).waitFor();
+  await page.getByRole("link", { name: /^Remaining/ }).click();
+  await page.locator("th[aria-sort=ascending]", { hasText: "Remaining" }).waitFor();
+  await b.check("dashboard");
+  await page.getByRole("link", { name: "Review queue", exact: true }).click();
+  await page.getByRole("heading", { name: "Review queue" }).waitFor();
+  await page.getByRole("link", { name: `U23456, ${month}` }).click();
+  await page.getByRole("heading", { name: `Review the claim for ${month}` }).waitFor();
+  await b.check("review-claim");
+  await page.getByRole("button", { name: "Ask a question" }).click();
+  await page.getByRole("button", { name: "Send question" }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  await b.check("query-error");
+  const question = "The first line's salary looks high for the band: please check it against the payslip.";
+  await page.getByLabel("Your question").fill(question);
+  await page.getByRole("button", { name: "Send question" }).click();
+  await page.getByRole("heading", { name: "Claim queried" }).waitFor();
+  await b.check("claim-queried");
+
+  // The PCN answers: the question is on its home page and the claim.
+  await signInAs("Nia, Northfield and Heath PCN");
+  await page.getByText(question).first().waitFor();
+  await page.getByRole("link", { name: month }).first().click();
+  await page.getByRole("heading", { name: "The commissioner has a question" }).waitFor();
+  await b.check("claim-queried-pcn");
+  await page.getByRole("link", { name: /^Enter costs/ }).first().click();
+  await page.getByLabel("Gross salary").fill("2,900.00");
+  await page.getByRole("button", { name: "Save costs" }).click();
+  await page.getByRole("heading", { name: `Claim for ${month}` }).waitFor();
+  await page.getByRole("button", { name: "Check and submit claim" }).click();
+  await page.getByRole("button", { name: "Submit claim" }).click();
+  await page.getByRole("heading", { name: "Claim submitted" }).waitFor();
+
+  // The approver approves, with the first line lowered.
+  await signInAs("Bob, NHS Frimley ICB");
+  await page.getByRole("link", { name: `U23456, ${month}` }).click();
+  await page.getByRole("button", { name: "Approve" }).click();
+  await page.getByRole("heading", { name: "Approve the claim" }).waitFor();
+  await page.getByLabel("Amount to approve").first().fill("100.00");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  await b.check("approve-error");
+  await page.getByLabel("Reason for lowering it").first().fill("Overtime not evidenced");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "Check your answers before approving the claim" }).waitFor();
+  await b.check("approve-check");
+  await page.getByRole("button", { name: "Approve claim" }).click();
+  await page.getByRole("heading", { name: "Claim approved" }).waitFor();
+  const approved = pence(await page.locator(".nhsuk-panel__body").innerText());
+  await b.check("claim-approved");
+
+  // Finance records the payment and downloads the month's lines.
+  await signInAs("Carol, NHS Frimley ICB");
+  await page.getByRole("heading", { name: "Approved claims awaiting payment" }).waitFor();
+  await b.check("payments");
+  await page.getByRole("link", { name: `Record payment for U23456, ${month}` }).click();
+  await page.getByRole("heading", { name: "Record the payment" }).waitFor();
+  await page.getByLabel("Payment reference").fill("REM-E2E-0001");
+  await b.check("payment-form");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "Check your answers before recording the payment" }).waitFor();
+  await b.check("payment-check");
+  await page.getByRole("button", { name: "Record payment" }).click();
+  await page.getByRole("heading", { name: "Payment recorded" }).waitFor();
+  await b.check("payment-recorded");
+  await page.getByRole("link", { name: "Back to the claims awaiting payment" }).click();
+  await page.getByRole("link", { name: /Download a month's claim lines/ }).click();
+  await page.getByRole("heading", { name: "Download a month's claim lines" }).waitFor();
+  await page.getByLabel("Month").selectOption({ label: month });
+  await b.check("export");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
+  const csv = await readFile((await download.path())!, "utf8");
+  assert.match(csv, /U23456/);
+  assert.match(csv, /Overtime not evidenced|REM-E2E-0001|300000/);
+
+  // The budget shows the payment.
+  await signInAs("Nia, Northfield and Heath PCN");
+  const paidAfter = await budgetPaid();
+  assert.equal(paidAfter - paidBefore, approved, "the budget's paid figure went up by what was approved and paid");
+  await b.check("budget-after");
+
+  // The claim's story, from the audit trail.
+  await page.getByRole("link", { name: "Claims", exact: true }).click();
+  await page.getByRole("link", { name: month, exact: true }).click();
+  await page.getByRole("link", { name: "History of this claim" }).click();
+  await page.getByRole("heading", { name: /^History of the claim/ }).waitFor();
+  await b.check("claim-history");
+
+  // Usable at 320 px: nothing wider than the screen.
+  await page.setViewportSize({ width: 320, height: 800 });
+  await page.getByRole("link", { name: "Budget", exact: true }).click().catch(() => page.goto("/budget"));
+  await page.getByRole("heading", { name: /^Budget for/ }).waitFor();
+  await b.check("budget-320px");
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 320, "the budget page scrolls sideways at 320 px");
+  await page.getByRole("link", { name: "Claims", exact: true }).click();
+  await page.getByRole("link", { name: month, exact: true }).click();
+  await page.getByRole("heading", { name: `Claim for ${month}` }).waitFor();
+  await b.check("claim-320px");
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 320, "the claim page scrolls sideways at 320 px");
+  await page.setViewportSize({ width: 1024, height: 800 });
+
+  assert.deepEqual(b.errors, [], "console errors");
+  console.log(`screenshots in ${screenshots}`);
+});
+
+/** Presses Tab until the focused element matches selector (and text, if given). */
+async function tabTo(selector: string, text?: RegExp): Promise<void> {
+  const { page } = b;
+  for (let i = 0; i < 80; i++) {
+    await page.keyboard.press("Tab");
+    const hit = await page.evaluate(
+      ([sel, src]) => {
+        const el = document.activeElement;
+        return !!el && el.matches(sel!) && (!src || new RegExp(src).test((el as HTMLElement).innerText || el.id));
+      },
+      [selector, text?.source ?? ""] as const,
+    );
+    if (hit) return;
+  }
+  assert.fail(`Tab never reached ${selector} ${text ?? ""}`);
+}
+
+test("keyboard only: a clinical director checks and submits a draft claim", async () => {
+  const { page } = b;
+  if (await page.getByRole("button", { name: "Sign out" }).isVisible().catch(() => false)) {
+    await page.getByRole("button", { name: "Sign out" }).focus();
+    await page.keyboard.press("Enter");
+  } else {
+    await page.goto("/");
+  }
+  await page.getByRole("heading", { name: "Choose a demo user" }).waitFor();
+  // The radios are one Tab stop; the arrow keys choose within them.
+  await tabTo("input[name=user]");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await page.evaluate(() => (document.activeElement as HTMLInputElement).id), "user-2");
+  await tabTo("button", /^Sign in$/);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Riverside Primary Care Network" }).waitFor();
+  await b.check("keyboard-home");
+
+  await tabTo("table a", /^[A-Z][a-z]+ \d{4}$/);
+  const month = await page.evaluate(() => (document.activeElement as HTMLElement).innerText);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: `Claim for ${month}` }).waitFor();
+  await tabTo("a.nhsuk-button", /Check and submit claim/);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Check your answers before submitting the claim" }).waitFor();
+  await b.check("keyboard-check");
+  await tabTo("button", /^Submit claim$/);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Claim submitted" }).waitFor();
+  await b.check("keyboard-submitted");
+  assert.deepEqual(b.errors, [], "console errors");
+});
+
+test("a clinical director fills a planned post; the server checks the registration number", async () => {
+  const { page } = b;
+  await signInAs("Pat, Riverside Primary Care Network");
+  await page.getByRole("link", { name: "Workforce", exact: true }).click();
+  await page.getByRole("heading", { name: "Workforce" }).waitFor();
+  await page.getByRole("link", { name: "Start recruiting to ot-mental-health-plan" }).click();
+  await page.getByRole("heading", { name: "Start recruiting to ot-mental-health-plan?" }).waitFor();
+  await b.check("recruit-post");
+  await page.getByRole("button", { name: "Start recruiting" }).click();
+  await page.getByRole("heading", { name: "Recruiting" }).waitFor();
+  await page.getByRole("link", { name: "Back to the workforce" }).click();
+  await page.getByRole("link", { name: "Fill ot-mental-health-plan" }).click();
+  await page.getByRole("heading", { name: "Who has been appointed to ot-mental-health-plan?" }).waitFor();
+  await page.getByLabel("Full name").fill("Ada Okoro");
+  await page.getByLabel("Registration number").fill("PH12");
+  await page.getByRole("button", { name: "Fill post" }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  // The server's violation, next to its field and linked from the summary.
+  await page.locator("#registration-error").waitFor();
+  await b.check("fill-post-error");
+  // Chromium logs the API's 400 as a console error: that one is expected.
+  assert.equal(b.errors.length, 1, b.errors.join("\n"));
+  assert.match(b.errors[0]!, /Failed to load resource: the server responded with a status of 400 \(Bad Request\)$/);
+  b.errors.length = 0;
+  await page.getByLabel("Registration number").fill("OT123456");
+  await page.getByRole("button", { name: "Fill post" }).click();
+  await page.getByRole("heading", { name: "Post filled" }).waitFor();
+  await b.check("fill-post-done");
+  // And ends it again, on its last day (a date after its start).
+  await page.getByRole("link", { name: "Back to the workforce" }).click();
+  await page.getByRole("link", { name: "End ot-mental-health-plan" }).click();
+  await page.getByRole("heading", { name: "When is the last day in post for ot-mental-health-plan?" }).waitFor();
+  await page.getByLabel("Day").fill("31");
+  await page.getByLabel("Month").fill("2");
+  await page.getByRole("button", { name: "End post" }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  await b.check("end-post-error");
+  const [y] = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/London", year: "numeric" }).format(new Date()).split("-");
+  await page.getByLabel("Day").fill("31");
+  await page.getByLabel("Month").fill("3");
+  await page.getByLabel("Year").fill(String(Number(y) + 2));
+  await page.getByRole("button", { name: "End post" }).click();
+  await page.getByRole("heading", { name: "Post ended" }).waitFor();
+  await b.check("end-post-done");
+
+  // A new post: the server refuses a WTE over 1, next to the field.
+  await page.getByRole("link", { name: "Back to the workforce" }).click();
+  await page.getByRole("button", { name: "Add a post" }).click();
+  await page.getByRole("heading", { name: "Add a post" }).waitFor();
+  await page.getByLabel("Role").selectOption({ label: "Clinical pharmacist" });
+  await page.getByLabel("Whole-time equivalent").fill("1.5");
+  await page.getByLabel("Day").fill("1");
+  await page.getByLabel("Month").fill("4");
+  await page.getByLabel("Year").fill(String(Number(y) + 1));
+  await page.getByRole("button", { name: "Add post" }).click();
+  await page.locator("#wte-error").waitFor();
+  await b.check("new-post-error");
+  assert.equal(b.errors.length, 1, b.errors.join("\n"));
+  b.errors.length = 0;
+  await page.getByLabel("Whole-time equivalent").fill("0.5");
+  await page.getByRole("button", { name: "Add post" }).click();
+  await page.getByRole("heading", { name: "Post added" }).waitFor();
+  await b.check("new-post-done");
+  assert.deepEqual(b.errors, [], "console errors");
+});
+
+test("an approver rejects a claim, saying why", async () => {
+  const { page } = b;
+  await signInAs("Dee, NHS Frimley ICB");
+  await page.getByRole("heading", { name: "Review queue" }).waitFor();
+  await page.getByRole("link", { name: /^U34567, / }).first().click();
+  await page.getByRole("heading", { name: /^Review the claim for/ }).waitFor();
+  await page.getByRole("button", { name: "Reject" }).click();
+  await page.getByRole("heading", { name: "Reject the claim" }).waitFor();
+  await page.getByLabel("Why the claim is rejected").fill("The new starter's contract does not match the post's WTE.");
+  await b.check("reject-form");
+  await page.getByRole("button", { name: "Reject claim" }).click();
+  await page.getByRole("heading", { name: "Claim rejected" }).waitFor();
+  await b.check("claim-rejected");
+  assert.deepEqual(b.errors, [], "console errors");
+});
+
+test("NHS England checks the audit chain and reads the rates and years", async () => {
+  const { page } = b;
+  await signInAs("Alice, NHS England");
+  await page.getByRole("heading", { name: "Audit trail" }).waitFor();
+  await page.getByRole("button", { name: "Check the audit chain" }).click();
+  await page.getByText("The chain is intact.").waitFor();
+  await b.check("audit-verified");
+  await page.getByRole("link", { name: "Roles and rates", exact: true }).click();
+  await page.getByRole("heading", { name: "Roles and rates" }).waitFor();
+  await b.check("rates");
+  await page.getByRole("link", { name: "Financial years", exact: true }).click();
+  await page.getByRole("heading", { name: "Financial years" }).waitFor();
+  await b.check("years");
+  await page.getByRole("link", { name: "Entitlements", exact: true }).click();
+  await page.getByRole("heading", { name: "Entitlements" }).waitFor();
+  await b.check("entitlements");
+  assert.deepEqual(b.errors, [], "console errors");
+});
