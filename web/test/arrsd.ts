@@ -3,10 +3,10 @@
 // its own PostgreSQL cluster and development signing key) that is removed
 // afterwards.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readlink, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -84,6 +84,12 @@ export async function startArrsd(extraEnv: Record<string, string> = {}): Promise
       const timeout = setTimeout(() => proc.kill("SIGKILL"), 30_000);
       await exited;
       clearTimeout(timeout);
+      // As root the cluster lives under /var/lib/arrs/<hash>/postgres and the
+      // data directory only links to it: remove what the link names too.
+      const cluster = await readlink(join(dir, "data", "postgres")).catch(() => "");
+      if (cluster.startsWith("/var/lib/arrs/")) {
+        await rm(dirname(cluster), { recursive: true, force: true });
+      }
       await rm(dir, { recursive: true, force: true });
     },
   };
