@@ -282,6 +282,9 @@ type ClaimFilter struct {
 	PCNCode string
 	State   ClaimState
 	Year    FinancialYear
+	// WithLines also loads each listed claim's lines (the FULL view), read
+	// at the same moment as the claims.
+	WithLines bool
 }
 
 // ListClaims lists claims, without their lines but with their totals, in
@@ -299,15 +302,33 @@ func (s *Store) ListClaims(ctx context.Context, f ClaimFilter, page Page) ([]Cla
 		year = f.Year.String()
 	}
 	a := args{afterPCN, afterID, f.PCNCode, f.State, year, page.Size + 1}
-	var rows []Claim
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+claimColumns+`, `+claimTotalsColumns+` FROM claims`+claimTotalsJoin+`
-		WHERE (pcn_code, id) > ($1, $2) AND ($3 = '' OR pcn_code = $3) AND ($4 = '' OR state = $4)
-		AND ($5 = '' OR financial_year = $5) AND `+claimCondition(ctx, &a)+`
-		ORDER BY pcn_code, id LIMIT $6`, a...); err != nil {
-		return nil, "", err
+	list := func(q sqlx.QueryerContext) ([]Claim, string, error) {
+		var rows []Claim
+		if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+claimColumns+`, `+claimTotalsColumns+` FROM claims`+claimTotalsJoin+`
+			WHERE (pcn_code, id) > ($1, $2) AND ($3 = '' OR pcn_code = $3) AND ($4 = '' OR state = $4)
+			AND ($5 = '' OR financial_year = $5) AND `+claimCondition(ctx, &a)+`
+			ORDER BY pcn_code, id LIMIT $6`, a...); err != nil {
+			return nil, "", err
+		}
+		rows, next := pageOf(rows, page.Size)
+		if !f.WithLines {
+			return rows, next, nil
+		}
+		return rows, next, loadLinesOf(ctx, q, rows)
 	}
-	rows, next := pageOf(rows, page.Size)
-	return rows, next, nil
+	if !f.WithLines {
+		return list(s.db) // one statement: a moment of its own
+	}
+	return snapshotPage(ctx, s, list)
+}
+
+// loadLinesOf fills in the lines of a page of claims (see loadLines).
+func loadLinesOf(ctx context.Context, q sqlx.QueryerContext, rows []Claim) error {
+	ptrs := make([]*Claim, len(rows))
+	for i := range rows {
+		ptrs[i] = &rows[i]
+	}
+	return loadLines(ctx, q, ptrs...)
 }
 
 // loadLines fills in the lines of every claim in one query (claims are keyed

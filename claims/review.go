@@ -249,11 +249,7 @@ func (s *Store) reviewQueue(ctx context.Context, q sqlx.QueryerContext, commissi
 	if len(claims) == 0 {
 		return nil, next, nil
 	}
-	ptrs := make([]*Claim, len(claims))
-	for i := range claims {
-		ptrs[i] = &claims[i]
-	}
-	if err := loadLines(ctx, q, ptrs...); err != nil {
+	if err := loadLinesOf(ctx, q, claims); err != nil {
 		return nil, "", err
 	}
 	previous, err := previousLines(ctx, q, claims)

@@ -1,7 +1,5 @@
 package claims
 
-import "context"
-
 // ClaimTotals are a claim's sums over its lines, in pence, and how many
 // lines it has: what a listing shows of a claim without its lines.
 type ClaimTotals struct {
@@ -43,14 +41,4 @@ func (c Claim) Sums() ClaimTotals {
 	t := ClaimTotals{LineCount: len(c.Lines)}
 	t.ActualPence, t.CapPence, t.ReimbursablePence, t.ApprovedPence = c.Totals()
 	return t
-}
-
-// LoadLines fills in the lines of a page of claims, in one query, for a
-// listing asked for its full view.
-func (s *Store) LoadLines(ctx context.Context, cs []Claim) error {
-	ptrs := make([]*Claim, len(cs))
-	for i := range cs {
-		ptrs[i] = &cs[i]
-	}
-	return loadLines(ctx, s.db, ptrs...)
 }

@@ -146,15 +146,11 @@ func (h *claimService) ListClaims(ctx context.Context, req *arrsv1.ListClaimsReq
 	if err != nil {
 		return nil, err
 	}
+	full := req.GetView() == arrsv1.ClaimView_CLAIM_VIEW_FULL
+	filter.WithLines = full
 	rows, next, err := h.store.ListClaims(ctx, filter, page.store())
 	if err != nil {
 		return nil, err
-	}
-	full := req.GetView() == arrsv1.ClaimView_CLAIM_VIEW_FULL
-	if full {
-		if err := h.store.LoadLines(ctx, rows); err != nil {
-			return nil, err
-		}
 	}
 	resp := &arrsv1.ListClaimsResponse{NextPageToken: tokenFor(next, keys...)}
 	for _, c := range rows {
