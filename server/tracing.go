@@ -42,23 +42,24 @@ func tracerProvider(tp trace.TracerProvider) trace.TracerProvider {
 // grpcServerTracing starts a server span for every call but health checks,
 // which orchestrators make every few seconds.
 func grpcServerTracing(tp trace.TracerProvider) grpc.ServerOption {
-	return grpc.StatsHandler(otelgrpc.NewServerHandler(
-		otelgrpc.WithTracerProvider(tp),
-		otelgrpc.WithPropagators(traceContext),
-		otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()),
-		otelgrpc.WithFilter(filters.Not(filters.HealthCheck())),
-	))
+	return grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpcOptions(tp)...))
 }
 
 // gatewayTracing makes the gateway's gRPC calls client spans of the REST
 // request's span and sends its trace context with them.
 func gatewayTracing(tp trace.TracerProvider) grpc.DialOption {
-	return grpc.WithStatsHandler(otelgrpc.NewClientHandler(
+	return grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpcOptions(tp)...))
+}
+
+// otelgrpcOptions are the server's and the gateway's alike: spans from tp,
+// W3C trace context, no metrics (Prometheus has them), no health checks.
+func otelgrpcOptions(tp trace.TracerProvider) []otelgrpc.Option {
+	return []otelgrpc.Option{
 		otelgrpc.WithTracerProvider(tp),
 		otelgrpc.WithPropagators(traceContext),
 		otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()),
 		otelgrpc.WithFilter(filters.Not(filters.HealthCheck())),
-	))
+	}
 }
 
 // httpTracing starts a server span for every REST request but /healthz,
