@@ -6,7 +6,7 @@ import { enumLabel, lastSegment, longDate, roleName } from "../lib/format.js";
 import { api } from "../lib/session.js";
 import { apiProblems, backLink, button, dateInput, dateValue, errorSummary, hasProblems, input, noProblems, panel, summaryList, table, type Problems } from "../lib/ui.js";
 import { NotFound } from "../main.js";
-import { page } from "../routes.js";
+import { page, type Ctx } from "../routes.js";
 
 export const workforcePage = page(async (ctx) => {
   const s = ctx.session!;
@@ -42,11 +42,7 @@ let fill: { post: string; values: Record<string, string>; problems: Problems } |
 
 export const fillPostPage = page(
   async (ctx) => {
-    const s = ctx.session!;
-    const postId = ctx.params["post"]!;
-    const res = await api().GET("/v1/pcns/{pcn}/posts/{post}", { params: { path: { pcn: s.org, post: postId } } });
-    if (!res.data) throw new NotFound();
-    const p = res.data;
+    const { s, postId, p } = await routePost(ctx);
     if (ctx.params["step"] === "done") {
       return {
         title: "Post filled",
@@ -100,11 +96,7 @@ let recruitProblems: Problems = noProblems();
 /** A planned post moves to recruiting, after the user confirms. */
 export const recruitPostPage = page(
   async (ctx) => {
-    const s = ctx.session!;
-    const postId = ctx.params["post"]!;
-    const res = await api().GET("/v1/pcns/{pcn}/posts/{post}", { params: { path: { pcn: s.org, post: postId } } });
-    if (!res.data) throw new NotFound();
-    const p = res.data;
+    const { postId, p } = await routePost(ctx);
     if (ctx.params["step"] === "recruiting") {
       return {
         title: "Recruiting",
@@ -143,11 +135,7 @@ let ending: { post: string; values: Record<string, string>; problems: Problems }
 /** A filled post ends on its last day in post. */
 export const endPostPage = page(
   async (ctx) => {
-    const s = ctx.session!;
-    const postId = ctx.params["post"]!;
-    const res = await api().GET("/v1/pcns/{pcn}/posts/{post}", { params: { path: { pcn: s.org, post: postId } } });
-    if (!res.data) throw new NotFound();
-    const p = res.data;
+    const { postId, p } = await routePost(ctx);
     if (ctx.params["step"] === "ended") {
       return {
         title: "Post ended",
@@ -254,3 +242,12 @@ export const newPostPage = page(
     });
   },
 );
+
+/** The post the route names, in the signed-in PCN: NotFound when it is not there. */
+async function routePost(ctx: Ctx) {
+  const s = ctx.session!;
+  const postId = ctx.params["post"]!;
+  const res = await api().GET("/v1/pcns/{pcn}/posts/{post}", { params: { path: { pcn: s.org, post: postId } } });
+  if (!res.data) throw new NotFound();
+  return { s, postId, p: res.data };
+}
