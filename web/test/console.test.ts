@@ -63,6 +63,8 @@ test("a claim from draft to paid, through the console", async () => {
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { name: "Northfield and Heath PCN" }).waitFor();
   await b.check("pcn-home");
+  // A care co-ordinator is on no register: not a post missing its number.
+  assert.equal(await page.getByRole("heading", { name: "Posts missing a registration number" }).count(), 0);
   const paidBefore = await budgetPaid();
   await b.check("budget-before");
   await page.getByRole("link", { name: "Workforce", exact: true }).click();

@@ -4,6 +4,7 @@ import { randomId } from "../lib/ids.js";
 import { html } from "../lib/html.js";
 import { lastSegment, monthName, monthsBefore, pounds, today } from "../lib/format.js";
 import { api, isPcn } from "../lib/session.js";
+import { registeredRoles } from "../lib/roles.js";
 import { apiProblems, button, errorSummary, insetText, noProblems, summaryList, table, type Problems } from "../lib/ui.js";
 import { page, type Ctx, type PageOut } from "../routes.js";
 import { queuePage } from "./review.js";
@@ -22,7 +23,9 @@ async function pcnHome(ctx: Ctx): Promise<PageOut> {
   const queried = all.filter((c) => c.state === "STATE_QUERIED");
   const drafts = all.filter((c) => c.state === "STATE_DRAFT");
   const posts = (await client.GET("/v1/pcns/{pcn}/posts", { params: { path: { pcn }, query: { pageSize: 500 } } })).data?.posts ?? [];
-  const unregistered = posts.filter((p) => p.state === "STATE_FILLED" && !p.registrationNumber);
+  const registered = await registeredRoles();
+  // A post in a role with no statutory register (a care co-ordinator) has no number to miss.
+  const unregistered = posts.filter((p) => p.state === "STATE_FILLED" && !p.registrationNumber && registered.has(p.role ?? ""));
   return {
     title: "Your tasks",
     body: html`${errorSummary(startProblems)}

@@ -4,6 +4,7 @@
 import { html } from "../lib/html.js";
 import { enumLabel, lastSegment, longDate, roleName } from "../lib/format.js";
 import { api } from "../lib/session.js";
+import { registeredRoles } from "../lib/roles.js";
 import { apiProblems, backLink, button, dateInput, dateValue, errorSummary, hasProblems, input, noProblems, panel, summaryList, table, type Problems } from "../lib/ui.js";
 import { NotFound } from "../main.js";
 import { page, type Ctx } from "../routes.js";
@@ -12,12 +13,13 @@ export const workforcePage = page(async (ctx) => {
   const s = ctx.session!;
   const res = await api().GET("/v1/pcns/{pcn}/posts", { params: { path: { pcn: s.org }, query: { pageSize: 500 } } });
   const posts = res.data?.posts ?? [];
+  const registered = await registeredRoles();
   const row = (p: (typeof posts)[number]) => [
     html`<span id="${lastSegment(p.name)}">${lastSegment(p.name)}</span>`,
     roleName(p.role),
     p.wte ?? "",
     p.staffName || "Vacant",
-    p.registrationNumber || (p.staffName ? html`<strong class="nhsuk-tag nhsuk-tag--red">Missing</strong>` : ""),
+    p.registrationNumber || (p.staffName && registered.has(p.role ?? "") ? html`<strong class="nhsuk-tag nhsuk-tag--red">Missing</strong>` : ""),
     longDate(p.startDate),
     html`<strong class="nhsuk-tag ${p.state === "STATE_FILLED" ? "nhsuk-tag--green" : p.state === "STATE_ENDED" ? "nhsuk-tag--grey" : "nhsuk-tag--blue"}">${enumLabel(p.state)}</strong>${p.baseline ? html` <strong class="nhsuk-tag nhsuk-tag--grey">Baseline</strong>` : ""}`,
   ];
