@@ -62,8 +62,8 @@ type AuditRecord struct {
 // write, and as the last step: the head row it locks serialises every write
 // in arrs, so it should stay locked only from here to the commit. It is
 // appendAudits with one event.
-func appendAudit(ctx context.Context, tx *sqlx.Tx, resource, action, pcnCode string, before, after any) error {
-	return appendAudits(ctx, tx, []AuditRecord{{resource, action, pcnCode, before, after}})
+func (s *Store) appendAudit(ctx context.Context, tx *sqlx.Tx, resource, action, pcnCode string, before, after any) error {
+	return s.appendAudits(ctx, tx, []AuditRecord{{resource, action, pcnCode, before, after}})
 }
 
 // appendAudits records writes in the audit trail, in order, as appendAudit
@@ -72,7 +72,7 @@ func appendAudit(ctx context.Context, tx *sqlx.Tx, resource, action, pcnCode str
 // last, in one statement: a write recording thousands of events spends two
 // statements holding the head, which every other write waits for, rather
 // than two per event. No events is a no-op.
-func appendAudits(ctx context.Context, tx *sqlx.Tx, events []AuditRecord) error {
+func (s *Store) appendAudits(ctx context.Context, tx *sqlx.Tx, events []AuditRecord) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -214,7 +214,7 @@ func (s *Store) RecordAudits(ctx context.Context, events []AuditRecord) error {
 		return nil
 	}
 	return s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		return appendAudits(ctx, tx, events)
+		return s.appendAudits(ctx, tx, events)
 	})
 }
 

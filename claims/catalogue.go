@@ -162,7 +162,7 @@ func (s *Store) CreateRole(ctx context.Context, req Request, r Role) (Role, erro
 		if err != nil {
 			return out, "", err
 		}
-		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
+		return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
 	}, getRole)
 }
 
@@ -328,7 +328,7 @@ func (s *Store) CreateRate(ctx context.Context, req Request, r Rate) (Rate, erro
 		if err := s.offerSupplementaryClaims(ctx, tx, out.RoleID, out.EffectiveDate); err != nil {
 			return out, "", err
 		}
-		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
+		return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
 	}, getRate)
 }
 

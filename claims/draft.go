@@ -120,7 +120,7 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 		if before != nil {
 			action = "recreate"
 		}
-		return out, name, appendAudit(ctx, tx, name, action, pcn, before, out)
+		return out, name, s.appendAudit(ctx, tx, name, action, pcn, before, out)
 	}, getClaim)
 }
 

@@ -92,7 +92,7 @@ func (s *Store) CreateFundingYear(ctx context.Context, req Request, y FundingYea
 		if err != nil {
 			return out, "", err
 		}
-		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
+		return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
 	}, getFundingYear)
 }
 
@@ -251,7 +251,7 @@ func (s *Store) CreateEntitlement(ctx context.Context, req Request, e Entitlemen
 		if err != nil {
 			return out, "", err
 		}
-		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", out.PCNCode, nil, out)
+		return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "create", out.PCNCode, nil, out)
 	}, getEntitlement)
 }
 

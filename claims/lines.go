@@ -58,7 +58,7 @@ func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag strin
 	err := s.editLines(ctx, pcn, id, []LineEdit{{PostID: postID, Etag: etag, Change: change}}, "claim_line.",
 		func(tx *sqlx.Tx, _ Claim, before, after []ClaimLine) error {
 			out = after[0]
-			return appendAudit(ctx, tx, out.Name(), "update", pcn, before[0], out)
+			return s.appendAudit(ctx, tx, out.Name(), "update", pcn, before[0], out)
 		})
 	return out, err
 }
@@ -83,7 +83,7 @@ func (s *Store) BatchUpdateClaimLines(ctx context.Context, pcn, id string, edits
 			type lines struct {
 				Lines []ClaimLine `json:"lines"`
 			}
-			return appendAudit(ctx, tx, claim.Name(), "update_lines", pcn, lines{before}, lines{after})
+			return s.appendAudit(ctx, tx, claim.Name(), "update_lines", pcn, lines{before}, lines{after})
 		})
 	return out, err
 }

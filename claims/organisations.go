@@ -122,7 +122,7 @@ func (s *Store) CreateCommissioner(ctx context.Context, req Request, c Commissio
 		if err != nil {
 			return out, "", err
 		}
-		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
+		return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
 	}, getCommissioner)
 }
 
@@ -365,7 +365,7 @@ func (s *Store) CreatePCN(ctx context.Context, req Request, p PCN) (PCN, error) 
 		if err != nil {
 			return out, "", err
 		}
-		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", out.Code, nil, out)
+		return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "create", out.Code, nil, out)
 	}, getPCN)
 }
 

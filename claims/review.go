@@ -109,7 +109,7 @@ func (s *Store) review(ctx context.Context, tx *sqlx.Tx, cur Claim, state ClaimS
 	if err != nil {
 		return out, "", err
 	}
-	return out, out.Name(), appendAudit(ctx, tx, out.Name(), string(action), cur.PCNCode, cur, out)
+	return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), string(action), cur.PCNCode, cur, out)
 }
 
 // RejectClaim rejects a SUBMITTED claim with a reason; it then counts for
@@ -199,7 +199,7 @@ func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, et
 		if err != nil {
 			return out, "", err
 		}
-		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "pay", pcn, cur, out)
+		return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "pay", pcn, cur, out)
 	}, getClaim)
 }
 

@@ -311,7 +311,7 @@ func update[T any](ctx context.Context, s *Store, m mutation[T], etag string) (T
 		if out, err = m.get(ctx, tx, m.name); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, m.name, cmp.Or(m.action, "update"), m.pcn, cur, out)
+		return s.appendAudit(ctx, tx, m.name, cmp.Or(m.action, "update"), m.pcn, cur, out)
 	})
 	return out, err
 }

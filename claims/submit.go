@@ -70,7 +70,7 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		if err != nil {
 			return out, "", err
 		}
-		return out, name, appendAudit(ctx, tx, name, "submit", pcn, cur, out)
+		return out, name, s.appendAudit(ctx, tx, name, "submit", pcn, cur, out)
 	}, getClaim)
 }
 
@@ -196,7 +196,7 @@ func (s *Store) WithdrawClaim(ctx context.Context, pcn, id, etag, reason string)
 		if out, err = getClaim(ctx, tx, cur.Name()); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, cur.Name(), "withdraw", pcn, cur, out)
+		return s.appendAudit(ctx, tx, cur.Name(), "withdraw", pcn, cur, out)
 	})
 	return out, err
 }

@@ -116,7 +116,7 @@ func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *sqlx.Tx, roleI
 	}
 	// One append for all of them: a backdated national award can change
 	// thousands of claims, and the head stays locked from here to the commit.
-	return appendAudits(ctx, tx, events)
+	return s.appendAudits(ctx, tx, events)
 }
 
 // pcnMonth names a PCN's month: one monthly claim, and at most one draft

@@ -206,7 +206,7 @@ func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, erro
 		if err != nil {
 			return out, "", err
 		}
-		return out, out.Name(), appendAudit(ctx, tx, out.Name(), "create", out.PCNCode, nil, out)
+		return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "create", out.PCNCode, nil, out)
 	}, getPost)
 }
 
