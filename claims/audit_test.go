@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/lib/pq"
 
 	"arrs.nhs.uk/arrs/claims"
+	"arrs.nhs.uk/arrs/internal/auditkey"
 	"arrs.nhs.uk/arrs/internal/pgtest"
 )
 
@@ -60,8 +62,8 @@ func wantVerified(t *testing.T, s *claims.Store, checked int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (claims.AuditVerification{Checked: checked, OK: true}); v != want {
-		t.Fatalf("VerifyAudit = %+v, want %+v", v, want)
+	if !v.OK || v.Checked != checked || v.Problem != "" {
+		t.Fatalf("VerifyAudit = %+v, want OK over %d events", v, checked)
 	}
 }
 
@@ -116,7 +118,8 @@ func TestAuditEventsRecordWhoDidWhatInOrder(t *testing.T) {
 		e := got[i]
 		if e.Seq != w.seq || e.Name() != "auditEvents/"+strconv.FormatInt(w.seq, 10) || e.Resource != post || e.Action != w.action ||
 			e.Subject != w.actor.Subject || e.Role != string(w.actor.Role) || e.Organisation != "pcns/U12345" ||
-			e.RPC != w.actor.RPC || e.RequestID != w.actor.RequestID || e.PCNCode != "U12345" {
+			e.RPC != w.actor.RPC || e.RequestID != w.actor.RequestID || e.PCNCode != "U12345" ||
+			e.Chain != "U12345" || e.ChainSeq != int64(i+1) {
 			t.Errorf("event %d = %+v, want seq %d %s by %+v", i, e, w.seq, w.action, w.actor)
 		}
 		if e.Time.Before(start.Add(-time.Minute)) || e.Time.After(time.Now().Add(time.Minute)) {
@@ -127,7 +130,8 @@ func TestAuditEventsRecordWhoDidWhatInOrder(t *testing.T) {
 	}
 
 	all := listAll(t, s, ctx, "")
-	if len(all) != 3 || all[1].Resource != "roles/occupational-therapist" || all[1].PCNCode != "" || all[1].Organisation != "national" {
+	if len(all) != 3 || all[1].Resource != "roles/occupational-therapist" || all[1].PCNCode != "" || all[1].Organisation != "national" ||
+		all[1].Chain != "national" || all[1].ChainSeq != 1 {
 		t.Errorf("every event = %+v, want the role update second, with no PCN, by national", all)
 	}
 	wantVerified(t, s, 3)
@@ -287,7 +291,7 @@ func appRole(t *testing.T, dbURL string, superuser *sqlx.DB) *sqlx.DB {
 	if _, err := superuser.ExecContext(ctx, fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD '%s';
 		GRANT ALL ON ALL TABLES IN SCHEMA public TO %[1]s;
 		ALTER TABLE audit_events OWNER TO %[1]s;
-		ALTER TABLE audit_head OWNER TO %[1]s`, role, password)); err != nil {
+		ALTER TABLE audit_heads OWNER TO %[1]s`, role, password)); err != nil {
 		t.Fatal(err)
 	}
 	u, err := url.Parse(dbURL)
@@ -333,10 +337,11 @@ func TestAuditTrailIsAppendOnly(t *testing.T) {
 		`UPDATE audit_events SET action = 'delete' WHERE seq = 2`,
 		`DELETE FROM audit_events WHERE seq = 3`,
 		`TRUNCATE audit_events`,
-		`DELETE FROM audit_head`,
-		`TRUNCATE audit_head`,
-		`UPDATE audit_head SET seq = 2`,
-		`UPDATE audit_head SET seq = 9`,
+		`DELETE FROM audit_heads`,
+		`TRUNCATE audit_heads`,
+		`UPDATE audit_heads SET seq = 2 WHERE chain = 'national'`,
+		`UPDATE audit_heads SET seq = 9 WHERE chain = 'national'`,
+		`UPDATE audit_heads SET chain = 'U12345' WHERE chain = 'national'`,
 	}
 	for _, conn := range []struct {
 		name string
@@ -376,38 +381,52 @@ func tamper(t *testing.T, db *sqlx.DB, stmts string) {
 	}
 }
 
-// rehash recomputes the hash of the events matching where, as an attacker
-// who knows the hash function would.
-const rehash = `UPDATE audit_events SET hash = audit_event_hash(prev_hash, seq, event_time, subject, role,
-	organisation, rpc, request_id, resource, action, pcn_code, before, after) WHERE `
-
+// The tampering an administrator of the database could do, and whether
+// verification shows it: with no checkpoint, and against a checkpoint taken
+// before the tampering (and kept outside the database).
 func TestAuditVerificationFindsTampering(t *testing.T) {
+	// Events 1 to 5 are U12345's (its chain, places 1 to 5); 6 is national.
+	const forged = `INSERT INTO audit_events (seq, chain, chain_seq, event_time, subject, role, organisation, rpc,
+			request_id, resource, action, pcn_code, before, after, key_id, prev_mac, mac)
+		SELECT 7, chain, 6, event_time, subject, role, organisation, rpc, request_id, resource, 'approve',
+			pcn_code, before, after, key_id, mac, sha256(mac)
+		FROM audit_events WHERE seq = 5;`
 	tests := []struct {
-		name    string
-		tamper  string
-		badSeq  int64
-		checked int64
-		problem string
+		name, tamper string
+		// What verification says, without and with the checkpoint; ""
+		// means it finds nothing.
+		without, with string
 	}{
-		{"an event altered", `UPDATE audit_events SET after = '{"wte": "0.1"}' WHERE seq = 3`, 3, 3, "altered"},
-		{"an actor altered", `UPDATE audit_events SET subject = 'someone else' WHERE seq = 2`, 2, 2, "altered"},
-		{"an event altered and rehashed", `UPDATE audit_events SET after = '{"wte": "0.1"}' WHERE seq = 3;` +
-			rehash + `seq = 3`, 4, 4, "prev_hash is not event 3's hash"},
-		{"a middle event deleted", `DELETE FROM audit_events WHERE seq = 3`, 3, 3, "event 3 is missing"},
-		{"two middle events deleted", `DELETE FROM audit_events WHERE seq IN (2, 3)`, 2, 2, "events 2 to 3 are missing"},
-		{"the oldest event deleted", `DELETE FROM audit_events WHERE seq = 1`, 1, 1, "event 1 is missing"},
-		{"the newest event deleted", `DELETE FROM audit_events WHERE seq = 5`, 5, 4, "event 5 is missing"},
-		{"the newest events deleted, head rewound", `DELETE FROM audit_events WHERE seq = 5;
-			UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit_events WHERE seq = 4)`, 0, 4, ""},
-		{"the newest event replaced and rehashed", `UPDATE audit_events SET action = 'end' WHERE seq = 5;` +
-			rehash + `seq = 5`, 5, 5, "head's hash"},
-		{"an event added without the head", `INSERT INTO audit_events
-			SELECT 6, event_time, subject, role, organisation, rpc, request_id, resource, action, pcn_code, before, after, hash,
-				audit_event_hash(hash, 6, event_time, subject, role, organisation, rpc, request_id, resource, action, pcn_code, before, after)
-			FROM audit_events WHERE seq = 5`, 6, 6, "added without moving the head"},
-		{"the chain restarted", `UPDATE audit_events SET prev_hash = sha256('x') WHERE seq = 1;` +
-			rehash + `seq = 1`, 1, 1, "genesis"},
-		{"the head's hash replaced", `UPDATE audit_head SET hash = sha256('x')`, 5, 5, "head's hash"},
+		{"an event altered", `UPDATE audit_events SET after = '{"wte": "0.1"}' WHERE seq = 3`,
+			"event 3 (seq 3) does not match its MAC", "event 3 (seq 3) does not match its MAC"},
+		{"an actor altered", `UPDATE audit_events SET subject = 'someone else' WHERE seq = 2`,
+			"event 2 (seq 2) does not match its MAC", "event 2 (seq 2) does not match its MAC"},
+		{"an event's time altered", `UPDATE audit_events SET event_time = event_time - interval '1 day' WHERE seq = 4`,
+			"event 4 (seq 4) does not match its MAC", "event 4 (seq 4) does not match its MAC"},
+		{"an event renumbered", `UPDATE audit_events SET seq = 100 WHERE seq = 3`,
+			"event 3 (seq 100) does not match its MAC", "event 3 (seq 100) does not match its MAC"},
+		{"an event moved to another PCN", `UPDATE audit_events SET pcn_code = 'U54321' WHERE seq = 5`,
+			"belongs to chain U54321", "belongs to chain U54321"},
+		{"an event's MAC replaced by a hash anyone can compute", `UPDATE audit_events SET mac = sha256(mac) WHERE seq = 3`,
+			"event 3 (seq 3) does not match its MAC", "event 3 (seq 3) does not match its MAC"},
+		{"a middle event deleted", `DELETE FROM audit_events WHERE seq = 3`, "event 3 is missing", "event 3 is missing"},
+		{"the oldest event deleted", `DELETE FROM audit_events WHERE seq = 1`, "event 1 is missing", "event 1 is missing"},
+		{"the newest event deleted", `DELETE FROM audit_events WHERE seq = 5`,
+			"event 5 is missing: the head records 5", "event 5 is missing: the head records 5"},
+		{"the newest event deleted, the head rewound", `DELETE FROM audit_events WHERE seq = 5;
+			UPDATE audit_heads SET seq = 4, mac = (SELECT mac FROM audit_events WHERE seq = 4) WHERE chain = 'U12345'`,
+			"", "recorded 5 events, the trail has 4: event 5 is missing"},
+		{"the whole trail truncated", `TRUNCATE audit_events, audit_heads`,
+			"", "chain U12345: the checkpoint of"},
+		{"a forged approval appended, the head moved", forged +
+			`UPDATE audit_heads SET seq = 6, mac = (SELECT mac FROM audit_events WHERE seq = 7) WHERE chain = 'U12345'`,
+			"event 6 (seq 7) does not match its MAC", "event 6 (seq 7) does not match its MAC"},
+		{"a forged event added without the head", forged,
+			"event 6 (seq 7) does not match its MAC", "event 6 (seq 7) does not match its MAC"},
+		{"the head's MAC replaced", `UPDATE audit_heads SET mac = sha256(mac) WHERE chain = 'U12345'`,
+			"the head's MAC is not event 5's", "the head's MAC is not event 5's"},
+		{"the national chain's head removed", `DELETE FROM audit_heads WHERE chain = 'national'`,
+			"chain national: has 1 events but no head", "chain national: has 1 events but no head"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -415,25 +434,95 @@ func TestAuditVerificationFindsTampering(t *testing.T) {
 			for i := range 5 {
 				record(t, s, ctx, "pcns/U12345/posts/ot-1", "update", "U12345", map[string]int{"i": i}, map[string]int{"i": i + 1})
 			}
-			wantVerified(t, s, 5)
+			record(t, s, ctx, "roles/r", "update", "", nil, map[string]int{"band": 7})
+			wantVerified(t, s, 6)
+			cp, err := s.CheckpointAudit(ctx)
+			if err != nil || cp.Events() != 6 || len(cp.Heads) != 2 {
+				t.Fatalf("CheckpointAudit = %+v, %v; want 2 chains, 6 events", cp, err)
+			}
 			tamper(t, s.DB(), tt.tamper)
-			v, err := s.VerifyAudit(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.badSeq == 0 {
-				// Removing the newest events and rewinding the head to match
-				// is the one tampering the chain alone cannot show: it needs
-				// a copy of the head kept elsewhere.
-				if !v.OK || v.Checked != tt.checked {
-					t.Fatalf("VerifyAudit = %+v, want OK over %d", v, tt.checked)
+			for _, c := range []struct {
+				name        string
+				checkpoints []claims.AuditCheckpoint
+				want        string
+			}{{"without a checkpoint", nil, tt.without}, {"with a checkpoint", []claims.AuditCheckpoint{cp}, tt.with}} {
+				v, err := s.VerifyAudit(ctx, c.checkpoints...)
+				if err != nil {
+					t.Fatal(err)
 				}
-				return
-			}
-			if v.OK || v.FirstBadSeq != tt.badSeq || v.Checked != tt.checked || !strings.Contains(v.Problem, tt.problem) {
-				t.Fatalf("VerifyAudit = %+v, want a break at %d after checking %d, saying %q", v, tt.badSeq, tt.checked, tt.problem)
+				if c.want == "" {
+					if !v.OK {
+						t.Errorf("%s: VerifyAudit = %+v, want it to find nothing", c.name, v)
+					}
+					continue
+				}
+				if v.OK || !strings.Contains(v.Problem, c.want) {
+					t.Errorf("%s: VerifyAudit = %+v, want a break saying %q", c.name, v, c.want)
+				}
 			}
 		})
+	}
+}
+
+// Someone who also holds the key (root on an arrsd host) can rewrite a
+// chain so that every MAC verifies; a checkpoint published before shows
+// it, up to the checkpoint.
+func TestAuditCheckpointShowsAChainRewrittenWithTheKey(t *testing.T) {
+	s, ctx := auditStore(t)
+	post := func(i int) {
+		record(t, s, ctx, "pcns/U12345/posts/ot-1", "update", "U12345", nil, map[string]int{"i": i})
+	}
+	for i := range 5 {
+		post(i)
+	}
+	cp, err := s.CheckpointAudit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post(5) // after the checkpoint
+	// Rewind to 3 and write 3 other events with the key: a valid chain.
+	tamper(t, s.DB(), `DELETE FROM audit_events WHERE chain_seq > 3;
+		UPDATE audit_heads SET seq = 3, mac = (SELECT mac FROM audit_events WHERE chain_seq = 3) WHERE chain = 'U12345'`)
+	for i := range 3 {
+		post(100 + i)
+	}
+	if v, err := s.VerifyAudit(ctx); err != nil || !v.OK || v.Checked != 6 {
+		t.Fatalf("without the checkpoint: VerifyAudit = %+v, %v; want OK: the rewrite is invisible", v, err)
+	}
+	v, err := s.VerifyAudit(ctx, cp)
+	// The checkpoint holds the head, event 5: the rewrite shows there.
+	if err != nil || v.OK || v.Chain != "U12345" || v.FirstBadChainSeq != 5 || !strings.Contains(v.Problem, "the chain was rewritten") {
+		t.Fatalf("with the checkpoint: VerifyAudit = %+v, %v; want event 5 rewritten", v, err)
+	}
+}
+
+func TestAuditCheckpointsMustBeSignedByTheServersKey(t *testing.T) {
+	s, ctx := auditStore(t)
+	record(t, s, ctx, "roles/r", "update", "", nil, map[string]int{"band": 7})
+	cp, err := s.CheckpointAudit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := auditkey.New("other", map[string][]byte{"other": []byte("another key altogether, 32 bytes or more")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCP, err := claims.NewStore(s.DB(), claims.WithAuditKeys(other)).CheckpointAudit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := cp
+	edited.Heads = []claims.ChainHead{{Chain: "national", Seq: 9, MAC: cp.Heads[0].MAC}}
+	for name, c := range map[string]claims.AuditCheckpoint{"another server's": otherCP, "edited": edited} {
+		_, err := s.VerifyAudit(ctx, cp, c)
+		var e *claims.Error
+		if !errors.As(err, &e) || e.Kind != claims.KindInvalid || len(e.Violations) != 1 ||
+			e.Violations[0].Field != "checkpoints[1]" || e.Violations[0].Rule != "CHECKPOINT_SIGNATURE" {
+			t.Errorf("%s checkpoint: err = %v, want checkpoints[1] CHECKPOINT_SIGNATURE", name, err)
+		}
+	}
+	if v, err := s.VerifyAudit(ctx, cp); err != nil || !v.OK || v.Checkpoints != 1 {
+		t.Errorf("VerifyAudit(own checkpoint) = %+v, %v", v, err)
 	}
 }
 
@@ -455,10 +544,12 @@ func TestAuditConcurrentAppendsFormOneGaplessChain(t *testing.T) {
 		}
 	}
 	seen := map[string]bool{}
-	for i, e := range listAll(t, s, ctx, "") {
-		if e.Seq != int64(i+1) {
-			t.Fatalf("event %d has seq %d, want %d", i, e.Seq, i+1)
+	places := map[int64]bool{}
+	for _, e := range listAll(t, s, ctx, "") {
+		if e.Chain != "national" || e.ChainSeq < 1 || e.ChainSeq > n || places[e.ChainSeq] {
+			t.Fatalf("event seq %d is at %s %d, want a place of its own in national 1..%d", e.Seq, e.Chain, e.ChainSeq, n)
 		}
+		places[e.ChainSeq] = true
 		seen[e.Resource] = true
 	}
 	if len(seen) != n {
@@ -485,7 +576,7 @@ func TestAuditAppendThatFailsWritesNothing(t *testing.T) {
 		})
 	}
 	var head int64
-	if err := s.DB().Get(&head, `SELECT (SELECT count(*) FROM audit_events) + (SELECT seq FROM audit_head)`); err != nil || head != 0 {
+	if err := s.DB().Get(&head, `SELECT (SELECT count(*) FROM audit_events) + (SELECT COALESCE(sum(seq), 0) FROM audit_heads)`); err != nil || head != 0 {
 		t.Errorf("events + head seq = %d (%v), want 0", head, err)
 	}
 	wantVerified(t, s, 0)
@@ -529,15 +620,16 @@ func auditRows(t *testing.T, db *sqlx.DB) []string {
 	var rows []string
 	if err := db.Select(&rows, `SELECT concat_ws(' | ', seq, (extract(epoch FROM event_time) * 1000000)::bigint,
 			subject, role, organisation, rpc, request_id, resource, action, COALESCE(pcn_code, '<null>'),
-			COALESCE(before::text, '<null>'), COALESCE(after::text, '<null>'), encode(prev_hash, 'hex'), encode(hash, 'hex'))
+			COALESCE(before::text, '<null>'), COALESCE(after::text, '<null>'), chain, chain_seq, key_id,
+			encode(prev_mac, 'hex'), encode(mac, 'hex'))
 		FROM audit_events ORDER BY seq`); err != nil {
 		t.Fatal(err)
 	}
-	var head string
-	if err := db.Get(&head, `SELECT concat_ws(' | ', 'head', seq, encode(hash, 'hex')) FROM audit_head`); err != nil {
+	var heads []string
+	if err := db.Select(&heads, `SELECT concat_ws(' | ', 'head', chain, seq, encode(mac, 'hex')) FROM audit_heads ORDER BY chain`); err != nil {
 		t.Fatal(err)
 	}
-	return append(rows, head)
+	return append(rows, heads...)
 }
 
 // auditBatchOf50 is 50 events of every shape: reference data and PCNs',
@@ -627,7 +719,7 @@ func TestAuditEmptyBatchIsANoOp(t *testing.T) {
 		}
 	}
 	var n int64
-	if err := s.DB().Get(&n, `SELECT (SELECT count(*) FROM audit_events) * 10 + (SELECT seq FROM audit_head)`); err != nil || n != 11 {
+	if err := s.DB().Get(&n, `SELECT (SELECT count(*) FROM audit_events) * 10 + (SELECT sum(seq) FROM audit_heads)`); err != nil || n != 11 {
 		t.Errorf("10 × events + head seq = %d (%v), want 11", n, err)
 	}
 	wantVerified(t, s, 1)
@@ -659,22 +751,24 @@ func TestAuditBatchThatFailsWritesNothing(t *testing.T) {
 		})
 	}
 	var head int64
-	if err := s.DB().Get(&head, `SELECT (SELECT count(*) FROM audit_events) + (SELECT seq FROM audit_head)`); err != nil || head != 0 {
+	if err := s.DB().Get(&head, `SELECT (SELECT count(*) FROM audit_events) + (SELECT COALESCE(sum(seq), 0) FROM audit_heads)`); err != nil || head != 0 {
 		t.Errorf("events + head seq = %d (%v), want 0", head, err)
 	}
 	wantVerified(t, s, 0)
 
 	// Refused by the database part way through: an event slipped in where
-	// the batch's 38th would go takes its seq.
-	tamper(t, s.DB(), `INSERT INTO audit_events SELECT 38, now(), 's', 'r', 'o', 'rpc', 'req', 'roles/x', 'update',
-		NULL, NULL, NULL, audit_genesis_hash(), audit_genesis_hash()`)
+	// the batch's U54321 events would go takes their chain's first place.
+	tamper(t, s.DB(), `INSERT INTO audit_heads VALUES ('U54321', 0, NULL);
+		INSERT INTO audit_events (seq, chain, chain_seq, event_time, subject, role, organisation, rpc,
+			request_id, resource, action, key_id, prev_mac, mac)
+		VALUES (1000, 'U54321', 1, now(), 's', 'r', 'o', 'rpc', 'req', 'roles/x', 'update', 'k', sha256(''), sha256(''))`)
 	if err := s.RecordAudits(ctx, auditBatchOf50()); err == nil {
-		t.Fatal("RecordAudits over a taken seq succeeded")
+		t.Fatal("RecordAudits over a taken place succeeded")
 	}
 	var left string
 	if err := s.DB().Get(&left, `SELECT concat_ws(' ', (SELECT string_agg(seq::text, ',') FROM audit_events),
-		(SELECT seq FROM audit_head))`); err != nil || left != "38 0" {
-		t.Errorf("events and head seq = %q (%v), want the slipped-in 38 and head 0", left, err)
+		(SELECT sum(seq) FROM audit_heads))`); err != nil || left != "1000 0" {
+		t.Errorf("events and heads' seqs = %q (%v), want the slipped-in 1000 and heads at 0", left, err)
 	}
 }
 
@@ -704,12 +798,13 @@ func TestAuditConcurrentBatchesStayWhole(t *testing.T) {
 		t.Fatalf("%d events, want %d", len(all), batches*size)
 	}
 	// Each batch holds the head from its first event to its last, so its
-	// events are consecutive, in its order.
+	// events are consecutive in the chain, in its order.
+	slices.SortFunc(all, func(a, b claims.AuditEvent) int { return int(a.ChainSeq - b.ChainSeq) })
 	for i, e := range all {
 		first := all[i-i%size]
 		var after struct{ I int }
-		if err := json.Unmarshal(e.After, &after); err != nil || e.Seq != int64(i+1) || e.Resource != first.Resource || after.I != i%size {
-			t.Fatalf("event %d = seq %d %s %s (%v), want seq %d %s {\"i\": %d}", i, e.Seq, e.Resource, e.After, err, i+1, first.Resource, i%size)
+		if err := json.Unmarshal(e.After, &after); err != nil || e.ChainSeq != int64(i+1) || e.Resource != first.Resource || after.I != i%size {
+			t.Fatalf("event %d = place %d %s %s (%v), want place %d %s {\"i\": %d}", i, e.ChainSeq, e.Resource, e.After, err, i+1, first.Resource, i%size)
 		}
 	}
 	wantVerified(t, s, batches*size)

@@ -14,14 +14,17 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"arrs.nhs.uk/arrs/internal/auditkey"
 )
 
 // Store reads and writes the ARRS domain in PostgreSQL. It is safe for
 // concurrent use and holds no state beyond the connection pool, so any number
 // of arrsd replicas can share one database.
 type Store struct {
-	db  *sqlx.DB
-	now func() time.Time
+	db   *sqlx.DB
+	now  func() time.Time
+	keys *auditkey.Ring
 }
 
 // Option configures a Store.
@@ -33,13 +36,42 @@ func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
 }
 
+// WithAuditKeys gives the store the keys that authenticate the audit trail
+// (internal/auditkey). arrsd always passes them; without them the store uses
+// insecureAuditKeys, which anyone can read here and which is for tests.
+func WithAuditKeys(keys *auditkey.Ring) Option {
+	return func(s *Store) { s.keys = keys }
+}
+
+// insecureAuditKeys authenticate the audit trail of a store given no keys:
+// tests, which make several stores over one database and need them to
+// agree. The secret is in this source, so events under it prove nothing;
+// arrsd never uses it (cmd/arrsd).
+var insecureAuditKeys = func() *auditkey.Ring {
+	r, err := auditkey.New("insecure-test-key", map[string][]byte{
+		"insecure-test-key": []byte("arrs insecure test audit key, public in the source"),
+	})
+	if err != nil {
+		panic(err)
+	}
+	return r
+}()
+
 // NewStore returns a Store over db.
 func NewStore(db *sqlx.DB, opts ...Option) *Store {
-	s := &Store{db: db, now: time.Now}
+	s := &Store{db: db, now: time.Now, keys: insecureAuditKeys}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
+}
+
+// At returns a store like s, sharing its pool and keys, whose clock reads
+// now: the demo tells its stories on the days they happened.
+func (s *Store) At(now func() time.Time) *Store {
+	c := *s
+	c.now = now
+	return &c
 }
 
 // london is the calendar the scheme's dates are in. The tzdata import

@@ -74,7 +74,7 @@ func TestGrantsCoverTheSchemaAndKeepTheAuditTrailAppendOnly(t *testing.T) {
 	defer rows.Close()
 	want := map[string][]string{
 		"audit_events":     {"SELECT", "INSERT"},
-		"audit_head":       {"SELECT", "UPDATE"},
+		"audit_heads":      {"SELECT", "INSERT", "UPDATE"},
 		"goose_db_version": {"SELECT"},
 	}
 	readWrite := []string{"SELECT", "INSERT", "UPDATE", "DELETE"}
@@ -123,7 +123,7 @@ func TestGrantsCoverTheSchemaAndKeepTheAuditTrailAppendOnly(t *testing.T) {
 		"UPDATE audit_events SET subject = 'someone else'",
 		"DELETE FROM audit_events",
 		"TRUNCATE audit_events",
-		"DELETE FROM audit_head",
+		"DELETE FROM audit_heads",
 	} {
 		var pqErr *pq.Error
 		// The triggers refuse these with 42501 too, but not in these

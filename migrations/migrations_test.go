@@ -34,7 +34,7 @@ func TestUpFromEmptyReachesTheCurrentSchemaOnce(t *testing.T) {
 		t.Fatalf("second Up: %v", err)
 	}
 	for _, table := range []string{"commissioners", "pcns", "pcn_practices", "roles", "rates",
-		"role_headcount_caps", "financial_years", "entitlements", "posts", "request_ids", "audit_events", "audit_head"} {
+		"role_headcount_caps", "financial_years", "entitlements", "posts", "request_ids", "audit_events", "audit_heads"} {
 		var exists bool
 		if err := db.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&exists); err != nil || !exists {
 			t.Errorf("table %s missing after Up (%v)", table, err)

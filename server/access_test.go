@@ -136,8 +136,10 @@ var accessMatrix = map[string]accessRow{
 	"/arrs.v1.ClaimService/RecordClaimPayment":    {`{"name":"pcns/U12345/claims/2026-09","payment":{"paymentDate":"2025-08-01","reference":"REM-2025-0815"}}`, [][]string{finance}, true},
 	"/arrs.v1.ClaimService/ExportClaimLines":      {`{"commissioner":"commissioners/QNQ","month":"2026-08"}`, [][]string{finance}, true},
 
-	"/arrs.v1.AuditService/ListAuditEvents":  {`{"resource":"pcns/U12345/posts/ot-frailty"}`, [][]string{auditors}, true},
-	"/arrs.v1.AuditService/VerifyAuditChain": {`{}`, [][]string{national}, false},
+	"/arrs.v1.AuditService/ListAuditEvents":        {`{"resource":"pcns/U12345/posts/ot-frailty"}`, [][]string{auditors}, true},
+	"/arrs.v1.AuditService/VerifyAuditChain":       {`{}`, [][]string{national}, false},
+	"/arrs.v1.AuditService/PublishAuditCheckpoint": {`{}`, [][]string{national}, false},
+	"/arrs.v1.AuditService/GetAuditCheckpoint":     {`{"name":"auditCheckpoints/latest"}`, [][]string{national}, false},
 }
 
 // apiMethods lists every RPC of every arrs.v1 service the server offers.

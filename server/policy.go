@@ -98,6 +98,10 @@ var rpcPermissions = map[string]permission{
 
 	"/arrs.v1.AuditService/ListAuditEvents":  permAuditRead,
 	"/arrs.v1.AuditService/VerifyAuditChain": permAuditVerify,
+	// Checkpoints list every PCN's activity count: national staff and
+	// witnesses (service accounts given audit.verify) only.
+	"/arrs.v1.AuditService/PublishAuditCheckpoint": permAuditVerify,
+	"/arrs.v1.AuditService/GetAuditCheckpoint":     permAuditVerify,
 
 	// Probes and load balancers check health without credentials.
 	"/grpc.health.v1.Health/Check": public,

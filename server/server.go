@@ -92,6 +92,9 @@ type Config struct {
 	// OIDC, when set, is how the console signs users in with the identity
 	// provider (authorization code with PKCE), published at /auth/config.
 	OIDC *OIDCClient
+	// AuditCheckpoints says where and how often the audit trail's signed
+	// checkpoints are published (checkpoints.go).
+	AuditCheckpoints AuditCheckpoints
 }
 
 // maxRecvMsgBytes is the largest gRPC request the server reads (gRPC's own
@@ -106,9 +109,10 @@ const gatewayMaxRecvMsgBytes = 32 << 20
 // Server serves the arrs.v1 API over gRPC and, through the gateway, REST,
 // with health, reflection and metrics.
 type Server struct {
-	cfg    Config
-	logger *slog.Logger
-	db     *sqlx.DB
+	cfg         Config
+	logger      *slog.Logger
+	db          *sqlx.DB
+	checkpoints *checkpoints
 
 	grpc        *grpc.Server
 	health      *health.Server
@@ -148,7 +152,8 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 		cfg.SchemaPollInterval = 2 * time.Second
 	}
 	db := store.DB()
-	s := &Server{cfg: cfg, logger: logger, db: db}
+	s := &Server{cfg: cfg, logger: logger, db: db,
+		checkpoints: &checkpoints{store: store, cfg: cfg.AuditCheckpoints, logger: logger}}
 
 	// A registry per server, not the global default, so tests can run several
 	// servers in one process and nothing registers metrics behind our back.
@@ -169,7 +174,7 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 	opts := append(interceptorOptions(logger, rpcMetrics, cfg.Authenticator, cfg.TrustedProxies), grpcServerTracing(tp))
 	newGRPC := func(extra ...grpc.ServerOption) *grpc.Server {
 		g := grpc.NewServer(append(slices.Clone(opts), append(extra, grpc.MaxRecvMsgSize(maxRecvMsgBytes))...)...)
-		registerAPI(g, store, review)
+		registerAPI(g, store, review, s.checkpoints)
 		healthpb.RegisterHealthServer(g, s.health)
 		reflection.Register(g)
 		// Every method's series exists from the start, at zero, so rates
@@ -272,6 +277,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	readyCtx, stopReady := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { awaitSchema(readyCtx, s.health, s.healthNames, s.db.DB, s.cfg.SchemaPollInterval, s.logger) })
+	wg.Go(func() { s.checkpoints.run(readyCtx) })
 
 	errc := make(chan error, 4)
 	wg.Go(func() { errc <- s.grpc.Serve(s.grpcLis) })

@@ -122,7 +122,7 @@ var london = func() *time.Location {
 // was taken.
 func on(store *claims.Store, day claims.Date) *claims.Store {
 	t := time.Date(day.Year(), day.Month(), day.Day(), 10, 0, 0, 0, london)
-	return claims.NewStore(store.DB(), claims.WithClock(func() time.Time { return t }))
+	return store.At(func() time.Time { return t })
 }
 
 // tell brings the story's claim to where the story says it is today,

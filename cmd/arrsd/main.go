@@ -38,6 +38,7 @@ import (
 
 	"arrs.nhs.uk/arrs/claims"
 	"arrs.nhs.uk/arrs/claims/demo"
+	"arrs.nhs.uk/arrs/internal/auditkey"
 	"arrs.nhs.uk/arrs/internal/buildinfo"
 	"arrs.nhs.uk/arrs/internal/pgcluster"
 	"arrs.nhs.uk/arrs/migrations"
@@ -61,17 +62,21 @@ func main() {
 
 // config is arrsd's configuration after flags and environment are merged.
 type config struct {
-	command      string
-	grpcAddr     string
-	httpAddr     string
-	oidcClientID string
-	metricsAddr  string
-	databaseURL  string
-	dataDir      string
-	demo         bool
-	logLevel     slog.Level
-	maxConns     int
-	maxIdle      int
+	command            string
+	auditKeyFile       string
+	checkpointDir      string
+	checkpointLog      bool
+	checkpointInterval time.Duration
+	grpcAddr           string
+	httpAddr           string
+	oidcClientID       string
+	metricsAddr        string
+	databaseURL        string
+	dataDir            string
+	demo               bool
+	logLevel           slog.Level
+	maxConns           int
+	maxIdle            int
 
 	environment     string
 	jwt             auth.JWTConfig
@@ -140,6 +145,16 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 		fs.StringVar(&c.serviceAccounts, "service-accounts", getenv("ARRS_SERVICE_ACCOUNTS"), "JSON file of service accounts and their permissions (env ARRS_SERVICE_ACCOUNTS)")
 		fs.StringVar(&c.trustedProxies, "trusted-proxies", getenv("ARRS_TRUSTED_PROXIES"),
 			"comma-separated CIDRs of proxies whose X-Forwarded-For names the client in logs (env ARRS_TRUSTED_PROXIES)")
+		fs.StringVar(&c.auditKeyFile, "audit-key-file", getenv("ARRS_AUDIT_KEY_FILE"),
+			"file of the keys that authenticate the audit trail (internal/auditkey); required in production, "+
+				"in development kept under --data-dir (env ARRS_AUDIT_KEY_FILE)")
+		fs.StringVar(&c.checkpointDir, "audit-checkpoint-dir", getenv("ARRS_AUDIT_CHECKPOINT_DIR"),
+			"directory that receives a file per signed audit checkpoint; ship it off the host (env ARRS_AUDIT_CHECKPOINT_DIR; "+
+				"in development, default <data-dir>/audit-checkpoints)")
+		fs.BoolVar(&c.checkpointLog, "audit-checkpoint-log", getenv("ARRS_AUDIT_CHECKPOINT_LOG") == "true",
+			"also write each audit checkpoint to stdout, one JSON line each, for a log shipper (env ARRS_AUDIT_CHECKPOINT_LOG=true)")
+		fs.DurationVar(&c.checkpointInterval, "audit-checkpoint-interval", time.Hour,
+			"how often a signed audit checkpoint is published; 0 only on demand")
 		if err := restFlags(fs, &c.rest, getenv); err != nil {
 			return config{}, err
 		}
@@ -205,12 +220,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
+	keys, checkpointDir, err := auditKeys(c)
+	if err != nil {
+		return err
+	}
+	var checkpointLog io.Writer
+	if c.checkpointLog {
+		checkpointLog = stdout
+	}
+
 	db, closeDB, err := openMigrated(ctx, c, logger)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, closeDB()) }()
-	store := claims.NewStore(db)
+	store := claims.NewStore(db, claims.WithAuditKeys(keys))
 	if c.demo {
 		if err := demo.Load(ctx, store); err != nil {
 			return fmt.Errorf("load demo data: %w", err)
@@ -236,11 +260,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TracerProvider: tp,
 		TrustedProxies: trusted,
 		REST:           c.rest,
+		AuditCheckpoints: server.AuditCheckpoints{
+			Dir: checkpointDir, Log: checkpointLog, Interval: c.checkpointInterval},
 	}, store, logger)
 	if err != nil {
 		return err
 	}
 	return srv.Serve(ctx)
+}
+
+// auditKeys loads the audit trail's keys and says where checkpoints go. In
+// production both are configured, as the identity provider is: a key kept
+// in the data directory next to the data would help no one. In development
+// the key is made under the data directory on first use.
+func auditKeys(c config) (*auditkey.Ring, string, error) {
+	dir := c.checkpointDir
+	if c.environment == "production" {
+		if c.auditKeyFile == "" {
+			return nil, "", errors.New("production needs --audit-key-file (ARRS_AUDIT_KEY_FILE): the key that authenticates the audit trail, kept outside the database")
+		}
+		if dir == "" && !c.checkpointLog {
+			return nil, "", errors.New("production needs --audit-checkpoint-dir or --audit-checkpoint-log: somewhere outside the database to publish audit checkpoints")
+		}
+		keys, err := auditkey.Load(c.auditKeyFile)
+		return keys, dir, err
+	}
+	if dir == "" {
+		dir = filepath.Join(c.dataDir, "audit-checkpoints")
+	}
+	if c.auditKeyFile != "" {
+		keys, err := auditkey.Load(c.auditKeyFile)
+		return keys, dir, err
+	}
+	keys, err := auditkey.LoadOrCreate(filepath.Join(c.dataDir, "audit.keys"))
+	return keys, dir, err
 }
 
 // systemDataDir is where, as root, the private cluster is kept: the

@@ -32,6 +32,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"arrs.nhs.uk/arrs/claims"
+	"arrs.nhs.uk/arrs/internal/auditkey"
 	arrsv1 "arrs.nhs.uk/arrs/gen/arrs/v1"
 	"arrs.nhs.uk/arrs/internal/pgtest"
 	"arrs.nhs.uk/arrs/migrations"
@@ -86,7 +87,7 @@ func claimResource(m claims.Month) string { return "pcns/" + pcnCode + "/claims/
 func TestTwoProcessesSubmittingEveryClaimNeverOverspendTheEntitlement(t *testing.T) {
 	bin := arrsdBinary(t)
 	url := pgtest.NewDatabase(t)
-	store := openStore(t, url)
+	store, dataDir := openStore(t, url)
 	seedPCNWithOnePost(t, store)
 	months := yearMonths()
 	for _, m := range months {
@@ -94,7 +95,7 @@ func TestTwoProcessesSubmittingEveryClaimNeverOverspendTheEntitlement(t *testing
 	}
 	seedEntitlement(t, store)
 
-	replicas := startReplicas(t, bin, url, 2)
+	replicas := startReplicas(t, bin, url, dataDir, 2)
 	ctx := asClinicalDirector(t, replicas[0].dataDir)
 
 	// Round-robin over the replicas, and over the months within each
@@ -185,9 +186,9 @@ func TestTwoProcessesSubmittingEveryClaimNeverOverspendTheEntitlement(t *testing
 func TestTwoProcessesCreatingOneClaimMakeItOnce(t *testing.T) {
 	bin := arrsdBinary(t)
 	url := pgtest.NewDatabase(t)
-	store := openStore(t, url)
+	store, dataDir := openStore(t, url)
 	seedPCNWithOnePost(t, store)
-	replicas := startReplicas(t, bin, url, 2)
+	replicas := startReplicas(t, bin, url, dataDir, 2)
 	ctx := asClinicalDirector(t, replicas[0].dataDir)
 
 	// Each case races on a month of its own, so they share the replicas.
@@ -337,11 +338,10 @@ type replica struct {
 
 // startReplicas starts n `arrsd serve` processes on databaseURL, all at once
 // as a deployment would, sharing one data directory and so one development
-// signing key, and waits until each reports SERVING. They are stopped with
-// SIGTERM when the test ends.
-func startReplicas(t *testing.T, bin, databaseURL string, n int) []*replica {
+// signing key and audit key, and waits until each reports SERVING. They are
+// stopped with SIGTERM when the test ends.
+func startReplicas(t *testing.T, bin, databaseURL, dataDir string, n int) []*replica {
 	t.Helper()
-	dataDir := t.TempDir()
 	// Made before the processes start, so that they load one key rather
 	// than race to create it.
 	if _, err := auth.LoadOrCreateDevKeys(filepath.Join(dataDir, "auth")); err != nil {
@@ -590,15 +590,23 @@ func logTally(t *testing.T, outcomes []outcome) {
 
 // ---- seeding the database through the store ----
 
-func openStore(t *testing.T, url string) *claims.Store {
+// openStore opens a store on url with the audit key of a new data
+// directory, which it returns for the replicas to share: the trail they and
+// the test write verifies under one key.
+func openStore(t *testing.T, url string) (*claims.Store, string) {
 	t.Helper()
+	dataDir := t.TempDir()
+	keys, err := auditkey.LoadOrCreate(filepath.Join(dataDir, "audit.keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	db, err := sqlx.Open("postgres", url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	db.SetMaxOpenConns(4)
 	t.Cleanup(func() { _ = db.Close() })
-	return claims.NewStore(db)
+	return claims.NewStore(db, claims.WithAuditKeys(keys)), dataDir
 }
 
 func systemContext(t *testing.T) context.Context {

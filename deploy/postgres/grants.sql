@@ -3,9 +3,9 @@
 -- it here too: migrations/grants_test.go fails until it does.
 --
 -- The audit trail is append-only for arrs_app by privilege as well as by
--- trigger: SELECT and INSERT on audit_events, nothing else. audit_head (the
--- newest event's seq and hash, one row) is read and advanced: SELECT,
--- UPDATE. goose_db_version is read by the readiness check.
+-- trigger: SELECT and INSERT on audit_events, nothing else; USAGE on the
+-- sequence its seqs come from. audit_heads (each chain's newest event) is
+-- read, started for a new chain and advanced: SELECT, INSERT, UPDATE. goose_db_version is read by the readiness check.
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON
     commissioners, pcns, pcn_practices, pcn_commissioners, request_ids,
@@ -15,5 +15,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON
 TO arrs_app;
 
 GRANT SELECT, INSERT ON audit_events TO arrs_app;
-GRANT SELECT, UPDATE ON audit_head TO arrs_app;
+GRANT USAGE ON SEQUENCE audit_events_seq TO arrs_app;
+GRANT SELECT, INSERT, UPDATE ON audit_heads TO arrs_app;
 GRANT SELECT ON goose_db_version TO arrs_app;

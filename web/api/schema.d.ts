@@ -52,6 +52,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auditCheckpoints/{auditCheckpoint}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The newest checkpoint this server published (`auditCheckpoints/latest`),
+         *     for an external witness to keep; if none has been, one is published now.
+         */
+        get: operations["AuditService_GetAuditCheckpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auditCheckpoints:publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes a signed checkpoint of every chain's head now and publishes it to
+         *     the server's checkpoint sink, as the server also does at a fixed
+         *     interval.
+         */
+        post: operations["AuditService_PublishAuditCheckpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auditEvents": {
         parameters: {
             query?: never;
@@ -81,7 +122,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Recomputes the whole hash chain and reports the first break, if any. */
+        /**
+         * Checks every event's MAC and link, every chain against its head, and
+         *     the trail against the checkpoints given and the newest this server
+         *     published; reports the first break, if any.
+         */
         post: operations["AuditService_VerifyAuditChain"];
         delete?: never;
         options?: never;
@@ -785,6 +830,57 @@ export interface components {
             details?: components["schemas"]["protobufAny"][];
             message?: string;
         };
+        /** @description A chain's newest event. */
+        v1AuditChainHead: {
+            /** @description The chain: a PCN's code, `national` or `legacy`. */
+            chain?: string;
+            /**
+             * Format: byte
+             * @description The event's MAC.
+             */
+            mac?: string;
+            /**
+             * Format: int64
+             * @description The event's place in the chain.
+             */
+            seq?: string;
+        };
+        /**
+         * @description A signed statement of every chain's head at a moment, after RFC 9162's
+         *     signed tree heads. Keep them outside arrs: the trail can be checked
+         *     against them, so events removed or rewritten since cannot hide.
+         */
+        v1AuditCheckpoint: {
+            /**
+             * Format: int64
+             * @description How many events the checkpoint covers: the sum of the heads' seqs.
+             */
+            events?: string;
+            /** @description Every chain's newest event, by chain. */
+            heads?: components["schemas"]["v1AuditChainHead"][];
+            /** @description The key that signed it. */
+            keyId?: string;
+            /**
+             * @description `auditCheckpoints/{id}`, the id being the checkpoint's time,
+             *     `YYYYMMDDTHHMMSS.ffffffZ`.
+             */
+            name?: string;
+            /**
+             * Format: byte
+             * @description The Ed25519 public key of `key_id`, for a witness to pin on first use.
+             */
+            publicKey?: string;
+            /**
+             * Format: byte
+             * @description Ed25519 signature over the checkpoint's signed form (docs/audit.md).
+             */
+            signature?: string;
+            /**
+             * Format: date-time
+             * @description The database's time when the heads were read.
+             */
+            time?: string;
+        };
         /** @description One write, as it happened. */
         v1AuditEvent: {
             /** @description What was done: `create`, `update`, `recruit`, `fill`, `end`, ... */
@@ -794,11 +890,25 @@ export interface components {
             /** @description The resource before the write, as JSON; empty for a create. */
             beforeJson: string;
             /**
+             * @description The chain the event belongs to: its PCN's code, `national` for
+             *     reference data, `legacy` for events recorded before the chains.
+             */
+            chain?: string;
+            /**
+             * Format: int64
+             * @description The event's place in its chain, counting from 1 without gaps.
+             */
+            chainSeq?: string;
+            /**
              * Format: date-time
              * @description When the write committed its transaction's audit step.
              */
             eventTime: string;
-            /** @description Resource name `auditEvents/{seq}`; seq counts up from 1 without gaps. */
+            /**
+             * @description Resource name `auditEvents/{seq}`. Seqs increase, with gaps, and
+             *     events of different chains may commit out of seq order: to follow the
+             *     trail as it grows, follow one chain, whose `chain_seq` has no gaps.
+             */
             name: string;
             /** @description The caller's organisation, for example `pcns/U12345`. */
             organisation: string;
@@ -1517,6 +1627,8 @@ export interface components {
          * @enum {string}
          */
         v1ProfessionalRegister: "PROFESSIONAL_REGISTER_UNSPECIFIED" | "PROFESSIONAL_REGISTER_NONE" | "PROFESSIONAL_REGISTER_HCPC" | "PROFESSIONAL_REGISTER_NMC" | "PROFESSIONAL_REGISTER_GPHC" | "PROFESSIONAL_REGISTER_GMC";
+        /** @description Request for PublishAuditCheckpoint. */
+        v1PublishAuditCheckpointRequest: Record<string, never>;
         /**
          * @description The maximum annual reimbursement for a role at 1.0 WTE, including employer
          *     on-costs, in force from `effective_date` until the next rate of the role.
@@ -1658,9 +1770,29 @@ export interface components {
             updateMask?: string;
         };
         /** @description Request for VerifyAuditChain. */
-        v1VerifyAuditChainRequest: Record<string, never>;
+        v1VerifyAuditChainRequest: {
+            /**
+             * @description Checkpoints kept outside arrs (by a witness, from the checkpoint sink) to
+             *     check the trail against, as GetAuditCheckpoint gave them; at most 100.
+             *     Each must be signed by a key this server holds.
+             */
+            checkpoints?: components["schemas"]["v1AuditCheckpoint"][];
+        };
         /** @description Response for VerifyAuditChain. */
         v1VerifyAuditChainResponse: {
+            /** @description The chain that breaks, and the place in it; empty and 0 when ok. */
+            chain?: string;
+            /**
+             * Format: int32
+             * @description How many chains were checked.
+             */
+            chainsChecked?: number;
+            /**
+             * Format: int32
+             * @description How many checkpoints the trail was checked against: those given and the
+             *     newest this server published.
+             */
+            checkpointsChecked?: number;
             /**
              * Format: int64
              * @description How many events were checked.
@@ -1668,10 +1800,19 @@ export interface components {
             eventsChecked: string;
             /**
              * Format: int64
-             * @description The first event found broken (0 when ok).
+             * @description The place in `chain` where it breaks.
+             */
+            firstBadChainSeq?: string;
+            /**
+             * Format: int64
+             * @description The seq of the first event found broken; 0 when ok or when the break is
+             *     missing events.
              */
             firstBadSeq: string;
-            /** @description True when every event's hash and link is intact. */
+            /**
+             * @description True when every event's MAC and link is intact, every chain ends at its
+             *     head, and every checkpoint's heads are in the trail.
+             */
             ok: boolean;
             /** @description What is wrong there, in words. */
             problem: string;
@@ -1757,6 +1898,215 @@ export interface operations {
             };
             /** @description Not GET (or HEAD); `Allow` lists the methods. */
             405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    AuditService_GetAuditCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                auditCheckpoint: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1AuditCheckpoint"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    AuditService_PublishAuditCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Request for PublishAuditCheckpoint. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1PublishAuditCheckpointRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1AuditCheckpoint"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };

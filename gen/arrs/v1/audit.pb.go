@@ -25,7 +25,9 @@ const (
 // One write, as it happened.
 type AuditEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Resource name `auditEvents/{seq}`; seq counts up from 1 without gaps.
+	// Resource name `auditEvents/{seq}`. Seqs increase, with gaps, and
+	// events of different chains may commit out of seq order: to follow the
+	// trail as it grows, follow one chain, whose `chain_seq` has no gaps.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// When the write committed its transaction's audit step.
 	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
@@ -46,7 +48,12 @@ type AuditEvent struct {
 	// The resource before the write, as JSON; empty for a create.
 	BeforeJson string `protobuf:"bytes,10,opt,name=before_json,json=beforeJson,proto3" json:"before_json,omitempty"`
 	// The resource after the write, as JSON.
-	AfterJson     string `protobuf:"bytes,11,opt,name=after_json,json=afterJson,proto3" json:"after_json,omitempty"`
+	AfterJson string `protobuf:"bytes,11,opt,name=after_json,json=afterJson,proto3" json:"after_json,omitempty"`
+	// The chain the event belongs to: its PCN's code, `national` for
+	// reference data, `legacy` for events recorded before the chains.
+	Chain string `protobuf:"bytes,12,opt,name=chain,proto3" json:"chain,omitempty"`
+	// The event's place in its chain, counting from 1 without gaps.
+	ChainSeq      int64 `protobuf:"varint,13,opt,name=chain_seq,json=chainSeq,proto3" json:"chain_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -156,6 +163,20 @@ func (x *AuditEvent) GetAfterJson() string {
 		return x.AfterJson
 	}
 	return ""
+}
+
+func (x *AuditEvent) GetChain() string {
+	if x != nil {
+		return x.Chain
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetChainSeq() int64 {
+	if x != nil {
+		return x.ChainSeq
+	}
+	return 0
 }
 
 // Request for ListAuditEvents.
@@ -279,7 +300,11 @@ func (x *ListAuditEventsResponse) GetNextPageToken() string {
 
 // Request for VerifyAuditChain.
 type VerifyAuditChainRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Checkpoints kept outside arrs (by a witness, from the checkpoint sink) to
+	// check the trail against, as GetAuditCheckpoint gave them; at most 100.
+	// Each must be signed by a key this server holds.
+	Checkpoints   []*AuditCheckpoint `protobuf:"bytes,1,rep,name=checkpoints,proto3" json:"checkpoints,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -314,19 +339,37 @@ func (*VerifyAuditChainRequest) Descriptor() ([]byte, []int) {
 	return file_arrs_v1_audit_proto_rawDescGZIP(), []int{3}
 }
 
+func (x *VerifyAuditChainRequest) GetCheckpoints() []*AuditCheckpoint {
+	if x != nil {
+		return x.Checkpoints
+	}
+	return nil
+}
+
 // Response for VerifyAuditChain.
 type VerifyAuditChainResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// True when every event's hash and link is intact.
+	// True when every event's MAC and link is intact, every chain ends at its
+	// head, and every checkpoint's heads are in the trail.
 	Ok bool `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
 	// How many events were checked.
 	EventsChecked int64 `protobuf:"varint,2,opt,name=events_checked,json=eventsChecked,proto3" json:"events_checked,omitempty"`
-	// The first event found broken (0 when ok).
+	// The seq of the first event found broken; 0 when ok or when the break is
+	// missing events.
 	FirstBadSeq int64 `protobuf:"varint,3,opt,name=first_bad_seq,json=firstBadSeq,proto3" json:"first_bad_seq,omitempty"`
 	// What is wrong there, in words.
-	Problem       string `protobuf:"bytes,4,opt,name=problem,proto3" json:"problem,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Problem string `protobuf:"bytes,4,opt,name=problem,proto3" json:"problem,omitempty"`
+	// How many chains were checked.
+	ChainsChecked int32 `protobuf:"varint,5,opt,name=chains_checked,json=chainsChecked,proto3" json:"chains_checked,omitempty"`
+	// How many checkpoints the trail was checked against: those given and the
+	// newest this server published.
+	CheckpointsChecked int32 `protobuf:"varint,6,opt,name=checkpoints_checked,json=checkpointsChecked,proto3" json:"checkpoints_checked,omitempty"`
+	// The chain that breaks, and the place in it; empty and 0 when ok.
+	Chain string `protobuf:"bytes,7,opt,name=chain,proto3" json:"chain,omitempty"`
+	// The place in `chain` where it breaks.
+	FirstBadChainSeq int64 `protobuf:"varint,8,opt,name=first_bad_chain_seq,json=firstBadChainSeq,proto3" json:"first_bad_chain_seq,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *VerifyAuditChainResponse) Reset() {
@@ -387,11 +430,289 @@ func (x *VerifyAuditChainResponse) GetProblem() string {
 	return ""
 }
 
+func (x *VerifyAuditChainResponse) GetChainsChecked() int32 {
+	if x != nil {
+		return x.ChainsChecked
+	}
+	return 0
+}
+
+func (x *VerifyAuditChainResponse) GetCheckpointsChecked() int32 {
+	if x != nil {
+		return x.CheckpointsChecked
+	}
+	return 0
+}
+
+func (x *VerifyAuditChainResponse) GetChain() string {
+	if x != nil {
+		return x.Chain
+	}
+	return ""
+}
+
+func (x *VerifyAuditChainResponse) GetFirstBadChainSeq() int64 {
+	if x != nil {
+		return x.FirstBadChainSeq
+	}
+	return 0
+}
+
+// A signed statement of every chain's head at a moment, after RFC 9162's
+// signed tree heads. Keep them outside arrs: the trail can be checked
+// against them, so events removed or rewritten since cannot hide.
+type AuditCheckpoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `auditCheckpoints/{id}`, the id being the checkpoint's time,
+	// `YYYYMMDDTHHMMSS.ffffffZ`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The database's time when the heads were read.
+	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	// Every chain's newest event, by chain.
+	Heads []*AuditChainHead `protobuf:"bytes,3,rep,name=heads,proto3" json:"heads,omitempty"`
+	// How many events the checkpoint covers: the sum of the heads' seqs.
+	Events int64 `protobuf:"varint,4,opt,name=events,proto3" json:"events,omitempty"`
+	// The key that signed it.
+	KeyId string `protobuf:"bytes,5,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// Ed25519 signature over the checkpoint's signed form (docs/audit.md).
+	Signature []byte `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`
+	// The Ed25519 public key of `key_id`, for a witness to pin on first use.
+	PublicKey     []byte `protobuf:"bytes,7,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditCheckpoint) Reset() {
+	*x = AuditCheckpoint{}
+	mi := &file_arrs_v1_audit_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditCheckpoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditCheckpoint) ProtoMessage() {}
+
+func (x *AuditCheckpoint) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_audit_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditCheckpoint.ProtoReflect.Descriptor instead.
+func (*AuditCheckpoint) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_audit_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *AuditCheckpoint) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AuditCheckpoint) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *AuditCheckpoint) GetHeads() []*AuditChainHead {
+	if x != nil {
+		return x.Heads
+	}
+	return nil
+}
+
+func (x *AuditCheckpoint) GetEvents() int64 {
+	if x != nil {
+		return x.Events
+	}
+	return 0
+}
+
+func (x *AuditCheckpoint) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *AuditCheckpoint) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+func (x *AuditCheckpoint) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+// A chain's newest event.
+type AuditChainHead struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The chain: a PCN's code, `national` or `legacy`.
+	Chain string `protobuf:"bytes,1,opt,name=chain,proto3" json:"chain,omitempty"`
+	// The event's place in the chain.
+	Seq int64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	// The event's MAC.
+	Mac           []byte `protobuf:"bytes,3,opt,name=mac,proto3" json:"mac,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditChainHead) Reset() {
+	*x = AuditChainHead{}
+	mi := &file_arrs_v1_audit_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditChainHead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditChainHead) ProtoMessage() {}
+
+func (x *AuditChainHead) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_audit_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditChainHead.ProtoReflect.Descriptor instead.
+func (*AuditChainHead) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_audit_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *AuditChainHead) GetChain() string {
+	if x != nil {
+		return x.Chain
+	}
+	return ""
+}
+
+func (x *AuditChainHead) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *AuditChainHead) GetMac() []byte {
+	if x != nil {
+		return x.Mac
+	}
+	return nil
+}
+
+// Request for PublishAuditCheckpoint.
+type PublishAuditCheckpointRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishAuditCheckpointRequest) Reset() {
+	*x = PublishAuditCheckpointRequest{}
+	mi := &file_arrs_v1_audit_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishAuditCheckpointRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishAuditCheckpointRequest) ProtoMessage() {}
+
+func (x *PublishAuditCheckpointRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_audit_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishAuditCheckpointRequest.ProtoReflect.Descriptor instead.
+func (*PublishAuditCheckpointRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_audit_proto_rawDescGZIP(), []int{7}
+}
+
+// Request for GetAuditCheckpoint.
+type GetAuditCheckpointRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `auditCheckpoints/latest`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAuditCheckpointRequest) Reset() {
+	*x = GetAuditCheckpointRequest{}
+	mi := &file_arrs_v1_audit_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAuditCheckpointRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAuditCheckpointRequest) ProtoMessage() {}
+
+func (x *GetAuditCheckpointRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_audit_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAuditCheckpointRequest.ProtoReflect.Descriptor instead.
+func (*GetAuditCheckpointRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_audit_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetAuditCheckpointRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 var File_arrs_v1_audit_proto protoreflect.FileDescriptor
 
 const file_arrs_v1_audit_proto_rawDesc = "" +
 	"\n" +
-	"\x13arrs/v1/audit.proto\x12\aarrs.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd2\x02\n" +
+	"\x13arrs/v1/audit.proto\x12\aarrs.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x03\n" +
 	"\n" +
 	"AuditEvent\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x129\n" +
@@ -409,7 +730,9 @@ const file_arrs_v1_audit_proto_rawDesc = "" +
 	" \x01(\tR\n" +
 	"beforeJson\x12\x1d\n" +
 	"\n" +
-	"after_json\x18\v \x01(\tR\tafterJson\"p\n" +
+	"after_json\x18\v \x01(\tR\tafterJson\x12\x14\n" +
+	"\x05chain\x18\f \x01(\tR\x05chain\x12\x1b\n" +
+	"\tchain_seq\x18\r \x01(\x03R\bchainSeq\"p\n" +
 	"\x16ListAuditEventsRequest\x12\x1a\n" +
 	"\bresource\x18\x01 \x01(\tR\bresource\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -417,16 +740,39 @@ const file_arrs_v1_audit_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"y\n" +
 	"\x17ListAuditEventsResponse\x126\n" +
 	"\faudit_events\x18\x01 \x03(\v2\x13.arrs.v1.AuditEventR\vauditEvents\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x19\n" +
-	"\x17VerifyAuditChainRequest\"\x8f\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"U\n" +
+	"\x17VerifyAuditChainRequest\x12:\n" +
+	"\vcheckpoints\x18\x01 \x03(\v2\x18.arrs.v1.AuditCheckpointR\vcheckpoints\"\xac\x02\n" +
 	"\x18VerifyAuditChainResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12%\n" +
 	"\x0eevents_checked\x18\x02 \x01(\x03R\reventsChecked\x12\"\n" +
 	"\rfirst_bad_seq\x18\x03 \x01(\x03R\vfirstBadSeq\x12\x18\n" +
-	"\aproblem\x18\x04 \x01(\tR\aproblem2\xbd\x01\n" +
+	"\aproblem\x18\x04 \x01(\tR\aproblem\x12%\n" +
+	"\x0echains_checked\x18\x05 \x01(\x05R\rchainsChecked\x12/\n" +
+	"\x13checkpoints_checked\x18\x06 \x01(\x05R\x12checkpointsChecked\x12\x14\n" +
+	"\x05chain\x18\a \x01(\tR\x05chain\x12-\n" +
+	"\x13first_bad_chain_seq\x18\b \x01(\x03R\x10firstBadChainSeq\"\xf0\x01\n" +
+	"\x0fAuditCheckpoint\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12-\n" +
+	"\x05heads\x18\x03 \x03(\v2\x17.arrs.v1.AuditChainHeadR\x05heads\x12\x16\n" +
+	"\x06events\x18\x04 \x01(\x03R\x06events\x12\x15\n" +
+	"\x06key_id\x18\x05 \x01(\tR\x05keyId\x12\x1c\n" +
+	"\tsignature\x18\x06 \x01(\fR\tsignature\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\a \x01(\fR\tpublicKey\"J\n" +
+	"\x0eAuditChainHead\x12\x14\n" +
+	"\x05chain\x18\x01 \x01(\tR\x05chain\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x03R\x03seq\x12\x10\n" +
+	"\x03mac\x18\x03 \x01(\fR\x03mac\"\x1f\n" +
+	"\x1dPublishAuditCheckpointRequest\"/\n" +
+	"\x19GetAuditCheckpointRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name2\xed\x02\n" +
 	"\fAuditService\x12T\n" +
 	"\x0fListAuditEvents\x12\x1f.arrs.v1.ListAuditEventsRequest\x1a .arrs.v1.ListAuditEventsResponse\x12W\n" +
-	"\x10VerifyAuditChain\x12 .arrs.v1.VerifyAuditChainRequest\x1a!.arrs.v1.VerifyAuditChainResponseB%Z#arrs.nhs.uk/arrs/gen/arrs/v1;arrsv1b\x06proto3"
+	"\x10VerifyAuditChain\x12 .arrs.v1.VerifyAuditChainRequest\x1a!.arrs.v1.VerifyAuditChainResponse\x12Z\n" +
+	"\x16PublishAuditCheckpoint\x12&.arrs.v1.PublishAuditCheckpointRequest\x1a\x18.arrs.v1.AuditCheckpoint\x12R\n" +
+	"\x12GetAuditCheckpoint\x12\".arrs.v1.GetAuditCheckpointRequest\x1a\x18.arrs.v1.AuditCheckpointB%Z#arrs.nhs.uk/arrs/gen/arrs/v1;arrsv1b\x06proto3"
 
 var (
 	file_arrs_v1_audit_proto_rawDescOnce sync.Once
@@ -440,27 +786,38 @@ func file_arrs_v1_audit_proto_rawDescGZIP() []byte {
 	return file_arrs_v1_audit_proto_rawDescData
 }
 
-var file_arrs_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_arrs_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_arrs_v1_audit_proto_goTypes = []any{
-	(*AuditEvent)(nil),               // 0: arrs.v1.AuditEvent
-	(*ListAuditEventsRequest)(nil),   // 1: arrs.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),  // 2: arrs.v1.ListAuditEventsResponse
-	(*VerifyAuditChainRequest)(nil),  // 3: arrs.v1.VerifyAuditChainRequest
-	(*VerifyAuditChainResponse)(nil), // 4: arrs.v1.VerifyAuditChainResponse
-	(*timestamppb.Timestamp)(nil),    // 5: google.protobuf.Timestamp
+	(*AuditEvent)(nil),                    // 0: arrs.v1.AuditEvent
+	(*ListAuditEventsRequest)(nil),        // 1: arrs.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),       // 2: arrs.v1.ListAuditEventsResponse
+	(*VerifyAuditChainRequest)(nil),       // 3: arrs.v1.VerifyAuditChainRequest
+	(*VerifyAuditChainResponse)(nil),      // 4: arrs.v1.VerifyAuditChainResponse
+	(*AuditCheckpoint)(nil),               // 5: arrs.v1.AuditCheckpoint
+	(*AuditChainHead)(nil),                // 6: arrs.v1.AuditChainHead
+	(*PublishAuditCheckpointRequest)(nil), // 7: arrs.v1.PublishAuditCheckpointRequest
+	(*GetAuditCheckpointRequest)(nil),     // 8: arrs.v1.GetAuditCheckpointRequest
+	(*timestamppb.Timestamp)(nil),         // 9: google.protobuf.Timestamp
 }
 var file_arrs_v1_audit_proto_depIdxs = []int32{
-	5, // 0: arrs.v1.AuditEvent.event_time:type_name -> google.protobuf.Timestamp
+	9, // 0: arrs.v1.AuditEvent.event_time:type_name -> google.protobuf.Timestamp
 	0, // 1: arrs.v1.ListAuditEventsResponse.audit_events:type_name -> arrs.v1.AuditEvent
-	1, // 2: arrs.v1.AuditService.ListAuditEvents:input_type -> arrs.v1.ListAuditEventsRequest
-	3, // 3: arrs.v1.AuditService.VerifyAuditChain:input_type -> arrs.v1.VerifyAuditChainRequest
-	2, // 4: arrs.v1.AuditService.ListAuditEvents:output_type -> arrs.v1.ListAuditEventsResponse
-	4, // 5: arrs.v1.AuditService.VerifyAuditChain:output_type -> arrs.v1.VerifyAuditChainResponse
-	4, // [4:6] is the sub-list for method output_type
-	2, // [2:4] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	5, // 2: arrs.v1.VerifyAuditChainRequest.checkpoints:type_name -> arrs.v1.AuditCheckpoint
+	9, // 3: arrs.v1.AuditCheckpoint.time:type_name -> google.protobuf.Timestamp
+	6, // 4: arrs.v1.AuditCheckpoint.heads:type_name -> arrs.v1.AuditChainHead
+	1, // 5: arrs.v1.AuditService.ListAuditEvents:input_type -> arrs.v1.ListAuditEventsRequest
+	3, // 6: arrs.v1.AuditService.VerifyAuditChain:input_type -> arrs.v1.VerifyAuditChainRequest
+	7, // 7: arrs.v1.AuditService.PublishAuditCheckpoint:input_type -> arrs.v1.PublishAuditCheckpointRequest
+	8, // 8: arrs.v1.AuditService.GetAuditCheckpoint:input_type -> arrs.v1.GetAuditCheckpointRequest
+	2, // 9: arrs.v1.AuditService.ListAuditEvents:output_type -> arrs.v1.ListAuditEventsResponse
+	4, // 10: arrs.v1.AuditService.VerifyAuditChain:output_type -> arrs.v1.VerifyAuditChainResponse
+	5, // 11: arrs.v1.AuditService.PublishAuditCheckpoint:output_type -> arrs.v1.AuditCheckpoint
+	5, // 12: arrs.v1.AuditService.GetAuditCheckpoint:output_type -> arrs.v1.AuditCheckpoint
+	9, // [9:13] is the sub-list for method output_type
+	5, // [5:9] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_audit_proto_init() }
@@ -474,7 +831,7 @@ func file_arrs_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_audit_proto_rawDesc), len(file_arrs_v1_audit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

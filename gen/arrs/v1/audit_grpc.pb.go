@@ -19,8 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AuditService_ListAuditEvents_FullMethodName  = "/arrs.v1.AuditService/ListAuditEvents"
-	AuditService_VerifyAuditChain_FullMethodName = "/arrs.v1.AuditService/VerifyAuditChain"
+	AuditService_ListAuditEvents_FullMethodName        = "/arrs.v1.AuditService/ListAuditEvents"
+	AuditService_VerifyAuditChain_FullMethodName       = "/arrs.v1.AuditService/VerifyAuditChain"
+	AuditService_PublishAuditCheckpoint_FullMethodName = "/arrs.v1.AuditService/PublishAuditCheckpoint"
+	AuditService_GetAuditCheckpoint_FullMethodName     = "/arrs.v1.AuditService/GetAuditCheckpoint"
 )
 
 // AuditServiceClient is the client API for AuditService service.
@@ -28,14 +30,26 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // AuditService reads the audit trail: every write to arrs appends one event
-// in the same transaction, and each event carries a hash of its predecessor
-// so that tampering is detectable.
+// in the same transaction to its PCN's chain (reference data: the chain
+// `national`), authenticated with a key the database never holds and linked
+// to its predecessor, so that tampering is detectable; and signed
+// checkpoints of every chain's head, published outside the database, show
+// events removed or rewritten since (docs/audit.md).
 type AuditServiceClient interface {
 	// Lists audit events oldest first: one resource's history, or every event
 	// the caller may see.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
-	// Recomputes the whole hash chain and reports the first break, if any.
+	// Checks every event's MAC and link, every chain against its head, and
+	// the trail against the checkpoints given and the newest this server
+	// published; reports the first break, if any.
 	VerifyAuditChain(ctx context.Context, in *VerifyAuditChainRequest, opts ...grpc.CallOption) (*VerifyAuditChainResponse, error)
+	// Makes a signed checkpoint of every chain's head now and publishes it to
+	// the server's checkpoint sink, as the server also does at a fixed
+	// interval.
+	PublishAuditCheckpoint(ctx context.Context, in *PublishAuditCheckpointRequest, opts ...grpc.CallOption) (*AuditCheckpoint, error)
+	// The newest checkpoint this server published (`auditCheckpoints/latest`),
+	// for an external witness to keep; if none has been, one is published now.
+	GetAuditCheckpoint(ctx context.Context, in *GetAuditCheckpointRequest, opts ...grpc.CallOption) (*AuditCheckpoint, error)
 }
 
 type auditServiceClient struct {
@@ -66,19 +80,51 @@ func (c *auditServiceClient) VerifyAuditChain(ctx context.Context, in *VerifyAud
 	return out, nil
 }
 
+func (c *auditServiceClient) PublishAuditCheckpoint(ctx context.Context, in *PublishAuditCheckpointRequest, opts ...grpc.CallOption) (*AuditCheckpoint, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AuditCheckpoint)
+	err := c.cc.Invoke(ctx, AuditService_PublishAuditCheckpoint_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *auditServiceClient) GetAuditCheckpoint(ctx context.Context, in *GetAuditCheckpointRequest, opts ...grpc.CallOption) (*AuditCheckpoint, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AuditCheckpoint)
+	err := c.cc.Invoke(ctx, AuditService_GetAuditCheckpoint_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuditServiceServer is the server API for AuditService service.
 // All implementations must embed UnimplementedAuditServiceServer
 // for forward compatibility.
 //
 // AuditService reads the audit trail: every write to arrs appends one event
-// in the same transaction, and each event carries a hash of its predecessor
-// so that tampering is detectable.
+// in the same transaction to its PCN's chain (reference data: the chain
+// `national`), authenticated with a key the database never holds and linked
+// to its predecessor, so that tampering is detectable; and signed
+// checkpoints of every chain's head, published outside the database, show
+// events removed or rewritten since (docs/audit.md).
 type AuditServiceServer interface {
 	// Lists audit events oldest first: one resource's history, or every event
 	// the caller may see.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
-	// Recomputes the whole hash chain and reports the first break, if any.
+	// Checks every event's MAC and link, every chain against its head, and
+	// the trail against the checkpoints given and the newest this server
+	// published; reports the first break, if any.
 	VerifyAuditChain(context.Context, *VerifyAuditChainRequest) (*VerifyAuditChainResponse, error)
+	// Makes a signed checkpoint of every chain's head now and publishes it to
+	// the server's checkpoint sink, as the server also does at a fixed
+	// interval.
+	PublishAuditCheckpoint(context.Context, *PublishAuditCheckpointRequest) (*AuditCheckpoint, error)
+	// The newest checkpoint this server published (`auditCheckpoints/latest`),
+	// for an external witness to keep; if none has been, one is published now.
+	GetAuditCheckpoint(context.Context, *GetAuditCheckpointRequest) (*AuditCheckpoint, error)
 	mustEmbedUnimplementedAuditServiceServer()
 }
 
@@ -94,6 +140,12 @@ func (UnimplementedAuditServiceServer) ListAuditEvents(context.Context, *ListAud
 }
 func (UnimplementedAuditServiceServer) VerifyAuditChain(context.Context, *VerifyAuditChainRequest) (*VerifyAuditChainResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method VerifyAuditChain not implemented")
+}
+func (UnimplementedAuditServiceServer) PublishAuditCheckpoint(context.Context, *PublishAuditCheckpointRequest) (*AuditCheckpoint, error) {
+	return nil, status.Error(codes.Unimplemented, "method PublishAuditCheckpoint not implemented")
+}
+func (UnimplementedAuditServiceServer) GetAuditCheckpoint(context.Context, *GetAuditCheckpointRequest) (*AuditCheckpoint, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAuditCheckpoint not implemented")
 }
 func (UnimplementedAuditServiceServer) mustEmbedUnimplementedAuditServiceServer() {}
 func (UnimplementedAuditServiceServer) testEmbeddedByValue()                      {}
@@ -152,6 +204,42 @@ func _AuditService_VerifyAuditChain_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuditService_PublishAuditCheckpoint_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PublishAuditCheckpointRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).PublishAuditCheckpoint(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_PublishAuditCheckpoint_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).PublishAuditCheckpoint(ctx, req.(*PublishAuditCheckpointRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuditService_GetAuditCheckpoint_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAuditCheckpointRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).GetAuditCheckpoint(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_GetAuditCheckpoint_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).GetAuditCheckpoint(ctx, req.(*GetAuditCheckpointRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuditService_ServiceDesc is the grpc.ServiceDesc for AuditService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -166,6 +254,14 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "VerifyAuditChain",
 			Handler:    _AuditService_VerifyAuditChain_Handler,
+		},
+		{
+			MethodName: "PublishAuditCheckpoint",
+			Handler:    _AuditService_PublishAuditCheckpoint_Handler,
+		},
+		{
+			MethodName: "GetAuditCheckpoint",
+			Handler:    _AuditService_GetAuditCheckpoint_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
