@@ -28,6 +28,9 @@ import (
 // SHA-256 and no key (migration 00009).
 const legacyKeyID = "sha256-v1"
 
+// legacyGenesis is where the legacy chain started (audit_genesis_hash()).
+var legacyGenesis = sha256.Sum256([]byte("arrs audit genesis"))
+
 // auditGenesis is the prev_mac of a chain's first event. It needs no key: a
 // chain's first event is still authenticated by its own MAC, which binds
 // chain_seq 1, and removing it shows as a gap.

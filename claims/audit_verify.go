@@ -230,6 +230,9 @@ func (w *verifier) event(r verifiedRow) (AuditVerification, bool) {
 			}
 		}
 		w.chain, w.last, w.lastMAC = r.Chain, 0, auditGenesis(r.Chain)
+		if r.Chain == "legacy" {
+			w.lastMAC = legacyGenesis[:]
+		}
 		w.chains++
 		if w.seen == nil {
 			w.seen = map[string]bool{}

@@ -56,3 +56,16 @@ func Current(ctx context.Context, db *sql.DB) (bool, error) {
 	}
 	return !pending, nil
 }
+
+// UpTo applies the pending migrations up to and including version: a test
+// of a migration builds the data the one before it left.
+func UpTo(ctx context.Context, db *sql.DB, version int64) error {
+	p, err := provider(db)
+	if err != nil {
+		return err
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("apply migrations to %d: %w", version, err)
+	}
+	return nil
+}
