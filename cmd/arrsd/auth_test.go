@@ -14,6 +14,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
+	"arrs.nhs.uk/arrs/internal/auditkey"
 	"arrs.nhs.uk/arrs/server/auth"
 )
 
@@ -106,5 +107,44 @@ func TestNoDevelopmentKeyWithAnIdentityProvider(t *testing.T) {
 		if dev != nil {
 			t.Errorf("%s with an identity provider: the development key is in use, and the console could mint tokens", env)
 		}
+	}
+}
+
+func TestProductionRefusesToStartWithoutAnAuditKeyAndASink(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "audit.keys")
+	if _, err := auditkey.LoadOrCreate(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		c    config
+		want string
+	}{
+		{"no key", config{environment: "production", dataDir: dir, checkpointDir: dir}, "--audit-key-file"},
+		{"no sink", config{environment: "production", dataDir: dir, auditKeyFile: keyFile}, "--audit-checkpoint-dir"},
+	} {
+		if _, _, err := auditKeys(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want a refusal naming %s", tc.name, err, tc.want)
+		}
+	}
+	keys, cpDir, err := auditKeys(config{environment: "production", dataDir: dir, auditKeyFile: keyFile, checkpointLog: true})
+	if err != nil || keys == nil || cpDir != "" {
+		t.Errorf("production with a key and a log sink: %v, %q, %v", keys, cpDir, err)
+	}
+	// Development makes its key under the data directory, once.
+	dev := t.TempDir()
+	a, cpDir, err := auditKeys(config{environment: "development", dataDir: dev})
+	if err != nil || cpDir != filepath.Join(dev, "audit-checkpoints") {
+		t.Fatalf("development: %q, %v", cpDir, err)
+	}
+	b, _, err := auditKeys(config{environment: "development", dataDir: dev})
+	if err != nil || a.ActiveKeyID() != b.ActiveKeyID() {
+		t.Fatalf("development key changed between starts: %v", err)
+	}
+	ma, _ := a.MAC(a.ActiveKeyID(), []byte("m"))
+	mb, _ := b.MAC(b.ActiveKeyID(), []byte("m"))
+	if string(ma) != string(mb) {
+		t.Error("development key changed between starts")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"reflect"
 	"testing"
+	"time"
 
 	"arrs.nhs.uk/arrs/server"
 )
@@ -27,16 +28,16 @@ func TestParseConfigFlagBeatsEnvBeatsDefault(t *testing.T) {
 		want config
 	}{
 		{"defaults", nil, nil, config{command: "serve", grpcAddr: "127.0.0.1:9090", httpAddr: "127.0.0.1:8080",
-			metricsAddr: "127.0.0.1:9464", dataDir: ".data", logLevel: slog.LevelInfo, maxConns: 20, maxIdle: 20, environment: "development", rest: defaultREST}},
+			metricsAddr: "127.0.0.1:9464", dataDir: ".data", logLevel: slog.LevelInfo, maxConns: 20, maxIdle: 20, environment: "development", rest: defaultREST, checkpointInterval: time.Hour}},
 		{"environment", []string{"serve"}, env, config{command: "serve", grpcAddr: "0.0.0.0:7000", httpAddr: "127.0.0.1:8080",
-			metricsAddr: "127.0.0.1:9464", databaseURL: "postgres://db/arrs", dataDir: ".data", demo: true, logLevel: slog.LevelDebug, maxConns: 20, maxIdle: 20, environment: "development", rest: defaultREST}},
+			metricsAddr: "127.0.0.1:9464", databaseURL: "postgres://db/arrs", dataDir: ".data", demo: true, logLevel: slog.LevelDebug, maxConns: 20, maxIdle: 20, environment: "development", rest: defaultREST, checkpointInterval: time.Hour}},
 		{"flags win", []string{"--grpc-addr=:1", "--database-url=postgres://other/arrs", "--demo=false", "--log-level=warn", "--data-dir=/tmp/a"}, env,
 			config{command: "serve", grpcAddr: ":1", httpAddr: "127.0.0.1:8080", metricsAddr: "127.0.0.1:9464",
-				databaseURL: "postgres://other/arrs", dataDir: "/tmp/a", logLevel: slog.LevelWarn, maxConns: 20, maxIdle: 20, environment: "development", rest: defaultREST}},
+				databaseURL: "postgres://other/arrs", dataDir: "/tmp/a", logLevel: slog.LevelWarn, maxConns: 20, maxIdle: 20, environment: "development", rest: defaultREST, checkpointInterval: time.Hour}},
 		{"REST limits and origins", []string{"--max-request-bytes=2048"}, map[string]string{
 			"ARRS_MAX_REQUEST_BYTES": "4096", "ARRS_CORS_ORIGINS": "https://a.example, https://b.example:8443"},
 			config{command: "serve", grpcAddr: "127.0.0.1:9090", httpAddr: "127.0.0.1:8080", metricsAddr: "127.0.0.1:9464",
-				dataDir: ".data", logLevel: slog.LevelInfo, maxConns: 20, maxIdle: 20, environment: "development",
+				dataDir: ".data", logLevel: slog.LevelInfo, maxConns: 20, maxIdle: 20, environment: "development", checkpointInterval: time.Hour,
 				rest: server.RESTOptions{MaxBodyBytes: 2048, CORSOrigins: []string{"https://a.example", "https://b.example:8443"}}}},
 		{"migrate", []string{"migrate", "--data-dir=d"}, nil, config{command: "migrate", dataDir: "d", logLevel: slog.LevelInfo}},
 	} {

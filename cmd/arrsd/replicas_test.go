@@ -32,8 +32,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"arrs.nhs.uk/arrs/claims"
-	"arrs.nhs.uk/arrs/internal/auditkey"
 	arrsv1 "arrs.nhs.uk/arrs/gen/arrs/v1"
+	"arrs.nhs.uk/arrs/internal/auditkey"
 	"arrs.nhs.uk/arrs/internal/pgtest"
 	"arrs.nhs.uk/arrs/migrations"
 	"arrs.nhs.uk/arrs/server/auth"
