@@ -851,6 +851,13 @@ export interface components {
              * @description remaining − forecast: what would go unclaimed (negative: overspend). In pence.
              */
             forecastUnderspendPence: string;
+            /**
+             * @description The year month by month, April to March, for charting claimed spend
+             *     against the entitlement's even pace and the forecast. The last month's
+             *     `cumulative_claimed_pence` is submitted + approved + paid, and its
+             *     `projected_pence` is that plus `forecast_pence`.
+             */
+            months?: components["schemas"]["v1BudgetMonth"][];
             /** @description Resource name `pcns/{pcn}/budgets/{year}`. */
             name: string;
             /**
@@ -870,6 +877,39 @@ export interface components {
              * @description Reimbursable total of SUBMITTED and QUERIED claims. In pence.
              */
             submittedPence: string;
+        };
+        /** @description One month of a budget's year. Amounts are pence. */
+        v1BudgetMonth: {
+            /**
+             * Format: int64
+             * @description What the month's SUBMITTED, QUERIED, APPROVED and PAID claims (monthly
+             *     and supplementary) count for. In pence.
+             */
+            claimedPence?: string;
+            /**
+             * Format: int64
+             * @description `claimed_pence` from April to this month.
+             */
+            cumulativeClaimedPence?: string;
+            /**
+             * Format: int64
+             * @description The entitlement spent evenly: k twelfths of it by the end of the k-th
+             *     month (April is 1), rounded half up to the penny. In pence.
+             */
+            entitlementPacePence?: string;
+            /**
+             * Format: int64
+             * @description The forecast for this month; 0 before `forecast_from`. In pence.
+             */
+            forecastPence?: string;
+            /** @description `YYYY-MM`. */
+            month?: string;
+            /**
+             * Format: int64
+             * @description `cumulative_claimed_pence` plus the forecast from `forecast_from` to
+             *     this month: where the year is heading.
+             */
+            projectedPence?: string;
         };
         /** @description A run of days on which one maximum rate applied. */
         v1CapSegment: {
