@@ -20,7 +20,41 @@ type Budget struct {
 	ForecastFrom      Month
 	ForecastPence     int64
 	Roles             []RoleBudget
-	MissingRateMonths int // months of posts the forecast could not price
+	Months            []BudgetMonth // April to March, for charting the year's pace
+	MissingRateMonths int           // months of posts the forecast could not price
+}
+
+// BudgetMonth is one month of a budget's year: what was claimed for it, the
+// running total against the entitlement's even pace, and the forecast. The
+// months' figures add up to the budget's: the last month's cumulative claimed
+// is submitted + approved + paid, and its projected is that plus the forecast.
+type BudgetMonth struct {
+	Month Month
+	// ClaimedPence counts the month's submitted, queried, approved and paid
+	// claims (its monthly claim and its top-ups), as the budget counts them.
+	ClaimedPence int64
+	// CumulativeClaimedPence is ClaimedPence from April to this month.
+	CumulativeClaimedPence int64
+	// PacePence is how much of the entitlement an even spend would have used
+	// by the end of the month: EntitlementPace.
+	PacePence int64
+	// ForecastPence is the forecast for the month: 0 before ForecastFrom.
+	ForecastPence int64
+	// ProjectedPence is CumulativeClaimedPence plus the forecast from
+	// ForecastFrom to this month: where the year is heading.
+	ProjectedPence int64
+}
+
+// EntitlementPace is how much of a year's entitlement an even spend uses by
+// the end of its k-th month (April is 1): k twelfths, rounded half up to the
+// penny from the whole, not added up month by month, so March is exactly
+// the entitlement. For £1,000,000.01 (100000001 pence), after May: 100000001
+// × 2 ÷ 12 = 16666666.83, so 16666667 pence.
+func EntitlementPace(entitlementPence int64, k int) int64 {
+	if entitlementPence <= 0 || k <= 0 {
+		return 0
+	}
+	return divRoundHalfUp(entitlementPence*int64(min(k, 12)), 12)
 }
 
 // RoleBudget is one role's share of a budget.
@@ -72,12 +106,13 @@ func getBudget(ctx context.Context, q sqlx.QueryerContext, pcn string, year Fina
 	var sums []struct {
 		State  ClaimState `db:"state"`
 		RoleID string     `db:"role_id"`
+		Month  Month      `db:"month"`
 		Pence  int64      `db:"pence"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &sums, `SELECT c.state, l.role_id, SUM(`+countedPence+`)::bigint AS pence
+	if err := sqlx.SelectContext(ctx, q, &sums, `SELECT c.state, l.role_id, c.month, SUM(`+countedPence+`)::bigint AS pence
 		FROM claims c JOIN claim_lines l ON l.pcn_code = c.pcn_code AND l.claim_id = c.id
 		WHERE c.pcn_code = $1 AND c.financial_year = $2 AND (c.state = ANY($3) OR c.state = $4)
-		GROUP BY c.state, l.role_id`, pcn, year, committedStates, ClaimDraft); err != nil {
+		GROUP BY c.state, l.role_id, c.month`, pcn, year, committedStates, ClaimDraft); err != nil {
 		return b, err
 	}
 	roles := map[string]*RoleBudget{}
@@ -87,8 +122,12 @@ func getBudget(ctx context.Context, q sqlx.QueryerContext, pcn string, year Fina
 		}
 		return roles[id]
 	}
+	claimed := map[Month]int64{}
 	for _, s := range sums {
 		r := role(s.RoleID)
+		if s.State != ClaimDraft {
+			claimed[s.Month] += s.Pence
+		}
 		switch s.State {
 		case ClaimDraft:
 			b.DraftPence += s.Pence
@@ -114,6 +153,7 @@ func getBudget(ctx context.Context, q sqlx.QueryerContext, pcn string, year Fina
 		b.ForecastFrom = latest.Next()
 	}
 	last := MonthOf(year.End())
+	forecast := map[Month]int64{}
 	if !last.Before(b.ForecastFrom) {
 		cc, err := loadClaimContext(ctx, q, pcn)
 		if err != nil {
@@ -122,9 +162,10 @@ func getBudget(ctx context.Context, q sqlx.QueryerContext, pcn string, year Fina
 		for _, p := range cc.posts {
 			perMonth, missing := ForecastCaps(b.ForecastFrom, last, p, cc.roles[p.RoleID], cc.rates[p.RoleID], cc.zone)
 			b.MissingRateMonths += len(missing)
-			for _, pence := range perMonth {
+			for m, pence := range perMonth {
 				b.ForecastPence += pence
 				role(p.RoleID).ForecastPence += pence
+				forecast[m] += pence
 			}
 		}
 	}
@@ -132,7 +173,23 @@ func getBudget(ctx context.Context, q sqlx.QueryerContext, pcn string, year Fina
 		b.Roles = append(b.Roles, *r)
 	}
 	sort.Slice(b.Roles, func(i, j int) bool { return b.Roles[i].RoleID < b.Roles[j].RoleID })
+	b.Months = budgetMonths(year, b.EntitlementPence, claimed, forecast)
 	return b, nil
+}
+
+// budgetMonths lays out a year's twelve months from what was claimed and
+// forecast for each.
+func budgetMonths(year FinancialYear, entitlement int64, claimed, forecast map[Month]int64) []BudgetMonth {
+	out := make([]BudgetMonth, 0, 12)
+	var cumulative, projected int64
+	m := MonthOf(year.Start())
+	for k := 1; k <= 12; k, m = k+1, m.Next() {
+		cumulative += claimed[m]
+		projected += claimed[m] + forecast[m]
+		out = append(out, BudgetMonth{Month: m, ClaimedPence: claimed[m], CumulativeClaimedPence: cumulative,
+			PacePence: EntitlementPace(entitlement, k), ForecastPence: forecast[m], ProjectedPence: projected})
+	}
+	return out
 }
 
 // budgetMissing says why a PCN has no budget for a year: the year does not

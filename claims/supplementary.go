@@ -44,32 +44,11 @@ import (
 // line is withdrawn. Every claim created, refreshed or withdrawn gets an
 // audit event, appended last, once every row this needs is locked.
 func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *sqlx.Tx, roleID string, from Date) error {
-	today := s.today()
-	if from.IsZero() || from.After(today) {
-		return nil
-	}
-	monthly, err := lockToppableClaims(ctx, tx, roleID, MonthOf(from), today)
-	if err != nil || len(monthly) == 0 {
+	o, err := topUpsOwing(ctx, tx, roleID, from, s.today(), true, nil)
+	if err != nil || o.claims == 0 {
 		return err
 	}
-	pcns, ids := make([]string, len(monthly)), make([]string, len(monthly))
-	for i, c := range monthly {
-		pcns[i], ids[i] = c.PCNCode, c.ID
-	}
-	// The month's supplementary claims, locked, in a statement of its own so
-	// that under READ COMMITTED it sees whatever committed while this
-	// transaction waited for the monthly claims' locks. Every offer locks the
-	// monthly claim first, so no other one creates an sN meanwhile.
-	var supplements []Claim
-	if err := tx.SelectContext(ctx, &supplements, `SELECT `+claimColumns+` FROM claims
-		WHERE kind = 'supplementary' AND (pcn_code, supplements) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-		ORDER BY pcn_code, id FOR UPDATE`, pq.Array(pcns), pq.Array(ids)); err != nil {
-		return err
-	}
-	owed, err := topUpsOwed(ctx, tx, roleID, pcns, ids)
-	if err != nil {
-		return err
-	}
+	owed, supplements := o.lines, o.supplements
 	drafts := map[pcnMonth]*Claim{}
 	highest := map[pcnMonth]int{}
 	for i := range supplements {
@@ -119,6 +98,77 @@ func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *sqlx.Tx, roleI
 	return s.appendAudits(ctx, tx, events)
 }
 
+// TopUp is one PCN's month that a rate would offer a top-up for: the lines
+// of the role its draft supplementary claim would hold.
+type TopUp struct {
+	PCNCode string
+	Month   Month
+	Lines   []ClaimLine
+}
+
+// Claim names the monthly claim the top-up is for.
+func (t TopUp) Claim() string { return claimName(t.PCNCode, t.Month.String()) }
+
+// Pence is what the top-up would reimburse: its lines' reimbursable amounts,
+// each the rest of min(actual, new cap) beyond what the month has settled.
+func (t TopUp) Pence() int64 {
+	var sum int64
+	for _, l := range t.Lines {
+		sum += l.ReimbursablePence
+	}
+	return sum
+}
+
+// PreviewRateTopUps says which months of which PCNs creating rate r would
+// offer top-ups for, and how much, before it is created: the lines
+// topUpsOwing works out for CreateRate, priced with r among the role's
+// rates. It writes nothing and locks nothing: it reads one read-only
+// snapshot. A rate CreateRate would refuse (not valid, its role unknown,
+// its date already taken) is refused here the same way, so that a preview
+// is never shown for a rate that cannot be saved.
+func (s *Store) PreviewRateTopUps(ctx context.Context, r Rate) ([]TopUp, error) {
+	if err := requireNational(ctx); err != nil {
+		return nil, err
+	}
+	var vs Violations
+	r.validate(&vs)
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	today := s.today()
+	return snapshot(ctx, s, func(q sqlx.QueryerContext) ([]TopUp, error) {
+		var role, taken bool
+		if err := sqlx.GetContext(ctx, q, &role, `SELECT EXISTS (SELECT 1 FROM roles WHERE id = $1)`, r.RoleID); err != nil {
+			return nil, err
+		}
+		if !role {
+			return nil, NotFound(roleName(r.RoleID))
+		}
+		if err := sqlx.GetContext(ctx, q, &taken, `SELECT EXISTS (SELECT 1 FROM rates WHERE role_id = $1 AND effective_date = $2)`,
+			r.RoleID, r.EffectiveDate); err != nil {
+			return nil, err
+		}
+		if taken {
+			return nil, AlreadyExists(r.Name(), r.Name()+" already exists; update it to correct its amounts")
+		}
+		o, err := topUpsOwing(ctx, q, r.RoleID, r.EffectiveDate, today, false, &r)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]TopUp, 0, len(o.lines))
+		for k, lines := range o.lines {
+			out = append(out, TopUp{PCNCode: k.pcn, Month: k.month, Lines: lines})
+		}
+		sort.Slice(out, func(i, j int) bool {
+			if out[i].PCNCode != out[j].PCNCode {
+				return out[i].PCNCode < out[j].PCNCode
+			}
+			return out[i].Month.Before(out[j].Month)
+		})
+		return out, nil
+	})
+}
+
 // pcnMonth names a PCN's month: one monthly claim, and at most one draft
 // supplementary claim.
 type pcnMonth struct {
@@ -126,19 +176,69 @@ type pcnMonth struct {
 	month Month
 }
 
-// lockToppableClaims locks, in one statement and in key order (so that two
-// offers racing lock in the same order), the monthly claims in review or
-// settled (SUBMITTED, QUERIED, APPROVED, PAID) — a claim awaiting review when
-// an award is backdated is approved at its old caps, so it is owed too —
-// from month first on with a line of roleID, in years still open for claims.
-func lockToppableClaims(ctx context.Context, tx *sqlx.Tx, roleID string, first Month, today Date) ([]Claim, error) {
+// owing is what a rate has made owing: how many monthly claims it was
+// worked out over, the lines owed by PCN and month, and (when locked) the
+// months' supplementary claims.
+type owing struct {
+	claims      int
+	lines       map[pcnMonth][]ClaimLine
+	supplements []Claim
+}
+
+// topUpsOwing works out the top-ups a rate for roleID effective from owes
+// today, by the rule offerSupplementaryClaims describes: the one place that
+// rule is applied, for the offer and for its preview alike. With lock, for
+// the offer, the monthly claims and then their months' supplementary claims
+// are locked before anything owed is read. Without it, for a preview in a
+// read-only snapshot, nothing is locked, and draft (a rate not yet stored)
+// is priced as if it were among the role's rates.
+func topUpsOwing(ctx context.Context, q sqlx.QueryerContext, roleID string, from, today Date, lock bool, draft *Rate) (owing, error) {
+	var o owing
+	if from.IsZero() || from.After(today) {
+		return o, nil
+	}
+	monthly, err := toppableClaims(ctx, q, roleID, MonthOf(from), today, lock)
+	if err != nil || len(monthly) == 0 {
+		return o, err
+	}
+	o.claims = len(monthly)
+	pcns, ids := make([]string, len(monthly)), make([]string, len(monthly))
+	for i, c := range monthly {
+		pcns[i], ids[i] = c.PCNCode, c.ID
+	}
+	if lock {
+		// The month's supplementary claims, locked, in a statement of its own
+		// so that under READ COMMITTED it sees whatever committed while this
+		// transaction waited for the monthly claims' locks. Every offer locks
+		// the monthly claim first, so no other one creates an sN meanwhile.
+		if err := sqlx.SelectContext(ctx, q, &o.supplements, `SELECT `+claimColumns+` FROM claims
+			WHERE kind = 'supplementary' AND (pcn_code, supplements) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+			ORDER BY pcn_code, id FOR UPDATE`, pq.Array(pcns), pq.Array(ids)); err != nil {
+			return o, err
+		}
+	}
+	o.lines, err = topUpsOwed(ctx, q, roleID, pcns, ids, draft)
+	return o, err
+}
+
+// toppableClaims reads the monthly claims in review or settled (SUBMITTED,
+// QUERIED, APPROVED, PAID) — a claim awaiting review when an award is
+// backdated is approved at its old caps, so it is owed too — from month
+// first on with a line of roleID, in years still open for claims. With lock
+// it locks them, in one statement and in key order, so that two offers
+// racing lock in the same order.
+func toppableClaims(ctx context.Context, q sqlx.QueryerContext, roleID string, first Month, today Date, lock bool) ([]Claim, error) {
+	forUpdate := ""
+	if lock {
+		forUpdate = " FOR UPDATE OF c"
+	}
 	var out []Claim
-	err := tx.SelectContext(ctx, &out, `SELECT c.pcn_code, c.id FROM claims c
+	err := sqlx.SelectContext(ctx, q, &out, `SELECT c.pcn_code, c.id FROM claims c
 		JOIN financial_years y ON y.id = c.financial_year
 		WHERE c.kind = $5 AND c.state = ANY($4) AND c.month >= $2
 		  AND (y.claims_deadline IS NULL OR y.claims_deadline >= $3)
 		  AND EXISTS (SELECT 1 FROM claim_lines l WHERE l.pcn_code = c.pcn_code AND l.claim_id = c.id AND l.role_id = $1)
-		ORDER BY c.pcn_code, c.id FOR UPDATE OF c`, roleID, first, today, committedStates, MonthlyClaim)
+		ORDER BY c.pcn_code, c.id`+forUpdate, roleID, first, today, committedStates, MonthlyClaim)
 	return out, err
 }
 
@@ -148,14 +248,15 @@ func lockToppableClaims(ctx context.Context, tx *sqlx.Tx, roleID string, first M
 // claimed amount plus the claimed amounts of the post's supplementary lines
 // that month in submitted, queried, approved or paid claims (pending ones
 // too, so that a second offer never asks for the same money twice). Each
-// PCN's posts, roles and rates are then loaded once.
-func topUpsOwed(ctx context.Context, tx *sqlx.Tx, roleID string, pcns, ids []string) (map[pcnMonth][]ClaimLine, error) {
+// PCN's posts, roles and rates are then loaded once; a draft rate, when
+// given, joins the role's rates in place of any stored on its date.
+func topUpsOwed(ctx context.Context, q sqlx.QueryerContext, roleID string, pcns, ids []string, draft *Rate) (map[pcnMonth][]ClaimLine, error) {
 	var rows []struct {
 		ClaimLine
 		Month   Month `db:"month"`
 		Settled int64 `db:"settled"`
 	}
-	if err := tx.SelectContext(ctx, &rows, `SELECT `+prefixed("l.", lineColumns)+`, l.month, `+settledSQL("$4", "''")+` AS settled
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+prefixed("l.", lineColumns)+`, l.month, `+settledSQL("$4", "''")+` AS settled
 		FROM claim_lines l
 		WHERE l.kind = 'monthly' AND l.role_id = $1
 		  AND (l.pcn_code, l.claim_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
@@ -169,8 +270,11 @@ func topUpsOwed(ctx context.Context, tx *sqlx.Tx, roleID string, pcns, ids []str
 	for _, r := range rows {
 		if r.PCNCode != loaded {
 			var err error
-			if cc, err = loadClaimContext(ctx, tx, r.PCNCode); err != nil {
+			if cc, err = loadClaimContext(ctx, q, r.PCNCode); err != nil {
 				return nil, err
+			}
+			if draft != nil {
+				cc.rates[roleID] = withRate(cc.rates[roleID], *draft)
 			}
 			loaded = r.PCNCode
 		}
@@ -191,6 +295,17 @@ func topUpsOwed(ctx context.Context, tx *sqlx.Tx, roleID string, pcns, ids []str
 		owed[k] = append(owed[k], l)
 	}
 	return owed, nil
+}
+
+// withRate returns rates with r in place of any of them on its date.
+func withRate(rates []Rate, r Rate) []Rate {
+	out := make([]Rate, 0, len(rates)+1)
+	for _, x := range rates {
+		if !sameDay(x.EffectiveDate, r.EffectiveDate) {
+			out = append(out, x)
+		}
+	}
+	return append(out, r)
 }
 
 // settledSQL is what a month has settled for the post of monthly line l:

@@ -473,3 +473,101 @@ func TestTwoAwardsWrittenAtOnceShareOneDraft(t *testing.T) {
 	wantTopUpLine(t, s1, "cc-1", 330000, 300000, 30000)
 	wantTopUpLine(t, s1, "ot-1", 575227, 550455, 24772)
 }
+
+// TestAPreviewShowsTheTopUpsCreatingARateWouldOffer: a care co-ordinator
+// (£36,500 a year, £100 a day) cost 340000p in May and 335000p in June,
+// approved at the caps, 310000p and 300000p. A rate of £40,150 from 16 May
+// is previewed on 10 August:
+//
+//	May:  (3650000 × 15 + 4015000 × 16) ÷ 365 = 118,990,000 ÷ 365 = 326000p;
+//	      min(340000, 326000) − 310000 settled = 16000p
+//	June: 4015000 × 30 ÷ 365 = 330000p; min(335000, 330000) − 300000 = 30000p
+//
+// April, before the rate, owes nothing. The preview writes nothing, and
+// creating the rate then offers exactly what it showed.
+func TestAPreviewShowsTheTopUpsCreatingARateWouldOffer(t *testing.T) {
+	f := newClaimsFixture(t, "2025-08-10", "100000")
+	must(t)(f.store.CreatePost(f.ctx, claims.Request{}, careCoordinator(t, "cc-1", "Megan Lewis", "2025-04-01")))
+	f.approvedMonthForTopUp(t, "U12345", "2025-04", map[string]int64{"cc-1": 330000})
+	f.approvedMonthForTopUp(t, "U12345", "2025-05", map[string]int64{"cc-1": 340000})
+	f.approvedMonthForTopUp(t, "U12345", "2025-06", map[string]int64{"cc-1": 335000})
+	award := claims.Rate{RoleID: "care-coordinator", EffectiveDate: day(t, "2025-05-16"), NationalPence: 4015000}
+
+	auditBefore := auditActions(t, f, "")
+	preview, err := f.store.PreviewRateTopUps(f.ctx, award)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		claim string
+		pence int64
+	}{{"pcns/U12345/claims/2025-05", 16000}, {"pcns/U12345/claims/2025-06", 30000}}
+	if len(preview) != len(want) {
+		t.Fatalf("preview = %+v, want %v", preview, want)
+	}
+	for i, w := range want {
+		if preview[i].Claim() != w.claim || preview[i].Pence() != w.pence || len(preview[i].Lines) != 1 {
+			t.Errorf("preview %d = %s %d (%d lines), want %s %d", i, preview[i].Claim(), preview[i].Pence(), len(preview[i].Lines), w.claim, w.pence)
+		}
+	}
+	if l := preview[0].Lines[0]; l.CapPence != 326000 || l.AlreadyPaidPence != 310000 || len(l.Segments) != 2 {
+		t.Errorf("May's line: cap %d, already paid %d, %d segments; want 326000, 310000, 2 (the uplift mid-month)", l.CapPence, l.AlreadyPaidPence, len(l.Segments))
+	}
+
+	// Nothing was written: no rate, no offer, no audit event.
+	if _, err := f.store.GetRate(f.ctx, "care-coordinator", award.EffectiveDate); !claims.IsKind(err, claims.KindNotFound) {
+		t.Errorf("the previewed rate was stored: %v", err)
+	}
+	if got := f.topUps(t); len(got) != 0 {
+		t.Errorf("the preview offered %v", got)
+	}
+	if got := auditActions(t, f, ""); got != auditBefore {
+		t.Errorf("the preview appended audit events: %q, was %q", got, auditBefore)
+	}
+
+	// Creating the rate offers what the preview showed, line for line.
+	must(t)(f.store.CreateRate(f.ctx, claims.Request{}, award))
+	offered := f.topUps(t)
+	if len(offered) != len(preview) {
+		t.Fatalf("offered %d top-ups, previewed %d", len(offered), len(preview))
+	}
+	for _, p := range preview {
+		s, ok := offered[p.Claim()+"-s1"]
+		if !ok {
+			t.Errorf("%s-s1 was not offered", p.Claim())
+			continue
+		}
+		for _, l := range p.Lines {
+			wantTopUpLine(t, s, l.PostID, l.CapPence, l.AlreadyPaidPence, l.ReimbursablePence)
+		}
+	}
+}
+
+// TestAPreviewIsRefusedAsCreatingTheRateWouldBe: the same checks as
+// CreateRate, so no preview is shown for a rate that cannot be saved; and a
+// rate from after today offers nothing yet.
+func TestAPreviewIsRefusedAsCreatingTheRateWouldBe(t *testing.T) {
+	f := newClaimsFixture(t, "2025-08-10", "100000")
+	pcn := claims.WithActor(context.Background(), claims.Actor{Subject: "cd", Role: claims.RolePCNClinicalDirector, OrgKind: claims.OrgPCN, OrgCode: "U12345"})
+	for _, tt := range []struct {
+		name   string
+		ctx    context.Context
+		rate   claims.Rate
+		kind   claims.Kind
+		reason string
+	}{
+		{"a PCN", pcn, claims.Rate{RoleID: "care-coordinator", EffectiveDate: day(t, "2025-05-16"), NationalPence: 4015000}, claims.KindPermissionDenied, "PERMISSION_DENIED"},
+		{"no amount", f.ctx, claims.Rate{RoleID: "care-coordinator", EffectiveDate: day(t, "2025-05-16")}, claims.KindInvalid, "INVALID_ARGUMENT"},
+		{"no such role", f.ctx, claims.Rate{RoleID: "astronaut", EffectiveDate: day(t, "2025-05-16"), NationalPence: 4015000}, claims.KindNotFound, "RESOURCE_NOT_FOUND"},
+		{"a date taken", f.ctx, claims.Rate{RoleID: "care-coordinator", EffectiveDate: day(t, "2025-04-01"), NationalPence: 4015000}, claims.KindAlreadyExists, "RESOURCE_EXISTS"},
+	} {
+		_, err := f.store.PreviewRateTopUps(tt.ctx, tt.rate)
+		if e, ok := claims.AsError(err); !ok || e.Kind != tt.kind || (tt.reason != "" && e.Reason != tt.reason) {
+			t.Errorf("%s: %v, want kind %d reason %s", tt.name, err, tt.kind, tt.reason)
+		}
+	}
+	future, err := f.store.PreviewRateTopUps(f.ctx, claims.Rate{RoleID: "care-coordinator", EffectiveDate: day(t, "2025-09-01"), NationalPence: 4015000})
+	if err != nil || len(future) != 0 {
+		t.Errorf("a rate from after today: %v, %v; want nothing owed yet", future, err)
+	}
+}

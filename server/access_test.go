@@ -102,6 +102,8 @@ var accessMatrix = map[string]accessRow{
 	"/arrs.v1.CatalogueService/ListRates":  {`{"parent":"roles/-"}`, [][]string{everyone}, false},
 	"/arrs.v1.CatalogueService/CreateRate": {`{"parent":"roles/occupational-therapist","rate":{"effectiveDate":"2026-04-01","nationalMaxPence":"6800000"}}`, [][]string{national}, false},
 	"/arrs.v1.CatalogueService/UpdateRate": {`{"rate":{"name":"roles/occupational-therapist/rates/2025-04-01","source":"corrected"},"updateMask":"source"}`, [][]string{national}, false},
+	// A preview writes nothing, but reads every PCN's settled claims.
+	"/arrs.v1.CatalogueService/PreviewRateTopUps": {`{"parent":"roles/occupational-therapist","rate":{"effectiveDate":"2025-06-01","nationalMaxPence":"6800000"}}`, [][]string{national}, false},
 
 	"/arrs.v1.FundingService/GetFinancialYear":    {`{"name":"financialYears/2025-26"}`, [][]string{everyone}, false},
 	"/arrs.v1.FundingService/ListFinancialYears":  {`{}`, [][]string{everyone}, false},

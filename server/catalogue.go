@@ -274,3 +274,32 @@ func (h *catalogue) UpdateRate(ctx context.Context, req *arrsv1.UpdateRateReques
 	}
 	return rateProto(out), nil
 }
+
+func (h *catalogue) PreviewRateTopUps(ctx context.Context, req *arrsv1.PreviewRateTopUpsRequest) (*arrsv1.PreviewRateTopUpsResponse, error) {
+	role, err := claims.ParseRoleName("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	var vs claims.Violations
+	r := rateFields(req.GetRate())
+	r.RoleID = role
+	r.EffectiveDate = parseDate(&vs, "rate.effective_date", req.GetRate().GetEffectiveDate())
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	topUps, err := h.store.PreviewRateTopUps(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	resp := &arrsv1.PreviewRateTopUpsResponse{}
+	for _, t := range topUps {
+		out := &arrsv1.RateTopUp{Claim: t.Claim(), Pcn: claims.PCN{Code: t.PCNCode}.Name(), Month: t.Month.String(), TopUpPence: t.Pence()}
+		for _, l := range t.Lines {
+			out.Lines = append(out.Lines, &arrsv1.RateTopUpLine{Post: claims.Post{PCNCode: l.PCNCode, ID: l.PostID}.Name(),
+				CapPence: l.CapPence, AlreadyPaidPence: l.AlreadyPaidPence, TopUpPence: l.ReimbursablePence})
+		}
+		resp.TopUps = append(resp.TopUps, out)
+		resp.TotalPence += out.TopUpPence
+	}
+	return resp, nil
+}

@@ -314,6 +314,11 @@ func (h *claimService) GetBudget(ctx context.Context, req *arrsv1.GetBudgetReque
 		out.Roles = append(out.Roles, &arrsv1.RoleBudget{Role: claims.Role{ID: r.RoleID}.Name(),
 			SubmittedPence: r.SubmittedPence, ApprovedPence: r.ApprovedPence, PaidPence: r.PaidPence, ForecastPence: r.ForecastPence})
 	}
+	for _, m := range b.Months {
+		out.Months = append(out.Months, &arrsv1.BudgetMonth{Month: m.Month.String(), ClaimedPence: m.ClaimedPence,
+			CumulativeClaimedPence: m.CumulativeClaimedPence, EntitlementPacePence: m.PacePence,
+			ForecastPence: m.ForecastPence, ProjectedPence: m.ProjectedPence})
+	}
 	return out, nil
 }
 

@@ -72,6 +72,13 @@ func TestClaimJourneyOverGRPC(t *testing.T) {
 		after.GetForecastFrom() != "2026-12" {
 		t.Errorf("budget before %v after %v", before, after)
 	}
+	// The months go over the wire, November's claim counted in November.
+	if ms := after.GetMonths(); len(ms) != 12 || ms[7].GetMonth() != "2026-11" ||
+		ms[7].GetClaimedPence() != submitted.GetReimbursablePence() ||
+		ms[11].GetCumulativeClaimedPence() != after.GetSubmittedPence()+after.GetApprovedPence()+after.GetPaidPence() ||
+		ms[11].GetEntitlementPacePence() != after.GetEntitlementPence() {
+		t.Errorf("budget months %v", ms)
+	}
 	_, err = c.UpdateClaimLine(ctx, &arrsv1.UpdateClaimLineRequest{ClaimLine: &arrsv1.ClaimLine{Name: pharmacist.GetName(), GrossSalaryPence: 1},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"gross_salary_pence"}}})
 	if status.Code(err) != codes.FailedPrecondition {

@@ -39,6 +39,9 @@ const (
 	permClaimsExport  permission = "claims.export"
 	permAuditRead     permission = "audit.read"
 	permAuditVerify   permission = "audit.verify"
+	// Previewing a rate's top-ups reads every PCN's settled claims: national,
+	// though it writes nothing.
+	permRatePreview permission = "rates.preview"
 	// public marks an RPC anyone may call without credentials.
 	public permission = "public"
 )
@@ -54,14 +57,15 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.OrganisationService/CreatePcn":          permOrgsWrite,
 	"/arrs.v1.OrganisationService/UpdatePcn":          permOrgsWrite,
 
-	"/arrs.v1.CatalogueService/GetRole":    permReferenceRead,
-	"/arrs.v1.CatalogueService/ListRoles":  permReferenceRead,
-	"/arrs.v1.CatalogueService/CreateRole": permCatalogWrite,
-	"/arrs.v1.CatalogueService/UpdateRole": permCatalogWrite,
-	"/arrs.v1.CatalogueService/GetRate":    permReferenceRead,
-	"/arrs.v1.CatalogueService/ListRates":  permReferenceRead,
-	"/arrs.v1.CatalogueService/CreateRate": permCatalogWrite,
-	"/arrs.v1.CatalogueService/UpdateRate": permCatalogWrite,
+	"/arrs.v1.CatalogueService/GetRole":           permReferenceRead,
+	"/arrs.v1.CatalogueService/ListRoles":         permReferenceRead,
+	"/arrs.v1.CatalogueService/CreateRole":        permCatalogWrite,
+	"/arrs.v1.CatalogueService/UpdateRole":        permCatalogWrite,
+	"/arrs.v1.CatalogueService/GetRate":           permReferenceRead,
+	"/arrs.v1.CatalogueService/ListRates":         permReferenceRead,
+	"/arrs.v1.CatalogueService/CreateRate":        permCatalogWrite,
+	"/arrs.v1.CatalogueService/UpdateRate":        permCatalogWrite,
+	"/arrs.v1.CatalogueService/PreviewRateTopUps": permRatePreview,
 
 	"/arrs.v1.FundingService/GetFinancialYear":    permReferenceRead,
 	"/arrs.v1.FundingService/ListFinancialYears":  permReferenceRead,
@@ -124,7 +128,7 @@ var rolePermissions = map[claims.AccessRole][]permission{
 	// run a PCN's workforce.
 	claims.RoleNationalAdministrator: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
 		permClaimsRead, permBudgetRead,
-		permOrgsWrite, permCatalogWrite, permFundingWrite, permAuditRead, permAuditVerify},
+		permOrgsWrite, permCatalogWrite, permRatePreview, permFundingWrite, permAuditRead, permAuditVerify},
 	// Service accounts hold exactly what their configuration grants.
 	claims.RoleServiceAccount: nil,
 }

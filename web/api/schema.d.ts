@@ -722,6 +722,28 @@ export interface paths {
         patch: operations["CatalogueService_UpdateRate"];
         trace?: never;
     };
+    "/v1/roles/{role}/rates:previewTopUps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Shows, before a rate is created, which months of which PCNs creating it
+         *     would offer top-ups for (supplementary claims) and how much: the same
+         *     working-out CreateRate does, in a read-only snapshot, so nothing is
+         *     written. A rate CreateRate would refuse is refused the same way.
+         */
+        post: operations["CatalogueService_PreviewRateTopUps"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -961,6 +983,13 @@ export interface components {
              * @description remaining − forecast: what would go unclaimed (negative: overspend). In pence.
              */
             forecastUnderspendPence: string;
+            /**
+             * @description The year month by month, April to March, for charting claimed spend
+             *     against the entitlement's even pace and the forecast. The last month's
+             *     `cumulative_claimed_pence` is submitted + approved + paid, and its
+             *     `projected_pence` is that plus `forecast_pence`.
+             */
+            months?: components["schemas"]["v1BudgetMonth"][];
             /** @description Resource name `pcns/{pcn}/budgets/{year}`. */
             name: string;
             /**
@@ -980,6 +1009,39 @@ export interface components {
              * @description Reimbursable total of SUBMITTED and QUERIED claims. In pence.
              */
             submittedPence: string;
+        };
+        /** @description One month of a budget's year. Amounts are pence. */
+        v1BudgetMonth: {
+            /**
+             * Format: int64
+             * @description What the month's SUBMITTED, QUERIED, APPROVED and PAID claims (monthly
+             *     and supplementary) count for. In pence.
+             */
+            claimedPence?: string;
+            /**
+             * Format: int64
+             * @description `claimed_pence` from April to this month.
+             */
+            cumulativeClaimedPence?: string;
+            /**
+             * Format: int64
+             * @description The entitlement spent evenly: k twelfths of it by the end of the k-th
+             *     month (April is 1), rounded half up to the penny. In pence.
+             */
+            entitlementPacePence?: string;
+            /**
+             * Format: int64
+             * @description The forecast for this month; 0 before `forecast_from`. In pence.
+             */
+            forecastPence?: string;
+            /** @description `YYYY-MM`. */
+            month?: string;
+            /**
+             * Format: int64
+             * @description `cumulative_claimed_pence` plus the forecast from `forecast_from` to
+             *     this month: where the year is heading.
+             */
+            projectedPence?: string;
         };
         /** @description A run of days on which one maximum rate applied. */
         v1CapSegment: {
@@ -1612,6 +1674,20 @@ export interface components {
             /** @description ODS code: one letter and five digits, for example `A81001`. */
             odsCode?: string;
         };
+        /** @description Response for PreviewRateTopUps. */
+        v1PreviewRateTopUpsResponse: {
+            /**
+             * @description Each PCN's month that would be offered a top-up, by PCN then month;
+             *     empty when nothing would be owed (a rate taking effect after today owes
+             *     nothing yet).
+             */
+            topUps?: components["schemas"]["v1RateTopUp"][];
+            /**
+             * Format: int64
+             * @description The top-ups' total, in pence.
+             */
+            totalPence?: string;
+        };
         /**
          * @description The professional register a role's staff must be on.
          *
@@ -1677,6 +1753,45 @@ export interface components {
              * @description Output only.
              */
             updateTime: $Read<string>;
+        };
+        /**
+         * @description One PCN's month a rate would offer a top-up for: the draft supplementary
+         *     claim it would hold, line by line.
+         */
+        v1RateTopUp: {
+            /** @description The monthly claim topped up, `pcns/{pcn}/claims/{month}`. */
+            claim?: string;
+            /** @description The posts owed, each with its new cap and what the month has settled. */
+            lines?: components["schemas"]["v1RateTopUpLine"][];
+            /** @description The month, `YYYY-MM`. */
+            month?: string;
+            /** @description The PCN, `pcns/{pcn}`. */
+            pcn?: string;
+            /**
+             * Format: int64
+             * @description The month's top-up: its lines' total, in pence.
+             */
+            topUpPence?: string;
+        };
+        /** @description One post's top-up in a month. */
+        v1RateTopUpLine: {
+            /**
+             * Format: int64
+             * @description What the month has already settled for the post, in pence.
+             */
+            alreadyPaidPence?: string;
+            /**
+             * Format: int64
+             * @description The month's cap with the new rate, in pence.
+             */
+            capPence?: string;
+            /** @description The post, `pcns/{pcn}/posts/{post}`. */
+            post?: string;
+            /**
+             * Format: int64
+             * @description min(actual, cap) − already paid, in pence.
+             */
+            topUpPence?: string;
         };
         /** @description A claim awaiting review. */
         v1ReviewItem: {
@@ -7601,6 +7716,114 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Rate"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CatalogueService_PreviewRateTopUps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role: string;
+            };
+            cookie?: never;
+        };
+        /** @description The rate as CreateRate would be given it. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1Rate"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1PreviewRateTopUpsResponse"];
                 };
             };
             /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */

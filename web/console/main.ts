@@ -6,6 +6,7 @@
 import { initHeader, initErrorSummary } from "nhsuk-frontend";
 import { html, type Html } from "./lib/html.js";
 import { isPcn, roleLabels, session, signOut, whenUnauthenticated, type Session } from "./lib/session.js";
+import { endSessionUrl, stopRefreshing } from "./lib/oidc.js";
 import { routes, type Page } from "./routes.js";
 
 const main = () => document.getElementById("main-content") as HTMLElement;
@@ -72,8 +73,12 @@ function renderHeader(path: string): void {
   fresh.innerHTML = header(s, path).value;
   el.replaceWith(fresh);
   fresh.querySelector("#sign-out")?.addEventListener("click", () => {
+    const provider = endSessionUrl();
     signOut();
-    void navigate("/sign-in");
+    stopRefreshing();
+    // The provider's session ends too, and it sends the browser back to sign-in.
+    if (provider) location.assign(provider);
+    else void navigate("/sign-in");
   });
   initHeader({ scope: fresh.parentElement ?? document });
 }

@@ -11,7 +11,7 @@ import { budgetPage } from "./pages/budget.js";
 import { endPostPage, fillPostPage, newPostPage, recruitPostPage, workforcePage } from "./pages/workforce.js";
 import { reviewPage, reviewActionPage } from "./pages/review.js";
 import { paymentPage, exportPage } from "./pages/finance.js";
-import { entitlementsPage, ratesPage, yearsPage } from "./pages/admin.js";
+import { entitlementsPage, newRatePage, ratesPage, yearsPage } from "./pages/admin.js";
 import { dashboardPage } from "./pages/dashboard.js";
 
 export interface Ctx {
@@ -57,6 +57,7 @@ export const routes: { pattern: RegExp; page: Page }[] = [
   { pattern: new RegExp(`^/payments/${PCN}/${CLAIM}(?:/(?<step>check|done))?$`), page: paymentPage },
   { pattern: /^\/export$/, page: exportPage },
   { pattern: /^\/rates$/, page: ratesPage },
+  { pattern: /^\/rates\/new(?:\/(?<step>check|saved))?$/, page: newRatePage },
   { pattern: /^\/entitlements$/, page: entitlementsPage },
   { pattern: /^\/dashboard$/, page: dashboardPage },
   { pattern: /^\/years$/, page: yearsPage },

@@ -4,6 +4,8 @@
 // approver queries it; the PCN answers by changing a line and submits
 // again; the approver approves it with one line lowered; finance records
 // the payment and downloads the month's CSV; the budget shows the payment.
+// NHS England then enters a backdated rate, sees the top-up it would offer
+// for that claim before saving it, and the PCN finds the top-up offered.
 // Every page is checked by axe (0 violations) and saved as a PNG in
 // web/test/screenshots/; the console must log no errors.
 import assert from "node:assert/strict";
@@ -354,7 +356,7 @@ test("an approver rejects a claim, saying why", async () => {
   assert.deepEqual(b.errors, [], "console errors");
 });
 
-test("NHS England checks the audit chain and reads the rates and years", async () => {
+test("NHS England checks the audit chain, adds a backdated rate after previewing its top-ups, and reads the years", async () => {
   const { page } = b;
   await signInAs("Alice, NHS England");
   await page.getByRole("heading", { name: "Audit trail" }).waitFor();
@@ -364,11 +366,58 @@ test("NHS England checks the audit chain and reads the rates and years", async (
   await page.getByRole("link", { name: "Roles and rates", exact: true }).click();
   await page.getByRole("heading", { name: "Roles and rates" }).waitFor();
   await b.check("rates");
+
+  // A backdated award for care co-ordinators, from the first day of the
+  // financial year of the month the first test claimed: the preview shows
+  // that month of Northfield's (its care co-ordinator was claimed above the
+  // old maximum) before anything is saved.
+  await page.getByRole("button", { name: "Add a rate" }).click();
+  await page.getByRole("heading", { name: "Add a rate" }).waitFor();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  await b.check("rate-new-error");
+  const [y, m] = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/London", year: "numeric", month: "2-digit" }).format(new Date()).split("-").map(Number) as [number, number];
+  const fyStart = m - 1 >= 4 ? y : y - 1; // the year of last month's financial year
+  await page.getByLabel("Role").selectOption({ label: "Care co-ordinator" });
+  await page.getByLabel("Day", { exact: true }).fill("1");
+  await page.getByLabel("Month", { exact: true }).fill("4");
+  await page.getByLabel("Year", { exact: true }).fill(String(fyStart));
+  // More than the server allows: its violation, next to the field.
+  await page.getByLabel("Maximum a year outside London").fill("2,000,000");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.locator("#national-error", { hasText: "100000000" }).waitFor();
+  await b.check("rate-new-server-error");
+  assert.equal(b.errors.length, 1, b.errors.join("\n"));
+  b.errors.length = 0;
+  await page.getByLabel("Maximum a year outside London").fill("34,565.00");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "Check the new rate before saving it" }).waitFor();
+  const preview = page.locator("table", { has: page.locator("caption", { hasText: /to top up/ }) });
+  await preview.getByRole("cell", { name: "U23456" }).first().waitFor();
+  await b.check("rate-check");
+  // Nothing is saved yet: the role has no rate from that date.
+  await page.getByRole("link", { name: "Roles and rates", exact: true }).click();
+  await page.getByRole("heading", { name: "Roles and rates" }).waitFor();
+  assert.equal(await page.locator("table", { has: page.locator("caption", { hasText: "Care co-ordinator" }) }).getByText(`1 April ${fyStart}`).count(), 0);
+  await page.getByRole("button", { name: "Add a rate" }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "Check the new rate before saving it" }).waitFor();
+  await page.getByRole("button", { name: "Save rate" }).click();
+  await page.getByRole("heading", { name: "Rate saved" }).waitFor();
+  await page.getByText(/top-ups? offered to PCNs/).waitFor();
+  await b.check("rate-saved");
   await page.getByRole("link", { name: "Financial years", exact: true }).click();
   await page.getByRole("heading", { name: "Financial years" }).waitFor();
   await b.check("years");
   await page.getByRole("link", { name: "Entitlements", exact: true }).click();
   await page.getByRole("heading", { name: "Entitlements" }).waitFor();
   await b.check("entitlements");
+  assert.deepEqual(b.errors, [], "console errors");
+
+  // Northfield finds the top-up among its claims, as a draft to submit.
+  await signInAs("Nia, Northfield and Heath PCN");
+  await page.getByRole("link", { name: "Claims", exact: true }).click();
+  await page.getByRole("link", { name: /\(top-up 1\)$/ }).first().waitFor();
+  await b.check("claims-with-top-up");
   assert.deepEqual(b.errors, [], "console errors");
 });

@@ -939,6 +939,274 @@ func (x *CreateRateRequest) GetRequestId() string {
 	return ""
 }
 
+// Request for PreviewRateTopUps.
+type PreviewRateTopUpsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `roles/{role}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The rate as CreateRate would be given it.
+	Rate          *Rate `protobuf:"bytes,2,opt,name=rate,proto3" json:"rate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewRateTopUpsRequest) Reset() {
+	*x = PreviewRateTopUpsRequest{}
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewRateTopUpsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewRateTopUpsRequest) ProtoMessage() {}
+
+func (x *PreviewRateTopUpsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewRateTopUpsRequest.ProtoReflect.Descriptor instead.
+func (*PreviewRateTopUpsRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *PreviewRateTopUpsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *PreviewRateTopUpsRequest) GetRate() *Rate {
+	if x != nil {
+		return x.Rate
+	}
+	return nil
+}
+
+// Response for PreviewRateTopUps.
+type PreviewRateTopUpsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Each PCN's month that would be offered a top-up, by PCN then month;
+	// empty when nothing would be owed (a rate taking effect after today owes
+	// nothing yet).
+	TopUps []*RateTopUp `protobuf:"bytes,1,rep,name=top_ups,json=topUps,proto3" json:"top_ups,omitempty"`
+	// The top-ups' total, in pence.
+	TotalPence    int64 `protobuf:"varint,2,opt,name=total_pence,json=totalPence,proto3" json:"total_pence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewRateTopUpsResponse) Reset() {
+	*x = PreviewRateTopUpsResponse{}
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewRateTopUpsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewRateTopUpsResponse) ProtoMessage() {}
+
+func (x *PreviewRateTopUpsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewRateTopUpsResponse.ProtoReflect.Descriptor instead.
+func (*PreviewRateTopUpsResponse) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PreviewRateTopUpsResponse) GetTopUps() []*RateTopUp {
+	if x != nil {
+		return x.TopUps
+	}
+	return nil
+}
+
+func (x *PreviewRateTopUpsResponse) GetTotalPence() int64 {
+	if x != nil {
+		return x.TotalPence
+	}
+	return 0
+}
+
+// One PCN's month a rate would offer a top-up for: the draft supplementary
+// claim it would hold, line by line.
+type RateTopUp struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The monthly claim topped up, `pcns/{pcn}/claims/{month}`.
+	Claim string `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	// The PCN, `pcns/{pcn}`.
+	Pcn string `protobuf:"bytes,2,opt,name=pcn,proto3" json:"pcn,omitempty"`
+	// The month, `YYYY-MM`.
+	Month string `protobuf:"bytes,3,opt,name=month,proto3" json:"month,omitempty"`
+	// The posts owed, each with its new cap and what the month has settled.
+	Lines []*RateTopUpLine `protobuf:"bytes,4,rep,name=lines,proto3" json:"lines,omitempty"`
+	// The month's top-up: its lines' total, in pence.
+	TopUpPence    int64 `protobuf:"varint,5,opt,name=top_up_pence,json=topUpPence,proto3" json:"top_up_pence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateTopUp) Reset() {
+	*x = RateTopUp{}
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateTopUp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateTopUp) ProtoMessage() {}
+
+func (x *RateTopUp) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateTopUp.ProtoReflect.Descriptor instead.
+func (*RateTopUp) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RateTopUp) GetClaim() string {
+	if x != nil {
+		return x.Claim
+	}
+	return ""
+}
+
+func (x *RateTopUp) GetPcn() string {
+	if x != nil {
+		return x.Pcn
+	}
+	return ""
+}
+
+func (x *RateTopUp) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
+func (x *RateTopUp) GetLines() []*RateTopUpLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *RateTopUp) GetTopUpPence() int64 {
+	if x != nil {
+		return x.TopUpPence
+	}
+	return 0
+}
+
+// One post's top-up in a month.
+type RateTopUpLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The post, `pcns/{pcn}/posts/{post}`.
+	Post string `protobuf:"bytes,1,opt,name=post,proto3" json:"post,omitempty"`
+	// The month's cap with the new rate, in pence.
+	CapPence int64 `protobuf:"varint,2,opt,name=cap_pence,json=capPence,proto3" json:"cap_pence,omitempty"`
+	// What the month has already settled for the post, in pence.
+	AlreadyPaidPence int64 `protobuf:"varint,3,opt,name=already_paid_pence,json=alreadyPaidPence,proto3" json:"already_paid_pence,omitempty"`
+	// min(actual, cap) − already paid, in pence.
+	TopUpPence    int64 `protobuf:"varint,4,opt,name=top_up_pence,json=topUpPence,proto3" json:"top_up_pence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateTopUpLine) Reset() {
+	*x = RateTopUpLine{}
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateTopUpLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateTopUpLine) ProtoMessage() {}
+
+func (x *RateTopUpLine) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateTopUpLine.ProtoReflect.Descriptor instead.
+func (*RateTopUpLine) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *RateTopUpLine) GetPost() string {
+	if x != nil {
+		return x.Post
+	}
+	return ""
+}
+
+func (x *RateTopUpLine) GetCapPence() int64 {
+	if x != nil {
+		return x.CapPence
+	}
+	return 0
+}
+
+func (x *RateTopUpLine) GetAlreadyPaidPence() int64 {
+	if x != nil {
+		return x.AlreadyPaidPence
+	}
+	return 0
+}
+
+func (x *RateTopUpLine) GetTopUpPence() int64 {
+	if x != nil {
+		return x.TopUpPence
+	}
+	return 0
+}
+
 // Request for UpdateRate.
 type UpdateRateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -953,7 +1221,7 @@ type UpdateRateRequest struct {
 
 func (x *UpdateRateRequest) Reset() {
 	*x = UpdateRateRequest{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[12]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -965,7 +1233,7 @@ func (x *UpdateRateRequest) String() string {
 func (*UpdateRateRequest) ProtoMessage() {}
 
 func (x *UpdateRateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[12]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -978,7 +1246,7 @@ func (x *UpdateRateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRateRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRateRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{12}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpdateRateRequest) GetRate() *Rate {
@@ -1068,7 +1336,27 @@ const file_arrs_v1_catalogue_proto_rawDesc = "" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12!\n" +
 	"\x04rate\x18\x02 \x01(\v2\r.arrs.v1.RateR\x04rate\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"s\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"U\n" +
+	"\x18PreviewRateTopUpsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12!\n" +
+	"\x04rate\x18\x02 \x01(\v2\r.arrs.v1.RateR\x04rate\"i\n" +
+	"\x19PreviewRateTopUpsResponse\x12+\n" +
+	"\atop_ups\x18\x01 \x03(\v2\x12.arrs.v1.RateTopUpR\x06topUps\x12\x1f\n" +
+	"\vtotal_pence\x18\x02 \x01(\x03R\n" +
+	"totalPence\"\x99\x01\n" +
+	"\tRateTopUp\x12\x14\n" +
+	"\x05claim\x18\x01 \x01(\tR\x05claim\x12\x10\n" +
+	"\x03pcn\x18\x02 \x01(\tR\x03pcn\x12\x14\n" +
+	"\x05month\x18\x03 \x01(\tR\x05month\x12,\n" +
+	"\x05lines\x18\x04 \x03(\v2\x16.arrs.v1.RateTopUpLineR\x05lines\x12 \n" +
+	"\ftop_up_pence\x18\x05 \x01(\x03R\n" +
+	"topUpPence\"\x90\x01\n" +
+	"\rRateTopUpLine\x12\x12\n" +
+	"\x04post\x18\x01 \x01(\tR\x04post\x12\x1b\n" +
+	"\tcap_pence\x18\x02 \x01(\x03R\bcapPence\x12,\n" +
+	"\x12already_paid_pence\x18\x03 \x01(\x03R\x10alreadyPaidPence\x12 \n" +
+	"\ftop_up_pence\x18\x04 \x01(\x03R\n" +
+	"topUpPence\"s\n" +
 	"\x11UpdateRateRequest\x12!\n" +
 	"\x04rate\x18\x01 \x01(\v2\r.arrs.v1.RateR\x04rate\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
@@ -1079,7 +1367,7 @@ const file_arrs_v1_catalogue_proto_rawDesc = "" +
 	"\x1aPROFESSIONAL_REGISTER_HCPC\x10\x02\x12\x1d\n" +
 	"\x19PROFESSIONAL_REGISTER_NMC\x10\x03\x12\x1e\n" +
 	"\x1aPROFESSIONAL_REGISTER_GPHC\x10\x04\x12\x1d\n" +
-	"\x19PROFESSIONAL_REGISTER_GMC\x10\x052\xe4\x03\n" +
+	"\x19PROFESSIONAL_REGISTER_GMC\x10\x052\xc0\x04\n" +
 	"\x10CatalogueService\x121\n" +
 	"\aGetRole\x12\x17.arrs.v1.GetRoleRequest\x1a\r.arrs.v1.Role\x12B\n" +
 	"\tListRoles\x12\x19.arrs.v1.ListRolesRequest\x1a\x1a.arrs.v1.ListRolesResponse\x127\n" +
@@ -1092,7 +1380,8 @@ const file_arrs_v1_catalogue_proto_rawDesc = "" +
 	"\n" +
 	"CreateRate\x12\x1a.arrs.v1.CreateRateRequest\x1a\r.arrs.v1.Rate\x127\n" +
 	"\n" +
-	"UpdateRate\x12\x1a.arrs.v1.UpdateRateRequest\x1a\r.arrs.v1.RateB%Z#arrs.nhs.uk/arrs/gen/arrs/v1;arrsv1b\x06proto3"
+	"UpdateRate\x12\x1a.arrs.v1.UpdateRateRequest\x1a\r.arrs.v1.Rate\x12Z\n" +
+	"\x11PreviewRateTopUps\x12!.arrs.v1.PreviewRateTopUpsRequest\x1a\".arrs.v1.PreviewRateTopUpsResponseB%Z#arrs.nhs.uk/arrs/gen/arrs/v1;arrsv1b\x06proto3"
 
 var (
 	file_arrs_v1_catalogue_proto_rawDescOnce sync.Once
@@ -1107,61 +1396,70 @@ func file_arrs_v1_catalogue_proto_rawDescGZIP() []byte {
 }
 
 var file_arrs_v1_catalogue_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_arrs_v1_catalogue_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_arrs_v1_catalogue_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_arrs_v1_catalogue_proto_goTypes = []any{
-	(ProfessionalRegister)(0),     // 0: arrs.v1.ProfessionalRegister
-	(*Role)(nil),                  // 1: arrs.v1.Role
-	(*HeadcountCap)(nil),          // 2: arrs.v1.HeadcountCap
-	(*Rate)(nil),                  // 3: arrs.v1.Rate
-	(*GetRoleRequest)(nil),        // 4: arrs.v1.GetRoleRequest
-	(*ListRolesRequest)(nil),      // 5: arrs.v1.ListRolesRequest
-	(*ListRolesResponse)(nil),     // 6: arrs.v1.ListRolesResponse
-	(*CreateRoleRequest)(nil),     // 7: arrs.v1.CreateRoleRequest
-	(*UpdateRoleRequest)(nil),     // 8: arrs.v1.UpdateRoleRequest
-	(*GetRateRequest)(nil),        // 9: arrs.v1.GetRateRequest
-	(*ListRatesRequest)(nil),      // 10: arrs.v1.ListRatesRequest
-	(*ListRatesResponse)(nil),     // 11: arrs.v1.ListRatesResponse
-	(*CreateRateRequest)(nil),     // 12: arrs.v1.CreateRateRequest
-	(*UpdateRateRequest)(nil),     // 13: arrs.v1.UpdateRateRequest
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 15: google.protobuf.FieldMask
+	(ProfessionalRegister)(0),         // 0: arrs.v1.ProfessionalRegister
+	(*Role)(nil),                      // 1: arrs.v1.Role
+	(*HeadcountCap)(nil),              // 2: arrs.v1.HeadcountCap
+	(*Rate)(nil),                      // 3: arrs.v1.Rate
+	(*GetRoleRequest)(nil),            // 4: arrs.v1.GetRoleRequest
+	(*ListRolesRequest)(nil),          // 5: arrs.v1.ListRolesRequest
+	(*ListRolesResponse)(nil),         // 6: arrs.v1.ListRolesResponse
+	(*CreateRoleRequest)(nil),         // 7: arrs.v1.CreateRoleRequest
+	(*UpdateRoleRequest)(nil),         // 8: arrs.v1.UpdateRoleRequest
+	(*GetRateRequest)(nil),            // 9: arrs.v1.GetRateRequest
+	(*ListRatesRequest)(nil),          // 10: arrs.v1.ListRatesRequest
+	(*ListRatesResponse)(nil),         // 11: arrs.v1.ListRatesResponse
+	(*CreateRateRequest)(nil),         // 12: arrs.v1.CreateRateRequest
+	(*PreviewRateTopUpsRequest)(nil),  // 13: arrs.v1.PreviewRateTopUpsRequest
+	(*PreviewRateTopUpsResponse)(nil), // 14: arrs.v1.PreviewRateTopUpsResponse
+	(*RateTopUp)(nil),                 // 15: arrs.v1.RateTopUp
+	(*RateTopUpLine)(nil),             // 16: arrs.v1.RateTopUpLine
+	(*UpdateRateRequest)(nil),         // 17: arrs.v1.UpdateRateRequest
+	(*timestamppb.Timestamp)(nil),     // 18: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),     // 19: google.protobuf.FieldMask
 }
 var file_arrs_v1_catalogue_proto_depIdxs = []int32{
 	0,  // 0: arrs.v1.Role.register:type_name -> arrs.v1.ProfessionalRegister
 	2,  // 1: arrs.v1.Role.headcount_caps:type_name -> arrs.v1.HeadcountCap
-	14, // 2: arrs.v1.Role.create_time:type_name -> google.protobuf.Timestamp
-	14, // 3: arrs.v1.Role.update_time:type_name -> google.protobuf.Timestamp
-	14, // 4: arrs.v1.Rate.create_time:type_name -> google.protobuf.Timestamp
-	14, // 5: arrs.v1.Rate.update_time:type_name -> google.protobuf.Timestamp
+	18, // 2: arrs.v1.Role.create_time:type_name -> google.protobuf.Timestamp
+	18, // 3: arrs.v1.Role.update_time:type_name -> google.protobuf.Timestamp
+	18, // 4: arrs.v1.Rate.create_time:type_name -> google.protobuf.Timestamp
+	18, // 5: arrs.v1.Rate.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 6: arrs.v1.ListRolesResponse.roles:type_name -> arrs.v1.Role
 	1,  // 7: arrs.v1.CreateRoleRequest.role:type_name -> arrs.v1.Role
 	1,  // 8: arrs.v1.UpdateRoleRequest.role:type_name -> arrs.v1.Role
-	15, // 9: arrs.v1.UpdateRoleRequest.update_mask:type_name -> google.protobuf.FieldMask
+	19, // 9: arrs.v1.UpdateRoleRequest.update_mask:type_name -> google.protobuf.FieldMask
 	3,  // 10: arrs.v1.ListRatesResponse.rates:type_name -> arrs.v1.Rate
 	3,  // 11: arrs.v1.CreateRateRequest.rate:type_name -> arrs.v1.Rate
-	3,  // 12: arrs.v1.UpdateRateRequest.rate:type_name -> arrs.v1.Rate
-	15, // 13: arrs.v1.UpdateRateRequest.update_mask:type_name -> google.protobuf.FieldMask
-	4,  // 14: arrs.v1.CatalogueService.GetRole:input_type -> arrs.v1.GetRoleRequest
-	5,  // 15: arrs.v1.CatalogueService.ListRoles:input_type -> arrs.v1.ListRolesRequest
-	7,  // 16: arrs.v1.CatalogueService.CreateRole:input_type -> arrs.v1.CreateRoleRequest
-	8,  // 17: arrs.v1.CatalogueService.UpdateRole:input_type -> arrs.v1.UpdateRoleRequest
-	9,  // 18: arrs.v1.CatalogueService.GetRate:input_type -> arrs.v1.GetRateRequest
-	10, // 19: arrs.v1.CatalogueService.ListRates:input_type -> arrs.v1.ListRatesRequest
-	12, // 20: arrs.v1.CatalogueService.CreateRate:input_type -> arrs.v1.CreateRateRequest
-	13, // 21: arrs.v1.CatalogueService.UpdateRate:input_type -> arrs.v1.UpdateRateRequest
-	1,  // 22: arrs.v1.CatalogueService.GetRole:output_type -> arrs.v1.Role
-	6,  // 23: arrs.v1.CatalogueService.ListRoles:output_type -> arrs.v1.ListRolesResponse
-	1,  // 24: arrs.v1.CatalogueService.CreateRole:output_type -> arrs.v1.Role
-	1,  // 25: arrs.v1.CatalogueService.UpdateRole:output_type -> arrs.v1.Role
-	3,  // 26: arrs.v1.CatalogueService.GetRate:output_type -> arrs.v1.Rate
-	11, // 27: arrs.v1.CatalogueService.ListRates:output_type -> arrs.v1.ListRatesResponse
-	3,  // 28: arrs.v1.CatalogueService.CreateRate:output_type -> arrs.v1.Rate
-	3,  // 29: arrs.v1.CatalogueService.UpdateRate:output_type -> arrs.v1.Rate
-	22, // [22:30] is the sub-list for method output_type
-	14, // [14:22] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	3,  // 12: arrs.v1.PreviewRateTopUpsRequest.rate:type_name -> arrs.v1.Rate
+	15, // 13: arrs.v1.PreviewRateTopUpsResponse.top_ups:type_name -> arrs.v1.RateTopUp
+	16, // 14: arrs.v1.RateTopUp.lines:type_name -> arrs.v1.RateTopUpLine
+	3,  // 15: arrs.v1.UpdateRateRequest.rate:type_name -> arrs.v1.Rate
+	19, // 16: arrs.v1.UpdateRateRequest.update_mask:type_name -> google.protobuf.FieldMask
+	4,  // 17: arrs.v1.CatalogueService.GetRole:input_type -> arrs.v1.GetRoleRequest
+	5,  // 18: arrs.v1.CatalogueService.ListRoles:input_type -> arrs.v1.ListRolesRequest
+	7,  // 19: arrs.v1.CatalogueService.CreateRole:input_type -> arrs.v1.CreateRoleRequest
+	8,  // 20: arrs.v1.CatalogueService.UpdateRole:input_type -> arrs.v1.UpdateRoleRequest
+	9,  // 21: arrs.v1.CatalogueService.GetRate:input_type -> arrs.v1.GetRateRequest
+	10, // 22: arrs.v1.CatalogueService.ListRates:input_type -> arrs.v1.ListRatesRequest
+	12, // 23: arrs.v1.CatalogueService.CreateRate:input_type -> arrs.v1.CreateRateRequest
+	17, // 24: arrs.v1.CatalogueService.UpdateRate:input_type -> arrs.v1.UpdateRateRequest
+	13, // 25: arrs.v1.CatalogueService.PreviewRateTopUps:input_type -> arrs.v1.PreviewRateTopUpsRequest
+	1,  // 26: arrs.v1.CatalogueService.GetRole:output_type -> arrs.v1.Role
+	6,  // 27: arrs.v1.CatalogueService.ListRoles:output_type -> arrs.v1.ListRolesResponse
+	1,  // 28: arrs.v1.CatalogueService.CreateRole:output_type -> arrs.v1.Role
+	1,  // 29: arrs.v1.CatalogueService.UpdateRole:output_type -> arrs.v1.Role
+	3,  // 30: arrs.v1.CatalogueService.GetRate:output_type -> arrs.v1.Rate
+	11, // 31: arrs.v1.CatalogueService.ListRates:output_type -> arrs.v1.ListRatesResponse
+	3,  // 32: arrs.v1.CatalogueService.CreateRate:output_type -> arrs.v1.Rate
+	3,  // 33: arrs.v1.CatalogueService.UpdateRate:output_type -> arrs.v1.Rate
+	14, // 34: arrs.v1.CatalogueService.PreviewRateTopUps:output_type -> arrs.v1.PreviewRateTopUpsResponse
+	26, // [26:35] is the sub-list for method output_type
+	17, // [17:26] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_catalogue_proto_init() }
@@ -1176,7 +1474,7 @@ func file_arrs_v1_catalogue_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_catalogue_proto_rawDesc), len(file_arrs_v1_catalogue_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

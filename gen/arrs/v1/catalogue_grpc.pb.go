@@ -19,14 +19,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	CatalogueService_GetRole_FullMethodName    = "/arrs.v1.CatalogueService/GetRole"
-	CatalogueService_ListRoles_FullMethodName  = "/arrs.v1.CatalogueService/ListRoles"
-	CatalogueService_CreateRole_FullMethodName = "/arrs.v1.CatalogueService/CreateRole"
-	CatalogueService_UpdateRole_FullMethodName = "/arrs.v1.CatalogueService/UpdateRole"
-	CatalogueService_GetRate_FullMethodName    = "/arrs.v1.CatalogueService/GetRate"
-	CatalogueService_ListRates_FullMethodName  = "/arrs.v1.CatalogueService/ListRates"
-	CatalogueService_CreateRate_FullMethodName = "/arrs.v1.CatalogueService/CreateRate"
-	CatalogueService_UpdateRate_FullMethodName = "/arrs.v1.CatalogueService/UpdateRate"
+	CatalogueService_GetRole_FullMethodName           = "/arrs.v1.CatalogueService/GetRole"
+	CatalogueService_ListRoles_FullMethodName         = "/arrs.v1.CatalogueService/ListRoles"
+	CatalogueService_CreateRole_FullMethodName        = "/arrs.v1.CatalogueService/CreateRole"
+	CatalogueService_UpdateRole_FullMethodName        = "/arrs.v1.CatalogueService/UpdateRole"
+	CatalogueService_GetRate_FullMethodName           = "/arrs.v1.CatalogueService/GetRate"
+	CatalogueService_ListRates_FullMethodName         = "/arrs.v1.CatalogueService/ListRates"
+	CatalogueService_CreateRate_FullMethodName        = "/arrs.v1.CatalogueService/CreateRate"
+	CatalogueService_UpdateRate_FullMethodName        = "/arrs.v1.CatalogueService/UpdateRate"
+	CatalogueService_PreviewRateTopUps_FullMethodName = "/arrs.v1.CatalogueService/PreviewRateTopUps"
 )
 
 // CatalogueServiceClient is the client API for CatalogueService service.
@@ -55,6 +56,11 @@ type CatalogueServiceClient interface {
 	CreateRate(ctx context.Context, in *CreateRateRequest, opts ...grpc.CallOption) (*Rate, error)
 	// Corrects a rate's amounts.
 	UpdateRate(ctx context.Context, in *UpdateRateRequest, opts ...grpc.CallOption) (*Rate, error)
+	// Shows, before a rate is created, which months of which PCNs creating it
+	// would offer top-ups for (supplementary claims) and how much: the same
+	// working-out CreateRate does, in a read-only snapshot, so nothing is
+	// written. A rate CreateRate would refuse is refused the same way.
+	PreviewRateTopUps(ctx context.Context, in *PreviewRateTopUpsRequest, opts ...grpc.CallOption) (*PreviewRateTopUpsResponse, error)
 }
 
 type catalogueServiceClient struct {
@@ -145,6 +151,16 @@ func (c *catalogueServiceClient) UpdateRate(ctx context.Context, in *UpdateRateR
 	return out, nil
 }
 
+func (c *catalogueServiceClient) PreviewRateTopUps(ctx context.Context, in *PreviewRateTopUpsRequest, opts ...grpc.CallOption) (*PreviewRateTopUpsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PreviewRateTopUpsResponse)
+	err := c.cc.Invoke(ctx, CatalogueService_PreviewRateTopUps_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CatalogueServiceServer is the server API for CatalogueService service.
 // All implementations must embed UnimplementedCatalogueServiceServer
 // for forward compatibility.
@@ -171,6 +187,11 @@ type CatalogueServiceServer interface {
 	CreateRate(context.Context, *CreateRateRequest) (*Rate, error)
 	// Corrects a rate's amounts.
 	UpdateRate(context.Context, *UpdateRateRequest) (*Rate, error)
+	// Shows, before a rate is created, which months of which PCNs creating it
+	// would offer top-ups for (supplementary claims) and how much: the same
+	// working-out CreateRate does, in a read-only snapshot, so nothing is
+	// written. A rate CreateRate would refuse is refused the same way.
+	PreviewRateTopUps(context.Context, *PreviewRateTopUpsRequest) (*PreviewRateTopUpsResponse, error)
 	mustEmbedUnimplementedCatalogueServiceServer()
 }
 
@@ -204,6 +225,9 @@ func (UnimplementedCatalogueServiceServer) CreateRate(context.Context, *CreateRa
 }
 func (UnimplementedCatalogueServiceServer) UpdateRate(context.Context, *UpdateRateRequest) (*Rate, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateRate not implemented")
+}
+func (UnimplementedCatalogueServiceServer) PreviewRateTopUps(context.Context, *PreviewRateTopUpsRequest) (*PreviewRateTopUpsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PreviewRateTopUps not implemented")
 }
 func (UnimplementedCatalogueServiceServer) mustEmbedUnimplementedCatalogueServiceServer() {}
 func (UnimplementedCatalogueServiceServer) testEmbeddedByValue()                          {}
@@ -370,6 +394,24 @@ func _CatalogueService_UpdateRate_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CatalogueService_PreviewRateTopUps_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PreviewRateTopUpsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogueServiceServer).PreviewRateTopUps(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogueService_PreviewRateTopUps_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogueServiceServer).PreviewRateTopUps(ctx, req.(*PreviewRateTopUpsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CatalogueService_ServiceDesc is the grpc.ServiceDesc for CatalogueService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -408,6 +450,10 @@ var CatalogueService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateRate",
 			Handler:    _CatalogueService_UpdateRate_Handler,
+		},
+		{
+			MethodName: "PreviewRateTopUps",
+			Handler:    _CatalogueService_PreviewRateTopUps_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

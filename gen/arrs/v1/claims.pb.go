@@ -928,7 +928,12 @@ type Budget struct {
 	// remaining − forecast: what would go unclaimed (negative: overspend).
 	ForecastUnderspendPence int64 `protobuf:"varint,10,opt,name=forecast_underspend_pence,json=forecastUnderspendPence,proto3" json:"forecast_underspend_pence,omitempty"`
 	// The same by role.
-	Roles         []*RoleBudget `protobuf:"bytes,11,rep,name=roles,proto3" json:"roles,omitempty"`
+	Roles []*RoleBudget `protobuf:"bytes,11,rep,name=roles,proto3" json:"roles,omitempty"`
+	// The year month by month, April to March, for charting claimed spend
+	// against the entitlement's even pace and the forecast. The last month's
+	// `cumulative_claimed_pence` is submitted + approved + paid, and its
+	// `projected_pence` is that plus `forecast_pence`.
+	Months        []*BudgetMonth `protobuf:"bytes,12,rep,name=months,proto3" json:"months,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1040,6 +1045,107 @@ func (x *Budget) GetRoles() []*RoleBudget {
 	return nil
 }
 
+func (x *Budget) GetMonths() []*BudgetMonth {
+	if x != nil {
+		return x.Months
+	}
+	return nil
+}
+
+// One month of a budget's year. Amounts are pence.
+type BudgetMonth struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `YYYY-MM`.
+	Month string `protobuf:"bytes,1,opt,name=month,proto3" json:"month,omitempty"`
+	// What the month's SUBMITTED, QUERIED, APPROVED and PAID claims (monthly
+	// and supplementary) count for.
+	ClaimedPence int64 `protobuf:"varint,2,opt,name=claimed_pence,json=claimedPence,proto3" json:"claimed_pence,omitempty"`
+	// `claimed_pence` from April to this month.
+	CumulativeClaimedPence int64 `protobuf:"varint,3,opt,name=cumulative_claimed_pence,json=cumulativeClaimedPence,proto3" json:"cumulative_claimed_pence,omitempty"`
+	// The entitlement spent evenly: k twelfths of it by the end of the k-th
+	// month (April is 1), rounded half up to the penny.
+	EntitlementPacePence int64 `protobuf:"varint,4,opt,name=entitlement_pace_pence,json=entitlementPacePence,proto3" json:"entitlement_pace_pence,omitempty"`
+	// The forecast for this month; 0 before `forecast_from`.
+	ForecastPence int64 `protobuf:"varint,5,opt,name=forecast_pence,json=forecastPence,proto3" json:"forecast_pence,omitempty"`
+	// `cumulative_claimed_pence` plus the forecast from `forecast_from` to
+	// this month: where the year is heading.
+	ProjectedPence int64 `protobuf:"varint,6,opt,name=projected_pence,json=projectedPence,proto3" json:"projected_pence,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BudgetMonth) Reset() {
+	*x = BudgetMonth{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetMonth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetMonth) ProtoMessage() {}
+
+func (x *BudgetMonth) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetMonth.ProtoReflect.Descriptor instead.
+func (*BudgetMonth) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *BudgetMonth) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
+func (x *BudgetMonth) GetClaimedPence() int64 {
+	if x != nil {
+		return x.ClaimedPence
+	}
+	return 0
+}
+
+func (x *BudgetMonth) GetCumulativeClaimedPence() int64 {
+	if x != nil {
+		return x.CumulativeClaimedPence
+	}
+	return 0
+}
+
+func (x *BudgetMonth) GetEntitlementPacePence() int64 {
+	if x != nil {
+		return x.EntitlementPacePence
+	}
+	return 0
+}
+
+func (x *BudgetMonth) GetForecastPence() int64 {
+	if x != nil {
+		return x.ForecastPence
+	}
+	return 0
+}
+
+func (x *BudgetMonth) GetProjectedPence() int64 {
+	if x != nil {
+		return x.ProjectedPence
+	}
+	return 0
+}
+
 // One role's share of a budget.
 type RoleBudget struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1059,7 +1165,7 @@ type RoleBudget struct {
 
 func (x *RoleBudget) Reset() {
 	*x = RoleBudget{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[6]
+	mi := &file_arrs_v1_claims_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1071,7 +1177,7 @@ func (x *RoleBudget) String() string {
 func (*RoleBudget) ProtoMessage() {}
 
 func (x *RoleBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[6]
+	mi := &file_arrs_v1_claims_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1084,7 +1190,7 @@ func (x *RoleBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoleBudget.ProtoReflect.Descriptor instead.
 func (*RoleBudget) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{6}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RoleBudget) GetRole() string {
@@ -1133,7 +1239,7 @@ type GetClaimRequest struct {
 
 func (x *GetClaimRequest) Reset() {
 	*x = GetClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[7]
+	mi := &file_arrs_v1_claims_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1145,7 +1251,7 @@ func (x *GetClaimRequest) String() string {
 func (*GetClaimRequest) ProtoMessage() {}
 
 func (x *GetClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[7]
+	mi := &file_arrs_v1_claims_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1158,7 +1264,7 @@ func (x *GetClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClaimRequest.ProtoReflect.Descriptor instead.
 func (*GetClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{7}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetClaimRequest) GetName() string {
@@ -1189,7 +1295,7 @@ type ListClaimsRequest struct {
 
 func (x *ListClaimsRequest) Reset() {
 	*x = ListClaimsRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[8]
+	mi := &file_arrs_v1_claims_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1201,7 +1307,7 @@ func (x *ListClaimsRequest) String() string {
 func (*ListClaimsRequest) ProtoMessage() {}
 
 func (x *ListClaimsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[8]
+	mi := &file_arrs_v1_claims_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1214,7 +1320,7 @@ func (x *ListClaimsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClaimsRequest.ProtoReflect.Descriptor instead.
 func (*ListClaimsRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{8}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListClaimsRequest) GetParent() string {
@@ -1273,7 +1379,7 @@ type ListClaimsResponse struct {
 
 func (x *ListClaimsResponse) Reset() {
 	*x = ListClaimsResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[9]
+	mi := &file_arrs_v1_claims_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1285,7 +1391,7 @@ func (x *ListClaimsResponse) String() string {
 func (*ListClaimsResponse) ProtoMessage() {}
 
 func (x *ListClaimsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[9]
+	mi := &file_arrs_v1_claims_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1298,7 +1404,7 @@ func (x *ListClaimsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClaimsResponse.ProtoReflect.Descriptor instead.
 func (*ListClaimsResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{9}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListClaimsResponse) GetClaims() []*Claim {
@@ -1330,7 +1436,7 @@ type CreateClaimRequest struct {
 
 func (x *CreateClaimRequest) Reset() {
 	*x = CreateClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[10]
+	mi := &file_arrs_v1_claims_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1342,7 +1448,7 @@ func (x *CreateClaimRequest) String() string {
 func (*CreateClaimRequest) ProtoMessage() {}
 
 func (x *CreateClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[10]
+	mi := &file_arrs_v1_claims_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1355,7 +1461,7 @@ func (x *CreateClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateClaimRequest.ProtoReflect.Descriptor instead.
 func (*CreateClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{10}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CreateClaimRequest) GetParent() string {
@@ -1394,7 +1500,7 @@ type UpdateClaimLineRequest struct {
 
 func (x *UpdateClaimLineRequest) Reset() {
 	*x = UpdateClaimLineRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[11]
+	mi := &file_arrs_v1_claims_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1406,7 +1512,7 @@ func (x *UpdateClaimLineRequest) String() string {
 func (*UpdateClaimLineRequest) ProtoMessage() {}
 
 func (x *UpdateClaimLineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[11]
+	mi := &file_arrs_v1_claims_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1419,7 +1525,7 @@ func (x *UpdateClaimLineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateClaimLineRequest.ProtoReflect.Descriptor instead.
 func (*UpdateClaimLineRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{11}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *UpdateClaimLineRequest) GetClaimLine() *ClaimLine {
@@ -1450,7 +1556,7 @@ type BatchUpdateClaimLinesRequest struct {
 
 func (x *BatchUpdateClaimLinesRequest) Reset() {
 	*x = BatchUpdateClaimLinesRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[12]
+	mi := &file_arrs_v1_claims_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1462,7 +1568,7 @@ func (x *BatchUpdateClaimLinesRequest) String() string {
 func (*BatchUpdateClaimLinesRequest) ProtoMessage() {}
 
 func (x *BatchUpdateClaimLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[12]
+	mi := &file_arrs_v1_claims_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1475,7 +1581,7 @@ func (x *BatchUpdateClaimLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchUpdateClaimLinesRequest.ProtoReflect.Descriptor instead.
 func (*BatchUpdateClaimLinesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{12}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *BatchUpdateClaimLinesRequest) GetParent() string {
@@ -1503,7 +1609,7 @@ type BatchUpdateClaimLinesResponse struct {
 
 func (x *BatchUpdateClaimLinesResponse) Reset() {
 	*x = BatchUpdateClaimLinesResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[13]
+	mi := &file_arrs_v1_claims_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1621,7 @@ func (x *BatchUpdateClaimLinesResponse) String() string {
 func (*BatchUpdateClaimLinesResponse) ProtoMessage() {}
 
 func (x *BatchUpdateClaimLinesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[13]
+	mi := &file_arrs_v1_claims_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1528,7 +1634,7 @@ func (x *BatchUpdateClaimLinesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchUpdateClaimLinesResponse.ProtoReflect.Descriptor instead.
 func (*BatchUpdateClaimLinesResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{13}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *BatchUpdateClaimLinesResponse) GetClaimLines() []*ClaimLine {
@@ -1557,7 +1663,7 @@ type ImportClaimLinesRequest struct {
 
 func (x *ImportClaimLinesRequest) Reset() {
 	*x = ImportClaimLinesRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[14]
+	mi := &file_arrs_v1_claims_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1569,7 +1675,7 @@ func (x *ImportClaimLinesRequest) String() string {
 func (*ImportClaimLinesRequest) ProtoMessage() {}
 
 func (x *ImportClaimLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[14]
+	mi := &file_arrs_v1_claims_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1582,7 +1688,7 @@ func (x *ImportClaimLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportClaimLinesRequest.ProtoReflect.Descriptor instead.
 func (*ImportClaimLinesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{14}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ImportClaimLinesRequest) GetParent() string {
@@ -1614,7 +1720,7 @@ type SubmitClaimRequest struct {
 
 func (x *SubmitClaimRequest) Reset() {
 	*x = SubmitClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[15]
+	mi := &file_arrs_v1_claims_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1626,7 +1732,7 @@ func (x *SubmitClaimRequest) String() string {
 func (*SubmitClaimRequest) ProtoMessage() {}
 
 func (x *SubmitClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[15]
+	mi := &file_arrs_v1_claims_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1639,7 +1745,7 @@ func (x *SubmitClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitClaimRequest.ProtoReflect.Descriptor instead.
 func (*SubmitClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{15}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SubmitClaimRequest) GetName() string {
@@ -1678,7 +1784,7 @@ type WithdrawClaimRequest struct {
 
 func (x *WithdrawClaimRequest) Reset() {
 	*x = WithdrawClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[16]
+	mi := &file_arrs_v1_claims_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1690,7 +1796,7 @@ func (x *WithdrawClaimRequest) String() string {
 func (*WithdrawClaimRequest) ProtoMessage() {}
 
 func (x *WithdrawClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[16]
+	mi := &file_arrs_v1_claims_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1703,7 +1809,7 @@ func (x *WithdrawClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawClaimRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{16}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WithdrawClaimRequest) GetName() string {
@@ -1738,7 +1844,7 @@ type GetBudgetRequest struct {
 
 func (x *GetBudgetRequest) Reset() {
 	*x = GetBudgetRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[17]
+	mi := &file_arrs_v1_claims_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1750,7 +1856,7 @@ func (x *GetBudgetRequest) String() string {
 func (*GetBudgetRequest) ProtoMessage() {}
 
 func (x *GetBudgetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[17]
+	mi := &file_arrs_v1_claims_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1763,7 +1869,7 @@ func (x *GetBudgetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBudgetRequest.ProtoReflect.Descriptor instead.
 func (*GetBudgetRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{17}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetBudgetRequest) GetName() string {
@@ -1790,7 +1896,7 @@ type ListReviewQueueRequest struct {
 
 func (x *ListReviewQueueRequest) Reset() {
 	*x = ListReviewQueueRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[18]
+	mi := &file_arrs_v1_claims_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1802,7 +1908,7 @@ func (x *ListReviewQueueRequest) String() string {
 func (*ListReviewQueueRequest) ProtoMessage() {}
 
 func (x *ListReviewQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[18]
+	mi := &file_arrs_v1_claims_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1815,7 +1921,7 @@ func (x *ListReviewQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewQueueRequest.ProtoReflect.Descriptor instead.
 func (*ListReviewQueueRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{18}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListReviewQueueRequest) GetCommissioner() string {
@@ -1859,7 +1965,7 @@ type ListReviewQueueResponse struct {
 
 func (x *ListReviewQueueResponse) Reset() {
 	*x = ListReviewQueueResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[19]
+	mi := &file_arrs_v1_claims_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1871,7 +1977,7 @@ func (x *ListReviewQueueResponse) String() string {
 func (*ListReviewQueueResponse) ProtoMessage() {}
 
 func (x *ListReviewQueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[19]
+	mi := &file_arrs_v1_claims_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1884,7 +1990,7 @@ func (x *ListReviewQueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewQueueResponse.ProtoReflect.Descriptor instead.
 func (*ListReviewQueueResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{19}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListReviewQueueResponse) GetItems() []*ReviewItem {
@@ -1916,7 +2022,7 @@ type ReviewItem struct {
 
 func (x *ReviewItem) Reset() {
 	*x = ReviewItem{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[20]
+	mi := &file_arrs_v1_claims_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1928,7 +2034,7 @@ func (x *ReviewItem) String() string {
 func (*ReviewItem) ProtoMessage() {}
 
 func (x *ReviewItem) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[20]
+	mi := &file_arrs_v1_claims_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1941,7 +2047,7 @@ func (x *ReviewItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReviewItem.ProtoReflect.Descriptor instead.
 func (*ReviewItem) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{20}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReviewItem) GetClaim() *Claim {
@@ -1981,7 +2087,7 @@ type LineFlag struct {
 
 func (x *LineFlag) Reset() {
 	*x = LineFlag{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[21]
+	mi := &file_arrs_v1_claims_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1993,7 +2099,7 @@ func (x *LineFlag) String() string {
 func (*LineFlag) ProtoMessage() {}
 
 func (x *LineFlag) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[21]
+	mi := &file_arrs_v1_claims_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2006,7 +2112,7 @@ func (x *LineFlag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineFlag.ProtoReflect.Descriptor instead.
 func (*LineFlag) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{21}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *LineFlag) GetLine() string {
@@ -2047,7 +2153,7 @@ type ApproveClaimRequest struct {
 
 func (x *ApproveClaimRequest) Reset() {
 	*x = ApproveClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	mi := &file_arrs_v1_claims_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2059,7 +2165,7 @@ func (x *ApproveClaimRequest) String() string {
 func (*ApproveClaimRequest) ProtoMessage() {}
 
 func (x *ApproveClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	mi := &file_arrs_v1_claims_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2072,7 +2178,7 @@ func (x *ApproveClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveClaimRequest.ProtoReflect.Descriptor instead.
 func (*ApproveClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{22}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ApproveClaimRequest) GetName() string {
@@ -2118,7 +2224,7 @@ type LineAdjustment struct {
 
 func (x *LineAdjustment) Reset() {
 	*x = LineAdjustment{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[23]
+	mi := &file_arrs_v1_claims_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2130,7 +2236,7 @@ func (x *LineAdjustment) String() string {
 func (*LineAdjustment) ProtoMessage() {}
 
 func (x *LineAdjustment) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[23]
+	mi := &file_arrs_v1_claims_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2143,7 +2249,7 @@ func (x *LineAdjustment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineAdjustment.ProtoReflect.Descriptor instead.
 func (*LineAdjustment) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{23}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *LineAdjustment) GetLine() string {
@@ -2182,7 +2288,7 @@ type RejectClaimRequest struct {
 
 func (x *RejectClaimRequest) Reset() {
 	*x = RejectClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[24]
+	mi := &file_arrs_v1_claims_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2194,7 +2300,7 @@ func (x *RejectClaimRequest) String() string {
 func (*RejectClaimRequest) ProtoMessage() {}
 
 func (x *RejectClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[24]
+	mi := &file_arrs_v1_claims_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2207,7 +2313,7 @@ func (x *RejectClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectClaimRequest.ProtoReflect.Descriptor instead.
 func (*RejectClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{24}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RejectClaimRequest) GetName() string {
@@ -2246,7 +2352,7 @@ type QueryClaimRequest struct {
 
 func (x *QueryClaimRequest) Reset() {
 	*x = QueryClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[25]
+	mi := &file_arrs_v1_claims_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2258,7 +2364,7 @@ func (x *QueryClaimRequest) String() string {
 func (*QueryClaimRequest) ProtoMessage() {}
 
 func (x *QueryClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[25]
+	mi := &file_arrs_v1_claims_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2271,7 +2377,7 @@ func (x *QueryClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryClaimRequest.ProtoReflect.Descriptor instead.
 func (*QueryClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{25}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *QueryClaimRequest) GetName() string {
@@ -2312,7 +2418,7 @@ type RecordClaimPaymentRequest struct {
 
 func (x *RecordClaimPaymentRequest) Reset() {
 	*x = RecordClaimPaymentRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[26]
+	mi := &file_arrs_v1_claims_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2324,7 +2430,7 @@ func (x *RecordClaimPaymentRequest) String() string {
 func (*RecordClaimPaymentRequest) ProtoMessage() {}
 
 func (x *RecordClaimPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[26]
+	mi := &file_arrs_v1_claims_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2337,7 +2443,7 @@ func (x *RecordClaimPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordClaimPaymentRequest.ProtoReflect.Descriptor instead.
 func (*RecordClaimPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{26}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RecordClaimPaymentRequest) GetName() string {
@@ -2381,7 +2487,7 @@ type ExportClaimLinesRequest struct {
 
 func (x *ExportClaimLinesRequest) Reset() {
 	*x = ExportClaimLinesRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[27]
+	mi := &file_arrs_v1_claims_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2393,7 +2499,7 @@ func (x *ExportClaimLinesRequest) String() string {
 func (*ExportClaimLinesRequest) ProtoMessage() {}
 
 func (x *ExportClaimLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[27]
+	mi := &file_arrs_v1_claims_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2406,7 +2512,7 @@ func (x *ExportClaimLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportClaimLinesRequest.ProtoReflect.Descriptor instead.
 func (*ExportClaimLinesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{27}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ExportClaimLinesRequest) GetCommissioner() string {
@@ -2434,7 +2540,7 @@ type ExportClaimLinesResponse struct {
 
 func (x *ExportClaimLinesResponse) Reset() {
 	*x = ExportClaimLinesResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[28]
+	mi := &file_arrs_v1_claims_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2446,7 +2552,7 @@ func (x *ExportClaimLinesResponse) String() string {
 func (*ExportClaimLinesResponse) ProtoMessage() {}
 
 func (x *ExportClaimLinesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[28]
+	mi := &file_arrs_v1_claims_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2459,7 +2565,7 @@ func (x *ExportClaimLinesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportClaimLinesResponse.ProtoReflect.Descriptor instead.
 func (*ExportClaimLinesResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{28}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ExportClaimLinesResponse) GetCsv() string {
@@ -2562,7 +2668,7 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\x04rate\x18\x05 \x01(\tR\x04rate\":\n" +
 	"\fExcludedPost\x12\x12\n" +
 	"\x04post\x18\x01 \x01(\tR\x04post\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xb5\x03\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xe3\x03\n" +
 	"\x06Budget\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\x11entitlement_pence\x18\x02 \x01(\x03R\x10entitlementPence\x12\x1f\n" +
@@ -2577,7 +2683,15 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\x0eforecast_pence\x18\t \x01(\x03R\rforecastPence\x12:\n" +
 	"\x19forecast_underspend_pence\x18\n" +
 	" \x01(\x03R\x17forecastUnderspendPence\x12)\n" +
-	"\x05roles\x18\v \x03(\v2\x13.arrs.v1.RoleBudgetR\x05roles\"\xb6\x01\n" +
+	"\x05roles\x18\v \x03(\v2\x13.arrs.v1.RoleBudgetR\x05roles\x12,\n" +
+	"\x06months\x18\f \x03(\v2\x14.arrs.v1.BudgetMonthR\x06months\"\x88\x02\n" +
+	"\vBudgetMonth\x12\x14\n" +
+	"\x05month\x18\x01 \x01(\tR\x05month\x12#\n" +
+	"\rclaimed_pence\x18\x02 \x01(\x03R\fclaimedPence\x128\n" +
+	"\x18cumulative_claimed_pence\x18\x03 \x01(\x03R\x16cumulativeClaimedPence\x124\n" +
+	"\x16entitlement_pace_pence\x18\x04 \x01(\x03R\x14entitlementPacePence\x12%\n" +
+	"\x0eforecast_pence\x18\x05 \x01(\x03R\rforecastPence\x12'\n" +
+	"\x0fprojected_pence\x18\x06 \x01(\x03R\x0eprojectedPence\"\xb6\x01\n" +
 	"\n" +
 	"RoleBudget\x12\x12\n" +
 	"\x04role\x18\x01 \x01(\tR\x04role\x12'\n" +
@@ -2712,7 +2826,7 @@ func file_arrs_v1_claims_proto_rawDescGZIP() []byte {
 }
 
 var file_arrs_v1_claims_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_arrs_v1_claims_proto_goTypes = []any{
 	(ClaimView)(0),                        // 0: arrs.v1.ClaimView
 	(Claim_State)(0),                      // 1: arrs.v1.Claim.State
@@ -2723,92 +2837,94 @@ var file_arrs_v1_claims_proto_goTypes = []any{
 	(*CapSegment)(nil),                    // 6: arrs.v1.CapSegment
 	(*ExcludedPost)(nil),                  // 7: arrs.v1.ExcludedPost
 	(*Budget)(nil),                        // 8: arrs.v1.Budget
-	(*RoleBudget)(nil),                    // 9: arrs.v1.RoleBudget
-	(*GetClaimRequest)(nil),               // 10: arrs.v1.GetClaimRequest
-	(*ListClaimsRequest)(nil),             // 11: arrs.v1.ListClaimsRequest
-	(*ListClaimsResponse)(nil),            // 12: arrs.v1.ListClaimsResponse
-	(*CreateClaimRequest)(nil),            // 13: arrs.v1.CreateClaimRequest
-	(*UpdateClaimLineRequest)(nil),        // 14: arrs.v1.UpdateClaimLineRequest
-	(*BatchUpdateClaimLinesRequest)(nil),  // 15: arrs.v1.BatchUpdateClaimLinesRequest
-	(*BatchUpdateClaimLinesResponse)(nil), // 16: arrs.v1.BatchUpdateClaimLinesResponse
-	(*ImportClaimLinesRequest)(nil),       // 17: arrs.v1.ImportClaimLinesRequest
-	(*SubmitClaimRequest)(nil),            // 18: arrs.v1.SubmitClaimRequest
-	(*WithdrawClaimRequest)(nil),          // 19: arrs.v1.WithdrawClaimRequest
-	(*GetBudgetRequest)(nil),              // 20: arrs.v1.GetBudgetRequest
-	(*ListReviewQueueRequest)(nil),        // 21: arrs.v1.ListReviewQueueRequest
-	(*ListReviewQueueResponse)(nil),       // 22: arrs.v1.ListReviewQueueResponse
-	(*ReviewItem)(nil),                    // 23: arrs.v1.ReviewItem
-	(*LineFlag)(nil),                      // 24: arrs.v1.LineFlag
-	(*ApproveClaimRequest)(nil),           // 25: arrs.v1.ApproveClaimRequest
-	(*LineAdjustment)(nil),                // 26: arrs.v1.LineAdjustment
-	(*RejectClaimRequest)(nil),            // 27: arrs.v1.RejectClaimRequest
-	(*QueryClaimRequest)(nil),             // 28: arrs.v1.QueryClaimRequest
-	(*RecordClaimPaymentRequest)(nil),     // 29: arrs.v1.RecordClaimPaymentRequest
-	(*ExportClaimLinesRequest)(nil),       // 30: arrs.v1.ExportClaimLinesRequest
-	(*ExportClaimLinesResponse)(nil),      // 31: arrs.v1.ExportClaimLinesResponse
-	(*timestamppb.Timestamp)(nil),         // 32: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 33: google.protobuf.FieldMask
+	(*BudgetMonth)(nil),                   // 9: arrs.v1.BudgetMonth
+	(*RoleBudget)(nil),                    // 10: arrs.v1.RoleBudget
+	(*GetClaimRequest)(nil),               // 11: arrs.v1.GetClaimRequest
+	(*ListClaimsRequest)(nil),             // 12: arrs.v1.ListClaimsRequest
+	(*ListClaimsResponse)(nil),            // 13: arrs.v1.ListClaimsResponse
+	(*CreateClaimRequest)(nil),            // 14: arrs.v1.CreateClaimRequest
+	(*UpdateClaimLineRequest)(nil),        // 15: arrs.v1.UpdateClaimLineRequest
+	(*BatchUpdateClaimLinesRequest)(nil),  // 16: arrs.v1.BatchUpdateClaimLinesRequest
+	(*BatchUpdateClaimLinesResponse)(nil), // 17: arrs.v1.BatchUpdateClaimLinesResponse
+	(*ImportClaimLinesRequest)(nil),       // 18: arrs.v1.ImportClaimLinesRequest
+	(*SubmitClaimRequest)(nil),            // 19: arrs.v1.SubmitClaimRequest
+	(*WithdrawClaimRequest)(nil),          // 20: arrs.v1.WithdrawClaimRequest
+	(*GetBudgetRequest)(nil),              // 21: arrs.v1.GetBudgetRequest
+	(*ListReviewQueueRequest)(nil),        // 22: arrs.v1.ListReviewQueueRequest
+	(*ListReviewQueueResponse)(nil),       // 23: arrs.v1.ListReviewQueueResponse
+	(*ReviewItem)(nil),                    // 24: arrs.v1.ReviewItem
+	(*LineFlag)(nil),                      // 25: arrs.v1.LineFlag
+	(*ApproveClaimRequest)(nil),           // 26: arrs.v1.ApproveClaimRequest
+	(*LineAdjustment)(nil),                // 27: arrs.v1.LineAdjustment
+	(*RejectClaimRequest)(nil),            // 28: arrs.v1.RejectClaimRequest
+	(*QueryClaimRequest)(nil),             // 29: arrs.v1.QueryClaimRequest
+	(*RecordClaimPaymentRequest)(nil),     // 30: arrs.v1.RecordClaimPaymentRequest
+	(*ExportClaimLinesRequest)(nil),       // 31: arrs.v1.ExportClaimLinesRequest
+	(*ExportClaimLinesResponse)(nil),      // 32: arrs.v1.ExportClaimLinesResponse
+	(*timestamppb.Timestamp)(nil),         // 33: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 34: google.protobuf.FieldMask
 }
 var file_arrs_v1_claims_proto_depIdxs = []int32{
 	1,  // 0: arrs.v1.Claim.state:type_name -> arrs.v1.Claim.State
 	5,  // 1: arrs.v1.Claim.lines:type_name -> arrs.v1.ClaimLine
 	7,  // 2: arrs.v1.Claim.excluded_posts:type_name -> arrs.v1.ExcludedPost
-	32, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
-	32, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
-	32, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
-	32, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
+	33, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
+	33, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
+	33, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
+	33, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
 	4,  // 7: arrs.v1.Claim.payment:type_name -> arrs.v1.Payment
 	2,  // 8: arrs.v1.Claim.kind:type_name -> arrs.v1.Claim.Kind
 	6,  // 9: arrs.v1.ClaimLine.cap_segments:type_name -> arrs.v1.CapSegment
-	9,  // 10: arrs.v1.Budget.roles:type_name -> arrs.v1.RoleBudget
-	1,  // 11: arrs.v1.ListClaimsRequest.state:type_name -> arrs.v1.Claim.State
-	0,  // 12: arrs.v1.ListClaimsRequest.view:type_name -> arrs.v1.ClaimView
-	3,  // 13: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
-	5,  // 14: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
-	33, // 15: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	14, // 16: arrs.v1.BatchUpdateClaimLinesRequest.requests:type_name -> arrs.v1.UpdateClaimLineRequest
-	5,  // 17: arrs.v1.BatchUpdateClaimLinesResponse.claim_lines:type_name -> arrs.v1.ClaimLine
-	0,  // 18: arrs.v1.ListReviewQueueRequest.view:type_name -> arrs.v1.ClaimView
-	23, // 19: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
-	3,  // 20: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
-	24, // 21: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
-	26, // 22: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
-	4,  // 23: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
-	10, // 24: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
-	11, // 25: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
-	13, // 26: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
-	14, // 27: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
-	15, // 28: arrs.v1.ClaimService.BatchUpdateClaimLines:input_type -> arrs.v1.BatchUpdateClaimLinesRequest
-	17, // 29: arrs.v1.ClaimService.ImportClaimLines:input_type -> arrs.v1.ImportClaimLinesRequest
-	18, // 30: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
-	19, // 31: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
-	20, // 32: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
-	21, // 33: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
-	25, // 34: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
-	27, // 35: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
-	28, // 36: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
-	29, // 37: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
-	30, // 38: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
-	3,  // 39: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
-	12, // 40: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
-	3,  // 41: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
-	5,  // 42: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
-	16, // 43: arrs.v1.ClaimService.BatchUpdateClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
-	16, // 44: arrs.v1.ClaimService.ImportClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
-	3,  // 45: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
-	3,  // 46: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
-	8,  // 47: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
-	22, // 48: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
-	3,  // 49: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
-	3,  // 50: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
-	3,  // 51: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
-	3,  // 52: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
-	31, // 53: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
-	39, // [39:54] is the sub-list for method output_type
-	24, // [24:39] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	10, // 10: arrs.v1.Budget.roles:type_name -> arrs.v1.RoleBudget
+	9,  // 11: arrs.v1.Budget.months:type_name -> arrs.v1.BudgetMonth
+	1,  // 12: arrs.v1.ListClaimsRequest.state:type_name -> arrs.v1.Claim.State
+	0,  // 13: arrs.v1.ListClaimsRequest.view:type_name -> arrs.v1.ClaimView
+	3,  // 14: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
+	5,  // 15: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
+	34, // 16: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	15, // 17: arrs.v1.BatchUpdateClaimLinesRequest.requests:type_name -> arrs.v1.UpdateClaimLineRequest
+	5,  // 18: arrs.v1.BatchUpdateClaimLinesResponse.claim_lines:type_name -> arrs.v1.ClaimLine
+	0,  // 19: arrs.v1.ListReviewQueueRequest.view:type_name -> arrs.v1.ClaimView
+	24, // 20: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
+	3,  // 21: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
+	25, // 22: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
+	27, // 23: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
+	4,  // 24: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
+	11, // 25: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
+	12, // 26: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
+	14, // 27: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
+	15, // 28: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
+	16, // 29: arrs.v1.ClaimService.BatchUpdateClaimLines:input_type -> arrs.v1.BatchUpdateClaimLinesRequest
+	18, // 30: arrs.v1.ClaimService.ImportClaimLines:input_type -> arrs.v1.ImportClaimLinesRequest
+	19, // 31: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
+	20, // 32: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
+	21, // 33: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
+	22, // 34: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
+	26, // 35: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
+	28, // 36: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
+	29, // 37: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
+	30, // 38: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
+	31, // 39: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
+	3,  // 40: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
+	13, // 41: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
+	3,  // 42: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
+	5,  // 43: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
+	17, // 44: arrs.v1.ClaimService.BatchUpdateClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
+	17, // 45: arrs.v1.ClaimService.ImportClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
+	3,  // 46: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
+	3,  // 47: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
+	8,  // 48: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
+	23, // 49: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
+	3,  // 50: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
+	3,  // 51: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
+	3,  // 52: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
+	3,  // 53: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
+	32, // 54: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
+	40, // [40:55] is the sub-list for method output_type
+	25, // [25:40] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_claims_proto_init() }
@@ -2823,7 +2939,7 @@ func file_arrs_v1_claims_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_claims_proto_rawDesc), len(file_arrs_v1_claims_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -2,6 +2,8 @@
 // with PKCE (S256), the console being a public client. The tokens are kept
 // in memory only (after a reload, signing in again comes straight back
 // while the provider's session lasts) and refreshed before they expire.
+// Signing out ends the provider's session too, where the provider offers
+// RP-initiated logout: otherwise "Sign in" would come straight back in.
 import { arrsClient } from "../../api/client.js";
 import { signIn, session, type Session } from "./session.js";
 
@@ -15,11 +17,14 @@ interface Pending {
   state: string;
   tokenEndpoint: string;
   clientId: string;
+  /** The provider's end_session_endpoint, if its discovery document has one. */
+  endSessionEndpoint?: string;
 }
 
 interface TokenResponse {
   access_token: string;
   refresh_token?: string;
+  id_token?: string;
   expires_in?: number;
 }
 
@@ -45,11 +50,12 @@ export async function startSignIn(cfg: OIDCConfig): Promise<void> {
   const disco = (await (await fetch(`${cfg.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`)).json()) as {
     authorization_endpoint: string;
     token_endpoint: string;
+    end_session_endpoint?: string;
   };
   const verifier = random(32);
   const challenge = base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
   const state = random(16);
-  const pending: Pending = { verifier, state, tokenEndpoint: disco.token_endpoint, clientId: cfg.clientId };
+  const pending: Pending = { verifier, state, tokenEndpoint: disco.token_endpoint, clientId: cfg.clientId, endSessionEndpoint: disco.end_session_endpoint };
   // Only the verifier and state wait here, for the redirect back; never a token.
   sessionStorage.setItem(PENDING, JSON.stringify(pending));
   const q = new URLSearchParams({
@@ -77,6 +83,9 @@ function claimsOf(jwt: string): Record<string, unknown> {
 
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
+/** What ending the provider's session needs: in memory, like the tokens. */
+let providerSession: { idToken: string; endpoint: string; clientId: string } | null = null;
+
 async function establish(t: TokenResponse, p: Pending, orgName?: string): Promise<Session> {
   const c = claimsOf(t.access_token);
   const role = String(c["arrs_role"] ?? "");
@@ -91,6 +100,9 @@ async function establish(t: TokenResponse, p: Pending, orgName?: string): Promis
   const expiresIn = t.expires_in ?? 300;
   const s: Session = { token: t.access_token, role, org, subject: String(c["sub"] ?? ""), orgName: name, expiresAt: Date.now() + expiresIn * 1000, memoryOnly: true };
   signIn(s);
+  // A refresh may bring a new ID token; without one the first still names the session.
+  const idToken = t.id_token ?? providerSession?.idToken;
+  providerSession = idToken && p.endSessionEndpoint ? { idToken, endpoint: p.endSessionEndpoint, clientId: p.clientId } : null;
   clearTimeout(refreshTimer);
   if (t.refresh_token) {
     const refresh = t.refresh_token;
@@ -116,7 +128,22 @@ export async function finishSignIn(query: URLSearchParams): Promise<Session> {
   return establish(t, p);
 }
 
-/** Forgets the refresh timer (sign-out). */
+/** Forgets the refresh timer and the provider's session (sign-out). */
 export function stopRefreshing(): void {
   clearTimeout(refreshTimer);
+  providerSession = null;
+}
+
+/**
+ * Where to go to end the provider's session too (RP-initiated logout, with
+ * the ID token as the hint and the sign-in page to come back to), or null
+ * when signed in some other way or the provider offers no such endpoint.
+ */
+export function endSessionUrl(): string | null {
+  if (!providerSession) return null;
+  const url = new URL(providerSession.endpoint);
+  url.searchParams.set("id_token_hint", providerSession.idToken);
+  url.searchParams.set("post_logout_redirect_uri", `${location.origin}/sign-in`);
+  url.searchParams.set("client_id", providerSession.clientId);
+  return url.toString();
 }
