@@ -38,7 +38,10 @@ const (
 	permClaimsPay     permission = "claims.pay"
 	permClaimsExport  permission = "claims.export"
 	permAuditRead     permission = "audit.read"
-	permAuditVerify   permission = "audit.verify"
+	// permReportsRead reads the pictures across PCNs: a commissioner's
+	// position, the workforce statistics. The store scopes them further.
+	permReportsRead permission = "reports.read"
+	permAuditVerify permission = "audit.verify"
 	// public marks an RPC anyone may call without credentials.
 	public permission = "public"
 )
@@ -96,8 +99,10 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.ClaimService/RecordClaimPayment":    permClaimsPay,
 	"/arrs.v1.ClaimService/ExportClaimLines":      permClaimsExport,
 
-	"/arrs.v1.AuditService/ListAuditEvents":  permAuditRead,
-	"/arrs.v1.AuditService/VerifyAuditChain": permAuditVerify,
+	"/arrs.v1.ReportingService/GetCommissionerPosition": permReportsRead,
+	"/arrs.v1.ReportingService/ListWorkforceStatistics": permReportsRead,
+	"/arrs.v1.AuditService/ListAuditEvents":             permAuditRead,
+	"/arrs.v1.AuditService/VerifyAuditChain":            permAuditVerify,
 	// Checkpoints list every PCN's activity count: national staff and
 	// witnesses (service accounts given audit.verify) only.
 	"/arrs.v1.AuditService/PublishAuditCheckpoint": permAuditVerify,
@@ -115,15 +120,15 @@ var rolePermissions = map[claims.AccessRole][]permission{
 	claims.RolePCNManager: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permPostsWrite,
 		permClaimsRead, permClaimsWrite, permBudgetRead, permAuditRead},
 	claims.RoleCommissionerApprover: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
-		permClaimsRead, permBudgetRead, permAuditRead, permClaimsReview},
+		permClaimsRead, permBudgetRead, permAuditRead, permClaimsReview, permReportsRead},
 	claims.RoleCommissionerFinance: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
-		permClaimsRead, permBudgetRead, permClaimsPay, permClaimsExport},
+		permClaimsRead, permBudgetRead, permClaimsPay, permClaimsExport, permReportsRead},
 	// The CPD ledger comes later; until then a hub reads reference data only.
 	claims.RoleTrainingHubOfficer: {permReferenceRead},
 	// NHS England keeps the reference data and sees every PCN, but does not
 	// run a PCN's workforce.
 	claims.RoleNationalAdministrator: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
-		permClaimsRead, permBudgetRead,
+		permClaimsRead, permBudgetRead, permReportsRead,
 		permOrgsWrite, permCatalogWrite, permFundingWrite, permAuditRead, permAuditVerify},
 	// Service accounts hold exactly what their configuration grants.
 	claims.RoleServiceAccount: nil,
