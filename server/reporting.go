@@ -24,17 +24,23 @@ type reportingService struct {
 // positionOrders are the PcnPosition fields a position may be ordered by,
 // each with how to compare two PCNs by it.
 var positionOrders = map[string]func(a, b *arrsv1.PcnPosition) int{
-	"pcn":                       func(a, b *arrsv1.PcnPosition) int { return strings.Compare(a.GetPcn(), b.GetPcn()) },
-	"display_name":              func(a, b *arrsv1.PcnPosition) int { return strings.Compare(a.GetDisplayName(), b.GetDisplayName()) },
-	"entitlement_pence":         func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetEntitlementPence(), b.GetEntitlementPence()) },
-	"submitted_pence":           func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetSubmittedPence(), b.GetSubmittedPence()) },
-	"approved_pence":            func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetApprovedPence(), b.GetApprovedPence()) },
-	"paid_pence":                func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetPaidPence(), b.GetPaidPence()) },
-	"remaining_pence":           func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetRemainingPence(), b.GetRemainingPence()) },
-	"forecast_pence":            func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetForecastPence(), b.GetForecastPence()) },
-	"forecast_underspend_pence": func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetForecastUnderspendPence(), b.GetForecastUnderspendPence()) },
-	"claims_waiting":            func(a, b *arrsv1.PcnPosition) int { return cmpInt(int64(a.GetClaimsWaiting()), int64(b.GetClaimsWaiting())) },
-	"oldest_waiting_days":       func(a, b *arrsv1.PcnPosition) int { return cmpInt(int64(a.GetOldestWaitingDays()), int64(b.GetOldestWaitingDays())) },
+	"pcn":               func(a, b *arrsv1.PcnPosition) int { return strings.Compare(a.GetPcn(), b.GetPcn()) },
+	"display_name":      func(a, b *arrsv1.PcnPosition) int { return strings.Compare(a.GetDisplayName(), b.GetDisplayName()) },
+	"entitlement_pence": func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetEntitlementPence(), b.GetEntitlementPence()) },
+	"submitted_pence":   func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetSubmittedPence(), b.GetSubmittedPence()) },
+	"approved_pence":    func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetApprovedPence(), b.GetApprovedPence()) },
+	"paid_pence":        func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetPaidPence(), b.GetPaidPence()) },
+	"remaining_pence":   func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetRemainingPence(), b.GetRemainingPence()) },
+	"forecast_pence":    func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetForecastPence(), b.GetForecastPence()) },
+	"forecast_underspend_pence": func(a, b *arrsv1.PcnPosition) int {
+		return cmpInt(a.GetForecastUnderspendPence(), b.GetForecastUnderspendPence())
+	},
+	"claims_waiting": func(a, b *arrsv1.PcnPosition) int {
+		return cmpInt(int64(a.GetClaimsWaiting()), int64(b.GetClaimsWaiting()))
+	},
+	"oldest_waiting_days": func(a, b *arrsv1.PcnPosition) int {
+		return cmpInt(int64(a.GetOldestWaitingDays()), int64(b.GetOldestWaitingDays()))
+	},
 }
 
 func cmpInt(a, b int64) int {
