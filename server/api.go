@@ -15,4 +15,5 @@ func registerAPI(s *grpc.Server, store *claims.Store, review *reviewMetrics, cps
 	arrsv1.RegisterWorkforceServiceServer(s, &workforce{store: store})
 	arrsv1.RegisterAuditServiceServer(s, &audit{store: store, checkpoints: cps})
 	arrsv1.RegisterClaimServiceServer(s, &claimService{store: store, metrics: review})
+	arrsv1.RegisterReportingServiceServer(s, &reportingService{store: store})
 }

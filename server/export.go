@@ -59,7 +59,14 @@ const csvMIME = "text/csv"
 const exportFilenameHeader = "arrs-export-filename"
 
 // exportFilename is what a file name must look like to be sent on.
-var exportFilename = regexp.MustCompile(`^arrs-claim-lines-[0-9A-Z]{3,5}-[0-9]{4}-[0-9]{2}\.csv$`)
+var exportFilename = regexp.MustCompile(`^arrs-(claim-lines-[0-9A-Z]{3,5}-[0-9]{4}-[0-9]{2}|position-[0-9A-Z]{3,7}-[0-9]{4}-[0-9]{2}|workforce-[0-9A-Z]{3,7}-[0-9]{4}-[0-9]{2})\.csv$`)
+
+// csvResponse is a response that can be downloaded as CSV: an export, and
+// the reports asked for include_csv.
+type csvResponse interface {
+	proto.Message
+	GetCsv() string
+}
 
 // withCSVExport lets a REST caller download an export as CSV: accepting
 // text/csv, the response body is the export's csv field itself,
@@ -94,14 +101,14 @@ func (m *csvMarshaler) json() runtime.Marshaler {
 }
 
 func (m *csvMarshaler) Marshal(v any) ([]byte, error) {
-	if r, ok := v.(*arrsv1.ExportClaimLinesResponse); ok {
+	if r, ok := v.(csvResponse); ok {
 		return []byte(r.GetCsv()), nil
 	}
 	return m.json().Marshal(v)
 }
 
 func (m *csvMarshaler) ContentType(v any) string {
-	if _, ok := v.(*arrsv1.ExportClaimLinesResponse); ok {
+	if _, ok := v.(csvResponse); ok {
 		return csvMIME + "; charset=utf-8; header=present"
 	}
 	return m.json().ContentType(v)
@@ -126,7 +133,7 @@ func (m *csvMarshaler) NewEncoder(w io.Writer) runtime.Encoder {
 // saves it rather than showing it. The gateway has set Content-Type by the
 // time it runs.
 func csvDownload(ctx context.Context, w http.ResponseWriter, resp proto.Message) error {
-	if _, ok := resp.(*arrsv1.ExportClaimLinesResponse); !ok || !strings.HasPrefix(w.Header().Get("Content-Type"), csvMIME) {
+	if _, ok := resp.(csvResponse); !ok || !strings.HasPrefix(w.Header().Get("Content-Type"), csvMIME) {
 		return nil
 	}
 	md, ok := runtime.ServerMetadataFromContext(ctx)

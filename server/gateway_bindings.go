@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
-	arrsv1 "arrs.nhs.uk/arrs/gen/arrs/v1"
 	arrsproto "arrs.nhs.uk/arrs/proto"
 )
 
@@ -40,7 +39,15 @@ func (b binding) bodyMessage() protoreflect.MessageDescriptor {
 
 // offersCSV says whether the method's response can be served as CSV.
 func (b binding) offersCSV() bool {
-	return b.rpc.Output().FullName() == (&arrsv1.ExportClaimLinesResponse{}).ProtoReflect().Descriptor().FullName()
+	f := b.rpc.Output().Fields().ByName("csv")
+	return f != nil && f.Kind() == protoreflect.StringKind
+}
+
+// asksForCSV reports whether the request has an include_csv switch, which
+// a REST caller accepting text/csv turns on by asking for CSV.
+func (b binding) asksForCSV() bool {
+	f := b.rpc.Input().Fields().ByName("include_csv")
+	return f != nil && f.Kind() == protoreflect.BoolKind
 }
 
 // bindingKey is how bindings are looked up: the HTTP method and the path

@@ -100,6 +100,11 @@ func negotiate(r *http.Request, b binding) error {
 	}
 	if chosen.MIME() == csvMIME {
 		r.Header.Set("Accept", csvMIME)
+		if b.asksForCSV() {
+			q := r.URL.Query()
+			q.Set("includeCsv", "true")
+			r.URL.RawQuery = q.Encode()
+		}
 	} else {
 		r.Header.Del("Accept")
 	}

@@ -554,7 +554,7 @@ func TestOpenAPIIsServedAndCoversEveryRoute(t *testing.T) {
 			t.Errorf("%s (%s) is not in the document", key, id)
 		}
 	}
-	if len(bindings) != 51 {
-		t.Errorf("%d HTTP rules, want 51", len(bindings))
+	if len(bindings) != 53 {
+		t.Errorf("%d HTTP rules, want 53", len(bindings))
 	}
 }

@@ -42,6 +42,9 @@ const (
 	// Previewing a rate's top-ups reads every PCN's settled claims: national,
 	// though it writes nothing.
 	permRatePreview permission = "rates.preview"
+	// permReportsRead reads the pictures across PCNs: a commissioner's
+	// position, the workforce statistics. The store scopes them further.
+	permReportsRead permission = "reports.read"
 	// public marks an RPC anyone may call without credentials.
 	public permission = "public"
 )
@@ -100,8 +103,10 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.ClaimService/RecordClaimPayment":    permClaimsPay,
 	"/arrs.v1.ClaimService/ExportClaimLines":      permClaimsExport,
 
-	"/arrs.v1.AuditService/ListAuditEvents":  permAuditRead,
-	"/arrs.v1.AuditService/VerifyAuditChain": permAuditVerify,
+	"/arrs.v1.ReportingService/GetCommissionerPosition": permReportsRead,
+	"/arrs.v1.ReportingService/ListWorkforceStatistics": permReportsRead,
+	"/arrs.v1.AuditService/ListAuditEvents":             permAuditRead,
+	"/arrs.v1.AuditService/VerifyAuditChain":            permAuditVerify,
 	// Checkpoints list every PCN's activity count: national staff and
 	// witnesses (service accounts given audit.verify) only.
 	"/arrs.v1.AuditService/PublishAuditCheckpoint": permAuditVerify,
@@ -119,15 +124,15 @@ var rolePermissions = map[claims.AccessRole][]permission{
 	claims.RolePCNManager: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permPostsWrite,
 		permClaimsRead, permClaimsWrite, permBudgetRead, permAuditRead},
 	claims.RoleCommissionerApprover: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
-		permClaimsRead, permBudgetRead, permAuditRead, permClaimsReview},
+		permClaimsRead, permBudgetRead, permAuditRead, permClaimsReview, permReportsRead},
 	claims.RoleCommissionerFinance: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
-		permClaimsRead, permBudgetRead, permClaimsPay, permClaimsExport},
+		permClaimsRead, permBudgetRead, permClaimsPay, permClaimsExport, permReportsRead},
 	// The CPD ledger comes later; until then a hub reads reference data only.
 	claims.RoleTrainingHubOfficer: {permReferenceRead},
 	// NHS England keeps the reference data and sees every PCN, but does not
 	// run a PCN's workforce.
 	claims.RoleNationalAdministrator: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
-		permClaimsRead, permBudgetRead,
+		permClaimsRead, permBudgetRead, permReportsRead,
 		permOrgsWrite, permCatalogWrite, permRatePreview, permFundingWrite, permAuditRead, permAuditVerify},
 	// Service accounts hold exactly what their configuration grants.
 	claims.RoleServiceAccount: nil,

@@ -192,6 +192,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/commissioners/{commissioner}/positions/{position}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every PCN a commissioner commissions (or, for national staff, every PCN
+         *     in England: `commissioners/-`) with its budget position for a year, as
+         *     GetBudget gives it, the claims waiting for review, and the total; read
+         *     at one moment.
+         */
+        get: operations["ReportingService_GetCommissionerPosition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/commissioners/{commissioner}/reviewQueue": {
         parameters: {
             query?: never;
@@ -204,6 +226,27 @@ export interface paths {
          *     with the lines that need a look flagged.
          */
         get: operations["ClaimService_ListReviewQueue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/commissioners/{commissioner}/workforceStatistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Headcount, FTE and spend by month, commissioner and role, from approved
+         *     claims as the national workforce publication counts them, with the
+         *     claims not yet approved shown separately.
+         */
+        get: operations["ReportingService_ListWorkforceStatistics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -855,17 +898,17 @@ export interface components {
         /** @description A chain's newest event. */
         v1AuditChainHead: {
             /** @description The chain: a PCN's code, `national` or `legacy`. */
-            chain?: string;
+            chain: string;
             /**
              * Format: byte
              * @description The event's MAC.
              */
-            mac?: string;
+            mac: string;
             /**
              * Format: int64
              * @description The event's place in the chain.
              */
-            seq?: string;
+            seq: string;
         };
         /**
          * @description A signed statement of every chain's head at a moment, after RFC 9162's
@@ -877,31 +920,31 @@ export interface components {
              * Format: int64
              * @description How many events the checkpoint covers: the sum of the heads' seqs.
              */
-            events?: string;
+            events: string;
             /** @description Every chain's newest event, by chain. */
-            heads?: components["schemas"]["v1AuditChainHead"][];
+            heads: components["schemas"]["v1AuditChainHead"][];
             /** @description The key that signed it. */
-            keyId?: string;
+            keyId: string;
             /**
              * @description `auditCheckpoints/{id}`, the id being the checkpoint's time,
              *     `YYYYMMDDTHHMMSS.ffffffZ`.
              */
-            name?: string;
+            name: string;
             /**
              * Format: byte
              * @description The Ed25519 public key of `key_id`, for a witness to pin on first use.
              */
-            publicKey?: string;
+            publicKey: string;
             /**
              * Format: byte
              * @description Ed25519 signature over the checkpoint's signed form (docs/audit.md).
              */
-            signature?: string;
+            signature: string;
             /**
              * Format: date-time
              * @description The database's time when the heads were read.
              */
-            time?: string;
+            time: string;
         };
         /** @description One write, as it happened. */
         v1AuditEvent: {
@@ -915,12 +958,12 @@ export interface components {
              * @description The chain the event belongs to: its PCN's code, `national` for
              *     reference data, `legacy` for events recorded before the chains.
              */
-            chain?: string;
+            chain: string;
             /**
              * Format: int64
              * @description The event's place in its chain, counting from 1 without gaps.
              */
-            chainSeq?: string;
+            chainSeq: string;
             /**
              * Format: date-time
              * @description When the write committed its transaction's audit step.
@@ -1319,6 +1362,25 @@ export interface components {
          * @enum {string}
          */
         v1CommissionerKind: "KIND_UNSPECIFIED" | "KIND_CCG" | "KIND_ICB";
+        /** @description Every PCN's budget position, and the total. */
+        v1CommissionerPosition: {
+            /**
+             * @description With `include_csv`: the PCNs and the total as CSV, columns as in
+             *     PcnPosition.
+             */
+            csv: string;
+            /** @description `commissioners/{commissioner}/positions/{financial_year}`. */
+            name: string;
+            /** @description The PCNs, in the order asked for. */
+            pcns: components["schemas"]["v1PcnPosition"][];
+            /**
+             * Format: date-time
+             * @description The moment every figure was read at.
+             */
+            readTime: string;
+            /** @description The PCNs added up; its `pcn` is empty. */
+            total: components["schemas"]["v1PcnPosition"];
+        };
         /**
          * @description A PCN's ARRS budget for one financial year. Unused entitlement never
          *     carries over.
@@ -1537,6 +1599,15 @@ export interface components {
             /** @description The page of roles. */
             roles: components["schemas"]["v1Role"][];
         };
+        /** @description Response for ListWorkforceStatistics. */
+        v1ListWorkforceStatisticsResponse: {
+            /** @description With `include_csv`: this page's rows as CSV. */
+            csv: string;
+            /** @description Token for the next page; empty on the last page. */
+            nextPageToken: string;
+            /** @description The rows, by month, commissioner and role. */
+            workforceStatistics: components["schemas"]["v1WorkforceStatistic"][];
+        };
         /** @description The organisation that receives a PCN's payments. */
         v1Payee: {
             /** @description Human-readable name. */
@@ -1608,6 +1679,72 @@ export interface components {
             updateTime: $Read<string>;
             /** @description Which of each role's maximum rates applies. */
             weightingZone?: components["schemas"]["v1WeightingZone"];
+        };
+        /** @description One PCN's budget position for the year. */
+        v1PcnPosition: {
+            /**
+             * Format: int64
+             * @description Of APPROVED claims. In pence.
+             */
+            approvedPence: string;
+            /**
+             * Format: int32
+             * @description Claims submitted and waiting for the commissioner's review.
+             */
+            claimsWaiting: number;
+            /** @description `commissioners/{commissioner}`: who commissions it now. */
+            commissioner: string;
+            /** @description The PCN's name. */
+            displayName: string;
+            /**
+             * Format: int64
+             * @description The year's entitlement (pence).
+             */
+            entitlementPence: string;
+            /**
+             * Format: int64
+             * @description Forecast spend to 31 March, as the PCN's budget forecasts it. In pence.
+             */
+            forecastPence: string;
+            /**
+             * Format: int64
+             * @description remaining − forecast: what would go unclaimed (negative: overspend). In pence.
+             */
+            forecastUnderspendPence: string;
+            /** @description False while the PCN has no entitlement for the year. */
+            hasEntitlement: boolean;
+            /**
+             * Format: int32
+             * @description Months of posts the forecast could not price (no rate in force).
+             */
+            missingRateMonths: number;
+            /**
+             * Format: int32
+             * @description Whole days the longest-waiting claim has waited; 0 when none waits.
+             */
+            oldestWaitingDays: number;
+            /**
+             * Format: date-time
+             * @description When the longest-waiting of them was submitted; unset when none waits.
+             */
+            oldestWaitingSince?: string;
+            /**
+             * Format: int64
+             * @description Of PAID claims. In pence.
+             */
+            paidPence: string;
+            /** @description `pcns/{pcn}`. */
+            pcn: string;
+            /**
+             * Format: int64
+             * @description Entitlement − submitted − approved − paid. In pence.
+             */
+            remainingPence: string;
+            /**
+             * Format: int64
+             * @description Reimbursable total of SUBMITTED and QUERIED claims. In pence.
+             */
+            submittedPence: string;
         };
         /** @description One ARRS post in a PCN, held by at most one staff member. */
         v1Post: {
@@ -1896,18 +2033,18 @@ export interface components {
         /** @description Response for VerifyAuditChain. */
         v1VerifyAuditChainResponse: {
             /** @description The chain that breaks, and the place in it; empty and 0 when ok. */
-            chain?: string;
+            chain: string;
             /**
              * Format: int32
              * @description How many chains were checked.
              */
-            chainsChecked?: number;
+            chainsChecked: number;
             /**
              * Format: int32
              * @description How many checkpoints the trail was checked against: those given and the
              *     newest this server published.
              */
-            checkpointsChecked?: number;
+            checkpointsChecked: number;
             /**
              * Format: int64
              * @description How many events were checked.
@@ -1917,7 +2054,7 @@ export interface components {
              * Format: int64
              * @description The place in `chain` where it breaks.
              */
-            firstBadChainSeq?: string;
+            firstBadChainSeq: string;
             /**
              * Format: int64
              * @description The seq of the first event found broken; 0 when ok or when the break is
@@ -1943,6 +2080,39 @@ export interface components {
          * @enum {string}
          */
         v1WeightingZone: "WEIGHTING_ZONE_UNSPECIFIED" | "WEIGHTING_ZONE_NATIONAL" | "WEIGHTING_ZONE_OUTER_LONDON" | "WEIGHTING_ZONE_INNER_LONDON";
+        /** @description The workforce one commissioner's PCNs claimed for in one role and month. */
+        v1WorkforceStatistic: {
+            /** @description `commissioners/{commissioner}`: who commissioned the claims' month. */
+            commissioner: string;
+            /** @description Their whole-time equivalent, a decimal such as `12.4000`. */
+            fte: string;
+            /**
+             * Format: int32
+             * @description Posts on APPROVED and PAID monthly claims: people in post.
+             */
+            headcount: number;
+            /** @description The claim month, `YYYY-MM`. */
+            month: string;
+            /** @description Their whole-time equivalent. */
+            pendingFte: string;
+            /**
+             * Format: int32
+             * @description The same for claims SUBMITTED or QUERIED, not yet approved.
+             */
+            pendingHeadcount: number;
+            /**
+             * Format: int64
+             * @description What they claim, in pence.
+             */
+            pendingSpendPence: string;
+            /** @description `roles/{role}`. */
+            role: string;
+            /**
+             * Format: int64
+             * @description What APPROVED and PAID claims (top-ups included) count for, in pence.
+             */
+            spendPence: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -3012,6 +3182,122 @@ export interface operations {
             };
         };
     };
+    ReportingService_GetCommissionerPosition: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How to order the PCNs: a field of PcnPosition, optionally followed by
+                 *     ` desc` (AIP-132), for example `forecast_underspend_pence desc`. Empty:
+                 *     by PCN code.
+                 */
+                orderBy?: string;
+                /**
+                 * @description Also render the PCNs and the total as RFC 4180 CSV in `csv` (REST:
+                 *     send `Accept: text/csv` as well to download it as a file).
+                 */
+                includeCsv?: boolean;
+            };
+            header?: never;
+            path: {
+                commissioner: string;
+                position: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CommissionerPosition"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     ClaimService_ListReviewQueue: {
         parameters: {
             query?: {
@@ -3043,6 +3329,121 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListReviewQueueResponse"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ReportingService_ListWorkforceStatistics: {
+        parameters: {
+            query?: {
+                /** @description The financial year, `YYYY-YY`, for example `2026-27`. */
+                financialYear?: string;
+                /** @description Maximum rows per page: 0 means 50, above 500 means 500. */
+                pageSize?: number;
+                /** @description `next_page_token` from a previous call with the same arguments. */
+                pageToken?: string;
+                /**
+                 * @description Also render this page's rows as RFC 4180 CSV in `csv` (REST: send
+                 *     `Accept: text/csv` as well to download it as a file).
+                 */
+                includeCsv?: boolean;
+            };
+            header?: never;
+            path: {
+                commissioner: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWorkforceStatisticsResponse"];
                 };
             };
             /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */

@@ -18,11 +18,12 @@ function navItems(s: Session | null): [string, string][] {
   }
   switch (s.role) {
     case "commissioner-approver":
-      return [["/", "Review queue"], ["/dashboard", "PCNs"]];
+      return [["/", "Review queue"], ["/dashboard", "PCNs"], ["/statistics", "Workforce"]];
     case "commissioner-finance":
-      return [["/", "Payments"], ["/export", "Download claim lines"]];
+      return [["/", "Payments"], ["/export", "Download claim lines"], ["/dashboard", "PCNs"], ["/statistics", "Workforce"]];
     case "national-administrator":
-      return [["/", "Audit"], ["/rates", "Roles and rates"], ["/years", "Financial years"], ["/entitlements", "Entitlements"]];
+      return [["/", "Audit"], ["/rates", "Roles and rates"], ["/years", "Financial years"], ["/entitlements", "Entitlements"],
+        ["/dashboard", "PCNs"], ["/statistics", "Workforce"]];
   }
   return [];
 }

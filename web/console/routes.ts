@@ -13,6 +13,7 @@ import { reviewPage, reviewActionPage } from "./pages/review.js";
 import { paymentPage, exportPage } from "./pages/finance.js";
 import { entitlementsPage, newRatePage, ratesPage, yearsPage } from "./pages/admin.js";
 import { dashboardPage } from "./pages/dashboard.js";
+import { statisticsPage } from "./pages/statistics.js";
 
 export interface Ctx {
   params: Record<string, string>;
@@ -60,5 +61,6 @@ export const routes: { pattern: RegExp; page: Page }[] = [
   { pattern: /^\/rates\/new(?:\/(?<step>check|saved))?$/, page: newRatePage },
   { pattern: /^\/entitlements$/, page: entitlementsPage },
   { pattern: /^\/dashboard$/, page: dashboardPage },
+  { pattern: /^\/statistics$/, page: statisticsPage },
   { pattern: /^\/years$/, page: yearsPage },
 ];

@@ -1,59 +1,110 @@
-// The commissioner's dashboard: each PCN it commissions, with the year's
-// entitlement, what is claimed, what remains and the forecast underspend
-// (the server's budget for each), sortable by any column.
+// The picture across PCNs: for a commissioner its PCNs, for NHS England
+// every PCN, each with the year's entitlement, what remains, the forecast
+// underspend and the claims waiting for review, and the total. One call
+// (GetCommissionerPosition) reads it all at one moment and sorts it; the
+// CSV is the server's too.
 import { html } from "../lib/html.js";
-import { financialYearOf, lastSegment, monthsBefore, pounds, today } from "../lib/format.js";
+import { financialYearOf, longDate, monthsBefore, pounds, today } from "../lib/format.js";
 import { api } from "../lib/session.js";
+import { apiProblems, errorSummary } from "../lib/ui.js";
 import { page } from "../routes.js";
 
+// The columns, each with the PcnPosition field the server sorts by.
 const columns = [
-  ["name", "PCN"],
-  ["entitlement", "Entitlement"],
-  ["claimed", "Claimed"],
-  ["remaining", "Remaining"],
-  ["underspend", "Forecast underspend"],
+  ["display_name", "PCN"],
+  ["entitlement_pence", "Entitlement"],
+  ["remaining_pence", "Remaining"],
+  ["forecast_underspend_pence", "Forecast underspend"],
+  ["claims_waiting", "Claims waiting"],
 ] as const;
-type Key = (typeof columns)[number][0];
 
-export const dashboardPage = page(async (ctx) => {
-  const s = ctx.session!;
-  const fy = financialYearOf(monthsBefore(today(), 1));
-  const client = api();
-  const pcns = (await client.GET("/v1/pcns", { params: { query: { pageSize: 500 } } })).data?.pcns ?? [];
-  const rows = await Promise.all(
-    pcns.map(async (p) => {
-      const code = lastSegment(p.name);
-      const b = (await client.GET("/v1/pcns/{pcn}/budgets/{budget}", { params: { path: { pcn: code, budget: fy } } })).data;
-      const claimed = (BigInt(b?.submittedPence || "0") + BigInt(b?.approvedPence || "0") + BigInt(b?.paidPence || "0")).toString();
-      return { code, name: p.displayName ?? code, entitlement: b?.entitlementPence ?? "0", claimed, remaining: b?.remainingPence ?? "0", underspend: b?.forecastUnderspendPence ?? "0" };
-    }),
+/** The commissioner whose PCNs a user sees: national staff see England ("-"). */
+function commissionerOf(org: string, role: string): string {
+  return role === "national-administrator" ? "-" : org;
+}
+
+export const dashboardPage = page(
+  async (ctx) => {
+    const s = ctx.session!;
+    const fy = ctx.query.get("year") ?? financialYearOf(monthsBefore(today(), 1));
+    const sort = columns.find(([k]) => k === ctx.query.get("sort"))?.[0] ?? "display_name";
+    const descending = ctx.query.get("order") === "descending";
+    const commissioner = commissionerOf(s.org, s.role);
+    const res = await api().GET("/v1/commissioners/{commissioner}/positions/{position}", {
+      params: { path: { commissioner, position: fy }, query: { orderBy: `${sort}${descending ? " desc" : ""}` } },
+    });
+    const where = commissioner === "-" ? "England" : s.orgName;
+    if (!res.data) {
+      return { title: `PCNs ${fy}`, body: html`<h1>PCNs in ${fy}</h1>${errorSummary(apiProblems(res.error, {}, res.response.status))}` };
+    }
+    const pos = res.data;
+    const total = pos.total;
+    const waiting = (p: typeof total) =>
+      p?.claimsWaiting ? html`${p.claimsWaiting} <span class="nhsuk-body-s">(oldest ${p.oldestWaitingDays} days)</span>` : html`0`;
+    return {
+      title: `PCNs ${fy}`,
+      body: html`<span class="nhsuk-caption-l">${where}</span><h1>PCNs in ${fy}</h1>
+        <p>Each PCN's budget for the year and the claims waiting for review, as at ${longDate(pos.readTime)}. Choose a column heading to sort by it.</p>
+        <p><button type="button" class="nhsuk-button nhsuk-button--secondary" id="download">Download as CSV</button></p>
+        <p id="download-status" class="nhsuk-body-s" aria-live="polite"></p>
+        <table class="nhsuk-table-responsive">
+          <caption class="nhsuk-table__caption">Budgets of ${commissioner === "-" ? "every PCN in England" : "the PCNs you commission"}, ${fy}</caption>
+          <thead class="nhsuk-table__head"><tr class="nhsuk-table__row">${columns.map(([k, label], i) => {
+            const current = k === sort;
+            const next = current && !descending ? "descending" : "ascending";
+            return html`<th class="nhsuk-table__header ${i ? "nhsuk-table__header--numeric" : ""}" scope="col" aria-sort="${current ? (descending ? "descending" : "ascending") : "none"}">
+              <a href="/dashboard?sort=${k}&order=${next}&year=${fy}">${label}<span class="nhsuk-u-visually-hidden"> (sort ${next})</span></a></th>`;
+          })}</tr></thead>
+          <tbody class="nhsuk-table__body">${pos.pcns.map(
+            (p) => html`<tr class="nhsuk-table__row">
+              <td class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">PCN </span>${p.displayName} (${p.pcn.replace("pcns/", "")})${p.hasEntitlement ? "" : html` <strong class="nhsuk-tag nhsuk-tag--grey">No entitlement</strong>`}</td>
+              ${cells(p.entitlementPence, p.remainingPence, p.forecastUnderspendPence)}
+              <td class="nhsuk-table__cell nhsuk-table__cell--numeric"><span class="nhsuk-table-responsive__heading" aria-hidden="true">Claims waiting </span>${waiting(p)}</td>
+            </tr>`,
+          )}
+          <tr class="nhsuk-table__row arrs-total">
+            <td class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">PCN </span><strong>All ${pos.pcns.length} PCNs</strong></td>
+            ${cells(total.entitlementPence, total.remainingPence, total.forecastUnderspendPence)}
+            <td class="nhsuk-table__cell nhsuk-table__cell--numeric"><span class="nhsuk-table-responsive__heading" aria-hidden="true">Claims waiting </span>${waiting(total)}</td>
+          </tr></tbody>
+        </table>`,
+    };
+  },
+  (el, ctx) => {
+    el.querySelector("#download")?.addEventListener("click", async () => {
+      const s = ctx.session!;
+      const fy = ctx.query.get("year") ?? financialYearOf(monthsBefore(today(), 1));
+      const commissioner = commissionerOf(s.org, s.role);
+      const res = await api().GET("/v1/commissioners/{commissioner}/positions/{position}", {
+        params: { path: { commissioner, position: fy }, query: { includeCsv: true } },
+      });
+      const status = el.querySelector("#download-status");
+      if (!res.data?.csv) {
+        if (status) status.textContent = "The download failed; try again.";
+        return;
+      }
+      saveFile(res.data.csv, `arrs-position-${commissioner === "-" ? "ENGLAND" : commissioner}-${fy}.csv`);
+      if (status) status.textContent = `Downloaded the position of ${res.data.pcns.length} PCNs.`;
+    });
+  },
+);
+
+function cells(...pence: (string | undefined)[]) {
+  const labels = ["Entitlement", "Remaining", "Forecast underspend"];
+  return pence.map(
+    (p, i) => html`<td class="nhsuk-table__cell nhsuk-table__cell--numeric"><span class="nhsuk-table-responsive__heading" aria-hidden="true">${labels[i]} </span>${pounds(p)}</td>`,
   );
-  const sort = (columns.find(([k]) => k === ctx.query.get("sort"))?.[0] ?? "name") as Key;
-  const descending = ctx.query.get("order") === "descending";
-  rows.sort((a, b) => {
-    const c = sort === "name" ? a.name.localeCompare(b.name) : BigInt(a[sort]) < BigInt(b[sort]) ? -1 : BigInt(a[sort]) > BigInt(b[sort]) ? 1 : 0;
-    return descending ? -c : c;
-  });
-  return {
-    title: `PCNs ${fy}`,
-    body: html`<span class="nhsuk-caption-l">${s.orgName}</span><h1>PCNs in ${fy}</h1>
-      <p>Each PCN's budget for the year. Choose a column heading to sort by it.</p>
-      <table class="nhsuk-table-responsive">
-        <caption class="nhsuk-table__caption">Budgets of the PCNs you commission, ${fy}</caption>
-        <thead class="nhsuk-table__head"><tr class="nhsuk-table__row">${columns.map(([k, label], i) => {
-          const current = k === sort;
-          const next = current && !descending ? "descending" : "ascending";
-          return html`<th class="nhsuk-table__header ${i ? "nhsuk-table__header--numeric" : ""}" scope="col" aria-sort="${current ? (descending ? "descending" : "ascending") : "none"}">
-            <a href="/dashboard?sort=${k}&order=${next}">${label}<span class="nhsuk-u-visually-hidden"> (sort ${next})</span></a></th>`;
-        })}</tr></thead>
-        <tbody class="nhsuk-table__body">${rows.map(
-          (r) => html`<tr class="nhsuk-table__row">
-            <td class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">PCN </span>${r.name} (${r.code})</td>
-            ${(["entitlement", "claimed", "remaining", "underspend"] as const).map(
-              (k) => html`<td class="nhsuk-table__cell nhsuk-table__cell--numeric"><span class="nhsuk-table-responsive__heading" aria-hidden="true">${columns.find(([c]) => c === k)?.[1]} </span>${pounds(r[k])}</td>`,
-            )}
-          </tr>`,
-        )}</tbody>
-      </table>`,
-  };
-});
+}
+
+/** Saves text as a file the browser downloads. */
+export function saveFile(text: string, name: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
