@@ -25,9 +25,6 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 	}
 	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
 		name := claimName(pcn, id)
-		if err := pcnVisible(ctx, tx, pcn); err != nil {
-			return Claim{}, "", err
-		}
 		entitlement, err := lockEntitlement(ctx, tx, name, pcn, month.FinancialYear())
 		if err != nil {
 			return Claim{}, "", err
@@ -36,7 +33,11 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		if err != nil {
 			return Claim{}, "", err
 		}
-		if err := s.checkClaimWindow(ctx, tx, month); err != nil {
+		// The year's deadline came with the entitlement's lock.
+		if err := s.checkArrears(month); err != nil {
+			return Claim{}, "", err
+		}
+		if err := s.checkDeadline(month, entitlement.Deadline); err != nil {
 			return Claim{}, "", err
 		}
 		if err := refreshCaps(ctx, tx, &cur); err != nil {
@@ -57,18 +58,17 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		if err := checkHeadcount(ctx, tx, cur); err != nil {
 			return Claim{}, "", err
 		}
-		if err := checkWithinEntitlement(ctx, tx, entitlement, id, claimed); err != nil {
+		if err := checkWithinEntitlement(ctx, tx, entitlement.Entitlement, id, claimed); err != nil {
 			return Claim{}, "", err
 		}
 		actor, _ := ActorFrom(ctx)
-		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, submitter = $4, submit_time = $5,
-			review_note = '', revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
-			pcn, id, to, actor.Subject, s.now()); err != nil {
+		// The claim comes back from its update; its lines are those just
+		// priced, as written, so nothing is read again.
+		out := Claim{Lines: cur.Lines}
+		if err := tx.GetContext(ctx, &out, `UPDATE claims SET state = $3, submitter = $4, submit_time = $5,
+			review_note = '', revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2
+			RETURNING `+claimColumns, pcn, id, to, actor.Subject, s.now()); err != nil {
 			return Claim{}, "", err
-		}
-		out, err := getClaim(ctx, tx, name)
-		if err != nil {
-			return out, "", err
 		}
 		return out, name, s.appendAudit(ctx, tx, name, "submit", pcn, cur, out)
 	}, getClaim)
