@@ -46,7 +46,7 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.pcns, "pcns", 1250, "PCNs in the national year (England has about 1,250)")
 	fs.IntVar(&c.postsPerPCN, "posts", 30, "posts per PCN (each is a claim line in every month)")
 	fs.IntVar(&c.clients, "clients", 16, "concurrent API clients generating the year")
-	fs.StringVar(&c.path, "path", "both", "how line costs are recorded: bulk (one BatchUpdateClaimLines per claim), "+
+	fs.StringVar(&c.path, "path", "both", "how line costs are recorded: bulk (one CreateClaim per claim carrying every line's costs), "+
 		"line (one UpdateClaimLine per line) or both (half the national PCNs each way)")
 	fs.IntVar(&c.baselineLines, "baseline-lines", 10000, "size in claim lines of the small database the reads are compared with")
 	fs.IntVar(&c.reads, "reads", 400, "calls of each read measured (ListClaims pages, GetBudget) at each size")
@@ -69,7 +69,7 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	case c.pcns < 1 || c.postsPerPCN < 1 || c.clients < 1 || c.readClients < 1 || c.rssClients < 1 || c.reads < 1:
 		return c, errors.New("--pcns, --posts, --clients, --read-clients, --rss-clients and --reads must be positive")
 	case c.postsPerPCN > 500:
-		return c, errors.New("--posts: at most 500 (one BatchUpdateClaimLines call takes up to 500 lines)")
+		return c, errors.New("--posts: at most 500 (one CreateClaim call takes up to 500 line updates)")
 	}
 	return c, nil
 }
