@@ -29,7 +29,7 @@ const countedPence = "COALESCE(l.approved_pence, l.reimbursable_pence)"
 // write spends no statement on checking the PCN is visible: only when
 // nothing is locked does it ask why (NOT_FOUND for a PCN out of sight,
 // else NO_ENTITLEMENT).
-func lockEntitlement(ctx context.Context, tx *sqlx.Tx, claim, pcn string, year FinancialYear) (lockedEntitlement, error) {
+func lockEntitlement(ctx context.Context, tx *txn, claim, pcn string, year FinancialYear) (lockedEntitlement, error) {
 	var e lockedEntitlement
 	a := args{pcn, year}
 	err := tx.GetContext(ctx, &e, `SELECT e.pcn_code, e.financial_year, e.weighted_population,
@@ -57,7 +57,7 @@ type lockedEntitlement struct {
 // PCN's other counted claims (submitted, queried, approved, paid) leave less
 // than that of its entitlement, and says how much remains. The claim itself
 // is left out of the sum, so a queried claim being resubmitted counts once.
-func checkWithinEntitlement(ctx context.Context, tx *sqlx.Tx, e Entitlement, claimID string, claimed int64) error {
+func checkWithinEntitlement(ctx context.Context, tx *txn, e Entitlement, claimID string, claimed int64) error {
 	committed, err := committedPence(ctx, tx, e.PCNCode, e.Year, claimID)
 	if err != nil {
 		return err

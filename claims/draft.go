@@ -74,7 +74,7 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 	if err := vs.Err(); err != nil {
 		return Claim{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+	return once(ctx, s, req, func(tx *txn) (Claim, string, error) {
 		name := claimName(pcn, month.String())
 		if err := pcnVisible(ctx, tx, pcn); err != nil {
 			return Claim{}, "", err
@@ -134,7 +134,7 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 		if before != nil {
 			action = "recreate"
 		}
-		return claim, name, s.appendAudit(ctx, tx, name, action, pcn, before, claim)
+		return claim, name, s.appendAudit(ctx, tx.Tx, name, action, pcn, before, claim)
 	}, getClaim)
 }
 
@@ -192,7 +192,7 @@ func (cc claimContext) draftLines(claim Claim, edits []LineEdit) ([]ClaimLine, e
 // insertLines files a new claim's lines in one statement, whatever their
 // number, and returns them as stored, in post order. The lines travel as one
 // JSON array of records, as writeLines's do.
-func insertLines(ctx context.Context, tx *sqlx.Tx, c Claim, lines []ClaimLine) ([]ClaimLine, error) {
+func insertLines(ctx context.Context, tx *txn, c Claim, lines []ClaimLine) ([]ClaimLine, error) {
 	if len(lines) == 0 {
 		return nil, nil
 	}
@@ -214,7 +214,7 @@ func insertLines(ctx context.Context, tx *sqlx.Tx, c Claim, lines []ClaimLine) (
 }
 
 // insertLine files one line of a claim (see insertLines).
-func insertLine(ctx context.Context, tx *sqlx.Tx, c Claim, l ClaimLine) error {
+func insertLine(ctx context.Context, tx *txn, c Claim, l ClaimLine) error {
 	l.PCNCode, l.ClaimID = c.PCNCode, c.ID
 	_, err := insertLines(ctx, tx, c, []ClaimLine{l})
 	return err
@@ -275,7 +275,7 @@ type lineRow struct {
 }
 
 // writeLine stores one line (see writeLines) and returns it as stored.
-func writeLine(ctx context.Context, tx *sqlx.Tx, l ClaimLine) (ClaimLine, error) {
+func writeLine(ctx context.Context, tx *txn, l ClaimLine) (ClaimLine, error) {
 	out, err := writeLines(ctx, tx, []ClaimLine{l})
 	if err != nil {
 		return ClaimLine{}, err
@@ -287,7 +287,7 @@ func writeLine(ctx context.Context, tx *sqlx.Tx, l ClaimLine) (ClaimLine, error)
 // each line's key names stays) in one statement, whatever their number, and
 // returns them as stored, in the order given. The lines travel as one JSON
 // array of records.
-func writeLines(ctx context.Context, tx *sqlx.Tx, lines []ClaimLine) ([]ClaimLine, error) {
+func writeLines(ctx context.Context, tx *txn, lines []ClaimLine) ([]ClaimLine, error) {
 	body, err := lineRecords(lines)
 	if err != nil {
 		return nil, err

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -56,9 +55,9 @@ type LineEdit struct {
 func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag string, change func(*ClaimLine)) (ClaimLine, error) {
 	var out ClaimLine
 	err := s.editLines(ctx, pcn, id, []LineEdit{{PostID: postID, Etag: etag, Change: change}}, "claim_line.",
-		func(tx *sqlx.Tx, _ Claim, before, after []ClaimLine) error {
+		func(tx *txn, _ Claim, before, after []ClaimLine) error {
 			out = after[0]
-			return s.appendAudit(ctx, tx, out.Name(), "update", pcn, before[0], out)
+			return s.appendAudit(ctx, tx.Tx, out.Name(), "update", pcn, before[0], out)
 		})
 	return out, err
 }
@@ -78,12 +77,12 @@ func (s *Store) BatchUpdateClaimLines(ctx context.Context, pcn, id string, edits
 	}
 	var out []ClaimLine
 	err := s.editLines(ctx, pcn, id, edits, "",
-		func(tx *sqlx.Tx, claim Claim, before, after []ClaimLine) error {
+		func(tx *txn, claim Claim, before, after []ClaimLine) error {
 			out = after
 			type lines struct {
 				Lines []ClaimLine `json:"lines"`
 			}
-			return s.appendAudit(ctx, tx, claim.Name(), "update_lines", pcn, lines{before}, lines{after})
+			return s.appendAudit(ctx, tx.Tx, claim.Name(), "update_lines", pcn, lines{before}, lines{after})
 		})
 	return out, err
 }
@@ -99,7 +98,7 @@ const maxBatchLines = 500
 // for a batch), prices it from the rates in force, writes them all, and
 // hands before and after to record for the audit trail.
 func (s *Store) editLines(ctx context.Context, pcn, id string, edits []LineEdit, prefix string,
-	record func(tx *sqlx.Tx, claim Claim, before, after []ClaimLine) error) error {
+	record func(tx *txn, claim Claim, before, after []ClaimLine) error) error {
 	if err := mayAct(ctx, ActionEdit); err != nil {
 		return err
 	}
@@ -107,7 +106,7 @@ func (s *Store) editLines(ctx context.Context, pcn, id string, edits []LineEdit,
 	if err != nil {
 		return err
 	}
-	return s.WithTx(ctx, func(tx *sqlx.Tx) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		// A PCN without an entitlement yet can still prepare drafts.
 		entitlement, err := lockEntitlement(ctx, tx, claimName(pcn, id), pcn, month.FinancialYear())
 		if err != nil && !IsKind(err, KindFailedPrecondition) {

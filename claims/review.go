@@ -40,7 +40,7 @@ func (s *Store) ApproveClaim(ctx context.Context, req Request, pcn, id, etag str
 	if err := mayAct(ctx, ActionApprove); err != nil {
 		return Claim{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+	return once(ctx, s, req, func(tx *txn) (Claim, string, error) {
 		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, ActionApprove)
 		if err != nil {
 			return Claim{}, "", err
@@ -98,7 +98,7 @@ func (c Claim) line(postID string) (ClaimLine, bool) {
 
 // review moves a locked claim to state, recording the reviewer, and writes
 // the audit event.
-func (s *Store) review(ctx context.Context, tx *sqlx.Tx, cur Claim, state ClaimState, action ClaimAction, note string) (Claim, string, error) {
+func (s *Store) review(ctx context.Context, tx *txn, cur Claim, state ClaimState, action ClaimAction, note string) (Claim, string, error) {
 	actor, _ := ActorFrom(ctx)
 	if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, reviewer = $4, review_time = $6, review_note = $5,
 		revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
@@ -109,7 +109,7 @@ func (s *Store) review(ctx context.Context, tx *sqlx.Tx, cur Claim, state ClaimS
 	if err != nil {
 		return out, "", err
 	}
-	return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), string(action), cur.PCNCode, cur, out)
+	return out, out.Name(), s.appendAudit(ctx, tx.Tx, out.Name(), string(action), cur.PCNCode, cur, out)
 }
 
 // RejectClaim rejects a SUBMITTED claim with a reason; it then counts for
@@ -133,7 +133,7 @@ func (s *Store) reviewWithNote(ctx context.Context, pcn, id, etag, field, note s
 		return Claim{}, err
 	}
 	var out Claim
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, action)
 		if err != nil {
 			return err
@@ -174,7 +174,7 @@ func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, et
 	if err := vs.Err(); err != nil {
 		return Claim{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+	return once(ctx, s, req, func(tx *txn) (Claim, string, error) {
 		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, ActionPay)
 		if err != nil {
 			return Claim{}, "", err
@@ -199,7 +199,7 @@ func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, et
 		if err != nil {
 			return out, "", err
 		}
-		return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "pay", pcn, cur, out)
+		return out, out.Name(), s.appendAudit(ctx, tx.Tx, out.Name(), "pay", pcn, cur, out)
 	}, getClaim)
 }
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Submitting and withdrawing a claim.
@@ -23,7 +21,7 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 	if err != nil {
 		return Claim{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+	return once(ctx, s, req, func(tx *txn) (Claim, string, error) {
 		name := claimName(pcn, id)
 		entitlement, err := lockEntitlement(ctx, tx, name, pcn, month.FinancialYear())
 		if err != nil {
@@ -70,7 +68,7 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 			RETURNING `+claimColumns, pcn, id, to, actor.Subject, s.now()); err != nil {
 			return Claim{}, "", err
 		}
-		return out, name, s.appendAudit(ctx, tx, name, "submit", pcn, cur, out)
+		return out, name, s.appendAudit(ctx, tx.Tx, name, "submit", pcn, cur, out)
 	}, getClaim)
 }
 
@@ -79,7 +77,7 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 //
 // A top-up line's share already settled is worked out again too: a sibling
 // top-up counted when it was offered may since have been rejected.
-func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
+func refreshCaps(ctx context.Context, tx *txn, c *Claim) error {
 	var keys postKeys
 	for _, l := range c.Lines {
 		keys.ids = append(keys.ids, l.PostID)
@@ -127,7 +125,7 @@ func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
 // claim's year: a cap limits the posts a PCN holds in a role at a time, so the
 // posts of a capped role in the month's claim may not exceed it (a leaver
 // replaced mid-year is not two posts).
-func checkHeadcount(ctx context.Context, tx *sqlx.Tx, c Claim) error {
+func checkHeadcount(ctx context.Context, tx *txn, c Claim) error {
 	if c.Kind == SupplementaryClaim {
 		return nil // a top-up of a month whose claim passed this check
 	}
@@ -162,7 +160,7 @@ func checkHeadcount(ctx context.Context, tx *sqlx.Tx, c Claim) error {
 
 // monthlySettled refuses a top-up whose monthly claim is not yet approved or
 // paid: it tops up what was approved, so it waits for the approval.
-func monthlySettled(ctx context.Context, tx *sqlx.Tx, c Claim) error {
+func monthlySettled(ctx context.Context, tx *txn, c Claim) error {
 	var state ClaimState
 	if err := tx.GetContext(ctx, &state, `SELECT state FROM claims WHERE pcn_code = $1 AND id = $2`, c.PCNCode, *c.Supplements); err != nil {
 		return err
@@ -184,7 +182,7 @@ func (s *Store) WithdrawClaim(ctx context.Context, pcn, id, etag, reason string)
 		return Claim{}, Invalid("reason", "LENGTH", "at most 1000 characters")
 	}
 	var out Claim
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, ActionWithdraw)
 		if err != nil {
 			return err
@@ -196,7 +194,7 @@ func (s *Store) WithdrawClaim(ctx context.Context, pcn, id, etag, reason string)
 		if out, err = getClaim(ctx, tx, cur.Name()); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, cur.Name(), "withdraw", pcn, cur, out)
+		return s.appendAudit(ctx, tx.Tx, cur.Name(), "withdraw", pcn, cur, out)
 	})
 	return out, err
 }

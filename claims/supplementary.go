@@ -43,7 +43,7 @@ import (
 // what is owed now, other roles' lines are kept, and a draft left with no
 // line is withdrawn. Every claim created, refreshed or withdrawn gets an
 // audit event, appended last, once every row this needs is locked.
-func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *sqlx.Tx, roleID string, from Date) error {
+func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *txn, roleID string, from Date) error {
 	today := s.today()
 	if from.IsZero() || from.After(today) {
 		return nil
@@ -116,7 +116,7 @@ func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *sqlx.Tx, roleI
 	}
 	// One append for all of them: a backdated national award can change
 	// thousands of claims, and the head stays locked from here to the commit.
-	return s.appendAudits(ctx, tx, events)
+	return s.appendAudits(ctx, tx.Tx, events)
 }
 
 // pcnMonth names a PCN's month: one monthly claim, and at most one draft
@@ -131,7 +131,7 @@ type pcnMonth struct {
 // settled (SUBMITTED, QUERIED, APPROVED, PAID) — a claim awaiting review when
 // an award is backdated is approved at its old caps, so it is owed too —
 // from month first on with a line of roleID, in years still open for claims.
-func lockToppableClaims(ctx context.Context, tx *sqlx.Tx, roleID string, first Month, today Date) ([]Claim, error) {
+func lockToppableClaims(ctx context.Context, tx *txn, roleID string, first Month, today Date) ([]Claim, error) {
 	var out []Claim
 	err := tx.SelectContext(ctx, &out, `SELECT c.pcn_code, c.id FROM claims c
 		JOIN financial_years y ON y.id = c.financial_year
@@ -149,7 +149,7 @@ func lockToppableClaims(ctx context.Context, tx *sqlx.Tx, roleID string, first M
 // that month in submitted, queried, approved or paid claims (pending ones
 // too, so that a second offer never asks for the same money twice). Each
 // PCN's posts, roles and rates are then loaded once.
-func topUpsOwed(ctx context.Context, tx *sqlx.Tx, roleID string, pcns, ids []string) (map[pcnMonth][]ClaimLine, error) {
+func topUpsOwed(ctx context.Context, tx *txn, roleID string, pcns, ids []string) (map[pcnMonth][]ClaimLine, error) {
 	var rows []struct {
 		ClaimLine
 		Month   Month `db:"month"`
@@ -241,7 +241,7 @@ func supplementNumber(id string) int {
 const maxSupplements = 99
 
 // createTopUp drafts supplementary claim number n of a month with lines.
-func createTopUp(ctx context.Context, tx *sqlx.Tx, k pcnMonth, n int, lines []ClaimLine) (*AuditRecord, error) {
+func createTopUp(ctx context.Context, tx *txn, k pcnMonth, n int, lines []ClaimLine) (*AuditRecord, error) {
 	monthlyID := k.month.String()
 	if n > maxSupplements {
 		return nil, FailedPrecondition(claimName(k.pcn, monthlyID), "TOO_MANY_SUPPLEMENTS",
@@ -273,7 +273,7 @@ func createTopUp(ctx context.Context, tx *sqlx.Tx, k pcnMonth, n int, lines []Cl
 // roleID: its lines of the role become owed (evidence the PCN has added to a
 // line is kept), other roles' lines stay. A draft left with no line is
 // withdrawn. It returns nil when nothing changed.
-func refreshTopUp(ctx context.Context, tx *sqlx.Tx, d Claim, roleID string, owed []ClaimLine) (*AuditRecord, error) {
+func refreshTopUp(ctx context.Context, tx *txn, d Claim, roleID string, owed []ClaimLine) (*AuditRecord, error) {
 	current := map[string]ClaimLine{}
 	remaining := 0
 	for _, l := range d.Lines {

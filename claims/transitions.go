@@ -3,8 +3,6 @@ package claims
 import (
 	"context"
 	"fmt"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // A claim's life is one table: every change to an existing claim is an
@@ -106,7 +104,7 @@ func mayAct(ctx context.Context, action ClaimAction) error {
 // etag, and asks the table whether its state allows action: it returns the
 // claim as it was, with its lines, and the state the action leads to, or
 // FAILED_PRECONDITION (CLAIM_STATE) naming the state.
-func lockClaim(ctx context.Context, tx *sqlx.Tx, pcn, id, etag string, action ClaimAction) (Claim, ClaimState, error) {
+func lockClaim(ctx context.Context, tx *txn, pcn, id, etag string, action ClaimAction) (Claim, ClaimState, error) {
 	c, to, err := lockClaimRow(ctx, tx, pcn, id, etag, action)
 	if err != nil {
 		return c, to, err
@@ -117,7 +115,7 @@ func lockClaim(ctx context.Context, tx *sqlx.Tx, pcn, id, etag string, action Cl
 // lockClaimRow is lockClaim without the lines: the lock reads the claim's
 // own columns, so a caller that needs no lines (a line edit) spends one
 // statement on the claim, not three.
-func lockClaimRow(ctx context.Context, tx *sqlx.Tx, pcn, id, etag string, action ClaimAction) (Claim, ClaimState, error) {
+func lockClaimRow(ctx context.Context, tx *txn, pcn, id, etag string, action ClaimAction) (Claim, ClaimState, error) {
 	name := claimName(pcn, id)
 	a := args{pcn, id}
 	var c Claim
@@ -137,7 +135,7 @@ func lockClaimRow(ctx context.Context, tx *sqlx.Tx, pcn, id, etag string, action
 // reads its own columns as it does. Writing is locking: the transaction
 // rolls back if the table refuses the edit, and the update's lock queues
 // the claim's other writers as FOR UPDATE would.
-func touchClaim(ctx context.Context, tx *sqlx.Tx, pcn, id string, action ClaimAction) (Claim, error) {
+func touchClaim(ctx context.Context, tx *txn, pcn, id string, action ClaimAction) (Claim, error) {
 	name := claimName(pcn, id)
 	a := args{pcn, id}
 	var c Claim

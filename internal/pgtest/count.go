@@ -20,13 +20,14 @@ type Counter struct {
 	mu         sync.Mutex
 	statements []string
 	prepares   int
+	unprepared []string
 }
 
 // Reset forgets what was counted so far.
 func (c *Counter) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.statements, c.prepares = nil, 0
+	c.statements, c.prepares, c.unprepared = nil, 0, nil
 }
 
 // Statements are the statements executed since the last Reset, in order,
@@ -45,10 +46,21 @@ func (c *Counter) Prepares() int {
 	return c.prepares
 }
 
-func (c *Counter) add(query string) {
+// Unprepared are those of Statements sent as text, not run from a prepared
+// statement.
+func (c *Counter) Unprepared() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.unprepared...)
+}
+
+func (c *Counter) add(query string, prepared bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.statements = append(c.statements, query)
+	if !prepared {
+		c.unprepared = append(c.unprepared, query)
+	}
 }
 
 func (c *Counter) prepared() {
@@ -123,12 +135,12 @@ func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driv
 }
 
 func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	c.counter.add(query)
+	c.counter.add(query, false)
 	return c.conn.(driver.QueryerContext).QueryContext(ctx, query, args)
 }
 
 func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	c.counter.add(query)
+	c.counter.add(query, false)
 	return c.conn.(driver.ExecerContext).ExecContext(ctx, query, args)
 }
 
@@ -151,11 +163,11 @@ type countingStmt struct {
 }
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	s.counter.add(s.query)
+	s.counter.add(s.query, true)
 	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	s.counter.add(s.query)
+	s.counter.add(s.query, true)
 	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
