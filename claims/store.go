@@ -34,6 +34,13 @@ func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
 }
 
+// WithoutPreparedStatements makes the store send every statement as text,
+// unprepared, as lib/pq does by itself: the baseline against which a
+// benchmark measures what preparing buys.
+func WithoutPreparedStatements() Option {
+	return func(s *Store) { s.stmts.closed = true }
+}
+
 // NewStore returns a Store over db.
 func NewStore(db *sqlx.DB, opts ...Option) *Store {
 	s := &Store{db: db, now: time.Now, stmts: newStatements(db)}
