@@ -19,6 +19,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -35,9 +37,13 @@ type config struct {
 	rssClients    int
 	rssDuration   time.Duration
 	pgbenchTime   time.Duration
-	databaseURL   string
-	arrsd         string
-	keep          bool
+	// getClaimClients and getClaimTime: the GetClaim comparison's clients
+	// and how long each side runs.
+	getClaimClients []int
+	getClaimTime    time.Duration
+	databaseURL     string
+	arrsd           string
+	keep            bool
 }
 
 func parseFlags(args []string, getenv func(string) string) (config, error) {
@@ -54,12 +60,22 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.rssClients, "rss-clients", 64, "concurrent clients while arrsd's resident memory is sampled")
 	fs.DurationVar(&c.rssDuration, "rss-duration", 5*time.Second, "how long the RSS load runs")
 	fs.DurationVar(&c.pgbenchTime, "pgbench-duration", 5*time.Second, "how long pgbench runs the SubmitClaim transaction")
+	fs.DurationVar(&c.getClaimTime, "getclaim-duration", 5*time.Second,
+		"how long GetClaim runs against arrsd, and then against the minimal server, at each number of clients")
+	getClaimClients := fs.String("getclaim-clients", "16,64", "numbers of concurrent clients the GetClaim comparison runs with")
 	fs.StringVar(&c.databaseURL, "database-url", getenv("DATABASE_URL"),
 		"a throwaway PostgreSQL database to use instead of a private cluster (env DATABASE_URL); it is written to")
 	fs.StringVar(&c.arrsd, "arrsd", "", "a built arrsd to run instead of building ./cmd/arrsd")
 	fs.BoolVar(&c.keep, "keep", false, "keep the private cluster's and arrsd's directory (its path is logged)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	for _, n := range strings.Split(*getClaimClients, ",") {
+		clients, err := strconv.Atoi(strings.TrimSpace(n))
+		if err != nil || clients < 1 {
+			return c, fmt.Errorf("--getclaim-clients %q: want positive numbers separated by commas", *getClaimClients)
+		}
+		c.getClaimClients = append(c.getClaimClients, clients)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -169,6 +185,10 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 		return err
 	}
 	if r.pgbenchPrepared, err = runPgbench(ctx, env, c, g, "prepared"); err != nil {
+		return err
+	}
+	logger.Info("comparing GetClaim through arrsd with a minimal server", "clients", c.getClaimClients, "duration", c.getClaimTime)
+	if r.getClaim, err = measureGetClaim(ctx, env, g, c); err != nil {
 		return err
 	}
 	logger.Info("sampling arrsd's memory", "clients", c.rssClients, "duration", c.rssDuration)
