@@ -62,6 +62,12 @@ func checkWithinEntitlement(ctx context.Context, tx *txn, e Entitlement, claimID
 	if err != nil {
 		return err
 	}
+	return withinEntitlement(e, claimID, claimed, committed)
+}
+
+// withinEntitlement is checkWithinEntitlement with what the other counted
+// claims take already read (committed).
+func withinEntitlement(e Entitlement, claimID string, claimed, committed int64) error {
 	if remaining := e.AmountPence() - committed; claimed > remaining {
 		return &Error{Kind: KindFailedPrecondition, Reason: "ENTITLEMENT_EXCEEDED", Resource: claimName(e.PCNCode, claimID),
 			Message: fmt.Sprintf("the claim asks for %s but only %s of the %s entitlement for %s remains",

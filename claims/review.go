@@ -379,6 +379,18 @@ func prefixed(prefix, columns string) string {
 	return strings.Join(parts, ", ")
 }
 
+// aliased is prefixed with each column also named under as: for reading
+// a joined row's columns into a nested struct (sqlx reads "role.id" into a
+// field Role tagged "role").
+func aliased(prefix, as, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		parts[i] = prefix + p + ` AS "` + as + p + `"`
+	}
+	return strings.Join(parts, ", ")
+}
+
 // QueueSize is one commissioner's review queue.
 type QueueSize struct {
 	Commissioner string     `db:"code"`

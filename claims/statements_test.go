@@ -22,23 +22,25 @@ import (
 // UpdateClaimLine and BatchUpdateClaimLines 15, SubmitClaim 20, GetClaim 2,
 // ListClaims 1, GetBudget 9.
 var statementBudget = map[string]int{
-	// request id, PCN, deadline, claim locked, posts with their zone,
+	// request id, PCN, deadline, claim locked, posts with their zone and
 	// roles, rates, the claim inserted (finding its commissioner), its lines
 	// inserted, audit (2), request id completed.
-	"CreateClaim": 12,
+	"CreateClaim": 11,
 	// entitlement locked (scoped), claim locked by moving its revision,
-	// posts, roles, rates, lines locked, lines written, audit (2).
-	"UpdateClaimLine":       9,
-	"BatchUpdateClaimLines": 9,
+	// posts with their zone and roles, rates, lines locked, lines written,
+	// audit (2).
+	"UpdateClaimLine":       8,
+	"BatchUpdateClaimLines": 8,
 	// request id, entitlement locked (scoped, with the year's deadline),
-	// claim locked, its lines, posts, roles, rates, headcount, entitlement
-	// used, the claim updated and read back, audit (2), request id
-	// completed.
-	"SubmitClaim": 13,
+	// claim locked, its lines, posts with their zone and roles, rates, the
+	// entitlement used with the headcount caps exceeded, the claim updated
+	// and read back, audit (2), request id completed.
+	"SubmitClaim": 11,
 	"GetClaim":    2,
 	"ListClaims":  1,
-	// PCN, entitlement, sums, latest month, posts, roles, rates.
-	"GetBudget": 7,
+	// PCN, entitlement, sums, latest month, posts with their zone and
+	// roles, rates.
+	"GetBudget": 6,
 }
 
 // countStatements drafts, costs and submits a month's claim for a PCN with

@@ -53,10 +53,14 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 				return Claim{}, "", err
 			}
 		}
-		if err := checkHeadcount(ctx, tx, cur); err != nil {
+		committed, over, err := submitLimits(ctx, tx, cur)
+		if err != nil {
 			return Claim{}, "", err
 		}
-		if err := checkWithinEntitlement(ctx, tx, entitlement.Entitlement, id, claimed); err != nil {
+		if err := checkHeadcount(cur, over); err != nil {
+			return Claim{}, "", err
+		}
+		if err := withinEntitlement(entitlement.Entitlement, id, claimed, committed); err != nil {
 			return Claim{}, "", err
 		}
 		actor, _ := ActorFrom(ctx)
@@ -121,32 +125,58 @@ func refreshCaps(ctx context.Context, tx *txn, c *Claim) error {
 	return nil
 }
 
-// checkHeadcount enforces the catalogue's per-PCN headcount caps for the
-// claim's year: a cap limits the posts a PCN holds in a role at a time, so the
-// posts of a capped role in the month's claim may not exceed it (a leaver
-// replaced mid-year is not two posts).
-func checkHeadcount(ctx context.Context, tx *txn, c Claim) error {
-	if c.Kind == SupplementaryClaim {
-		return nil // a top-up of a month whose claim passed this check
+// headcountOver is a capped role with more posts in a claim than its cap.
+type headcountOver struct {
+	RoleID string `db:"role_id"`
+	Posts  int    `db:"posts"`
+	Cap    int    `db:"cap"`
+}
+
+// submitLimits reads, in one statement, the two limits a submission is
+// checked against: what the PCN's other counted claims already take from
+// the entitlement (see committedPence), and the roles whose headcount cap
+// for the claim's year its lines exceed (see checkHeadcount). The caps
+// limit the posts a PCN holds in a role at a time, so the posts of a capped
+// role in the month's claim may not exceed it (a leaver replaced mid-year is
+// not two posts); a top-up is of a month whose claim passed that check, so
+// none is over for it.
+func submitLimits(ctx context.Context, tx *txn, c Claim) (int64, []headcountOver, error) {
+	var rows []struct {
+		Committed int64   `db:"committed"`
+		RoleID    *string `db:"role_id"`
+		Posts     *int    `db:"posts"`
+		Cap       *int    `db:"cap"`
 	}
-	var over []struct {
-		RoleID string `db:"role_id"`
-		Posts  int    `db:"posts"`
-		Cap    int    `db:"cap"`
+	// The LEFT JOIN onto one row brings the total even when no role is over.
+	if err := tx.SelectContext(ctx, &rows, `
+		SELECT (`+countedSQL(`c.pcn_code = $1 AND c.financial_year = $3 AND c.state = ANY($4) AND c.id <> $2`)+`) AS committed,
+			o.role_id, o.posts, o.cap
+		FROM (SELECT 1) AS one LEFT JOIN (
+			SELECT role_id, posts, cap FROM (
+				SELECT l.role_id, count(*) AS posts,
+				       CASE WHEN h.large_list_threshold > 0 AND p.registered_list_size >= h.large_list_threshold
+				            THEN h.max_posts_large_list ELSE h.max_posts END AS cap
+				FROM claim_lines l
+				JOIN pcns p ON p.code = l.pcn_code
+				JOIN role_headcount_caps h ON h.role_id = l.role_id AND h.financial_year = $3
+				WHERE l.pcn_code = $1 AND l.claim_id = $2 AND $5
+				GROUP BY l.role_id, h.large_list_threshold, h.max_posts_large_list, h.max_posts, p.registered_list_size) AS counted
+			WHERE posts > cap) AS o ON true
+		ORDER BY o.role_id`, c.PCNCode, c.ID, c.Year, committedStates, c.Kind != SupplementaryClaim); err != nil {
+		return 0, nil, err
 	}
-	if err := tx.SelectContext(ctx, &over, `
-		SELECT role_id, posts, cap FROM (
-			SELECT l.role_id, count(*) AS posts,
-			       CASE WHEN h.large_list_threshold > 0 AND p.registered_list_size >= h.large_list_threshold
-			            THEN h.max_posts_large_list ELSE h.max_posts END AS cap
-			FROM claim_lines l
-			JOIN pcns p ON p.code = l.pcn_code
-			JOIN role_headcount_caps h ON h.role_id = l.role_id AND h.financial_year = $3
-			WHERE l.pcn_code = $1 AND l.claim_id = $2
-			GROUP BY l.role_id, h.large_list_threshold, h.max_posts_large_list, h.max_posts, p.registered_list_size) AS counted
-		WHERE posts > cap`, c.PCNCode, c.ID, c.Year); err != nil {
-		return err
+	var over []headcountOver
+	for _, r := range rows {
+		if r.RoleID != nil {
+			over = append(over, headcountOver{*r.RoleID, *r.Posts, *r.Cap})
+		}
 	}
+	return rows[0].Committed, over, nil
+}
+
+// checkHeadcount refuses a claim whose lines exceed roles' headcount caps
+// (see submitLimits), naming each.
+func checkHeadcount(c Claim, over []headcountOver) error {
 	if len(over) == 0 {
 		return nil
 	}
