@@ -267,13 +267,6 @@ func lineRecords(lines []ClaimLine) (string, error) {
 	return string(body), err
 }
 
-// lineRow is a claim line as filed: with its claim's month and kind.
-type lineRow struct {
-	ClaimLine
-	Month Month     `db:"month"`
-	Kind  ClaimKind `db:"kind"`
-}
-
 // writeLine stores one line (see writeLines) and returns it as stored.
 func writeLine(ctx context.Context, tx *txn, l ClaimLine) (ClaimLine, error) {
 	out, err := writeLines(ctx, tx, []ClaimLine{l})

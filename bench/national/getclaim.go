@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -24,11 +29,11 @@ import (
 )
 
 // The GetClaim comparison (issue 12): arrsd's GetClaim throughput against a
-// minimal grpc-go server in this process that implements GetClaim alone,
-// with the same SQL (arrsd's two statements, as a PCN's clinical director
-// sends them, in the same read-only REPEATABLE READ transaction), the same
-// pool (20 connections, all kept idle: arrsd's defaults) and its statements
-// prepared once per connection, as arrsd's are. What is left between the two
+// minimal grpc-go server (this program in a process of its own) that
+// implements GetClaim alone, with the same SQL (arrsd's two statements, as a
+// PCN's clinical director sends them, in the same read-only REPEATABLE READ
+// transaction), the same pool (20 connections, all kept idle: arrsd's
+// defaults) and its statements prepared once per connection, as arrsd's are. What is left between the two
 // is arrsd itself: its interceptors (authentication, logging, metrics,
 // tracing), its scoping and its conversion to the API's claim.
 
@@ -51,33 +56,73 @@ type minimalServer struct {
 	claim, lines *sqlx.Stmt
 }
 
-// startMinimal serves the minimal server on a free loopback port and returns
-// its address and how to stop it.
+// serveMinimalArg, as the benchmark's first argument, makes it the minimal
+// server: it runs in a process of its own, as arrsd does, so that neither
+// shares a Go scheduler with the benchmark's clients and both get the same
+// share of a busy machine.
+const serveMinimalArg = "serve-minimal-getclaim"
+
+// startMinimal starts this program again as the minimal server on a free
+// loopback port and returns its address and how to stop it.
 func startMinimal(ctx context.Context, databaseURL string) (string, func() error, error) {
-	db, err := sqlx.Open("postgres", databaseURL)
+	self, err := os.Executable()
 	if err != nil {
 		return "", nil, err
 	}
+	cmd := exec.Command(self, serveMinimalArg, databaseURL)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() error {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		return nil
+	}
+	// Its first line is the address it listens on.
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		return "", nil, errors.Join(fmt.Errorf("no address from the minimal server: %w", err), stop())
+	}
+	return strings.TrimSpace(addr), stop, nil
+}
+
+// serveMinimal is the minimal server's process: it prints its address and
+// serves until it is signalled.
+func serveMinimal(databaseURL string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	db, err := sqlx.Open("postgres", databaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(20)
 	m := &minimalServer{db: db}
-	if m.claim, err = db.PreparexContext(ctx, minimalClaimSQL); err == nil {
-		m.lines, err = db.PreparexContext(ctx, minimalLinesSQL)
+	if m.claim, err = db.PreparexContext(ctx, minimalClaimSQL); err != nil {
+		return err
 	}
-	if err != nil {
-		return "", nil, errors.Join(err, db.Close())
+	if m.lines, err = db.PreparexContext(ctx, minimalLinesSQL); err != nil {
+		return err
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, errors.Join(err, db.Close())
+		return err
 	}
 	srv := grpc.NewServer()
 	arrsv1.RegisterClaimServiceServer(srv, m)
-	go func() { _ = srv.Serve(lis) }()
-	return lis.Addr().String(), func() error {
+	fmt.Println(lis.Addr().String())
+	go func() {
+		<-ctx.Done()
 		srv.Stop()
-		return db.Close()
-	}, nil
+	}()
+	return srv.Serve(lis)
 }
 
 func (m *minimalServer) GetClaim(ctx context.Context, req *arrsv1.GetClaimRequest) (*arrsv1.Claim, error) {
@@ -156,27 +201,34 @@ func measureGetClaim(ctx context.Context, e *env, g *generator, c config) ([]get
 	targets := []arrsv1.ClaimServiceClient{arrsv1.NewClaimServiceClient(e.conn), arrsv1.NewClaimServiceClient(conn)}
 	var out []getClaimResult
 	for _, clients := range c.getClaimClients {
+		// In rounds, each side in turn, so that whatever else the machine
+		// does in the meantime falls on both alike.
 		r := getClaimResult{clients: clients}
-		for i, target := range targets {
-			calls, err := getClaims(ctx, g, c, target, clients)
-			if err != nil {
-				return nil, err
-			}
-			tps := float64(calls) / c.getClaimTime.Seconds()
-			if i == 0 {
-				r.arrsd = tps
-			} else {
-				r.minimal = tps
+		var calls [2]int64
+		for range getClaimRounds {
+			for i, target := range targets {
+				n, err := getClaims(ctx, g, c, target, clients)
+				if err != nil {
+					return nil, err
+				}
+				calls[i] += n
 			}
 		}
+		r.arrsd = float64(calls[0]) / c.getClaimTime.Seconds()
+		r.minimal = float64(calls[1]) / c.getClaimTime.Seconds()
 		out = append(out, r)
 	}
 	return out, nil
 }
 
-// getClaims calls GetClaim on target from clients clients for c.getClaimTime
-// and counts the calls; the calls of the first fifth of that time warm up
-// connections and are not counted. A failed call fails the benchmark.
+// getClaimRounds is how many turns each side of the GetClaim comparison
+// takes, each a getClaimRounds-th of --getclaim-duration.
+const getClaimRounds = 5
+
+// getClaims calls GetClaim on target from clients clients for a round
+// (c.getClaimTime ÷ getClaimRounds) and counts the calls; the calls of the
+// first fifth of a round warm up and are not counted. A failed call fails
+// the benchmark.
 func getClaims(ctx context.Context, g *generator, c config, target arrsv1.ClaimServiceClient, clients int) (int64, error) {
 	var calls, failed atomic.Int64
 	var counting atomic.Bool
@@ -205,9 +257,10 @@ func getClaims(ctx context.Context, g *generator, c config, target arrsv1.ClaimS
 			}
 		})
 	}
-	time.Sleep(c.getClaimTime / 5) // warm up
+	round := c.getClaimTime / getClaimRounds
+	time.Sleep(round / 5) // warm up
 	counting.Store(true)
-	time.Sleep(c.getClaimTime)
+	time.Sleep(round)
 	counting.Store(false)
 	cancel()
 	wg.Wait()

@@ -91,6 +91,13 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 }
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == serveMinimalArg {
+		if err := serveMinimal(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "minimal GetClaim server:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	c, err := parseFlags(os.Args[1:], os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return
