@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // AuditEvent is one write to arrs as it happened: who made it, through which
@@ -78,7 +76,7 @@ func (s *Store) RecordAudits(ctx context.Context, events []AuditRecord) error {
 	if len(events) == 0 {
 		return nil
 	}
-	return s.WithTx(ctx, func(tx *sqlx.Tx) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		return s.appendAudits(ctx, tx, events)
 	})
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -18,7 +17,7 @@ import (
 // write, and as the last step: it locks the head of the PCN's chain, which
 // the PCN's other writes wait for, so it should stay locked only from here
 // to the commit. It is appendAudits with one event.
-func (s *Store) appendAudit(ctx context.Context, tx *sqlx.Tx, resource, action, pcnCode string, before, after any) error {
+func (s *Store) appendAudit(ctx context.Context, tx *txn, resource, action, pcnCode string, before, after any) error {
 	return s.appendAudits(ctx, tx, []AuditRecord{{resource, action, pcnCode, before, after}})
 }
 
@@ -35,7 +34,7 @@ type pendingEvent struct {
 // so two batches cannot deadlock) and reads the transaction's time and the
 // events' seqs; the other inserts the events and moves the heads. Writes of
 // other PCNs never wait here. No events is a no-op.
-func (s *Store) appendAudits(ctx context.Context, tx *sqlx.Tx, records []AuditRecord) error {
+func (s *Store) appendAudits(ctx context.Context, tx *txn, records []AuditRecord) error {
 	if len(records) == 0 {
 		return nil
 	}
@@ -197,7 +196,7 @@ type auditHead struct {
 // do not exist yet (a new PCN's), and returns them with the transaction's
 // time and n new event seqs. The time is the transaction's start, the
 // update_time its writes carry.
-func lockAuditHeads(ctx context.Context, tx *sqlx.Tx, chains []string, n int) (map[string]*auditHead, time.Time, []int64, error) {
+func lockAuditHeads(ctx context.Context, tx *txn, chains []string, n int) (map[string]*auditHead, time.Time, []int64, error) {
 	for attempt := 0; ; attempt++ {
 		// ORDER BY puts the sort below the row locks, so rows are locked
 		// in chain order. The seqs' subquery runs once, as an init plan,

@@ -145,7 +145,7 @@ func (s *Store) CreateRole(ctx context.Context, req Request, r Role) (Role, erro
 	if err := vs.Err(); err != nil {
 		return Role{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (Role, string, error) {
+	return once(ctx, s, req, func(tx *txn) (Role, string, error) {
 		res, err := tx.ExecContext(ctx, `INSERT INTO roles (id, display_name, afc_band, register, registration_prefix,
 			reimbursable_from, reimbursable_to) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
 			r.ID, r.DisplayName, r.AfCBand, r.Register, r.RegistrationPrefix, r.ReimbursableFrom, r.ReimbursableTo)
@@ -166,7 +166,7 @@ func (s *Store) CreateRole(ctx context.Context, req Request, r Role) (Role, erro
 	}, getRole)
 }
 
-func writeCaps(ctx context.Context, tx *sqlx.Tx, r Role) error {
+func writeCaps(ctx context.Context, tx *txn, r Role) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM role_headcount_caps WHERE role_id = $1`, r.ID); err != nil {
 		return err
 	}
@@ -187,13 +187,13 @@ func (s *Store) UpdateRole(ctx context.Context, id, etag string, change func(*Ro
 	}
 	return update(ctx, s, mutation[Role]{
 		table: "roles", where: "id = $1", key: []any{id}, name: roleName(id), get: getRole,
-		apply: func(_ *sqlx.Tx, cur Role, next *Role) error {
+		apply: func(_ *txn, cur Role, next *Role) error {
 			next.HeadcountCaps = slices.Clone(cur.HeadcountCaps)
 			change(next)
 			next.ID = cur.ID
 			return validated(next.validate)
 		},
-		write: func(tx *sqlx.Tx, next Role) error {
+		write: func(tx *txn, next Role) error {
 			if _, err := tx.ExecContext(ctx, `UPDATE roles SET display_name = $2, afc_band = $3, register = $4,
 				registration_prefix = $5, reimbursable_from = $6, reimbursable_to = $7, revision = revision + 1,
 				update_time = now() WHERE id = $1`, id, next.DisplayName, next.AfCBand, next.Register,
@@ -306,7 +306,7 @@ func (s *Store) CreateRate(ctx context.Context, req Request, r Rate) (Rate, erro
 	if err := vs.Err(); err != nil {
 		return Rate{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (Rate, string, error) {
+	return once(ctx, s, req, func(tx *txn) (Rate, string, error) {
 		var exists bool
 		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM roles WHERE id = $1)`, r.RoleID); err != nil {
 			return Rate{}, "", err
@@ -341,12 +341,12 @@ func (s *Store) UpdateRate(ctx context.Context, roleID string, effective Date, e
 	return update(ctx, s, mutation[Rate]{
 		table: "rates", where: "role_id = $1 AND effective_date = $2", key: []any{roleID, effective},
 		name: rateName(roleID, effective), get: getRate,
-		apply: func(_ *sqlx.Tx, cur Rate, next *Rate) error {
+		apply: func(_ *txn, cur Rate, next *Rate) error {
 			change(next)
 			next.RoleID, next.EffectiveDate = cur.RoleID, cur.EffectiveDate
 			return validated(next.validate)
 		},
-		write: func(tx *sqlx.Tx, next Rate) error {
+		write: func(tx *txn, next Rate) error {
 			if _, err := tx.ExecContext(ctx, `UPDATE rates SET national_max_pence = $3, outer_london_max_pence = $4,
 				inner_london_max_pence = $5, source = $6, illustrative = $7, revision = revision + 1, update_time = now()
 				WHERE role_id = $1 AND effective_date = $2`,

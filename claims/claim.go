@@ -162,7 +162,6 @@ func (l *ClaimLine) applyCap(c LineCap) {
 
 type capSegments []CapSegment
 
-func (c *capSegments) Scan(src any) error { return scanJSON(src, c) }
 func (c capSegments) Value() (driver.Value, error) {
 	b, err := json.Marshal(c)
 	return string(b), err

@@ -23,7 +23,12 @@ type claimsFixture struct {
 
 func newClaimsFixture(t *testing.T, today string, population string) claimsFixture {
 	t.Helper()
-	f := newFixture(t)
+	return claimsFixtureOf(t, newFixture(t), today, population)
+}
+
+// claimsFixtureOf makes f, a fresh fixture, into a claimsFixture.
+func claimsFixtureOf(t *testing.T, f fixture, today string, population string) claimsFixture {
+	t.Helper()
 	now, err := time.Parse(time.DateOnly, today)
 	if err != nil {
 		t.Fatal(err)

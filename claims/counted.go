@@ -20,30 +20,54 @@ var committedStates = pq.StringArray{string(ClaimSubmitted), string(ClaimQueried
 // the same rule for a line in hand.
 const countedPence = "COALESCE(l.approved_pence, l.reimbursable_pence)"
 
-// lockEntitlement locks a PCN's entitlement for a year. Everything that
-// changes what counts against it (submitting, editing a queried claim) takes
-// this lock first, so those changes queue per PCN and year, across however
-// many replicas; sharing the year's row keeps its rate from changing
-// underneath.
-func lockEntitlement(ctx context.Context, tx *sqlx.Tx, claim, pcn string, year FinancialYear) (Entitlement, error) {
-	var e Entitlement
-	err := tx.GetContext(ctx, &e, entitlementSelect+`
-		WHERE e.pcn_code = $1 AND e.financial_year = $2 FOR UPDATE OF e FOR SHARE OF y`, pcn, year)
+// lockEntitlement locks a PCN's entitlement for a year, within the actor's
+// scope. Everything that changes what counts against it (submitting, editing
+// a queried claim) takes this lock first, so those changes queue per PCN and
+// year, across however many replicas; sharing the year's row keeps its rate
+// and deadline from changing underneath. The scope is part of the lock's
+// own statement, so nobody may hold another PCN's entitlement lock and a
+// write spends no statement on checking the PCN is visible: only when
+// nothing is locked does it ask why (NOT_FOUND for a PCN out of sight,
+// else NO_ENTITLEMENT).
+func lockEntitlement(ctx context.Context, tx *txn, claim, pcn string, year FinancialYear) (lockedEntitlement, error) {
+	var e lockedEntitlement
+	a := args{pcn, year}
+	err := tx.GetContext(ctx, &e, `SELECT e.pcn_code, e.financial_year, e.weighted_population,
+		y.rate_per_weighted_patient, e.revision, e.create_time, e.update_time, y.claims_deadline
+		FROM entitlements e JOIN financial_years y ON y.id = e.financial_year
+		WHERE e.pcn_code = $1 AND e.financial_year = $2 AND `+pcnCondition(ctx, "e.pcn_code", &a)+`
+		FOR UPDATE OF e FOR SHARE OF y`, a...)
 	if isNoRows(err) {
+		if err := pcnVisible(ctx, tx, pcn); err != nil {
+			return e, err
+		}
 		return e, FailedPrecondition(claim, "NO_ENTITLEMENT", fmt.Sprintf("%s has no entitlement for %s yet", pcnName(pcn), year))
 	}
 	return e, err
+}
+
+// lockedEntitlement is an entitlement as locked, with its year's deadline
+// for claims, read under the same lock.
+type lockedEntitlement struct {
+	Entitlement
+	Deadline Date `db:"claims_deadline"`
 }
 
 // checkWithinEntitlement refuses a claim asking for claimed when the
 // PCN's other counted claims (submitted, queried, approved, paid) leave less
 // than that of its entitlement, and says how much remains. The claim itself
 // is left out of the sum, so a queried claim being resubmitted counts once.
-func checkWithinEntitlement(ctx context.Context, tx *sqlx.Tx, e Entitlement, claimID string, claimed int64) error {
+func checkWithinEntitlement(ctx context.Context, tx *txn, e Entitlement, claimID string, claimed int64) error {
 	committed, err := committedPence(ctx, tx, e.PCNCode, e.Year, claimID)
 	if err != nil {
 		return err
 	}
+	return withinEntitlement(e, claimID, claimed, committed)
+}
+
+// withinEntitlement is checkWithinEntitlement with what the other counted
+// claims take already read (committed).
+func withinEntitlement(e Entitlement, claimID string, claimed, committed int64) error {
 	if remaining := e.AmountPence() - committed; claimed > remaining {
 		return &Error{Kind: KindFailedPrecondition, Reason: "ENTITLEMENT_EXCEEDED", Resource: claimName(e.PCNCode, claimID),
 			Message: fmt.Sprintf("the claim asks for %s but only %s of the %s entitlement for %s remains",

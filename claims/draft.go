@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 )
 
 // Drafting a month's claim: the claim window, the pre-filled lines, and the
@@ -15,10 +16,8 @@ import (
 // checkClaimWindow refuses a month that has not ended (claims are in
 // arrears) and, once the year's deadline has passed, any month of it.
 func (s *Store) checkClaimWindow(ctx context.Context, q sqlx.QueryerContext, month Month) error {
-	today := s.today()
-	if !month.Last().Before(today) {
-		return FailedPrecondition("", "CLAIM_IN_ARREARS",
-			fmt.Sprintf("claims are in arrears: %s can be claimed from %s", month, month.Last().AddDays(1)))
+	if err := s.checkArrears(month); err != nil {
+		return err
 	}
 	var deadline Date
 	err := sqlx.GetContext(ctx, q, &deadline, `SELECT claims_deadline FROM financial_years WHERE id = $1`, month.FinancialYear())
@@ -27,7 +26,23 @@ func (s *Store) checkClaimWindow(ctx context.Context, q sqlx.QueryerContext, mon
 		return FailedPrecondition("", "FINANCIAL_YEAR_NOT_OPEN", financialYearName(month.FinancialYear())+" does not exist")
 	case err != nil:
 		return err
-	case !deadline.IsZero() && today.After(deadline):
+	}
+	return s.checkDeadline(month, deadline)
+}
+
+// checkArrears refuses a month that has not ended: claims are in arrears.
+func (s *Store) checkArrears(month Month) error {
+	if today := s.today(); !month.Last().Before(today) {
+		return FailedPrecondition("", "CLAIM_IN_ARREARS",
+			fmt.Sprintf("claims are in arrears: %s can be claimed from %s", month, month.Last().AddDays(1)))
+	}
+	return nil
+}
+
+// checkDeadline refuses any month of a year whose deadline for claims (if
+// it has one) has passed.
+func (s *Store) checkDeadline(month Month, deadline Date) error {
+	if !deadline.IsZero() && s.today().After(deadline) {
 		return FailedPrecondition("", "CLAIMS_DEADLINE_PASSED",
 			fmt.Sprintf("claims for %s closed on %s", month.FinancialYear(), deadline))
 	}
@@ -37,11 +52,29 @@ func (s *Store) checkClaimWindow(ctx context.Context, q sqlx.QueryerContext, mon
 // CreateClaim drafts the claim for a month that has ended, with a line for
 // every post in post that month. The claim of a month that was withdrawn is
 // drafted afresh.
-func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month Month) (Claim, error) {
+//
+// edits, when given, record what was paid on the new lines in the same
+// transaction (a month's payroll): the claim is created with all of them or
+// not at all, and every bad field of every line is reported together, named
+// line_updates[i].claim_line.…, as BatchUpdateClaimLines names them. A line
+// being created has no etag yet, so an edit may not carry one.
+func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month Month, edits ...LineEdit) (Claim, error) {
 	if err := requireRole(ctx, "draft claims", RolePCNClinicalDirector, RolePCNManager); err != nil {
 		return Claim{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+	if len(edits) > maxBatchLines {
+		return Claim{}, Invalid("line_updates", "TOO_MANY", "at most %d lines in one request", maxBatchLines)
+	}
+	var vs Violations
+	for i, e := range edits {
+		if e.Etag != "" {
+			vs.Add(fmt.Sprintf("line_updates[%d].claim_line.etag", i), "ETAG_ON_CREATE", "a line being created has no etag yet")
+		}
+	}
+	if err := vs.Err(); err != nil {
+		return Claim{}, err
+	}
+	return once(ctx, s, req, func(tx *txn) (Claim, string, error) {
 		name := claimName(pcn, month.String())
 		if err := pcnVisible(ctx, tx, pcn); err != nil {
 			return Claim{}, "", err
@@ -72,82 +105,170 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 		if err != nil {
 			return Claim{}, "", err
 		}
-		var lines []ClaimLine
-		var excluded excludedPosts
-		for _, p := range cc.posts {
-			if ok, reason := Eligibility(month, p, cc.roles[p.RoleID]); !ok {
-				if reason != ExcludedNotInPost {
-					excluded = append(excluded, ExcludedPost{PostID: p.ID, Reason: reason})
-				}
-				continue
-			}
-			c, err := cc.lineCap(month, p, p.WTE)
-			if err != nil {
-				excluded = append(excluded, ExcludedPost{PostID: p.ID, Reason: "RATE_NOT_IN_FORCE"})
-				continue
-			}
-			l := ClaimLine{PCNCode: pcn, ClaimID: month.String(), PostID: p.ID, RoleID: p.RoleID, WTE: p.WTE}
-			l.applyCap(c)
-			lines = append(lines, l)
-		}
-		commissioner, err := commissionerInMonth(ctx, tx, pcn, month)
+		claim := Claim{PCNCode: pcn, ID: month.String(), Kind: MonthlyClaim, Month: month}
+		lines, excluded, err := cc.draftLines(claim, resolvePosts(edits, cc.posts))
 		if err != nil {
 			return Claim{}, "", err
 		}
-		if res, err := tx.ExecContext(ctx, `INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts, commissioner_code)
-			VALUES ($1, $2, $3, $4, 'draft', $5, $6)
+		// The commissioner of the month is looked up by the insert itself.
+		if err := tx.GetContext(ctx, &claim, `INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts, commissioner_code)
+			VALUES ($1, $2, $3, $4, 'draft', $5, COALESCE(
+				(SELECT commissioner_code FROM pcn_commissioners WHERE pcn_code = $1 AND valid_to >= $6 ORDER BY valid_to LIMIT 1),
+				(SELECT commissioner_code FROM pcns WHERE code = $1)))
 			ON CONFLICT (pcn_code, id) DO UPDATE SET state = 'draft', submitter = '', submit_time = NULL,
 				withdraw_reason = '', excluded_posts = EXCLUDED.excluded_posts, commissioner_code = EXCLUDED.commissioner_code,
 				revision = claims.revision + 1, update_time = now()
-			WHERE claims.state = 'withdrawn'`,
-			pcn, month.String(), month, month.FinancialYear(), excluded, commissioner); err != nil {
-			return Claim{}, "", err
-		} else if n, _ := res.RowsAffected(); n == 0 {
-			// A racing create got there first (the row did not exist to lock).
-			return Claim{}, "", AlreadyExists(name, name+" already exists")
-		}
-		claim := Claim{PCNCode: pcn, ID: month.String(), Kind: MonthlyClaim, Month: month}
-		for _, l := range lines {
-			if err := insertLine(ctx, tx, claim, l); err != nil {
-				return Claim{}, "", err
+			WHERE claims.state = 'withdrawn'
+			RETURNING `+claimColumns,
+			pcn, month.String(), month, month.FinancialYear(), excluded, month.First()); err != nil {
+			if isNoRows(err) {
+				// A racing create got there first (the row did not exist to lock).
+				return Claim{}, "", AlreadyExists(name, name+" already exists")
 			}
+			return Claim{}, "", err
 		}
-		out, err := getClaim(ctx, tx, name)
-		if err != nil {
-			return out, "", err
+		if claim.Lines, err = insertLines(ctx, tx, claim, lines); err != nil {
+			return Claim{}, "", err
 		}
 		action := "create"
 		if before != nil {
 			action = "recreate"
 		}
-		return out, name, s.appendAudit(ctx, tx, name, action, pcn, before, out)
+		return claim, name, s.appendAudit(ctx, tx, name, action, pcn, before, claim)
 	}, getClaim)
 }
 
-func insertLine(ctx context.Context, tx *sqlx.Tx, c Claim, l ClaimLine) error {
-	if l.EvidenceURIs == nil {
-		l.EvidenceURIs = pq.StringArray{}
+// draftLines works out a new claim's lines: one for every post in post in
+// the claim's month, at the post's WTE and the cap of the rates in force,
+// with edits applied (see CreateClaim), and the posts left out with why.
+func (cc claimContext) draftLines(claim Claim, edits []LineEdit) ([]ClaimLine, excludedPosts, error) {
+	var lines []ClaimLine
+	var excluded excludedPosts
+	for _, p := range cc.posts {
+		if ok, reason := Eligibility(claim.Month, p, cc.roles[p.RoleID]); !ok {
+			if reason != ExcludedNotInPost {
+				excluded = append(excluded, ExcludedPost{PostID: p.ID, Reason: reason})
+			}
+			continue
+		}
+		c, err := cc.lineCap(claim.Month, p, p.WTE)
+		if err != nil {
+			excluded = append(excluded, ExcludedPost{PostID: p.ID, Reason: "RATE_NOT_IN_FORCE"})
+			continue
+		}
+		l := ClaimLine{PCNCode: claim.PCNCode, ClaimID: claim.ID, PostID: p.ID, RoleID: p.RoleID, WTE: p.WTE}
+		l.applyCap(c)
+		lines = append(lines, l)
 	}
-	l.PCNCode, l.ClaimID = c.PCNCode, c.ID
-	_, err := tx.NamedExecContext(ctx, `INSERT INTO claim_lines (pcn_code, claim_id, post_id, month, kind, role_id, wte,
+	if len(edits) == 0 {
+		return lines, excluded, nil
+	}
+	current := make(map[string]ClaimLine, len(lines))
+	for _, l := range lines {
+		current[l.PostID] = l
+	}
+	// Edits name their fields line_updates[i].claim_line.…; a one-line
+	// request naming no line is a bad field too, not NOT_FOUND: the claim
+	// it would be a line of does not exist yet.
+	for i := range edits {
+		if _, ok := current[edits[i].PostID]; !ok && edits[i].PostID != "" {
+			return nil, nil, Invalid(fmt.Sprintf("line_updates[%d].claim_line.name", i), "UNKNOWN_LINE",
+				"%s will have no line for post %s", claim.Name(), edits[i].PostID)
+		}
+	}
+	_, after, err := cc.applyEdits(claim, edits, current, func(i int) string { return fmt.Sprintf("line_updates[%d].claim_line.", i) })
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, a := range after {
+		current[a.PostID] = a
+	}
+	for i, l := range lines {
+		lines[i] = current[l.PostID]
+	}
+	return lines, excluded, nil
+}
+
+// insertLines files a new claim's lines in one statement, whatever their
+// number, and returns them as stored, in post order. The lines travel as one
+// JSON array of records, as writeLines's do.
+func insertLines(ctx context.Context, tx *txn, c Claim, lines []ClaimLine) ([]ClaimLine, error) {
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	body, err := lineRecords(lines)
+	if err != nil {
+		return nil, err
+	}
+	var out []ClaimLine
+	err = tx.SelectContext(ctx, &out, `INSERT INTO claim_lines (pcn_code, claim_id, post_id, month, kind, role_id, wte,
 		gross_salary_pence, employer_ni_pence, employer_pension_pence, overtime_pence, absence_adjustment_pence,
 		evidence_uris, cap_pence, active_days, days_in_year, cap_segments, already_paid_pence, reimbursable_pence)
-		VALUES (:pcn_code, :claim_id, :post_id, :month, :kind, :role_id, :wte,
-		:gross_salary_pence, :employer_ni_pence, :employer_pension_pence, :overtime_pence, :absence_adjustment_pence,
-		:evidence_uris, :cap_pence, :active_days, :days_in_year, :cap_segments, :already_paid_pence, :reimbursable_pence)`,
-		lineRow{ClaimLine: l, Month: c.Month, Kind: c.Kind})
+		SELECT v.pcn_code, v.claim_id, v.post_id, $2::date, $3::text, v.role_id, v.wte,
+			v.gross_salary_pence, v.employer_ni_pence, v.employer_pension_pence, v.overtime_pence, v.absence_adjustment_pence,
+			v.evidence_uris, v.cap_pence, v.active_days, v.days_in_year, v.cap_segments, v.already_paid_pence, v.reimbursable_pence
+		FROM jsonb_to_recordset($1::jsonb) AS v(`+lineRecordColumns+`)
+		RETURNING `+lineColumns, body, c.Month, c.Kind)
+	slices.SortFunc(out, func(a, b ClaimLine) int { return strings.Compare(a.PostID, b.PostID) })
+	return out, err
+}
+
+// insertLine files one line of a claim (see insertLines).
+func insertLine(ctx context.Context, tx *txn, c Claim, l ClaimLine) error {
+	l.PCNCode, l.ClaimID = c.PCNCode, c.ID
+	_, err := insertLines(ctx, tx, c, []ClaimLine{l})
 	return err
 }
 
-// lineRow is a claim line as filed: with its claim's month and kind.
-type lineRow struct {
-	ClaimLine
-	Month Month     `db:"month"`
-	Kind  ClaimKind `db:"kind"`
+// lineRecord is a line as writeLines and insertLines send it: one element
+// of a JSON array that jsonb_to_recordset reads with lineRecordColumns.
+type lineRecord struct {
+	PCNCode           string          `json:"pcn_code"`
+	ClaimID           string          `json:"claim_id"`
+	PostID            string          `json:"post_id"`
+	RoleID            string          `json:"role_id"`
+	WTE               Decimal         `json:"wte"`
+	GrossSalary       int64           `json:"gross_salary_pence"`
+	EmployerNI        int64           `json:"employer_ni_pence"`
+	EmployerPension   int64           `json:"employer_pension_pence"`
+	Overtime          int64           `json:"overtime_pence"`
+	AbsenceAdjustment int64           `json:"absence_adjustment_pence"`
+	EvidenceURIs      []string        `json:"evidence_uris"`
+	CapPence          int64           `json:"cap_pence"`
+	ActiveDays        int             `json:"active_days"`
+	DaysInYear        int             `json:"days_in_year"`
+	Segments          json.RawMessage `json:"cap_segments"`
+	AlreadyPaidPence  int64           `json:"already_paid_pence"`
+	ReimbursablePence int64           `json:"reimbursable_pence"`
+}
+
+const lineRecordColumns = `pcn_code text, claim_id text, post_id text, role_id text, wte numeric,
+	gross_salary_pence bigint, employer_ni_pence bigint, employer_pension_pence bigint, overtime_pence bigint,
+	absence_adjustment_pence bigint, evidence_uris text[], cap_pence bigint, active_days int, days_in_year int,
+	cap_segments jsonb, already_paid_pence bigint, reimbursable_pence bigint`
+
+// lineRecords marshals lines for writeLines and insertLines.
+func lineRecords(lines []ClaimLine) (string, error) {
+	rows := make([]lineRecord, len(lines))
+	for i, l := range lines {
+		segments, err := json.Marshal(l.Segments)
+		if err != nil {
+			return "", err
+		}
+		evidence := []string(l.EvidenceURIs)
+		if evidence == nil {
+			evidence = []string{} // NULL would mean "unknown", not "none"
+		}
+		rows[i] = lineRecord{l.PCNCode, l.ClaimID, l.PostID, l.RoleID, l.WTE, l.GrossSalary, l.EmployerNI, l.EmployerPension,
+			l.Overtime, l.AbsenceAdjustment, evidence, l.CapPence, l.ActiveDays, l.DaysInYear, segments, l.AlreadyPaidPence,
+			l.ReimbursablePence}
+	}
+	body, err := json.Marshal(rows)
+	return string(body), err
 }
 
 // writeLine stores one line (see writeLines) and returns it as stored.
-func writeLine(ctx context.Context, tx *sqlx.Tx, l ClaimLine) (ClaimLine, error) {
+func writeLine(ctx context.Context, tx *txn, l ClaimLine) (ClaimLine, error) {
 	out, err := writeLines(ctx, tx, []ClaimLine{l})
 	if err != nil {
 		return ClaimLine{}, err
@@ -159,39 +280,8 @@ func writeLine(ctx context.Context, tx *sqlx.Tx, l ClaimLine) (ClaimLine, error)
 // each line's key names stays) in one statement, whatever their number, and
 // returns them as stored, in the order given. The lines travel as one JSON
 // array of records.
-func writeLines(ctx context.Context, tx *sqlx.Tx, lines []ClaimLine) ([]ClaimLine, error) {
-	type row struct {
-		PCNCode           string          `json:"pcn_code"`
-		ClaimID           string          `json:"claim_id"`
-		PostID            string          `json:"post_id"`
-		WTE               Decimal         `json:"wte"`
-		GrossSalary       int64           `json:"gross_salary_pence"`
-		EmployerNI        int64           `json:"employer_ni_pence"`
-		EmployerPension   int64           `json:"employer_pension_pence"`
-		Overtime          int64           `json:"overtime_pence"`
-		AbsenceAdjustment int64           `json:"absence_adjustment_pence"`
-		EvidenceURIs      []string        `json:"evidence_uris"`
-		CapPence          int64           `json:"cap_pence"`
-		ActiveDays        int             `json:"active_days"`
-		DaysInYear        int             `json:"days_in_year"`
-		Segments          json.RawMessage `json:"cap_segments"`
-		AlreadyPaidPence  int64           `json:"already_paid_pence"`
-		ReimbursablePence int64           `json:"reimbursable_pence"`
-	}
-	rows := make([]row, len(lines))
-	for i, l := range lines {
-		segments, err := json.Marshal(l.Segments)
-		if err != nil {
-			return nil, err
-		}
-		evidence := []string(l.EvidenceURIs)
-		if evidence == nil {
-			evidence = []string{} // NULL would mean "unknown", not "none"
-		}
-		rows[i] = row{l.PCNCode, l.ClaimID, l.PostID, l.WTE, l.GrossSalary, l.EmployerNI, l.EmployerPension, l.Overtime,
-			l.AbsenceAdjustment, evidence, l.CapPence, l.ActiveDays, l.DaysInYear, segments, l.AlreadyPaidPence, l.ReimbursablePence}
-	}
-	body, err := json.Marshal(rows)
+func writeLines(ctx context.Context, tx *txn, lines []ClaimLine) ([]ClaimLine, error) {
+	body, err := lineRecords(lines)
 	if err != nil {
 		return nil, err
 	}
@@ -202,12 +292,9 @@ func writeLines(ctx context.Context, tx *sqlx.Tx, lines []ClaimLine) ([]ClaimLin
 		evidence_uris = v.evidence_uris, cap_pence = v.cap_pence, active_days = v.active_days, days_in_year = v.days_in_year,
 		cap_segments = v.cap_segments, already_paid_pence = v.already_paid_pence, reimbursable_pence = v.reimbursable_pence,
 		revision = l.revision + 1
-		FROM jsonb_to_recordset($1::jsonb) AS v(pcn_code text, claim_id text, post_id text, wte numeric,
-			gross_salary_pence bigint, employer_ni_pence bigint, employer_pension_pence bigint, overtime_pence bigint,
-			absence_adjustment_pence bigint, evidence_uris text[], cap_pence bigint, active_days int, days_in_year int,
-			cap_segments jsonb, already_paid_pence bigint, reimbursable_pence bigint)
+		FROM jsonb_to_recordset($1::jsonb) AS v(`+lineRecordColumns+`)
 		WHERE l.pcn_code = v.pcn_code AND l.claim_id = v.claim_id AND l.post_id = v.post_id
-		RETURNING `+prefixed("l.", lineColumns), string(body)); err != nil {
+		RETURNING `+prefixed("l.", lineColumns), body); err != nil {
 		return nil, err
 	}
 	byPost := make(map[[3]string]ClaimLine, len(written))

@@ -81,7 +81,7 @@ func (s *Store) CreateFundingYear(ctx context.Context, req Request, y FundingYea
 	if err := vs.Err(); err != nil {
 		return FundingYear{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (FundingYear, string, error) {
+	return once(ctx, s, req, func(tx *txn) (FundingYear, string, error) {
 		var out FundingYear
 		err := tx.GetContext(ctx, &out, `INSERT INTO financial_years (id, rate_per_weighted_patient, claims_deadline)
 			VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING `+fundingYearColumns,
@@ -104,7 +104,7 @@ func (s *Store) UpdateFundingYear(ctx context.Context, year FinancialYear, etag 
 	}
 	return update(ctx, s, mutation[FundingYear]{
 		table: "financial_years", where: "id = $1", key: []any{year}, name: financialYearName(year), get: getFundingYear,
-		apply: func(tx *sqlx.Tx, cur FundingYear, next *FundingYear) error {
+		apply: func(tx *txn, cur FundingYear, next *FundingYear) error {
 			change(next)
 			next.Year = cur.Year
 			if err := validated(next.validate); err != nil {
@@ -134,7 +134,7 @@ func (s *Store) UpdateFundingYear(ctx context.Context, year FinancialYear, etag 
 			}
 			return nil
 		},
-		write: func(tx *sqlx.Tx, next FundingYear) error {
+		write: func(tx *txn, next FundingYear) error {
 			_, err := tx.ExecContext(ctx, `UPDATE financial_years SET rate_per_weighted_patient = $2, claims_deadline = $3,
 				revision = revision + 1, update_time = now() WHERE id = $1`, year, next.RatePerWeightedPatient, next.ClaimsDeadline)
 			return err
@@ -227,7 +227,7 @@ func (s *Store) CreateEntitlement(ctx context.Context, req Request, e Entitlemen
 	if err := vs.Err(); err != nil {
 		return Entitlement{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (Entitlement, string, error) {
+	return once(ctx, s, req, func(tx *txn) (Entitlement, string, error) {
 		if err := pcnVisible(ctx, tx, e.PCNCode); err != nil {
 			return Entitlement{}, "", err
 		}
@@ -263,7 +263,7 @@ func (s *Store) UpdateEntitlement(ctx context.Context, pcn string, year Financia
 	return update(ctx, s, mutation[Entitlement]{
 		table: "entitlements", where: "pcn_code = $1 AND financial_year = $2", scopeCol: "pcn_code", key: []any{pcn, year},
 		name: entitlementName(pcn, year), pcn: pcn, get: getEntitlement,
-		apply: func(tx *sqlx.Tx, cur Entitlement, next *Entitlement) error {
+		apply: func(tx *txn, cur Entitlement, next *Entitlement) error {
 			change(next)
 			next.PCNCode, next.Year, next.RatePerWeightedPatient = cur.PCNCode, cur.Year, cur.RatePerWeightedPatient
 			if err := validated(next.validate); err != nil {
@@ -281,7 +281,7 @@ func (s *Store) UpdateEntitlement(ctx context.Context, pcn string, year Financia
 			}
 			return nil
 		},
-		write: func(tx *sqlx.Tx, next Entitlement) error {
+		write: func(tx *txn, next Entitlement) error {
 			_, err := tx.ExecContext(ctx, `UPDATE entitlements SET weighted_population = $3, revision = revision + 1,
 				update_time = now() WHERE pcn_code = $1 AND financial_year = $2`, pcn, year, next.WeightedPopulation)
 			return err

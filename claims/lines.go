@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -56,7 +55,7 @@ type LineEdit struct {
 func (s *Store) UpdateClaimLine(ctx context.Context, pcn, id, postID, etag string, change func(*ClaimLine)) (ClaimLine, error) {
 	var out ClaimLine
 	err := s.editLines(ctx, pcn, id, []LineEdit{{PostID: postID, Etag: etag, Change: change}}, "claim_line.",
-		func(tx *sqlx.Tx, _ Claim, before, after []ClaimLine) error {
+		func(tx *txn, _ Claim, before, after []ClaimLine) error {
 			out = after[0]
 			return s.appendAudit(ctx, tx, out.Name(), "update", pcn, before[0], out)
 		})
@@ -78,7 +77,7 @@ func (s *Store) BatchUpdateClaimLines(ctx context.Context, pcn, id string, edits
 	}
 	var out []ClaimLine
 	err := s.editLines(ctx, pcn, id, edits, "",
-		func(tx *sqlx.Tx, claim Claim, before, after []ClaimLine) error {
+		func(tx *txn, claim Claim, before, after []ClaimLine) error {
 			out = after
 			type lines struct {
 				Lines []ClaimLine `json:"lines"`
@@ -99,7 +98,7 @@ const maxBatchLines = 500
 // for a batch), prices it from the rates in force, writes them all, and
 // hands before and after to record for the audit trail.
 func (s *Store) editLines(ctx context.Context, pcn, id string, edits []LineEdit, prefix string,
-	record func(tx *sqlx.Tx, claim Claim, before, after []ClaimLine) error) error {
+	record func(tx *txn, claim Claim, before, after []ClaimLine) error) error {
 	if err := mayAct(ctx, ActionEdit); err != nil {
 		return err
 	}
@@ -107,17 +106,13 @@ func (s *Store) editLines(ctx context.Context, pcn, id string, edits []LineEdit,
 	if err != nil {
 		return err
 	}
-	return s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		// Scope first: nobody may hold another PCN's entitlement lock.
-		if err := pcnVisible(ctx, tx, pcn); err != nil {
-			return err
-		}
+	return s.inTx(ctx, func(tx *txn) error {
 		// A PCN without an entitlement yet can still prepare drafts.
 		entitlement, err := lockEntitlement(ctx, tx, claimName(pcn, id), pcn, month.FinancialYear())
 		if err != nil && !IsKind(err, KindFailedPrecondition) {
 			return err
 		}
-		claim, _, err := lockClaim(ctx, tx, pcn, id, "", ActionEdit)
+		claim, err := touchClaim(ctx, tx, pcn, id, ActionEdit)
 		if err != nil {
 			return err
 		}
@@ -148,79 +143,86 @@ func (s *Store) editLines(ctx context.Context, pcn, id string, edits []LineEdit,
 		for _, l := range locked {
 			current[l.PostID] = l
 		}
-		before, after := make([]ClaimLine, len(edits)), make([]ClaimLine, len(edits))
-		var vs Violations
-		for i, e := range edits {
-			f := prefix
-			if f == "" {
-				f = fmt.Sprintf("requests[%d].claim_line.", i)
+		before, after, err := cc.applyEdits(claim, edits, current, func(i int) string {
+			if prefix != "" {
+				return prefix
 			}
-			cur, ok := current[e.PostID]
-			name := claimLineName(pcn, id, e.PostID)
-			switch {
-			case e.PostID == "":
-				vs.Add(f+"registration_number", "UNKNOWN_PERSON", "no post of %s is held by %s", pcnName(pcn), e.Registration)
-				continue
-			case !ok:
-				if len(edits) == 1 {
-					return NotFound(name)
-				}
-				vs.Add(f+"name", "UNKNOWN_LINE", "%s has no line for post %s", claim.Name(), e.PostID)
-				continue
-			case seen(edits[:i], e.PostID):
-				vs.Add(f+"name", "DUPLICATE", "the line is updated twice in one request")
-				continue
-			}
-			if err := checkEtag(name, e.Etag, cur.Revision); err != nil {
-				return err
-			}
-			next := cur
-			next.EvidenceURIs = append(pq.StringArray(nil), cur.EvidenceURIs...)
-			e.Change(&next)
-			next.PCNCode, next.ClaimID, next.PostID, next.RoleID = cur.PCNCode, cur.ClaimID, cur.PostID, cur.RoleID
-			next.AlreadyPaidPence = cur.AlreadyPaidPence
-			if claim.Kind == SupplementaryClaim && (next.WTE != cur.WTE || next.Costs() != cur.Costs()) {
-				return FailedPrecondition(name, "TOP_UP_COSTS_FIXED",
-					"a supplementary line tops up the approved monthly line at its costs and WTE; only its evidence may change")
-			}
-			post, _ := cc.post(e.PostID)
-			n := len(vs)
-			next.validate(&vs, f, post)
-			if len(vs) > n {
-				continue
-			}
-			c, err := cc.lineCap(claim.Month, post, next.WTE)
-			if err != nil {
-				return err
-			}
-			next.applyCap(c)
-			before[i], after[i] = cur, next
-		}
-		if err := vs.Err(); err != nil {
+			return fmt.Sprintf("requests[%d].claim_line.", i)
+		})
+		if err != nil {
 			return err
 		}
 		if after, err = writeLines(ctx, tx, after); err != nil {
 			return err
 		}
-		// The claim's etag covers its lines.
-		if _, err := tx.ExecContext(ctx, `UPDATE claims SET revision = revision + 1, update_time = now()
-			WHERE pcn_code = $1 AND id = $2`, pcn, id); err != nil {
-			return err
-		}
 		if claim.State == ClaimQueried {
+			// A queried claim counts against the entitlement while edited.
+			// Rare, so its sum is read here rather than its lines at the lock.
 			var claimed int64
-			for _, l := range claim.Lines {
-				claimed += l.ReimbursablePence
+			if err := tx.GetContext(ctx, &claimed, `SELECT COALESCE(SUM(reimbursable_pence), 0)::bigint FROM claim_lines
+				WHERE pcn_code = $1 AND claim_id = $2`, pcn, id); err != nil {
+				return err
 			}
-			for i := range after {
-				claimed += after[i].ReimbursablePence - before[i].ReimbursablePence
-			}
-			if err := checkWithinEntitlement(ctx, tx, entitlement, id, claimed); err != nil {
+			if err := checkWithinEntitlement(ctx, tx, entitlement.Entitlement, id, claimed); err != nil {
 				return err
 			}
 		}
 		return record(tx, claim, before, after)
 	})
+}
+
+// applyEdits applies edits to the claim's current lines (by post), checks
+// each against its post (the i-th edit's fields named after fields(i)) and
+// prices it from the rates in force.
+// Every bad field of every line comes back together; a stale etag, or an
+// edit naming no line of a one-line request, fails at once.
+func (cc claimContext) applyEdits(claim Claim, edits []LineEdit, current map[string]ClaimLine, fields func(int) string) (before, after []ClaimLine, err error) {
+	before, after = make([]ClaimLine, len(edits)), make([]ClaimLine, len(edits))
+	var vs Violations
+	for i, e := range edits {
+		f := fields(i)
+		cur, ok := current[e.PostID]
+		name := claimLineName(claim.PCNCode, claim.ID, e.PostID)
+		switch {
+		case e.PostID == "":
+			vs.Add(f+"registration_number", "UNKNOWN_PERSON", "no post of %s is held by %s", pcnName(claim.PCNCode), e.Registration)
+			continue
+		case !ok:
+			if len(edits) == 1 {
+				return nil, nil, NotFound(name)
+			}
+			vs.Add(f+"name", "UNKNOWN_LINE", "%s has no line for post %s", claim.Name(), e.PostID)
+			continue
+		case seen(edits[:i], e.PostID):
+			vs.Add(f+"name", "DUPLICATE", "the line is updated twice in one request")
+			continue
+		}
+		if err := checkEtag(name, e.Etag, cur.Revision); err != nil {
+			return nil, nil, err
+		}
+		next := cur
+		next.EvidenceURIs = append(pq.StringArray(nil), cur.EvidenceURIs...)
+		e.Change(&next)
+		next.PCNCode, next.ClaimID, next.PostID, next.RoleID = cur.PCNCode, cur.ClaimID, cur.PostID, cur.RoleID
+		next.AlreadyPaidPence = cur.AlreadyPaidPence
+		if claim.Kind == SupplementaryClaim && (next.WTE != cur.WTE || next.Costs() != cur.Costs()) {
+			return nil, nil, FailedPrecondition(name, "TOP_UP_COSTS_FIXED",
+				"a supplementary line tops up the approved monthly line at its costs and WTE; only its evidence may change")
+		}
+		post, _ := cc.post(e.PostID)
+		n := len(vs)
+		next.validate(&vs, f, post)
+		if len(vs) > n {
+			continue
+		}
+		c, err := cc.lineCap(claim.Month, post, next.WTE)
+		if err != nil {
+			return nil, nil, err
+		}
+		next.applyCap(c)
+		before[i], after[i] = cur, next
+	}
+	return before, after, vs.Err()
 }
 
 // seen reports whether an earlier edit names post.

@@ -111,7 +111,7 @@ func (s *Store) CreateCommissioner(ctx context.Context, req Request, c Commissio
 	if err := vs.Err(); err != nil {
 		return Commissioner{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (Commissioner, string, error) {
+	return once(ctx, s, req, func(tx *txn) (Commissioner, string, error) {
 		var out Commissioner
 		err := tx.GetContext(ctx, &out, `INSERT INTO commissioners (code, kind, display_name, valid_from, valid_to)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING RETURNING `+commissionerColumns,
@@ -134,12 +134,12 @@ func (s *Store) UpdateCommissioner(ctx context.Context, code, etag string, chang
 	}
 	return update(ctx, s, mutation[Commissioner]{
 		table: "commissioners", where: "code = $1", key: []any{code}, name: commissionerName(code), get: getCommissioner,
-		apply: func(_ *sqlx.Tx, cur Commissioner, next *Commissioner) error {
+		apply: func(_ *txn, cur Commissioner, next *Commissioner) error {
 			change(next)
 			next.Code, next.Kind = cur.Code, cur.Kind
 			return validated(next.validate)
 		},
-		write: func(tx *sqlx.Tx, next Commissioner) error {
+		write: func(tx *txn, next Commissioner) error {
 			_, err := tx.ExecContext(ctx, `UPDATE commissioners SET display_name = $2, valid_from = $3, valid_to = $4,
 				revision = revision + 1, update_time = now() WHERE code = $1`, code, next.DisplayName, next.ValidFrom, next.ValidTo)
 			return err
@@ -151,7 +151,7 @@ func (s *Store) UpdateCommissioner(ctx context.Context, code, etag string, chang
 // caller's etag against it, so two racing updates cannot both pass the check.
 // A row outside the actor's scope (scopeCol names its PCN code column, or is
 // empty for national reference data) is NOT_FOUND, exactly as if absent.
-func lockAndCheck(ctx context.Context, tx *sqlx.Tx, table, where, scopeCol, name, etag string, key ...any) error {
+func lockAndCheck(ctx context.Context, tx *txn, table, where, scopeCol, name, etag string, key ...any) error {
 	a := args(key)
 	if scopeCol != "" {
 		where += " AND " + pcnCondition(ctx, scopeCol, &a)
@@ -255,7 +255,7 @@ func (p PCN) validate(vs *Violations) {
 
 // checkReferences validates what only the database knows: the commissioner
 // exists and no listed practice belongs to another PCN.
-func (p PCN) checkReferences(ctx context.Context, tx *sqlx.Tx) error {
+func (p PCN) checkReferences(ctx context.Context, tx *txn) error {
 	var vs Violations
 	var exists bool
 	if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM commissioners WHERE code = $1)`, p.CommissionerCode); err != nil {
@@ -344,7 +344,7 @@ func (s *Store) CreatePCN(ctx context.Context, req Request, p PCN) (PCN, error) 
 	if err := vs.Err(); err != nil {
 		return PCN{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (PCN, string, error) {
+	return once(ctx, s, req, func(tx *txn) (PCN, string, error) {
 		if err := p.checkReferences(ctx, tx); err != nil {
 			return PCN{}, "", err
 		}
@@ -369,7 +369,7 @@ func (s *Store) CreatePCN(ctx context.Context, req Request, p PCN) (PCN, error) 
 	}, getPCN)
 }
 
-func writePractices(ctx context.Context, tx *sqlx.Tx, p PCN) error {
+func writePractices(ctx context.Context, tx *txn, p PCN) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM pcn_practices WHERE pcn_code = $1`, p.Code); err != nil {
 		return err
 	}
@@ -391,7 +391,7 @@ func (s *Store) UpdatePCN(ctx context.Context, code, etag string, change func(*P
 	}
 	return update(ctx, s, mutation[PCN]{
 		table: "pcns", where: "code = $1", scopeCol: "code", key: []any{code}, name: pcnName(code), pcn: code, get: getPCN,
-		apply: func(tx *sqlx.Tx, cur PCN, next *PCN) error {
+		apply: func(tx *txn, cur PCN, next *PCN) error {
 			next.Practices = slices.Clone(cur.Practices)
 			change(next)
 			next.Code = cur.Code
@@ -413,7 +413,7 @@ func (s *Store) UpdatePCN(ctx context.Context, code, etag string, change func(*P
 				code, cur.CommissionerCode, s.today().AddDays(-1))
 			return err
 		},
-		write: func(tx *sqlx.Tx, next PCN) error {
+		write: func(tx *txn, next PCN) error {
 			if _, err := tx.ExecContext(ctx, `UPDATE pcns SET display_name = $2, commissioner_code = $3, weighting_zone = $4,
 				registered_list_size = $5, payee_kind = $6, payee_ods_code = $7, payee_name = $8,
 				revision = revision + 1, update_time = now() WHERE code = $1`,

@@ -40,7 +40,7 @@ func (s *Store) ApproveClaim(ctx context.Context, req Request, pcn, id, etag str
 	if err := mayAct(ctx, ActionApprove); err != nil {
 		return Claim{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+	return once(ctx, s, req, func(tx *txn) (Claim, string, error) {
 		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, ActionApprove)
 		if err != nil {
 			return Claim{}, "", err
@@ -98,7 +98,7 @@ func (c Claim) line(postID string) (ClaimLine, bool) {
 
 // review moves a locked claim to state, recording the reviewer, and writes
 // the audit event.
-func (s *Store) review(ctx context.Context, tx *sqlx.Tx, cur Claim, state ClaimState, action ClaimAction, note string) (Claim, string, error) {
+func (s *Store) review(ctx context.Context, tx *txn, cur Claim, state ClaimState, action ClaimAction, note string) (Claim, string, error) {
 	actor, _ := ActorFrom(ctx)
 	if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, reviewer = $4, review_time = $6, review_note = $5,
 		revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
@@ -133,7 +133,7 @@ func (s *Store) reviewWithNote(ctx context.Context, pcn, id, etag, field, note s
 		return Claim{}, err
 	}
 	var out Claim
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, action)
 		if err != nil {
 			return err
@@ -174,7 +174,7 @@ func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, et
 	if err := vs.Err(); err != nil {
 		return Claim{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+	return once(ctx, s, req, func(tx *txn) (Claim, string, error) {
 		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, ActionPay)
 		if err != nil {
 			return Claim{}, "", err
@@ -375,6 +375,18 @@ func prefixed(prefix, columns string) string {
 	parts := strings.Split(columns, ",")
 	for i, p := range parts {
 		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// aliased is prefixed with each column also named under as: for reading
+// a joined row's columns into a nested struct (sqlx reads "role.id" into a
+// field Role tagged "role").
+func aliased(prefix, as, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		parts[i] = prefix + p + ` AS "` + as + p + `"`
 	}
 	return strings.Join(parts, ", ")
 }

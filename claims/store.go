@@ -22,9 +22,10 @@ import (
 // concurrent use and holds no state beyond the connection pool, so any number
 // of arrsd replicas can share one database.
 type Store struct {
-	db   *sqlx.DB
-	now  func() time.Time
-	keys *auditkey.Ring
+	db    *sqlx.DB
+	now   func() time.Time
+	keys  *auditkey.Ring
+	stmts *statements
 }
 
 // Option configures a Store.
@@ -34,6 +35,13 @@ type Option func(*Store)
 // any day (claims are in arrears, and deadlines pass).
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
+}
+
+// WithoutPreparedStatements makes the store send every statement as text,
+// unprepared, as lib/pq does by itself: the baseline against which a
+// benchmark measures what preparing buys.
+func WithoutPreparedStatements() Option {
+	return func(s *Store) { s.stmts.closed = true }
 }
 
 // WithAuditKeys gives the store the keys that authenticate the audit trail
@@ -59,7 +67,7 @@ var insecureAuditKeys = func() *auditkey.Ring {
 
 // NewStore returns a Store over db.
 func NewStore(db *sqlx.DB, opts ...Option) *Store {
-	s := &Store{db: db, now: time.Now, keys: insecureAuditKeys}
+	s := &Store{db: db, now: time.Now, keys: insecureAuditKeys, stmts: newStatements(db)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -73,6 +81,11 @@ func (s *Store) At(now func() time.Time) *Store {
 	c.now = now
 	return &c
 }
+
+// Close releases the statements the store prepared; the pool is the
+// caller's to close, after the store. A closed store still works, with every
+// statement unprepared.
+func (s *Store) Close() error { return s.stmts.close() }
 
 // london is the calendar the scheme's dates are in. The tzdata import
 // embeds it, so a machine without a zoneinfo database still knows it.
@@ -94,11 +107,16 @@ func (s *Store) today() Date { return DateOf(s.now().In(london)) }
 // write in arrs goes through here, so a write is all-or-nothing and database
 // constraint violations come back as domain errors.
 func (s *Store) WithTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return s.inTx(ctx, func(tx *txn) error { return fn(tx.Tx) })
+}
+
+// inTx is WithTx with the transaction's statements prepared (see txn).
+func (s *Store) inTx(ctx context.Context, fn func(tx *txn) error) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(&txn{tx, s.stmts}); err != nil {
 		_ = tx.Rollback()
 		return dbError(err)
 	}
@@ -111,14 +129,23 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 // snapshot runs read in one read-only REPEATABLE READ transaction, so that
 // a read made of several statements (a claim and its lines, a budget's sums
 // and forecast, the review queue and its flags) sees one moment: a write
-// committing meanwhile is either wholly in its figures or wholly out.
+// committing meanwhile is either wholly in its figures or wholly out. Its
+// statements run prepared: a single resource's read is a hot path.
 func snapshot[T any](ctx context.Context, s *Store, read func(q sqlx.QueryerContext) (T, error)) (T, error) {
+	return readAt(ctx, s, true, read)
+}
+
+// readAt is snapshot, with the statements prepared or not.
+func readAt[T any](ctx context.Context, s *Store, prepare bool, read func(q sqlx.QueryerContext) (T, error)) (T, error) {
 	var out T
 	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return out, fmt.Errorf("begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
+	if prepare {
+		return read(&txn{tx, s.stmts})
+	}
 	return read(tx)
 }
 
@@ -129,7 +156,10 @@ func snapshotPage[T any](ctx context.Context, s *Store, read func(q sqlx.Queryer
 		rows []T
 		next string
 	}
-	p, err := snapshot(ctx, s, func(q sqlx.QueryerContext) (page, error) {
+	// A listing's statements filter on parameters that may be empty ("any
+	// state"); prepared, PostgreSQL may settle on one generic plan for every
+	// filter, so they are planned afresh each time instead.
+	p, err := readAt(ctx, s, false, func(q sqlx.QueryerContext) (page, error) {
 		rows, next, err := read(q)
 		return page{rows, next}, err
 	})
@@ -230,14 +260,14 @@ func (r Request) check() error {
 // retry racing the first call waits on the request_ids row until the first
 // commits or rolls back.
 func once[T any](ctx context.Context, s *Store, req Request,
-	do func(tx *sqlx.Tx) (T, string, error),
+	do func(tx *txn) (T, string, error),
 	get func(ctx context.Context, q sqlx.QueryerContext, name string) (T, error),
 ) (T, error) {
 	var out T
 	if err := req.check(); err != nil {
 		return out, err
 	}
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		if req.ID != "" {
 			// Two statements, not one: in READ COMMITTED only a new statement
 			// sees the row a concurrent first call has just committed.
@@ -267,7 +297,7 @@ func once[T any](ctx context.Context, s *Store, req Request,
 }
 
 // replay answers a repeated request_id with what the first call created.
-func replay[T any](ctx context.Context, tx *sqlx.Tx, req Request,
+func replay[T any](ctx context.Context, tx *txn, req Request,
 	get func(ctx context.Context, q sqlx.QueryerContext, name string) (T, error), out *T,
 ) error {
 	var first struct {
@@ -315,8 +345,8 @@ type mutation[T any] struct {
 	get    func(ctx context.Context, q sqlx.QueryerContext, name string) (T, error)
 	// apply changes next, a copy of cur, restores what is immutable and
 	// checks the result; write stores it.
-	apply func(tx *sqlx.Tx, cur T, next *T) error
-	write func(tx *sqlx.Tx, next T) error
+	apply func(tx *txn, cur T, next *T) error
+	write func(tx *txn, next T) error
 }
 
 // update runs the cycle every change to a stored resource shares, in one
@@ -325,7 +355,7 @@ type mutation[T any] struct {
 // and record before and after in the audit trail.
 func update[T any](ctx context.Context, s *Store, m mutation[T], etag string) (T, error) {
 	var out T
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		if err := lockAndCheck(ctx, tx, m.table, m.where, m.scopeCol, m.name, etag, m.key...); err != nil {
 			return err
 		}

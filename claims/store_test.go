@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 
 	"arrs.nhs.uk/arrs/claims"
 	"arrs.nhs.uk/arrs/internal/pgtest"
@@ -27,7 +28,12 @@ type fixture struct {
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	t.Parallel()
-	db := pgtest.NewDB(t)
+	return newFixtureOver(t, pgtest.NewDB(t))
+}
+
+// newFixtureOver is newFixture over a database the test opened itself.
+func newFixtureOver(t *testing.T, db *sqlx.DB) fixture {
+	t.Helper()
 	// Tests run in parallel against one server: bound each pool as arrsd does.
 	db.SetMaxOpenConns(8)
 	f := fixture{store: claims.NewStore(db), ctx: claims.WithActor(context.Background(), claims.System("test"))}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Submitting and withdrawing a claim.
@@ -23,11 +21,8 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 	if err != nil {
 		return Claim{}, err
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (Claim, string, error) {
+	return once(ctx, s, req, func(tx *txn) (Claim, string, error) {
 		name := claimName(pcn, id)
-		if err := pcnVisible(ctx, tx, pcn); err != nil {
-			return Claim{}, "", err
-		}
 		entitlement, err := lockEntitlement(ctx, tx, name, pcn, month.FinancialYear())
 		if err != nil {
 			return Claim{}, "", err
@@ -36,7 +31,11 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		if err != nil {
 			return Claim{}, "", err
 		}
-		if err := s.checkClaimWindow(ctx, tx, month); err != nil {
+		// The year's deadline came with the entitlement's lock.
+		if err := s.checkArrears(month); err != nil {
+			return Claim{}, "", err
+		}
+		if err := s.checkDeadline(month, entitlement.Deadline); err != nil {
 			return Claim{}, "", err
 		}
 		if err := refreshCaps(ctx, tx, &cur); err != nil {
@@ -54,21 +53,24 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 				return Claim{}, "", err
 			}
 		}
-		if err := checkHeadcount(ctx, tx, cur); err != nil {
+		committed, over, err := submitLimits(ctx, tx, cur)
+		if err != nil {
 			return Claim{}, "", err
 		}
-		if err := checkWithinEntitlement(ctx, tx, entitlement, id, claimed); err != nil {
+		if err := checkHeadcount(cur, over); err != nil {
+			return Claim{}, "", err
+		}
+		if err := withinEntitlement(entitlement.Entitlement, id, claimed, committed); err != nil {
 			return Claim{}, "", err
 		}
 		actor, _ := ActorFrom(ctx)
-		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, submitter = $4, submit_time = $5,
-			review_note = '', revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
-			pcn, id, to, actor.Subject, s.now()); err != nil {
+		// The claim comes back from its update; its lines are those just
+		// priced, as written, so nothing is read again.
+		out := Claim{Lines: cur.Lines}
+		if err := tx.GetContext(ctx, &out, `UPDATE claims SET state = $3, submitter = $4, submit_time = $5,
+			review_note = '', revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2
+			RETURNING `+claimColumns, pcn, id, to, actor.Subject, s.now()); err != nil {
 			return Claim{}, "", err
-		}
-		out, err := getClaim(ctx, tx, name)
-		if err != nil {
-			return out, "", err
 		}
 		return out, name, s.appendAudit(ctx, tx, name, "submit", pcn, cur, out)
 	}, getClaim)
@@ -79,7 +81,7 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 //
 // A top-up line's share already settled is worked out again too: a sibling
 // top-up counted when it was offered may since have been rejected.
-func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
+func refreshCaps(ctx context.Context, tx *txn, c *Claim) error {
 	var keys postKeys
 	for _, l := range c.Lines {
 		keys.ids = append(keys.ids, l.PostID)
@@ -123,32 +125,58 @@ func refreshCaps(ctx context.Context, tx *sqlx.Tx, c *Claim) error {
 	return nil
 }
 
-// checkHeadcount enforces the catalogue's per-PCN headcount caps for the
-// claim's year: a cap limits the posts a PCN holds in a role at a time, so the
-// posts of a capped role in the month's claim may not exceed it (a leaver
-// replaced mid-year is not two posts).
-func checkHeadcount(ctx context.Context, tx *sqlx.Tx, c Claim) error {
-	if c.Kind == SupplementaryClaim {
-		return nil // a top-up of a month whose claim passed this check
+// headcountOver is a capped role with more posts in a claim than its cap.
+type headcountOver struct {
+	RoleID string `db:"role_id"`
+	Posts  int    `db:"posts"`
+	Cap    int    `db:"cap"`
+}
+
+// submitLimits reads, in one statement, the two limits a submission is
+// checked against: what the PCN's other counted claims already take from
+// the entitlement (see committedPence), and the roles whose headcount cap
+// for the claim's year its lines exceed (see checkHeadcount). The caps
+// limit the posts a PCN holds in a role at a time, so the posts of a capped
+// role in the month's claim may not exceed it (a leaver replaced mid-year is
+// not two posts); a top-up is of a month whose claim passed that check, so
+// none is over for it.
+func submitLimits(ctx context.Context, tx *txn, c Claim) (int64, []headcountOver, error) {
+	var rows []struct {
+		Committed int64   `db:"committed"`
+		RoleID    *string `db:"role_id"`
+		Posts     *int    `db:"posts"`
+		Cap       *int    `db:"cap"`
 	}
-	var over []struct {
-		RoleID string `db:"role_id"`
-		Posts  int    `db:"posts"`
-		Cap    int    `db:"cap"`
+	// The LEFT JOIN onto one row brings the total even when no role is over.
+	if err := tx.SelectContext(ctx, &rows, `
+		SELECT (`+countedSQL(`c.pcn_code = $1 AND c.financial_year = $3 AND c.state = ANY($4) AND c.id <> $2`)+`) AS committed,
+			o.role_id, o.posts, o.cap
+		FROM (SELECT 1) AS one LEFT JOIN (
+			SELECT role_id, posts, cap FROM (
+				SELECT l.role_id, count(*) AS posts,
+				       CASE WHEN h.large_list_threshold > 0 AND p.registered_list_size >= h.large_list_threshold
+				            THEN h.max_posts_large_list ELSE h.max_posts END AS cap
+				FROM claim_lines l
+				JOIN pcns p ON p.code = l.pcn_code
+				JOIN role_headcount_caps h ON h.role_id = l.role_id AND h.financial_year = $3
+				WHERE l.pcn_code = $1 AND l.claim_id = $2 AND $5
+				GROUP BY l.role_id, h.large_list_threshold, h.max_posts_large_list, h.max_posts, p.registered_list_size) AS counted
+			WHERE posts > cap) AS o ON true
+		ORDER BY o.role_id`, c.PCNCode, c.ID, c.Year, committedStates, c.Kind != SupplementaryClaim); err != nil {
+		return 0, nil, err
 	}
-	if err := tx.SelectContext(ctx, &over, `
-		SELECT role_id, posts, cap FROM (
-			SELECT l.role_id, count(*) AS posts,
-			       CASE WHEN h.large_list_threshold > 0 AND p.registered_list_size >= h.large_list_threshold
-			            THEN h.max_posts_large_list ELSE h.max_posts END AS cap
-			FROM claim_lines l
-			JOIN pcns p ON p.code = l.pcn_code
-			JOIN role_headcount_caps h ON h.role_id = l.role_id AND h.financial_year = $3
-			WHERE l.pcn_code = $1 AND l.claim_id = $2
-			GROUP BY l.role_id, h.large_list_threshold, h.max_posts_large_list, h.max_posts, p.registered_list_size) AS counted
-		WHERE posts > cap`, c.PCNCode, c.ID, c.Year); err != nil {
-		return err
+	var over []headcountOver
+	for _, r := range rows {
+		if r.RoleID != nil {
+			over = append(over, headcountOver{*r.RoleID, *r.Posts, *r.Cap})
+		}
 	}
+	return rows[0].Committed, over, nil
+}
+
+// checkHeadcount refuses a claim whose lines exceed roles' headcount caps
+// (see submitLimits), naming each.
+func checkHeadcount(c Claim, over []headcountOver) error {
 	if len(over) == 0 {
 		return nil
 	}
@@ -162,7 +190,7 @@ func checkHeadcount(ctx context.Context, tx *sqlx.Tx, c Claim) error {
 
 // monthlySettled refuses a top-up whose monthly claim is not yet approved or
 // paid: it tops up what was approved, so it waits for the approval.
-func monthlySettled(ctx context.Context, tx *sqlx.Tx, c Claim) error {
+func monthlySettled(ctx context.Context, tx *txn, c Claim) error {
 	var state ClaimState
 	if err := tx.GetContext(ctx, &state, `SELECT state FROM claims WHERE pcn_code = $1 AND id = $2`, c.PCNCode, *c.Supplements); err != nil {
 		return err
@@ -184,7 +212,7 @@ func (s *Store) WithdrawClaim(ctx context.Context, pcn, id, etag, reason string)
 		return Claim{}, Invalid("reason", "LENGTH", "at most 1000 characters")
 	}
 	var out Claim
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		cur, to, err := lockClaim(ctx, tx, pcn, id, etag, ActionWithdraw)
 		if err != nil {
 			return err

@@ -43,7 +43,7 @@ import (
 // what is owed now, other roles' lines are kept, and a draft left with no
 // line is withdrawn. Every claim created, refreshed or withdrawn gets an
 // audit event, appended last, once every row this needs is locked.
-func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *sqlx.Tx, roleID string, from Date) error {
+func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *txn, roleID string, from Date) error {
 	o, err := topUpsOwing(ctx, tx, roleID, from, s.today(), true, nil)
 	if err != nil || o.claims == 0 {
 		return err
@@ -356,7 +356,7 @@ func supplementNumber(id string) int {
 const maxSupplements = 99
 
 // createTopUp drafts supplementary claim number n of a month with lines.
-func createTopUp(ctx context.Context, tx *sqlx.Tx, k pcnMonth, n int, lines []ClaimLine) (*AuditRecord, error) {
+func createTopUp(ctx context.Context, tx *txn, k pcnMonth, n int, lines []ClaimLine) (*AuditRecord, error) {
 	monthlyID := k.month.String()
 	if n > maxSupplements {
 		return nil, FailedPrecondition(claimName(k.pcn, monthlyID), "TOO_MANY_SUPPLEMENTS",
@@ -388,7 +388,7 @@ func createTopUp(ctx context.Context, tx *sqlx.Tx, k pcnMonth, n int, lines []Cl
 // roleID: its lines of the role become owed (evidence the PCN has added to a
 // line is kept), other roles' lines stay. A draft left with no line is
 // withdrawn. It returns nil when nothing changed.
-func refreshTopUp(ctx context.Context, tx *sqlx.Tx, d Claim, roleID string, owed []ClaimLine) (*AuditRecord, error) {
+func refreshTopUp(ctx context.Context, tx *txn, d Claim, roleID string, owed []ClaimLine) (*AuditRecord, error) {
 	current := map[string]ClaimLine{}
 	remaining := 0
 	for _, l := range d.Lines {

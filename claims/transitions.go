@@ -3,14 +3,13 @@ package claims
 import (
 	"context"
 	"fmt"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // A claim's life is one table: every change to an existing claim is an
 // action, and claimTransitions says, for each state, which actions may be
-// taken, who may take them, and the state they lead to. lockClaim is the only
-// way a write reaches a claim, and it asks this table; no other code decides
+// taken, who may take them, and the state they lead to. lockClaim (or, for a
+// line edit, touchClaim) is the only way a write reaches a claim, and it asks
+// this table; no other code decides
 // whether a state allows an action, and the writes set the state the table
 // names.
 //
@@ -103,27 +102,57 @@ func mayAct(ctx context.Context, action ClaimAction) error {
 
 // lockClaim locks a claim (within the actor's scope), checks the caller's
 // etag, and asks the table whether its state allows action: it returns the
-// claim as it was and the state the action leads to, or FAILED_PRECONDITION
-// (CLAIM_STATE) naming the state.
-func lockClaim(ctx context.Context, tx *sqlx.Tx, pcn, id, etag string, action ClaimAction) (Claim, ClaimState, error) {
+// claim as it was, with its lines, and the state the action leads to, or
+// FAILED_PRECONDITION (CLAIM_STATE) naming the state.
+func lockClaim(ctx context.Context, tx *txn, pcn, id, etag string, action ClaimAction) (Claim, ClaimState, error) {
+	c, to, err := lockClaimRow(ctx, tx, pcn, id, etag, action)
+	if err != nil {
+		return c, to, err
+	}
+	return c, to, loadLines(ctx, tx, &c)
+}
+
+// lockClaimRow is lockClaim without the lines: the lock reads the claim's
+// own columns, so a caller that needs no lines (a line edit) spends one
+// statement on the claim, not three.
+func lockClaimRow(ctx context.Context, tx *txn, pcn, id, etag string, action ClaimAction) (Claim, ClaimState, error) {
 	name := claimName(pcn, id)
 	a := args{pcn, id}
-	var rev int64
-	if err := getOne(ctx, tx, &rev, name, `SELECT revision FROM claims WHERE pcn_code = $1 AND id = $2 AND `+
+	var c Claim
+	if err := getOne(ctx, tx, &c, name, `SELECT `+claimColumns+` FROM claims WHERE pcn_code = $1 AND id = $2 AND `+
 		claimCondition(ctx, &a)+` FOR UPDATE`, a...); err != nil {
 		return Claim{}, "", err
 	}
-	if err := checkEtag(name, etag, rev); err != nil {
+	if err := checkEtag(name, etag, c.Revision); err != nil {
 		return Claim{}, "", err
 	}
-	c, err := getClaim(ctx, tx, name)
-	if err != nil {
-		return c, "", err
+	to, err := allowed(c, action)
+	return c, to, err
+}
+
+// touchClaim locks a claim (within the actor's scope) for an edit of its
+// lines by moving its revision on, since its etag covers its lines, and
+// reads its own columns as it does. Writing is locking: the transaction
+// rolls back if the table refuses the edit, and the update's lock queues
+// the claim's other writers as FOR UPDATE would.
+func touchClaim(ctx context.Context, tx *txn, pcn, id string, action ClaimAction) (Claim, error) {
+	name := claimName(pcn, id)
+	a := args{pcn, id}
+	var c Claim
+	if err := getOne(ctx, tx, &c, name, `UPDATE claims SET revision = revision + 1, update_time = now()
+		WHERE pcn_code = $1 AND id = $2 AND `+claimCondition(ctx, &a)+` RETURNING `+claimColumns, a...); err != nil {
+		return Claim{}, err
 	}
+	_, err := allowed(c, action)
+	return c, err
+}
+
+// allowed asks the table whether c's state allows action.
+func allowed(c Claim, action ClaimAction) (ClaimState, error) {
 	to, ok := NextClaimState(c.State, action)
 	if !ok {
-		return c, "", FailedPrecondition(name, "CLAIM_STATE",
+		return "", FailedPrecondition(c.Name(), "CLAIM_STATE",
 			fmt.Sprintf("a %s claim cannot be %s", c.State, claimActors[action].done))
 	}
-	return c, to, nil
+	return to, nil
 }

@@ -181,7 +181,7 @@ func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, erro
 	if p.StaffName != "" || p.RegistrationNumber != "" {
 		p.State = PostFilled
 	}
-	return once(ctx, s, req, func(tx *sqlx.Tx) (Post, string, error) {
+	return once(ctx, s, req, func(tx *txn) (Post, string, error) {
 		if err := pcnVisible(ctx, tx, p.PCNCode); err != nil {
 			return Post{}, "", err
 		}
@@ -220,7 +220,7 @@ func (s *Store) changePost(ctx context.Context, action, pcn, id, etag string, ch
 	return update(ctx, s, mutation[Post]{
 		table: "posts", where: "pcn_code = $1 AND id = $2", scopeCol: "pcn_code", key: []any{pcn, id},
 		name: postName(pcn, id), pcn: pcn, action: action, get: getPost,
-		apply: func(tx *sqlx.Tx, cur Post, next *Post) error {
+		apply: func(tx *txn, cur Post, next *Post) error {
 			if err := change(cur, next); err != nil {
 				return err
 			}
@@ -232,7 +232,7 @@ func (s *Store) changePost(ctx context.Context, action, pcn, id, etag string, ch
 			}
 			return validated(func(vs *Violations) { next.validate(vs, role) })
 		},
-		write: func(tx *sqlx.Tx, next Post) error {
+		write: func(tx *txn, next Post) error {
 			_, err := tx.ExecContext(ctx, `UPDATE posts SET state = $3, staff_name = $4, registration_number = $5, wte = $6,
 				start_date = $7, end_date = $8, employer = $9, focus_cohort = $10, baseline = $11,
 				revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,

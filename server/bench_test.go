@@ -2,6 +2,7 @@ package server
 
 import (
 	"testing"
+	"time"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -63,4 +64,49 @@ func BenchmarkReadPath(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkPreparedStatements measures the store's hot calls with their
+// statements prepared once per connection against the same calls with every
+// statement sent as text (lib/pq's way), alternating call by call on one
+// database, and reports prepared ÷ unprepared time as a ratio (below 1 is
+// faster):
+//
+//	go test -run '^$' -bench PreparedStatements ./server/
+func BenchmarkPreparedStatements(b *testing.B) {
+	db := pgtest.NewDB(b)
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	loadDemo(b, db)
+	clock := claims.WithClock(demoClock())
+	prepared, unprepared := claims.NewStore(db, clock), claims.NewStore(db, clock, claims.WithoutPreparedStatements())
+	b.Cleanup(func() { _ = prepared.Close() })
+	ctx := claims.WithActor(b.Context(), claims.Actor{Subject: "cd", Role: claims.RolePCNClinicalDirector,
+		OrgKind: claims.OrgPCN, OrgCode: "U12345"})
+	pay := func(l *claims.ClaimLine) { l.GrossSalary = 400000 + l.Revision%2 }
+	for _, rpc := range []struct {
+		name string
+		call func(*claims.Store) error
+	}{
+		{"GetClaim", func(s *claims.Store) error { _, err := s.GetClaim(ctx, "U12345", "2026-11"); return err }},
+		{"UpdateClaimLine", func(s *claims.Store) error {
+			_, err := s.UpdateClaimLine(ctx, "U12345", "2026-11", "ot-frailty", "", pay)
+			return err
+		}},
+		{"GetBudget", func(s *claims.Store) error { _, err := s.GetBudget(ctx, "U12345", 2026); return err }},
+	} {
+		b.Run(rpc.name, func(b *testing.B) {
+			var times [2]time.Duration
+			for b.Loop() {
+				for i, s := range []*claims.Store{prepared, unprepared} {
+					t0 := time.Now()
+					if err := rpc.call(s); err != nil {
+						b.Fatal(err)
+					}
+					times[i] += time.Since(t0)
+				}
+			}
+			b.ReportMetric(float64(times[0])/float64(times[1]), "prepared/unprepared")
+		})
+	}
 }

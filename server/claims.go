@@ -168,11 +168,24 @@ func (h *claimService) CreateClaim(ctx context.Context, req *arrsv1.CreateClaimR
 	if err != nil {
 		return nil, claims.Invalid("claim_id", "MONTH_FORMAT", "a claim is for a month written YYYY-MM, for example 2025-04")
 	}
+	var vs claims.Violations
+	edits := make([]claims.LineEdit, len(req.GetLineUpdates()))
+	for i, r := range req.GetLineUpdates() {
+		prefix := fmt.Sprintf("line_updates[%d].", i)
+		linePCN, lineClaim, edit := lineEdit(&vs, prefix, r)
+		if edit.PostID != "" && (linePCN != pcn || lineClaim != month.String()) {
+			vs.Add(prefix+"claim_line.name", "PARENT_MISMATCH", "the line must be one of %s/claims/%s's", req.GetParent(), month)
+		}
+		edits[i] = edit
+	}
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
 	cr, err := createRequest(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.store.CreateClaim(ctx, cr, pcn, month)
+	c, err := h.store.CreateClaim(ctx, cr, pcn, month, edits...)
 	if err != nil {
 		return nil, err
 	}

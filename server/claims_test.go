@@ -133,3 +133,37 @@ func TestClaimsOverREST(t *testing.T) {
 		t.Errorf("another PCN's claim = %d, want 404", code)
 	}
 }
+
+// TestCreateClaimWithItsLinesCostsOverGRPC: a month's claim in one call, its
+// lines' costs recorded by the create, a line of another claim refused by
+// its place in the request.
+func TestCreateClaimWithItsLinesCostsOverGRPC(t *testing.T) {
+	a := startAPI(t)
+	ctx := as(t.Context(), "cd-own")
+	c := arrsv1.NewClaimServiceClient(a.conn)
+	update := func(name string) *arrsv1.UpdateClaimLineRequest {
+		return &arrsv1.UpdateClaimLineRequest{ClaimLine: &arrsv1.ClaimLine{Name: name, GrossSalaryPence: 210000},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"gross_salary_pence"}}}
+	}
+	_, err := c.CreateClaim(ctx, &arrsv1.CreateClaimRequest{Parent: "pcns/U12345", ClaimId: "2026-07",
+		LineUpdates: []*arrsv1.UpdateClaimLineRequest{update("pcns/U12345/claims/2026-07/lines/splw-1"), update("pcns/U12345/claims/2026-06/lines/splw-1")}})
+	var fields []string
+	if _, br := details(t, status.Convert(err)); br != nil {
+		for _, v := range br.GetFieldViolations() {
+			fields = append(fields, v.GetField()+" "+v.GetReason())
+		}
+	}
+	if status.Code(err) != codes.InvalidArgument || fmt.Sprint(fields) != "[line_updates[1].claim_line.name PARENT_MISMATCH]" {
+		t.Fatalf("a line of another claim: %v %v", err, fields)
+	}
+	claim, err := c.CreateClaim(ctx, &arrsv1.CreateClaimRequest{Parent: "pcns/U12345", ClaimId: "2026-07",
+		LineUpdates: []*arrsv1.UpdateClaimLineRequest{update("pcns/U12345/claims/2026-07/lines/splw-1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range claim.GetLines() {
+		if want := l.GetPost() == "pcns/U12345/posts/splw-1"; want != (l.GetGrossSalaryPence() == 210000 && l.GetReimbursablePence() > 0) {
+			t.Errorf("line %s: gross %d, reimbursable %d", l.GetName(), l.GetGrossSalaryPence(), l.GetReimbursablePence())
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,6 +55,10 @@ type generator struct {
 	catalogue arrsv1.CatalogueServiceClient
 	cfg       config
 	staff     atomic.Int64 // numbers staff registrations, unique in the run
+	// annual is each eligible role's national annual maximum (pence) in
+	// force on the year's first day, from which the bulk path works out
+	// what to pay before the claim, and so its caps, exists.
+	annual map[string]int64
 }
 
 // loadResult is one generation phase, timed by stage.
@@ -137,6 +142,8 @@ func (g *generator) eligibleRoles() ([]*arrsv1.Role, error) {
 		}
 	}
 	rated := map[string]bool{}
+	g.annual = map[string]int64{}
+	latest := map[string]string{}
 	rreq := &arrsv1.ListRatesRequest{Parent: "roles/-", PageSize: 500}
 	for {
 		page, err := g.catalogue.ListRates(g.admin, rreq)
@@ -144,8 +151,11 @@ func (g *generator) eligibleRoles() ([]*arrsv1.Role, error) {
 			return nil, err
 		}
 		for _, r := range page.GetRates() {
-			if r.GetEffectiveDate() <= g.start {
-				rated[parentOf(r.GetName())] = true
+			if role := parentOf(r.GetName()); r.GetEffectiveDate() <= g.start {
+				rated[role] = true
+				if r.GetEffectiveDate() > latest[role] {
+					latest[role], g.annual[role] = r.GetEffectiveDate(), r.GetNationalMaxPence()
+				}
 			}
 		}
 		if rreq.PageToken = page.GetNextPageToken(); rreq.PageToken == "" {
@@ -350,9 +360,9 @@ func registration(r *arrsv1.Role, n int) string {
 	}
 }
 
-// draftYear is the clinical director's part: each month's claim created and
-// every line's costs recorded, in one BatchUpdateClaimLines call (bulk) or
-// one UpdateClaimLine call per line (line).
+// draftYear is the clinical director's part: each month's claim created
+// with every line's costs in the one CreateClaim call (bulk), or created and
+// then each line's costs recorded by one UpdateClaimLine call (line).
 func (g *generator) draftYear(ctx context.Context, i int, path string, calls *atomic.Int64) ([]*arrsv1.Claim, error) {
 	cd, err := g.clinicalDirector(ctx, i)
 	if err != nil {
@@ -360,29 +370,23 @@ func (g *generator) draftYear(ctx context.Context, i int, path string, calls *at
 	}
 	out := make([]*arrsv1.Claim, 0, len(g.months))
 	for _, month := range g.months {
+		req := &arrsv1.CreateClaimRequest{Parent: "pcns/" + pcnCode(i), ClaimId: month, RequestId: uuid.NewString()}
+		if path == "bulk" {
+			req.LineUpdates = g.payroll(i, month)
+		}
 		calls.Add(1)
-		c, err := g.claims.CreateClaim(cd, &arrsv1.CreateClaimRequest{Parent: "pcns/" + pcnCode(i), ClaimId: month, RequestId: uuid.NewString()})
+		c, err := g.claims.CreateClaim(cd, req)
 		if err != nil {
 			return nil, fmt.Errorf("create claim %s: %w", month, err)
 		}
 		if len(c.GetLines()) != len(g.plan) {
 			return nil, fmt.Errorf("claim %s has %d lines, want %d", c.GetName(), len(c.GetLines()), len(g.plan))
 		}
-		updates := make([]*arrsv1.UpdateClaimLineRequest, len(c.GetLines()))
-		for j, l := range c.GetLines() {
-			updates[j] = costs(l)
-		}
-		switch path {
-		case "bulk":
-			calls.Add(1)
-			if _, err := g.claims.BatchUpdateClaimLines(cd, &arrsv1.BatchUpdateClaimLinesRequest{Parent: c.GetName(), Requests: updates}); err != nil {
-				return nil, fmt.Errorf("batch update %s: %w", c.GetName(), err)
-			}
-		default:
-			for _, u := range updates {
+		if path != "bulk" {
+			for _, l := range c.GetLines() {
 				calls.Add(1)
-				if _, err := g.claims.UpdateClaimLine(cd, u); err != nil {
-					return nil, fmt.Errorf("update %s: %w", u.GetClaimLine().GetName(), err)
+				if _, err := g.claims.UpdateClaimLine(cd, costs(l.GetName(), l.GetCapPence())); err != nil {
+					return nil, fmt.Errorf("update %s: %w", l.GetName(), err)
 				}
 			}
 		}
@@ -392,12 +396,30 @@ func (g *generator) draftYear(ctx context.Context, i int, path string, calls *at
 	return out, nil
 }
 
+// payroll is a month's pay for every post of PCN i, as a payroll export
+// knows it before the claim exists: each post's line named by its post, at
+// its role's annual maximum × WTE × the month's share of the year's days
+// (within a penny or so of the cap arrsd will work out).
+func (g *generator) payroll(i int, month string) []*arrsv1.UpdateClaimLineRequest {
+	first, _ := time.Parse("2006-01", month)
+	days := first.AddDate(0, 1, 0).Sub(first).Hours() / 24
+	yearStart, _ := time.Parse(time.DateOnly, g.start)
+	yearDays := yearStart.AddDate(1, 0, 0).Sub(yearStart).Hours() / 24
+	out := make([]*arrsv1.UpdateClaimLineRequest, len(g.plan))
+	for j, p := range g.plan {
+		wte, _ := strconv.ParseFloat(p.wte, 64)
+		capPence := int64(float64(g.annual[p.role.GetName()]) * wte * days / yearDays)
+		name := fmt.Sprintf("pcns/%s/claims/%s/lines/%s-%d", pcnCode(i), month, roleID(p.role), p.sequence+1)
+		out[j] = costs(name, capPence)
+	}
+	return out
+}
+
 // costs records a month's pay of 95% of the line's cap: 78% gross, 8% NI,
 // 9% pension.
-func costs(l *arrsv1.ClaimLine) *arrsv1.UpdateClaimLineRequest {
-	capPence := l.GetCapPence()
+func costs(line string, capPence int64) *arrsv1.UpdateClaimLineRequest {
 	return &arrsv1.UpdateClaimLineRequest{
-		ClaimLine: &arrsv1.ClaimLine{Name: l.GetName(),
+		ClaimLine: &arrsv1.ClaimLine{Name: line,
 			GrossSalaryPence: capPence * 78 / 100, EmployerNiPence: capPence * 8 / 100, EmployerPensionPence: capPence * 9 / 100},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"gross_salary_pence", "employer_ni_pence", "employer_pension_pence"}},
 	}

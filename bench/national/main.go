@@ -19,6 +19,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -35,9 +37,13 @@ type config struct {
 	rssClients    int
 	rssDuration   time.Duration
 	pgbenchTime   time.Duration
-	databaseURL   string
-	arrsd         string
-	keep          bool
+	// getClaimClients and getClaimTime: the GetClaim comparison's clients
+	// and how long each side runs.
+	getClaimClients []int
+	getClaimTime    time.Duration
+	databaseURL     string
+	arrsd           string
+	keep            bool
 }
 
 func parseFlags(args []string, getenv func(string) string) (config, error) {
@@ -46,7 +52,7 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.pcns, "pcns", 1250, "PCNs in the national year (England has about 1,250)")
 	fs.IntVar(&c.postsPerPCN, "posts", 30, "posts per PCN (each is a claim line in every month)")
 	fs.IntVar(&c.clients, "clients", 16, "concurrent API clients generating the year")
-	fs.StringVar(&c.path, "path", "both", "how line costs are recorded: bulk (one BatchUpdateClaimLines per claim), "+
+	fs.StringVar(&c.path, "path", "both", "how line costs are recorded: bulk (one CreateClaim per claim carrying every line's costs), "+
 		"line (one UpdateClaimLine per line) or both (half the national PCNs each way)")
 	fs.IntVar(&c.baselineLines, "baseline-lines", 10000, "size in claim lines of the small database the reads are compared with")
 	fs.IntVar(&c.reads, "reads", 400, "calls of each read measured (ListClaims pages, GetBudget) at each size")
@@ -54,12 +60,22 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.rssClients, "rss-clients", 64, "concurrent clients while arrsd's resident memory is sampled")
 	fs.DurationVar(&c.rssDuration, "rss-duration", 5*time.Second, "how long the RSS load runs")
 	fs.DurationVar(&c.pgbenchTime, "pgbench-duration", 5*time.Second, "how long pgbench runs the SubmitClaim transaction")
+	fs.DurationVar(&c.getClaimTime, "getclaim-duration", 5*time.Second,
+		"how long GetClaim runs against arrsd, and then against the minimal server, at each number of clients")
+	getClaimClients := fs.String("getclaim-clients", "16,64", "numbers of concurrent clients the GetClaim comparison runs with")
 	fs.StringVar(&c.databaseURL, "database-url", getenv("DATABASE_URL"),
 		"a throwaway PostgreSQL database to use instead of a private cluster (env DATABASE_URL); it is written to")
 	fs.StringVar(&c.arrsd, "arrsd", "", "a built arrsd to run instead of building ./cmd/arrsd")
 	fs.BoolVar(&c.keep, "keep", false, "keep the private cluster's and arrsd's directory (its path is logged)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	for _, n := range strings.Split(*getClaimClients, ",") {
+		clients, err := strconv.Atoi(strings.TrimSpace(n))
+		if err != nil || clients < 1 {
+			return c, fmt.Errorf("--getclaim-clients %q: want positive numbers separated by commas", *getClaimClients)
+		}
+		c.getClaimClients = append(c.getClaimClients, clients)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -69,12 +85,19 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	case c.pcns < 1 || c.postsPerPCN < 1 || c.clients < 1 || c.readClients < 1 || c.rssClients < 1 || c.reads < 1:
 		return c, errors.New("--pcns, --posts, --clients, --read-clients, --rss-clients and --reads must be positive")
 	case c.postsPerPCN > 500:
-		return c, errors.New("--posts: at most 500 (one BatchUpdateClaimLines call takes up to 500 lines)")
+		return c, errors.New("--posts: at most 500 (one CreateClaim call takes up to 500 line updates)")
 	}
 	return c, nil
 }
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == serveMinimalArg {
+		if err := serveMinimal(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "minimal GetClaim server:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	c, err := parseFlags(os.Args[1:], os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return
@@ -169,6 +192,10 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 		return err
 	}
 	if r.pgbenchPrepared, err = runPgbench(ctx, env, c, g, "prepared"); err != nil {
+		return err
+	}
+	logger.Info("comparing GetClaim through arrsd with a minimal server", "clients", c.getClaimClients, "duration", c.getClaimTime)
+	if r.getClaim, err = measureGetClaim(ctx, env, g, c); err != nil {
 		return err
 	}
 	logger.Info("sampling arrsd's memory", "clients", c.rssClients, "duration", c.rssDuration)

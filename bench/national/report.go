@@ -18,6 +18,7 @@ type report struct {
 	pgbench              pgbenchResult
 	pgbenchPrepared      pgbenchResult
 	rss                  rssResult
+	getClaim             []getClaimResult
 	rpcs                 map[string]latencies
 }
 
@@ -119,6 +120,10 @@ func (r *report) print(w io.Writer) {
 		fmt.Sprintf("%.0f/s", arrsTPS), fmt.Sprintf("%.0f tps", r.pgbench.tps), arrsTPS/r.pgbench.tps, "≥ 0.8")
 	row(tw, "pgbench of SubmitClaim's SQL, prepared ÷ extended protocol", fmt.Sprintf("%.0f tps", r.pgbenchPrepared.tps),
 		fmt.Sprintf("%.0f tps", r.pgbench.tps), r.pgbenchPrepared.tps/r.pgbench.tps, "")
+	for _, g := range r.getClaim {
+		row(tw, fmt.Sprintf("GetClaim/s through arrsd ÷ minimal grpc-go server (%d clients)", g.clients),
+			fmt.Sprintf("%.0f/s", g.arrsd), fmt.Sprintf("%.0f/s", g.minimal), g.arrsd/g.minimal, "≥ 0.8")
+	}
 	row(tw, fmt.Sprintf("arrsd RSS, %d clients ÷ idle", r.rss.clients), mb(r.rss.peakKB), mb(r.rss.idleKB),
 		float64(r.rss.peakKB)/float64(r.rss.idleKB), "")
 	row(tw, fmt.Sprintf("arrsd RSS, %d clients ÷ 150 MB target", r.rss.clients), mb(r.rss.peakKB), "150 MB",

@@ -235,6 +235,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer func() { err = errors.Join(err, closeDB()) }()
 	store := claims.NewStore(db, claims.WithAuditKeys(keys))
+	// Deferred after closeDB, so it runs first: the statements the store
+	// prepared are released before the pool closes.
+	defer func() { err = errors.Join(err, store.Close()) }()
 	if c.demo {
 		if err := demo.Load(ctx, store); err != nil {
 			return fmt.Errorf("load demo data: %w", err)

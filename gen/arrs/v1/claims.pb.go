@@ -1429,7 +1429,15 @@ type CreateClaimRequest struct {
 	// The month, `YYYY-MM`; it must have ended.
 	ClaimId string `protobuf:"bytes,2,opt,name=claim_id,json=claimId,proto3" json:"claim_id,omitempty"`
 	// UUID making the call idempotent: a retry returns the first result.
-	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// What was paid on the new claim's lines (a month's payroll), recorded in
+	// the same transaction: the claim is created with every update or not at
+	// all, and every bad field is named `line_updates[i].claim_line.…`. Each
+	// names its line `pcns/{pcn}/claims/{claim_id}/lines/{post}`, has no
+	// `etag` (the line is new) and an `update_mask` as UpdateClaimLine's; at
+	// most 500. gRPC only: over REST the claim is created, then its lines
+	// updated by `lines:batchUpdate`.
+	LineUpdates   []*UpdateClaimLineRequest `protobuf:"bytes,4,rep,name=line_updates,json=lineUpdates,proto3" json:"line_updates,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1483,6 +1491,13 @@ func (x *CreateClaimRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *CreateClaimRequest) GetLineUpdates() []*UpdateClaimLineRequest {
+	if x != nil {
+		return x.LineUpdates
+	}
+	return nil
 }
 
 // Request for UpdateClaimLine.
@@ -2712,12 +2727,13 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\x04view\x18\x06 \x01(\x0e2\x12.arrs.v1.ClaimViewR\x04view\"d\n" +
 	"\x12ListClaimsResponse\x12&\n" +
 	"\x06claims\x18\x01 \x03(\v2\x0e.arrs.v1.ClaimR\x06claims\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"f\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaa\x01\n" +
 	"\x12CreateClaimRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x19\n" +
 	"\bclaim_id\x18\x02 \x01(\tR\aclaimId\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"\x88\x01\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\x12B\n" +
+	"\fline_updates\x18\x04 \x03(\v2\x1f.arrs.v1.UpdateClaimLineRequestR\vlineUpdates\"\x88\x01\n" +
 	"\x16UpdateClaimLineRequest\x121\n" +
 	"\n" +
 	"claim_line\x18\x01 \x01(\v2\x12.arrs.v1.ClaimLineR\tclaimLine\x12;\n" +
@@ -2880,51 +2896,52 @@ var file_arrs_v1_claims_proto_depIdxs = []int32{
 	1,  // 12: arrs.v1.ListClaimsRequest.state:type_name -> arrs.v1.Claim.State
 	0,  // 13: arrs.v1.ListClaimsRequest.view:type_name -> arrs.v1.ClaimView
 	3,  // 14: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
-	5,  // 15: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
-	34, // 16: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	15, // 17: arrs.v1.BatchUpdateClaimLinesRequest.requests:type_name -> arrs.v1.UpdateClaimLineRequest
-	5,  // 18: arrs.v1.BatchUpdateClaimLinesResponse.claim_lines:type_name -> arrs.v1.ClaimLine
-	0,  // 19: arrs.v1.ListReviewQueueRequest.view:type_name -> arrs.v1.ClaimView
-	24, // 20: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
-	3,  // 21: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
-	25, // 22: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
-	27, // 23: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
-	4,  // 24: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
-	11, // 25: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
-	12, // 26: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
-	14, // 27: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
-	15, // 28: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
-	16, // 29: arrs.v1.ClaimService.BatchUpdateClaimLines:input_type -> arrs.v1.BatchUpdateClaimLinesRequest
-	18, // 30: arrs.v1.ClaimService.ImportClaimLines:input_type -> arrs.v1.ImportClaimLinesRequest
-	19, // 31: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
-	20, // 32: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
-	21, // 33: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
-	22, // 34: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
-	26, // 35: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
-	28, // 36: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
-	29, // 37: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
-	30, // 38: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
-	31, // 39: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
-	3,  // 40: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
-	13, // 41: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
-	3,  // 42: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
-	5,  // 43: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
-	17, // 44: arrs.v1.ClaimService.BatchUpdateClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
-	17, // 45: arrs.v1.ClaimService.ImportClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
-	3,  // 46: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
-	3,  // 47: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
-	8,  // 48: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
-	23, // 49: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
-	3,  // 50: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
-	3,  // 51: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
-	3,  // 52: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
-	3,  // 53: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
-	32, // 54: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
-	40, // [40:55] is the sub-list for method output_type
-	25, // [25:40] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	15, // 15: arrs.v1.CreateClaimRequest.line_updates:type_name -> arrs.v1.UpdateClaimLineRequest
+	5,  // 16: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
+	34, // 17: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	15, // 18: arrs.v1.BatchUpdateClaimLinesRequest.requests:type_name -> arrs.v1.UpdateClaimLineRequest
+	5,  // 19: arrs.v1.BatchUpdateClaimLinesResponse.claim_lines:type_name -> arrs.v1.ClaimLine
+	0,  // 20: arrs.v1.ListReviewQueueRequest.view:type_name -> arrs.v1.ClaimView
+	24, // 21: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
+	3,  // 22: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
+	25, // 23: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
+	27, // 24: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
+	4,  // 25: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
+	11, // 26: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
+	12, // 27: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
+	14, // 28: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
+	15, // 29: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
+	16, // 30: arrs.v1.ClaimService.BatchUpdateClaimLines:input_type -> arrs.v1.BatchUpdateClaimLinesRequest
+	18, // 31: arrs.v1.ClaimService.ImportClaimLines:input_type -> arrs.v1.ImportClaimLinesRequest
+	19, // 32: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
+	20, // 33: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
+	21, // 34: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
+	22, // 35: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
+	26, // 36: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
+	28, // 37: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
+	29, // 38: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
+	30, // 39: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
+	31, // 40: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
+	3,  // 41: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
+	13, // 42: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
+	3,  // 43: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
+	5,  // 44: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
+	17, // 45: arrs.v1.ClaimService.BatchUpdateClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
+	17, // 46: arrs.v1.ClaimService.ImportClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
+	3,  // 47: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
+	3,  // 48: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
+	8,  // 49: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
+	23, // 50: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
+	3,  // 51: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
+	3,  // 52: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
+	3,  // 53: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
+	3,  // 54: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
+	32, // 55: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
+	41, // [41:56] is the sub-list for method output_type
+	26, // [26:41] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_claims_proto_init() }
