@@ -53,6 +53,7 @@ type generator struct {
 	work      arrsv1.WorkforceServiceClient
 	claims    arrsv1.ClaimServiceClient
 	catalogue arrsv1.CatalogueServiceClient
+	reporting arrsv1.ReportingServiceClient
 	cfg       config
 	staff     atomic.Int64 // numbers staff registrations, unique in the run
 	// annual is each eligible role's national annual maximum (pence) in
@@ -82,7 +83,7 @@ func newGenerator(ctx context.Context, e *env, c config) (*generator, error) {
 	g := &generator{env: e, cfg: c,
 		org: arrsv1.NewOrganisationServiceClient(e.conn), fund: arrsv1.NewFundingServiceClient(e.conn),
 		work: arrsv1.NewWorkforceServiceClient(e.conn), claims: arrsv1.NewClaimServiceClient(e.conn),
-		catalogue: arrsv1.NewCatalogueServiceClient(e.conn)}
+		catalogue: arrsv1.NewCatalogueServiceClient(e.conn), reporting: arrsv1.NewReportingServiceClient(e.conn)}
 	var err error
 	if g.admin, err = e.as(ctx, claims.RoleNationalAdministrator, "", "bench@england.example"); err != nil {
 		return nil, err

@@ -51,7 +51,13 @@ type reads struct {
 	nationalPage latencies // ListClaims pcns/-, 50 a page, walking pages
 	pcnList      latencies // ListClaims of one PCN
 	budget       latencies // GetBudget of one PCN's year
+	position     latencies // GetCommissionerPosition of every PCN in England
+	statistics   latencies // ListWorkforceStatistics of England, its first page of 500
 }
+
+// nationalReads is how many of each national view are timed: each reads
+// the whole country, so a tenth as many as the other reads.
+func nationalReads(c config) int { return max(c.reads/10, 10) }
 
 // measureReads times c.reads calls of each read on c.readClients clients, over
 // the first pcns generated PCNs.
@@ -105,6 +111,28 @@ func measureReads(ctx context.Context, g *generator, c config, pcns int) (reads,
 		}
 		if _, err := g.claims.GetBudget(cd, &arrsv1.GetBudgetRequest{Name: "pcns/" + pcnCode(i) + "/budgets/" + g.year}); err != nil {
 			return fmt.Errorf("GetBudget %s: %w", pcnCode(i), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	// The national views: NHS England's picture of every PCN, and of the
+	// workforce, each read whole.
+	r.position, err = timeCalls(ctx, nationalReads(c), c.readClients, func(ctx context.Context, _, _ int, _ *string) error {
+		if _, err := g.reporting.GetCommissionerPosition(g.admin, &arrsv1.GetCommissionerPositionRequest{
+			Name: "commissioners/-/positions/" + g.year}); err != nil {
+			return fmt.Errorf("GetCommissionerPosition: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	r.statistics, err = timeCalls(ctx, nationalReads(c), c.readClients, func(ctx context.Context, _, _ int, _ *string) error {
+		if _, err := g.reporting.ListWorkforceStatistics(g.admin, &arrsv1.ListWorkforceStatisticsRequest{
+			Parent: "commissioners/-", FinancialYear: g.year, PageSize: 500}); err != nil {
+			return fmt.Errorf("ListWorkforceStatistics: %w", err)
 		}
 		return nil
 	})

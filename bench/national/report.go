@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -101,10 +102,16 @@ func (r *report) print(w io.Writer) {
 		{"ListClaims one PCN p99", s.pcnList, b.pcnList, 0.99},
 		{"GetBudget p50", s.budget, b.budget, 0.50},
 		{"GetBudget p99", s.budget, b.budget, 0.99},
+		{"GetCommissionerPosition of England p50", s.position, b.position, 0.50},
+		{"GetCommissionerPosition of England p99", s.position, b.position, 0.99},
+		{"ListWorkforceStatistics of England p50", s.statistics, b.statistics, 0.50},
+		{"ListWorkforceStatistics of England p99", s.statistics, b.statistics, 0.99},
 	} {
 		big, small := q.big.quantile(q.p), q.small.quantile(q.p)
 		target := ""
-		if q.p == 0.99 {
+		// The national views read the whole country, so they grow with it:
+		// what matters is their latency at full size, not a ratio.
+		if q.p == 0.99 && !strings.Contains(q.name, "England") {
 			target = "≤ 1.5"
 		}
 		row(tw, q.name+size, ms(big), ms(small), big.Seconds()/small.Seconds(), target)
