@@ -61,6 +61,18 @@ type JWTVerifier struct {
 	// allowDev is true only for DevKeys's own verifier; every other
 	// verifier refuses development keys and the development issuer.
 	allowDev bool
+	// now is the clock exp, nbf and iat are checked against; nil is
+	// time.Now.
+	now func() time.Time
+	// verified remembers tokens that passed (tokencache.go).
+	verified tokenCache
+}
+
+func (v *JWTVerifier) clock() time.Time {
+	if v.now != nil {
+		return v.now()
+	}
+	return time.Now()
 }
 
 // NewJWTVerifier loads cfg's key set and returns a verifier for it. Loading
@@ -151,6 +163,10 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (Identity, error
 	if err != nil {
 		return Identity{}, &Error{Reason: ReasonKeysUnavailable, detail: "no key set loaded", cause: err}
 	}
+	now := v.clock()
+	if id, ok := v.verified.get(token, set, now); ok {
+		return id, nil
+	}
 	kp := &keyProvider{set: set, allowDev: v.allowDev}
 	payload, err := jws.Verify([]byte(token),
 		jws.WithCompact(),
@@ -182,10 +198,18 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (Identity, error
 		jwt.WithAudience(v.audience),
 		jwt.WithRequiredClaim(jwt.ExpirationKey),
 		jwt.WithAcceptableSkew(v.skew),
+		jwt.WithClock(jwt.ClockFunc(func() time.Time { return now })),
 	); err != nil {
 		return Identity{}, validationFailure(err)
 	}
-	return identityFromToken(tok)
+	id, err := identityFromToken(tok)
+	if err != nil {
+		return id, err
+	}
+	if exp, ok := tok.Expiration(); ok {
+		v.verified.put(token, set, id, exp.Add(v.skew))
+	}
+	return id, nil
 }
 
 // validationFailure names which claim check failed, without the library's
