@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -168,20 +169,30 @@ func readPositions(ctx context.Context, q sqlx.QueryerContext, c *CommissionerPo
 	// What the year's claims count for, by PCN and state; the latest month
 	// claimed, from which the forecast runs; and the claims waiting.
 	var sums []struct {
-		PCN    string     `db:"pcn_code"`
-		State  ClaimState `db:"state"`
-		Pence  int64      `db:"pence"`
-		Claims int        `db:"claims"`
+		PCN   string     `db:"pcn_code"`
+		State ClaimState `db:"state"`
+		Pence int64      `db:"pence"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &sums, `SELECT c.pcn_code, c.state, COALESCE(SUM(`+countedPence+`), 0)::bigint AS pence,
-			count(DISTINCT c.id) AS claims
-		FROM claims c LEFT JOIN claim_lines l ON l.pcn_code = c.pcn_code AND l.claim_id = c.id
-		WHERE c.pcn_code = ANY($1) AND c.financial_year = $2 AND c.state = ANY($3)
-		GROUP BY c.pcn_code, c.state`, codes, c.Year, committedStates); err != nil {
+	// England's position reads every PCN: the PCN condition is left out
+	// then, so the planner hashes the year's claims rather than probing a
+	// list of 1,250 codes.
+	sa := args{c.Year, committedStates}
+	pcnFilter := ""
+	if c.CommissionerCode != "-" {
+		pcnFilter = " AND c.pcn_code = ANY(" + sa.add(codes) + ")"
+	}
+	if err := sqlx.SelectContext(ctx, q, &sums, `SELECT c.pcn_code, c.state, SUM(`+countedPence+`)::bigint AS pence
+		FROM claims c JOIN claim_lines l ON l.pcn_code = c.pcn_code AND l.claim_id = c.id
+		WHERE c.financial_year = $1 AND c.state = ANY($2)`+pcnFilter+`
+		GROUP BY c.pcn_code, c.state`, sa...); err != nil {
 		return err
 	}
 	for _, s := range sums {
-		p := &c.PCNs[index[s.PCN]]
+		i, ok := index[s.PCN]
+		if !ok {
+			continue // a PCN created since the list was read
+		}
+		p := &c.PCNs[i]
 		switch s.State {
 		case ClaimSubmitted, ClaimQueried:
 			p.SubmittedPence += s.Pence
@@ -201,13 +212,17 @@ func readPositions(ctx context.Context, q sqlx.QueryerContext, c *CommissionerPo
 			max(month) FILTER (WHERE state <> 'withdrawn') AS latest,
 			count(*) FILTER (WHERE state = 'submitted') AS waiting,
 			COALESCE(min(submit_time) FILTER (WHERE state = 'submitted'), 'epoch') AS oldest
-		FROM claims WHERE pcn_code = ANY($1) AND financial_year = $2
-		GROUP BY pcn_code`, codes, c.Year); err != nil {
+		FROM claims c WHERE financial_year = $1`+strings.Replace(pcnFilter, "$3", "$2", 1)+`
+		GROUP BY pcn_code`, append(args{c.Year}, sa[2:]...)...); err != nil {
 		return err
 	}
 	from := map[string]Month{}
 	for _, r := range claimed {
-		p := &c.PCNs[index[r.PCN]]
+		i, ok := index[r.PCN]
+		if !ok {
+			continue
+		}
+		p := &c.PCNs[i]
 		p.ClaimsWaiting = r.Waiting
 		if r.Waiting > 0 {
 			p.OldestWaitingSince = r.Oldest

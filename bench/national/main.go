@@ -188,10 +188,13 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 	r.bigLines = c.pcns * linesPerPCN
 
 	logger.Info("running pgbench with arrsd's SubmitClaim transaction", "clients", c.clients, "duration", c.pgbenchTime)
-	if r.pgbench, err = runPgbench(ctx, env, c, g, "extended"); err != nil {
+	if r.pgbench, err = runPgbench(ctx, env, c, g, "extended", false); err != nil {
 		return err
 	}
-	if r.pgbenchPrepared, err = runPgbench(ctx, env, c, g, "prepared"); err != nil {
+	if r.pgbenchOneChain, err = runPgbench(ctx, env, c, g, "prepared", true); err != nil {
+		return err
+	}
+	if r.pgbenchPrepared, err = runPgbench(ctx, env, c, g, "prepared", false); err != nil {
 		return err
 	}
 	logger.Info("comparing GetClaim through arrsd with a minimal server", "clients", c.getClaimClients, "duration", c.getClaimTime)
