@@ -191,7 +191,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 	if r.pgbench, err = runPgbench(ctx, env, c, g, "extended", false); err != nil {
 		return err
 	}
-	if r.pgbenchOneChain, err = runPgbench(ctx, env, c, g, "prepared", true); err != nil {
+	if r.pgbenchOldAudit, err = runPgbench(ctx, env, c, g, "prepared", true); err != nil {
 		return err
 	}
 	if r.pgbenchPrepared, err = runPgbench(ctx, env, c, g, "prepared", false); err != nil {

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -178,6 +179,15 @@ func timeCalls(ctx context.Context, n, workers int, call func(ctx context.Contex
 //go:embed submit.pgbench
 var submitScript string
 
+// The same transaction with the audit trail as it was before the chains per
+// PCN, and what it needs (see submit_oldaudit.pgbench).
+var (
+	//go:embed submit_oldaudit.pgbench
+	submitOldAuditScript string
+	//go:embed oldaudit.sql
+	oldAuditSchema string
+)
+
 // pgbenchResult is pgbench's throughput running SubmitClaim's statements.
 type pgbenchResult struct {
 	tps     float64
@@ -193,11 +203,11 @@ type pgbenchResult struct {
 // Mode "extended" (unnamed statements, parsed and planned every time) is
 // what lib/pq does; "prepared" shows what preparing them once would buy.
 //
-// With oneChain, every transaction appends to the one chain "national"
-// instead of its PCN's: all of them then queue on one head row, as every
-// write did before the audit trail had a chain per PCN. The two runs' ratio
-// is what the per-PCN chains buy.
-func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string, oneChain bool) (pgbenchResult, error) {
+// With oldAudit, the transaction appends its event as the audit trail did
+// before it had a chain per PCN (one national head row locked by every
+// write, the hash computed in SQL under the lock), in tables of the schema
+// audit_v1 made for it: the two runs' ratio is what the redesign buys.
+func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string, oldAudit bool) (pgbenchResult, error) {
 	pgbench, err := exec.LookPath(filepath.Join(e.binDir, "pgbench"))
 	if err != nil {
 		if pgbench, err = exec.LookPath("pgbench"); err != nil {
@@ -213,19 +223,14 @@ func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string
 	if err != nil {
 		return pgbenchResult{}, err
 	}
-	text := strings.Replace(submitScript, "{{EVENTS}}", strings.ReplaceAll(events, "'", "''"), 1)
-	if oneChain {
-		for _, r := range [][2]string{
-			{"ARRAY[:pcn]::text[]", "ARRAY['national']::text[]"},
-			{"SELECT (:head_seqs::bigint[])[1], :pcn,", "SELECT (:head_seqs::bigint[])[1], 'national',"},
-			{"WHERE h.chain = :pcn;", "WHERE h.chain = 'national';"},
-		} {
-			if !strings.Contains(text, r[0]) {
-				return pgbenchResult{}, fmt.Errorf("submit.pgbench no longer contains %q: update runPgbench's one-chain variant", r[0])
-			}
-			text = strings.ReplaceAll(text, r[0], r[1])
+	source, databaseURL := submitScript, e.databaseURL
+	if oldAudit {
+		if databaseURL, err = withOldAudit(ctx, e.databaseURL); err != nil {
+			return pgbenchResult{}, err
 		}
+		source = submitOldAuditScript
 	}
+	text := strings.Replace(source, "{{EVENTS}}", strings.ReplaceAll(events, "'", "''"), 1)
 	if _, err := script.WriteString(text); err != nil {
 		return pgbenchResult{}, err
 	}
@@ -238,7 +243,7 @@ func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string
 		"--client", strconv.Itoa(c.clients), "--jobs", "1", "--time", strconv.Itoa(max(1, int(c.pgbenchTime.Seconds()))),
 		"--define", "pcns="+strconv.Itoa(c.pcns), "--define", "first="+strconv.Itoa(firstPCN),
 		"--define", "fy="+strconv.Itoa(fy), "--define", "year="+g.year, "--define", "roles="+g.roleArray(),
-		"--file", script.Name(), e.databaseURL)
+		"--file", script.Name(), databaseURL)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return res, fmt.Errorf("pgbench: %w\n%s", err, out)
@@ -249,6 +254,28 @@ func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string
 	}
 	res.tps, err = strconv.ParseFloat(string(m[1]), 64)
 	return res, err
+}
+
+// withOldAudit makes the old audit trail's tables in the schema audit_v1
+// and returns databaseURL with that schema first on the search path.
+func withOldAudit(ctx context.Context, databaseURL string) (string, error) {
+	db, err := sqlx.Open("postgres", databaseURL)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, oldAuditSchema); err != nil {
+		return "", fmt.Errorf("old audit schema: %w", err)
+	}
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("options", "-c search_path=audit_v1,public")
+	// libpq decodes %20 in a URI, not +.
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	return u.String(), nil
 }
 
 // submitEvents is the audit body arrsd wrote for the last submission of a

@@ -18,7 +18,7 @@ type report struct {
 	smallReads, bigReads reads
 	pgbench              pgbenchResult
 	pgbenchPrepared      pgbenchResult
-	pgbenchOneChain      pgbenchResult // prepared, every audit event on one chain
+	pgbenchOldAudit      pgbenchResult // prepared, the audit trail as it was before the chains
 	rss                  rssResult
 	getClaim             []getClaimResult
 	rpcs                 map[string]latencies
@@ -128,8 +128,8 @@ func (r *report) print(w io.Writer) {
 		fmt.Sprintf("%.0f/s", arrsTPS), fmt.Sprintf("%.0f tps", r.pgbench.tps), arrsTPS/r.pgbench.tps, "≥ 0.8")
 	row(tw, fmt.Sprintf("SubmitClaim/s ÷ pgbench of its SQL (%d clients, %s protocol, as arrsd sends it)", r.pgbenchPrepared.clients, r.pgbenchPrepared.mode),
 		fmt.Sprintf("%.0f/s", arrsTPS), fmt.Sprintf("%.0f tps", r.pgbenchPrepared.tps), arrsTPS/r.pgbenchPrepared.tps, "≥ 0.8")
-	row(tw, "pgbench of SubmitClaim's SQL, an audit chain per PCN ÷ one chain for all", fmt.Sprintf("%.0f tps", r.pgbenchPrepared.tps),
-		fmt.Sprintf("%.0f tps", r.pgbenchOneChain.tps), r.pgbenchPrepared.tps/r.pgbenchOneChain.tps, "≥ 2")
+	row(tw, "pgbench of SubmitClaim's SQL, audit chains per PCN ÷ the old single chain", fmt.Sprintf("%.0f tps", r.pgbenchPrepared.tps),
+		fmt.Sprintf("%.0f tps", r.pgbenchOldAudit.tps), r.pgbenchPrepared.tps/r.pgbenchOldAudit.tps, "≥ 2")
 	row(tw, "pgbench of SubmitClaim's SQL, prepared ÷ extended protocol", fmt.Sprintf("%.0f tps", r.pgbenchPrepared.tps),
 		fmt.Sprintf("%.0f tps", r.pgbench.tps), r.pgbenchPrepared.tps/r.pgbench.tps, "")
 	for _, g := range r.getClaim {
