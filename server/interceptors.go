@@ -39,10 +39,11 @@ const requestIDHeader = "x-request-id"
 //     code logged and counted is the one the caller receives.
 //
 // The arrs.v1 API is unary; the stream chain serves health Watch and
-// reflection, which are public and raise no domain errors.
+// reflection, which raise no domain errors, but passes the same access
+// policy, so a streaming method without a policy line is refused.
 //
 // Spans come before all of these, from the stats handler (tracing.go).
-func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics, authn Authenticator, trusted proxies) []grpc.ServerOption {
+func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics, policy access, trusted proxies) []grpc.ServerOption {
 	recoverOpt := recovery.WithRecoveryHandlerContext(recoverPanic(logger))
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(
@@ -50,7 +51,7 @@ func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics, au
 			requestIDUnary,
 			logUnary(logger, trusted),
 			metrics.UnaryServerInterceptor(),
-			accessUnary(authn),
+			accessUnary(policy),
 			errorsUnary(logger),
 		),
 		grpc.ChainStreamInterceptor(
@@ -58,6 +59,7 @@ func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics, au
 			requestIDStream,
 			logStream(logger, trusted),
 			metrics.StreamServerInterceptor(),
+			accessStream(policy),
 		),
 	}
 }
@@ -135,8 +137,11 @@ func logUnary(logger *slog.Logger, trusted proxies) grpc.UnaryServerInterceptor 
 func logStream(logger *slog.Logger, trusted proxies) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		start := time.Now()
-		err := handler(srv, ss)
-		logCall(ss.Context(), logger, trusted, info.FullMethod, start, nil, err)
+		ctx, who := withCallerNote(ss.Context())
+		w := middleware.WrapServerStream(ss)
+		w.WrappedContext = ctx
+		err := handler(srv, w)
+		logCall(ctx, logger, trusted, info.FullMethod, start, who, err)
 		return err
 	}
 }

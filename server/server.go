@@ -92,7 +92,21 @@ type Config struct {
 	// OIDC, when set, is how the console signs users in with the identity
 	// provider (authorization code with PKCE), published at /auth/config.
 	OIDC *OIDCClient
+	// Reflection says who may use gRPC server reflection; the zero value
+	// does not serve it.
+	Reflection ReflectionAccess
+	// MaxConcurrentStreams bounds the calls one client connection may have
+	// open at once on the gRPC listener, so one client cannot hold
+	// thousands of streams (and their goroutines); 0 means
+	// DefaultMaxConcurrentStreams. The gateway's own connection, which
+	// carries every REST call, is not bound by it.
+	MaxConcurrentStreams uint32
 }
+
+// DefaultMaxConcurrentStreams is the per-connection stream limit unless
+// configured: HTTP/2's recommended minimum, far more than a client's
+// honest concurrency.
+const DefaultMaxConcurrentStreams = 100
 
 // maxRecvMsgBytes is the largest gRPC request the server reads (gRPC's own
 // default, stated): arrs's requests are a few kilobytes, and REST bodies
@@ -123,8 +137,7 @@ type Server struct {
 	// without a network hop, and without TLS, so the gateway can never be
 	// mistaken for a client-certificate service account.
 	gatewayLis *bufconn.Listener
-	// gatewayGRPC serves gatewayLis: the same server as grpc unless TLS is
-	// configured (see New).
+	// gatewayGRPC serves gatewayLis: a twin of grpc (see New).
 	gatewayGRPC *grpc.Server
 }
 
@@ -147,6 +160,9 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 	if cfg.SchemaPollInterval == 0 {
 		cfg.SchemaPollInterval = 2 * time.Second
 	}
+	if cfg.MaxConcurrentStreams == 0 {
+		cfg.MaxConcurrentStreams = DefaultMaxConcurrentStreams
+	}
 	db := store.DB()
 	s := &Server{cfg: cfg, logger: logger, db: db}
 
@@ -166,26 +182,32 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 	s.health = health.NewServer()
 	review := newReviewMetrics(registry)
 	tp := tracerProvider(cfg.TracerProvider)
-	opts := append(interceptorOptions(logger, rpcMetrics, cfg.Authenticator, cfg.TrustedProxies), grpcServerTracing(tp))
+	policy := newAccess(cfg.Authenticator, cfg.Reflection)
+	opts := append(interceptorOptions(logger, rpcMetrics, policy, cfg.TrustedProxies), grpcServerTracing(tp))
 	newGRPC := func(extra ...grpc.ServerOption) *grpc.Server {
 		g := grpc.NewServer(append(slices.Clone(opts), append(extra, grpc.MaxRecvMsgSize(maxRecvMsgBytes))...)...)
 		registerAPI(g, store, review)
 		healthpb.RegisterHealthServer(g, s.health)
-		reflection.Register(g)
+		if cfg.Reflection != ReflectionOff {
+			reflection.Register(g)
+		}
 		// Every method's series exists from the start, at zero, so rates
 		// and alerts work before the first call.
 		rpcMetrics.InitializeMetrics(g)
 		return g
 	}
+	// The network listener and the gateway's in-memory connection are
+	// served by twin servers with the same services, interceptors and
+	// health: transport credentials bind every listener a grpc.Server
+	// serves, and the gateway's connection is plaintext; and the stream
+	// limit meant for one client would otherwise throttle every REST
+	// caller at once, since they share the gateway's one connection.
 	s.gatewayGRPC = newGRPC()
-	s.grpc = s.gatewayGRPC
+	network := []grpc.ServerOption{grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams)}
 	if cfg.TLS != nil {
-		// Transport credentials bind every listener a grpc.Server serves,
-		// and the gateway's in-memory connection is plaintext: with TLS on,
-		// the network listener gets a twin with the same services,
-		// interceptors and health, and credentials.
-		s.grpc = newGRPC(grpc.Creds(credentials.NewTLS(cfg.TLS)))
+		network = append(network, grpc.Creds(credentials.NewTLS(cfg.TLS)))
 	}
+	s.grpc = newGRPC(network...)
 	s.healthNames = healthServices(s.grpc)
 	setHealth(s.health, s.healthNames, healthpb.HealthCheckResponse_NOT_SERVING)
 

@@ -138,7 +138,7 @@ func TestServerIsNotServingWhileTheSchemaIsBehind(t *testing.T) {
 }
 
 func TestServerReflectionListsTheAPI(t *testing.T) {
-	r := startServer(t, claims.NewStore(pgtest.NewDB(t)))
+	r := startServerWith(t, claims.NewStore(pgtest.NewDB(t)), func(c *Config) { c.Reflection = ReflectionPublic })
 	stream, err := reflectionpb.NewServerReflectionClient(r.conn).ServerReflectionInfo(t.Context())
 	if err != nil {
 		t.Fatal(err)
