@@ -2,11 +2,16 @@ package server
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/lib/pq"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -14,7 +19,8 @@ import (
 	"arrs.nhs.uk/arrs/claims"
 )
 
-// details splits a status's details into the two kinds arrs sends.
+// details splits a status's details into the kinds arrs sends (RetryInfo,
+// on UNAVAILABLE, is checked where it matters).
 func details(t *testing.T, st *status.Status) (*errdetails.ErrorInfo, *errdetails.BadRequest) {
 	t.Helper()
 	var info *errdetails.ErrorInfo
@@ -25,6 +31,10 @@ func details(t *testing.T, st *status.Status) (*errdetails.ErrorInfo, *errdetail
 			info = d
 		case *errdetails.BadRequest:
 			br = d
+		case *errdetails.RetryInfo:
+			if st.Code() != codes.Unavailable {
+				t.Errorf("RetryInfo on %v", st.Code())
+			}
 		default:
 			t.Errorf("unexpected detail %T", d)
 		}
@@ -101,6 +111,7 @@ func TestToStatusInvalidCarriesEveryFieldViolation(t *testing.T) {
 }
 
 func TestToStatusNonDomainErrors(t *testing.T) {
+	const unavailable = "the database is unavailable; retry shortly"
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	expired, cancel := context.WithTimeout(context.Background(), 0)
@@ -118,7 +129,18 @@ func TestToStatusNonDomainErrors(t *testing.T) {
 		{"SQL text never reaches the caller", background, errors.New(`pq: relation "posts" does not exist`), codes.Internal, "internal error", "INTERNAL", true},
 		{"domain error of no known kind is a bug", background, &claims.Error{Reason: "X", Message: "secret"}, codes.Internal, "internal error", "INTERNAL", true},
 		{"context cancelled", background, fmt.Errorf("list: %w", context.Canceled), codes.Canceled, "the request was cancelled", "CANCELLED", false},
-		{"deadline exceeded", background, context.DeadlineExceeded, codes.DeadlineExceeded, "the request ran out of time", "DEADLINE_EXCEEDED", false},
+		{"the caller's deadline", expired, context.DeadlineExceeded, codes.DeadlineExceeded, "the request ran out of time", "DEADLINE_EXCEEDED", false},
+		{"arrs's own deadline waiting for the database", background, fmt.Errorf("begin: %w", context.DeadlineExceeded), codes.Unavailable, unavailable, "DATABASE_UNAVAILABLE", false},
+		{"admin shutdown (57P01)", background, &pq.Error{Code: "57P01", Message: "terminating connection due to administrator command"}, codes.Unavailable, unavailable, "DATABASE_UNAVAILABLE", false},
+		{"crash shutdown (57P02)", background, &pq.Error{Code: "57P02"}, codes.Unavailable, unavailable, "DATABASE_UNAVAILABLE", false},
+		{"shutting down or starting up (57P03)", background, fmt.Errorf("get: %w", &pq.Error{Code: "57P03", Message: "the database system is shutting down"}), codes.Unavailable, unavailable, "DATABASE_UNAVAILABLE", false},
+		{"connection failure (08006)", background, &pq.Error{Code: "08006"}, codes.Unavailable, unavailable, "DATABASE_UNAVAILABLE", false},
+		{"cannot connect (08001)", background, &pq.Error{Code: "08001"}, codes.Unavailable, unavailable, "DATABASE_UNAVAILABLE", false},
+		{"too many connections (53300)", background, &pq.Error{Code: "53300", Message: "sorry, too many clients already"}, codes.Unavailable, unavailable, "DATABASE_UNAVAILABLE", false},
+		{"a connection the driver gave up on", background, fmt.Errorf("list posts: %w", driver.ErrBadConn), codes.Unavailable, unavailable, "DATABASE_UNAVAILABLE", false},
+		{"a connection already closed", background, sql.ErrConnDone, codes.Unavailable, unavailable, "DATABASE_UNAVAILABLE", false},
+		{"a refused dial", background, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, codes.Unavailable, unavailable, "DATABASE_UNAVAILABLE", false},
+		{"another SQLSTATE is still internal", background, &pq.Error{Code: "42P01", Message: `relation "posts" does not exist`}, codes.Internal, "internal error", "INTERNAL", true},
 		{"driver error after the caller gave up", cancelled, errors.New("pq: canceling statement due to user request"), codes.Canceled, "the request was cancelled", "CANCELLED", false},
 		{"driver error after the deadline", expired, errors.New("pq: canceling statement due to user request"), codes.DeadlineExceeded, "the request ran out of time", "DEADLINE_EXCEEDED", false},
 		{"a deliberate status passes through", background, status.Error(codes.Unimplemented, "method ListPosts not implemented"), codes.Unimplemented, "method ListPosts not implemented", "", false},

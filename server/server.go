@@ -54,9 +54,10 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight requests may run after
 	// shutdown starts before they are cut off; 0 means 10 seconds.
 	ShutdownTimeout time.Duration
-	// SchemaPollInterval is how often the server checks whether the schema
-	// is current while it waits to report SERVING; 0 means 2 seconds.
-	SchemaPollInterval time.Duration
+	// HealthInterval is how often the server checks that the database is
+	// reachable and its schema current, which is what its health status
+	// reports; 0 means 2 seconds.
+	HealthInterval time.Duration
 	// Authenticator establishes every caller's identity. Required: arrs has
 	// no unauthenticated mode, only a development identity provider.
 	Authenticator Authenticator
@@ -157,8 +158,8 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
-	if cfg.SchemaPollInterval == 0 {
-		cfg.SchemaPollInterval = 2 * time.Second
+	if cfg.HealthInterval == 0 {
+		cfg.HealthInterval = 2 * time.Second
 	}
 	if cfg.MaxConcurrentStreams == 0 {
 		cfg.MaxConcurrentStreams = DefaultMaxConcurrentStreams
@@ -293,7 +294,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.logger.InfoContext(ctx, "serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "metrics", s.MetricsAddr())
 	readyCtx, stopReady := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { awaitSchema(readyCtx, s.health, s.healthNames, s.db.DB, s.cfg.SchemaPollInterval, s.logger) })
+	wg.Go(func() { watchDatabase(readyCtx, s.health, s.healthNames, s.db.DB, s.cfg.HealthInterval, s.logger) })
 
 	errc := make(chan error, 4)
 	wg.Go(func() { errc <- s.grpc.Serve(s.grpcLis) })

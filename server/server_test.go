@@ -49,7 +49,7 @@ func startServerWith(t testing.TB, store *claims.Store, configure func(*Config))
 		HTTPAddr:           "127.0.0.1:0",
 		MetricsAddr:        "127.0.0.1:0",
 		ShutdownTimeout:    5 * time.Second,
-		SchemaPollInterval: 20 * time.Millisecond,
+		HealthInterval: 20 * time.Millisecond,
 		Authenticator:      testIdentities,
 	}
 	if configure != nil {

@@ -77,6 +77,7 @@ type config struct {
 	environment     string
 	reflection      server.ReflectionAccess
 	maxStreams      uint
+	healthInterval  time.Duration
 	jwt             auth.JWTConfig
 	tlsCert         string
 	tlsKey          string
@@ -135,6 +136,8 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 			"development or production; production refuses the development signing key (env ARRS_ENVIRONMENT)")
 		fs.StringVar(&reflection, "reflection", getenv("ARRS_REFLECTION"),
 			"who may use gRPC server reflection: public, authenticated or off; public in development and off in production unless set (env ARRS_REFLECTION)")
+		fs.DurationVar(&c.healthInterval, "health-interval", 2*time.Second,
+			"how often the database is checked for the health status (NOT_SERVING while it is unreachable)")
 		fs.UintVar(&c.maxStreams, "max-concurrent-streams", server.DefaultMaxConcurrentStreams,
 			"most calls one gRPC client connection may have open at once")
 		fs.StringVar(&c.jwt.Issuer, "jwt-issuer", getenv("ARRS_JWT_ISSUER"), "bearer tokens' required issuer (env ARRS_JWT_ISSUER)")
@@ -165,6 +168,9 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 		c.maxIdle = c.maxConns
 	}
 	if c.command == "serve" {
+		if c.healthInterval <= 0 {
+			return config{}, fmt.Errorf("--health-interval %v: want a positive duration", c.healthInterval)
+		}
 		var err error
 		if c.reflection, err = reflectionAccess(reflection, c.environment); err != nil {
 			return config{}, err
@@ -271,6 +277,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TrustedProxies: trusted,
 		REST:           c.rest,
 		Reflection:     c.reflection,
+		HealthInterval: c.healthInterval,
 		// The flag is a uint so a negative value is refused when parsed;
 		// HTTP/2 settings are 32-bit.
 		MaxConcurrentStreams: uint32(min(c.maxStreams, math.MaxUint32)),
