@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -125,10 +126,31 @@ func (f *restFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, tooLarge(f.maxBody))
 		return
 	}
+	if err := checkURLText(r); err != nil {
+		f.fail(w, r, err)
+		return
+	}
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = http.MaxBytesReader(w, r.Body, f.maxBody)
 	}
 	f.mux.ServeHTTP(w, r)
+}
+
+// checkURLText refuses a path or query that decodes to invalid UTF-8: the
+// gateway would copy it into a string field and fail to marshal the
+// request, an internal error for what is the caller's mistake. Other text
+// rules (control characters, lengths) are the gRPC server's, for both
+// transports (textcheck.go).
+func checkURLText(r *http.Request) error {
+	bad := !utf8.ValidString(r.URL.Path)
+	for k, vs := range r.URL.Query() {
+		bad = bad || !utf8.ValidString(k) || slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) })
+	}
+	if !bad {
+		return nil
+	}
+	return &runtime.HTTPStatusError{HTTPStatus: http.StatusBadRequest,
+		Err: withInfo(codes.InvalidArgument, "the request's path or query is not valid UTF-8", "INVALID_UTF8").Err()}
 }
 
 func tooLarge(limit int64) error {

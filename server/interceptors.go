@@ -33,10 +33,13 @@ const requestIDHeader = "x-request-id"
 //  3. logging and 4. metrics see every call, with the final status code;
 //     the log line names the trace, the client (see clientaddr.go) and the
 //     caller, whom access notes for it;
-//  5. access authenticates the caller, applies the policy and attaches the
+//  5. decoding refuses a request the codec could not parse (codec.go);
+//  6. access authenticates the caller, applies the policy and attaches the
 //     claims.Actor before any handler runs;
-//  6. error mapping turns domain errors into statuses innermost, so the
-//     code logged and counted is the one the caller receives.
+//  7. error mapping turns domain errors into statuses, so the code logged
+//     and counted is the one the caller receives;
+//  8. the text check (textcheck.go) refuses bad strings, innermost, so its
+//     violations are mapped like a handler's.
 //
 // The arrs.v1 API is unary; the stream chain serves health Watch and
 // reflection, which raise no domain errors, but passes the same access
@@ -45,20 +48,25 @@ const requestIDHeader = "x-request-id"
 // Spans come before all of these, from the stats handler (tracing.go).
 func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics, policy access, trusted proxies) []grpc.ServerOption {
 	recoverOpt := recovery.WithRecoveryHandlerContext(recoverPanic(logger))
+	codec := newRequestCodec()
 	return []grpc.ServerOption{
+		grpc.ForceServerCodecV2(codec),
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(recoverOpt),
 			requestIDUnary,
 			logUnary(logger, trusted),
 			metrics.UnaryServerInterceptor(),
+			decodeUnary(codec),
 			accessUnary(policy),
 			errorsUnary(logger),
+			textUnary,
 		),
 		grpc.ChainStreamInterceptor(
 			recovery.StreamServerInterceptor(recoverOpt),
 			requestIDStream,
 			logStream(logger, trusted),
 			metrics.StreamServerInterceptor(),
+			decodeStream(codec),
 			accessStream(policy),
 		),
 	}
