@@ -13,7 +13,7 @@ LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT)
 CONTAINER ?= docker
 NPM := npm --prefix web
 
-.PHONY: run test web web-test generate lint bench bench-national build image grpcurl health
+.PHONY: run test web web-test generate lint bench bench-national build image grpcurl health fuzz faults
 
 ## run: serve gRPC (:9090), REST (:8080) and metrics (:9464) with demo data;
 ## without DATABASE_URL, on a private PostgreSQL cluster under .data/.
@@ -25,6 +25,37 @@ run:
 ## test: vet, lint the protos and run every test against real PostgreSQL.
 test: lint
 	go test -race -count=1 ./...
+
+## fuzz: run every fuzz test (func FuzzXxx in FUZZ_PACKAGES) for FUZZTIME
+## each, one after another: go test -fuzz takes one target per run. Seeds
+## are committed under each package's testdata/fuzz; an input that fails is
+## written there too, to be committed with its fix. CI runs it briefly
+## (FUZZTIME=5s); run it longer before a release. The server's fuzz tests
+## start a PostgreSQL cluster per worker (FUZZPARALLEL).
+FUZZTIME ?= 2m
+FUZZPARALLEL ?= 2
+FUZZ_PACKAGES ?= ./claims/parsefuzz ./server
+fuzz:
+	@set -e; for pkg in $(FUZZ_PACKAGES); do \
+	  for target in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | sed 's/^func //'); do \
+	    echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
+	    out=$$(mktemp); rc=0; \
+	    go test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) $$pkg >$$out 2>&1 || rc=$$?; \
+	    if [ $$rc -eq 0 ]; then grep -E '^fuzz: elapsed: .*execs' $$out | tail -n 1; else grep -v '^ *{' $$out | tail -n 60; fi; \
+	    rm -f $$out; [ $$rc -eq 0 ] || exit $$rc; \
+	  done; \
+	done
+
+## faults: the fault suite, bounded (a few minutes): arrsd killed with
+## SIGKILL mid-write, PostgreSQL stopped and restarted under load, the
+## audit trail's tampering cases, and every fuzz test for FAULTS_FUZZTIME.
+## See docs/operating.md, "Faults".
+FAULTS_FUZZTIME ?= 10s
+faults:
+	go test -race -count=1 -run 'TestKillingArrsd' ./cmd/arrsd
+	go test -race -count=1 -run 'TestADatabaseOutage' ./server
+	go test -race -count=1 -run 'Tamper' ./claims
+	$(MAKE) fuzz FUZZTIME=$(FAULTS_FUZZTIME)
 
 ## generate: regenerate gen/ from proto/ (CI fails if this leaves a diff):
 ## the Go code, and the OpenAPI 3 document arrsd serves (tools/openapi3

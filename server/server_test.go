@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"slices"
@@ -44,6 +45,12 @@ func startServer(t testing.TB, store *claims.Store) *running {
 // configure (nil: none).
 func startServerWith(t testing.TB, store *claims.Store, configure func(*Config)) *running {
 	t.Helper()
+	return startServerLogging(t, store, configure, newJSONLogger(t.Output()))
+}
+
+// startServerLogging is startServerWith logging to logger.
+func startServerLogging(t testing.TB, store *claims.Store, configure func(*Config), logger *slog.Logger) *running {
+	t.Helper()
 	cfg := Config{
 		GRPCAddr:           "127.0.0.1:0",
 		HTTPAddr:           "127.0.0.1:0",
@@ -55,7 +62,7 @@ func startServerWith(t testing.TB, store *claims.Store, configure func(*Config))
 	if configure != nil {
 		configure(&cfg)
 	}
-	s, err := New(cfg, store, newJSONLogger(t.Output()))
+	s, err := New(cfg, store, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
