@@ -52,12 +52,12 @@ func startServerWith(t testing.TB, store *claims.Store, configure func(*Config))
 func startServerLogging(t testing.TB, store *claims.Store, configure func(*Config), logger *slog.Logger) *running {
 	t.Helper()
 	cfg := Config{
-		GRPCAddr:           "127.0.0.1:0",
-		HTTPAddr:           "127.0.0.1:0",
-		MetricsAddr:        "127.0.0.1:0",
-		ShutdownTimeout:    5 * time.Second,
-		HealthInterval: 20 * time.Millisecond,
-		Authenticator:      testIdentities,
+		GRPCAddr:        "127.0.0.1:0",
+		HTTPAddr:        "127.0.0.1:0",
+		MetricsAddr:     "127.0.0.1:0",
+		ShutdownTimeout: 5 * time.Second,
+		HealthInterval:  20 * time.Millisecond,
+		Authenticator:   testIdentities,
 	}
 	if configure != nil {
 		configure(&cfg)

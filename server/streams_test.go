@@ -79,7 +79,9 @@ func TestHealthWatchIsOpenWithoutCredentials(t *testing.T) {
 
 // streamingService is a streaming service the policy has no line for, as
 // a streaming RPC added without one would be.
-type streamingService struct{ testgrpc.UnimplementedTestServiceServer }
+type streamingService struct {
+	testgrpc.UnimplementedTestServiceServer
+}
 
 func (streamingService) FullDuplexCall(s testgrpc.TestService_FullDuplexCallServer) error {
 	return s.Send(&testgrpc.StreamingOutputCallResponse{})
