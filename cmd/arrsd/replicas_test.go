@@ -333,6 +333,8 @@ type replica struct {
 	exited    chan struct{} // closed once cmd.Wait has returned
 	waitErr   error         // cmd.Wait's result, once exited is closed
 	logPath   string
+	conn      *grpc.ClientConn
+	killed    bool // the test killed it (see kill), so exiting was expected
 }
 
 // startReplicas starts n `arrsd serve` processes on databaseURL, all at once
@@ -341,7 +343,14 @@ type replica struct {
 // SIGTERM when the test ends.
 func startReplicas(t *testing.T, bin, databaseURL string, n int) []*replica {
 	t.Helper()
-	dataDir := t.TempDir()
+	return startReplicasIn(t, bin, databaseURL, n, t.TempDir())
+}
+
+// startReplicasIn is startReplicas with the data directory, and so the
+// signing key, given: a replica started later can then accept the tokens
+// of one started earlier.
+func startReplicasIn(t *testing.T, bin, databaseURL string, n int, dataDir string) []*replica {
+	t.Helper()
 	// Made before the processes start, so that they load one key rather
 	// than race to create it.
 	if _, err := auth.LoadOrCreateDevKeys(filepath.Join(dataDir, "auth")); err != nil {
@@ -374,6 +383,7 @@ func startReplicas(t *testing.T, bin, databaseURL string, n int) []*replica {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = conn.Close() })
+		r.conn = conn
 		r.claims = arrsv1.NewClaimServiceClient(conn)
 		r.health = healthpb.NewHealthClient(conn)
 		replicas[i] = r
@@ -468,7 +478,9 @@ func (r *replica) stop(t *testing.T) {
 	t.Helper()
 	select {
 	case <-r.exited:
-		t.Errorf("%s had exited before the test ended: %v", r.name, r.waitErr)
+		if !r.killed {
+			t.Errorf("%s had exited before the test ended: %v", r.name, r.waitErr)
+		}
 	default:
 		_ = r.cmd.Process.Signal(syscall.SIGTERM)
 		select {
