@@ -38,10 +38,12 @@ var defaultTextRule = textRule{max: 200}
 // (the same limit wherever the name is used) or by full name. The proto
 // comments and the OpenAPI description state the same limits.
 var textRules = map[protoreflect.FullName]textRule{
-	// Prose a person writes: why, what is asked, why adjusted.
-	"reason":            {max: 1000, prose: true},
-	"question":          {max: 1000, prose: true},
-	"adjustment_reason": {max: 1000, prose: true},
+	// Prose a person writes: why withdrawn, why adjusted; and a reviewer's
+	// note to the PCN, which may say more.
+	"reason":                             {max: 1000, prose: true},
+	"adjustment_reason":                  {max: 1000, prose: true},
+	"arrs.v1.RejectClaimRequest.reason":  {max: 2000, prose: true},
+	"arrs.v1.QueryClaimRequest.question": {max: 2000, prose: true},
 	// Where a rate came from: a citation, perhaps a URL.
 	"arrs.v1.Rate.source": {max: 500},
 	// Links to evidence held elsewhere; URLs can be long.

@@ -94,8 +94,12 @@ func TestEveryStringIsCheckedAtTheBoundary(t *testing.T) {
 				}})
 			return err
 		}, []string{"requests[1].claim_line.evidence_uris[1] CONTROL_CHARACTER"}},
-		{"a reason over its 1000 characters", "approver-own", func(ctx context.Context) error {
-			_, err := claimsClient.RejectClaim(ctx, &arrsv1.RejectClaimRequest{Name: "pcns/U12345/claims/2026-10", Reason: strings.Repeat("x", 1001)})
+		{"a rejection's reason over its 2000 characters", "approver-own", func(ctx context.Context) error {
+			_, err := claimsClient.RejectClaim(ctx, &arrsv1.RejectClaimRequest{Name: "pcns/U12345/claims/2026-10", Reason: strings.Repeat("x", 2001)})
+			return err
+		}, []string{"reason LENGTH"}},
+		{"a withdrawal's reason over its 1000 characters", "cd-own", func(ctx context.Context) error {
+			_, err := claimsClient.WithdrawClaim(ctx, &arrsv1.WithdrawClaimRequest{Name: "pcns/U12345/claims/2026-10", Reason: strings.Repeat("é", 1001)})
 			return err
 		}, []string{"reason LENGTH"}},
 		{"NUL in a CSV import", "cd-own", func(ctx context.Context) error {
