@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	arrsv1 "arrs.nhs.uk/arrs/gen/arrs/v1"
@@ -240,5 +241,20 @@ func TestRESTBadTextIs400NotAServerError(t *testing.T) {
 				t.Error("405 without Allow")
 			}
 		})
+	}
+}
+
+// TestAnOversizedMessageIsRefusedUnread: gRPC refuses a message over
+// maxRecvMsgBytes from its length prefix, before reading it, as
+// RESOURCE_EXHAUSTED, not INTERNAL.
+func TestAnOversizedMessageIsRefusedUnread(t *testing.T) {
+	a := startAPI(t)
+	body, err := proto.Marshal(&arrsv1.ImportClaimLinesRequest{Parent: "pcns/U12345/claims/2026-11", CsvData: strings.Repeat("x", maxRecvMsgBytes)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = invokeRaw(as(t.Context(), "cd-own"), a.conn, "/arrs.v1.ClaimService/ImportClaimLines", body)
+	if code := status.Code(err); code != codes.ResourceExhausted {
+		t.Errorf("a %d-byte message: %v, want RESOURCE_EXHAUSTED", len(body), err)
 	}
 }
