@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"io"
 	"net"
 
 	"github.com/lib/pq"
@@ -36,7 +37,11 @@ func DatabaseUnavailable(err error) bool {
 	}
 	// lib/pq reports a connection it has given up on as driver.ErrBadConn
 	// (a FATAL error such as 57P01 included); database/sql then retries on
-	// a fresh connection, and a dial that fails is a *net.OpError.
+	// a fresh connection, and a dial that fails is a *net.OpError. A server
+	// that closes a new connection during its start-up handshake (as it
+	// shuts down) reaches us as a bare io.EOF; the store reads no files or
+	// streams, so from the store an EOF is always the connection's.
 	var netErr *net.OpError
-	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.As(err, &netErr)
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"syscall"
 	"testing"
@@ -30,6 +31,8 @@ func TestDatabaseUnavailableByIdentityAndSQLSTATE(t *testing.T) {
 		{"a connection already closed", sql.ErrConnDone, true},
 		{"a refused dial", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, true},
 		{"a reset connection", fmt.Errorf("begin: %w", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}), true},
+		{"a connection closed during its handshake", fmt.Errorf("begin: %w", io.EOF), true},
+		{"a connection closed mid-message", io.ErrUnexpectedEOF, true},
 		{"a cancelled query (57014) is the caller's", &pq.Error{Code: "57014"}, false},
 		{"a missing relation (42P01) is a bug", &pq.Error{Code: "42P01"}, false},
 		{"a unique violation is a conflict", &pq.Error{Code: "23505"}, false},
