@@ -30,8 +30,11 @@ test: lint
 ## each, one after another: go test -fuzz takes one target per run. Seeds
 ## are committed under each package's testdata/fuzz; an input that fails is
 ## written there too, to be committed with its fix. CI runs it briefly
-## (FUZZTIME=5s); run it longer before a release. The server's fuzz tests
-## start a PostgreSQL cluster per worker (FUZZPARALLEL).
+## (seconds per target); run it longer before a release. The server's fuzz tests
+## start a PostgreSQL cluster per worker (FUZZPARALLEL). A run that ends
+## with only "context deadline exceeded" and writes no failing input is
+## Go's own race at the fuzztime deadline (go.dev/issue/75804), not a
+## failure.
 FUZZTIME ?= 2m
 FUZZPARALLEL ?= 2
 FUZZ_PACKAGES ?= ./claims/parsefuzz ./server
@@ -39,8 +42,12 @@ fuzz:
 	@set -e; for pkg in $(FUZZ_PACKAGES); do \
 	  for target in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | sed 's/^func //'); do \
 	    echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
-	    out=$$(mktemp); rc=0; \
+	    out=$$(mktemp); rc=0; seeds=$$(ls $$pkg/testdata/fuzz/$$target 2>/dev/null | wc -l); \
 	    go test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) $$pkg >$$out 2>&1 || rc=$$?; \
+	    if [ $$rc -ne 0 ] && [ $$(ls $$pkg/testdata/fuzz/$$target 2>/dev/null | wc -l) -eq $$seeds ] && \
+	       grep -qx '    context deadline exceeded' $$out; then \
+	      echo "fuzz: $$target stopped with Go's fuzztime race (go.dev/issue/75804, fixed in Go 1.27), no failing input: not a failure"; rc=0; \
+	    fi; \
 	    if [ $$rc -eq 0 ]; then grep -E '^fuzz: elapsed: ' $$out | tail -n 1; else grep -v '^ *{' $$out | tail -n 60; fi; \
 	    rm -f $$out; [ $$rc -eq 0 ] || exit $$rc; \
 	  done; \
