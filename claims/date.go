@@ -23,7 +23,12 @@ func DateOf(t time.Time) Date {
 	return NewDate(y, m, d)
 }
 
-// ParseDate reads YYYY-MM-DD. The empty string is the zero Date.
+// firstYear is the earliest year ParseDate accepts. PostgreSQL has no year
+// 0000, which Go would parse, and nothing in ARRS is dated before the NHS.
+const firstYear = 1900
+
+// ParseDate reads YYYY-MM-DD, from 1900 on. The empty string is the zero
+// Date.
 func ParseDate(s string) (Date, error) {
 	if s == "" {
 		return Date{}, nil
@@ -31,6 +36,9 @@ func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		return Date{}, fmt.Errorf("%q is not a date of the form YYYY-MM-DD", s)
+	}
+	if t.Year() < firstYear {
+		return Date{}, fmt.Errorf("%q is before %d", s, firstYear)
 	}
 	return Date{t: t}, nil
 }

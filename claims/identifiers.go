@@ -81,7 +81,12 @@ func CheckRegistration(r Register, prefix, number string) error {
 // the calendar year it starts in.
 type FinancialYear int
 
-// ParseFinancialYear reads "2025-26".
+// lastFinancialYear is the latest year ParseFinancialYear accepts: the
+// scheme began in 2019, and a year further off than this century is a
+// typing error ("9999-00"), not a plan.
+const lastFinancialYear = 2099
+
+// ParseFinancialYear reads "2025-26", from 2000-01 to 2099-00.
 func ParseFinancialYear(s string) (FinancialYear, error) {
 	m := financialYearPattern.FindStringSubmatch(s)
 	if m == nil {
@@ -89,6 +94,9 @@ func ParseFinancialYear(s string) (FinancialYear, error) {
 	}
 	start, _ := strconv.Atoi(m[1])
 	end, _ := strconv.Atoi(m[2])
+	if start > lastFinancialYear {
+		return 0, fmt.Errorf("%q is not a financial year arrs knows: the latest is %d-00", s, lastFinancialYear)
+	}
 	if (start+1)%100 != end || start < 2000 {
 		return 0, fmt.Errorf("%q is not a financial year: the second part must be the year after the first", s)
 	}

@@ -87,7 +87,7 @@ func TestFinancialYear(t *testing.T) {
 	if y.Start() != NewDate(2025, time.April, 1) || y.End() != NewDate(2026, time.March, 31) || y.String() != "2025-26" {
 		t.Errorf("2025-26 = %s..%s %q", y.Start(), y.End(), y)
 	}
-	for _, bad := range []string{"2025-27", "2025/26", "25-26", "1999-00", "2025-2026"} {
+	for _, bad := range []string{"2025-27", "2025/26", "25-26", "1999-00", "2025-2026", "9999-00", "2100-01"} {
 		if _, err := ParseFinancialYear(bad); err == nil {
 			t.Errorf("ParseFinancialYear(%q) accepted", bad)
 		}

@@ -30,7 +30,7 @@ func startConfigured(t *testing.T, cfg Config) configured {
 		}
 	}
 	cfg.ShutdownTimeout = 5 * time.Second
-	cfg.SchemaPollInterval = 20 * time.Millisecond
+	cfg.HealthInterval = 20 * time.Millisecond
 	if cfg.Authenticator == nil {
 		cfg.Authenticator = testIdentities
 	}

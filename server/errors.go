@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"arrs.nhs.uk/arrs/claims"
 )
@@ -32,12 +34,13 @@ var kindCodes = map[claims.Kind]codes.Code{
 // toStatus is the one mapping from errors to gRPC statuses. Domain errors
 // keep their message and gain ErrorInfo (and BadRequest for bad fields); a
 // status made deliberately (an Unimplemented stub, a status from a library)
-// passes through; a cancelled or expired request says so; anything else is
-// an internal error whose text is never shown to the caller, because it may
-// hold SQL or connection details. ctx is the request's context: lib/pq
-// reports a cancelled query as its own error, so the context, not the error,
-// tells whether the caller gave up. internal reports whether err was
-// unexpected and so must be logged.
+// passes through; a cancelled or expired request says so; a database that
+// cannot be reached or is refusing work is UNAVAILABLE, worth a retry;
+// anything else is an internal error. Neither of the last two shows the
+// caller the error's text, because it may hold SQL or connection details.
+// ctx is the request's context: lib/pq reports a cancelled query as its own
+// error, so the context, not the error, tells whether the caller gave up.
+// internal reports whether err was unexpected and so must be logged.
 func toStatus(ctx context.Context, err error) (st *status.Status, internal bool) {
 	if e, ok := claims.AsError(err); ok {
 		if code, ok := kindCodes[e.Kind]; ok {
@@ -48,8 +51,12 @@ func toStatus(ctx context.Context, err error) (st *status.Status, internal bool)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(ctx.Err(), context.Canceled):
 		return withInfo(codes.Canceled, "the request was cancelled", "CANCELLED"), false
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return withInfo(codes.DeadlineExceeded, "the request ran out of time", "DEADLINE_EXCEEDED"), false
+	case claims.DatabaseUnavailable(err), errors.Is(err, context.DeadlineExceeded):
+		// A deadline that is not the caller's is arrs's own, waiting for
+		// the database (a connection from the pool, a slow server).
+		return unavailableStatus(), false
 	}
 	if st, ok := status.FromError(err); ok {
 		return st, st.Code() == codes.Internal || st.Code() == codes.Unknown
@@ -72,6 +79,21 @@ func domainStatus(code codes.Code, e *claims.Error) *status.Status {
 	}
 	return mustWithDetails(st, info, br)
 }
+
+// retryAfter is how long a caller should wait before retrying a call
+// refused as UNAVAILABLE: PostgreSQL restarts or fails over in seconds.
+const retryAfter = 2 * time.Second
+
+// unavailableStatus says the database is unavailable, with RetryInfo (which
+// the gateway turns into Retry-After) and nothing of the underlying error.
+func unavailableStatus() *status.Status {
+	return mustWithDetails(status.New(codes.Unavailable, "the database is unavailable; retry shortly"),
+		&errdetails.ErrorInfo{Reason: reasonDatabaseUnavailable, Domain: errorDomain},
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(retryAfter)})
+}
+
+// reasonDatabaseUnavailable is the ErrorInfo reason of unavailableStatus.
+const reasonDatabaseUnavailable = "DATABASE_UNAVAILABLE"
 
 func internalStatus() *status.Status {
 	return withInfo(codes.Internal, "internal error", "INTERNAL")
@@ -101,8 +123,13 @@ func errorsUnary(logger *slog.Logger) grpc.UnaryServerInterceptor {
 			return resp, nil
 		}
 		st, internal := toStatus(ctx, err)
-		if internal {
+		switch {
+		case internal:
 			logger.ErrorContext(ctx, "internal error", "method", info.FullMethod, "request_id", requestIDFrom(ctx), "error", err)
+		case errorReason(st) == reasonDatabaseUnavailable:
+			// An outage is the operator's to see, but it is not a fault in
+			// arrs: health and the error rate say so, at warn.
+			logger.WarnContext(ctx, "database unavailable", "method", info.FullMethod, "request_id", requestIDFrom(ctx), "error", err)
 		}
 		return nil, st.Err()
 	}

@@ -2,9 +2,12 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -14,7 +17,8 @@ import (
 	"arrs.nhs.uk/arrs/claims"
 )
 
-// details splits a status's details into the two kinds arrs sends.
+// details splits a status's details into the kinds arrs sends (RetryInfo,
+// on UNAVAILABLE, is checked where it matters).
 func details(t *testing.T, st *status.Status) (*errdetails.ErrorInfo, *errdetails.BadRequest) {
 	t.Helper()
 	var info *errdetails.ErrorInfo
@@ -25,6 +29,10 @@ func details(t *testing.T, st *status.Status) (*errdetails.ErrorInfo, *errdetail
 			info = d
 		case *errdetails.BadRequest:
 			br = d
+		case *errdetails.RetryInfo:
+			if st.Code() != codes.Unavailable {
+				t.Errorf("RetryInfo on %v", st.Code())
+			}
 		default:
 			t.Errorf("unexpected detail %T", d)
 		}
@@ -101,6 +109,7 @@ func TestToStatusInvalidCarriesEveryFieldViolation(t *testing.T) {
 }
 
 func TestToStatusNonDomainErrors(t *testing.T) {
+	const unavailable = "the database is unavailable; retry shortly"
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	expired, cancel := context.WithTimeout(context.Background(), 0)
@@ -118,7 +127,12 @@ func TestToStatusNonDomainErrors(t *testing.T) {
 		{"SQL text never reaches the caller", background, errors.New(`pq: relation "posts" does not exist`), codes.Internal, "internal error", "INTERNAL", true},
 		{"domain error of no known kind is a bug", background, &claims.Error{Reason: "X", Message: "secret"}, codes.Internal, "internal error", "INTERNAL", true},
 		{"context cancelled", background, fmt.Errorf("list: %w", context.Canceled), codes.Canceled, "the request was cancelled", "CANCELLED", false},
-		{"deadline exceeded", background, context.DeadlineExceeded, codes.DeadlineExceeded, "the request ran out of time", "DEADLINE_EXCEEDED", false},
+		{"the caller's deadline", expired, context.DeadlineExceeded, codes.DeadlineExceeded, "the request ran out of time", "DEADLINE_EXCEEDED", false},
+		{"arrs's own deadline waiting for the database", background, fmt.Errorf("begin: %w", context.DeadlineExceeded), codes.Unavailable, unavailable, "DATABASE_UNAVAILABLE", false},
+		// Which database errors mean "unavailable" is claims.DatabaseUnavailable's
+		// to say (and test); these show the mapping.
+		{"a connection already closed", background, sql.ErrConnDone, codes.Unavailable, unavailable, "DATABASE_UNAVAILABLE", false},
+		{"a refused dial", background, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, codes.Unavailable, unavailable, "DATABASE_UNAVAILABLE", false},
 		{"driver error after the caller gave up", cancelled, errors.New("pq: canceling statement due to user request"), codes.Canceled, "the request was cancelled", "CANCELLED", false},
 		{"driver error after the deadline", expired, errors.New("pq: canceling statement due to user request"), codes.DeadlineExceeded, "the request ran out of time", "DEADLINE_EXCEEDED", false},
 		{"a deliberate status passes through", background, status.Error(codes.Unimplemented, "method ListPosts not implemented"), codes.Unimplemented, "method ListPosts not implemented", "", false},

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -124,10 +126,31 @@ func (f *restFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, tooLarge(f.maxBody))
 		return
 	}
+	if err := checkURLText(r); err != nil {
+		f.fail(w, r, err)
+		return
+	}
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = http.MaxBytesReader(w, r.Body, f.maxBody)
 	}
 	f.mux.ServeHTTP(w, r)
+}
+
+// checkURLText refuses a path or query that decodes to invalid UTF-8: the
+// gateway would copy it into a string field and fail to marshal the
+// request, an internal error for what is the caller's mistake. Other text
+// rules (control characters, lengths) are the gRPC server's, for both
+// transports (textcheck.go).
+func checkURLText(r *http.Request) error {
+	bad := !utf8.ValidString(r.URL.Path)
+	for k, vs := range r.URL.Query() {
+		bad = bad || !utf8.ValidString(k) || slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) })
+	}
+	if !bad {
+		return nil
+	}
+	return &runtime.HTTPStatusError{HTTPStatus: http.StatusBadRequest,
+		Err: withInfo(codes.InvalidArgument, "the request's path or query is not valid UTF-8", "INVALID_UTF8").Err()}
 }
 
 func tooLarge(limit int64) error {
@@ -162,7 +185,9 @@ func (f *restFront) fail(w http.ResponseWriter, r *http.Request, err error) {
 //   - a stale If-Match is 412 (the server's ABORTED ETAG_MISMATCH, which a
 //     stale etag in the body still answers with 409);
 //   - 401 challenges with RFC 6750 Bearer parameters only: the default
-//     handler would put the status message in WWW-Authenticate.
+//     handler would put the status message in WWW-Authenticate;
+//   - 503 (UNAVAILABLE) says when to retry in Retry-After (RFC 9110
+//     §10.2.3), from the status's RetryInfo.
 func (f *restFront) errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	httpStatus := 0
 	var hs *runtime.HTTPStatusError
@@ -182,7 +207,23 @@ func (f *restFront) errorHandler(ctx context.Context, mux *runtime.ServeMux, m r
 	if st.Code() == codes.Unauthenticated {
 		w = &challengeWriter{ResponseWriter: w, challenge: bearerChallenge(errorReason(st))}
 	}
+	if st.Code() == codes.Unavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(st)))
+	}
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}
+
+// retryAfterSeconds is st's RetryInfo delay in whole seconds, rounded up,
+// or retryAfter's when it has none (the identity provider's keys could not
+// be fetched).
+func retryAfterSeconds(st *status.Status) int {
+	delay := retryAfter
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay().IsValid() {
+			delay = ri.GetRetryDelay().AsDuration()
+		}
+	}
+	return int(max(1, (delay+time.Second-1)/time.Second))
 }
 
 // bearerChallenge is the WWW-Authenticate value for a 401 (RFC 6750 §3):

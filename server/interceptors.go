@@ -33,31 +33,41 @@ const requestIDHeader = "x-request-id"
 //  3. logging and 4. metrics see every call, with the final status code;
 //     the log line names the trace, the client (see clientaddr.go) and the
 //     caller, whom access notes for it;
-//  5. access authenticates the caller, applies the policy and attaches the
+//  5. decoding refuses a request the codec could not parse (codec.go);
+//  6. access authenticates the caller, applies the policy and attaches the
 //     claims.Actor before any handler runs;
-//  6. error mapping turns domain errors into statuses innermost, so the
-//     code logged and counted is the one the caller receives.
+//  7. error mapping turns domain errors into statuses, so the code logged
+//     and counted is the one the caller receives;
+//  8. the text check (textcheck.go) refuses bad strings, innermost, so its
+//     violations are mapped like a handler's.
 //
 // The arrs.v1 API is unary; the stream chain serves health Watch and
-// reflection, which are public and raise no domain errors.
+// reflection, which raise no domain errors, but passes the same access
+// policy, so a streaming method without a policy line is refused.
 //
 // Spans come before all of these, from the stats handler (tracing.go).
-func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics, authn Authenticator, trusted proxies) []grpc.ServerOption {
+func interceptorOptions(logger *slog.Logger, metrics *grpcprom.ServerMetrics, policy access, trusted proxies) []grpc.ServerOption {
 	recoverOpt := recovery.WithRecoveryHandlerContext(recoverPanic(logger))
+	codec := newRequestCodec()
 	return []grpc.ServerOption{
+		grpc.ForceServerCodecV2(codec),
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(recoverOpt),
 			requestIDUnary,
 			logUnary(logger, trusted),
 			metrics.UnaryServerInterceptor(),
-			accessUnary(authn),
+			decodeUnary(codec),
+			accessUnary(policy),
 			errorsUnary(logger),
+			textUnary,
 		),
 		grpc.ChainStreamInterceptor(
 			recovery.StreamServerInterceptor(recoverOpt),
 			requestIDStream,
 			logStream(logger, trusted),
 			metrics.StreamServerInterceptor(),
+			decodeStream(codec),
+			accessStream(policy),
 		),
 	}
 }
@@ -135,8 +145,11 @@ func logUnary(logger *slog.Logger, trusted proxies) grpc.UnaryServerInterceptor 
 func logStream(logger *slog.Logger, trusted proxies) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		start := time.Now()
-		err := handler(srv, ss)
-		logCall(ss.Context(), logger, trusted, info.FullMethod, start, nil, err)
+		ctx, who := withCallerNote(ss.Context())
+		w := middleware.WrapServerStream(ss)
+		w.WrappedContext = ctx
+		err := handler(srv, w)
+		logCall(ctx, logger, trusted, info.FullMethod, start, who, err)
 		return err
 	}
 }

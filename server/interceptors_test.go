@@ -90,7 +90,7 @@ func newChainHarness(t *testing.T) chainHarness {
 	registry := prometheus.NewRegistry()
 	metrics := grpcprom.NewServerMetrics()
 	registry.MustRegister(metrics)
-	s := grpc.NewServer(interceptorOptions(logger, metrics, testIdentities, nil)...)
+	s := grpc.NewServer(interceptorOptions(logger, metrics, newAccess(testIdentities, ReflectionOff), nil)...)
 	healthpb.RegisterHealthServer(s, probe{})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -201,7 +201,7 @@ func TestAccessAttachesTheActorForTheStore(t *testing.T) {
 	ctx := metadata.NewIncomingContext(withRequestID(t.Context()), metadata.Pairs("authorization", "Bearer cd-own"))
 	info := &grpc.UnaryServerInfo{FullMethod: "/arrs.v1.WorkforceService/FillPost"}
 	var got claims.Actor
-	_, err := accessUnary(testIdentities)(ctx, nil, info, func(ctx context.Context, _ any) (any, error) {
+	_, err := accessUnary(newAccess(testIdentities, ReflectionOff))(ctx, nil, info, func(ctx context.Context, _ any) (any, error) {
 		got, _ = claims.ActorFrom(ctx)
 		return nil, nil
 	})

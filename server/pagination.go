@@ -74,7 +74,9 @@ func nextPageToken(lastKey string, filter ...string) string {
 func decodePageToken(token string) (pageToken, bool) {
 	var t pageToken
 	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || json.Unmarshal(b, &t) != nil || t.After == "" {
+	// The key goes into SQL as a parameter: it must be text PostgreSQL
+	// accepts, and a client can write any token it likes.
+	if err != nil || json.Unmarshal(b, &t) != nil || t.After == "" || !plainText(t.After) {
 		return pageToken{}, false
 	}
 	return t, true

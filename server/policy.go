@@ -47,6 +47,9 @@ const (
 	permReportsRead permission = "reports.read"
 	// public marks an RPC anyone may call without credentials.
 	public permission = "public"
+	// anyCaller marks an RPC every authenticated caller may use, whatever
+	// their role: reflection, when production turns it on.
+	anyCaller permission = "authenticated"
 )
 
 // rpcPermissions maps every RPC's full method name to what it needs.
@@ -112,8 +115,46 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.AuditService/PublishAuditCheckpoint": permAuditVerify,
 	"/arrs.v1.AuditService/GetAuditCheckpoint":     permAuditVerify,
 
-	// Probes and load balancers check health without credentials.
+	// Probes and load balancers check health without credentials, by
+	// polling or by watching.
 	"/grpc.health.v1.Health/Check": public,
+	"/grpc.health.v1.Health/Watch": public,
+}
+
+// ReflectionAccess says who may use gRPC server reflection, which lists every
+// service and message of the API: convenient for grpcurl in development,
+// and a map of the attack surface for anyone else.
+type ReflectionAccess int
+
+const (
+	// ReflectionOff does not serve reflection at all (the zero value, so a
+	// Config that does not decide gets the safe choice).
+	ReflectionOff ReflectionAccess = iota
+	// ReflectionAuthenticated serves it to any authenticated caller.
+	ReflectionAuthenticated
+	// ReflectionPublic serves it to anyone, as in development.
+	ReflectionPublic
+)
+
+// reflectionMethods are the reflection service's streaming methods, in both
+// the current and the alpha version grpcurl still tries first.
+var reflectionMethods = []string{
+	"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+}
+
+// reflectionPermissions are the policy lines reflection adds under ra; none
+// when it is off, so its methods fall to the default deny.
+func reflectionPermissions(ra ReflectionAccess) map[string]permission {
+	need := map[ReflectionAccess]permission{ReflectionAuthenticated: anyCaller, ReflectionPublic: public}[ra]
+	if need == "" {
+		return nil
+	}
+	lines := make(map[string]permission, len(reflectionMethods))
+	for _, m := range reflectionMethods {
+		lines[m] = need
+	}
+	return lines
 }
 
 // rolePermissions is what each access role may do.
@@ -138,14 +179,11 @@ var rolePermissions = map[claims.AccessRole][]permission{
 	claims.RoleServiceAccount: nil,
 }
 
-// allowed reports whether a caller with role (and, for a service account,
-// granted permissions) may call method.
-func allowed(method string, role claims.AccessRole, granted []string) bool {
-	need, ok := rpcPermissions[method]
+// permits reports whether a caller with role (and granted permissions)
+// holds need.
+func permits(need permission, role claims.AccessRole, granted []string) bool {
 	switch {
-	case !ok:
-		return false
-	case need == public:
+	case need == public, need == anyCaller:
 		return true
 	case role == claims.RoleServiceAccount:
 		return slices.Contains(granted, string(need))

@@ -54,9 +54,10 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight requests may run after
 	// shutdown starts before they are cut off; 0 means 10 seconds.
 	ShutdownTimeout time.Duration
-	// SchemaPollInterval is how often the server checks whether the schema
-	// is current while it waits to report SERVING; 0 means 2 seconds.
-	SchemaPollInterval time.Duration
+	// HealthInterval is how often the server checks that the database is
+	// reachable and its schema current, which is what its health status
+	// reports; 0 means 2 seconds.
+	HealthInterval time.Duration
 	// Authenticator establishes every caller's identity. Required: arrs has
 	// no unauthenticated mode, only a development identity provider.
 	Authenticator Authenticator
@@ -95,7 +96,21 @@ type Config struct {
 	// AuditCheckpoints says where and how often the audit trail's signed
 	// checkpoints are published (checkpoints.go).
 	AuditCheckpoints AuditCheckpoints
+	// Reflection says who may use gRPC server reflection; the zero value
+	// does not serve it.
+	Reflection ReflectionAccess
+	// MaxConcurrentStreams bounds the calls one client connection may have
+	// open at once on the gRPC listener, so one client cannot hold
+	// thousands of streams (and their goroutines); 0 means
+	// DefaultMaxConcurrentStreams. The gateway's own connection, which
+	// carries every REST call, is not bound by it.
+	MaxConcurrentStreams uint32
 }
+
+// DefaultMaxConcurrentStreams is the per-connection stream limit unless
+// configured: HTTP/2's recommended minimum, far more than a client's
+// honest concurrency.
+const DefaultMaxConcurrentStreams = 100
 
 // maxRecvMsgBytes is the largest gRPC request the server reads (gRPC's own
 // default, stated): arrs's requests are a few kilobytes, and REST bodies
@@ -127,8 +142,7 @@ type Server struct {
 	// without a network hop, and without TLS, so the gateway can never be
 	// mistaken for a client-certificate service account.
 	gatewayLis *bufconn.Listener
-	// gatewayGRPC serves gatewayLis: the same server as grpc unless TLS is
-	// configured (see New).
+	// gatewayGRPC serves gatewayLis: a twin of grpc (see New).
 	gatewayGRPC *grpc.Server
 }
 
@@ -148,8 +162,11 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
-	if cfg.SchemaPollInterval == 0 {
-		cfg.SchemaPollInterval = 2 * time.Second
+	if cfg.HealthInterval == 0 {
+		cfg.HealthInterval = 2 * time.Second
+	}
+	if cfg.MaxConcurrentStreams == 0 {
+		cfg.MaxConcurrentStreams = DefaultMaxConcurrentStreams
 	}
 	db := store.DB()
 	s := &Server{cfg: cfg, logger: logger, db: db,
@@ -171,26 +188,32 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 	s.health = health.NewServer()
 	review := newReviewMetrics(registry)
 	tp := tracerProvider(cfg.TracerProvider)
-	opts := append(interceptorOptions(logger, rpcMetrics, cfg.Authenticator, cfg.TrustedProxies), grpcServerTracing(tp))
+	policy := newAccess(cfg.Authenticator, cfg.Reflection)
+	opts := append(interceptorOptions(logger, rpcMetrics, policy, cfg.TrustedProxies), grpcServerTracing(tp))
 	newGRPC := func(extra ...grpc.ServerOption) *grpc.Server {
 		g := grpc.NewServer(append(slices.Clone(opts), append(extra, grpc.MaxRecvMsgSize(maxRecvMsgBytes))...)...)
 		registerAPI(g, store, review, s.checkpoints)
 		healthpb.RegisterHealthServer(g, s.health)
-		reflection.Register(g)
+		if cfg.Reflection != ReflectionOff {
+			reflection.Register(g)
+		}
 		// Every method's series exists from the start, at zero, so rates
 		// and alerts work before the first call.
 		rpcMetrics.InitializeMetrics(g)
 		return g
 	}
+	// The network listener and the gateway's in-memory connection are
+	// served by twin servers with the same services, interceptors and
+	// health: transport credentials bind every listener a grpc.Server
+	// serves, and the gateway's connection is plaintext; and the stream
+	// limit meant for one client would otherwise throttle every REST
+	// caller at once, since they share the gateway's one connection.
 	s.gatewayGRPC = newGRPC()
-	s.grpc = s.gatewayGRPC
+	network := []grpc.ServerOption{grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams)}
 	if cfg.TLS != nil {
-		// Transport credentials bind every listener a grpc.Server serves,
-		// and the gateway's in-memory connection is plaintext: with TLS on,
-		// the network listener gets a twin with the same services,
-		// interceptors and health, and credentials.
-		s.grpc = newGRPC(grpc.Creds(credentials.NewTLS(cfg.TLS)))
+		network = append(network, grpc.Creds(credentials.NewTLS(cfg.TLS)))
 	}
+	s.grpc = newGRPC(network...)
 	s.healthNames = healthServices(s.grpc)
 	setHealth(s.health, s.healthNames, healthpb.HealthCheckResponse_NOT_SERVING)
 
@@ -276,7 +299,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.logger.InfoContext(ctx, "serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "metrics", s.MetricsAddr())
 	readyCtx, stopReady := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { awaitSchema(readyCtx, s.health, s.healthNames, s.db.DB, s.cfg.SchemaPollInterval, s.logger) })
+	wg.Go(func() { watchDatabase(readyCtx, s.health, s.healthNames, s.db.DB, s.cfg.HealthInterval, s.logger) })
 	wg.Go(func() { s.checkpoints.run(readyCtx) })
 
 	errc := make(chan error, 4)

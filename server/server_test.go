@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"slices"
@@ -44,18 +45,24 @@ func startServer(t testing.TB, store *claims.Store) *running {
 // configure (nil: none).
 func startServerWith(t testing.TB, store *claims.Store, configure func(*Config)) *running {
 	t.Helper()
+	return startServerLogging(t, store, configure, newJSONLogger(t.Output()))
+}
+
+// startServerLogging is startServerWith logging to logger.
+func startServerLogging(t testing.TB, store *claims.Store, configure func(*Config), logger *slog.Logger) *running {
+	t.Helper()
 	cfg := Config{
-		GRPCAddr:           "127.0.0.1:0",
-		HTTPAddr:           "127.0.0.1:0",
-		MetricsAddr:        "127.0.0.1:0",
-		ShutdownTimeout:    5 * time.Second,
-		SchemaPollInterval: 20 * time.Millisecond,
-		Authenticator:      testIdentities,
+		GRPCAddr:        "127.0.0.1:0",
+		HTTPAddr:        "127.0.0.1:0",
+		MetricsAddr:     "127.0.0.1:0",
+		ShutdownTimeout: 5 * time.Second,
+		HealthInterval:  20 * time.Millisecond,
+		Authenticator:   testIdentities,
 	}
 	if configure != nil {
 		configure(&cfg)
 	}
-	s, err := New(cfg, store, newJSONLogger(t.Output()))
+	s, err := New(cfg, store, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +145,7 @@ func TestServerIsNotServingWhileTheSchemaIsBehind(t *testing.T) {
 }
 
 func TestServerReflectionListsTheAPI(t *testing.T) {
-	r := startServer(t, claims.NewStore(pgtest.NewDB(t)))
+	r := startServerWith(t, claims.NewStore(pgtest.NewDB(t)), func(c *Config) { c.Reflection = ReflectionPublic })
 	stream, err := reflectionpb.NewServerReflectionClient(r.conn).ServerReflectionInfo(t.Context())
 	if err != nil {
 		t.Fatal(err)

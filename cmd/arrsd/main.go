@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -79,6 +80,9 @@ type config struct {
 	maxIdle            int
 
 	environment     string
+	reflection      server.ReflectionAccess
+	maxStreams      uint
+	healthInterval  time.Duration
 	jwt             auth.JWTConfig
 	tlsCert         string
 	tlsKey          string
@@ -109,6 +113,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 		}
 		return fallback
 	}
+	var reflection string
 	fs := flag.NewFlagSet("arrsd "+c.command, flag.ContinueOnError)
 	fs.SetOutput(output)
 	fs.StringVar(&c.databaseURL, "database-url", getenv("DATABASE_URL"),
@@ -134,6 +139,12 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 			"most idle PostgreSQL connections kept open; -1 keeps them all (--db-max-conns), so a busy replica does not reconnect every few requests")
 		fs.StringVar(&c.environment, "environment", env("ARRS_ENVIRONMENT", "development"),
 			"development or production; production refuses the development signing key (env ARRS_ENVIRONMENT)")
+		fs.StringVar(&reflection, "reflection", getenv("ARRS_REFLECTION"),
+			"who may use gRPC server reflection: public, authenticated or off; public in development and off in production unless set (env ARRS_REFLECTION)")
+		fs.DurationVar(&c.healthInterval, "health-interval", 2*time.Second,
+			"how often the database is checked for the health status (NOT_SERVING while it is unreachable)")
+		fs.UintVar(&c.maxStreams, "max-concurrent-streams", server.DefaultMaxConcurrentStreams,
+			"most calls one gRPC client connection may have open at once")
 		fs.StringVar(&c.jwt.Issuer, "jwt-issuer", getenv("ARRS_JWT_ISSUER"), "bearer tokens' required issuer (env ARRS_JWT_ISSUER)")
 		fs.StringVar(&c.jwt.Audience, "jwt-audience", getenv("ARRS_JWT_AUDIENCE"), "bearer tokens' required audience (env ARRS_JWT_AUDIENCE)")
 		fs.StringVar(&c.oidcClientID, "oidc-client-id", getenv("ARRS_OIDC_CLIENT_ID"), "the console's OpenID Connect client id at the identity provider (--jwt-issuer), for sign-in with PKCE (env ARRS_OIDC_CLIENT_ID)")
@@ -171,6 +182,15 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 	if c.maxIdle < 0 {
 		c.maxIdle = c.maxConns
 	}
+	if c.command == "serve" {
+		if c.healthInterval <= 0 {
+			return config{}, fmt.Errorf("--health-interval %v: want a positive duration", c.healthInterval)
+		}
+		var err error
+		if c.reflection, err = reflectionAccess(reflection, c.environment); err != nil {
+			return config{}, err
+		}
+	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected argument %q; commands are serve, migrate, token and version", fs.Arg(0))
 	}
@@ -178,6 +198,26 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 		return config{}, err
 	}
 	return c, nil
+}
+
+// reflectionAccess reads --reflection; unset, reflection is open in
+// development (grpcurl without a token) and not served in production, where
+// it would hand anyone a map of the API.
+func reflectionAccess(flagValue, environment string) (server.ReflectionAccess, error) {
+	switch flagValue {
+	case "public":
+		return server.ReflectionPublic, nil
+	case "authenticated":
+		return server.ReflectionAuthenticated, nil
+	case "off":
+		return server.ReflectionOff, nil
+	case "":
+		if environment == "production" {
+			return server.ReflectionOff, nil
+		}
+		return server.ReflectionPublic, nil
+	}
+	return 0, fmt.Errorf("--reflection %q: want public, authenticated or off", flagValue)
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
@@ -265,6 +305,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		REST:           c.rest,
 		AuditCheckpoints: server.AuditCheckpoints{
 			Dir: checkpointDir, Log: checkpointLog, Interval: c.checkpointInterval},
+		Reflection:     c.reflection,
+		HealthInterval: c.healthInterval,
+		// The flag is a uint so a negative value is refused when parsed;
+		// HTTP/2 settings are 32-bit.
+		MaxConcurrentStreams: uint32(min(c.maxStreams, math.MaxUint32)),
 	}, store, logger)
 	if err != nil {
 		return err

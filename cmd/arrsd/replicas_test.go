@@ -334,6 +334,8 @@ type replica struct {
 	exited    chan struct{} // closed once cmd.Wait has returned
 	waitErr   error         // cmd.Wait's result, once exited is closed
 	logPath   string
+	conn      *grpc.ClientConn
+	killed    bool // the test killed it (see kill), so exiting was expected
 }
 
 // startReplicas starts n `arrsd serve` processes on databaseURL, all at once
@@ -374,6 +376,7 @@ func startReplicas(t *testing.T, bin, databaseURL, dataDir string, n int) []*rep
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = conn.Close() })
+		r.conn = conn
 		r.claims = arrsv1.NewClaimServiceClient(conn)
 		r.health = healthpb.NewHealthClient(conn)
 		replicas[i] = r
@@ -468,7 +471,9 @@ func (r *replica) stop(t *testing.T) {
 	t.Helper()
 	select {
 	case <-r.exited:
-		t.Errorf("%s had exited before the test ended: %v", r.name, r.waitErr)
+		if !r.killed {
+			t.Errorf("%s had exited before the test ended: %v", r.name, r.waitErr)
+		}
 	default:
 		_ = r.cmd.Process.Signal(syscall.SIGTERM)
 		select {

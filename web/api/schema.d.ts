@@ -814,7 +814,8 @@ export interface components {
              *     `gross_salary`, `employer_ni`, `employer_pension`, `overtime` and
              *     `absence_adjustment` in pounds (`4400.00`, `£4,400.00`; an empty cell is
              *     0), and `wte` (a decimal, for overtime). A column left out is left as it
-             *     is. At most 500 rows.
+             *     is. At most 500 rows and 1,048,576 characters; line breaks and tabs are
+             *     the only control characters allowed.
              */
             csvData?: string;
         };
@@ -822,7 +823,10 @@ export interface components {
         ClaimServiceQueryClaimBody: {
             /** @description Optional: the claim's current etag. */
             etag?: string;
-            /** @description The question for the PCN. */
+            /**
+             * @description The question for the PCN: at most 2000 characters, and may have line
+             *     breaks.
+             */
             question: string;
         };
         /** @description Request for RecordClaimPayment. */
@@ -838,7 +842,7 @@ export interface components {
         ClaimServiceRejectClaimBody: {
             /** @description Optional: the claim's current etag. */
             etag?: string;
-            /** @description Why it is rejected. */
+            /** @description Why it is rejected: at most 2000 characters, and may have line breaks. */
             reason: string;
         };
         /** @description Request for SubmitClaim. */
@@ -852,7 +856,7 @@ export interface components {
         ClaimServiceWithdrawClaimBody: {
             /** @description Optional: the claim's current etag. */
             etag?: string;
-            /** @description Why it is withdrawn. */
+            /** @description Why it is withdrawn: at most 1000 characters, and may have line breaks. */
             reason?: string;
         };
         /** @description Request for EndPost. */
@@ -1234,7 +1238,7 @@ export interface components {
              * @description Output only. Gross + NI + pension + overtime − absence adjustment. In pence.
              */
             actualPence: $Read<string>;
-            /** @description Output only. Why the commissioner lowered the line. */
+            /** @description Output only. Why the commissioner lowered the line (line breaks kept). */
             adjustmentReason: $Read<string>;
             /**
              * Format: int64
@@ -1274,7 +1278,10 @@ export interface components {
             employerPensionPence?: string;
             /** @description Opaque version for optimistic concurrency (AIP-154). */
             etag?: string;
-            /** @description Where the evidence (payslip, contract) is, as https URIs. */
+            /**
+             * @description Where the evidence (payslip, contract) is, as https URIs of at most 2000
+             *     characters each.
+             */
             evidenceUris?: string[];
             /**
              * Format: int64
@@ -1511,7 +1518,7 @@ export interface components {
             approvedPence: string;
             /** @description `pcns/{pcn}/claims/{month}/lines/{post}`. */
             line: string;
-            /** @description Why, for the PCN. */
+            /** @description Why, for the PCN: at most 1000 characters, and may have line breaks. */
             reason: string;
         };
         /** @description Why a line needs a look. */
@@ -1883,7 +1890,7 @@ export interface components {
              *     maximum applies.
              */
             outerLondonMaxPence?: string;
-            /** @description Where the figure was published. */
+            /** @description Where the figure was published; at most 500 characters. */
             source?: string;
             /**
              * Format: date-time
@@ -4942,7 +4949,7 @@ export interface operations {
                      * @description Output only. Gross + NI + pension + overtime − absence adjustment. In pence.
                      */
                     actualPence: $Read<string>;
-                    /** @description Output only. Why the commissioner lowered the line. */
+                    /** @description Output only. Why the commissioner lowered the line (line breaks kept). */
                     adjustmentReason: $Read<string>;
                     /**
                      * Format: int64
@@ -4982,7 +4989,10 @@ export interface operations {
                     employerPensionPence?: string;
                     /** @description Opaque version for optimistic concurrency (AIP-154). */
                     etag?: string;
-                    /** @description Where the evidence (payslip, contract) is, as https URIs. */
+                    /**
+                     * @description Where the evidence (payslip, contract) is, as https URIs of at most 2000
+                     *     characters each.
+                     */
                     evidenceUris?: string[];
                     /**
                      * Format: int64
@@ -8099,7 +8109,7 @@ export interface operations {
                      *     maximum applies.
                      */
                     outerLondonMaxPence?: string;
-                    /** @description Where the figure was published. */
+                    /** @description Where the figure was published; at most 500 characters. */
                     source?: string;
                     /**
                      * Format: date-time

@@ -319,7 +319,7 @@ type Rate struct {
 	// Maximum with inner London weighting, in pence; unset means the national
 	// maximum applies.
 	InnerLondonMaxPence *int64 `protobuf:"varint,5,opt,name=inner_london_max_pence,json=innerLondonMaxPence,proto3,oneof" json:"inner_london_max_pence,omitempty"`
-	// Where the figure was published.
+	// Where the figure was published; at most 500 characters.
 	Source string `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
 	// True when the figure is not verified and is for demonstration only.
 	Illustrative bool `protobuf:"varint,7,opt,name=illustrative,proto3" json:"illustrative,omitempty"`

@@ -564,7 +564,8 @@ type ClaimLine struct {
 	OvertimePence int64 `protobuf:"varint,8,opt,name=overtime_pence,json=overtimePence,proto3" json:"overtime_pence,omitempty"`
 	// Reduction for reduced-pay sick or parental leave, in pence.
 	AbsenceAdjustmentPence int64 `protobuf:"varint,9,opt,name=absence_adjustment_pence,json=absenceAdjustmentPence,proto3" json:"absence_adjustment_pence,omitempty"`
-	// Where the evidence (payslip, contract) is, as https URIs.
+	// Where the evidence (payslip, contract) is, as https URIs of at most 2000
+	// characters each.
 	EvidenceUris []string `protobuf:"bytes,10,rep,name=evidence_uris,json=evidenceUris,proto3" json:"evidence_uris,omitempty"`
 	// Output only. Gross + NI + pension + overtime − absence adjustment.
 	ActualPence int64 `protobuf:"varint,11,opt,name=actual_pence,json=actualPence,proto3" json:"actual_pence,omitempty"`
@@ -585,7 +586,7 @@ type ClaimLine struct {
 	// Output only. What the commissioner approved for the line, at most
 	// reimbursable_pence; unset until approval.
 	ApprovedPence *int64 `protobuf:"varint,18,opt,name=approved_pence,json=approvedPence,proto3,oneof" json:"approved_pence,omitempty"`
-	// Output only. Why the commissioner lowered the line.
+	// Output only. Why the commissioner lowered the line (line breaks kept).
 	AdjustmentReason string `protobuf:"bytes,19,opt,name=adjustment_reason,json=adjustmentReason,proto3" json:"adjustment_reason,omitempty"`
 	// Output only. On a supplementary line, what the month's claims already
 	// reimburse for the post; the line asks for min(actual, cap) less this.
@@ -1670,7 +1671,8 @@ type ImportClaimLinesRequest struct {
 	// `gross_salary`, `employer_ni`, `employer_pension`, `overtime` and
 	// `absence_adjustment` in pounds (`4400.00`, `£4,400.00`; an empty cell is
 	// 0), and `wte` (a decimal, for overtime). A column left out is left as it
-	// is. At most 500 rows.
+	// is. At most 500 rows and 1,048,576 characters; line breaks and tabs are
+	// the only control characters allowed.
 	CsvData       string `protobuf:"bytes,2,opt,name=csv_data,json=csvData,proto3" json:"csv_data,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1791,7 +1793,7 @@ type WithdrawClaimRequest struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Optional: the claim's current etag.
 	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
-	// Why it is withdrawn.
+	// Why it is withdrawn: at most 1000 characters, and may have line breaks.
 	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2231,7 +2233,7 @@ type LineAdjustment struct {
 	Line string `protobuf:"bytes,1,opt,name=line,proto3" json:"line,omitempty"`
 	// What is approved for the line: from 0 to its reimbursable amount.
 	ApprovedPence int64 `protobuf:"varint,2,opt,name=approved_pence,json=approvedPence,proto3" json:"approved_pence,omitempty"`
-	// Why, for the PCN.
+	// Why, for the PCN: at most 1000 characters, and may have line breaks.
 	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2295,7 +2297,7 @@ type RejectClaimRequest struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Optional: the claim's current etag.
 	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
-	// Why it is rejected.
+	// Why it is rejected: at most 2000 characters, and may have line breaks.
 	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2359,7 +2361,8 @@ type QueryClaimRequest struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Optional: the claim's current etag.
 	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
-	// The question for the PCN.
+	// The question for the PCN: at most 2000 characters, and may have line
+	// breaks.
 	Question      string `protobuf:"bytes,3,opt,name=question,proto3" json:"question,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
