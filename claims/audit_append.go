@@ -165,7 +165,7 @@ func pendingAudit(a Actor, r AuditRecord) (pendingEvent, error) {
 	if e.After, err = auditDocument(r.After); err != nil {
 		return pendingEvent{}, fmt.Errorf("after: %w", err)
 	}
-	body, err := auditBody(e)
+	body, err := auditBody(e, true)
 	if err != nil {
 		return pendingEvent{}, err
 	}

@@ -48,31 +48,40 @@ func auditChain(pcnCode string) string {
 }
 
 // auditBody is the canonical form of an event's contents: a JSON array of
-// its fields, with before and after in canonical JSON (canonicalJSON). The
-// same function runs on the values about to be stored and on the values
-// read back, and canonical JSON is what both forms of the same jsonb value
-// have in common, so the bytes agree.
-func auditBody(e AuditEvent) ([]byte, error) {
-	var fields []any
-	fields = append(fields, "arrs audit event v2", e.Subject, e.Role, e.Organisation, e.RPC, e.RequestID,
-		e.Resource, e.Action)
-	if e.PCNCode == "" {
-		fields = append(fields, nil)
-	} else {
-		fields = append(fields, e.PCNCode)
+// its fields, with before and after in canonical JSON (canonicalJSON). It
+// runs on the values about to be stored, whose documents are canonical
+// already (canonical true: they are used as they are, which halves the
+// work of appending a large claim), and on the values read back, whose
+// documents are jsonb's text and are made canonical here. Canonical JSON is
+// what both forms of the same jsonb value have in common, so the bytes
+// agree.
+func auditBody(e AuditEvent, canonical bool) ([]byte, error) {
+	var pcn any
+	if e.PCNCode != "" {
+		pcn = e.PCNCode
 	}
+	head, err := encodeJSON([]any{"arrs audit event v2", e.Subject, e.Role, e.Organisation, e.RPC, e.RequestID,
+		e.Resource, e.Action, pcn})
+	if err != nil {
+		return nil, err
+	}
+	body := head[:len(head)-1] // without its closing bracket
 	for _, doc := range []json.RawMessage{e.Before, e.After} {
-		if doc == nil {
-			fields = append(fields, nil)
-			continue
+		body = append(body, ',')
+		switch {
+		case doc == nil:
+			body = append(body, "null"...)
+		case canonical:
+			body = append(body, doc...)
+		default:
+			c, err := canonicalJSON(doc)
+			if err != nil {
+				return nil, err
+			}
+			body = append(body, c...)
 		}
-		v, err := decodeJSON(doc)
-		if err != nil {
-			return nil, err
-		}
-		fields = append(fields, v)
 	}
-	return encodeJSON(fields)
+	return append(body, ']'), nil
 }
 
 // canonicalJSON re-encodes a JSON document in arrs's canonical form: object

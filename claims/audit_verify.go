@@ -276,7 +276,7 @@ func (w *verifier) authentic(r verifiedRow) string {
 	if r.Chain != auditChain(r.PCNCode) {
 		return fmt.Sprintf("belongs to chain %s, not this one: it was moved", auditChain(r.PCNCode))
 	}
-	body, err := auditBody(r.AuditEvent)
+	body, err := auditBody(r.AuditEvent, false)
 	if err != nil {
 		return fmt.Sprintf("cannot be read: %v", err)
 	}
