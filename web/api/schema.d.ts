@@ -555,8 +555,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Submits a DRAFT claim: its caps are worked out again from the rates in
-         *     force, and it must fit in what remains of the PCN's entitlement.
+         * Submits a DRAFT claim, or resubmits a QUERIED one: its caps are worked
+         *     out again from the rates in force, and it must fit in what remains of
+         *     the PCN's entitlement. A QUERIED claim whose newest message is a
+         *     question is refused (FAILED_PRECONDITION, QUERY_UNANSWERED): reply first.
          */
         post: operations["ClaimService_SubmitClaim"];
         delete?: never;

@@ -62,8 +62,10 @@ type ClaimServiceClient interface {
 	// as BatchUpdateClaimLines does: all or nothing, each bad cell named by
 	// its row and column.
 	ImportClaimLines(ctx context.Context, in *ImportClaimLinesRequest, opts ...grpc.CallOption) (*BatchUpdateClaimLinesResponse, error)
-	// Submits a DRAFT claim: its caps are worked out again from the rates in
-	// force, and it must fit in what remains of the PCN's entitlement.
+	// Submits a DRAFT claim, or resubmits a QUERIED one: its caps are worked
+	// out again from the rates in force, and it must fit in what remains of
+	// the PCN's entitlement. A QUERIED claim whose newest message is a
+	// question is refused (FAILED_PRECONDITION, QUERY_UNANSWERED): reply first.
 	SubmitClaim(ctx context.Context, in *SubmitClaimRequest, opts ...grpc.CallOption) (*Claim, error)
 	// Withdraws a DRAFT or SUBMITTED claim.
 	WithdrawClaim(ctx context.Context, in *WithdrawClaimRequest, opts ...grpc.CallOption) (*Claim, error)
@@ -290,8 +292,10 @@ type ClaimServiceServer interface {
 	// as BatchUpdateClaimLines does: all or nothing, each bad cell named by
 	// its row and column.
 	ImportClaimLines(context.Context, *ImportClaimLinesRequest) (*BatchUpdateClaimLinesResponse, error)
-	// Submits a DRAFT claim: its caps are worked out again from the rates in
-	// force, and it must fit in what remains of the PCN's entitlement.
+	// Submits a DRAFT claim, or resubmits a QUERIED one: its caps are worked
+	// out again from the rates in force, and it must fit in what remains of
+	// the PCN's entitlement. A QUERIED claim whose newest message is a
+	// question is refused (FAILED_PRECONDITION, QUERY_UNANSWERED): reply first.
 	SubmitClaim(context.Context, *SubmitClaimRequest) (*Claim, error)
 	// Withdraws a DRAFT or SUBMITTED claim.
 	WithdrawClaim(context.Context, *WithdrawClaimRequest) (*Claim, error)
