@@ -87,6 +87,12 @@ type Claim struct {
 	CreateTime        time.Time   `db:"create_time"`
 	UpdateTime        time.Time   `db:"update_time"`
 	Lines             []ClaimLine `db:"-"`
+	// Holding is how long the commissioner and the PCN have held it.
+	Holding
+	// Messages is the claim's query thread, oldest first, read with its
+	// lines; each message is audited as a resource of its own, so the
+	// claim's audited state leaves them out.
+	Messages claimMessages `db:"messages" json:"-"`
 	// ClaimTotals are filled in by ListClaims, which loads no lines; use
 	// Sums. They are not part of the claim's audited state.
 	ClaimTotals `json:"-"`
@@ -159,6 +165,10 @@ func (l *ClaimLine) applyCap(c LineCap) {
 	l.CapPence, l.ActiveDays, l.DaysInYear, l.Segments = c.Pence, c.ActiveDays, c.DaysInYear, c.Segments
 	l.ReimbursablePence = max(Reimbursable(l.Costs().ActualPence(), l.CapPence)-l.AlreadyPaidPence, 0)
 }
+
+type claimMessages []ClaimMessage
+
+func (m *claimMessages) Scan(src any) error { return scanJSON(src, m) }
 
 type capSegments []CapSegment
 
@@ -239,7 +249,13 @@ func ParseBudgetName(field, name string) (string, FinancialYear, error) {
 
 const claimColumns = `pcn_code, id, kind, month, financial_year, state, submitter, submit_time, withdraw_reason,
 	excluded_posts, commissioner_code, supplements, reviewer, review_time, review_note, payment_date,
-	payment_reference, payment_payee, payment_recorded_by, revision, create_time, update_time`
+	payment_reference, payment_payee, payment_recorded_by, revision, create_time, update_time,
+	commissioner_held_seconds, pcn_held_seconds, held_since`
+
+// messagesColumn reads a claim's thread in the claim's own statement, as
+// JSON, so a GetClaim stays two statements (the claim, its lines).
+const messagesColumn = `(SELECT coalesce(json_agg(m ORDER BY m.number), '[]') FROM (SELECT ` + messageColumns + `
+	FROM claim_messages WHERE claim_messages.pcn_code = claims.pcn_code AND claim_messages.claim_id = claims.id) AS m) AS messages`
 
 const lineColumns = `pcn_code, claim_id, post_id, role_id, wte, gross_salary_pence, employer_ni_pence,
 	employer_pension_pence, overtime_pence, absence_adjustment_pence, evidence_uris, cap_pence, active_days,
@@ -268,7 +284,7 @@ func getClaim(ctx context.Context, q sqlx.QueryerContext, name string) (Claim, e
 		return c, err
 	}
 	a := args{pcn, id}
-	if err := getOne(ctx, q, &c, name, `SELECT `+claimColumns+` FROM claims WHERE pcn_code = $1 AND id = $2 AND `+
+	if err := getOne(ctx, q, &c, name, `SELECT `+claimColumns+`, `+messagesColumn+` FROM claims WHERE pcn_code = $1 AND id = $2 AND `+
 		claimCondition(ctx, &a), a...); err != nil {
 		return c, err
 	}
@@ -313,7 +329,14 @@ func (s *Store) ListClaims(ctx context.Context, f ClaimFilter, page Page) ([]Cla
 		if !f.WithLines {
 			return rows, next, nil
 		}
-		return rows, next, loadLinesOf(ctx, q, rows)
+		if err := loadLinesOf(ctx, q, rows); err != nil {
+			return nil, "", err
+		}
+		ptrs := make([]*Claim, len(rows))
+		for i := range rows {
+			ptrs[i] = &rows[i]
+		}
+		return rows, next, loadMessages(ctx, q, ptrs...)
 	}
 	if !f.WithLines {
 		return list(s.db) // one statement: a moment of its own

@@ -117,7 +117,8 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 				(SELECT commissioner_code FROM pcns WHERE code = $1)))
 			ON CONFLICT (pcn_code, id) DO UPDATE SET state = 'draft', submitter = '', submit_time = NULL,
 				withdraw_reason = '', excluded_posts = EXCLUDED.excluded_posts, commissioner_code = EXCLUDED.commissioner_code,
-				revision = claims.revision + 1, update_time = now()
+				revision = claims.revision + 1, update_time = now(),
+				commissioner_held_seconds = 0, pcn_held_seconds = 0
 			WHERE claims.state = 'withdrawn'
 			RETURNING `+claimColumns,
 			pcn, month.String(), month, month.FinancialYear(), excluded, month.First()); err != nil {

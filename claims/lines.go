@@ -26,13 +26,19 @@ func (l ClaimLine) validate(vs *Violations, f string, post Post) {
 		vs.Add(f+"wte", "WTE_ABOVE_POST",
 			"a WTE above the post's %s is overtime: record the overtime paid with it", post.WTE)
 	}
-	if len(l.EvidenceURIs) > maxEvidence {
-		vs.Add(f+"evidence_uris", "TOO_MANY", "at most %d evidence links", maxEvidence)
+	checkEvidence(vs, f+"evidence_uris", l.EvidenceURIs, maxEvidence)
+}
+
+// checkEvidence checks a list of evidence links: at most limit, each an
+// https URI.
+func checkEvidence(vs *Violations, field string, uris []string, limit int) {
+	if len(uris) > limit {
+		vs.Add(field, "TOO_MANY", "at most %d evidence links", limit)
 	}
-	for i, u := range l.EvidenceURIs {
+	for i, u := range uris {
 		parsed, err := url.Parse(u)
 		if err != nil || parsed.Scheme != "https" || parsed.Host == "" || len(u) > 2000 {
-			vs.Add(fmt.Sprintf("%sevidence_uris[%d]", f, i), "EVIDENCE_URI", "evidence is referenced by an https URI")
+			vs.Add(fmt.Sprintf("%s[%d]", field, i), "EVIDENCE_URI", "evidence is referenced by an https URI")
 		}
 	}
 }

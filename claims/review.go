@@ -96,13 +96,14 @@ func (c Claim) line(postID string) (ClaimLine, bool) {
 	return ClaimLine{}, false
 }
 
-// review moves a locked claim to state, recording the reviewer, and writes
-// the audit event.
+// review moves a locked claim to state, recording the reviewer and ending
+// the commissioner's holding, and writes the audit event.
 func (s *Store) review(ctx context.Context, tx *txn, cur Claim, state ClaimState, action ClaimAction, note string) (Claim, string, error) {
 	actor, _ := ActorFrom(ctx)
+	now := s.now()
 	if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, reviewer = $4, review_time = $6, review_note = $5,
-		revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
-		cur.PCNCode, cur.ID, state, actor.Subject, note, s.now()); err != nil {
+		revision = revision + 1, update_time = now(), `+setHolding(7)+` WHERE pcn_code = $1 AND id = $2`,
+		append([]any{cur.PCNCode, cur.ID, state, actor.Subject, note, now}, cur.moved(cur.State, state, now).values()...)...); err != nil {
 		return Claim{}, "", err
 	}
 	out, err := getClaim(ctx, tx, cur.Name())
@@ -118,9 +119,10 @@ func (s *Store) RejectClaim(ctx context.Context, pcn, id, etag, reason string) (
 	return s.reviewWithNote(ctx, pcn, id, etag, "reason", reason, ActionReject)
 }
 
-// QueryClaim returns a SUBMITTED claim to the PCN with a question. The PCN
-// edits it and submits it again; meanwhile it still counts against the
-// entitlement, so the answer cannot be crowded out.
+// QueryClaim returns a SUBMITTED claim to the PCN with a question, or asks
+// a further one of a QUERIED claim; the question joins the claim's thread.
+// The PCN replies, edits it and submits it again; meanwhile it still counts
+// against the entitlement, so the answer cannot be crowded out.
 func (s *Store) QueryClaim(ctx context.Context, pcn, id, etag, question string) (Claim, error) {
 	return s.reviewWithNote(ctx, pcn, id, etag, "question", question, ActionQuery)
 }
@@ -138,7 +140,14 @@ func (s *Store) reviewWithNote(ctx context.Context, pcn, id, etag, field, note s
 		if err != nil {
 			return err
 		}
-		out, _, err = s.review(ctx, tx, cur, to, action, note)
+		if out, _, err = s.review(ctx, tx, cur, to, action, note); err != nil || action != ActionQuery {
+			return err
+		}
+		// The question joins the thread after the claim's own event, so the
+		// history reads "query", then "ask"; the claim read back by review
+		// does not have it yet.
+		m, err := s.addMessage(ctx, tx, cur, MessageQuestion, note, nil, "ask")
+		out.Messages = append(out.Messages, m)
 		return err
 	})
 	return out, err
@@ -210,46 +219,108 @@ type LineFlag struct {
 	Detail string
 }
 
-// ReviewItem is a claim awaiting review.
+// ReviewItem is a claim in a commissioner's review queue.
 type ReviewItem struct {
-	Claim       Claim
+	Claim Claim
+	// WaitingForPCN is set when the claim is QUERIED: it waits for the
+	// PCN's reply and resubmission, not for the commissioner.
+	WaitingForPCN bool
+	// DaysWaiting is the whole days since the current holding began: since
+	// the submission, or, for a queried claim, since it was queried.
 	DaysWaiting int
-	Flags       []LineFlag
+	// CommissionerHeldDays and PCNHeldDays are the whole days each side
+	// has held the claim over all its rounds (see Holding.HeldDays).
+	CommissionerHeldDays, PCNHeldDays int
+	Flags                             []LineFlag
 }
 
 // ReviewQueue lists a commissioner's SUBMITTED claims, oldest submission
-// first, with the lines worth a look flagged: cost over the cap, a new
+// first, then its QUERIED claims, waiting for the PCN's reply, oldest query
+// first; with the lines worth a look flagged: cost over the cap, a new
 // starter, a WTE different from the post's previous month, a registration
 // that no longer fits the register, or a line more than 20% above the post's
 // previous month.
+//
+// The queried claims are listed after the submitted ones because the
+// commissioner acts on those; the queried ones are listed at all because
+// "we are waiting for them" is part of the commissioner's picture.
 func (s *Store) ReviewQueue(ctx context.Context, commissioner string, page Page) ([]ReviewItem, string, error) {
 	return snapshotPage(ctx, s, func(q sqlx.QueryerContext) ([]ReviewItem, string, error) {
 		return s.reviewQueue(ctx, q, commissioner, page)
 	})
 }
 
+// queueCursor is where a page of the queue ended: the key the queue is
+// ordered by (queried after submitted, the holding's start, the claim). It
+// carries the key itself, not only the claim, so a claim approved or
+// answered between two pages does not lose the reader's place.
+type queueCursor struct {
+	queried bool
+	since   time.Time
+	pcn, id string
+}
+
+func (c queueCursor) String() string {
+	g := "s"
+	if c.queried {
+		g = "q"
+	}
+	return g + " " + c.since.UTC().Format(time.RFC3339Nano) + " " + claimName(c.pcn, c.id)
+}
+
+func parseQueueCursor(token string) (queueCursor, error) {
+	bad := Invalid("page_token", "PAGE_TOKEN_INVALID", "page_token is not a token this service returned")
+	parts := strings.Split(token, " ")
+	if len(parts) != 3 || (parts[0] != "s" && parts[0] != "q") {
+		return queueCursor{}, bad
+	}
+	since, err := time.Parse(time.RFC3339Nano, parts[1])
+	if err != nil {
+		return queueCursor{}, bad
+	}
+	pcn, id, err := ParseClaimName("page_token", parts[2])
+	if err != nil {
+		return queueCursor{}, bad
+	}
+	return queueCursor{parts[0] == "q", since, pcn, id}, nil
+}
+
 func (s *Store) reviewQueue(ctx context.Context, q sqlx.QueryerContext, commissioner string, page Page) ([]ReviewItem, string, error) {
 	a := args{commissioner, page.Size + 1}
 	after := "true"
 	if page.After != "" {
-		pcn, id, err := ParseClaimName("page_token", page.After)
+		c, err := parseQueueCursor(page.After)
 		if err != nil {
 			return nil, "", err
 		}
-		p, i := a.add(pcn), a.add(id)
-		after = `(submit_time, pcn_code, id) > ((SELECT submit_time FROM claims WHERE pcn_code = ` + p + ` AND id = ` + i + `), ` + p + `, ` + i + `)`
+		after = `(state <> 'submitted', held_since, pcn_code, id) > (` + a.add(c.queried) + `::bool, ` +
+			a.add(c.since) + `::timestamptz, ` + a.add(c.pcn) + `, ` + a.add(c.id) + `)`
 	}
+	// A submitted claim's holding began at its submission, so ordering by
+	// held_since keeps the submitted claims oldest submission first.
 	var claims []Claim
 	if err := sqlx.SelectContext(ctx, q, &claims, `SELECT `+claimColumns+` FROM claims
-		WHERE commissioner_code = $1 AND state = 'submitted' AND `+after+` AND `+claimCondition(ctx, &a)+`
-		ORDER BY submit_time, pcn_code, id LIMIT $2`, a...); err != nil {
+		WHERE commissioner_code = $1 AND state IN ('submitted', 'queried') AND `+after+` AND `+claimCondition(ctx, &a)+`
+		ORDER BY state <> 'submitted', held_since, pcn_code, id LIMIT $2`, a...); err != nil {
 		return nil, "", err
 	}
-	claims, next := pageOf(claims, page.Size)
+	next := ""
+	if len(claims) > page.Size {
+		claims = claims[:page.Size]
+		last := claims[page.Size-1]
+		next = queueCursor{last.State == ClaimQueried, *last.Since, last.PCNCode, last.ID}.String()
+	}
 	if len(claims) == 0 {
 		return nil, next, nil
 	}
 	if err := loadLinesOf(ctx, q, claims); err != nil {
+		return nil, "", err
+	}
+	ptrs := make([]*Claim, len(claims))
+	for i := range claims {
+		ptrs[i] = &claims[i]
+	}
+	if err := loadMessages(ctx, q, ptrs...); err != nil {
 		return nil, "", err
 	}
 	previous, err := previousLines(ctx, q, claims)
@@ -263,7 +334,10 @@ func (s *Store) reviewQueue(ctx context.Context, q sqlx.QueryerContext, commissi
 	now := s.now()
 	items := make([]ReviewItem, len(claims))
 	for i, c := range claims {
-		items[i] = ReviewItem{Claim: c, DaysWaiting: int(now.Sub(*c.SubmitTime) / (24 * time.Hour)),
+		commissionerDays, pcnDays := c.HeldDays(c.State, now)
+		items[i] = ReviewItem{Claim: c, WaitingForPCN: c.State == ClaimQueried,
+			DaysWaiting:          int(max(now.Sub(*c.Since), 0) / (24 * time.Hour)),
+			CommissionerHeldDays: commissionerDays, PCNHeldDays: pcnDays,
 			Flags: flagLines(c, previous, posts, roles)}
 	}
 	return items, next, nil

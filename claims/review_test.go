@@ -80,7 +80,7 @@ func TestReviewTransitions(t *testing.T) {
 	_, err = f.store.RecordClaimPayment(finance, claims.Request{}, "U12345", "2025-04", "", claims.Payment{Date: day(t, "2025-07-10"), Reference: "AGAIN"})
 	wantReason(t, err, claims.KindFailedPrecondition, "CLAIM_STATE")
 
-	// Query May; the PCN answers by editing and submitting again.
+	// Query May; the PCN answers, edits and submits again.
 	q, err := f.store.QueryClaim(approverA, "U12345", "2025-05", "", "Is there a payslip?")
 	if err != nil || q.State != claims.ClaimQueried || q.ReviewNote != "Is there a payslip?" {
 		t.Fatalf("query = %+v, %v", q, err)
@@ -89,6 +89,7 @@ func TestReviewTransitions(t *testing.T) {
 	must(t)(f.store.UpdateClaimLine(cd, "U12345", "2025-05", "cc-1", "", func(l *claims.ClaimLine) {
 		l.EvidenceURIs = []string{"https://payroll.example/2025-05/cc-1.pdf"}
 	}))
+	must(t)(f.store.ReplyToClaimQuery(cd, "U12345", "2025-05", "", "The payslip is now on the line.", nil))
 	re, err := f.store.SubmitClaim(cd, claims.Request{}, "U12345", "2025-05", "")
 	if err != nil || re.State != claims.ClaimSubmitted || re.ReviewNote != "" {
 		t.Fatalf("resubmitted = %+v, %v", re, err)
@@ -106,7 +107,7 @@ func TestReviewTransitions(t *testing.T) {
 	for _, e := range events {
 		story = append(story, e.Action+" by "+e.Subject)
 	}
-	if fmt.Sprint(story) != "[create by cd update by cd submit by cd query by approver-a update by cd submit by cd reject by approver-a]" {
+	if fmt.Sprint(story) != "[create by cd update by cd submit by cd query by approver-a ask by approver-a update by cd reply by cd submit by cd reject by approver-a]" {
 		t.Errorf("May's history reads %v", story)
 	}
 }
@@ -274,6 +275,7 @@ func TestAQueriedClaimCountsOnceAndCannotGrowPastTheEntitlement(t *testing.T) {
 	wantReason(t, err, claims.KindFailedPrecondition, "ENTITLEMENT_EXCEEDED")
 	// Answered without raising it, the claim is resubmitted: it counts once,
 	// not twice (50000p + 50000p would not fit).
+	must(t)(f.store.ReplyToClaimQuery(cd, "U12345", "2025-04", "", "The payslip is on the line.", nil))
 	if _, err := f.store.SubmitClaim(cd, claims.Request{}, "U12345", "2025-04", ""); err != nil {
 		t.Errorf("resubmitting the queried claim: %v", err)
 	}

@@ -31,6 +31,9 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		if err != nil {
 			return Claim{}, "", err
 		}
+		if err := checkAnswered(ctx, tx, cur); err != nil {
+			return Claim{}, "", err
+		}
 		// The year's deadline came with the entitlement's lock.
 		if err := s.checkArrears(month); err != nil {
 			return Claim{}, "", err
@@ -67,9 +70,11 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		// The claim comes back from its update; its lines are those just
 		// priced, as written, so nothing is read again.
 		out := Claim{Lines: cur.Lines}
+		now := s.now()
 		if err := tx.GetContext(ctx, &out, `UPDATE claims SET state = $3, submitter = $4, submit_time = $5,
-			review_note = '', revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2
-			RETURNING `+claimColumns, pcn, id, to, actor.Subject, s.now()); err != nil {
+			review_note = '', revision = revision + 1, update_time = now(), `+setHolding(6)+`
+			WHERE pcn_code = $1 AND id = $2 RETURNING `+claimColumns,
+			append([]any{pcn, id, to, actor.Subject, now}, cur.moved(cur.State, to, now).values()...)...); err != nil {
 			return Claim{}, "", err
 		}
 		return out, name, s.appendAudit(ctx, tx, name, "submit", pcn, cur, out)
@@ -217,8 +222,10 @@ func (s *Store) WithdrawClaim(ctx context.Context, pcn, id, etag, reason string)
 		if err != nil {
 			return err
 		}
+		// A withdrawal ends the commissioner's holding of a submitted claim.
 		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = $3, withdraw_reason = $4,
-			revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`, pcn, id, to, reason); err != nil {
+			revision = revision + 1, update_time = now(), `+setHolding(5)+` WHERE pcn_code = $1 AND id = $2`,
+			append([]any{pcn, id, to, reason}, cur.moved(cur.State, to, s.now()).values()...)...); err != nil {
 			return err
 		}
 		if out, err = getClaim(ctx, tx, cur.Name()); err != nil {

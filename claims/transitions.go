@@ -23,7 +23,16 @@ import (
 //	SUBMITTED   approve   APPROVED    commissioner approver
 //	SUBMITTED   reject    REJECTED    commissioner approver
 //	SUBMITTED   query     QUERIED     commissioner approver
+//	QUERIED     query     QUERIED     commissioner approver
+//	QUERIED     reply     QUERIED     PCN clinical director, PCN manager
 //	APPROVED    pay       PAID        commissioner finance
+//
+// A query is a conversation (claims/messages.go). The approver may ask a
+// further question while the claim is QUERIED, without waiting for a
+// resubmission: a reply often prompts a follow-up ("which month's
+// payslip?"), and making the PCN resubmit an unfinished answer only to be
+// queried again would add a round trip and count the wait against the
+// commissioner. Resubmission still needs the newest question answered.
 //
 // arrs itself (RoleSystem) may take any action the table allows: it
 // withdraws a draft top-up that is no longer owed. WITHDRAWN, REJECTED and
@@ -42,10 +51,12 @@ const (
 	ActionReject   ClaimAction = "reject"
 	ActionQuery    ClaimAction = "query"
 	ActionPay      ClaimAction = "pay"
+	// ActionReply adds the PCN's reply to a query's thread.
+	ActionReply ClaimAction = "reply"
 )
 
 // ClaimActions lists every action, in the order of the table above.
-var ClaimActions = []ClaimAction{ActionEdit, ActionSubmit, ActionWithdraw, ActionApprove, ActionReject, ActionQuery, ActionPay}
+var ClaimActions = []ClaimAction{ActionEdit, ActionSubmit, ActionWithdraw, ActionApprove, ActionReject, ActionQuery, ActionReply, ActionPay}
 
 // ClaimStates lists every state a claim can be in.
 var ClaimStates = []ClaimState{ClaimDraft, ClaimSubmitted, ClaimWithdrawn, ClaimApproved, ClaimPaid, ClaimRejected, ClaimQueried}
@@ -65,6 +76,7 @@ var claimActors = map[ClaimAction]claimActor{
 	ActionApprove:  {[]AccessRole{RoleCommissionerApprover}, "approved"},
 	ActionReject:   {[]AccessRole{RoleCommissionerApprover}, "rejected"},
 	ActionQuery:    {[]AccessRole{RoleCommissionerApprover}, "queried"},
+	ActionReply:    {[]AccessRole{RolePCNClinicalDirector, RolePCNManager}, "replied to"},
 	ActionPay:      {[]AccessRole{RoleCommissionerFinance}, "paid"},
 }
 
@@ -84,6 +96,8 @@ var claimTransitions = map[stateAction]ClaimState{
 	{ClaimSubmitted, ActionApprove}:  ClaimApproved,
 	{ClaimSubmitted, ActionReject}:   ClaimRejected,
 	{ClaimSubmitted, ActionQuery}:    ClaimQueried,
+	{ClaimQueried, ActionQuery}:      ClaimQueried,
+	{ClaimQueried, ActionReply}:      ClaimQueried,
 	{ClaimApproved, ActionPay}:       ClaimPaid,
 }
 

@@ -17,7 +17,7 @@ import (
 func TestEveryStateAndActionFollowsTheTransitionTable(t *testing.T) {
 	cd := claims.WithActor(context.Background(), claims.Actor{Subject: "cd", Role: claims.RolePCNClinicalDirector, OrgKind: claims.OrgPCN, OrgCode: "U12345"})
 	// One month per action, so each action meets a claim of its own. On
-	// 10 November 2025, April to October are in arrears.
+	// 10 December 2025, April to November are in arrears.
 	months := map[claims.ClaimAction]string{}
 	for i, a := range claims.ClaimActions {
 		months[a] = fmt.Sprintf("2025-%02d", 4+i)
@@ -53,15 +53,21 @@ func TestEveryStateAndActionFollowsTheTransitionTable(t *testing.T) {
 		return err
 	})
 	into[claims.ClaimPaid] = then(claims.ClaimApproved, func(f claimsFixture, m string) error {
-		_, err := f.store.RecordClaimPayment(finance, claims.Request{}, "U12345", m, "", claims.Payment{Date: day(t, "2025-11-10"), Reference: "REM-1"})
+		_, err := f.store.RecordClaimPayment(finance, claims.Request{}, "U12345", m, "", claims.Payment{Date: day(t, "2025-12-10"), Reference: "REM-1"})
 		return err
 	})
 	into[claims.ClaimRejected] = then(claims.ClaimSubmitted, func(f claimsFixture, m string) error {
 		_, err := f.store.RejectClaim(approverA, "U12345", m, "", "not our post")
 		return err
 	})
+	// A queried claim whose question is answered: the state's every action
+	// is then open (an unanswered one may not be resubmitted, see
+	// TestResubmittingAQueriedClaimNeedsAReply).
 	into[claims.ClaimQueried] = then(claims.ClaimSubmitted, func(f claimsFixture, m string) error {
-		_, err := f.store.QueryClaim(approverA, "U12345", m, "", "is there a payslip?")
+		if _, err := f.store.QueryClaim(approverA, "U12345", m, "", "is there a payslip?"); err != nil {
+			return err
+		}
+		_, err := f.store.ReplyToClaimQuery(cd, "U12345", m, "", "yes, attached", []string{"https://evidence.example/payslip"})
 		return err
 	})
 	// act takes action on m as someone allowed to.
@@ -90,8 +96,12 @@ func TestEveryStateAndActionFollowsTheTransitionTable(t *testing.T) {
 			_, err := f.store.QueryClaim(approverB, "U12345", m, "", "which payslip?")
 			return err
 		},
+		claims.ActionReply: func(f claimsFixture, m string) error {
+			_, err := f.store.ReplyToClaimQuery(cd, "U12345", m, "", "and the overtime sheet", nil)
+			return err
+		},
 		claims.ActionPay: func(f claimsFixture, m string) error {
-			_, err := f.store.RecordClaimPayment(finance, claims.Request{}, "U12345", m, "", claims.Payment{Date: day(t, "2025-11-10"), Reference: "REM-2"})
+			_, err := f.store.RecordClaimPayment(finance, claims.Request{}, "U12345", m, "", claims.Payment{Date: day(t, "2025-12-10"), Reference: "REM-2"})
 			return err
 		},
 	}
@@ -102,8 +112,9 @@ func TestEveryStateAndActionFollowsTheTransitionTable(t *testing.T) {
 
 	// The scheme's rules, written out independently of the table: a PCN
 	// prepares and submits; a commissioner approves, rejects or queries a
-	// submitted claim; finance pays an approved one; a draft or a claim
-	// still awaiting review may be withdrawn.
+	// submitted claim, and may ask a further question of a queried one,
+	// which the PCN may answer; finance pays an approved one; a draft or a
+	// claim still awaiting review may be withdrawn.
 	type pair struct {
 		from   claims.ClaimState
 		action claims.ClaimAction
@@ -118,6 +129,8 @@ func TestEveryStateAndActionFollowsTheTransitionTable(t *testing.T) {
 		{claims.ClaimSubmitted, claims.ActionApprove}:  claims.ClaimApproved,
 		{claims.ClaimSubmitted, claims.ActionReject}:   claims.ClaimRejected,
 		{claims.ClaimSubmitted, claims.ActionQuery}:    claims.ClaimQueried,
+		{claims.ClaimQueried, claims.ActionQuery}:      claims.ClaimQueried,
+		{claims.ClaimQueried, claims.ActionReply}:      claims.ClaimQueried,
 		{claims.ClaimApproved, claims.ActionPay}:       claims.ClaimPaid,
 	}
 	for _, from := range claims.ClaimStates {
@@ -131,7 +144,7 @@ func TestEveryStateAndActionFollowsTheTransitionTable(t *testing.T) {
 
 	for _, from := range claims.ClaimStates {
 		t.Run(string(from), func(t *testing.T) {
-			f := newClaimsFixture(t, "2025-11-10", "1000000")
+			f := newClaimsFixture(t, "2025-12-10", "1000000")
 			must(t)(f.store.CreatePost(f.ctx, claims.Request{}, careCoordinator(t, "cc-1", "Megan Lewis", "2025-04-01")))
 			for _, action := range claims.ClaimActions {
 				m := months[action]

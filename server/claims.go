@@ -34,27 +34,31 @@ var claimKindsOut = map[claims.ClaimKind]arrsv1.Claim_Kind{
 	claims.SupplementaryClaim: arrsv1.Claim_KIND_SUPPLEMENTARY,
 }
 
-func claimProto(c claims.Claim, withLines bool) *arrsv1.Claim {
+// claimProto renders a claim; its held days are counted to the store's now.
+func (h *claimService) claimProto(c claims.Claim, withLines bool) *arrsv1.Claim {
 	totals := c.Sums()
+	commissionerDays, pcnDays := c.HeldDays(c.State, h.store.Now())
 	out := &arrsv1.Claim{
-		Name:              c.Name(),
-		Month:             c.Month.String(),
-		FinancialYear:     c.Year.String(),
-		State:             claimStatesOut[c.State],
-		ActualPence:       totals.ActualPence,
-		CapPence:          totals.CapPence,
-		ReimbursablePence: totals.ReimbursablePence,
-		LineCount:         int32(totals.LineCount),
-		Submitter:         c.Submitter,
-		WithdrawReason:    c.WithdrawReason,
-		Etag:              claims.Etag(c.Revision),
-		CreateTime:        timestamp(c.CreateTime),
-		UpdateTime:        timestamp(c.UpdateTime),
-		Kind:              claimKindsOut[c.Kind],
-		Commissioner:      claims.Commissioner{Code: c.CommissionerCode}.Name(),
-		Reviewer:          c.Reviewer,
-		Supplements:       supplementsName(c),
-		ReviewNote:        c.ReviewNote,
+		Name:                 c.Name(),
+		Month:                c.Month.String(),
+		FinancialYear:        c.Year.String(),
+		State:                claimStatesOut[c.State],
+		ActualPence:          totals.ActualPence,
+		CapPence:             totals.CapPence,
+		ReimbursablePence:    totals.ReimbursablePence,
+		LineCount:            int32(totals.LineCount),
+		Submitter:            c.Submitter,
+		WithdrawReason:       c.WithdrawReason,
+		Etag:                 claims.Etag(c.Revision),
+		CreateTime:           timestamp(c.CreateTime),
+		UpdateTime:           timestamp(c.UpdateTime),
+		Kind:                 claimKindsOut[c.Kind],
+		Commissioner:         claims.Commissioner{Code: c.CommissionerCode}.Name(),
+		Reviewer:             c.Reviewer,
+		Supplements:          supplementsName(c),
+		ReviewNote:           c.ReviewNote,
+		CommissionerHeldDays: int32(commissionerDays),
+		PcnHeldDays:          int32(pcnDays),
 	}
 	if c.SubmitTime != nil {
 		out.SubmitTime = timestamppb.New(*c.SubmitTime)
@@ -76,12 +80,25 @@ func claimProto(c claims.Claim, withLines bool) *arrsv1.Claim {
 		for _, l := range c.Lines {
 			out.Lines = append(out.Lines, claimLineProto(l))
 		}
+		for _, m := range c.Messages {
+			out.Messages = append(out.Messages, claimMessageProto(m))
+		}
 	}
 	for _, e := range c.Excluded {
 		out.ExcludedPosts = append(out.ExcludedPosts, &arrsv1.ExcludedPost{
 			Post: claims.Post{PCNCode: c.PCNCode, ID: e.PostID}.Name(), Reason: e.Reason})
 	}
 	return out
+}
+
+var messageKindsOut = map[claims.MessageKind]arrsv1.ClaimMessage_Kind{
+	claims.MessageQuestion: arrsv1.ClaimMessage_KIND_QUESTION,
+	claims.MessageReply:    arrsv1.ClaimMessage_KIND_REPLY,
+}
+
+func claimMessageProto(m claims.ClaimMessage) *arrsv1.ClaimMessage {
+	return &arrsv1.ClaimMessage{Name: m.Name(), Kind: messageKindsOut[m.Kind], Author: m.Author, Role: string(m.Role),
+		Organisation: m.Organisation, Text: m.Text, EvidenceUris: m.EvidenceURIs, CreateTime: timestamp(m.CreateTime)}
 }
 
 func claimLineProto(l claims.ClaimLine) *arrsv1.ClaimLine {
@@ -127,7 +144,7 @@ func (h *claimService) GetClaim(ctx context.Context, req *arrsv1.GetClaimRequest
 	if err != nil {
 		return nil, err
 	}
-	return claimProto(c, true), nil
+	return h.claimProto(c, true), nil
 }
 
 func (h *claimService) ListClaims(ctx context.Context, req *arrsv1.ListClaimsRequest) (*arrsv1.ListClaimsResponse, error) {
@@ -154,7 +171,7 @@ func (h *claimService) ListClaims(ctx context.Context, req *arrsv1.ListClaimsReq
 	}
 	resp := &arrsv1.ListClaimsResponse{NextPageToken: tokenFor(next, keys...)}
 	for _, c := range rows {
-		resp.Claims = append(resp.Claims, claimProto(c, full))
+		resp.Claims = append(resp.Claims, h.claimProto(c, full))
 	}
 	return resp, nil
 }
@@ -189,7 +206,7 @@ func (h *claimService) CreateClaim(ctx context.Context, req *arrsv1.CreateClaimR
 	if err != nil {
 		return nil, err
 	}
-	return claimProto(c, true), nil
+	return h.claimProto(c, true), nil
 }
 
 func (h *claimService) UpdateClaimLine(ctx context.Context, req *arrsv1.UpdateClaimLineRequest) (*arrsv1.ClaimLine, error) {
@@ -287,7 +304,7 @@ func (h *claimService) SubmitClaim(ctx context.Context, req *arrsv1.SubmitClaimR
 	if err != nil {
 		return nil, err
 	}
-	return claimProto(c, true), nil
+	return h.claimProto(c, true), nil
 }
 
 func (h *claimService) WithdrawClaim(ctx context.Context, req *arrsv1.WithdrawClaimRequest) (*arrsv1.Claim, error) {
@@ -299,7 +316,7 @@ func (h *claimService) WithdrawClaim(ctx context.Context, req *arrsv1.WithdrawCl
 	if err != nil {
 		return nil, err
 	}
-	return claimProto(c, true), nil
+	return h.claimProto(c, true), nil
 }
 
 func (h *claimService) GetBudget(ctx context.Context, req *arrsv1.GetBudgetRequest) (*arrsv1.Budget, error) {
@@ -352,8 +369,12 @@ func (h *claimService) ListReviewQueue(ctx context.Context, req *arrsv1.ListRevi
 	for _, it := range items {
 		// The queue loads every line to flag them; it returns them only in
 		// the full view.
-		item := &arrsv1.ReviewItem{Claim: claimProto(it.Claim, req.GetView() == arrsv1.ClaimView_CLAIM_VIEW_FULL),
-			DaysWaiting: int32(it.DaysWaiting)}
+		item := &arrsv1.ReviewItem{Claim: h.claimProto(it.Claim, req.GetView() == arrsv1.ClaimView_CLAIM_VIEW_FULL),
+			DaysWaiting: int32(it.DaysWaiting), WaitingFor: arrsv1.ReviewItem_WAITING_FOR_COMMISSIONER,
+			CommissionerHeldDays: int32(it.CommissionerHeldDays), PcnHeldDays: int32(it.PCNHeldDays)}
+		if it.WaitingForPCN {
+			item.WaitingFor = arrsv1.ReviewItem_WAITING_FOR_PCN
+		}
 		for _, f := range it.Flags {
 			item.Flags = append(item.Flags, &arrsv1.LineFlag{
 				Line:   claims.ClaimLine{PCNCode: it.Claim.PCNCode, ClaimID: it.Claim.ID, PostID: f.PostID}.Name(),
@@ -394,7 +415,7 @@ func (h *claimService) ApproveClaim(ctx context.Context, req *arrsv1.ApproveClai
 		return nil, err
 	}
 	h.metrics.observeApproval(c)
-	return claimProto(c, true), nil
+	return h.claimProto(c, true), nil
 }
 
 func (h *claimService) RejectClaim(ctx context.Context, req *arrsv1.RejectClaimRequest) (*arrsv1.Claim, error) {
@@ -406,7 +427,7 @@ func (h *claimService) RejectClaim(ctx context.Context, req *arrsv1.RejectClaimR
 	if err != nil {
 		return nil, err
 	}
-	return claimProto(c, true), nil
+	return h.claimProto(c, true), nil
 }
 
 func (h *claimService) QueryClaim(ctx context.Context, req *arrsv1.QueryClaimRequest) (*arrsv1.Claim, error) {
@@ -418,7 +439,19 @@ func (h *claimService) QueryClaim(ctx context.Context, req *arrsv1.QueryClaimReq
 	if err != nil {
 		return nil, err
 	}
-	return claimProto(c, true), nil
+	return h.claimProto(c, true), nil
+}
+
+func (h *claimService) ReplyToClaimQuery(ctx context.Context, req *arrsv1.ReplyToClaimQueryRequest) (*arrsv1.Claim, error) {
+	pcn, id, err := claims.ParseClaimName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.store.ReplyToClaimQuery(ctx, pcn, id, req.GetEtag(), req.GetText(), req.GetEvidenceUris())
+	if err != nil {
+		return nil, err
+	}
+	return h.claimProto(c, true), nil
 }
 
 func (h *claimService) RecordClaimPayment(ctx context.Context, req *arrsv1.RecordClaimPaymentRequest) (*arrsv1.Claim, error) {
@@ -444,7 +477,7 @@ func (h *claimService) RecordClaimPayment(ctx context.Context, req *arrsv1.Recor
 		return nil, err
 	}
 	h.metrics.observePayment(c)
-	return claimProto(c, true), nil
+	return h.claimProto(c, true), nil
 }
 
 func supplementsName(c claims.Claim) string {

@@ -74,17 +74,22 @@ func TestAListingShowsEachClaimsTotalsWithoutItsLines(t *testing.T) {
 	}
 
 	// The review queue: Kingsgate's September and October wait, with totals
-	// and flags, their lines only in the full view.
+	// and flags, their lines only in the full view; then Northfield's
+	// queried October, its thread only in the full view too.
 	queue, err := c.ListReviewQueue(approver, &arrsv1.ListReviewQueueRequest{Commissioner: "commissioners/QNQ"})
-	if err != nil || len(queue.GetItems()) != 2 {
+	if err != nil || len(queue.GetItems()) != 3 {
 		t.Fatalf("queue = %v, %v", queue, err)
+	}
+	if queried := queue.GetItems()[2].GetClaim(); len(queried.GetMessages()) != 0 || len(queried.GetLines()) != 0 {
+		t.Errorf("queued %s in the basic view: %d messages, %d lines", queried.GetName(), len(queried.GetMessages()), len(queried.GetLines()))
 	}
 	waiting := queue.GetItems()[0].GetClaim()
 	if len(waiting.GetLines()) != 0 || waiting.GetLineCount() == 0 || waiting.GetReimbursablePence() == 0 {
 		t.Errorf("queued %s: %d lines, totals %v", waiting.GetName(), len(waiting.GetLines()), totalsOf(waiting))
 	}
 	queue, err = c.ListReviewQueue(approver, &arrsv1.ListReviewQueueRequest{Commissioner: "commissioners/QNQ", View: arrsv1.ClaimView_CLAIM_VIEW_FULL})
-	if err != nil || int32(len(queue.GetItems()[0].GetClaim().GetLines())) != waiting.GetLineCount() || totalsOf(queue.GetItems()[0].GetClaim()) != totalsOf(waiting) {
+	if err != nil || int32(len(queue.GetItems()[0].GetClaim().GetLines())) != waiting.GetLineCount() || totalsOf(queue.GetItems()[0].GetClaim()) != totalsOf(waiting) ||
+		len(queue.GetItems()[2].GetClaim().GetMessages()) != 1 {
 		t.Errorf("full queue: %v, %v", queue, err)
 	}
 

@@ -12,7 +12,7 @@ func TestEveryClaimKindHasItsEnumValue(t *testing.T) {
 		claims.MonthlyClaim:       arrsv1.Claim_KIND_MONTHLY,
 		claims.SupplementaryClaim: arrsv1.Claim_KIND_SUPPLEMENTARY,
 	} {
-		if got := claimProto(claims.Claim{PCNCode: "U12345", ID: "2025-04", Kind: kind}, false).GetKind(); got != want {
+		if got := (&claimService{store: claims.NewStore(nil)}).claimProto(claims.Claim{PCNCode: "U12345", ID: "2025-04", Kind: kind}, false).GetKind(); got != want {
 			t.Errorf("a %s claim is %v on the wire, want %v", kind, got, want)
 		}
 	}

@@ -53,6 +53,7 @@ const (
 )
 
 // rpcPermissions maps every RPC's full method name to what it needs.
+// Replying to a query is preparing the claim, so it needs what an edit does.
 var rpcPermissions = map[string]permission{
 	"/arrs.v1.OrganisationService/GetCommissioner":    permReferenceRead,
 	"/arrs.v1.OrganisationService/ListCommissioners":  permReferenceRead,
@@ -103,6 +104,7 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.ClaimService/ApproveClaim":          permClaimsReview,
 	"/arrs.v1.ClaimService/RejectClaim":           permClaimsReview,
 	"/arrs.v1.ClaimService/QueryClaim":            permClaimsReview,
+	"/arrs.v1.ClaimService/ReplyToClaimQuery":     permClaimsWrite,
 	"/arrs.v1.ClaimService/RecordClaimPayment":    permClaimsPay,
 	"/arrs.v1.ClaimService/ExportClaimLines":      permClaimsExport,
 

@@ -24,8 +24,25 @@ func TestReviewJourney(t *testing.T) {
 	for _, item := range queue.GetItems() {
 		names = append(names, item.GetClaim().GetName())
 	}
-	if err != nil || fmt.Sprint(names) != "[pcns/U34567/claims/2026-09 pcns/U12345/claims/2026-10 pcns/U34567/claims/2026-10]" {
-		t.Fatalf("queue = %v, %v; want the oldest submission first", names, err)
+	if err != nil || fmt.Sprint(names) != "[pcns/U34567/claims/2026-09 pcns/U12345/claims/2026-10 pcns/U34567/claims/2026-10 pcns/U23456/claims/2026-10]" {
+		t.Fatalf("queue = %v, %v; want the oldest submission first, then the queried claim", names, err)
+	}
+	// Northfield's October 2026 was submitted 21 days ago and queried at
+	// 10:00 7 days ago: the commissioner held it 14 days; at 09:30 the PCN
+	// has held it 6 whole days (half an hour short of 7).
+	for i, item := range queue.GetItems() {
+		want := arrsv1.ReviewItem_WAITING_FOR_COMMISSIONER
+		if i == 3 {
+			want = arrsv1.ReviewItem_WAITING_FOR_PCN
+		}
+		if item.GetWaitingFor() != want {
+			t.Errorf("%s waits for %v, want %v", item.GetClaim().GetName(), item.GetWaitingFor(), want)
+		}
+	}
+	if q := queue.GetItems()[3]; q.GetCommissionerHeldDays() != 14 || q.GetPcnHeldDays() != 6 || q.GetDaysWaiting() != 6 ||
+		len(q.GetClaim().GetMessages()) != 1 || q.GetClaim().GetPcnHeldDays() != 6 {
+		t.Errorf("the queried claim: held %d days by the commissioner and %d by the PCN, waiting %d, %d messages; want 14, 6, 6, 1",
+			q.GetCommissionerHeldDays(), q.GetPcnHeldDays(), q.GetDaysWaiting(), len(q.GetClaim().GetMessages()))
 	}
 	var flags []string
 	for _, f := range queue.GetItems()[0].GetFlags() {
@@ -77,6 +94,40 @@ func TestReviewJourney(t *testing.T) {
 	if code != http.StatusOK || body["state"] != "STATE_QUERIED" || body["reviewNote"] != "Please attach the October payslips" {
 		t.Errorf("query over REST = %d %v", code, body)
 	}
+	if messages, _ := body["messages"].([]any); len(messages) != 1 {
+		t.Errorf("the queried claim's thread = %v, want its question", body["messages"])
+	}
+
+	// Northfield's queried October cannot go back unanswered; over REST its
+	// clinical director replies with evidence, then resubmits.
+	northfield := as(t.Context(), "cd-foreign")
+	_, err = c.SubmitClaim(northfield, &arrsv1.SubmitClaimRequest{Name: "pcns/U23456/claims/2026-10"})
+	if st, _ := status.FromError(err); st.Code() != codes.FailedPrecondition {
+		t.Errorf("resubmitting without a reply: %v, want FAILED_PRECONDITION", err)
+	} else if info, _ := details(t, st); info.GetReason() != "QUERY_UNANSWERED" {
+		t.Errorf("resubmitting without a reply: reason %s, want QUERY_UNANSWERED", info.GetReason())
+	}
+	code, body = do(t, "cd-foreign", http.MethodPost, "http://"+a.HTTPAddr()+"/v1/pcns/U23456/claims/2026-10:reply",
+		map[string]any{"text": "The payslips are attached.", "evidenceUris": []string{"https://evidence.example/northfield"}})
+	messages, _ := body["messages"].([]any)
+	if code != http.StatusOK || body["state"] != "STATE_QUERIED" || len(messages) != 2 {
+		t.Fatalf("reply over REST = %d %v", code, body)
+	}
+	if reply, _ := messages[1].(map[string]any); reply["kind"] != "KIND_REPLY" || reply["author"] != "cd2" ||
+		reply["role"] != "pcn-clinical-director" || reply["organisation"] != "pcns/U23456" ||
+		fmt.Sprint(reply["evidenceUris"]) != "[https://evidence.example/northfield]" {
+		t.Errorf("the reply = %v", reply)
+	}
+	code, _ = do(t, "approver-own", http.MethodPost, "http://"+a.HTTPAddr()+"/v1/pcns/U23456/claims/2026-10:reply",
+		map[string]any{"text": "Answering my own question."})
+	if code != http.StatusForbidden {
+		t.Errorf("an approver replying: %d, want 403", code)
+	}
+	resubmitted, err := c.SubmitClaim(northfield, &arrsv1.SubmitClaimRequest{Name: "pcns/U23456/claims/2026-10"})
+	if err != nil || resubmitted.GetState() != arrsv1.Claim_STATE_SUBMITTED || resubmitted.GetPcnHeldDays() != 6 {
+		t.Errorf("resubmitting after the reply = %v, %v", resubmitted, err)
+	}
+
 	budget, err := c.GetBudget(as(t.Context(), "cd-own"), &arrsv1.GetBudgetRequest{Name: "pcns/U12345/budgets/2026-27"})
 	if err != nil || budget.GetPaidPence() != before.GetPaidPence()+paid.GetApprovedPence() ||
 		budget.GetSubmittedPence() != before.GetSubmittedPence() {

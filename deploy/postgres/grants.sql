@@ -11,7 +11,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON
     commissioners, pcns, pcn_practices, pcn_commissioners, request_ids,
     roles, role_headcount_caps, rates,
     financial_years, entitlements,
-    posts, claims, claim_lines
+    posts, claims, claim_lines, claim_messages
 TO arrs_app;
 
 GRANT SELECT, INSERT ON audit_events TO arrs_app;

@@ -223,7 +223,9 @@ export interface paths {
         };
         /**
          * Lists a commissioner's submitted claims awaiting review, oldest first,
-         *     with the lines that need a look flagged.
+         *     then its queried claims waiting for the PCN's reply, oldest query first;
+         *     with the lines that need a look flagged and the days each side has held
+         *     each claim.
          */
         get: operations["ClaimService_ListReviewQueue"];
         put?: never;
@@ -477,8 +479,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Returns a SUBMITTED claim to the PCN with a question; the PCN edits it
-         *     and submits it again.
+         * Returns a SUBMITTED claim to the PCN with a question, or asks a further
+         *     question of a QUERIED one; the question joins the claim's thread. The
+         *     PCN replies (ReplyToClaimQuery), edits it and submits it again.
          */
         post: operations["ClaimService_QueryClaim"];
         delete?: never;
@@ -521,6 +524,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pcns/{pcn}/claims/{claim}:reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds the PCN's reply, with any evidence links, to a QUERIED claim's
+         *     thread; the claim stays QUERIED until it is resubmitted, which needs the
+         *     newest question answered.
+         */
+        post: operations["ClaimService_ReplyToClaimQuery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pcns/{pcn}/claims/{claim}:submit": {
         parameters: {
             query?: never;
@@ -531,8 +555,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Submits a DRAFT claim: its caps are worked out again from the rates in
-         *     force, and it must fit in what remains of the PCN's entitlement.
+         * Submits a DRAFT claim, or resubmits a QUERIED one: its caps are worked
+         *     out again from the rates in force, and it must fit in what remains of
+         *     the PCN's entitlement. A QUERIED claim whose newest message is a
+         *     question is refused (FAILED_PRECONDITION, QUERY_UNANSWERED): reply first.
          */
         post: operations["ClaimService_SubmitClaim"];
         delete?: never;
@@ -845,6 +871,15 @@ export interface components {
             /** @description Why it is rejected: at most 2000 characters, and may have line breaks. */
             reason: string;
         };
+        /** @description Request for ReplyToClaimQuery. */
+        ClaimServiceReplyToClaimQueryBody: {
+            /** @description Optional: the claim's current etag. */
+            etag?: string;
+            /** @description Optional links (https) to evidence for the reply; at most 10. */
+            evidenceUris?: string[];
+            /** @description The reply to the newest question, at most 2000 characters. */
+            text: string;
+        };
         /** @description Request for SubmitClaim. */
         ClaimServiceSubmitClaimBody: {
             /** @description Optional: the claim's current etag. */
@@ -859,6 +894,15 @@ export interface components {
             /** @description Why it is withdrawn: at most 1000 characters, and may have line breaks. */
             reason?: string;
         };
+        /**
+         * @description Who the claim waits for.
+         *
+         *      - WAITING_FOR_COMMISSIONER: Submitted: the commissioner's review.
+         *      - WAITING_FOR_PCN: Queried: the PCN's reply and resubmission.
+         * @default WAITING_FOR_UNSPECIFIED
+         * @enum {string}
+         */
+        ReviewItemWaitingFor: "WAITING_FOR_UNSPECIFIED" | "WAITING_FOR_COMMISSIONER" | "WAITING_FOR_PCN";
         /** @description Request for EndPost. */
         WorkforceServiceEndPostBody: {
             /**
@@ -1138,6 +1182,13 @@ export interface components {
              */
             commissioner: $Read<string>;
             /**
+             * Format: int32
+             * @description Output only. Whole days the commissioner has held the claim: from each
+             *     submission to its review (query, approval or rejection), the holding
+             *     under way included. This is the time that delays payment.
+             */
+            commissionerHeldDays: $Read<number>;
+            /**
              * Format: date-time
              * @description Output only.
              */
@@ -1161,6 +1212,12 @@ export interface components {
             lineCount: $Read<number>;
             /** @description Output only. One line per post in post in the month. */
             lines: $Read<components["schemas"]["v1ClaimLine"][]>;
+            /**
+             * @description Output only. The query thread, oldest first: the commissioner's
+             *     questions and the PCN's replies. With the lines: in GetClaim and the
+             *     FULL view.
+             */
+            messages: $Read<components["schemas"]["v1ClaimMessage"][]>;
             /** @description Output only. The month claimed, `YYYY-MM`. */
             month: $Read<string>;
             /**
@@ -1176,6 +1233,12 @@ export interface components {
             paidPence: $Read<string>;
             /** @description Output only. The payment, once recorded. */
             payment?: $Read<components["schemas"]["v1Payment"]>;
+            /**
+             * Format: int32
+             * @description Output only. Whole days the PCN has held the claim: from each query to
+             *     its resubmission, the holding under way included.
+             */
+            pcnHeldDays: $Read<number>;
             /**
              * Format: int64
              * @description Output only. What the claim asks for: Σ min(actual, cap) (pence).
@@ -1310,6 +1373,40 @@ export interface components {
              */
             wte?: string;
         };
+        /** @description One message in a claim's query thread. */
+        v1ClaimMessage: {
+            /** @description Who wrote it (the signed-in subject). */
+            author: string;
+            /**
+             * Format: date-time
+             * @description When it was written.
+             */
+            createTime: string;
+            /** @description Links to evidence (https), for a reply. */
+            evidenceUris: string[];
+            /** @description A question or a reply. */
+            kind: components["schemas"]["v1ClaimMessageKind"];
+            /** @description `pcns/{pcn}/claims/{month}/messages/{n}`, numbered from 1 per claim. */
+            name: string;
+            /** @description Their organisation, `pcns/{code}` or `commissioners/{code}`. */
+            organisation: string;
+            /**
+             * @description Their access role, for example `commissioner-approver` or
+             *     `pcn-manager`.
+             */
+            role: string;
+            /** @description The message. */
+            text: string;
+        };
+        /**
+         * @description Who a message is from.
+         *
+         *      - KIND_QUESTION: The commissioner's question (QueryClaim).
+         *      - KIND_REPLY: The PCN's reply (ReplyToClaimQuery).
+         * @default KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1ClaimMessageKind: "KIND_UNSPECIFIED" | "KIND_QUESTION" | "KIND_REPLY";
         /**
          * @description Where the claim is in review. Output only. It moves through
          *     SubmitClaim and WithdrawClaim (and, later, the commissioner's review).
@@ -1594,7 +1691,10 @@ export interface components {
         };
         /** @description Response for ListReviewQueue. */
         v1ListReviewQueueResponse: {
-            /** @description Submitted claims, oldest submission first. */
+            /**
+             * @description Submitted claims, oldest submission first, then queried claims, oldest
+             *     query first.
+             */
             items: components["schemas"]["v1ReviewItem"][];
             /** @description Token for the next page; empty on the last page. */
             nextPageToken: string;
@@ -1937,17 +2037,30 @@ export interface components {
              */
             topUpPence?: string;
         };
-        /** @description A claim awaiting review. */
+        /** @description A claim in the review queue. */
         v1ReviewItem: {
             /** @description The claim, with its totals; with its lines too when the view is FULL. */
             claim: components["schemas"]["v1Claim"];
             /**
              * Format: int32
-             * @description Whole days since it was submitted.
+             * @description Whole days the commissioner has held the claim, over all its rounds.
+             */
+            commissionerHeldDays: number;
+            /**
+             * Format: int32
+             * @description Whole days since the claim was submitted or, waiting for the PCN,
+             *     since it was queried.
              */
             daysWaiting: number;
             /** @description Lines that need a look. */
             flags: components["schemas"]["v1LineFlag"][];
+            /**
+             * Format: int32
+             * @description Whole days the PCN has held the claim answering queries.
+             */
+            pcnHeldDays: number;
+            /** @description Who the claim waits for. */
+            waitingFor: components["schemas"]["ReviewItemWaitingFor"];
         };
         /** @description A reimbursable ARRS role. */
         v1Role: {
@@ -5667,6 +5780,114 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ClaimServiceRejectClaimBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Claim"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ClaimService_ReplyToClaimQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pcn: string;
+                claim: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimServiceReplyToClaimQueryBody"];
             };
         };
         responses: {

@@ -1,8 +1,11 @@
 // The web console end to end, in headless Chromium against a real arrsd
 // with the demo data (served with its CSP): Northfield's clinical director
 // drafts last month's claim, enters what was paid and submits it; an
-// approver queries it; the PCN answers by changing a line and submits
-// again; the approver approves it with one line lowered; finance records
+// approver queries it; the PCN, refused a resubmission without a reply,
+// replies in the claim's thread; the approver, seeing the claim waiting for
+// the PCN in the queue, asks a further question; the PCN replies again,
+// changes a line and submits again; the approver approves it with one line
+// lowered; finance records
 // the payment and downloads the month's CSV; the budget shows the payment.
 // NHS England then enters a backdated rate, sees the top-up it would offer
 // for that claim before saving it, and the PCN finds the top-up offered.
@@ -136,13 +139,61 @@ test("a claim from draft to paid, through the console", async () => {
   await page.getByRole("button", { name: "Send question" }).click();
   await page.getByRole("heading", { name: "Claim queried" }).waitFor();
   await b.check("claim-queried");
+  // The queue shows it waiting for the PCN, with the days each side held it.
+  await page.getByRole("link", { name: "Back to the review queue" }).click();
+  await page.getByRole("heading", { name: "Waiting for the PCN's reply" }).waitFor();
+  assert.equal(await page.getByRole("link", { name: `U23456, ${month}` }).count(), 1);
+  await b.check("review-queue-waiting-for-pcn");
 
   // The PCN answers: the question is on its home page and the claim.
   await signInAs("Nia, Northfield and Heath PCN");
   await page.getByText(question).first().waitFor();
   await page.getByRole("link", { name: month }).first().click();
   await page.getByRole("heading", { name: "The commissioner has a question" }).waitFor();
+  await page.getByRole("heading", { name: "Questions and replies" }).waitFor();
   await b.check("claim-queried-pcn");
+  // Resubmitting before replying is refused, with the server's reason.
+  await page.getByRole("button", { name: "Check and submit claim" }).click();
+  await page.getByRole("button", { name: "Submit claim" }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  await page.getByText(/Reply to the commissioner's question before resubmitting/).waitFor();
+  await b.check("resubmit-needs-reply");
+  assert.equal(b.errors.length, 1, b.errors.join("\n"));
+  assert.match(b.errors[0]!, /Failed to load resource: the server responded with a status of 400 \(Bad Request\)$/);
+  b.errors.length = 0;
+  await page.getByRole("link", { name: `Claim for ${month}` }).click();
+  // A reply needs words; then it joins the thread, with its evidence.
+  await page.getByRole("button", { name: "Send reply" }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  await b.check("reply-error");
+  await page.getByRole("link", { name: "Enter your reply to the commissioner's question" }).click();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "reply-text");
+  const answer = "The first line includes a one-off recruitment bonus; the payslip is linked.";
+  await page.getByLabel("Your reply").fill(answer);
+  await page.getByLabel("Link to evidence (optional)").fill("https://evidence.example.nhs.uk/payslips/bonus.pdf");
+  await page.getByRole("button", { name: "Send reply" }).click();
+  await page.getByRole("heading", { name: "Reply from the PCN" }).waitFor();
+  await page.getByText(answer).waitFor();
+  await b.check("claim-replied-pcn");
+
+  // The approver reads the reply and asks a further question.
+  await signInAs("Bob, NHS Frimley ICB");
+  await page.getByRole("link", { name: `U23456, ${month}` }).click();
+  await page.getByRole("heading", { name: "Reply from the PCN" }).waitFor();
+  await b.check("review-claim-replied");
+  await page.getByRole("button", { name: "Ask a further question" }).click();
+  const further = "Is the bonus within the scheme's rules? Please lower the line if not.";
+  await page.getByLabel("Your question").fill(further);
+  await page.getByRole("button", { name: "Send question" }).click();
+  await page.getByRole("heading", { name: "Claim queried" }).waitFor();
+
+  // The PCN replies again, corrects the line and resubmits.
+  await signInAs("Nia, Northfield and Heath PCN");
+  await page.getByRole("link", { name: month }).first().click();
+  await page.getByText(further).first().waitFor();
+  await page.getByLabel("Your reply").fill("It is not: the line is corrected to the salary alone.");
+  await page.getByRole("button", { name: "Send reply" }).click();
+  await page.getByText("It is not: the line is corrected to the salary alone.").waitFor();
   await page.getByRole("link", { name: /^Enter costs/ }).first().click();
   await page.getByLabel("Gross salary").fill("2,900.00");
   await page.getByRole("button", { name: "Save costs" }).click();

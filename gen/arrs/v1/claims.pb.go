@@ -201,6 +201,110 @@ func (Claim_Kind) EnumDescriptor() ([]byte, []int) {
 	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{0, 1}
 }
 
+// Who a message is from.
+type ClaimMessage_Kind int32
+
+const (
+	ClaimMessage_KIND_UNSPECIFIED ClaimMessage_Kind = 0
+	// The commissioner's question (QueryClaim).
+	ClaimMessage_KIND_QUESTION ClaimMessage_Kind = 1
+	// The PCN's reply (ReplyToClaimQuery).
+	ClaimMessage_KIND_REPLY ClaimMessage_Kind = 2
+)
+
+// Enum value maps for ClaimMessage_Kind.
+var (
+	ClaimMessage_Kind_name = map[int32]string{
+		0: "KIND_UNSPECIFIED",
+		1: "KIND_QUESTION",
+		2: "KIND_REPLY",
+	}
+	ClaimMessage_Kind_value = map[string]int32{
+		"KIND_UNSPECIFIED": 0,
+		"KIND_QUESTION":    1,
+		"KIND_REPLY":       2,
+	}
+)
+
+func (x ClaimMessage_Kind) Enum() *ClaimMessage_Kind {
+	p := new(ClaimMessage_Kind)
+	*p = x
+	return p
+}
+
+func (x ClaimMessage_Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ClaimMessage_Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_arrs_v1_claims_proto_enumTypes[3].Descriptor()
+}
+
+func (ClaimMessage_Kind) Type() protoreflect.EnumType {
+	return &file_arrs_v1_claims_proto_enumTypes[3]
+}
+
+func (x ClaimMessage_Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ClaimMessage_Kind.Descriptor instead.
+func (ClaimMessage_Kind) EnumDescriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{1, 0}
+}
+
+// Who the claim waits for.
+type ReviewItem_WaitingFor int32
+
+const (
+	ReviewItem_WAITING_FOR_UNSPECIFIED ReviewItem_WaitingFor = 0
+	// Submitted: the commissioner's review.
+	ReviewItem_WAITING_FOR_COMMISSIONER ReviewItem_WaitingFor = 1
+	// Queried: the PCN's reply and resubmission.
+	ReviewItem_WAITING_FOR_PCN ReviewItem_WaitingFor = 2
+)
+
+// Enum value maps for ReviewItem_WaitingFor.
+var (
+	ReviewItem_WaitingFor_name = map[int32]string{
+		0: "WAITING_FOR_UNSPECIFIED",
+		1: "WAITING_FOR_COMMISSIONER",
+		2: "WAITING_FOR_PCN",
+	}
+	ReviewItem_WaitingFor_value = map[string]int32{
+		"WAITING_FOR_UNSPECIFIED":  0,
+		"WAITING_FOR_COMMISSIONER": 1,
+		"WAITING_FOR_PCN":          2,
+	}
+)
+
+func (x ReviewItem_WaitingFor) Enum() *ReviewItem_WaitingFor {
+	p := new(ReviewItem_WaitingFor)
+	*p = x
+	return p
+}
+
+func (x ReviewItem_WaitingFor) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReviewItem_WaitingFor) Descriptor() protoreflect.EnumDescriptor {
+	return file_arrs_v1_claims_proto_enumTypes[4].Descriptor()
+}
+
+func (ReviewItem_WaitingFor) Type() protoreflect.EnumType {
+	return &file_arrs_v1_claims_proto_enumTypes[4]
+}
+
+func (x ReviewItem_WaitingFor) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReviewItem_WaitingFor.Descriptor instead.
+func (ReviewItem_WaitingFor) EnumDescriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{22, 0}
+}
+
 // A PCN's claim for one month, in arrears.
 type Claim struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -259,7 +363,18 @@ type Claim struct {
 	PaidPence int64 `protobuf:"varint,25,opt,name=paid_pence,json=paidPence,proto3" json:"paid_pence,omitempty"`
 	// Output only. How many lines the claim has; a listing gives this and the
 	// totals without the lines themselves.
-	LineCount     int32 `protobuf:"varint,26,opt,name=line_count,json=lineCount,proto3" json:"line_count,omitempty"`
+	LineCount int32 `protobuf:"varint,26,opt,name=line_count,json=lineCount,proto3" json:"line_count,omitempty"`
+	// Output only. The query thread, oldest first: the commissioner's
+	// questions and the PCN's replies. With the lines: in GetClaim and the
+	// FULL view.
+	Messages []*ClaimMessage `protobuf:"bytes,27,rep,name=messages,proto3" json:"messages,omitempty"`
+	// Output only. Whole days the commissioner has held the claim: from each
+	// submission to its review (query, approval or rejection), the holding
+	// under way included. This is the time that delays payment.
+	CommissionerHeldDays int32 `protobuf:"varint,28,opt,name=commissioner_held_days,json=commissionerHeldDays,proto3" json:"commissioner_held_days,omitempty"`
+	// Output only. Whole days the PCN has held the claim: from each query to
+	// its resubmission, the holding under way included.
+	PcnHeldDays   int32 `protobuf:"varint,29,opt,name=pcn_held_days,json=pcnHeldDays,proto3" json:"pcn_held_days,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -469,6 +584,137 @@ func (x *Claim) GetLineCount() int32 {
 	return 0
 }
 
+func (x *Claim) GetMessages() []*ClaimMessage {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+func (x *Claim) GetCommissionerHeldDays() int32 {
+	if x != nil {
+		return x.CommissionerHeldDays
+	}
+	return 0
+}
+
+func (x *Claim) GetPcnHeldDays() int32 {
+	if x != nil {
+		return x.PcnHeldDays
+	}
+	return 0
+}
+
+// One message in a claim's query thread.
+type ClaimMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `pcns/{pcn}/claims/{month}/messages/{n}`, numbered from 1 per claim.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// A question or a reply.
+	Kind ClaimMessage_Kind `protobuf:"varint,2,opt,name=kind,proto3,enum=arrs.v1.ClaimMessage_Kind" json:"kind,omitempty"`
+	// Who wrote it (the signed-in subject).
+	Author string `protobuf:"bytes,3,opt,name=author,proto3" json:"author,omitempty"`
+	// Their access role, for example `commissioner-approver` or
+	// `pcn-manager`.
+	Role string `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	// Their organisation, `pcns/{code}` or `commissioners/{code}`.
+	Organisation string `protobuf:"bytes,5,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// The message.
+	Text string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
+	// Links to evidence (https), for a reply.
+	EvidenceUris []string `protobuf:"bytes,7,rep,name=evidence_uris,json=evidenceUris,proto3" json:"evidence_uris,omitempty"`
+	// When it was written.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClaimMessage) Reset() {
+	*x = ClaimMessage{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimMessage) ProtoMessage() {}
+
+func (x *ClaimMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimMessage.ProtoReflect.Descriptor instead.
+func (*ClaimMessage) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ClaimMessage) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ClaimMessage) GetKind() ClaimMessage_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return ClaimMessage_KIND_UNSPECIFIED
+}
+
+func (x *ClaimMessage) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *ClaimMessage) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *ClaimMessage) GetOrganisation() string {
+	if x != nil {
+		return x.Organisation
+	}
+	return ""
+}
+
+func (x *ClaimMessage) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ClaimMessage) GetEvidenceUris() []string {
+	if x != nil {
+		return x.EvidenceUris
+	}
+	return nil
+}
+
+func (x *ClaimMessage) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 // A payment of an approved claim.
 type Payment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -486,7 +732,7 @@ type Payment struct {
 
 func (x *Payment) Reset() {
 	*x = Payment{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[1]
+	mi := &file_arrs_v1_claims_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -498,7 +744,7 @@ func (x *Payment) String() string {
 func (*Payment) ProtoMessage() {}
 
 func (x *Payment) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[1]
+	mi := &file_arrs_v1_claims_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -511,7 +757,7 @@ func (x *Payment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Payment.ProtoReflect.Descriptor instead.
 func (*Payment) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{1}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Payment) GetPaymentDate() string {
@@ -597,7 +843,7 @@ type ClaimLine struct {
 
 func (x *ClaimLine) Reset() {
 	*x = ClaimLine{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[2]
+	mi := &file_arrs_v1_claims_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -609,7 +855,7 @@ func (x *ClaimLine) String() string {
 func (*ClaimLine) ProtoMessage() {}
 
 func (x *ClaimLine) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[2]
+	mi := &file_arrs_v1_claims_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -622,7 +868,7 @@ func (x *ClaimLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimLine.ProtoReflect.Descriptor instead.
 func (*ClaimLine) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{2}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ClaimLine) GetName() string {
@@ -784,7 +1030,7 @@ type CapSegment struct {
 
 func (x *CapSegment) Reset() {
 	*x = CapSegment{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[3]
+	mi := &file_arrs_v1_claims_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -796,7 +1042,7 @@ func (x *CapSegment) String() string {
 func (*CapSegment) ProtoMessage() {}
 
 func (x *CapSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[3]
+	mi := &file_arrs_v1_claims_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -809,7 +1055,7 @@ func (x *CapSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CapSegment.ProtoReflect.Descriptor instead.
 func (*CapSegment) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{3}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CapSegment) GetFromDate() string {
@@ -861,7 +1107,7 @@ type ExcludedPost struct {
 
 func (x *ExcludedPost) Reset() {
 	*x = ExcludedPost{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[4]
+	mi := &file_arrs_v1_claims_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -873,7 +1119,7 @@ func (x *ExcludedPost) String() string {
 func (*ExcludedPost) ProtoMessage() {}
 
 func (x *ExcludedPost) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[4]
+	mi := &file_arrs_v1_claims_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -886,7 +1132,7 @@ func (x *ExcludedPost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExcludedPost.ProtoReflect.Descriptor instead.
 func (*ExcludedPost) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{4}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ExcludedPost) GetPost() string {
@@ -941,7 +1187,7 @@ type Budget struct {
 
 func (x *Budget) Reset() {
 	*x = Budget{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[5]
+	mi := &file_arrs_v1_claims_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +1199,7 @@ func (x *Budget) String() string {
 func (*Budget) ProtoMessage() {}
 
 func (x *Budget) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[5]
+	mi := &file_arrs_v1_claims_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +1212,7 @@ func (x *Budget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Budget.ProtoReflect.Descriptor instead.
 func (*Budget) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{5}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Budget) GetName() string {
@@ -1077,7 +1323,7 @@ type BudgetMonth struct {
 
 func (x *BudgetMonth) Reset() {
 	*x = BudgetMonth{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[6]
+	mi := &file_arrs_v1_claims_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1089,7 +1335,7 @@ func (x *BudgetMonth) String() string {
 func (*BudgetMonth) ProtoMessage() {}
 
 func (x *BudgetMonth) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[6]
+	mi := &file_arrs_v1_claims_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1102,7 +1348,7 @@ func (x *BudgetMonth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BudgetMonth.ProtoReflect.Descriptor instead.
 func (*BudgetMonth) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{6}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *BudgetMonth) GetMonth() string {
@@ -1166,7 +1412,7 @@ type RoleBudget struct {
 
 func (x *RoleBudget) Reset() {
 	*x = RoleBudget{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[7]
+	mi := &file_arrs_v1_claims_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1178,7 +1424,7 @@ func (x *RoleBudget) String() string {
 func (*RoleBudget) ProtoMessage() {}
 
 func (x *RoleBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[7]
+	mi := &file_arrs_v1_claims_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1191,7 +1437,7 @@ func (x *RoleBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoleBudget.ProtoReflect.Descriptor instead.
 func (*RoleBudget) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{7}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RoleBudget) GetRole() string {
@@ -1240,7 +1486,7 @@ type GetClaimRequest struct {
 
 func (x *GetClaimRequest) Reset() {
 	*x = GetClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[8]
+	mi := &file_arrs_v1_claims_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1252,7 +1498,7 @@ func (x *GetClaimRequest) String() string {
 func (*GetClaimRequest) ProtoMessage() {}
 
 func (x *GetClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[8]
+	mi := &file_arrs_v1_claims_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1265,7 +1511,7 @@ func (x *GetClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClaimRequest.ProtoReflect.Descriptor instead.
 func (*GetClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{8}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetClaimRequest) GetName() string {
@@ -1296,7 +1542,7 @@ type ListClaimsRequest struct {
 
 func (x *ListClaimsRequest) Reset() {
 	*x = ListClaimsRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[9]
+	mi := &file_arrs_v1_claims_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1308,7 +1554,7 @@ func (x *ListClaimsRequest) String() string {
 func (*ListClaimsRequest) ProtoMessage() {}
 
 func (x *ListClaimsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[9]
+	mi := &file_arrs_v1_claims_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1321,7 +1567,7 @@ func (x *ListClaimsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClaimsRequest.ProtoReflect.Descriptor instead.
 func (*ListClaimsRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{9}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListClaimsRequest) GetParent() string {
@@ -1380,7 +1626,7 @@ type ListClaimsResponse struct {
 
 func (x *ListClaimsResponse) Reset() {
 	*x = ListClaimsResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[10]
+	mi := &file_arrs_v1_claims_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1392,7 +1638,7 @@ func (x *ListClaimsResponse) String() string {
 func (*ListClaimsResponse) ProtoMessage() {}
 
 func (x *ListClaimsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[10]
+	mi := &file_arrs_v1_claims_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1405,7 +1651,7 @@ func (x *ListClaimsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClaimsResponse.ProtoReflect.Descriptor instead.
 func (*ListClaimsResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{10}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListClaimsResponse) GetClaims() []*Claim {
@@ -1445,7 +1691,7 @@ type CreateClaimRequest struct {
 
 func (x *CreateClaimRequest) Reset() {
 	*x = CreateClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[11]
+	mi := &file_arrs_v1_claims_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1457,7 +1703,7 @@ func (x *CreateClaimRequest) String() string {
 func (*CreateClaimRequest) ProtoMessage() {}
 
 func (x *CreateClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[11]
+	mi := &file_arrs_v1_claims_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1470,7 +1716,7 @@ func (x *CreateClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateClaimRequest.ProtoReflect.Descriptor instead.
 func (*CreateClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{11}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreateClaimRequest) GetParent() string {
@@ -1516,7 +1762,7 @@ type UpdateClaimLineRequest struct {
 
 func (x *UpdateClaimLineRequest) Reset() {
 	*x = UpdateClaimLineRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[12]
+	mi := &file_arrs_v1_claims_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1528,7 +1774,7 @@ func (x *UpdateClaimLineRequest) String() string {
 func (*UpdateClaimLineRequest) ProtoMessage() {}
 
 func (x *UpdateClaimLineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[12]
+	mi := &file_arrs_v1_claims_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1541,7 +1787,7 @@ func (x *UpdateClaimLineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateClaimLineRequest.ProtoReflect.Descriptor instead.
 func (*UpdateClaimLineRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{12}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpdateClaimLineRequest) GetClaimLine() *ClaimLine {
@@ -1572,7 +1818,7 @@ type BatchUpdateClaimLinesRequest struct {
 
 func (x *BatchUpdateClaimLinesRequest) Reset() {
 	*x = BatchUpdateClaimLinesRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[13]
+	mi := &file_arrs_v1_claims_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1584,7 +1830,7 @@ func (x *BatchUpdateClaimLinesRequest) String() string {
 func (*BatchUpdateClaimLinesRequest) ProtoMessage() {}
 
 func (x *BatchUpdateClaimLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[13]
+	mi := &file_arrs_v1_claims_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1597,7 +1843,7 @@ func (x *BatchUpdateClaimLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchUpdateClaimLinesRequest.ProtoReflect.Descriptor instead.
 func (*BatchUpdateClaimLinesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{13}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *BatchUpdateClaimLinesRequest) GetParent() string {
@@ -1625,7 +1871,7 @@ type BatchUpdateClaimLinesResponse struct {
 
 func (x *BatchUpdateClaimLinesResponse) Reset() {
 	*x = BatchUpdateClaimLinesResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[14]
+	mi := &file_arrs_v1_claims_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1637,7 +1883,7 @@ func (x *BatchUpdateClaimLinesResponse) String() string {
 func (*BatchUpdateClaimLinesResponse) ProtoMessage() {}
 
 func (x *BatchUpdateClaimLinesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[14]
+	mi := &file_arrs_v1_claims_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1650,7 +1896,7 @@ func (x *BatchUpdateClaimLinesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchUpdateClaimLinesResponse.ProtoReflect.Descriptor instead.
 func (*BatchUpdateClaimLinesResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{14}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *BatchUpdateClaimLinesResponse) GetClaimLines() []*ClaimLine {
@@ -1680,7 +1926,7 @@ type ImportClaimLinesRequest struct {
 
 func (x *ImportClaimLinesRequest) Reset() {
 	*x = ImportClaimLinesRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[15]
+	mi := &file_arrs_v1_claims_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1692,7 +1938,7 @@ func (x *ImportClaimLinesRequest) String() string {
 func (*ImportClaimLinesRequest) ProtoMessage() {}
 
 func (x *ImportClaimLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[15]
+	mi := &file_arrs_v1_claims_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1705,7 +1951,7 @@ func (x *ImportClaimLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportClaimLinesRequest.ProtoReflect.Descriptor instead.
 func (*ImportClaimLinesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{15}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ImportClaimLinesRequest) GetParent() string {
@@ -1737,7 +1983,7 @@ type SubmitClaimRequest struct {
 
 func (x *SubmitClaimRequest) Reset() {
 	*x = SubmitClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[16]
+	mi := &file_arrs_v1_claims_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1749,7 +1995,7 @@ func (x *SubmitClaimRequest) String() string {
 func (*SubmitClaimRequest) ProtoMessage() {}
 
 func (x *SubmitClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[16]
+	mi := &file_arrs_v1_claims_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1762,7 +2008,7 @@ func (x *SubmitClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitClaimRequest.ProtoReflect.Descriptor instead.
 func (*SubmitClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{16}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SubmitClaimRequest) GetName() string {
@@ -1801,7 +2047,7 @@ type WithdrawClaimRequest struct {
 
 func (x *WithdrawClaimRequest) Reset() {
 	*x = WithdrawClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[17]
+	mi := &file_arrs_v1_claims_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1813,7 +2059,7 @@ func (x *WithdrawClaimRequest) String() string {
 func (*WithdrawClaimRequest) ProtoMessage() {}
 
 func (x *WithdrawClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[17]
+	mi := &file_arrs_v1_claims_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1826,7 +2072,7 @@ func (x *WithdrawClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawClaimRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{17}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *WithdrawClaimRequest) GetName() string {
@@ -1861,7 +2107,7 @@ type GetBudgetRequest struct {
 
 func (x *GetBudgetRequest) Reset() {
 	*x = GetBudgetRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[18]
+	mi := &file_arrs_v1_claims_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1873,7 +2119,7 @@ func (x *GetBudgetRequest) String() string {
 func (*GetBudgetRequest) ProtoMessage() {}
 
 func (x *GetBudgetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[18]
+	mi := &file_arrs_v1_claims_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1886,7 +2132,7 @@ func (x *GetBudgetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBudgetRequest.ProtoReflect.Descriptor instead.
 func (*GetBudgetRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{18}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetBudgetRequest) GetName() string {
@@ -1913,7 +2159,7 @@ type ListReviewQueueRequest struct {
 
 func (x *ListReviewQueueRequest) Reset() {
 	*x = ListReviewQueueRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[19]
+	mi := &file_arrs_v1_claims_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1925,7 +2171,7 @@ func (x *ListReviewQueueRequest) String() string {
 func (*ListReviewQueueRequest) ProtoMessage() {}
 
 func (x *ListReviewQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[19]
+	mi := &file_arrs_v1_claims_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1938,7 +2184,7 @@ func (x *ListReviewQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewQueueRequest.ProtoReflect.Descriptor instead.
 func (*ListReviewQueueRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{19}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListReviewQueueRequest) GetCommissioner() string {
@@ -1972,7 +2218,8 @@ func (x *ListReviewQueueRequest) GetView() ClaimView {
 // Response for ListReviewQueue.
 type ListReviewQueueResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Submitted claims, oldest submission first.
+	// Submitted claims, oldest submission first, then queried claims, oldest
+	// query first.
 	Items []*ReviewItem `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
 	// Token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -1982,7 +2229,7 @@ type ListReviewQueueResponse struct {
 
 func (x *ListReviewQueueResponse) Reset() {
 	*x = ListReviewQueueResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[20]
+	mi := &file_arrs_v1_claims_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1994,7 +2241,7 @@ func (x *ListReviewQueueResponse) String() string {
 func (*ListReviewQueueResponse) ProtoMessage() {}
 
 func (x *ListReviewQueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[20]
+	mi := &file_arrs_v1_claims_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2007,7 +2254,7 @@ func (x *ListReviewQueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewQueueResponse.ProtoReflect.Descriptor instead.
 func (*ListReviewQueueResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{20}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListReviewQueueResponse) GetItems() []*ReviewItem {
@@ -2024,22 +2271,29 @@ func (x *ListReviewQueueResponse) GetNextPageToken() string {
 	return ""
 }
 
-// A claim awaiting review.
+// A claim in the review queue.
 type ReviewItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The claim, with its totals; with its lines too when the view is FULL.
 	Claim *Claim `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
-	// Whole days since it was submitted.
+	// Whole days since the claim was submitted or, waiting for the PCN,
+	// since it was queried.
 	DaysWaiting int32 `protobuf:"varint,2,opt,name=days_waiting,json=daysWaiting,proto3" json:"days_waiting,omitempty"`
 	// Lines that need a look.
-	Flags         []*LineFlag `protobuf:"bytes,3,rep,name=flags,proto3" json:"flags,omitempty"`
+	Flags []*LineFlag `protobuf:"bytes,3,rep,name=flags,proto3" json:"flags,omitempty"`
+	// Who the claim waits for.
+	WaitingFor ReviewItem_WaitingFor `protobuf:"varint,4,opt,name=waiting_for,json=waitingFor,proto3,enum=arrs.v1.ReviewItem_WaitingFor" json:"waiting_for,omitempty"`
+	// Whole days the commissioner has held the claim, over all its rounds.
+	CommissionerHeldDays int32 `protobuf:"varint,5,opt,name=commissioner_held_days,json=commissionerHeldDays,proto3" json:"commissioner_held_days,omitempty"`
+	// Whole days the PCN has held the claim answering queries.
+	PcnHeldDays   int32 `protobuf:"varint,6,opt,name=pcn_held_days,json=pcnHeldDays,proto3" json:"pcn_held_days,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReviewItem) Reset() {
 	*x = ReviewItem{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[21]
+	mi := &file_arrs_v1_claims_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2051,7 +2305,7 @@ func (x *ReviewItem) String() string {
 func (*ReviewItem) ProtoMessage() {}
 
 func (x *ReviewItem) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[21]
+	mi := &file_arrs_v1_claims_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2064,7 +2318,7 @@ func (x *ReviewItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReviewItem.ProtoReflect.Descriptor instead.
 func (*ReviewItem) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{21}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReviewItem) GetClaim() *Claim {
@@ -2088,6 +2342,27 @@ func (x *ReviewItem) GetFlags() []*LineFlag {
 	return nil
 }
 
+func (x *ReviewItem) GetWaitingFor() ReviewItem_WaitingFor {
+	if x != nil {
+		return x.WaitingFor
+	}
+	return ReviewItem_WAITING_FOR_UNSPECIFIED
+}
+
+func (x *ReviewItem) GetCommissionerHeldDays() int32 {
+	if x != nil {
+		return x.CommissionerHeldDays
+	}
+	return 0
+}
+
+func (x *ReviewItem) GetPcnHeldDays() int32 {
+	if x != nil {
+		return x.PcnHeldDays
+	}
+	return 0
+}
+
 // Why a line needs a look.
 type LineFlag struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2104,7 +2379,7 @@ type LineFlag struct {
 
 func (x *LineFlag) Reset() {
 	*x = LineFlag{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	mi := &file_arrs_v1_claims_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2116,7 +2391,7 @@ func (x *LineFlag) String() string {
 func (*LineFlag) ProtoMessage() {}
 
 func (x *LineFlag) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	mi := &file_arrs_v1_claims_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2129,7 +2404,7 @@ func (x *LineFlag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineFlag.ProtoReflect.Descriptor instead.
 func (*LineFlag) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{22}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *LineFlag) GetLine() string {
@@ -2170,7 +2445,7 @@ type ApproveClaimRequest struct {
 
 func (x *ApproveClaimRequest) Reset() {
 	*x = ApproveClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[23]
+	mi := &file_arrs_v1_claims_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2182,7 +2457,7 @@ func (x *ApproveClaimRequest) String() string {
 func (*ApproveClaimRequest) ProtoMessage() {}
 
 func (x *ApproveClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[23]
+	mi := &file_arrs_v1_claims_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2195,7 +2470,7 @@ func (x *ApproveClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveClaimRequest.ProtoReflect.Descriptor instead.
 func (*ApproveClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{23}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ApproveClaimRequest) GetName() string {
@@ -2241,7 +2516,7 @@ type LineAdjustment struct {
 
 func (x *LineAdjustment) Reset() {
 	*x = LineAdjustment{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[24]
+	mi := &file_arrs_v1_claims_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2253,7 +2528,7 @@ func (x *LineAdjustment) String() string {
 func (*LineAdjustment) ProtoMessage() {}
 
 func (x *LineAdjustment) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[24]
+	mi := &file_arrs_v1_claims_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2266,7 +2541,7 @@ func (x *LineAdjustment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineAdjustment.ProtoReflect.Descriptor instead.
 func (*LineAdjustment) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{24}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *LineAdjustment) GetLine() string {
@@ -2305,7 +2580,7 @@ type RejectClaimRequest struct {
 
 func (x *RejectClaimRequest) Reset() {
 	*x = RejectClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[25]
+	mi := &file_arrs_v1_claims_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2317,7 +2592,7 @@ func (x *RejectClaimRequest) String() string {
 func (*RejectClaimRequest) ProtoMessage() {}
 
 func (x *RejectClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[25]
+	mi := &file_arrs_v1_claims_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2330,7 +2605,7 @@ func (x *RejectClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectClaimRequest.ProtoReflect.Descriptor instead.
 func (*RejectClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{25}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RejectClaimRequest) GetName() string {
@@ -2370,7 +2645,7 @@ type QueryClaimRequest struct {
 
 func (x *QueryClaimRequest) Reset() {
 	*x = QueryClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[26]
+	mi := &file_arrs_v1_claims_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2382,7 +2657,7 @@ func (x *QueryClaimRequest) String() string {
 func (*QueryClaimRequest) ProtoMessage() {}
 
 func (x *QueryClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[26]
+	mi := &file_arrs_v1_claims_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2395,7 +2670,7 @@ func (x *QueryClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryClaimRequest.ProtoReflect.Descriptor instead.
 func (*QueryClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{26}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *QueryClaimRequest) GetName() string {
@@ -2419,6 +2694,79 @@ func (x *QueryClaimRequest) GetQuestion() string {
 	return ""
 }
 
+// Request for ReplyToClaimQuery.
+type ReplyToClaimQueryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `pcns/{pcn}/claims/{month}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional: the claim's current etag.
+	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The reply to the newest question, at most 2000 characters.
+	Text string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// Optional links (https) to evidence for the reply; at most 10.
+	EvidenceUris  []string `protobuf:"bytes,4,rep,name=evidence_uris,json=evidenceUris,proto3" json:"evidence_uris,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplyToClaimQueryRequest) Reset() {
+	*x = ReplyToClaimQueryRequest{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplyToClaimQueryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplyToClaimQueryRequest) ProtoMessage() {}
+
+func (x *ReplyToClaimQueryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplyToClaimQueryRequest.ProtoReflect.Descriptor instead.
+func (*ReplyToClaimQueryRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ReplyToClaimQueryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReplyToClaimQueryRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *ReplyToClaimQueryRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ReplyToClaimQueryRequest) GetEvidenceUris() []string {
+	if x != nil {
+		return x.EvidenceUris
+	}
+	return nil
+}
+
 // Request for RecordClaimPayment.
 type RecordClaimPaymentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2436,7 +2784,7 @@ type RecordClaimPaymentRequest struct {
 
 func (x *RecordClaimPaymentRequest) Reset() {
 	*x = RecordClaimPaymentRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[27]
+	mi := &file_arrs_v1_claims_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2448,7 +2796,7 @@ func (x *RecordClaimPaymentRequest) String() string {
 func (*RecordClaimPaymentRequest) ProtoMessage() {}
 
 func (x *RecordClaimPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[27]
+	mi := &file_arrs_v1_claims_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2461,7 +2809,7 @@ func (x *RecordClaimPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordClaimPaymentRequest.ProtoReflect.Descriptor instead.
 func (*RecordClaimPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{27}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RecordClaimPaymentRequest) GetName() string {
@@ -2505,7 +2853,7 @@ type ExportClaimLinesRequest struct {
 
 func (x *ExportClaimLinesRequest) Reset() {
 	*x = ExportClaimLinesRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[28]
+	mi := &file_arrs_v1_claims_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2517,7 +2865,7 @@ func (x *ExportClaimLinesRequest) String() string {
 func (*ExportClaimLinesRequest) ProtoMessage() {}
 
 func (x *ExportClaimLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[28]
+	mi := &file_arrs_v1_claims_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2530,7 +2878,7 @@ func (x *ExportClaimLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportClaimLinesRequest.ProtoReflect.Descriptor instead.
 func (*ExportClaimLinesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{28}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ExportClaimLinesRequest) GetCommissioner() string {
@@ -2558,7 +2906,7 @@ type ExportClaimLinesResponse struct {
 
 func (x *ExportClaimLinesResponse) Reset() {
 	*x = ExportClaimLinesResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[29]
+	mi := &file_arrs_v1_claims_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2570,7 +2918,7 @@ func (x *ExportClaimLinesResponse) String() string {
 func (*ExportClaimLinesResponse) ProtoMessage() {}
 
 func (x *ExportClaimLinesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[29]
+	mi := &file_arrs_v1_claims_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2583,7 +2931,7 @@ func (x *ExportClaimLinesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportClaimLinesResponse.ProtoReflect.Descriptor instead.
 func (*ExportClaimLinesResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{29}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ExportClaimLinesResponse) GetCsv() string {
@@ -2597,7 +2945,8 @@ var File_arrs_v1_claims_proto protoreflect.FileDescriptor
 
 const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\n" +
-	"\x14arrs/v1/claims.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdc\t\n" +
+	"\x14arrs/v1/claims.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe9\n" +
+	"\n" +
 	"\x05Claim\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05month\x18\x02 \x01(\tR\x05month\x12%\n" +
@@ -2631,7 +2980,10 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\n" +
 	"paid_pence\x18\x19 \x01(\x03R\tpaidPence\x12\x1d\n" +
 	"\n" +
-	"line_count\x18\x1a \x01(\x05R\tlineCount\"\xa4\x01\n" +
+	"line_count\x18\x1a \x01(\x05R\tlineCount\x121\n" +
+	"\bmessages\x18\x1b \x03(\v2\x15.arrs.v1.ClaimMessageR\bmessages\x124\n" +
+	"\x16commissioner_held_days\x18\x1c \x01(\x05R\x14commissionerHeldDays\x12\"\n" +
+	"\rpcn_held_days\x18\x1d \x01(\x05R\vpcnHeldDays\"\xa4\x01\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vSTATE_DRAFT\x10\x01\x12\x13\n" +
@@ -2645,7 +2997,22 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fKIND_MONTHLY\x10\x01\x12\x16\n" +
-	"\x12KIND_SUPPLEMENTARY\x10\x02J\x04\b\x10\x10\x11\"\x81\x01\n" +
+	"\x12KIND_SUPPLEMENTARY\x10\x02J\x04\b\x10\x10\x11\"\xd9\x02\n" +
+	"\fClaimMessage\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12.\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1a.arrs.v1.ClaimMessage.KindR\x04kind\x12\x16\n" +
+	"\x06author\x18\x03 \x01(\tR\x06author\x12\x12\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role\x12\"\n" +
+	"\forganisation\x18\x05 \x01(\tR\forganisation\x12\x12\n" +
+	"\x04text\x18\x06 \x01(\tR\x04text\x12#\n" +
+	"\revidence_uris\x18\a \x03(\tR\fevidenceUris\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"?\n" +
+	"\x04Kind\x12\x14\n" +
+	"\x10KIND_UNSPECIFIED\x10\x00\x12\x11\n" +
+	"\rKIND_QUESTION\x10\x01\x12\x0e\n" +
+	"\n" +
+	"KIND_REPLY\x10\x02\"\x81\x01\n" +
 	"\aPayment\x12!\n" +
 	"\fpayment_date\x18\x01 \x01(\tR\vpaymentDate\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12\x14\n" +
@@ -2770,12 +3137,21 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\x04view\x18\x04 \x01(\x0e2\x12.arrs.v1.ClaimViewR\x04view\"l\n" +
 	"\x17ListReviewQueueResponse\x12)\n" +
 	"\x05items\x18\x01 \x03(\v2\x13.arrs.v1.ReviewItemR\x05items\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"~\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf7\x02\n" +
 	"\n" +
 	"ReviewItem\x12$\n" +
 	"\x05claim\x18\x01 \x01(\v2\x0e.arrs.v1.ClaimR\x05claim\x12!\n" +
 	"\fdays_waiting\x18\x02 \x01(\x05R\vdaysWaiting\x12'\n" +
-	"\x05flags\x18\x03 \x03(\v2\x11.arrs.v1.LineFlagR\x05flags\"N\n" +
+	"\x05flags\x18\x03 \x03(\v2\x11.arrs.v1.LineFlagR\x05flags\x12?\n" +
+	"\vwaiting_for\x18\x04 \x01(\x0e2\x1e.arrs.v1.ReviewItem.WaitingForR\n" +
+	"waitingFor\x124\n" +
+	"\x16commissioner_held_days\x18\x05 \x01(\x05R\x14commissionerHeldDays\x12\"\n" +
+	"\rpcn_held_days\x18\x06 \x01(\x05R\vpcnHeldDays\"\\\n" +
+	"\n" +
+	"WaitingFor\x12\x1b\n" +
+	"\x17WAITING_FOR_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18WAITING_FOR_COMMISSIONER\x10\x01\x12\x13\n" +
+	"\x0fWAITING_FOR_PCN\x10\x02\"N\n" +
 	"\bLineFlag\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\tR\x04line\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x16\n" +
@@ -2797,7 +3173,12 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\x11QueryClaimRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x1a\n" +
-	"\bquestion\x18\x03 \x01(\tR\bquestion\"\x8e\x01\n" +
+	"\bquestion\x18\x03 \x01(\tR\bquestion\"{\n" +
+	"\x18ReplyToClaimQueryRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x12\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\x12#\n" +
+	"\revidence_uris\x18\x04 \x03(\tR\fevidenceUris\"\x8e\x01\n" +
 	"\x19RecordClaimPaymentRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12*\n" +
@@ -2812,7 +3193,7 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\tClaimView\x12\x1a\n" +
 	"\x16CLAIM_VIEW_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10CLAIM_VIEW_BASIC\x10\x01\x12\x13\n" +
-	"\x0fCLAIM_VIEW_FULL\x10\x022\xb7\b\n" +
+	"\x0fCLAIM_VIEW_FULL\x10\x022\xff\b\n" +
 	"\fClaimService\x124\n" +
 	"\bGetClaim\x12\x18.arrs.v1.GetClaimRequest\x1a\x0e.arrs.v1.Claim\x12E\n" +
 	"\n" +
@@ -2828,7 +3209,8 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\fApproveClaim\x12\x1c.arrs.v1.ApproveClaimRequest\x1a\x0e.arrs.v1.Claim\x12:\n" +
 	"\vRejectClaim\x12\x1b.arrs.v1.RejectClaimRequest\x1a\x0e.arrs.v1.Claim\x128\n" +
 	"\n" +
-	"QueryClaim\x12\x1a.arrs.v1.QueryClaimRequest\x1a\x0e.arrs.v1.Claim\x12H\n" +
+	"QueryClaim\x12\x1a.arrs.v1.QueryClaimRequest\x1a\x0e.arrs.v1.Claim\x12F\n" +
+	"\x11ReplyToClaimQuery\x12!.arrs.v1.ReplyToClaimQueryRequest\x1a\x0e.arrs.v1.Claim\x12H\n" +
 	"\x12RecordClaimPayment\x12\".arrs.v1.RecordClaimPaymentRequest\x1a\x0e.arrs.v1.Claim\x12W\n" +
 	"\x10ExportClaimLines\x12 .arrs.v1.ExportClaimLinesRequest\x1a!.arrs.v1.ExportClaimLinesResponseB%Z#arrs.nhs.uk/arrs/gen/arrs/v1;arrsv1b\x06proto3"
 
@@ -2844,107 +3226,117 @@ func file_arrs_v1_claims_proto_rawDescGZIP() []byte {
 	return file_arrs_v1_claims_proto_rawDescData
 }
 
-var file_arrs_v1_claims_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_arrs_v1_claims_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_arrs_v1_claims_proto_goTypes = []any{
 	(ClaimView)(0),                        // 0: arrs.v1.ClaimView
 	(Claim_State)(0),                      // 1: arrs.v1.Claim.State
 	(Claim_Kind)(0),                       // 2: arrs.v1.Claim.Kind
-	(*Claim)(nil),                         // 3: arrs.v1.Claim
-	(*Payment)(nil),                       // 4: arrs.v1.Payment
-	(*ClaimLine)(nil),                     // 5: arrs.v1.ClaimLine
-	(*CapSegment)(nil),                    // 6: arrs.v1.CapSegment
-	(*ExcludedPost)(nil),                  // 7: arrs.v1.ExcludedPost
-	(*Budget)(nil),                        // 8: arrs.v1.Budget
-	(*BudgetMonth)(nil),                   // 9: arrs.v1.BudgetMonth
-	(*RoleBudget)(nil),                    // 10: arrs.v1.RoleBudget
-	(*GetClaimRequest)(nil),               // 11: arrs.v1.GetClaimRequest
-	(*ListClaimsRequest)(nil),             // 12: arrs.v1.ListClaimsRequest
-	(*ListClaimsResponse)(nil),            // 13: arrs.v1.ListClaimsResponse
-	(*CreateClaimRequest)(nil),            // 14: arrs.v1.CreateClaimRequest
-	(*UpdateClaimLineRequest)(nil),        // 15: arrs.v1.UpdateClaimLineRequest
-	(*BatchUpdateClaimLinesRequest)(nil),  // 16: arrs.v1.BatchUpdateClaimLinesRequest
-	(*BatchUpdateClaimLinesResponse)(nil), // 17: arrs.v1.BatchUpdateClaimLinesResponse
-	(*ImportClaimLinesRequest)(nil),       // 18: arrs.v1.ImportClaimLinesRequest
-	(*SubmitClaimRequest)(nil),            // 19: arrs.v1.SubmitClaimRequest
-	(*WithdrawClaimRequest)(nil),          // 20: arrs.v1.WithdrawClaimRequest
-	(*GetBudgetRequest)(nil),              // 21: arrs.v1.GetBudgetRequest
-	(*ListReviewQueueRequest)(nil),        // 22: arrs.v1.ListReviewQueueRequest
-	(*ListReviewQueueResponse)(nil),       // 23: arrs.v1.ListReviewQueueResponse
-	(*ReviewItem)(nil),                    // 24: arrs.v1.ReviewItem
-	(*LineFlag)(nil),                      // 25: arrs.v1.LineFlag
-	(*ApproveClaimRequest)(nil),           // 26: arrs.v1.ApproveClaimRequest
-	(*LineAdjustment)(nil),                // 27: arrs.v1.LineAdjustment
-	(*RejectClaimRequest)(nil),            // 28: arrs.v1.RejectClaimRequest
-	(*QueryClaimRequest)(nil),             // 29: arrs.v1.QueryClaimRequest
-	(*RecordClaimPaymentRequest)(nil),     // 30: arrs.v1.RecordClaimPaymentRequest
-	(*ExportClaimLinesRequest)(nil),       // 31: arrs.v1.ExportClaimLinesRequest
-	(*ExportClaimLinesResponse)(nil),      // 32: arrs.v1.ExportClaimLinesResponse
-	(*timestamppb.Timestamp)(nil),         // 33: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 34: google.protobuf.FieldMask
+	(ClaimMessage_Kind)(0),                // 3: arrs.v1.ClaimMessage.Kind
+	(ReviewItem_WaitingFor)(0),            // 4: arrs.v1.ReviewItem.WaitingFor
+	(*Claim)(nil),                         // 5: arrs.v1.Claim
+	(*ClaimMessage)(nil),                  // 6: arrs.v1.ClaimMessage
+	(*Payment)(nil),                       // 7: arrs.v1.Payment
+	(*ClaimLine)(nil),                     // 8: arrs.v1.ClaimLine
+	(*CapSegment)(nil),                    // 9: arrs.v1.CapSegment
+	(*ExcludedPost)(nil),                  // 10: arrs.v1.ExcludedPost
+	(*Budget)(nil),                        // 11: arrs.v1.Budget
+	(*BudgetMonth)(nil),                   // 12: arrs.v1.BudgetMonth
+	(*RoleBudget)(nil),                    // 13: arrs.v1.RoleBudget
+	(*GetClaimRequest)(nil),               // 14: arrs.v1.GetClaimRequest
+	(*ListClaimsRequest)(nil),             // 15: arrs.v1.ListClaimsRequest
+	(*ListClaimsResponse)(nil),            // 16: arrs.v1.ListClaimsResponse
+	(*CreateClaimRequest)(nil),            // 17: arrs.v1.CreateClaimRequest
+	(*UpdateClaimLineRequest)(nil),        // 18: arrs.v1.UpdateClaimLineRequest
+	(*BatchUpdateClaimLinesRequest)(nil),  // 19: arrs.v1.BatchUpdateClaimLinesRequest
+	(*BatchUpdateClaimLinesResponse)(nil), // 20: arrs.v1.BatchUpdateClaimLinesResponse
+	(*ImportClaimLinesRequest)(nil),       // 21: arrs.v1.ImportClaimLinesRequest
+	(*SubmitClaimRequest)(nil),            // 22: arrs.v1.SubmitClaimRequest
+	(*WithdrawClaimRequest)(nil),          // 23: arrs.v1.WithdrawClaimRequest
+	(*GetBudgetRequest)(nil),              // 24: arrs.v1.GetBudgetRequest
+	(*ListReviewQueueRequest)(nil),        // 25: arrs.v1.ListReviewQueueRequest
+	(*ListReviewQueueResponse)(nil),       // 26: arrs.v1.ListReviewQueueResponse
+	(*ReviewItem)(nil),                    // 27: arrs.v1.ReviewItem
+	(*LineFlag)(nil),                      // 28: arrs.v1.LineFlag
+	(*ApproveClaimRequest)(nil),           // 29: arrs.v1.ApproveClaimRequest
+	(*LineAdjustment)(nil),                // 30: arrs.v1.LineAdjustment
+	(*RejectClaimRequest)(nil),            // 31: arrs.v1.RejectClaimRequest
+	(*QueryClaimRequest)(nil),             // 32: arrs.v1.QueryClaimRequest
+	(*ReplyToClaimQueryRequest)(nil),      // 33: arrs.v1.ReplyToClaimQueryRequest
+	(*RecordClaimPaymentRequest)(nil),     // 34: arrs.v1.RecordClaimPaymentRequest
+	(*ExportClaimLinesRequest)(nil),       // 35: arrs.v1.ExportClaimLinesRequest
+	(*ExportClaimLinesResponse)(nil),      // 36: arrs.v1.ExportClaimLinesResponse
+	(*timestamppb.Timestamp)(nil),         // 37: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 38: google.protobuf.FieldMask
 }
 var file_arrs_v1_claims_proto_depIdxs = []int32{
 	1,  // 0: arrs.v1.Claim.state:type_name -> arrs.v1.Claim.State
-	5,  // 1: arrs.v1.Claim.lines:type_name -> arrs.v1.ClaimLine
-	7,  // 2: arrs.v1.Claim.excluded_posts:type_name -> arrs.v1.ExcludedPost
-	33, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
-	33, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
-	33, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
-	33, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
-	4,  // 7: arrs.v1.Claim.payment:type_name -> arrs.v1.Payment
+	8,  // 1: arrs.v1.Claim.lines:type_name -> arrs.v1.ClaimLine
+	10, // 2: arrs.v1.Claim.excluded_posts:type_name -> arrs.v1.ExcludedPost
+	37, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
+	37, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
+	37, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
+	37, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
+	7,  // 7: arrs.v1.Claim.payment:type_name -> arrs.v1.Payment
 	2,  // 8: arrs.v1.Claim.kind:type_name -> arrs.v1.Claim.Kind
-	6,  // 9: arrs.v1.ClaimLine.cap_segments:type_name -> arrs.v1.CapSegment
-	10, // 10: arrs.v1.Budget.roles:type_name -> arrs.v1.RoleBudget
-	9,  // 11: arrs.v1.Budget.months:type_name -> arrs.v1.BudgetMonth
-	1,  // 12: arrs.v1.ListClaimsRequest.state:type_name -> arrs.v1.Claim.State
-	0,  // 13: arrs.v1.ListClaimsRequest.view:type_name -> arrs.v1.ClaimView
-	3,  // 14: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
-	15, // 15: arrs.v1.CreateClaimRequest.line_updates:type_name -> arrs.v1.UpdateClaimLineRequest
-	5,  // 16: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
-	34, // 17: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	15, // 18: arrs.v1.BatchUpdateClaimLinesRequest.requests:type_name -> arrs.v1.UpdateClaimLineRequest
-	5,  // 19: arrs.v1.BatchUpdateClaimLinesResponse.claim_lines:type_name -> arrs.v1.ClaimLine
-	0,  // 20: arrs.v1.ListReviewQueueRequest.view:type_name -> arrs.v1.ClaimView
-	24, // 21: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
-	3,  // 22: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
-	25, // 23: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
-	27, // 24: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
-	4,  // 25: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
-	11, // 26: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
-	12, // 27: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
-	14, // 28: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
-	15, // 29: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
-	16, // 30: arrs.v1.ClaimService.BatchUpdateClaimLines:input_type -> arrs.v1.BatchUpdateClaimLinesRequest
-	18, // 31: arrs.v1.ClaimService.ImportClaimLines:input_type -> arrs.v1.ImportClaimLinesRequest
-	19, // 32: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
-	20, // 33: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
-	21, // 34: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
-	22, // 35: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
-	26, // 36: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
-	28, // 37: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
-	29, // 38: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
-	30, // 39: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
-	31, // 40: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
-	3,  // 41: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
-	13, // 42: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
-	3,  // 43: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
-	5,  // 44: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
-	17, // 45: arrs.v1.ClaimService.BatchUpdateClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
-	17, // 46: arrs.v1.ClaimService.ImportClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
-	3,  // 47: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
-	3,  // 48: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
-	8,  // 49: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
-	23, // 50: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
-	3,  // 51: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
-	3,  // 52: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
-	3,  // 53: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
-	3,  // 54: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
-	32, // 55: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
-	41, // [41:56] is the sub-list for method output_type
-	26, // [26:41] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	6,  // 9: arrs.v1.Claim.messages:type_name -> arrs.v1.ClaimMessage
+	3,  // 10: arrs.v1.ClaimMessage.kind:type_name -> arrs.v1.ClaimMessage.Kind
+	37, // 11: arrs.v1.ClaimMessage.create_time:type_name -> google.protobuf.Timestamp
+	9,  // 12: arrs.v1.ClaimLine.cap_segments:type_name -> arrs.v1.CapSegment
+	13, // 13: arrs.v1.Budget.roles:type_name -> arrs.v1.RoleBudget
+	12, // 14: arrs.v1.Budget.months:type_name -> arrs.v1.BudgetMonth
+	1,  // 15: arrs.v1.ListClaimsRequest.state:type_name -> arrs.v1.Claim.State
+	0,  // 16: arrs.v1.ListClaimsRequest.view:type_name -> arrs.v1.ClaimView
+	5,  // 17: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
+	18, // 18: arrs.v1.CreateClaimRequest.line_updates:type_name -> arrs.v1.UpdateClaimLineRequest
+	8,  // 19: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
+	38, // 20: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	18, // 21: arrs.v1.BatchUpdateClaimLinesRequest.requests:type_name -> arrs.v1.UpdateClaimLineRequest
+	8,  // 22: arrs.v1.BatchUpdateClaimLinesResponse.claim_lines:type_name -> arrs.v1.ClaimLine
+	0,  // 23: arrs.v1.ListReviewQueueRequest.view:type_name -> arrs.v1.ClaimView
+	27, // 24: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
+	5,  // 25: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
+	28, // 26: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
+	4,  // 27: arrs.v1.ReviewItem.waiting_for:type_name -> arrs.v1.ReviewItem.WaitingFor
+	30, // 28: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
+	7,  // 29: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
+	14, // 30: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
+	15, // 31: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
+	17, // 32: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
+	18, // 33: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
+	19, // 34: arrs.v1.ClaimService.BatchUpdateClaimLines:input_type -> arrs.v1.BatchUpdateClaimLinesRequest
+	21, // 35: arrs.v1.ClaimService.ImportClaimLines:input_type -> arrs.v1.ImportClaimLinesRequest
+	22, // 36: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
+	23, // 37: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
+	24, // 38: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
+	25, // 39: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
+	29, // 40: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
+	31, // 41: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
+	32, // 42: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
+	33, // 43: arrs.v1.ClaimService.ReplyToClaimQuery:input_type -> arrs.v1.ReplyToClaimQueryRequest
+	34, // 44: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
+	35, // 45: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
+	5,  // 46: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
+	16, // 47: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
+	5,  // 48: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
+	8,  // 49: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
+	20, // 50: arrs.v1.ClaimService.BatchUpdateClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
+	20, // 51: arrs.v1.ClaimService.ImportClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
+	5,  // 52: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
+	5,  // 53: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
+	11, // 54: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
+	26, // 55: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
+	5,  // 56: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
+	5,  // 57: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
+	5,  // 58: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
+	5,  // 59: arrs.v1.ClaimService.ReplyToClaimQuery:output_type -> arrs.v1.Claim
+	5,  // 60: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
+	36, // 61: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
+	46, // [46:62] is the sub-list for method output_type
+	30, // [30:46] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_claims_proto_init() }
@@ -2952,14 +3344,14 @@ func file_arrs_v1_claims_proto_init() {
 	if File_arrs_v1_claims_proto != nil {
 		return
 	}
-	file_arrs_v1_claims_proto_msgTypes[2].OneofWrappers = []any{}
+	file_arrs_v1_claims_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_claims_proto_rawDesc), len(file_arrs_v1_claims_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   30,
+			NumEnums:      5,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,7 @@ const (
 	ClaimService_ApproveClaim_FullMethodName          = "/arrs.v1.ClaimService/ApproveClaim"
 	ClaimService_RejectClaim_FullMethodName           = "/arrs.v1.ClaimService/RejectClaim"
 	ClaimService_QueryClaim_FullMethodName            = "/arrs.v1.ClaimService/QueryClaim"
+	ClaimService_ReplyToClaimQuery_FullMethodName     = "/arrs.v1.ClaimService/ReplyToClaimQuery"
 	ClaimService_RecordClaimPayment_FullMethodName    = "/arrs.v1.ClaimService/RecordClaimPayment"
 	ClaimService_ExportClaimLines_FullMethodName      = "/arrs.v1.ClaimService/ExportClaimLines"
 )
@@ -61,8 +62,10 @@ type ClaimServiceClient interface {
 	// as BatchUpdateClaimLines does: all or nothing, each bad cell named by
 	// its row and column.
 	ImportClaimLines(ctx context.Context, in *ImportClaimLinesRequest, opts ...grpc.CallOption) (*BatchUpdateClaimLinesResponse, error)
-	// Submits a DRAFT claim: its caps are worked out again from the rates in
-	// force, and it must fit in what remains of the PCN's entitlement.
+	// Submits a DRAFT claim, or resubmits a QUERIED one: its caps are worked
+	// out again from the rates in force, and it must fit in what remains of
+	// the PCN's entitlement. A QUERIED claim whose newest message is a
+	// question is refused (FAILED_PRECONDITION, QUERY_UNANSWERED): reply first.
 	SubmitClaim(ctx context.Context, in *SubmitClaimRequest, opts ...grpc.CallOption) (*Claim, error)
 	// Withdraws a DRAFT or SUBMITTED claim.
 	WithdrawClaim(ctx context.Context, in *WithdrawClaimRequest, opts ...grpc.CallOption) (*Claim, error)
@@ -70,16 +73,23 @@ type ClaimServiceClient interface {
 	// remaining, and a forecast to 31 March.
 	GetBudget(ctx context.Context, in *GetBudgetRequest, opts ...grpc.CallOption) (*Budget, error)
 	// Lists a commissioner's submitted claims awaiting review, oldest first,
-	// with the lines that need a look flagged.
+	// then its queried claims waiting for the PCN's reply, oldest query first;
+	// with the lines that need a look flagged and the days each side has held
+	// each claim.
 	ListReviewQueue(ctx context.Context, in *ListReviewQueueRequest, opts ...grpc.CallOption) (*ListReviewQueueResponse, error)
 	// Approves a SUBMITTED claim, whole or with lines lowered (each with a
 	// reason). Whoever submitted it cannot approve it.
 	ApproveClaim(ctx context.Context, in *ApproveClaimRequest, opts ...grpc.CallOption) (*Claim, error)
 	// Rejects a SUBMITTED claim with a reason; it then counts for nothing.
 	RejectClaim(ctx context.Context, in *RejectClaimRequest, opts ...grpc.CallOption) (*Claim, error)
-	// Returns a SUBMITTED claim to the PCN with a question; the PCN edits it
-	// and submits it again.
+	// Returns a SUBMITTED claim to the PCN with a question, or asks a further
+	// question of a QUERIED one; the question joins the claim's thread. The
+	// PCN replies (ReplyToClaimQuery), edits it and submits it again.
 	QueryClaim(ctx context.Context, in *QueryClaimRequest, opts ...grpc.CallOption) (*Claim, error)
+	// Adds the PCN's reply, with any evidence links, to a QUERIED claim's
+	// thread; the claim stays QUERIED until it is resubmitted, which needs the
+	// newest question answered.
+	ReplyToClaimQuery(ctx context.Context, in *ReplyToClaimQueryRequest, opts ...grpc.CallOption) (*Claim, error)
 	// Records the payment of an APPROVED claim, which makes it PAID: final.
 	RecordClaimPayment(ctx context.Context, in *RecordClaimPaymentRequest, opts ...grpc.CallOption) (*Claim, error)
 	// Exports the approved and paid claim lines of a commissioner's PCNs for a
@@ -227,6 +237,16 @@ func (c *claimServiceClient) QueryClaim(ctx context.Context, in *QueryClaimReque
 	return out, nil
 }
 
+func (c *claimServiceClient) ReplyToClaimQuery(ctx context.Context, in *ReplyToClaimQueryRequest, opts ...grpc.CallOption) (*Claim, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Claim)
+	err := c.cc.Invoke(ctx, ClaimService_ReplyToClaimQuery_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *claimServiceClient) RecordClaimPayment(ctx context.Context, in *RecordClaimPaymentRequest, opts ...grpc.CallOption) (*Claim, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Claim)
@@ -272,8 +292,10 @@ type ClaimServiceServer interface {
 	// as BatchUpdateClaimLines does: all or nothing, each bad cell named by
 	// its row and column.
 	ImportClaimLines(context.Context, *ImportClaimLinesRequest) (*BatchUpdateClaimLinesResponse, error)
-	// Submits a DRAFT claim: its caps are worked out again from the rates in
-	// force, and it must fit in what remains of the PCN's entitlement.
+	// Submits a DRAFT claim, or resubmits a QUERIED one: its caps are worked
+	// out again from the rates in force, and it must fit in what remains of
+	// the PCN's entitlement. A QUERIED claim whose newest message is a
+	// question is refused (FAILED_PRECONDITION, QUERY_UNANSWERED): reply first.
 	SubmitClaim(context.Context, *SubmitClaimRequest) (*Claim, error)
 	// Withdraws a DRAFT or SUBMITTED claim.
 	WithdrawClaim(context.Context, *WithdrawClaimRequest) (*Claim, error)
@@ -281,16 +303,23 @@ type ClaimServiceServer interface {
 	// remaining, and a forecast to 31 March.
 	GetBudget(context.Context, *GetBudgetRequest) (*Budget, error)
 	// Lists a commissioner's submitted claims awaiting review, oldest first,
-	// with the lines that need a look flagged.
+	// then its queried claims waiting for the PCN's reply, oldest query first;
+	// with the lines that need a look flagged and the days each side has held
+	// each claim.
 	ListReviewQueue(context.Context, *ListReviewQueueRequest) (*ListReviewQueueResponse, error)
 	// Approves a SUBMITTED claim, whole or with lines lowered (each with a
 	// reason). Whoever submitted it cannot approve it.
 	ApproveClaim(context.Context, *ApproveClaimRequest) (*Claim, error)
 	// Rejects a SUBMITTED claim with a reason; it then counts for nothing.
 	RejectClaim(context.Context, *RejectClaimRequest) (*Claim, error)
-	// Returns a SUBMITTED claim to the PCN with a question; the PCN edits it
-	// and submits it again.
+	// Returns a SUBMITTED claim to the PCN with a question, or asks a further
+	// question of a QUERIED one; the question joins the claim's thread. The
+	// PCN replies (ReplyToClaimQuery), edits it and submits it again.
 	QueryClaim(context.Context, *QueryClaimRequest) (*Claim, error)
+	// Adds the PCN's reply, with any evidence links, to a QUERIED claim's
+	// thread; the claim stays QUERIED until it is resubmitted, which needs the
+	// newest question answered.
+	ReplyToClaimQuery(context.Context, *ReplyToClaimQueryRequest) (*Claim, error)
 	// Records the payment of an APPROVED claim, which makes it PAID: final.
 	RecordClaimPayment(context.Context, *RecordClaimPaymentRequest) (*Claim, error)
 	// Exports the approved and paid claim lines of a commissioner's PCNs for a
@@ -346,6 +375,9 @@ func (UnimplementedClaimServiceServer) RejectClaim(context.Context, *RejectClaim
 }
 func (UnimplementedClaimServiceServer) QueryClaim(context.Context, *QueryClaimRequest) (*Claim, error) {
 	return nil, status.Error(codes.Unimplemented, "method QueryClaim not implemented")
+}
+func (UnimplementedClaimServiceServer) ReplyToClaimQuery(context.Context, *ReplyToClaimQueryRequest) (*Claim, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReplyToClaimQuery not implemented")
 }
 func (UnimplementedClaimServiceServer) RecordClaimPayment(context.Context, *RecordClaimPaymentRequest) (*Claim, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordClaimPayment not implemented")
@@ -608,6 +640,24 @@ func _ClaimService_QueryClaim_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ClaimService_ReplyToClaimQuery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplyToClaimQueryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClaimServiceServer).ReplyToClaimQuery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ClaimService_ReplyToClaimQuery_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClaimServiceServer).ReplyToClaimQuery(ctx, req.(*ReplyToClaimQueryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ClaimService_RecordClaimPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RecordClaimPaymentRequest)
 	if err := dec(in); err != nil {
@@ -702,6 +752,10 @@ var ClaimService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "QueryClaim",
 			Handler:    _ClaimService_QueryClaim_Handler,
+		},
+		{
+			MethodName: "ReplyToClaimQuery",
+			Handler:    _ClaimService_ReplyToClaimQuery_Handler,
 		},
 		{
 			MethodName: "RecordClaimPayment",

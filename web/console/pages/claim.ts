@@ -1,18 +1,20 @@
 // A PCN's claim: its lines as the server worked them out (cap, days, rate
 // segments, reimbursable), the costs entered line by line, check your
-// answers and submit; a queried claim shows the commissioner's question.
+// answers and submit; a queried claim shows its conversation with the
+// commissioner and takes the PCN's reply, which resubmitting needs.
 // And any claim's history, from the audit trail.
 import type { Body, Resource } from "../../api/client.js";
 import { html, type Html } from "../lib/html.js";
 import { enumLabel, lastSegment, longDate, monthName, parsePounds, pounds, poundsInput, roleName } from "../lib/format.js";
 import { randomId } from "../lib/ids.js";
 import { api, roleLabels } from "../lib/session.js";
-import { apiProblems, backLink, button, errorSummary, hasProblems, input, noProblems, panel, stateTag, summaryList, table, warning, type Problems } from "../lib/ui.js";
+import { apiProblems, backLink, button, errorSummary, hasProblems, input, insetText, noProblems, panel, stateTag, summaryList, table, textarea, warning, type Problems } from "../lib/ui.js";
 import { NotFound } from "../main.js";
 import { page, type Ctx } from "../routes.js";
 
 type Claim = Resource<"v1Claim">;
 type Line = Resource<"v1ClaimLine">;
+type Message = Resource<"v1ClaimMessage">;
 
 export async function loadClaim(pcn: string, claim: string): Promise<Claim> {
   const res = await api().GET("/v1/pcns/{pcn}/claims/{claim}", { params: { path: { pcn, claim } } });
@@ -43,9 +45,42 @@ export function claimSummary(c: Claim): Html {
   ];
   if (c.submitTime) rows.push(["Submitted", `${longDate(c.submitTime)} by ${c.submitter}`]);
   if (c.reviewTime) rows.push(["Reviewed", `${longDate(c.reviewTime)} by ${c.reviewer}`]);
+  if (c.submitTime) rows.push(["Time with each side", heldDays(c)]);
   if (c.state === "STATE_APPROVED" || c.state === "STATE_PAID") rows.push(["Approved", pounds(c.approvedPence)]);
   if (c.payment?.reference) rows.push(["Paid", `${pounds(c.paidPence)} on ${longDate(c.payment.paymentDate)}, reference ${c.payment.reference}`]);
   return summaryList(rows);
+}
+
+function timeOfDay(t: string | undefined): string {
+  return new Date(t ?? "").toLocaleTimeString("en-GB", { timeZone: "Europe/London", hour: "2-digit", minute: "2-digit" });
+}
+
+/** The query's conversation, oldest first: each message with who wrote it, in what role, and when. */
+export function thread(c: Claim): Html {
+  const messages = c.messages ?? [];
+  if (!messages.length) return html``;
+  const one = (m: Message) => {
+    const question = m.kind === "KIND_QUESTION";
+    return html`<li class="arrs-message ${question ? "arrs-message--question" : "arrs-message--reply"}">
+      <h3 class="nhsuk-heading-s">${question ? "Question from the commissioner" : "Reply from the PCN"}</h3>
+      <p class="arrs-message__text">${m.text}</p>
+      ${m.evidenceUris?.length ? html`<p>Evidence: ${m.evidenceUris.map((u) => html`<a href="${u}" rel="noreferrer">${u}</a> `)}</p>` : ""}
+      <p class="nhsuk-body-s">${m.author} (${roleLabels[m.role ?? ""] ?? m.role}), ${longDate(m.createTime)} at ${timeOfDay(m.createTime)}</p>
+    </li>`;
+  };
+  return html`<h2 id="conversation" tabindex="-1">Questions and replies</h2><ol class="nhsuk-list arrs-timeline">${messages.map(one)}</ol>`;
+}
+
+/** Whether the claim's newest message is a question not yet answered. */
+export function unanswered(c: Claim): boolean {
+  const messages = c.messages ?? [];
+  return c.state === "STATE_QUERIED" && messages[messages.length - 1]?.kind === "KIND_QUESTION";
+}
+
+/** The days each side has held the claim: the commissioner's time is what delays payment. */
+export function heldDays(c: { commissionerHeldDays?: number; pcnHeldDays?: number }): string {
+  const days = (n: number | undefined) => `${n ?? 0} day${n === 1 ? "" : "s"}`;
+  return `The commissioner has held it ${days(c.commissionerHeldDays)}; the PCN ${days(c.pcnHeldDays)}.`;
 }
 
 export function lineDetails(c: Claim, l: Line, changeHref?: string): Html {
@@ -78,14 +113,20 @@ export const claimPage = page(async (ctx) => {
   const c = await loadClaim(s.org, ctx.params["claim"]!);
   const id = lastSegment(c.name);
   const canEdit = editable(c) && c.kind !== "KIND_SUPPLEMENTARY";
+  // A refusal on the check page is answered here (a reply, a change):
+  // the next check starts clean.
+  submitProblems = noProblems();
   return {
-    title: `Claim for ${monthName(id)}`,
+    title: `${hasProblems(replyProblems(id)) ? "Error: " : ""}Claim for ${monthName(id)}`,
     body: html`${backLink("/claims", "Claims")}
       <span class="nhsuk-caption-l">${s.orgName}</span>
       <h1>Claim for ${monthName(id)}</h1>
-      ${c.state === "STATE_QUERIED" ? warning("The commissioner has a question", html`<p>${c.reviewNote}</p><p>Change the costs that answer it, then submit the claim again.</p>`) : ""}
+      ${unanswered(c) ? warning("The commissioner has a question", html`<p>${c.reviewNote}</p><p><a href="#reply-text">Reply to the question</a>, change any costs that answer it, then submit the claim again.</p>`) : ""}
       ${c.state === "STATE_REJECTED" ? warning("This claim was rejected", html`<p>${c.reviewNote}</p>`) : ""}
+      ${errorSummary(replyProblems(id))}
       ${claimSummary(c)}
+      ${thread(c)}
+      ${c.state === "STATE_QUERIED" ? replyForm(c, id) : ""}
       ${table(
         "Lines",
         ["Post", "Role", "WTE", "Days", "Cap", "Cost", "Claimed"],
@@ -98,12 +139,65 @@ export const claimPage = page(async (ctx) => {
       ${(c.lines ?? []).map((l) => lineDetails(c, l, canEdit ? `/claims/${id}/lines/${lastSegment(l.name)}` : undefined))}
       ${editable(c)
         ? s.role === "pcn-clinical-director"
-          ? html`<a class="nhsuk-button" href="/claims/${id}/check" role="button" draggable="false">Check and submit claim</a>`
+          ? html`${unanswered(c) ? html`<p id="submit-needs-reply">Reply to the commissioner's question before you submit the claim again: a queried claim goes back with an answer.</p>` : ""}
+            <a class="nhsuk-button" href="/claims/${id}/check" role="button" draggable="false">Check and submit claim</a>`
           : html`<p>Only the clinical director can submit the claim.</p>`
         : ""}
       <p><a href="/pcns/${s.org}/claims/${id}/history">History of this claim</a></p>`,
   };
+}, (el, ctx) => {
+  el.querySelector("#reply-form")?.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const claimId = ctx.params["claim"]!;
+    const form = new FormData(e.target as HTMLFormElement);
+    const values: Record<string, string> = {};
+    for (const [k, v] of form.entries()) values[k] = String(v);
+    const problems = noProblems();
+    const text = (values["reply-text"] ?? "").trim();
+    const evidence = (values["reply-evidence"] ?? "").trim();
+    if (!text) problems.fields["reply-text"] = "Enter your reply to the commissioner's question";
+    if (!hasProblems(problems)) {
+      const res = await api().POST("/v1/pcns/{pcn}/claims/{claim}:reply", {
+        params: { path: { pcn: ctx.session!.org, claim: claimId } },
+        body: { etag: values["etag"] ?? "", text, evidenceUris: evidence ? [evidence] : [] },
+      });
+      if (!res.error) {
+        reply = null;
+        await ctx.rerender();
+        document.getElementById("conversation")?.focus();
+        return;
+      }
+      Object.assign(problems, apiProblems(res.error, { text: "reply-text", "evidenceUris[0]": "reply-evidence" }, res.response.status));
+    }
+    reply = { key: claimId, values, problems };
+    await ctx.rerender();
+  });
 });
+
+// The reply form keeps what was typed and its problems between renders.
+let reply: { key: string; values: Record<string, string>; problems: Problems } | null = null;
+
+function replyProblems(claimId: string): Problems {
+  return reply?.key === claimId ? reply.problems : noProblems();
+}
+
+/** The PCN's reply to the newest question: words, and a link to evidence if there is one. */
+function replyForm(c: Claim, claimId: string): Html {
+  const v = reply?.key === claimId ? reply.values : {};
+  const answered = !unanswered(c);
+  return html`${answered ? insetText("You have replied to the commissioner's question. Submit the claim again when it is ready; you can add to your reply below.") : ""}
+    ${replyFields(c, v, replyProblems(claimId), answered ? "Add to your reply" : "Your reply")}`;
+}
+
+function replyFields(c: Claim, v: Record<string, string>, p: Problems, label: string): Html {
+  return html`<h2>Reply to the commissioner</h2>
+    <form id="reply-form" novalidate>
+      ${textarea({ id: "reply-text", label, hint: "Answer the question; the commissioner sees your reply with the claim.", value: v["reply-text"], error: p.fields["reply-text"] })}
+      ${input({ id: "reply-evidence", label: "Link to evidence (optional)", hint: "An https link, for example to a payslip or a timesheet", type: "url", value: v["reply-evidence"] ?? "", error: p.fields["reply-evidence"] })}
+      <input type="hidden" name="etag" value="${c.etag ?? ""}">
+      ${button("Send reply", { secondary: true })}
+    </form>`;
+}
 
 // The line form keeps what was typed and the problems between renders.
 let lineForm: { key: string; values: Record<string, string>; problems: Problems } | null = null;
@@ -258,6 +352,8 @@ const actionLabels: Record<string, string> = {
   approve: "Approved",
   reject: "Rejected",
   query: "Queried",
+  ask: "Question asked",
+  reply: "Replied",
   withdraw: "Withdrawn",
   recordPayment: "Payment recorded",
   pay: "Payment recorded",
@@ -267,7 +363,7 @@ const actionLabels: Record<string, string> = {
 function note(afterJson: string | undefined): string {
   try {
     const after = JSON.parse(afterJson ?? "{}") as Record<string, unknown>;
-    const v = after["reviewNote"] ?? after["review_note"] ?? after["ReviewNote"];
+    const v = after["reviewNote"] ?? after["review_note"] ?? after["ReviewNote"] ?? after["text"];
     return typeof v === "string" ? v : "";
   } catch {
     return "";
@@ -287,8 +383,9 @@ export const claimHistoryPage = page(async (ctx: Ctx) => {
       <h1>History of the claim for ${monthName(claim)}</h1>
       <p>From the audit trail: every change to the claim and its lines, who made it and when.</p>
       <ol class="nhsuk-list arrs-timeline">${events.map((e) => {
-        const line = e.resource && e.resource !== resource ? ` line ${lastSegment(e.resource)}` : "";
-        const said = ["query", "reject"].includes(e.action ?? "") ? note(e.afterJson) : "";
+        const part = e.resource?.includes("/messages/") ? " message" : " line";
+        const line = e.resource && e.resource !== resource ? `${part} ${lastSegment(e.resource)}` : "";
+        const said = ["query", "reject", "reply"].includes(e.action ?? "") ? note(e.afterJson) : "";
         return html`<li><h2 class="nhsuk-heading-s">${actionLabels[e.action ?? ""] ?? e.action}${line}</h2>
           ${said ? html`<p>“${said}”</p>` : ""}
           <p class="nhsuk-body-s">${longDate(e.eventTime)}, ${new Date(e.eventTime ?? "").toLocaleTimeString("en-GB", { timeZone: "Europe/London", hour: "2-digit", minute: "2-digit" })}, by ${e.subject} (${roleLabels[e.role ?? ""] ?? e.role})</p></li>`;

@@ -1,7 +1,9 @@
-// The commissioner approver: the review queue (oldest first), a claim's
-// review (each line against the post's previous month, flags explained,
-// four eyes), and approve (whole, or lines lowered with reasons, after
-// checking), query or reject.
+// The commissioner approver: the review queue (oldest first; then the
+// queried claims waiting for the PCN's reply, with the days each side has
+// held them), a claim's review (each line against the post's previous month,
+// flags explained, four eyes, the query's conversation), and approve (whole,
+// or lines lowered with reasons, after checking), query (again, while the
+// PCN holds it) or reject.
 import type { Resource } from "../../api/client.js";
 import { html, type Html } from "../lib/html.js";
 import { lastSegment, longDate, monthName, monthsBefore, parsePounds, pounds, roleName } from "../lib/format.js";
@@ -10,7 +12,7 @@ import { api } from "../lib/session.js";
 import { apiProblems, backLink, button, errorSummary, hasProblems, input, insetText, noProblems, panel, stateTag, summaryList, table, textarea, warning, type Problems } from "../lib/ui.js";
 import { NotFound } from "../main.js";
 import { page, type Ctx, type PageOut } from "../routes.js";
-import { claimSummary, loadClaim, segments } from "./claim.js";
+import { claimSummary, heldDays, loadClaim, segments, thread } from "./claim.js";
 
 type Claim = Resource<"v1Claim">;
 
@@ -29,30 +31,51 @@ async function queue(commissioner: string) {
 
 export async function queuePage(ctx: Ctx): Promise<PageOut> {
   const s = ctx.session!;
-  const items = await queue(s.org);
+  const all = await queue(s.org);
+  const items = all.filter((i) => i.waitingFor !== "WAITING_FOR_PCN");
+  const queried = all.filter((i) => i.waitingFor === "WAITING_FOR_PCN");
   const total = items.reduce((t, i) => t + BigInt(i.claim?.reimbursablePence || "0"), 0n).toString();
+  const link = (i: (typeof all)[number]) => {
+    const [, pcn, , month] = (i.claim?.name ?? "").split("/");
+    return html`<a href="/review/${pcn}/${month}">${pcn}, ${monthName(month)}</a>`;
+  };
   return {
     title: "Review queue",
     body: html`<span class="nhsuk-caption-l">${s.orgName}</span><h1>Review queue</h1>
-      <p>Submitted claims waiting for review, oldest first.</p>
+      <p>Submitted claims waiting for review, oldest first. The days the commissioner holds a claim are what delay its payment.</p>
       ${items.length
         ? table(
             `${items.length} claim${items.length === 1 ? "" : "s"} waiting`,
-            ["Claim", "Submitted", "Days waiting", "Flags", "Claimed"],
-            items.map((i) => {
-              const name = i.claim?.name ?? "";
-              const [, pcn, , month] = name.split("/");
-              return [
-                html`<a href="/review/${pcn}/${month}">${pcn}, ${monthName(month)}</a>`,
-                longDate(i.claim?.submitTime),
-                String(i.daysWaiting ?? 0),
-                (i.flags ?? []).length ? html`<strong class="nhsuk-tag nhsuk-tag--orange">${(i.flags ?? []).length} to look at</strong>` : "None",
-                pounds(i.claim?.reimbursablePence),
-              ];
-            }),
-            { numeric: [2, 4], footer: [html`<strong>Total</strong>`, "", "", "", pounds(total)] },
+            ["Claim", "Submitted", "Days waiting", "Days with the commissioner", "Days with the PCN", "Flags", "Claimed"],
+            items.map((i) => [
+              link(i),
+              longDate(i.claim?.submitTime),
+              String(i.daysWaiting ?? 0),
+              String(i.commissionerHeldDays ?? 0),
+              String(i.pcnHeldDays ?? 0),
+              (i.flags ?? []).length ? html`<strong class="nhsuk-tag nhsuk-tag--orange">${(i.flags ?? []).length} to look at</strong>` : "None",
+              pounds(i.claim?.reimbursablePence),
+            ]),
+            { numeric: [2, 3, 4, 6], footer: [html`<strong>Total</strong>`, "", "", "", "", "", pounds(total)] },
           )
-        : insetText("No claims are waiting for review.")}`,
+        : insetText("No claims are waiting for review.")}
+      ${queried.length
+        ? html`<h2>Waiting for the PCN's reply</h2>
+          <p>Claims you have queried. They come back to the queue when the PCN has replied and submitted them again.</p>
+          ${table(
+            `${queried.length} claim${queried.length === 1 ? "" : "s"} queried`,
+            ["Claim", "Status", "Queried", "Days with the commissioner", "Days with the PCN", "Claimed"],
+            queried.map((i) => [
+              link(i),
+              html`<strong class="nhsuk-tag nhsuk-tag--yellow">Waiting for the PCN's reply</strong>`,
+              longDate(i.claim?.reviewTime),
+              String(i.commissionerHeldDays ?? 0),
+              String(i.pcnHeldDays ?? 0),
+              pounds(i.claim?.reimbursablePence),
+            ]),
+            { numeric: [3, 4, 5] },
+          )}`
+        : ""}`,
   };
 }
 
@@ -77,14 +100,17 @@ export const reviewPage = page(async (ctx) => {
   }
   const prevLine = (post: string | undefined) => previous?.lines?.find((l) => l.post === post);
   const waiting = c.state === "STATE_SUBMITTED";
+  const queried = c.state === "STATE_QUERIED";
   return {
     title: `Review ${pcn}, ${monthName(claim)}`,
     body: html`${backLink("/", "Review queue")}
       <span class="nhsuk-caption-l">${pcn}</span>
       <h1>Review the claim for ${monthName(claim)}</h1>
       ${waiting ? fourEyes(c, ctx.session!.subject) : ""}
+      ${queried ? insetText(html`<strong class="nhsuk-tag nhsuk-tag--yellow">Waiting for the PCN's reply</strong> You queried this claim; the PCN replies below and submits it again.`) : ""}
       ${claimSummary(c)}
-      ${item ? html`<p>Waiting <strong>${item.daysWaiting} days</strong>.</p>` : ""}
+      ${item ? html`<p>Waiting <strong>${item.daysWaiting} days</strong>. ${heldDays(item)}</p>` : ""}
+      ${thread(c)}
       ${table(
         "Each line against the post's previous month",
         ["Post", "Role", "WTE", "Cap", "Cost", "Claimed", "Previous month"],
@@ -111,7 +137,10 @@ export const reviewPage = page(async (ctx) => {
             <a class="nhsuk-button" href="/review/${pcn}/${claim}/approve" role="button" draggable="false">Approve</a>
             <a class="nhsuk-button nhsuk-button--secondary" href="/review/${pcn}/${claim}/query" role="button" draggable="false">Ask a question</a>
             <a class="nhsuk-button nhsuk-button--warning" href="/review/${pcn}/${claim}/reject" role="button" draggable="false">Reject</a></div>`
-        : html`<p>This claim is ${stateTag(c.state)}.</p>`}
+        : queried
+          ? html`<h2>Ask a further question</h2><p>While the PCN holds the claim you may ask more; the PCN must reply before submitting it again.</p>
+            <a class="nhsuk-button nhsuk-button--secondary" href="/review/${pcn}/${claim}/query" role="button" draggable="false">Ask a further question</a>`
+          : html`<p>This claim is ${stateTag(c.state)}.</p>`}
       <p><a href="/pcns/${pcn}/claims/${claim}/history">History of this claim</a></p>`,
   };
 });
@@ -146,7 +175,10 @@ export const reviewActionPage = page(
           <p><a href="/">Back to the review queue</a></p>`,
       };
     }
-    if (c.state !== "STATE_SUBMITTED") throw new NotFound();
+    // A further question may be asked of a queried claim; every other
+    // decision is on a submitted one.
+    const further = action === "query" && c.state === "STATE_QUERIED";
+    if (c.state !== "STATE_SUBMITTED" && !further) throw new NotFound();
     if (action === "query" || action === "reject") {
       const query = action === "query";
       return {
@@ -154,7 +186,8 @@ export const reviewActionPage = page(
         body: html`${back}${errorSummary(d.problems)}
           <span class="nhsuk-caption-l">${pcn}, ${monthName(claim)}</span>
           <h1>${query ? "Ask the PCN a question" : "Reject the claim"}</h1>
-          <p>${query ? "The claim goes back to the PCN, who can change it and submit it again." : "A rejected claim is closed. The PCN sees your reason."}</p>
+          <p>${further ? "The PCN must reply to it before submitting the claim again." : query ? "The claim goes back to the PCN, who replies, can change it and submits it again." : "A rejected claim is closed. The PCN sees your reason."}</p>
+          ${thread(c)}
           <form id="decision" novalidate>
             ${textarea({ id: "note", label: query ? "Your question" : "Why the claim is rejected", value: d.values["note"], error: d.problems.fields["note"] })}
             <input type="hidden" name="etag" value="${c.etag ?? ""}">
