@@ -44,6 +44,8 @@ var textRules = map[protoreflect.FullName]textRule{
 	"adjustment_reason":                  {max: 1000, prose: true},
 	"arrs.v1.RejectClaimRequest.reason":  {max: 2000, prose: true},
 	"arrs.v1.QueryClaimRequest.question": {max: 2000, prose: true},
+	// The PCN's reply to a question: as long as the question may be.
+	"arrs.v1.ReplyToClaimQueryRequest.text": {max: 2000, prose: true},
 	// Where a rate came from: a citation, perhaps a URL.
 	"arrs.v1.Rate.source": {max: 500},
 	// Links to evidence held elsewhere; URLs can be long.

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	arrsv1 "arrs.nhs.uk/arrs/gen/arrs/v1"
 )
@@ -256,5 +257,30 @@ func TestAnOversizedMessageIsRefusedUnread(t *testing.T) {
 	err = invokeRaw(as(t.Context(), "cd-own"), a.conn, "/arrs.v1.ClaimService/ImportClaimLines", body)
 	if code := status.Code(err); code != codes.ResourceExhausted {
 		t.Errorf("a %d-byte message: %v, want RESOURCE_EXHAUSTED", len(body), err)
+	}
+}
+
+// Every field a person writes prose in takes line breaks and as many
+// characters as its proto comment says; a new prose field without a rule
+// would get the 200-character one-line default.
+func TestProseFieldsHaveTheirRules(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		msg   proto.Message
+		field string
+		max   int
+	}{
+		{&arrsv1.QueryClaimRequest{}, "question", 2000},
+		{&arrsv1.RejectClaimRequest{}, "reason", 2000},
+		{&arrsv1.ReplyToClaimQueryRequest{}, "text", 2000},
+		{&arrsv1.WithdrawClaimRequest{}, "reason", 1000},
+	} {
+		f := tc.msg.ProtoReflect().Descriptor().Fields().ByName(protoreflect.Name(tc.field))
+		if f == nil {
+			t.Fatalf("%T has no field %s", tc.msg, tc.field)
+		}
+		if r := ruleFor(f); !r.prose || r.max != tc.max {
+			t.Errorf("%s: rule %+v, want prose of at most %d", f.FullName(), r, tc.max)
+		}
 	}
 }
