@@ -353,18 +353,25 @@ func loadLinesOf(ctx context.Context, q sqlx.QueryerContext, rows []Claim) error
 	return loadLines(ctx, q, ptrs...)
 }
 
+// claimKeys is what loading the rows of many claims at once needs: their
+// keys as two arrays (the primary key serves them) and the claims by key.
+func claimKeys(claims []*Claim) (pcns, ids []string, index map[[2]string]*Claim) {
+	pcns, ids = make([]string, len(claims)), make([]string, len(claims))
+	index = make(map[[2]string]*Claim, len(claims))
+	for i, c := range claims {
+		pcns[i], ids[i] = c.PCNCode, c.ID
+		index[[2]string{c.PCNCode, c.ID}] = c
+	}
+	return pcns, ids, index
+}
+
 // loadLines fills in the lines of every claim in one query (claims are keyed
 // by two columns, so the keys travel as two arrays the primary key serves).
 func loadLines(ctx context.Context, q sqlx.QueryerContext, claims ...*Claim) error {
 	if len(claims) == 0 {
 		return nil
 	}
-	pcns, ids := make([]string, len(claims)), make([]string, len(claims))
-	index := make(map[[2]string]*Claim, len(claims))
-	for i, c := range claims {
-		pcns[i], ids[i] = c.PCNCode, c.ID
-		index[[2]string{c.PCNCode, c.ID}] = c
-	}
+	pcns, ids, index := claimKeys(claims)
 	var lines []ClaimLine
 	if err := sqlx.SelectContext(ctx, q, &lines, `SELECT `+lineColumns+` FROM claim_lines
 		WHERE (pcn_code, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY pcn_code, claim_id, post_id`,

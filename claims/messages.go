@@ -136,12 +136,7 @@ func loadMessages(ctx context.Context, q sqlx.QueryerContext, claims ...*Claim) 
 	if len(claims) == 0 {
 		return nil
 	}
-	pcns, ids := make([]string, len(claims)), make([]string, len(claims))
-	index := make(map[[2]string]*Claim, len(claims))
-	for i, c := range claims {
-		pcns[i], ids[i] = c.PCNCode, c.ID
-		index[[2]string{c.PCNCode, c.ID}] = c
-	}
+	pcns, ids, index := claimKeys(claims)
 	var ms []ClaimMessage
 	if err := sqlx.SelectContext(ctx, q, &ms, `SELECT `+messageColumns+` FROM claim_messages
 		WHERE (pcn_code, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY pcn_code, claim_id, number`,

@@ -217,16 +217,22 @@ func (h *catalogue) ListRates(ctx context.Context, req *arrsv1.ListRatesRequest)
 	return resp, nil
 }
 
-func (h *catalogue) CreateRate(ctx context.Context, req *arrsv1.CreateRateRequest) (*arrsv1.Rate, error) {
-	role, err := claims.ParseRoleName("parent", req.GetParent())
+// newRate reads a rate to create (or to preview) under parent, a role.
+func newRate(parent string, rate *arrsv1.Rate) (claims.Rate, error) {
+	role, err := claims.ParseRoleName("parent", parent)
 	if err != nil {
-		return nil, err
+		return claims.Rate{}, err
 	}
 	var vs claims.Violations
-	r := rateFields(req.GetRate())
+	r := rateFields(rate)
 	r.RoleID = role
-	r.EffectiveDate = parseDate(&vs, "rate.effective_date", req.GetRate().GetEffectiveDate())
-	if err := vs.Err(); err != nil {
+	r.EffectiveDate = parseDate(&vs, "rate.effective_date", rate.GetEffectiveDate())
+	return r, vs.Err()
+}
+
+func (h *catalogue) CreateRate(ctx context.Context, req *arrsv1.CreateRateRequest) (*arrsv1.Rate, error) {
+	r, err := newRate(req.GetParent(), req.GetRate())
+	if err != nil {
 		return nil, err
 	}
 	cr, err := createRequest(ctx, req.GetRequestId(), req)
@@ -276,15 +282,8 @@ func (h *catalogue) UpdateRate(ctx context.Context, req *arrsv1.UpdateRateReques
 }
 
 func (h *catalogue) PreviewRateTopUps(ctx context.Context, req *arrsv1.PreviewRateTopUpsRequest) (*arrsv1.PreviewRateTopUpsResponse, error) {
-	role, err := claims.ParseRoleName("parent", req.GetParent())
+	r, err := newRate(req.GetParent(), req.GetRate())
 	if err != nil {
-		return nil, err
-	}
-	var vs claims.Violations
-	r := rateFields(req.GetRate())
-	r.RoleID = role
-	r.EffectiveDate = parseDate(&vs, "rate.effective_date", req.GetRate().GetEffectiveDate())
-	if err := vs.Err(); err != nil {
 		return nil, err
 	}
 	topUps, err := h.store.PreviewRateTopUps(ctx, r)

@@ -72,6 +72,20 @@ export async function openBrowser(baseUrl: string): Promise<Browser> {
   };
 }
 
+/** Signs in as a demo user (signing out first if someone is signed in). */
+export async function signInAs(b: Browser, who: string): Promise<void> {
+  const { page } = b;
+  if (await page.getByRole("button", { name: "Sign out" }).isVisible().catch(() => false)) {
+    await page.getByRole("button", { name: "Sign out" }).click();
+  } else {
+    await page.goto("/");
+  }
+  await page.getByRole("heading", { name: "Choose a demo user" }).waitFor();
+  await page.getByLabel(who).check();
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
 /** "£5,123.84" → 512384n. */
 export function pence(text: string): bigint {
   const m = /(−|-)?£([\d,]+)\.(\d{2})/.exec(text);

@@ -16,7 +16,7 @@ import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 
 import { startArrsd, type Arrsd } from "./arrsd.js";
-import { openBrowser, pence, screenshots, type Browser } from "./browser.js";
+import { openBrowser, pence, screenshots, signInAs, type Browser } from "./browser.js";
 
 let arrsd: Arrsd | undefined;
 let baseUrl: string;
@@ -31,19 +31,6 @@ after(async () => {
   await b?.close();
   await arrsd?.stop();
 });
-
-async function signInAs(who: string): Promise<void> {
-  const { page } = b;
-  if (await page.getByRole("button", { name: "Sign out" }).isVisible().catch(() => false)) {
-    await page.getByRole("button", { name: "Sign out" }).click();
-  } else {
-    await page.goto("/");
-  }
-  await page.getByRole("heading", { name: "Choose a demo user" }).waitFor();
-  await page.getByLabel(who).check();
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
 
 async function budgetPaid(): Promise<bigint> {
   const { page } = b;
@@ -117,7 +104,7 @@ test("a claim from draft to paid, through the console", async () => {
   await b.check("claim-submitted");
 
   // The approver queries it.
-  await signInAs("Bob, NHS Frimley ICB");
+  await signInAs(b, "Bob, NHS Frimley ICB");
   await page.getByRole("heading", { name: "Review queue" }).waitFor();
   await b.check("review-queue");
   await page.getByRole("link", { name: "PCNs", exact: true }).click();
@@ -146,7 +133,7 @@ test("a claim from draft to paid, through the console", async () => {
   await b.check("review-queue-waiting-for-pcn");
 
   // The PCN answers: the question is on its home page and the claim.
-  await signInAs("Nia, Northfield and Heath PCN");
+  await signInAs(b, "Nia, Northfield and Heath PCN");
   await page.getByText(question).first().waitFor();
   await page.getByRole("link", { name: month }).first().click();
   await page.getByRole("heading", { name: "The commissioner has a question" }).waitFor();
@@ -177,7 +164,7 @@ test("a claim from draft to paid, through the console", async () => {
   await b.check("claim-replied-pcn");
 
   // The approver reads the reply and asks a further question.
-  await signInAs("Bob, NHS Frimley ICB");
+  await signInAs(b, "Bob, NHS Frimley ICB");
   await page.getByRole("link", { name: `U23456, ${month}` }).click();
   await page.getByRole("heading", { name: "Reply from the PCN" }).waitFor();
   await b.check("review-claim-replied");
@@ -188,7 +175,7 @@ test("a claim from draft to paid, through the console", async () => {
   await page.getByRole("heading", { name: "Claim queried" }).waitFor();
 
   // The PCN replies again, corrects the line and resubmits.
-  await signInAs("Nia, Northfield and Heath PCN");
+  await signInAs(b, "Nia, Northfield and Heath PCN");
   await page.getByRole("link", { name: month }).first().click();
   await page.getByText(further).first().waitFor();
   await page.getByLabel("Your reply").fill("It is not: the line is corrected to the salary alone.");
@@ -203,7 +190,7 @@ test("a claim from draft to paid, through the console", async () => {
   await page.getByRole("heading", { name: "Claim submitted" }).waitFor();
 
   // The approver approves, with the first line lowered.
-  await signInAs("Bob, NHS Frimley ICB");
+  await signInAs(b, "Bob, NHS Frimley ICB");
   await page.getByRole("link", { name: `U23456, ${month}` }).click();
   await page.getByRole("button", { name: "Approve" }).click();
   await page.getByRole("heading", { name: "Approve the claim" }).waitFor();
@@ -221,7 +208,7 @@ test("a claim from draft to paid, through the console", async () => {
   await b.check("claim-approved");
 
   // Finance records the payment and downloads the month's lines.
-  await signInAs("Carol, NHS Frimley ICB");
+  await signInAs(b, "Carol, NHS Frimley ICB");
   await page.getByRole("heading", { name: "Approved claims awaiting payment" }).waitFor();
   await b.check("payments");
   await page.getByRole("link", { name: `Record payment for U23456, ${month}` }).click();
@@ -245,7 +232,7 @@ test("a claim from draft to paid, through the console", async () => {
   assert.match(csv, /Overtime not evidenced|REM-E2E-0001|300000/);
 
   // The budget shows the payment.
-  await signInAs("Nia, Northfield and Heath PCN");
+  await signInAs(b, "Nia, Northfield and Heath PCN");
   const paidAfter = await budgetPaid();
   assert.equal(paidAfter - paidBefore, approved, "the budget's paid figure went up by what was approved and paid");
   await b.check("budget-after");
@@ -327,7 +314,7 @@ test("keyboard only: a clinical director checks and submits a draft claim", asyn
 
 test("a clinical director fills a planned post; the server checks the registration number", async () => {
   const { page } = b;
-  await signInAs("Pat, Riverside Primary Care Network");
+  await signInAs(b, "Pat, Riverside Primary Care Network");
   await page.getByRole("link", { name: "Workforce", exact: true }).click();
   await page.getByRole("heading", { name: "Workforce" }).waitFor();
   await page.getByRole("link", { name: "Start recruiting to ot-mental-health-plan" }).click();
@@ -393,7 +380,7 @@ test("a clinical director fills a planned post; the server checks the registrati
 
 test("an approver rejects a claim, saying why", async () => {
   const { page } = b;
-  await signInAs("Dee, NHS Frimley ICB");
+  await signInAs(b, "Dee, NHS Frimley ICB");
   await page.getByRole("heading", { name: "Review queue" }).waitFor();
   await page.getByRole("link", { name: /^U34567, / }).first().click();
   await page.getByRole("heading", { name: /^Review the claim for/ }).waitFor();
@@ -409,7 +396,7 @@ test("an approver rejects a claim, saying why", async () => {
 
 test("NHS England checks the audit chain, adds a backdated rate after previewing its top-ups, and reads the years", async () => {
   const { page } = b;
-  await signInAs("Alice, NHS England");
+  await signInAs(b, "Alice, NHS England");
   await page.getByRole("heading", { name: "Audit trail" }).waitFor();
   await page.getByRole("button", { name: "Check the audit chain" }).click();
   await page.getByText("The chain is intact.").waitFor();
@@ -466,7 +453,7 @@ test("NHS England checks the audit chain, adds a backdated rate after previewing
   assert.deepEqual(b.errors, [], "console errors");
 
   // Northfield finds the top-up among its claims, as a draft to submit.
-  await signInAs("Nia, Northfield and Heath PCN");
+  await signInAs(b, "Nia, Northfield and Heath PCN");
   await page.getByRole("link", { name: "Claims", exact: true }).click();
   await page.getByRole("link", { name: /\(top-up 1\)$/ }).first().waitFor();
   await b.check("claims-with-top-up");

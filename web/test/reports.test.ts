@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 
 import { startArrsd, type Arrsd } from "./arrsd.js";
-import { openBrowser, type Browser } from "./browser.js";
+import { openBrowser, signInAs, type Browser } from "./browser.js";
 
 let arrsd: Arrsd | undefined;
 let b: Browser;
@@ -21,19 +21,6 @@ after(async () => {
   await arrsd?.stop();
 });
 
-async function signInAs(who: string): Promise<void> {
-  const { page } = b;
-  if (await page.getByRole("button", { name: "Sign out" }).isVisible().catch(() => false)) {
-    await page.getByRole("button", { name: "Sign out" }).click();
-  } else {
-    await page.goto("/");
-  }
-  await page.getByRole("heading", { name: "Choose a demo user" }).waitFor();
-  await page.getByLabel(who).check();
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
-
 async function download(button: string): Promise<string> {
   const { page } = b;
   const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: button }).click()]);
@@ -42,7 +29,7 @@ async function download(button: string): Promise<string> {
 
 test("NHS England and a commissioner read the position and the workforce", async () => {
   const { page } = b;
-  await signInAs("Alice, NHS England");
+  await signInAs(b, "Alice, NHS England");
   await page.getByRole("link", { name: "PCNs", exact: true }).click();
   await page.getByRole("heading", { name: /^PCNs in/ }).waitFor();
   await page.getByText("England", { exact: true }).waitFor();
@@ -66,7 +53,7 @@ test("NHS England and a commissioner read the position and the workforce", async
   assert.match(stats, /^month,commissioner,role,headcount,fte,spend_pence,pending_headcount,pending_fte,pending_spend_pence/);
   assert.equal(stats.trim().split(/\r?\n/).length - 1, await page.locator("tbody tr").count());
 
-  await signInAs("Bob, NHS Frimley ICB");
+  await signInAs(b, "Bob, NHS Frimley ICB");
   await page.getByRole("link", { name: "Workforce", exact: true }).click();
   await page.getByRole("heading", { name: /^Workforce in/ }).waitFor();
   await b.check("commissioner-workforce");
