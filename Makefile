@@ -91,6 +91,7 @@ web: web/node_modules/.package-lock.json
 web-test: web/node_modules/.package-lock.json
 	$(NPM) run --silent lint:openapi
 	$(NPM) run --silent typecheck
+	rm -rf web/test/screenshots  # this run's pages only
 	$(NPM) test
 
 web/node_modules/.package-lock.json: web/package-lock.json
