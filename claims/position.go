@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -173,24 +172,26 @@ func readPositions(ctx context.Context, q sqlx.QueryerContext, c *CommissionerPo
 		State ClaimState `db:"state"`
 		Pence int64      `db:"pence"`
 	}
-	// England's position reads every PCN: the PCN condition is left out
-	// then, so the planner hashes the year's claims rather than probing a
-	// list of 1,250 codes.
-	sa := args{c.Year, committedStates}
-	pcnFilter := ""
-	if c.CommissionerCode != "-" {
-		pcnFilter = " AND c.pcn_code = ANY(" + sa.add(codes) + ")"
+	// forPCNs limits a query of claims c to the position's PCNs. England's
+	// reads every PCN: the condition is left out then, so the planner hashes
+	// the year's claims rather than probing a list of 1,250 codes.
+	forPCNs := func(a *args) string {
+		if c.CommissionerCode == "-" {
+			return ""
+		}
+		return " AND c.pcn_code = ANY(" + a.add(codes) + ")"
 	}
+	sa := args{c.Year, committedStates}
 	if err := sqlx.SelectContext(ctx, q, &sums, `SELECT c.pcn_code, c.state, SUM(`+countedPence+`)::bigint AS pence
 		FROM claims c JOIN claim_lines l ON l.pcn_code = c.pcn_code AND l.claim_id = c.id
-		WHERE c.financial_year = $1 AND c.state = ANY($2)`+pcnFilter+`
+		WHERE c.financial_year = $1 AND c.state = ANY($2)`+forPCNs(&sa)+`
 		GROUP BY c.pcn_code, c.state`, sa...); err != nil {
 		return err
 	}
 	for _, s := range sums {
 		i, ok := index[s.PCN]
 		if !ok {
-			continue // a PCN created since the list was read
+			continue // not one of the PCNs read above: cannot happen in one snapshot
 		}
 		p := &c.PCNs[i]
 		switch s.State {
@@ -208,12 +209,13 @@ func readPositions(ctx context.Context, q sqlx.QueryerContext, c *CommissionerPo
 		Waiting int       `db:"waiting"`
 		Oldest  time.Time `db:"oldest"`
 	}
+	ca := args{c.Year}
 	if err := sqlx.SelectContext(ctx, q, &claimed, `SELECT pcn_code,
 			max(month) FILTER (WHERE state <> 'withdrawn') AS latest,
 			count(*) FILTER (WHERE state = 'submitted') AS waiting,
 			COALESCE(min(submit_time) FILTER (WHERE state = 'submitted'), 'epoch') AS oldest
-		FROM claims c WHERE financial_year = $1`+strings.Replace(pcnFilter, "$3", "$2", 1)+`
-		GROUP BY pcn_code`, append(args{c.Year}, sa[2:]...)...); err != nil {
+		FROM claims c WHERE financial_year = $1`+forPCNs(&ca)+`
+		GROUP BY pcn_code`, ca...); err != nil {
 		return err
 	}
 	from := map[string]Month{}

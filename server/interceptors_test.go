@@ -92,6 +92,14 @@ func newChainHarness(t *testing.T) chainHarness {
 	registry.MustRegister(metrics)
 	s := grpc.NewServer(interceptorOptions(logger, metrics, newAccess(testIdentities, ReflectionOff), nil)...)
 	healthpb.RegisterHealthServer(s, probe{})
+	conn := serveAndDial(t, s)
+	return chainHarness{client: healthpb.NewHealthClient(conn), logs: logs, registry: registry}
+}
+
+// serveAndDial serves s on a loopback port for the test's life and returns
+// a plaintext client connection to it.
+func serveAndDial(t *testing.T, s *grpc.Server) *grpc.ClientConn {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +111,7 @@ func newChainHarness(t *testing.T) chainHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	return chainHarness{client: healthpb.NewHealthClient(conn), logs: logs, registry: registry}
+	return conn
 }
 
 func (h chainHarness) check(t *testing.T, service, requestID string) (metadata.MD, error) {

@@ -2,14 +2,12 @@ package server
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
@@ -92,17 +90,7 @@ func TestAStreamingMethodWithoutAPolicyLineIsDenied(t *testing.T) {
 	s := grpc.NewServer(interceptorOptions(newJSONLogger(t.Output()), grpcprom.NewServerMetrics(),
 		newAccess(testIdentities, ReflectionOff), nil)...)
 	testgrpc.RegisterTestServiceServer(s, streamingService{})
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.Serve(lis) }()
-	t.Cleanup(s.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
+	conn := serveAndDial(t, s)
 	for _, tc := range []struct {
 		token string
 		want  codes.Code
