@@ -83,6 +83,11 @@ type Claim struct {
 	PaymentReference  string      `db:"payment_reference"`
 	PaymentPayee      string      `db:"payment_payee"`
 	PaymentRecordedBy string      `db:"payment_recorded_by"`
+	// ArrearsDeclaredBy and ArrearsDeclareTime record, on a submitted
+	// supplementary claim, the clinical director's declaration that the
+	// arrears it claims were paid to the staff before the claim.
+	ArrearsDeclaredBy  string     `db:"arrears_declared_by"`
+	ArrearsDeclareTime *time.Time `db:"arrears_declare_time"`
 	Revision          int64       `db:"revision"`
 	CreateTime        time.Time   `db:"create_time"`
 	UpdateTime        time.Time   `db:"update_time"`
@@ -137,8 +142,38 @@ type ClaimLine struct {
 	// AlreadyPaidPence is, on a supplementary line, what the month's
 	// monthly claim already reimbursed for the post.
 	AlreadyPaidPence int64 `db:"already_paid_pence"`
-	Revision         int64 `db:"revision"`
+	// Arrears is, on a supplementary line, what the PCN paid the staff
+	// member when the award was backdated; its paid date set means the PCN
+	// chose to claim the line.
+	Arrears
+	// LegacyTopUp marks a top-up submitted before arrears were recorded
+	// (migration 00011): it keeps the old rule, min(actual, cap) − settled.
+	LegacyTopUp bool  `db:"legacy_top_up"`
+	Revision    int64 `db:"revision"`
 }
+
+// Arrears are what a PCN paid a staff member on a backdated award, for the
+// months before it was published, and when it paid them.
+// Its JSON names differ from the line's own cost fields, which would
+// otherwise hide them from the audit trail.
+type Arrears struct {
+	GrossSalary     int64 `db:"arrears_gross_salary_pence" json:"arrears_gross_salary_pence"`
+	EmployerNI      int64 `db:"arrears_employer_ni_pence" json:"arrears_employer_ni_pence"`
+	EmployerPension int64 `db:"arrears_employer_pension_pence" json:"arrears_employer_pension_pence"`
+	PaidDate        Date  `db:"arrears_paid_date" json:"arrears_paid_date"`
+}
+
+// Pence is the arrears paid in all: gross + NI + pension.
+func (a Arrears) Pence() int64 { return a.GrossSalary + a.EmployerNI + a.EmployerPension }
+
+// Paid reports whether arrears were recorded as paid: the line is claimed.
+func (a Arrears) Paid() bool { return !a.PaidDate.IsZero() }
+
+// MaxTopUpPence is, on a supplementary line, the most it can reimburse
+// whatever arrears were paid: the new cap less what the month has settled
+// for the post, never below 0. It is worked out centrally, as the national
+// process does, and the ICB checks claims against it.
+func (l ClaimLine) MaxTopUpPence() int64 { return max(l.CapPence-l.AlreadyPaidPence, 0) }
 
 // Approved is what the line counts for once approved: the approved amount,
 // or until then what it claims.
@@ -158,12 +193,26 @@ func (l ClaimLine) Costs() Costs {
 		Overtime: l.Overtime, AbsenceAdjustment: l.AbsenceAdjustment}
 }
 
-// applyCap sets the line's cap from c and its reimbursable amount from the
-// rule min(actual, cap), less what a monthly claim already reimbursed when
-// the line is a top-up.
-func (l *ClaimLine) applyCap(c LineCap) {
+// applyCap sets the line's cap from c and its reimbursable amount (see
+// reimburse), the line being one of a claim of kind.
+func (l *ClaimLine) applyCap(c LineCap, kind ClaimKind) {
 	l.CapPence, l.ActiveDays, l.DaysInYear, l.Segments = c.Pence, c.ActiveDays, c.DaysInYear, c.Segments
-	l.ReimbursablePence = max(Reimbursable(l.Costs().ActualPence(), l.CapPence)-l.AlreadyPaidPence, 0)
+	l.reimburse(kind)
+}
+
+// reimburse sets what the line reimburses. A monthly line: min(actual, cap).
+// A supplementary line the PCN chose (its arrears paid): min(actual +
+// arrears paid, new cap) − what the month has settled, never below 0, and so
+// never above MaxTopUpPence. The original costs stay as approved: the
+// uplift is what the arrears add to them. A line not chosen reimburses
+// nothing, since the national process pays only for the staff who were paid
+// the uplift. Worked examples are in supplementary_test.go.
+func (l *ClaimLine) reimburse(kind ClaimKind) {
+	if kind == SupplementaryClaim && !l.LegacyTopUp && !l.Arrears.Paid() {
+		l.ReimbursablePence = 0
+		return
+	}
+	l.ReimbursablePence = max(Reimbursable(l.Costs().ActualPence()+l.Arrears.Pence(), l.CapPence)-l.AlreadyPaidPence, 0)
 }
 
 type claimMessages []ClaimMessage
@@ -250,7 +299,7 @@ func ParseBudgetName(field, name string) (string, FinancialYear, error) {
 const claimColumns = `pcn_code, id, kind, month, financial_year, state, submitter, submit_time, withdraw_reason,
 	excluded_posts, commissioner_code, supplements, reviewer, review_time, review_note, payment_date,
 	payment_reference, payment_payee, payment_recorded_by, revision, create_time, update_time,
-	commissioner_held_seconds, pcn_held_seconds, held_since`
+	commissioner_held_seconds, pcn_held_seconds, held_since, arrears_declared_by, arrears_declare_time`
 
 // messagesColumn reads a claim's thread in the claim's own statement, as
 // JSON, so a GetClaim stays two statements (the claim, its lines).
@@ -259,7 +308,9 @@ const messagesColumn = `(SELECT coalesce(json_agg(m ORDER BY m.number), '[]') FR
 
 const lineColumns = `pcn_code, claim_id, post_id, role_id, wte, gross_salary_pence, employer_ni_pence,
 	employer_pension_pence, overtime_pence, absence_adjustment_pence, evidence_uris, cap_pence, active_days,
-	days_in_year, cap_segments, reimbursable_pence, approved_pence, adjustment_reason, already_paid_pence, revision`
+	days_in_year, cap_segments, reimbursable_pence, approved_pence, adjustment_reason, already_paid_pence,
+	arrears_gross_salary_pence, arrears_employer_ni_pence, arrears_employer_pension_pence, arrears_paid_date,
+	legacy_top_up, revision`
 
 // claimCondition limits claims to the actor's: a PCN's staff see their
 // PCN's, a commissioner's staff the claims of the months it commissioned

@@ -158,7 +158,7 @@ func (cc claimContext) draftLines(claim Claim, edits []LineEdit) ([]ClaimLine, e
 			continue
 		}
 		l := ClaimLine{PCNCode: claim.PCNCode, ClaimID: claim.ID, PostID: p.ID, RoleID: p.RoleID, WTE: p.WTE}
-		l.applyCap(c)
+		l.applyCap(c, MonthlyClaim)
 		lines = append(lines, l)
 	}
 	if len(edits) == 0 {
@@ -177,7 +177,9 @@ func (cc claimContext) draftLines(claim Claim, edits []LineEdit) ([]ClaimLine, e
 				"%s will have no line for post %s", claim.Name(), edits[i].PostID)
 		}
 	}
-	_, after, err := cc.applyEdits(claim, edits, current, func(i int) string { return fmt.Sprintf("line_updates[%d].claim_line.", i) })
+	// A new claim is monthly: its lines take no arrears, so no day is needed
+	// to check their paid date against.
+	_, after, err := cc.applyEdits(claim, edits, current, Date{}, func(i int) string { return fmt.Sprintf("line_updates[%d].claim_line.", i) })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -204,10 +206,12 @@ func insertLines(ctx context.Context, tx *txn, c Claim, lines []ClaimLine) ([]Cl
 	var out []ClaimLine
 	err = tx.SelectContext(ctx, &out, `INSERT INTO claim_lines (pcn_code, claim_id, post_id, month, kind, role_id, wte,
 		gross_salary_pence, employer_ni_pence, employer_pension_pence, overtime_pence, absence_adjustment_pence,
-		evidence_uris, cap_pence, active_days, days_in_year, cap_segments, already_paid_pence, reimbursable_pence)
+		evidence_uris, cap_pence, active_days, days_in_year, cap_segments, already_paid_pence, reimbursable_pence,
+		arrears_gross_salary_pence, arrears_employer_ni_pence, arrears_employer_pension_pence, arrears_paid_date)
 		SELECT v.pcn_code, v.claim_id, v.post_id, $2::date, $3::text, v.role_id, v.wte,
 			v.gross_salary_pence, v.employer_ni_pence, v.employer_pension_pence, v.overtime_pence, v.absence_adjustment_pence,
-			v.evidence_uris, v.cap_pence, v.active_days, v.days_in_year, v.cap_segments, v.already_paid_pence, v.reimbursable_pence
+			v.evidence_uris, v.cap_pence, v.active_days, v.days_in_year, v.cap_segments, v.already_paid_pence, v.reimbursable_pence,
+			v.arrears_gross_salary_pence, v.arrears_employer_ni_pence, v.arrears_employer_pension_pence, v.arrears_paid_date
 		FROM jsonb_to_recordset($1::jsonb) AS v(`+lineRecordColumns+`)
 		RETURNING `+lineColumns, body, c.Month, c.Kind)
 	slices.SortFunc(out, func(a, b ClaimLine) int { return strings.Compare(a.PostID, b.PostID) })
@@ -241,12 +245,15 @@ type lineRecord struct {
 	Segments          json.RawMessage `json:"cap_segments"`
 	AlreadyPaidPence  int64           `json:"already_paid_pence"`
 	ReimbursablePence int64           `json:"reimbursable_pence"`
+	Arrears
 }
 
 const lineRecordColumns = `pcn_code text, claim_id text, post_id text, role_id text, wte numeric,
 	gross_salary_pence bigint, employer_ni_pence bigint, employer_pension_pence bigint, overtime_pence bigint,
 	absence_adjustment_pence bigint, evidence_uris text[], cap_pence bigint, active_days int, days_in_year int,
-	cap_segments jsonb, already_paid_pence bigint, reimbursable_pence bigint`
+	cap_segments jsonb, already_paid_pence bigint, reimbursable_pence bigint,
+	arrears_gross_salary_pence bigint, arrears_employer_ni_pence bigint, arrears_employer_pension_pence bigint,
+	arrears_paid_date date`
 
 // lineRecords marshals lines for writeLines and insertLines.
 func lineRecords(lines []ClaimLine) (string, error) {
@@ -262,7 +269,7 @@ func lineRecords(lines []ClaimLine) (string, error) {
 		}
 		rows[i] = lineRecord{l.PCNCode, l.ClaimID, l.PostID, l.RoleID, l.WTE, l.GrossSalary, l.EmployerNI, l.EmployerPension,
 			l.Overtime, l.AbsenceAdjustment, evidence, l.CapPence, l.ActiveDays, l.DaysInYear, segments, l.AlreadyPaidPence,
-			l.ReimbursablePence}
+			l.ReimbursablePence, l.Arrears}
 	}
 	body, err := json.Marshal(rows)
 	return string(body), err
@@ -292,6 +299,8 @@ func writeLines(ctx context.Context, tx *txn, lines []ClaimLine) ([]ClaimLine, e
 		overtime_pence = v.overtime_pence, absence_adjustment_pence = v.absence_adjustment_pence,
 		evidence_uris = v.evidence_uris, cap_pence = v.cap_pence, active_days = v.active_days, days_in_year = v.days_in_year,
 		cap_segments = v.cap_segments, already_paid_pence = v.already_paid_pence, reimbursable_pence = v.reimbursable_pence,
+		arrears_gross_salary_pence = v.arrears_gross_salary_pence, arrears_employer_ni_pence = v.arrears_employer_ni_pence,
+		arrears_employer_pension_pence = v.arrears_employer_pension_pence, arrears_paid_date = v.arrears_paid_date,
 		revision = l.revision + 1
 		FROM jsonb_to_recordset($1::jsonb) AS v(`+lineRecordColumns+`)
 		WHERE l.pcn_code = v.pcn_code AND l.claim_id = v.claim_id AND l.post_id = v.post_id

@@ -149,7 +149,7 @@ func (s *Store) editLines(ctx context.Context, pcn, id string, edits []LineEdit,
 		for _, l := range locked {
 			current[l.PostID] = l
 		}
-		before, after, err := cc.applyEdits(claim, edits, current, func(i int) string {
+		before, after, err := cc.applyEdits(claim, edits, current, s.today(), func(i int) string {
 			if prefix != "" {
 				return prefix
 			}
@@ -179,10 +179,11 @@ func (s *Store) editLines(ctx context.Context, pcn, id string, edits []LineEdit,
 
 // applyEdits applies edits to the claim's current lines (by post), checks
 // each against its post (the i-th edit's fields named after fields(i)) and
-// prices it from the rates in force.
+// prices it from the rates in force. A supplementary line's arrears are
+// checked too, their paid date against today.
 // Every bad field of every line comes back together; a stale etag, or an
 // edit naming no line of a one-line request, fails at once.
-func (cc claimContext) applyEdits(claim Claim, edits []LineEdit, current map[string]ClaimLine, fields func(int) string) (before, after []ClaimLine, err error) {
+func (cc claimContext) applyEdits(claim Claim, edits []LineEdit, current map[string]ClaimLine, today Date, fields func(int) string) (before, after []ClaimLine, err error) {
 	before, after = make([]ClaimLine, len(edits)), make([]ClaimLine, len(edits))
 	var vs Violations
 	for i, e := range edits {
@@ -210,14 +211,18 @@ func (cc claimContext) applyEdits(claim Claim, edits []LineEdit, current map[str
 		next.EvidenceURIs = append(pq.StringArray(nil), cur.EvidenceURIs...)
 		e.Change(&next)
 		next.PCNCode, next.ClaimID, next.PostID, next.RoleID = cur.PCNCode, cur.ClaimID, cur.PostID, cur.RoleID
-		next.AlreadyPaidPence = cur.AlreadyPaidPence
+		next.AlreadyPaidPence, next.LegacyTopUp = cur.AlreadyPaidPence, cur.LegacyTopUp
 		if claim.Kind == SupplementaryClaim && (next.WTE != cur.WTE || next.Costs() != cur.Costs()) {
 			return nil, nil, FailedPrecondition(name, "TOP_UP_COSTS_FIXED",
-				"a supplementary line tops up the approved monthly line at its costs and WTE; only its evidence may change")
+				"a supplementary line tops up the approved monthly line at its costs and WTE; only the arrears paid and its evidence may change")
 		}
 		post, _ := cc.post(e.PostID)
 		n := len(vs)
 		next.validate(&vs, f, post)
+		next.Arrears.validate(&vs, f, claim, today)
+		if next.LegacyTopUp && (next.Arrears.Paid() || next.Arrears.Pence() != 0) {
+			vs.Add(f+"arrears", "LEGACY_TOP_UP", "this top-up was claimed before arrears were recorded, by the rule then in force")
+		}
 		if len(vs) > n {
 			continue
 		}
@@ -225,7 +230,7 @@ func (cc claimContext) applyEdits(claim Claim, edits []LineEdit, current map[str
 		if err != nil {
 			return nil, nil, err
 		}
-		next.applyCap(c)
+		next.applyCap(c, claim.Kind)
 		before[i], after[i] = cur, next
 	}
 	return before, after, vs.Err()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Submitting and withdrawing a claim.
@@ -13,13 +14,33 @@ import (
 // submitted, approved and paid total for the year must stay within its
 // entitlement. Submissions for one PCN and year queue on the entitlement's
 // row lock, so the rule holds however many arrsd replicas race.
+//
+// A supplementary claim needs the clinical director's declaration that the
+// arrears were paid: see DeclareArrearsAndSubmit.
 func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag string) (Claim, error) {
+	return s.submit(ctx, req, pcn, id, etag, false)
+}
+
+// DeclareArrearsAndSubmit submits a supplementary claim as SubmitClaim does,
+// with the clinical director's declaration that the arrears it claims were
+// paid to the staff before the claim; who declared and when are recorded on
+// the claim, and so in the submission's audit event. Only a top-up takes the
+// declaration; a monthly claim given one is refused.
+func (s *Store) DeclareArrearsAndSubmit(ctx context.Context, req Request, pcn, id, etag string) (Claim, error) {
+	return s.submit(ctx, req, pcn, id, etag, true)
+}
+
+func (s *Store) submit(ctx context.Context, req Request, pcn, id, etag string, declared bool) (Claim, error) {
 	if err := mayAct(ctx, ActionSubmit); err != nil {
 		return Claim{}, err
 	}
 	month, err := monthOfClaim(pcn, id)
 	if err != nil {
 		return Claim{}, err
+	}
+	if declared && supplementNumber(id) == 0 {
+		return Claim{}, Invalid("arrears_paid_declared", "NOT_A_TOP_UP",
+			"only a supplementary claim, after a backdated award, declares arrears paid")
 	}
 	return once(ctx, s, req, func(tx *txn) (Claim, string, error) {
 		name := claimName(pcn, id)
@@ -44,17 +65,20 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		if err := refreshCaps(ctx, tx, &cur); err != nil {
 			return Claim{}, "", err
 		}
+		if cur.Kind == SupplementaryClaim {
+			if err := monthlySettled(ctx, tx, cur); err != nil {
+				return Claim{}, "", err
+			}
+			if err := checkTopUpSubmission(cur, declared, s.today()); err != nil {
+				return Claim{}, "", err
+			}
+		}
 		actual, _, claimed, _ := cur.Totals()
 		if actual == 0 {
 			return Claim{}, "", FailedPrecondition(name, "NOTHING_CLAIMED", "no line records a cost; enter what was paid first")
 		}
 		if cur.Kind == SupplementaryClaim && claimed == 0 {
-			return Claim{}, "", FailedPrecondition(name, "NOTHING_OWED", "the month's claims already reimburse everything this top-up offered")
-		}
-		if cur.Kind == SupplementaryClaim {
-			if err := monthlySettled(ctx, tx, cur); err != nil {
-				return Claim{}, "", err
-			}
+			return Claim{}, "", FailedPrecondition(name, "NOTHING_OWED", "the arrears recorded add nothing to what the month's claims already reimburse")
 		}
 		committed, over, err := submitLimits(ctx, tx, cur)
 		if err != nil {
@@ -71,10 +95,16 @@ func (s *Store) SubmitClaim(ctx context.Context, req Request, pcn, id, etag stri
 		// priced, as written, so nothing is read again.
 		out := Claim{Lines: cur.Lines}
 		now := s.now()
+		var declaredBy string
+		var declaredAt *time.Time
+		if cur.Kind == SupplementaryClaim {
+			declaredBy, declaredAt = actor.Subject, &now
+		}
 		if err := tx.GetContext(ctx, &out, `UPDATE claims SET state = $3, submitter = $4, submit_time = $5,
-			review_note = '', revision = revision + 1, update_time = now(), `+setHolding(6)+`
+			review_note = '', revision = revision + 1, update_time = now(),
+			arrears_declared_by = $6, arrears_declare_time = $7, `+setHolding(8)+`
 			WHERE pcn_code = $1 AND id = $2 RETURNING `+claimColumns,
-			append([]any{pcn, id, to, actor.Subject, now}, cur.moved(cur.State, to, now).values()...)...); err != nil {
+			append([]any{pcn, id, to, actor.Subject, now, declaredBy, declaredAt}, cur.moved(cur.State, to, now).values()...)...); err != nil {
 			return Claim{}, "", err
 		}
 		return out, name, s.appendAudit(ctx, tx, name, "submit", pcn, cur, out)
@@ -122,7 +152,7 @@ func refreshCaps(ctx context.Context, tx *txn, c *Claim) error {
 			continue
 		}
 		l.AlreadyPaidPence = paid
-		l.applyCap(lc)
+		l.applyCap(lc, c.Kind)
 		if *l, err = writeLine(ctx, tx, *l); err != nil {
 			return err
 		}

@@ -15,11 +15,14 @@ import (
 
 // Supplementary claims. A maximum is often published after it takes effect
 // (the 2025/26 rates came out on 1 August 2025, effective 1 April), so a month
-// the commissioner has already approved may be owed a top-up: the rest of
-// min(actual, new cap) beyond what the month has already settled. When a
+// the commissioner has already approved may be owed a top-up. When a
 // backdated rate is written, arrs offers each PCN one DRAFT supplementary
-// claim per month owed, which the PCN submits like any claim: it is checked
-// against the entitlement and reviewed with four eyes.
+// claim per month owed, a line per post showing the maximum top-up (new cap
+// − what the month has settled). As the national process pays it, the PCN
+// pays its staff the arrears first, records them on the lines of the staff
+// it paid (arrears.go), and its clinical director submits the claim with a
+// declaration that they were paid; it is checked against the entitlement
+// and reviewed with four eyes like any claim.
 
 // offerSupplementaryClaims offers the top-ups a rate for roleID effective
 // from has made owing. It runs in the transaction that writes the rate, after
@@ -29,20 +32,21 @@ import (
 // The lines considered are the role's lines of APPROVED and PAID monthly
 // claims for months ending on or after from, in financial years whose claims
 // deadline has not passed, across every PCN. Each line's cap is worked out
-// again from the rates in force (as SubmitClaim does), and what the line
-// would reimburse now, min(actual, new cap), is compared with what the month
-// has settled for the post: what its monthly line claimed plus what its
-// supplementary lines in submitted, queried, approved or paid claims
-// claimed. Claimed amounts, not approved ones, so that what a commissioner
-// cut on approval is not asked for again by a top-up. Where now is more, the
-// difference is owed.
+// again from the rates in force (as SubmitClaim does), and compared with
+// what the month has settled for the post: what its monthly line claimed
+// plus what its supplementary lines in submitted, queried, approved or paid
+// claims claimed. Claimed amounts, not approved ones, so that what a
+// commissioner cut on approval is not asked for again by a top-up. Where the
+// new cap is more, the difference is the maximum top-up, and the post gets
+// a line; it claims nothing until the PCN records the arrears it paid.
 //
 // Owed lines go into the month's DRAFT supplementary claim, created as
 // {month}-s{N} (N one more than the month's highest) when there is none.
 // An existing draft is refreshed instead: this role's lines are replaced by
 // what is owed now, other roles' lines are kept, and a draft left with no
 // line is withdrawn. Every claim created, refreshed or withdrawn gets an
-// audit event, appended last, once every row this needs is locked.
+// audit event, appended last, once every row this needs is locked. A
+// refreshed line keeps the arrears and evidence the PCN recorded on it.
 func (s *Store) offerSupplementaryClaims(ctx context.Context, tx *txn, roleID string, from Date) error {
 	o, err := topUpsOwing(ctx, tx, roleID, from, s.today(), true, nil)
 	if err != nil || o.claims == 0 {
@@ -109,12 +113,13 @@ type TopUp struct {
 // Claim names the monthly claim the top-up is for.
 func (t TopUp) Claim() string { return claimName(t.PCNCode, t.Month.String()) }
 
-// Pence is what the top-up would reimburse: its lines' reimbursable amounts,
-// each the rest of min(actual, new cap) beyond what the month has settled.
+// Pence is the most the top-up can reimburse: its lines' maximum top-ups,
+// each the new cap less what the month has settled. What it does reimburse
+// depends on the arrears the PCN pays.
 func (t TopUp) Pence() int64 {
 	var sum int64
 	for _, l := range t.Lines {
-		sum += l.ReimbursablePence
+		sum += l.MaxTopUpPence()
 	}
 	return sum
 }
@@ -283,14 +288,18 @@ func topUpsOwed(ctx context.Context, q sqlx.QueryerContext, roleID string, pcns,
 		if err != nil {
 			return nil, err
 		}
-		if Reimbursable(r.Costs().ActualPence(), lc.Pence) <= r.Settled {
+		// Owed is the maximum top-up, new cap − settled, whatever the
+		// original actual was: a staff member paid under the old cap may
+		// still have been paid arrears. What the line reimburses waits for
+		// the PCN to record them (ClaimLine.reimburse).
+		if lc.Pence <= r.Settled {
 			continue
 		}
 		l := ClaimLine{PCNCode: r.PCNCode, PostID: r.PostID, RoleID: r.RoleID, WTE: r.WTE,
 			GrossSalary: r.GrossSalary, EmployerNI: r.EmployerNI, EmployerPension: r.EmployerPension,
 			Overtime: r.Overtime, AbsenceAdjustment: r.AbsenceAdjustment,
 			EvidenceURIs: append(pq.StringArray{}, r.EvidenceURIs...), AlreadyPaidPence: r.Settled}
-		l.applyCap(lc)
+		l.applyCap(lc, SupplementaryClaim)
 		k := pcnMonth{r.PCNCode, r.Month}
 		owed[k] = append(owed[k], l)
 	}
@@ -385,8 +394,9 @@ func createTopUp(ctx context.Context, tx *txn, k pcnMonth, n int, lines []ClaimL
 }
 
 // refreshTopUp brings a month's draft supplementary claim up to date for
-// roleID: its lines of the role become owed (evidence the PCN has added to a
-// line is kept), other roles' lines stay. A draft left with no line is
+// roleID: its lines of the role become owed (the arrears and evidence the PCN
+// has recorded on a line are kept, and what it reimburses is worked out
+// again at the new cap), other roles' lines stay. A draft left with no line is
 // withdrawn. It returns nil when nothing changed.
 func refreshTopUp(ctx context.Context, tx *txn, d Claim, roleID string, owed []ClaimLine) (*AuditRecord, error) {
 	current := map[string]ClaimLine{}
@@ -410,10 +420,12 @@ func refreshTopUp(ctx context.Context, tx *txn, d Claim, roleID string, owed []C
 			changed = true
 			continue
 		}
+		// The PCN's evidence and arrears stay.
+		o.PCNCode, o.ClaimID, o.EvidenceURIs, o.Arrears = d.PCNCode, d.ID, cur.EvidenceURIs, cur.Arrears
+		o.reimburse(SupplementaryClaim)
 		if sameTopUp(cur, o) {
 			continue
 		}
-		o.PCNCode, o.ClaimID, o.EvidenceURIs = d.PCNCode, d.ID, cur.EvidenceURIs // the PCN's evidence stays
 		if _, err := writeLine(ctx, tx, o); err != nil {
 			return nil, err
 		}
@@ -450,7 +462,7 @@ func refreshTopUp(ctx context.Context, tx *txn, d Claim, roleID string, owed []C
 }
 
 // sameTopUp reports whether a draft's line already says what is owed; the
-// evidence is the PCN's to add to and is not compared.
+// evidence and arrears are the PCN's to record and are not compared.
 func sameTopUp(cur, owed ClaimLine) bool {
 	if cur.WTE != owed.WTE || cur.Costs() != owed.Costs() || cur.CapPence != owed.CapPence ||
 		cur.ActiveDays != owed.ActiveDays || cur.DaysInYear != owed.DaysInYear ||
