@@ -75,23 +75,23 @@ type Claim struct {
 	CommissionerCode string `db:"commissioner_code"`
 	// Supplements is, for a supplementary claim, the id of the monthly
 	// claim it tops up.
-	Supplements       *string     `db:"supplements"`
-	Reviewer          string      `db:"reviewer"`
-	ReviewTime        *time.Time  `db:"review_time"`
-	ReviewNote        string      `db:"review_note"`
-	PaymentDate       Date        `db:"payment_date"`
-	PaymentReference  string      `db:"payment_reference"`
-	PaymentPayee      string      `db:"payment_payee"`
-	PaymentRecordedBy string      `db:"payment_recorded_by"`
+	Supplements       *string    `db:"supplements"`
+	Reviewer          string     `db:"reviewer"`
+	ReviewTime        *time.Time `db:"review_time"`
+	ReviewNote        string     `db:"review_note"`
+	PaymentDate       Date       `db:"payment_date"`
+	PaymentReference  string     `db:"payment_reference"`
+	PaymentPayee      string     `db:"payment_payee"`
+	PaymentRecordedBy string     `db:"payment_recorded_by"`
 	// ArrearsDeclaredBy and ArrearsDeclareTime record, on a submitted
 	// supplementary claim, the clinical director's declaration that the
 	// arrears it claims were paid to the staff before the claim.
-	ArrearsDeclaredBy  string     `db:"arrears_declared_by"`
-	ArrearsDeclareTime *time.Time `db:"arrears_declare_time"`
-	Revision          int64       `db:"revision"`
-	CreateTime        time.Time   `db:"create_time"`
-	UpdateTime        time.Time   `db:"update_time"`
-	Lines             []ClaimLine `db:"-"`
+	ArrearsDeclaredBy  string      `db:"arrears_declared_by"`
+	ArrearsDeclareTime *time.Time  `db:"arrears_declare_time"`
+	Revision           int64       `db:"revision"`
+	CreateTime         time.Time   `db:"create_time"`
+	UpdateTime         time.Time   `db:"update_time"`
+	Lines              []ClaimLine `db:"-"`
 	// Holding is how long the commissioner and the PCN have held it.
 	Holding
 	// Messages is the claim's query thread, oldest first, read with its
@@ -152,8 +152,10 @@ type ClaimLine struct {
 	Revision    int64 `db:"revision"`
 }
 
-// Arrears are what a PCN paid a staff member on a backdated award, for the
-// months before it was published, and when it paid them.
+// Arrears are what a PCN paid a staff member for a month on a backdated
+// award, and when it paid them: all the arrears paid for the month, those an
+// earlier top-up of the month claimed included, since what the month has
+// settled (AlreadyPaidPence) counts what that top-up reimbursed.
 // Its JSON names differ from the line's own cost fields, which would
 // otherwise hide them from the audit trail.
 type Arrears struct {

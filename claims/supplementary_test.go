@@ -39,17 +39,6 @@ func (f claimsFixture) approvedMonthForTopUp(t *testing.T, pcn, m string, gross 
 	return c
 }
 
-// submitAndApprove takes a claim through submission and approval as claimed.
-func (f claimsFixture) submitAndApprove(t *testing.T, pcn, id string) claims.Claim {
-	t.Helper()
-	must(t)(f.store.SubmitClaim(f.ctx, claims.Request{}, pcn, id, ""))
-	c, err := f.store.ApproveClaim(topUpApprover, claims.Request{}, pcn, id, "", nil)
-	if err != nil {
-		t.Fatalf("approve %s %s: %v", pcn, id, err)
-	}
-	return c
-}
-
 // topUps returns every supplementary claim, with its lines, by name.
 func (f claimsFixture) topUps(t *testing.T) map[string]claims.Claim {
 	t.Helper()
@@ -76,21 +65,60 @@ func (f claimsFixture) setRate(t *testing.T, role, effective string, pence int64
 	must(t)(f.store.UpdateRate(f.ctx, role, day(t, effective), "", func(r *claims.Rate) { r.NationalPence = pence }))
 }
 
-// wantTopUpLine checks a supplementary line's cap, what it says was already
-// paid and what it reimburses.
-func wantTopUpLine(t *testing.T, c claims.Claim, post string, capPence, alreadyPaid, reimbursable int64) claims.ClaimLine {
+// wantTopUpLine checks an offered supplementary line's cap, what it says was
+// already paid and its maximum top-up (cap − already paid); until the PCN
+// records the arrears it paid, it reimburses nothing.
+func wantTopUpLine(t *testing.T, c claims.Claim, post string, capPence, alreadyPaid, maximum int64) claims.ClaimLine {
+	t.Helper()
+	l := wantArrearsLine(t, c, post, capPence, alreadyPaid, maximum, 0)
+	if l.Arrears.Paid() {
+		t.Errorf("%s line %s records arrears %+v, want none yet", c.Name(), post, l.Arrears)
+	}
+	return l
+}
+
+// wantArrearsLine checks a supplementary line's cap, already paid, maximum
+// top-up and what it reimburses.
+func wantArrearsLine(t *testing.T, c claims.Claim, post string, capPence, alreadyPaid, maximum, reimbursable int64) claims.ClaimLine {
 	t.Helper()
 	for _, l := range c.Lines {
 		if l.PostID == post {
-			if l.CapPence != capPence || l.AlreadyPaidPence != alreadyPaid || l.ReimbursablePence != reimbursable || l.ApprovedPence != nil {
-				t.Errorf("%s line %s: cap %d, already paid %d, reimbursable %d, approved %v; want %d, %d, %d, none",
-					c.Name(), post, l.CapPence, l.AlreadyPaidPence, l.ReimbursablePence, l.ApprovedPence, capPence, alreadyPaid, reimbursable)
+			if l.CapPence != capPence || l.AlreadyPaidPence != alreadyPaid || l.MaxTopUpPence() != maximum ||
+				l.ReimbursablePence != reimbursable || l.ApprovedPence != nil {
+				t.Errorf("%s line %s: cap %d, already paid %d, maximum %d, reimbursable %d, approved %v; want %d, %d, %d, %d, none",
+					c.Name(), post, l.CapPence, l.AlreadyPaidPence, l.MaxTopUpPence(), l.ReimbursablePence, l.ApprovedPence,
+					capPence, alreadyPaid, maximum, reimbursable)
 			}
 			return l
 		}
 	}
 	t.Errorf("%s has no line for %s: %+v", c.Name(), post, c.Lines)
 	return claims.ClaimLine{}
+}
+
+// payArrears records on a top-up's line the arrears the PCN paid the staff
+// member (gross, NI, pension) and the day it paid them.
+func (f claimsFixture) payArrears(t *testing.T, pcn, id, post string, gross, ni, pension int64, paid string) claims.ClaimLine {
+	t.Helper()
+	l, err := f.store.UpdateClaimLine(f.ctx, pcn, id, post, "", func(l *claims.ClaimLine) {
+		l.Arrears = claims.Arrears{GrossSalary: gross, EmployerNI: ni, EmployerPension: pension, PaidDate: day(t, paid)}
+	})
+	if err != nil {
+		t.Fatalf("arrears on %s %s %s: %v", pcn, id, post, err)
+	}
+	return l
+}
+
+// declareAndSubmit submits a top-up with the declaration that its arrears
+// were paid, and has the commissioner approve it as claimed.
+func (f claimsFixture) declareAndApprove(t *testing.T, pcn, id string) claims.Claim {
+	t.Helper()
+	must(t)(f.store.DeclareArrearsAndSubmit(f.ctx, claims.Request{}, pcn, id, ""))
+	c, err := f.store.ApproveClaim(topUpApprover, claims.Request{}, pcn, id, "", nil)
+	if err != nil {
+		t.Fatalf("approve %s %s: %v", pcn, id, err)
+	}
+	return c
 }
 
 func auditActions(t *testing.T, f claimsFixture, resource string) string {
@@ -117,7 +145,7 @@ func TestABackdatedAwardOffersADraftTopUpForAnApprovedMonth(t *testing.T) {
 
 	// On 1 August the award is published, effective 1 April: £40,150 a year.
 	// April's cap is now 4015000 × 30 ÷ 365 = 120,450,000 ÷ 365 = 330000p, so
-	// April would reimburse min(330000, 330000) = 330000p: 30000p more.
+	// the most April's top-up can reimburse is 330000 − 300000 = 30000p.
 	must(t)(f.store.UpdateRate(f.ctx, "care-coordinator", day(t, "2025-04-01"), "", func(r *claims.Rate) {
 		r.NationalPence, r.Source = 4015000, "2025/26 pay award, published 1 August 2025"
 	}))
@@ -142,8 +170,14 @@ func TestABackdatedAwardOffersADraftTopUpForAnApprovedMonth(t *testing.T) {
 		t.Errorf("the monthly claim changed: %+v", m)
 	}
 
+	// The PCN pays the arrears, £250 gross + £25 NI + £50 pension = 32500p:
+	// min(330000 + 32500, 330000) − 300000 = 30000p, the maximum.
+	l = f.payArrears(t, "U12345", "2025-04-s1", "cc-1", 25000, 2500, 5000, "2025-08-05")
+	if l.ReimbursablePence != 30000 || l.GrossSalary != 330000 {
+		t.Errorf("with the arrears paid: %+v", l)
+	}
 	// The top-up goes through submission, against the entitlement, and review.
-	must(t)(f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-04-s1", ""))
+	must(t)(f.store.DeclareArrearsAndSubmit(f.ctx, claims.Request{}, "U12345", "2025-04-s1", ""))
 	b, err := f.store.GetBudget(f.ctx, "U12345", 2025)
 	if err != nil || b.ApprovedPence != 300000 || b.SubmittedPence != 30000 || b.DraftPence != 0 {
 		t.Errorf("budget with the top-up submitted = %+v, %v", b, err)
@@ -192,19 +226,21 @@ func TestAMidMonthAwardOffersPartialTopUpsForEveryPCNAndMonth(t *testing.T) {
 	if len(offered) != 3 {
 		t.Fatalf("supplementary claims = %v, want three", offered)
 	}
-	// U12345 April: min(330000, 315000) − 300000 = 15000p.
+	// U12345 April: 315000 − 300000 = 15000p at most.
 	a := wantTopUpLine(t, offered["pcns/U12345/claims/2025-04-s1"], "cc-1", 315000, 300000, 15000)
 	if len(a.Segments) != 2 || a.Segments[0].Days != 15 || a.Segments[0].AnnualMaxPence != 3650000 || a.Segments[1].AnnualMaxPence != 4015000 {
 		t.Errorf("April segments = %+v", a.Segments)
 	}
-	// U12345 May (paid): min(330000, 341000) − 310000 = 20000p.
+	// U12345 May (paid): 341000 − 310000 = 31000p at most; its cost was
+	// 330000p, so the old rule's min(330000, 341000) − 310000 offered
+	// 20000p whatever arrears were paid.
 	may := offered["pcns/U12345/claims/2025-05-s1"]
-	wantTopUpLine(t, may, "cc-1", 341000, 310000, 20000)
+	wantTopUpLine(t, may, "cc-1", 341000, 310000, 31000)
 	if may.Supplements == nil || *may.Supplements != "2025-05" || may.State != claims.ClaimDraft {
 		t.Errorf("May's top-up = %+v", may)
 	}
-	// U54321 April: min(305000, 315000) − 300000 = 5000p.
-	wantTopUpLine(t, offered["pcns/U54321/claims/2025-04-s1"], "cc-2", 315000, 300000, 5000)
+	// U54321 April: 315000 − 300000 = 15000p at most.
+	wantTopUpLine(t, offered["pcns/U54321/claims/2025-04-s1"], "cc-2", 315000, 300000, 15000)
 }
 
 func TestNoTopUpIsOfferedWhereNothingIsOwed(t *testing.T) {
@@ -225,29 +261,31 @@ func TestNoTopUpIsOfferedWhereNothingIsOwed(t *testing.T) {
 
 	// A rate taking effect in the future owes nothing yet.
 	must(t)(f.store.CreateRate(f.ctx, claims.Request{}, claims.Rate{RoleID: "care-coordinator", EffectiveDate: day(t, "2025-09-01"), NationalPence: 5000000}))
-	// A backdated co-ordinator award: April's co-ordinator was under the
-	// old cap already, May is a draft (it will be capped when submitted),
-	// July withdrawn, and the OT's line is another role's. June, awaiting
-	// review, was claimed at the old cap and is owed: 4380000 × 30 ÷ 365 =
-	// 360000p; min(400000, 360000) − 300000 = 60000p, once June is approved.
+	// A backdated co-ordinator award, 4380000 × 30 ÷ 365 = 360000p a
+	// 30-day month: May is a draft (it will be capped when submitted), July
+	// withdrawn, and the OT's line is another role's. April's co-ordinator
+	// cost 250000p, under the old cap, yet may have been paid arrears: at
+	// most 360000 − 250000 = 110000p. June, awaiting review, was claimed at
+	// the old cap: at most 360000 − 300000 = 60000p, once June is approved.
 	f.setRate(t, "care-coordinator", "2025-04-01", 4380000)
 	got := f.topUps(t)
 	june, ok := got["pcns/U12345/claims/2025-06-s1"]
-	if len(got) != 1 || !ok {
-		t.Fatalf("supplementary claims = %v, want June's only", got)
+	if len(got) != 2 || !ok || len(got["pcns/U12345/claims/2025-04-s1"].Lines) != 1 {
+		t.Fatalf("supplementary claims = %v, want June's and April's, April's with the co-ordinator only", got)
 	}
+	wantTopUpLine(t, got["pcns/U12345/claims/2025-04-s1"], "cc-1", 360000, 250000, 110000)
 	wantTopUpLine(t, june, "cc-1", 360000, 300000, 60000)
 	_, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-06-s1", "")
 	wantReason(t, err, claims.KindFailedPrecondition, "MONTH_NOT_APPROVED")
 
-	// An OT award from 16 April tops up April's OT line only: (6697200 × 15
-	// + 7300000 × 15) ÷ 365 = 209,958,000 ÷ 365 = 575227.39… → 575227p cap;
-	// min(600000, 575227) − 550455 = 24772p.
+	// An OT award from 16 April joins April's draft with the OT's line:
+	// (6697200 × 15 + 7300000 × 15) ÷ 365 = 209,958,000 ÷ 365 = 575227.39…
+	// → 575227p cap; at most 575227 − 550455 = 24772p.
 	must(t)(f.store.CreateRate(f.ctx, claims.Request{}, claims.Rate{RoleID: "occupational-therapist", EffectiveDate: day(t, "2025-04-16"), NationalPence: 7300000}))
 	got = f.topUps(t)
 	s := got["pcns/U12345/claims/2025-04-s1"]
-	if len(got) != 2 || len(s.Lines) != 1 {
-		t.Fatalf("supplementary claims = %v, want June's and April's, April's with the OT line only", got)
+	if len(got) != 2 || len(s.Lines) != 2 {
+		t.Fatalf("supplementary claims = %v, want June's and April's, April's with both lines", got)
 	}
 	wantTopUpLine(t, s, "ot-1", 575227, 550455, 24772)
 }
@@ -262,34 +300,37 @@ func TestASecondAwardRefreshesTheDraftTopUpAndLaterAwardsTopUpAgain(t *testing.T
 	f.setRate(t, "care-coordinator", "2025-04-01", 4015000)
 	s1 := f.topUps(t)["pcns/U12345/claims/2025-04-s1"]
 	wantTopUpLine(t, s1, "cc-1", 330000, 300000, 30000)
-	// The PCN attaches the award letter to the draft.
+	// The PCN attaches the award letter to the draft, and records £500 of
+	// arrears paid: min(400000 + 50000, 330000) − 300000 = 30000p.
 	must(t)(f.store.UpdateClaimLine(f.ctx, "U12345", "2025-04-s1", "cc-1", "", func(l *claims.ClaimLine) {
 		l.EvidenceURIs = append(l.EvidenceURIs, "https://payroll.example/award-letter")
 	}))
+	f.payArrears(t, "U12345", "2025-04-s1", "cc-1", 50000, 0, 0, "2025-08-05")
 
 	// While it is a draft, a further award from 16 April at £43,800:
 	// (4015000 × 15 + 4380000 × 15) ÷ 365 = (60,225,000 + 65,700,000) ÷ 365
-	// = 125,925,000 ÷ 365 = 345000p; 345000 − 300000 = 45000p. The draft is
-	// refreshed, not joined by an s2, and keeps the PCN's evidence.
+	// = 125,925,000 ÷ 365 = 345000p; at most 345000 − 300000 = 45000p. The
+	// draft is refreshed, not joined by an s2, and keeps the PCN's evidence
+	// and arrears, which now claim min(450000, 345000) − 300000 = 45000p.
 	must(t)(f.store.CreateRate(f.ctx, claims.Request{}, claims.Rate{RoleID: "care-coordinator", EffectiveDate: day(t, "2025-04-16"), NationalPence: 4380000}))
 	offered := f.topUps(t)
 	refreshed := offered["pcns/U12345/claims/2025-04-s1"]
 	if len(offered) != 1 || refreshed.State != claims.ClaimDraft || refreshed.Revision <= s1.Revision {
 		t.Fatalf("after the second award: %v", offered)
 	}
-	l := wantTopUpLine(t, refreshed, "cc-1", 345000, 300000, 45000)
-	if len(l.Segments) != 2 || len(l.EvidenceURIs) != 1 {
+	l := wantArrearsLine(t, refreshed, "cc-1", 345000, 300000, 45000, 45000)
+	if len(l.Segments) != 2 || len(l.EvidenceURIs) != 1 || l.Arrears.GrossSalary != 50000 {
 		t.Errorf("refreshed line: segments %+v, evidence %v", l.Segments, l.EvidenceURIs)
 	}
-	if got := auditActions(t, f, refreshed.Name()); got != "offer update offer" {
+	if got := auditActions(t, f, refreshed.Name()); got != "offer update update offer" {
 		t.Errorf("audit of %s = %q", refreshed.Name(), got)
 	}
 
 	// s1 is submitted and approved; then the 16 April rate is corrected to
 	// £47,450: (60,225,000 + 4745000 × 15 = 71,175,000) ÷ 365 = 131,400,000
 	// ÷ 365 = 360000p. Already reimbursed: 300000 + 45000 = 345000p, so s2
-	// asks for 15000p.
-	f.submitAndApprove(t, "U12345", "2025-04-s1")
+	// can ask for 15000p at most.
+	f.declareAndApprove(t, "U12345", "2025-04-s1")
 	f.setRate(t, "care-coordinator", "2025-04-16", 4745000)
 	offered = f.topUps(t)
 	if offered["pcns/U12345/claims/2025-04-s1"].State != claims.ClaimApproved || len(offered) != 2 {
@@ -306,7 +347,10 @@ func TestASecondAwardRefreshesTheDraftTopUpAndLaterAwardsTopUpAgain(t *testing.T
 	// 136,875,000 ÷ 365 = 375000p. s2's pending 15000p counts as settled, so
 	// s3 asks for 375000 − (300000 + 45000 + 15000) = 15000p, not 30000p:
 	// approving all three pays 375000p in all, the new cap, and no more.
-	must(t)(f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-04-s2", ""))
+	// (s2's arrears are all those paid for April, £650 with s1's £500:
+	// min(400000 + 65000, 360000) − 345000 = 15000p.)
+	f.payArrears(t, "U12345", "2025-04-s2", "cc-1", 65000, 0, 0, "2025-08-08")
+	must(t)(f.store.DeclareArrearsAndSubmit(f.ctx, claims.Request{}, "U12345", "2025-04-s2", ""))
 	f.setRate(t, "care-coordinator", "2025-04-16", 5110000)
 	wantTopUpLine(t, f.topUps(t)["pcns/U12345/claims/2025-04-s3"], "cc-1", 375000, 360000, 15000)
 }
@@ -359,8 +403,9 @@ func TestATopUpCountsAgainstTheEntitlement(t *testing.T) {
 	f := newClaimsFixture(t, "2025-08-10", "120")
 	must(t)(f.store.CreatePost(f.ctx, claims.Request{}, careCoordinator(t, "cc-1", "Megan Lewis", "2025-04-01")))
 	f.approvedMonthForTopUp(t, "U12345", "2025-04", map[string]int64{"cc-1": 330000}) // 300000p
-	f.setRate(t, "care-coordinator", "2025-04-01", 4015000)                           // 30000p owed
-	_, err := f.store.SubmitClaim(f.ctx, claims.Request{}, "U12345", "2025-04-s1", "")
+	f.setRate(t, "care-coordinator", "2025-04-01", 4015000)                           // 30000p at most
+	f.payArrears(t, "U12345", "2025-04-s1", "cc-1", 30000, 0, 0, "2025-08-05")        // min(360000, 330000) − 300000 = 30000p
+	_, err := f.store.DeclareArrearsAndSubmit(f.ctx, claims.Request{}, "U12345", "2025-04-s1", "")
 	wantReason(t, err, claims.KindFailedPrecondition, "ENTITLEMENT_EXCEEDED")
 	if !strings.Contains(err.Error(), "£195.72") {
 		t.Errorf("message %q does not say that 319572 − 300000 = 19572p remains", err)
@@ -383,7 +428,8 @@ func TestACommissionersCutIsNotAskedForAgain(t *testing.T) {
 		t.Fatalf("an unchanged rate offered %v", got)
 	}
 	// ...and the award tops up only what the higher cap adds: the 300000p
-	// claimed counts as settled, so 330000 − 300000 = 30000p, not 80000p.
+	// claimed counts as settled, so at most 330000 − 300000 = 30000p, not
+	// 80000p.
 	f.setRate(t, "care-coordinator", "2025-04-01", 4015000)
 	wantTopUpLine(t, f.topUps(t)["pcns/U12345/claims/2025-04-s1"], "cc-1", 330000, 300000, 30000)
 }
@@ -432,10 +478,10 @@ func TestNoTopUpIsOfferedOnceTheYearsClaimsHaveClosed(t *testing.T) {
 		t.Fatalf("supplementary claims = %v, want none", got)
 	}
 	// With the deadline moved to 31 August, the award written again offers
-	// min(330000, 341000) − 310000 = 20000p.
+	// at most 341000 − 310000 = 31000p.
 	must(t)(f.store.UpdateFundingYear(f.ctx, 2024, "", func(y *claims.FundingYear) { y.ClaimsDeadline = day(t, "2025-08-31") }))
 	f.setRate(t, "care-coordinator", "2024-04-01", 4015000)
-	wantTopUpLine(t, f.topUps(t)["pcns/U12345/claims/2025-03-s1"], "cc-1", 341000, 310000, 20000)
+	wantTopUpLine(t, f.topUps(t)["pcns/U12345/claims/2025-03-s1"], "cc-1", 341000, 310000, 31000)
 }
 
 func TestTwoAwardsWrittenAtOnceShareOneDraft(t *testing.T) {
@@ -480,8 +526,8 @@ func TestTwoAwardsWrittenAtOnceShareOneDraft(t *testing.T) {
 // is previewed on 10 August:
 //
 //	May:  (3650000 × 15 + 4015000 × 16) ÷ 365 = 118,990,000 ÷ 365 = 326000p;
-//	      min(340000, 326000) − 310000 settled = 16000p
-//	June: 4015000 × 30 ÷ 365 = 330000p; min(335000, 330000) − 300000 = 30000p
+//	      at most 326000 − 310000 settled = 16000p
+//	June: 4015000 × 30 ÷ 365 = 330000p; at most 330000 − 300000 = 30000p
 //
 // April, before the rate, owes nothing. The preview writes nothing, and
 // creating the rate then offers exactly what it showed.
@@ -538,7 +584,7 @@ func TestAPreviewShowsTheTopUpsCreatingARateWouldOffer(t *testing.T) {
 			continue
 		}
 		for _, l := range p.Lines {
-			wantTopUpLine(t, s, l.PostID, l.CapPence, l.AlreadyPaidPence, l.ReimbursablePence)
+			wantTopUpLine(t, s, l.PostID, l.CapPence, l.AlreadyPaidPence, l.MaxTopUpPence())
 		}
 	}
 }
