@@ -177,6 +177,9 @@ func (a Arrears) Paid() bool { return !a.PaidDate.IsZero() }
 // process does, and the ICB checks claims against it.
 func (l ClaimLine) MaxTopUpPence() int64 { return max(l.CapPence-l.AlreadyPaidPence, 0) }
 
+// TopUp reports whether the line is one of a supplementary claim's.
+func (l ClaimLine) TopUp() bool { return supplementNumber(l.ClaimID) > 0 }
+
 // Approved is what the line counts for once approved: the approved amount,
 // or until then what it claims.
 func (l ClaimLine) Approved() int64 {

@@ -131,13 +131,16 @@ var accessMatrix = map[string]accessRow{
 	"/arrs.v1.ClaimService/SubmitClaim":           {`{"name":"pcns/U12345/claims/2026-11"}`, [][]string{clinicalDirector}, true},
 	"/arrs.v1.ClaimService/WithdrawClaim":         {`{"name":"pcns/U12345/claims/2026-10","reason":"duplicate"}`, [][]string{pcnStaff}, true},
 	"/arrs.v1.ClaimService/GetBudget":             {`{"name":"pcns/U12345/budgets/2025-26"}`, [][]string{readers}, true},
-	"/arrs.v1.ClaimService/ListReviewQueue":       {`{"commissioner":"commissioners/QNQ"}`, [][]string{approvers}, true},
-	"/arrs.v1.ClaimService/ApproveClaim":          {`{"name":"pcns/U12345/claims/2026-09"}`, [][]string{approvers}, true},
-	"/arrs.v1.ClaimService/QueryClaim":            {`{"name":"pcns/U12345/claims/2026-10","question":"Is there a payslip for October?"}`, [][]string{approvers}, true},
-	"/arrs.v1.ClaimService/ReplyToClaimQuery":     {`{"name":"pcns/U12345/claims/2026-10","text":"The payslip is attached.","evidenceUris":["https://evidence.example/payslip"]}`, [][]string{pcnStaff}, true},
-	"/arrs.v1.ClaimService/RejectClaim":           {`{"name":"pcns/U12345/claims/2026-10","reason":"No payslip"}`, [][]string{approvers}, true},
-	"/arrs.v1.ClaimService/RecordClaimPayment":    {`{"name":"pcns/U12345/claims/2026-09","payment":{"paymentDate":"2025-08-01","reference":"REM-2025-0815"}}`, [][]string{finance}, true},
-	"/arrs.v1.ClaimService/ExportClaimLines":      {`{"commissioner":"commissioners/QNQ","month":"2026-08"}`, [][]string{finance}, true},
+	// The PCN's staff and its commissioner read the award; only the
+	// clinical director declares and submits (SubmitClaim above).
+	"/arrs.v1.ClaimService/GetBackdatedAward":  {`{"name":"pcns/U12345/backdatedAwards/2026-27"}`, [][]string{readers}, true},
+	"/arrs.v1.ClaimService/ListReviewQueue":    {`{"commissioner":"commissioners/QNQ"}`, [][]string{approvers}, true},
+	"/arrs.v1.ClaimService/ApproveClaim":       {`{"name":"pcns/U12345/claims/2026-09"}`, [][]string{approvers}, true},
+	"/arrs.v1.ClaimService/QueryClaim":         {`{"name":"pcns/U12345/claims/2026-10","question":"Is there a payslip for October?"}`, [][]string{approvers}, true},
+	"/arrs.v1.ClaimService/ReplyToClaimQuery":  {`{"name":"pcns/U12345/claims/2026-10","text":"The payslip is attached.","evidenceUris":["https://evidence.example/payslip"]}`, [][]string{pcnStaff}, true},
+	"/arrs.v1.ClaimService/RejectClaim":        {`{"name":"pcns/U12345/claims/2026-10","reason":"No payslip"}`, [][]string{approvers}, true},
+	"/arrs.v1.ClaimService/RecordClaimPayment": {`{"name":"pcns/U12345/claims/2026-09","payment":{"paymentDate":"2025-08-01","reference":"REM-2025-0815"}}`, [][]string{finance}, true},
+	"/arrs.v1.ClaimService/ExportClaimLines":   {`{"commissioner":"commissioners/QNQ","month":"2026-08"}`, [][]string{finance}, true},
 
 	"/arrs.v1.ReportingService/GetCommissionerPosition": {`{"name":"commissioners/QNQ/positions/2026-27"}`, [][]string{approvers, finance, national}, true},
 	"/arrs.v1.ReportingService/ListWorkforceStatistics": {`{"parent":"commissioners/QNQ","financialYear":"2026-27"}`, [][]string{approvers, finance, national}, true},

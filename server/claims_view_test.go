@@ -55,7 +55,10 @@ func TestAListingShowsEachClaimsTotalsWithoutItsLines(t *testing.T) {
 		if len(listed.GetLines()) != 0 {
 			t.Errorf("%s: the basic view has %d lines", listed.GetName(), len(listed.GetLines()))
 		}
-		if totalsOf(listed) != totalsOf(got) || got.GetLineCount() != int32(len(got.GetLines())) || listed.GetReimbursablePence() == 0 {
+		// An offered top-up claims nothing until the PCN records the arrears
+		// it paid; every other claim of the demo claims something.
+		offered := listed.GetKind() == arrsv1.Claim_KIND_SUPPLEMENTARY
+		if totalsOf(listed) != totalsOf(got) || got.GetLineCount() != int32(len(got.GetLines())) || (listed.GetReimbursablePence() == 0 && !offered) {
 			t.Errorf("%s: listed totals %v, read %v with %d lines", listed.GetName(), totalsOf(listed), totalsOf(got), len(got.GetLines()))
 		}
 		if !proto.Equal(full.GetClaims()[i], got) {

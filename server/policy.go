@@ -100,13 +100,16 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.ClaimService/WithdrawClaim":         permClaimsWrite,
 	"/arrs.v1.ClaimService/SubmitClaim":           permClaimsSubmit,
 	"/arrs.v1.ClaimService/GetBudget":             permBudgetRead,
-	"/arrs.v1.ClaimService/ListReviewQueue":       permClaimsReview,
-	"/arrs.v1.ClaimService/ApproveClaim":          permClaimsReview,
-	"/arrs.v1.ClaimService/RejectClaim":           permClaimsReview,
-	"/arrs.v1.ClaimService/QueryClaim":            permClaimsReview,
-	"/arrs.v1.ClaimService/ReplyToClaimQuery":     permClaimsWrite,
-	"/arrs.v1.ClaimService/RecordClaimPayment":    permClaimsPay,
-	"/arrs.v1.ClaimService/ExportClaimLines":      permClaimsExport,
+	// A backdated award is read by the PCN's staff and its commissioner, as
+	// its claims are; the store scopes the rows.
+	"/arrs.v1.ClaimService/GetBackdatedAward":  permClaimsRead,
+	"/arrs.v1.ClaimService/ListReviewQueue":    permClaimsReview,
+	"/arrs.v1.ClaimService/ApproveClaim":       permClaimsReview,
+	"/arrs.v1.ClaimService/RejectClaim":        permClaimsReview,
+	"/arrs.v1.ClaimService/QueryClaim":         permClaimsReview,
+	"/arrs.v1.ClaimService/ReplyToClaimQuery":  permClaimsWrite,
+	"/arrs.v1.ClaimService/RecordClaimPayment": permClaimsPay,
+	"/arrs.v1.ClaimService/ExportClaimLines":   permClaimsExport,
 
 	"/arrs.v1.ReportingService/GetCommissionerPosition": permReportsRead,
 	"/arrs.v1.ReportingService/ListWorkforceStatistics": permReportsRead,

@@ -119,7 +119,10 @@ func Load(ctx context.Context, store *claims.Store) error {
 	}
 	// Published after those months were claimed, and backdated: the months
 	// approved and in review are offered top-ups.
-	return createRates(ctx, store, award)
+	if err := createRates(ctx, store, award); err != nil {
+		return err
+	}
+	return payArrears(ctx, store, today)
 }
 
 func createRates(ctx context.Context, store *claims.Store, rates []claims.Rate) error {

@@ -329,6 +329,30 @@ export interface paths {
         patch: operations["OrganisationService_UpdatePcn"];
         trace?: never;
     };
+    "/v1/pcns/{pcn}/backdatedAwards/{backdatedAward}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Gets a PCN's backdated award for a financial year: for every month and
+         *     staff member a backdated rate offered a top-up for, the maximum top-up
+         *     (the new cap less what was reimbursed), worked out centrally, and what
+         *     the PCN's top-ups claim of it. The PCN's staff and its commissioner read
+         *     it; NOT_FOUND when no backdated rate has offered the PCN a top-up that
+         *     year.
+         */
+        get: operations["ClaimService_GetBackdatedAward"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pcns/{pcn}/budgets/{budget}": {
         parameters: {
             query?: never;
@@ -559,6 +583,9 @@ export interface paths {
          *     out again from the rates in force, and it must fit in what remains of
          *     the PCN's entitlement. A QUERIED claim whose newest message is a
          *     question is refused (FAILED_PRECONDITION, QUERY_UNANSWERED): reply first.
+         *     A supplementary claim needs `arrears_paid_declared` (else
+         *     FAILED_PRECONDITION, ARREARS_NOT_DECLARED) and at least one line with
+         *     arrears paid (NO_ARREARS_CLAIMED).
          */
         post: operations["ClaimService_SubmitClaim"];
         delete?: never;
@@ -882,6 +909,13 @@ export interface components {
         };
         /** @description Request for SubmitClaim. */
         ClaimServiceSubmitClaimBody: {
+            /**
+             * @description Required to submit a supplementary claim, and only then: the clinical
+             *     director declares that the arrears it claims were paid to the staff
+             *     before this claim. Who declared and when are recorded on the claim and
+             *     in the audit trail.
+             */
+            arrearsPaidDeclared?: boolean;
             /** @description Optional: the claim's current etag. */
             etag?: string;
             /** @description UUID making the call idempotent: a retry returns the first result. */
@@ -942,6 +976,38 @@ export interface components {
             code?: number;
             details?: components["schemas"]["protobufAny"][];
             message?: string;
+        };
+        /**
+         * @description What a PCN paid a staff member for a month in arrears of a backdated pay
+         *     award: all of it, including what an earlier top-up of the month claimed.
+         */
+        v1Arrears: {
+            /**
+             * Format: int64
+             * @description Employer National Insurance on them, in pence.
+             */
+            employerNiPence?: string;
+            /**
+             * Format: int64
+             * @description Employer pension contribution on them, in pence.
+             */
+            employerPensionPence?: string;
+            /**
+             * Format: int64
+             * @description Gross salary arrears, in pence (0 to 5,000,000).
+             */
+            grossSalaryPence?: string;
+            /**
+             * Format: date
+             * @description Required: the day they were paid, `YYYY-MM-DD`; from the claim's month
+             *     on, and not after today.
+             */
+            paidDate: string;
+            /**
+             * Format: int64
+             * @description Output only. Gross + NI + pension, in pence.
+             */
+            totalPence?: $Read<string>;
         };
         /** @description A chain's newest event. */
         v1AuditChainHead: {
@@ -1035,6 +1101,85 @@ export interface components {
             rpc: string;
             /** @description Who: the token subject or service account. */
             subject: string;
+        };
+        /**
+         * @description A PCN's backdated award for a financial year: what its top-ups may
+         *     reimburse at most, per month and staff member, and what they claim.
+         */
+        v1BackdatedAward: {
+            /**
+             * Format: int64
+             * @description Output only. What the submitted, queried, approved and paid top-ups
+             *     claim in all (pence).
+             */
+            claimedPence: $Read<string>;
+            /** @description Output only. The financial year, for example `2025-26`. */
+            financialYear: $Read<string>;
+            /** @description Output only. One line per month and staff member, by month then post. */
+            lines: $Read<components["schemas"]["v1BackdatedAwardLine"][]>;
+            /**
+             * Format: int64
+             * @description Output only. The sum of the lines' maximum top-ups (pence).
+             */
+            maximumTopUpPence: $Read<string>;
+            /**
+             * @description Resource name `pcns/{pcn}/backdatedAwards/{year}`, for example
+             *     `pcns/U12345/backdatedAwards/2025-26`.
+             */
+            name: string;
+        };
+        /** @description One staff member's month in a backdated award. */
+        v1BackdatedAwardLine: {
+            /** @description Output only. When they were paid, `YYYY-MM-DD`; empty when not claimed. */
+            arrearsPaidDate: $Read<string>;
+            /**
+             * Format: int64
+             * @description Output only. The arrears the newest top-up records as paid (pence); 0
+             *     when the staff member is not claimed for.
+             */
+            arrearsPence: $Read<string>;
+            /**
+             * Format: int64
+             * @description Output only. The month's cap at the award (pence).
+             */
+            capPence: $Read<string>;
+            /**
+             * @description Output only. The month's newest supplementary claim,
+             *     `pcns/{pcn}/claims/{month}-s{n}`, where the arrears are recorded.
+             */
+            claim: $Read<string>;
+            /** @description Output only. That claim's state. */
+            claimState: $Read<components["schemas"]["v1ClaimState"]>;
+            /**
+             * Format: int64
+             * @description Output only. What the month's submitted, queried, approved and paid
+             *     top-ups claim for the staff member (pence).
+             */
+            claimedPence: $Read<string>;
+            /**
+             * Format: int64
+             * @description Output only. What a draft top-up would claim for them (pence).
+             */
+            draftPence: $Read<string>;
+            /**
+             * Format: int64
+             * @description Output only. cap_pence − reimbursed_pence, never below 0: the most the
+             *     month's top-ups may reimburse for the staff member (pence).
+             */
+            maximumTopUpPence: $Read<string>;
+            /** @description Output only. The month, `YYYY-MM`. */
+            month: $Read<string>;
+            /** @description Output only. The post, `pcns/{pcn}/posts/{post}`. */
+            post: $Read<string>;
+            /**
+             * Format: int64
+             * @description Output only. What the monthly claim reimbursed before the award (pence).
+             */
+            reimbursedPence: $Read<string>;
+            /** @description Output only. The post's role, `roles/{role}`. */
+            role: $Read<string>;
+            /** @description Output only. The staff member in the post. */
+            staffName: $Read<string>;
         };
         /** @description Response of BatchUpdateClaimLines. */
         v1BatchUpdateClaimLinesResponse: {
@@ -1172,6 +1317,16 @@ export interface components {
              */
             approvedPence: $Read<string>;
             /**
+             * Format: date-time
+             * @description Output only. When they declared it.
+             */
+            arrearsDeclareTime?: $Read<string>;
+            /**
+             * @description Output only. On a submitted supplementary claim, who declared that the
+             *     arrears it claims were paid to the staff before the claim.
+             */
+            arrearsDeclaredBy: $Read<string>;
+            /**
              * Format: int64
              * @description Output only. The most the lines may reimburse (pence).
              */
@@ -1306,7 +1461,7 @@ export interface components {
             /**
              * Format: int64
              * @description Output only. On a supplementary line, what the month's claims already
-             *     reimburse for the post; the line asks for min(actual, cap) less this. In pence.
+             *     reimburse for the post. In pence.
              */
             alreadyPaidPence: $Read<string>;
             /**
@@ -1315,6 +1470,14 @@ export interface components {
              *     reimbursable_pence; unset until approval.
              */
             approvedPence?: $Read<string>;
+            /**
+             * @description On a supplementary line, the arrears the PCN paid the staff member for
+             *     the month after the backdated award: set for the staff the PCN claims
+             *     for (only those who were paid the uplift), unset for the rest, which
+             *     claim nothing. A chosen line reimburses min(actual + arrears paid, cap)
+             *     − already_paid_pence, never below 0. Not on a monthly line.
+             */
+            arrears?: components["schemas"]["v1Arrears"];
             /**
              * Format: int64
              * @description Output only. The line's maximum: Σ over active days of the annual
@@ -1351,6 +1514,13 @@ export interface components {
              * @description Gross salary paid for the month, in pence.
              */
             grossSalaryPence?: string;
+            /**
+             * Format: int64
+             * @description Output only. On a supplementary line, the most it can reimburse
+             *     whatever arrears were paid: cap_pence − already_paid_pence, never below
+             *     0, as the national process works it out.
+             */
+            maximumTopUpPence: $Read<string>;
             /** @description Resource name `pcns/{pcn}/claims/{month}/lines/{post}`. */
             name: $Read<string>;
             /**
@@ -2137,7 +2307,9 @@ export interface components {
             /**
              * @description Fields to change: `wte`, `gross_salary_pence`, `employer_ni_pence`,
              *     `employer_pension_pence`, `overtime_pence`, `absence_adjustment_pence`,
-             *     `evidence_uris`. Empty means all of them.
+             *     `evidence_uris`, `arrears` (on a supplementary line, whose costs and WTE
+             *     are fixed: set to claim the staff member, unset to leave them out).
+             *     Empty means all of them.
              */
             updateMask?: string;
         };
@@ -4579,6 +4751,110 @@ export interface operations {
             };
         };
     };
+    ClaimService_GetBackdatedAward: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pcn: string;
+                backdatedAward: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1BackdatedAward"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     ClaimService_GetBudget: {
         parameters: {
             query?: never;
@@ -5031,7 +5307,9 @@ export interface operations {
                 /**
                  * @description Fields to change: `wte`, `gross_salary_pence`, `employer_ni_pence`,
                  *     `employer_pension_pence`, `overtime_pence`, `absence_adjustment_pence`,
-                 *     `evidence_uris`. Empty means all of them.
+                 *     `evidence_uris`, `arrears` (on a supplementary line, whose costs and WTE
+                 *     are fixed: set to claim the staff member, unset to leave them out).
+                 *     Empty means all of them.
                  */
                 updateMask?: string;
             };
@@ -5067,7 +5345,7 @@ export interface operations {
                     /**
                      * Format: int64
                      * @description Output only. On a supplementary line, what the month's claims already
-                     *     reimburse for the post; the line asks for min(actual, cap) less this. In pence.
+                     *     reimburse for the post. In pence.
                      */
                     alreadyPaidPence: $Read<string>;
                     /**
@@ -5076,6 +5354,14 @@ export interface operations {
                      *     reimbursable_pence; unset until approval.
                      */
                     approvedPence?: $Read<string>;
+                    /**
+                     * @description On a supplementary line, the arrears the PCN paid the staff member for
+                     *     the month after the backdated award: set for the staff the PCN claims
+                     *     for (only those who were paid the uplift), unset for the rest, which
+                     *     claim nothing. A chosen line reimburses min(actual + arrears paid, cap)
+                     *     − already_paid_pence, never below 0. Not on a monthly line.
+                     */
+                    arrears?: components["schemas"]["v1Arrears"];
                     /**
                      * Format: int64
                      * @description Output only. The line's maximum: Σ over active days of the annual
@@ -5112,6 +5398,13 @@ export interface operations {
                      * @description Gross salary paid for the month, in pence.
                      */
                     grossSalaryPence?: string;
+                    /**
+                     * Format: int64
+                     * @description Output only. On a supplementary line, the most it can reimburse
+                     *     whatever arrears were paid: cap_pence − already_paid_pence, never below
+                     *     0, as the national process works it out.
+                     */
+                    maximumTopUpPence: $Read<string>;
                     /**
                      * Format: int64
                      * @description Overtime at plain-time rate, in pence.

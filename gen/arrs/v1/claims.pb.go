@@ -302,7 +302,7 @@ func (x ReviewItem_WaitingFor) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ReviewItem_WaitingFor.Descriptor instead.
 func (ReviewItem_WaitingFor) EnumDescriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{22, 0}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{26, 0}
 }
 
 // A PCN's claim for one month, in arrears.
@@ -374,9 +374,14 @@ type Claim struct {
 	CommissionerHeldDays int32 `protobuf:"varint,28,opt,name=commissioner_held_days,json=commissionerHeldDays,proto3" json:"commissioner_held_days,omitempty"`
 	// Output only. Whole days the PCN has held the claim: from each query to
 	// its resubmission, the holding under way included.
-	PcnHeldDays   int32 `protobuf:"varint,29,opt,name=pcn_held_days,json=pcnHeldDays,proto3" json:"pcn_held_days,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PcnHeldDays int32 `protobuf:"varint,29,opt,name=pcn_held_days,json=pcnHeldDays,proto3" json:"pcn_held_days,omitempty"`
+	// Output only. On a submitted supplementary claim, who declared that the
+	// arrears it claims were paid to the staff before the claim.
+	ArrearsDeclaredBy string `protobuf:"bytes,30,opt,name=arrears_declared_by,json=arrearsDeclaredBy,proto3" json:"arrears_declared_by,omitempty"`
+	// Output only. When they declared it.
+	ArrearsDeclareTime *timestamppb.Timestamp `protobuf:"bytes,31,opt,name=arrears_declare_time,json=arrearsDeclareTime,proto3" json:"arrears_declare_time,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Claim) Reset() {
@@ -603,6 +608,20 @@ func (x *Claim) GetPcnHeldDays() int32 {
 		return x.PcnHeldDays
 	}
 	return 0
+}
+
+func (x *Claim) GetArrearsDeclaredBy() string {
+	if x != nil {
+		return x.ArrearsDeclaredBy
+	}
+	return ""
+}
+
+func (x *Claim) GetArrearsDeclareTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ArrearsDeclareTime
+	}
+	return nil
 }
 
 // One message in a claim's query thread.
@@ -835,10 +854,20 @@ type ClaimLine struct {
 	// Output only. Why the commissioner lowered the line (line breaks kept).
 	AdjustmentReason string `protobuf:"bytes,19,opt,name=adjustment_reason,json=adjustmentReason,proto3" json:"adjustment_reason,omitempty"`
 	// Output only. On a supplementary line, what the month's claims already
-	// reimburse for the post; the line asks for min(actual, cap) less this.
+	// reimburse for the post.
 	AlreadyPaidPence int64 `protobuf:"varint,20,opt,name=already_paid_pence,json=alreadyPaidPence,proto3" json:"already_paid_pence,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// On a supplementary line, the arrears the PCN paid the staff member for
+	// the month after the backdated award: set for the staff the PCN claims
+	// for (only those who were paid the uplift), unset for the rest, which
+	// claim nothing. A chosen line reimburses min(actual + arrears paid, cap)
+	// − already_paid_pence, never below 0. Not on a monthly line.
+	Arrears *Arrears `protobuf:"bytes,21,opt,name=arrears,proto3" json:"arrears,omitempty"`
+	// Output only. On a supplementary line, the most it can reimburse
+	// whatever arrears were paid: cap_pence − already_paid_pence, never below
+	// 0, as the national process works it out.
+	MaximumTopUpPence int64 `protobuf:"varint,22,opt,name=maximum_top_up_pence,json=maximumTopUpPence,proto3" json:"maximum_top_up_pence,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *ClaimLine) Reset() {
@@ -1011,6 +1040,347 @@ func (x *ClaimLine) GetAlreadyPaidPence() int64 {
 	return 0
 }
 
+func (x *ClaimLine) GetArrears() *Arrears {
+	if x != nil {
+		return x.Arrears
+	}
+	return nil
+}
+
+func (x *ClaimLine) GetMaximumTopUpPence() int64 {
+	if x != nil {
+		return x.MaximumTopUpPence
+	}
+	return 0
+}
+
+// What a PCN paid a staff member for a month in arrears of a backdated pay
+// award: all of it, including what an earlier top-up of the month claimed.
+type Arrears struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Gross salary arrears, in pence (0 to 5,000,000).
+	GrossSalaryPence int64 `protobuf:"varint,1,opt,name=gross_salary_pence,json=grossSalaryPence,proto3" json:"gross_salary_pence,omitempty"`
+	// Employer National Insurance on them, in pence.
+	EmployerNiPence int64 `protobuf:"varint,2,opt,name=employer_ni_pence,json=employerNiPence,proto3" json:"employer_ni_pence,omitempty"`
+	// Employer pension contribution on them, in pence.
+	EmployerPensionPence int64 `protobuf:"varint,3,opt,name=employer_pension_pence,json=employerPensionPence,proto3" json:"employer_pension_pence,omitempty"`
+	// Required: the day they were paid, `YYYY-MM-DD`; from the claim's month
+	// on, and not after today.
+	PaidDate string `protobuf:"bytes,4,opt,name=paid_date,json=paidDate,proto3" json:"paid_date,omitempty"`
+	// Output only. Gross + NI + pension, in pence.
+	TotalPence    int64 `protobuf:"varint,5,opt,name=total_pence,json=totalPence,proto3" json:"total_pence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Arrears) Reset() {
+	*x = Arrears{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Arrears) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Arrears) ProtoMessage() {}
+
+func (x *Arrears) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Arrears.ProtoReflect.Descriptor instead.
+func (*Arrears) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Arrears) GetGrossSalaryPence() int64 {
+	if x != nil {
+		return x.GrossSalaryPence
+	}
+	return 0
+}
+
+func (x *Arrears) GetEmployerNiPence() int64 {
+	if x != nil {
+		return x.EmployerNiPence
+	}
+	return 0
+}
+
+func (x *Arrears) GetEmployerPensionPence() int64 {
+	if x != nil {
+		return x.EmployerPensionPence
+	}
+	return 0
+}
+
+func (x *Arrears) GetPaidDate() string {
+	if x != nil {
+		return x.PaidDate
+	}
+	return ""
+}
+
+func (x *Arrears) GetTotalPence() int64 {
+	if x != nil {
+		return x.TotalPence
+	}
+	return 0
+}
+
+// A PCN's backdated award for a financial year: what its top-ups may
+// reimburse at most, per month and staff member, and what they claim.
+type BackdatedAward struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name `pcns/{pcn}/backdatedAwards/{year}`, for example
+	// `pcns/U12345/backdatedAwards/2025-26`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Output only. The financial year, for example `2025-26`.
+	FinancialYear string `protobuf:"bytes,2,opt,name=financial_year,json=financialYear,proto3" json:"financial_year,omitempty"`
+	// Output only. One line per month and staff member, by month then post.
+	Lines []*BackdatedAwardLine `protobuf:"bytes,3,rep,name=lines,proto3" json:"lines,omitempty"`
+	// Output only. The sum of the lines' maximum top-ups (pence).
+	MaximumTopUpPence int64 `protobuf:"varint,4,opt,name=maximum_top_up_pence,json=maximumTopUpPence,proto3" json:"maximum_top_up_pence,omitempty"`
+	// Output only. What the submitted, queried, approved and paid top-ups
+	// claim in all (pence).
+	ClaimedPence  int64 `protobuf:"varint,5,opt,name=claimed_pence,json=claimedPence,proto3" json:"claimed_pence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackdatedAward) Reset() {
+	*x = BackdatedAward{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackdatedAward) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackdatedAward) ProtoMessage() {}
+
+func (x *BackdatedAward) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackdatedAward.ProtoReflect.Descriptor instead.
+func (*BackdatedAward) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *BackdatedAward) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BackdatedAward) GetFinancialYear() string {
+	if x != nil {
+		return x.FinancialYear
+	}
+	return ""
+}
+
+func (x *BackdatedAward) GetLines() []*BackdatedAwardLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *BackdatedAward) GetMaximumTopUpPence() int64 {
+	if x != nil {
+		return x.MaximumTopUpPence
+	}
+	return 0
+}
+
+func (x *BackdatedAward) GetClaimedPence() int64 {
+	if x != nil {
+		return x.ClaimedPence
+	}
+	return 0
+}
+
+// One staff member's month in a backdated award.
+type BackdatedAwardLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only. The month, `YYYY-MM`.
+	Month string `protobuf:"bytes,1,opt,name=month,proto3" json:"month,omitempty"`
+	// Output only. The post, `pcns/{pcn}/posts/{post}`.
+	Post string `protobuf:"bytes,2,opt,name=post,proto3" json:"post,omitempty"`
+	// Output only. The staff member in the post.
+	StaffName string `protobuf:"bytes,3,opt,name=staff_name,json=staffName,proto3" json:"staff_name,omitempty"`
+	// Output only. The post's role, `roles/{role}`.
+	Role string `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	// Output only. The month's newest supplementary claim,
+	// `pcns/{pcn}/claims/{month}-s{n}`, where the arrears are recorded.
+	Claim string `protobuf:"bytes,5,opt,name=claim,proto3" json:"claim,omitempty"`
+	// Output only. That claim's state.
+	ClaimState Claim_State `protobuf:"varint,6,opt,name=claim_state,json=claimState,proto3,enum=arrs.v1.Claim_State" json:"claim_state,omitempty"`
+	// Output only. The month's cap at the award (pence).
+	CapPence int64 `protobuf:"varint,7,opt,name=cap_pence,json=capPence,proto3" json:"cap_pence,omitempty"`
+	// Output only. What the monthly claim reimbursed before the award (pence).
+	ReimbursedPence int64 `protobuf:"varint,8,opt,name=reimbursed_pence,json=reimbursedPence,proto3" json:"reimbursed_pence,omitempty"`
+	// Output only. cap_pence − reimbursed_pence, never below 0: the most the
+	// month's top-ups may reimburse for the staff member (pence).
+	MaximumTopUpPence int64 `protobuf:"varint,9,opt,name=maximum_top_up_pence,json=maximumTopUpPence,proto3" json:"maximum_top_up_pence,omitempty"`
+	// Output only. The arrears the newest top-up records as paid (pence); 0
+	// when the staff member is not claimed for.
+	ArrearsPence int64 `protobuf:"varint,10,opt,name=arrears_pence,json=arrearsPence,proto3" json:"arrears_pence,omitempty"`
+	// Output only. When they were paid, `YYYY-MM-DD`; empty when not claimed.
+	ArrearsPaidDate string `protobuf:"bytes,11,opt,name=arrears_paid_date,json=arrearsPaidDate,proto3" json:"arrears_paid_date,omitempty"`
+	// Output only. What the month's submitted, queried, approved and paid
+	// top-ups claim for the staff member (pence).
+	ClaimedPence int64 `protobuf:"varint,12,opt,name=claimed_pence,json=claimedPence,proto3" json:"claimed_pence,omitempty"`
+	// Output only. What a draft top-up would claim for them (pence).
+	DraftPence    int64 `protobuf:"varint,13,opt,name=draft_pence,json=draftPence,proto3" json:"draft_pence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackdatedAwardLine) Reset() {
+	*x = BackdatedAwardLine{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackdatedAwardLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackdatedAwardLine) ProtoMessage() {}
+
+func (x *BackdatedAwardLine) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackdatedAwardLine.ProtoReflect.Descriptor instead.
+func (*BackdatedAwardLine) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *BackdatedAwardLine) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
+func (x *BackdatedAwardLine) GetPost() string {
+	if x != nil {
+		return x.Post
+	}
+	return ""
+}
+
+func (x *BackdatedAwardLine) GetStaffName() string {
+	if x != nil {
+		return x.StaffName
+	}
+	return ""
+}
+
+func (x *BackdatedAwardLine) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *BackdatedAwardLine) GetClaim() string {
+	if x != nil {
+		return x.Claim
+	}
+	return ""
+}
+
+func (x *BackdatedAwardLine) GetClaimState() Claim_State {
+	if x != nil {
+		return x.ClaimState
+	}
+	return Claim_STATE_UNSPECIFIED
+}
+
+func (x *BackdatedAwardLine) GetCapPence() int64 {
+	if x != nil {
+		return x.CapPence
+	}
+	return 0
+}
+
+func (x *BackdatedAwardLine) GetReimbursedPence() int64 {
+	if x != nil {
+		return x.ReimbursedPence
+	}
+	return 0
+}
+
+func (x *BackdatedAwardLine) GetMaximumTopUpPence() int64 {
+	if x != nil {
+		return x.MaximumTopUpPence
+	}
+	return 0
+}
+
+func (x *BackdatedAwardLine) GetArrearsPence() int64 {
+	if x != nil {
+		return x.ArrearsPence
+	}
+	return 0
+}
+
+func (x *BackdatedAwardLine) GetArrearsPaidDate() string {
+	if x != nil {
+		return x.ArrearsPaidDate
+	}
+	return ""
+}
+
+func (x *BackdatedAwardLine) GetClaimedPence() int64 {
+	if x != nil {
+		return x.ClaimedPence
+	}
+	return 0
+}
+
+func (x *BackdatedAwardLine) GetDraftPence() int64 {
+	if x != nil {
+		return x.DraftPence
+	}
+	return 0
+}
+
 // A run of days on which one maximum rate applied.
 type CapSegment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1030,7 +1400,7 @@ type CapSegment struct {
 
 func (x *CapSegment) Reset() {
 	*x = CapSegment{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[4]
+	mi := &file_arrs_v1_claims_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1042,7 +1412,7 @@ func (x *CapSegment) String() string {
 func (*CapSegment) ProtoMessage() {}
 
 func (x *CapSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[4]
+	mi := &file_arrs_v1_claims_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1055,7 +1425,7 @@ func (x *CapSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CapSegment.ProtoReflect.Descriptor instead.
 func (*CapSegment) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{4}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CapSegment) GetFromDate() string {
@@ -1107,7 +1477,7 @@ type ExcludedPost struct {
 
 func (x *ExcludedPost) Reset() {
 	*x = ExcludedPost{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[5]
+	mi := &file_arrs_v1_claims_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1119,7 +1489,7 @@ func (x *ExcludedPost) String() string {
 func (*ExcludedPost) ProtoMessage() {}
 
 func (x *ExcludedPost) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[5]
+	mi := &file_arrs_v1_claims_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1132,7 +1502,7 @@ func (x *ExcludedPost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExcludedPost.ProtoReflect.Descriptor instead.
 func (*ExcludedPost) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{5}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ExcludedPost) GetPost() string {
@@ -1187,7 +1557,7 @@ type Budget struct {
 
 func (x *Budget) Reset() {
 	*x = Budget{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[6]
+	mi := &file_arrs_v1_claims_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1199,7 +1569,7 @@ func (x *Budget) String() string {
 func (*Budget) ProtoMessage() {}
 
 func (x *Budget) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[6]
+	mi := &file_arrs_v1_claims_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1212,7 +1582,7 @@ func (x *Budget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Budget.ProtoReflect.Descriptor instead.
 func (*Budget) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{6}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Budget) GetName() string {
@@ -1323,7 +1693,7 @@ type BudgetMonth struct {
 
 func (x *BudgetMonth) Reset() {
 	*x = BudgetMonth{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[7]
+	mi := &file_arrs_v1_claims_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1335,7 +1705,7 @@ func (x *BudgetMonth) String() string {
 func (*BudgetMonth) ProtoMessage() {}
 
 func (x *BudgetMonth) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[7]
+	mi := &file_arrs_v1_claims_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1348,7 +1718,7 @@ func (x *BudgetMonth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BudgetMonth.ProtoReflect.Descriptor instead.
 func (*BudgetMonth) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{7}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *BudgetMonth) GetMonth() string {
@@ -1412,7 +1782,7 @@ type RoleBudget struct {
 
 func (x *RoleBudget) Reset() {
 	*x = RoleBudget{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[8]
+	mi := &file_arrs_v1_claims_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1424,7 +1794,7 @@ func (x *RoleBudget) String() string {
 func (*RoleBudget) ProtoMessage() {}
 
 func (x *RoleBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[8]
+	mi := &file_arrs_v1_claims_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1437,7 +1807,7 @@ func (x *RoleBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoleBudget.ProtoReflect.Descriptor instead.
 func (*RoleBudget) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{8}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RoleBudget) GetRole() string {
@@ -1486,7 +1856,7 @@ type GetClaimRequest struct {
 
 func (x *GetClaimRequest) Reset() {
 	*x = GetClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[9]
+	mi := &file_arrs_v1_claims_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1498,7 +1868,7 @@ func (x *GetClaimRequest) String() string {
 func (*GetClaimRequest) ProtoMessage() {}
 
 func (x *GetClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[9]
+	mi := &file_arrs_v1_claims_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1511,7 +1881,7 @@ func (x *GetClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClaimRequest.ProtoReflect.Descriptor instead.
 func (*GetClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{9}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetClaimRequest) GetName() string {
@@ -1542,7 +1912,7 @@ type ListClaimsRequest struct {
 
 func (x *ListClaimsRequest) Reset() {
 	*x = ListClaimsRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[10]
+	mi := &file_arrs_v1_claims_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +1924,7 @@ func (x *ListClaimsRequest) String() string {
 func (*ListClaimsRequest) ProtoMessage() {}
 
 func (x *ListClaimsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[10]
+	mi := &file_arrs_v1_claims_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +1937,7 @@ func (x *ListClaimsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClaimsRequest.ProtoReflect.Descriptor instead.
 func (*ListClaimsRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{10}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListClaimsRequest) GetParent() string {
@@ -1626,7 +1996,7 @@ type ListClaimsResponse struct {
 
 func (x *ListClaimsResponse) Reset() {
 	*x = ListClaimsResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[11]
+	mi := &file_arrs_v1_claims_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1638,7 +2008,7 @@ func (x *ListClaimsResponse) String() string {
 func (*ListClaimsResponse) ProtoMessage() {}
 
 func (x *ListClaimsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[11]
+	mi := &file_arrs_v1_claims_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1651,7 +2021,7 @@ func (x *ListClaimsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClaimsResponse.ProtoReflect.Descriptor instead.
 func (*ListClaimsResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{11}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListClaimsResponse) GetClaims() []*Claim {
@@ -1691,7 +2061,7 @@ type CreateClaimRequest struct {
 
 func (x *CreateClaimRequest) Reset() {
 	*x = CreateClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[12]
+	mi := &file_arrs_v1_claims_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1703,7 +2073,7 @@ func (x *CreateClaimRequest) String() string {
 func (*CreateClaimRequest) ProtoMessage() {}
 
 func (x *CreateClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[12]
+	mi := &file_arrs_v1_claims_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1716,7 +2086,7 @@ func (x *CreateClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateClaimRequest.ProtoReflect.Descriptor instead.
 func (*CreateClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{12}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreateClaimRequest) GetParent() string {
@@ -1754,7 +2124,9 @@ type UpdateClaimLineRequest struct {
 	ClaimLine *ClaimLine `protobuf:"bytes,1,opt,name=claim_line,json=claimLine,proto3" json:"claim_line,omitempty"`
 	// Fields to change: `wte`, `gross_salary_pence`, `employer_ni_pence`,
 	// `employer_pension_pence`, `overtime_pence`, `absence_adjustment_pence`,
-	// `evidence_uris`. Empty means all of them.
+	// `evidence_uris`, `arrears` (on a supplementary line, whose costs and WTE
+	// are fixed: set to claim the staff member, unset to leave them out).
+	// Empty means all of them.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1762,7 +2134,7 @@ type UpdateClaimLineRequest struct {
 
 func (x *UpdateClaimLineRequest) Reset() {
 	*x = UpdateClaimLineRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[13]
+	mi := &file_arrs_v1_claims_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1774,7 +2146,7 @@ func (x *UpdateClaimLineRequest) String() string {
 func (*UpdateClaimLineRequest) ProtoMessage() {}
 
 func (x *UpdateClaimLineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[13]
+	mi := &file_arrs_v1_claims_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1787,7 +2159,7 @@ func (x *UpdateClaimLineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateClaimLineRequest.ProtoReflect.Descriptor instead.
 func (*UpdateClaimLineRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{13}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpdateClaimLineRequest) GetClaimLine() *ClaimLine {
@@ -1818,7 +2190,7 @@ type BatchUpdateClaimLinesRequest struct {
 
 func (x *BatchUpdateClaimLinesRequest) Reset() {
 	*x = BatchUpdateClaimLinesRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[14]
+	mi := &file_arrs_v1_claims_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1830,7 +2202,7 @@ func (x *BatchUpdateClaimLinesRequest) String() string {
 func (*BatchUpdateClaimLinesRequest) ProtoMessage() {}
 
 func (x *BatchUpdateClaimLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[14]
+	mi := &file_arrs_v1_claims_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1843,7 +2215,7 @@ func (x *BatchUpdateClaimLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchUpdateClaimLinesRequest.ProtoReflect.Descriptor instead.
 func (*BatchUpdateClaimLinesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{14}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BatchUpdateClaimLinesRequest) GetParent() string {
@@ -1871,7 +2243,7 @@ type BatchUpdateClaimLinesResponse struct {
 
 func (x *BatchUpdateClaimLinesResponse) Reset() {
 	*x = BatchUpdateClaimLinesResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[15]
+	mi := &file_arrs_v1_claims_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1883,7 +2255,7 @@ func (x *BatchUpdateClaimLinesResponse) String() string {
 func (*BatchUpdateClaimLinesResponse) ProtoMessage() {}
 
 func (x *BatchUpdateClaimLinesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[15]
+	mi := &file_arrs_v1_claims_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1896,7 +2268,7 @@ func (x *BatchUpdateClaimLinesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchUpdateClaimLinesResponse.ProtoReflect.Descriptor instead.
 func (*BatchUpdateClaimLinesResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{15}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *BatchUpdateClaimLinesResponse) GetClaimLines() []*ClaimLine {
@@ -1926,7 +2298,7 @@ type ImportClaimLinesRequest struct {
 
 func (x *ImportClaimLinesRequest) Reset() {
 	*x = ImportClaimLinesRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[16]
+	mi := &file_arrs_v1_claims_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1938,7 +2310,7 @@ func (x *ImportClaimLinesRequest) String() string {
 func (*ImportClaimLinesRequest) ProtoMessage() {}
 
 func (x *ImportClaimLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[16]
+	mi := &file_arrs_v1_claims_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1951,7 +2323,7 @@ func (x *ImportClaimLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportClaimLinesRequest.ProtoReflect.Descriptor instead.
 func (*ImportClaimLinesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{16}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ImportClaimLinesRequest) GetParent() string {
@@ -1976,14 +2348,19 @@ type SubmitClaimRequest struct {
 	// Optional: the claim's current etag.
 	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
 	// UUID making the call idempotent: a retry returns the first result.
-	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Required to submit a supplementary claim, and only then: the clinical
+	// director declares that the arrears it claims were paid to the staff
+	// before this claim. Who declared and when are recorded on the claim and
+	// in the audit trail.
+	ArrearsPaidDeclared bool `protobuf:"varint,4,opt,name=arrears_paid_declared,json=arrearsPaidDeclared,proto3" json:"arrears_paid_declared,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *SubmitClaimRequest) Reset() {
 	*x = SubmitClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[17]
+	mi := &file_arrs_v1_claims_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1995,7 +2372,7 @@ func (x *SubmitClaimRequest) String() string {
 func (*SubmitClaimRequest) ProtoMessage() {}
 
 func (x *SubmitClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[17]
+	mi := &file_arrs_v1_claims_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2008,7 +2385,7 @@ func (x *SubmitClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitClaimRequest.ProtoReflect.Descriptor instead.
 func (*SubmitClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{17}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SubmitClaimRequest) GetName() string {
@@ -2032,6 +2409,13 @@ func (x *SubmitClaimRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *SubmitClaimRequest) GetArrearsPaidDeclared() bool {
+	if x != nil {
+		return x.ArrearsPaidDeclared
+	}
+	return false
+}
+
 // Request for WithdrawClaim.
 type WithdrawClaimRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2047,7 +2431,7 @@ type WithdrawClaimRequest struct {
 
 func (x *WithdrawClaimRequest) Reset() {
 	*x = WithdrawClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[18]
+	mi := &file_arrs_v1_claims_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2059,7 +2443,7 @@ func (x *WithdrawClaimRequest) String() string {
 func (*WithdrawClaimRequest) ProtoMessage() {}
 
 func (x *WithdrawClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[18]
+	mi := &file_arrs_v1_claims_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2072,7 +2456,7 @@ func (x *WithdrawClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawClaimRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{18}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *WithdrawClaimRequest) GetName() string {
@@ -2096,6 +2480,53 @@ func (x *WithdrawClaimRequest) GetReason() string {
 	return ""
 }
 
+// Request for GetBackdatedAward.
+type GetBackdatedAwardRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `pcns/{pcn}/backdatedAwards/{year}`, for example
+	// `pcns/U12345/backdatedAwards/2025-26`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBackdatedAwardRequest) Reset() {
+	*x = GetBackdatedAwardRequest{}
+	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBackdatedAwardRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBackdatedAwardRequest) ProtoMessage() {}
+
+func (x *GetBackdatedAwardRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBackdatedAwardRequest.ProtoReflect.Descriptor instead.
+func (*GetBackdatedAwardRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetBackdatedAwardRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // Request for GetBudget.
 type GetBudgetRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2107,7 +2538,7 @@ type GetBudgetRequest struct {
 
 func (x *GetBudgetRequest) Reset() {
 	*x = GetBudgetRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[19]
+	mi := &file_arrs_v1_claims_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2119,7 +2550,7 @@ func (x *GetBudgetRequest) String() string {
 func (*GetBudgetRequest) ProtoMessage() {}
 
 func (x *GetBudgetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[19]
+	mi := &file_arrs_v1_claims_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2132,7 +2563,7 @@ func (x *GetBudgetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBudgetRequest.ProtoReflect.Descriptor instead.
 func (*GetBudgetRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{19}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetBudgetRequest) GetName() string {
@@ -2159,7 +2590,7 @@ type ListReviewQueueRequest struct {
 
 func (x *ListReviewQueueRequest) Reset() {
 	*x = ListReviewQueueRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[20]
+	mi := &file_arrs_v1_claims_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2171,7 +2602,7 @@ func (x *ListReviewQueueRequest) String() string {
 func (*ListReviewQueueRequest) ProtoMessage() {}
 
 func (x *ListReviewQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[20]
+	mi := &file_arrs_v1_claims_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2184,7 +2615,7 @@ func (x *ListReviewQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewQueueRequest.ProtoReflect.Descriptor instead.
 func (*ListReviewQueueRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{20}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListReviewQueueRequest) GetCommissioner() string {
@@ -2229,7 +2660,7 @@ type ListReviewQueueResponse struct {
 
 func (x *ListReviewQueueResponse) Reset() {
 	*x = ListReviewQueueResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[21]
+	mi := &file_arrs_v1_claims_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2241,7 +2672,7 @@ func (x *ListReviewQueueResponse) String() string {
 func (*ListReviewQueueResponse) ProtoMessage() {}
 
 func (x *ListReviewQueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[21]
+	mi := &file_arrs_v1_claims_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2254,7 +2685,7 @@ func (x *ListReviewQueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewQueueResponse.ProtoReflect.Descriptor instead.
 func (*ListReviewQueueResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{21}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListReviewQueueResponse) GetItems() []*ReviewItem {
@@ -2293,7 +2724,7 @@ type ReviewItem struct {
 
 func (x *ReviewItem) Reset() {
 	*x = ReviewItem{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	mi := &file_arrs_v1_claims_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2305,7 +2736,7 @@ func (x *ReviewItem) String() string {
 func (*ReviewItem) ProtoMessage() {}
 
 func (x *ReviewItem) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[22]
+	mi := &file_arrs_v1_claims_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2318,7 +2749,7 @@ func (x *ReviewItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReviewItem.ProtoReflect.Descriptor instead.
 func (*ReviewItem) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{22}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReviewItem) GetClaim() *Claim {
@@ -2379,7 +2810,7 @@ type LineFlag struct {
 
 func (x *LineFlag) Reset() {
 	*x = LineFlag{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[23]
+	mi := &file_arrs_v1_claims_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2391,7 +2822,7 @@ func (x *LineFlag) String() string {
 func (*LineFlag) ProtoMessage() {}
 
 func (x *LineFlag) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[23]
+	mi := &file_arrs_v1_claims_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2404,7 +2835,7 @@ func (x *LineFlag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineFlag.ProtoReflect.Descriptor instead.
 func (*LineFlag) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{23}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *LineFlag) GetLine() string {
@@ -2445,7 +2876,7 @@ type ApproveClaimRequest struct {
 
 func (x *ApproveClaimRequest) Reset() {
 	*x = ApproveClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[24]
+	mi := &file_arrs_v1_claims_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2457,7 +2888,7 @@ func (x *ApproveClaimRequest) String() string {
 func (*ApproveClaimRequest) ProtoMessage() {}
 
 func (x *ApproveClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[24]
+	mi := &file_arrs_v1_claims_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2470,7 +2901,7 @@ func (x *ApproveClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveClaimRequest.ProtoReflect.Descriptor instead.
 func (*ApproveClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{24}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ApproveClaimRequest) GetName() string {
@@ -2516,7 +2947,7 @@ type LineAdjustment struct {
 
 func (x *LineAdjustment) Reset() {
 	*x = LineAdjustment{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[25]
+	mi := &file_arrs_v1_claims_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2528,7 +2959,7 @@ func (x *LineAdjustment) String() string {
 func (*LineAdjustment) ProtoMessage() {}
 
 func (x *LineAdjustment) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[25]
+	mi := &file_arrs_v1_claims_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2541,7 +2972,7 @@ func (x *LineAdjustment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineAdjustment.ProtoReflect.Descriptor instead.
 func (*LineAdjustment) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{25}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *LineAdjustment) GetLine() string {
@@ -2580,7 +3011,7 @@ type RejectClaimRequest struct {
 
 func (x *RejectClaimRequest) Reset() {
 	*x = RejectClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[26]
+	mi := &file_arrs_v1_claims_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2592,7 +3023,7 @@ func (x *RejectClaimRequest) String() string {
 func (*RejectClaimRequest) ProtoMessage() {}
 
 func (x *RejectClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[26]
+	mi := &file_arrs_v1_claims_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2605,7 +3036,7 @@ func (x *RejectClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectClaimRequest.ProtoReflect.Descriptor instead.
 func (*RejectClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{26}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RejectClaimRequest) GetName() string {
@@ -2645,7 +3076,7 @@ type QueryClaimRequest struct {
 
 func (x *QueryClaimRequest) Reset() {
 	*x = QueryClaimRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[27]
+	mi := &file_arrs_v1_claims_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2657,7 +3088,7 @@ func (x *QueryClaimRequest) String() string {
 func (*QueryClaimRequest) ProtoMessage() {}
 
 func (x *QueryClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[27]
+	mi := &file_arrs_v1_claims_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2670,7 +3101,7 @@ func (x *QueryClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryClaimRequest.ProtoReflect.Descriptor instead.
 func (*QueryClaimRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{27}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *QueryClaimRequest) GetName() string {
@@ -2711,7 +3142,7 @@ type ReplyToClaimQueryRequest struct {
 
 func (x *ReplyToClaimQueryRequest) Reset() {
 	*x = ReplyToClaimQueryRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[28]
+	mi := &file_arrs_v1_claims_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2723,7 +3154,7 @@ func (x *ReplyToClaimQueryRequest) String() string {
 func (*ReplyToClaimQueryRequest) ProtoMessage() {}
 
 func (x *ReplyToClaimQueryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[28]
+	mi := &file_arrs_v1_claims_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2736,7 +3167,7 @@ func (x *ReplyToClaimQueryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplyToClaimQueryRequest.ProtoReflect.Descriptor instead.
 func (*ReplyToClaimQueryRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{28}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ReplyToClaimQueryRequest) GetName() string {
@@ -2784,7 +3215,7 @@ type RecordClaimPaymentRequest struct {
 
 func (x *RecordClaimPaymentRequest) Reset() {
 	*x = RecordClaimPaymentRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[29]
+	mi := &file_arrs_v1_claims_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2796,7 +3227,7 @@ func (x *RecordClaimPaymentRequest) String() string {
 func (*RecordClaimPaymentRequest) ProtoMessage() {}
 
 func (x *RecordClaimPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[29]
+	mi := &file_arrs_v1_claims_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2809,7 +3240,7 @@ func (x *RecordClaimPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordClaimPaymentRequest.ProtoReflect.Descriptor instead.
 func (*RecordClaimPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{29}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RecordClaimPaymentRequest) GetName() string {
@@ -2853,7 +3284,7 @@ type ExportClaimLinesRequest struct {
 
 func (x *ExportClaimLinesRequest) Reset() {
 	*x = ExportClaimLinesRequest{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[30]
+	mi := &file_arrs_v1_claims_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2865,7 +3296,7 @@ func (x *ExportClaimLinesRequest) String() string {
 func (*ExportClaimLinesRequest) ProtoMessage() {}
 
 func (x *ExportClaimLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[30]
+	mi := &file_arrs_v1_claims_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2878,7 +3309,7 @@ func (x *ExportClaimLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportClaimLinesRequest.ProtoReflect.Descriptor instead.
 func (*ExportClaimLinesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{30}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ExportClaimLinesRequest) GetCommissioner() string {
@@ -2906,7 +3337,7 @@ type ExportClaimLinesResponse struct {
 
 func (x *ExportClaimLinesResponse) Reset() {
 	*x = ExportClaimLinesResponse{}
-	mi := &file_arrs_v1_claims_proto_msgTypes[31]
+	mi := &file_arrs_v1_claims_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2918,7 +3349,7 @@ func (x *ExportClaimLinesResponse) String() string {
 func (*ExportClaimLinesResponse) ProtoMessage() {}
 
 func (x *ExportClaimLinesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_claims_proto_msgTypes[31]
+	mi := &file_arrs_v1_claims_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2931,7 +3362,7 @@ func (x *ExportClaimLinesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportClaimLinesResponse.ProtoReflect.Descriptor instead.
 func (*ExportClaimLinesResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{31}
+	return file_arrs_v1_claims_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ExportClaimLinesResponse) GetCsv() string {
@@ -2945,8 +3376,7 @@ var File_arrs_v1_claims_proto protoreflect.FileDescriptor
 
 const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\n" +
-	"\x14arrs/v1/claims.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe9\n" +
-	"\n" +
+	"\x14arrs/v1/claims.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\v\n" +
 	"\x05Claim\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05month\x18\x02 \x01(\tR\x05month\x12%\n" +
@@ -2983,7 +3413,9 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"line_count\x18\x1a \x01(\x05R\tlineCount\x121\n" +
 	"\bmessages\x18\x1b \x03(\v2\x15.arrs.v1.ClaimMessageR\bmessages\x124\n" +
 	"\x16commissioner_held_days\x18\x1c \x01(\x05R\x14commissionerHeldDays\x12\"\n" +
-	"\rpcn_held_days\x18\x1d \x01(\x05R\vpcnHeldDays\"\xa4\x01\n" +
+	"\rpcn_held_days\x18\x1d \x01(\x05R\vpcnHeldDays\x12.\n" +
+	"\x13arrears_declared_by\x18\x1e \x01(\tR\x11arrearsDeclaredBy\x12L\n" +
+	"\x14arrears_declare_time\x18\x1f \x01(\v2\x1a.google.protobuf.TimestampR\x12arrearsDeclareTime\"\xa4\x01\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vSTATE_DRAFT\x10\x01\x12\x13\n" +
@@ -3018,7 +3450,7 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\treference\x18\x02 \x01(\tR\treference\x12\x14\n" +
 	"\x05payee\x18\x03 \x01(\tR\x05payee\x12\x1f\n" +
 	"\vrecorded_by\x18\x04 \x01(\tR\n" +
-	"recordedBy\"\x87\x06\n" +
+	"recordedBy\"\xe4\x06\n" +
 	"\tClaimLine\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04post\x18\x02 \x01(\tR\x04post\x12\x12\n" +
@@ -3042,8 +3474,41 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\x04etag\x18\x11 \x01(\tR\x04etag\x12*\n" +
 	"\x0eapproved_pence\x18\x12 \x01(\x03H\x00R\rapprovedPence\x88\x01\x01\x12+\n" +
 	"\x11adjustment_reason\x18\x13 \x01(\tR\x10adjustmentReason\x12,\n" +
-	"\x12already_paid_pence\x18\x14 \x01(\x03R\x10alreadyPaidPenceB\x11\n" +
-	"\x0f_approved_pence\"\x94\x01\n" +
+	"\x12already_paid_pence\x18\x14 \x01(\x03R\x10alreadyPaidPence\x12*\n" +
+	"\aarrears\x18\x15 \x01(\v2\x10.arrs.v1.ArrearsR\aarrears\x12/\n" +
+	"\x14maximum_top_up_pence\x18\x16 \x01(\x03R\x11maximumTopUpPenceB\x11\n" +
+	"\x0f_approved_pence\"\xd7\x01\n" +
+	"\aArrears\x12,\n" +
+	"\x12gross_salary_pence\x18\x01 \x01(\x03R\x10grossSalaryPence\x12*\n" +
+	"\x11employer_ni_pence\x18\x02 \x01(\x03R\x0femployerNiPence\x124\n" +
+	"\x16employer_pension_pence\x18\x03 \x01(\x03R\x14employerPensionPence\x12\x1b\n" +
+	"\tpaid_date\x18\x04 \x01(\tR\bpaidDate\x12\x1f\n" +
+	"\vtotal_pence\x18\x05 \x01(\x03R\n" +
+	"totalPence\"\xd4\x01\n" +
+	"\x0eBackdatedAward\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
+	"\x0efinancial_year\x18\x02 \x01(\tR\rfinancialYear\x121\n" +
+	"\x05lines\x18\x03 \x03(\v2\x1b.arrs.v1.BackdatedAwardLineR\x05lines\x12/\n" +
+	"\x14maximum_top_up_pence\x18\x04 \x01(\x03R\x11maximumTopUpPence\x12#\n" +
+	"\rclaimed_pence\x18\x05 \x01(\x03R\fclaimedPence\"\xce\x03\n" +
+	"\x12BackdatedAwardLine\x12\x14\n" +
+	"\x05month\x18\x01 \x01(\tR\x05month\x12\x12\n" +
+	"\x04post\x18\x02 \x01(\tR\x04post\x12\x1d\n" +
+	"\n" +
+	"staff_name\x18\x03 \x01(\tR\tstaffName\x12\x12\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role\x12\x14\n" +
+	"\x05claim\x18\x05 \x01(\tR\x05claim\x125\n" +
+	"\vclaim_state\x18\x06 \x01(\x0e2\x14.arrs.v1.Claim.StateR\n" +
+	"claimState\x12\x1b\n" +
+	"\tcap_pence\x18\a \x01(\x03R\bcapPence\x12)\n" +
+	"\x10reimbursed_pence\x18\b \x01(\x03R\x0freimbursedPence\x12/\n" +
+	"\x14maximum_top_up_pence\x18\t \x01(\x03R\x11maximumTopUpPence\x12#\n" +
+	"\rarrears_pence\x18\n" +
+	" \x01(\x03R\farrearsPence\x12*\n" +
+	"\x11arrears_paid_date\x18\v \x01(\tR\x0farrearsPaidDate\x12#\n" +
+	"\rclaimed_pence\x18\f \x01(\x03R\fclaimedPence\x12\x1f\n" +
+	"\vdraft_pence\x18\r \x01(\x03R\n" +
+	"draftPence\"\x94\x01\n" +
 	"\n" +
 	"CapSegment\x12\x1b\n" +
 	"\tfrom_date\x18\x01 \x01(\tR\bfromDate\x12\x17\n" +
@@ -3117,16 +3582,19 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"claimLines\"L\n" +
 	"\x17ImportClaimLinesRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x19\n" +
-	"\bcsv_data\x18\x02 \x01(\tR\acsvData\"[\n" +
+	"\bcsv_data\x18\x02 \x01(\tR\acsvData\"\x8f\x01\n" +
 	"\x12SubmitClaimRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"V\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\x122\n" +
+	"\x15arrears_paid_declared\x18\x04 \x01(\bR\x13arrearsPaidDeclared\"V\n" +
 	"\x14WithdrawClaimRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"&\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\".\n" +
+	"\x18GetBackdatedAwardRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"&\n" +
 	"\x10GetBudgetRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\xa0\x01\n" +
 	"\x16ListReviewQueueRequest\x12\"\n" +
@@ -3193,7 +3661,7 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\tClaimView\x12\x1a\n" +
 	"\x16CLAIM_VIEW_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10CLAIM_VIEW_BASIC\x10\x01\x12\x13\n" +
-	"\x0fCLAIM_VIEW_FULL\x10\x022\xff\b\n" +
+	"\x0fCLAIM_VIEW_FULL\x10\x022\xd0\t\n" +
 	"\fClaimService\x124\n" +
 	"\bGetClaim\x12\x18.arrs.v1.GetClaimRequest\x1a\x0e.arrs.v1.Claim\x12E\n" +
 	"\n" +
@@ -3204,7 +3672,8 @@ const file_arrs_v1_claims_proto_rawDesc = "" +
 	"\x10ImportClaimLines\x12 .arrs.v1.ImportClaimLinesRequest\x1a&.arrs.v1.BatchUpdateClaimLinesResponse\x12:\n" +
 	"\vSubmitClaim\x12\x1b.arrs.v1.SubmitClaimRequest\x1a\x0e.arrs.v1.Claim\x12>\n" +
 	"\rWithdrawClaim\x12\x1d.arrs.v1.WithdrawClaimRequest\x1a\x0e.arrs.v1.Claim\x127\n" +
-	"\tGetBudget\x12\x19.arrs.v1.GetBudgetRequest\x1a\x0f.arrs.v1.Budget\x12T\n" +
+	"\tGetBudget\x12\x19.arrs.v1.GetBudgetRequest\x1a\x0f.arrs.v1.Budget\x12O\n" +
+	"\x11GetBackdatedAward\x12!.arrs.v1.GetBackdatedAwardRequest\x1a\x17.arrs.v1.BackdatedAward\x12T\n" +
 	"\x0fListReviewQueue\x12\x1f.arrs.v1.ListReviewQueueRequest\x1a .arrs.v1.ListReviewQueueResponse\x12<\n" +
 	"\fApproveClaim\x12\x1c.arrs.v1.ApproveClaimRequest\x1a\x0e.arrs.v1.Claim\x12:\n" +
 	"\vRejectClaim\x12\x1b.arrs.v1.RejectClaimRequest\x1a\x0e.arrs.v1.Claim\x128\n" +
@@ -3227,7 +3696,7 @@ func file_arrs_v1_claims_proto_rawDescGZIP() []byte {
 }
 
 var file_arrs_v1_claims_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_arrs_v1_claims_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_arrs_v1_claims_proto_goTypes = []any{
 	(ClaimView)(0),                        // 0: arrs.v1.ClaimView
 	(Claim_State)(0),                      // 1: arrs.v1.Claim.State
@@ -3238,105 +3707,115 @@ var file_arrs_v1_claims_proto_goTypes = []any{
 	(*ClaimMessage)(nil),                  // 6: arrs.v1.ClaimMessage
 	(*Payment)(nil),                       // 7: arrs.v1.Payment
 	(*ClaimLine)(nil),                     // 8: arrs.v1.ClaimLine
-	(*CapSegment)(nil),                    // 9: arrs.v1.CapSegment
-	(*ExcludedPost)(nil),                  // 10: arrs.v1.ExcludedPost
-	(*Budget)(nil),                        // 11: arrs.v1.Budget
-	(*BudgetMonth)(nil),                   // 12: arrs.v1.BudgetMonth
-	(*RoleBudget)(nil),                    // 13: arrs.v1.RoleBudget
-	(*GetClaimRequest)(nil),               // 14: arrs.v1.GetClaimRequest
-	(*ListClaimsRequest)(nil),             // 15: arrs.v1.ListClaimsRequest
-	(*ListClaimsResponse)(nil),            // 16: arrs.v1.ListClaimsResponse
-	(*CreateClaimRequest)(nil),            // 17: arrs.v1.CreateClaimRequest
-	(*UpdateClaimLineRequest)(nil),        // 18: arrs.v1.UpdateClaimLineRequest
-	(*BatchUpdateClaimLinesRequest)(nil),  // 19: arrs.v1.BatchUpdateClaimLinesRequest
-	(*BatchUpdateClaimLinesResponse)(nil), // 20: arrs.v1.BatchUpdateClaimLinesResponse
-	(*ImportClaimLinesRequest)(nil),       // 21: arrs.v1.ImportClaimLinesRequest
-	(*SubmitClaimRequest)(nil),            // 22: arrs.v1.SubmitClaimRequest
-	(*WithdrawClaimRequest)(nil),          // 23: arrs.v1.WithdrawClaimRequest
-	(*GetBudgetRequest)(nil),              // 24: arrs.v1.GetBudgetRequest
-	(*ListReviewQueueRequest)(nil),        // 25: arrs.v1.ListReviewQueueRequest
-	(*ListReviewQueueResponse)(nil),       // 26: arrs.v1.ListReviewQueueResponse
-	(*ReviewItem)(nil),                    // 27: arrs.v1.ReviewItem
-	(*LineFlag)(nil),                      // 28: arrs.v1.LineFlag
-	(*ApproveClaimRequest)(nil),           // 29: arrs.v1.ApproveClaimRequest
-	(*LineAdjustment)(nil),                // 30: arrs.v1.LineAdjustment
-	(*RejectClaimRequest)(nil),            // 31: arrs.v1.RejectClaimRequest
-	(*QueryClaimRequest)(nil),             // 32: arrs.v1.QueryClaimRequest
-	(*ReplyToClaimQueryRequest)(nil),      // 33: arrs.v1.ReplyToClaimQueryRequest
-	(*RecordClaimPaymentRequest)(nil),     // 34: arrs.v1.RecordClaimPaymentRequest
-	(*ExportClaimLinesRequest)(nil),       // 35: arrs.v1.ExportClaimLinesRequest
-	(*ExportClaimLinesResponse)(nil),      // 36: arrs.v1.ExportClaimLinesResponse
-	(*timestamppb.Timestamp)(nil),         // 37: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 38: google.protobuf.FieldMask
+	(*Arrears)(nil),                       // 9: arrs.v1.Arrears
+	(*BackdatedAward)(nil),                // 10: arrs.v1.BackdatedAward
+	(*BackdatedAwardLine)(nil),            // 11: arrs.v1.BackdatedAwardLine
+	(*CapSegment)(nil),                    // 12: arrs.v1.CapSegment
+	(*ExcludedPost)(nil),                  // 13: arrs.v1.ExcludedPost
+	(*Budget)(nil),                        // 14: arrs.v1.Budget
+	(*BudgetMonth)(nil),                   // 15: arrs.v1.BudgetMonth
+	(*RoleBudget)(nil),                    // 16: arrs.v1.RoleBudget
+	(*GetClaimRequest)(nil),               // 17: arrs.v1.GetClaimRequest
+	(*ListClaimsRequest)(nil),             // 18: arrs.v1.ListClaimsRequest
+	(*ListClaimsResponse)(nil),            // 19: arrs.v1.ListClaimsResponse
+	(*CreateClaimRequest)(nil),            // 20: arrs.v1.CreateClaimRequest
+	(*UpdateClaimLineRequest)(nil),        // 21: arrs.v1.UpdateClaimLineRequest
+	(*BatchUpdateClaimLinesRequest)(nil),  // 22: arrs.v1.BatchUpdateClaimLinesRequest
+	(*BatchUpdateClaimLinesResponse)(nil), // 23: arrs.v1.BatchUpdateClaimLinesResponse
+	(*ImportClaimLinesRequest)(nil),       // 24: arrs.v1.ImportClaimLinesRequest
+	(*SubmitClaimRequest)(nil),            // 25: arrs.v1.SubmitClaimRequest
+	(*WithdrawClaimRequest)(nil),          // 26: arrs.v1.WithdrawClaimRequest
+	(*GetBackdatedAwardRequest)(nil),      // 27: arrs.v1.GetBackdatedAwardRequest
+	(*GetBudgetRequest)(nil),              // 28: arrs.v1.GetBudgetRequest
+	(*ListReviewQueueRequest)(nil),        // 29: arrs.v1.ListReviewQueueRequest
+	(*ListReviewQueueResponse)(nil),       // 30: arrs.v1.ListReviewQueueResponse
+	(*ReviewItem)(nil),                    // 31: arrs.v1.ReviewItem
+	(*LineFlag)(nil),                      // 32: arrs.v1.LineFlag
+	(*ApproveClaimRequest)(nil),           // 33: arrs.v1.ApproveClaimRequest
+	(*LineAdjustment)(nil),                // 34: arrs.v1.LineAdjustment
+	(*RejectClaimRequest)(nil),            // 35: arrs.v1.RejectClaimRequest
+	(*QueryClaimRequest)(nil),             // 36: arrs.v1.QueryClaimRequest
+	(*ReplyToClaimQueryRequest)(nil),      // 37: arrs.v1.ReplyToClaimQueryRequest
+	(*RecordClaimPaymentRequest)(nil),     // 38: arrs.v1.RecordClaimPaymentRequest
+	(*ExportClaimLinesRequest)(nil),       // 39: arrs.v1.ExportClaimLinesRequest
+	(*ExportClaimLinesResponse)(nil),      // 40: arrs.v1.ExportClaimLinesResponse
+	(*timestamppb.Timestamp)(nil),         // 41: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 42: google.protobuf.FieldMask
 }
 var file_arrs_v1_claims_proto_depIdxs = []int32{
 	1,  // 0: arrs.v1.Claim.state:type_name -> arrs.v1.Claim.State
 	8,  // 1: arrs.v1.Claim.lines:type_name -> arrs.v1.ClaimLine
-	10, // 2: arrs.v1.Claim.excluded_posts:type_name -> arrs.v1.ExcludedPost
-	37, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
-	37, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
-	37, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
-	37, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
+	13, // 2: arrs.v1.Claim.excluded_posts:type_name -> arrs.v1.ExcludedPost
+	41, // 3: arrs.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
+	41, // 4: arrs.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
+	41, // 5: arrs.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
+	41, // 6: arrs.v1.Claim.review_time:type_name -> google.protobuf.Timestamp
 	7,  // 7: arrs.v1.Claim.payment:type_name -> arrs.v1.Payment
 	2,  // 8: arrs.v1.Claim.kind:type_name -> arrs.v1.Claim.Kind
 	6,  // 9: arrs.v1.Claim.messages:type_name -> arrs.v1.ClaimMessage
-	3,  // 10: arrs.v1.ClaimMessage.kind:type_name -> arrs.v1.ClaimMessage.Kind
-	37, // 11: arrs.v1.ClaimMessage.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 12: arrs.v1.ClaimLine.cap_segments:type_name -> arrs.v1.CapSegment
-	13, // 13: arrs.v1.Budget.roles:type_name -> arrs.v1.RoleBudget
-	12, // 14: arrs.v1.Budget.months:type_name -> arrs.v1.BudgetMonth
-	1,  // 15: arrs.v1.ListClaimsRequest.state:type_name -> arrs.v1.Claim.State
-	0,  // 16: arrs.v1.ListClaimsRequest.view:type_name -> arrs.v1.ClaimView
-	5,  // 17: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
-	18, // 18: arrs.v1.CreateClaimRequest.line_updates:type_name -> arrs.v1.UpdateClaimLineRequest
-	8,  // 19: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
-	38, // 20: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	18, // 21: arrs.v1.BatchUpdateClaimLinesRequest.requests:type_name -> arrs.v1.UpdateClaimLineRequest
-	8,  // 22: arrs.v1.BatchUpdateClaimLinesResponse.claim_lines:type_name -> arrs.v1.ClaimLine
-	0,  // 23: arrs.v1.ListReviewQueueRequest.view:type_name -> arrs.v1.ClaimView
-	27, // 24: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
-	5,  // 25: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
-	28, // 26: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
-	4,  // 27: arrs.v1.ReviewItem.waiting_for:type_name -> arrs.v1.ReviewItem.WaitingFor
-	30, // 28: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
-	7,  // 29: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
-	14, // 30: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
-	15, // 31: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
-	17, // 32: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
-	18, // 33: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
-	19, // 34: arrs.v1.ClaimService.BatchUpdateClaimLines:input_type -> arrs.v1.BatchUpdateClaimLinesRequest
-	21, // 35: arrs.v1.ClaimService.ImportClaimLines:input_type -> arrs.v1.ImportClaimLinesRequest
-	22, // 36: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
-	23, // 37: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
-	24, // 38: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
-	25, // 39: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
-	29, // 40: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
-	31, // 41: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
-	32, // 42: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
-	33, // 43: arrs.v1.ClaimService.ReplyToClaimQuery:input_type -> arrs.v1.ReplyToClaimQueryRequest
-	34, // 44: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
-	35, // 45: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
-	5,  // 46: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
-	16, // 47: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
-	5,  // 48: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
-	8,  // 49: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
-	20, // 50: arrs.v1.ClaimService.BatchUpdateClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
-	20, // 51: arrs.v1.ClaimService.ImportClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
-	5,  // 52: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
-	5,  // 53: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
-	11, // 54: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
-	26, // 55: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
-	5,  // 56: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
-	5,  // 57: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
-	5,  // 58: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
-	5,  // 59: arrs.v1.ClaimService.ReplyToClaimQuery:output_type -> arrs.v1.Claim
-	5,  // 60: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
-	36, // 61: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
-	46, // [46:62] is the sub-list for method output_type
-	30, // [30:46] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	41, // 10: arrs.v1.Claim.arrears_declare_time:type_name -> google.protobuf.Timestamp
+	3,  // 11: arrs.v1.ClaimMessage.kind:type_name -> arrs.v1.ClaimMessage.Kind
+	41, // 12: arrs.v1.ClaimMessage.create_time:type_name -> google.protobuf.Timestamp
+	12, // 13: arrs.v1.ClaimLine.cap_segments:type_name -> arrs.v1.CapSegment
+	9,  // 14: arrs.v1.ClaimLine.arrears:type_name -> arrs.v1.Arrears
+	11, // 15: arrs.v1.BackdatedAward.lines:type_name -> arrs.v1.BackdatedAwardLine
+	1,  // 16: arrs.v1.BackdatedAwardLine.claim_state:type_name -> arrs.v1.Claim.State
+	16, // 17: arrs.v1.Budget.roles:type_name -> arrs.v1.RoleBudget
+	15, // 18: arrs.v1.Budget.months:type_name -> arrs.v1.BudgetMonth
+	1,  // 19: arrs.v1.ListClaimsRequest.state:type_name -> arrs.v1.Claim.State
+	0,  // 20: arrs.v1.ListClaimsRequest.view:type_name -> arrs.v1.ClaimView
+	5,  // 21: arrs.v1.ListClaimsResponse.claims:type_name -> arrs.v1.Claim
+	21, // 22: arrs.v1.CreateClaimRequest.line_updates:type_name -> arrs.v1.UpdateClaimLineRequest
+	8,  // 23: arrs.v1.UpdateClaimLineRequest.claim_line:type_name -> arrs.v1.ClaimLine
+	42, // 24: arrs.v1.UpdateClaimLineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	21, // 25: arrs.v1.BatchUpdateClaimLinesRequest.requests:type_name -> arrs.v1.UpdateClaimLineRequest
+	8,  // 26: arrs.v1.BatchUpdateClaimLinesResponse.claim_lines:type_name -> arrs.v1.ClaimLine
+	0,  // 27: arrs.v1.ListReviewQueueRequest.view:type_name -> arrs.v1.ClaimView
+	31, // 28: arrs.v1.ListReviewQueueResponse.items:type_name -> arrs.v1.ReviewItem
+	5,  // 29: arrs.v1.ReviewItem.claim:type_name -> arrs.v1.Claim
+	32, // 30: arrs.v1.ReviewItem.flags:type_name -> arrs.v1.LineFlag
+	4,  // 31: arrs.v1.ReviewItem.waiting_for:type_name -> arrs.v1.ReviewItem.WaitingFor
+	34, // 32: arrs.v1.ApproveClaimRequest.adjustments:type_name -> arrs.v1.LineAdjustment
+	7,  // 33: arrs.v1.RecordClaimPaymentRequest.payment:type_name -> arrs.v1.Payment
+	17, // 34: arrs.v1.ClaimService.GetClaim:input_type -> arrs.v1.GetClaimRequest
+	18, // 35: arrs.v1.ClaimService.ListClaims:input_type -> arrs.v1.ListClaimsRequest
+	20, // 36: arrs.v1.ClaimService.CreateClaim:input_type -> arrs.v1.CreateClaimRequest
+	21, // 37: arrs.v1.ClaimService.UpdateClaimLine:input_type -> arrs.v1.UpdateClaimLineRequest
+	22, // 38: arrs.v1.ClaimService.BatchUpdateClaimLines:input_type -> arrs.v1.BatchUpdateClaimLinesRequest
+	24, // 39: arrs.v1.ClaimService.ImportClaimLines:input_type -> arrs.v1.ImportClaimLinesRequest
+	25, // 40: arrs.v1.ClaimService.SubmitClaim:input_type -> arrs.v1.SubmitClaimRequest
+	26, // 41: arrs.v1.ClaimService.WithdrawClaim:input_type -> arrs.v1.WithdrawClaimRequest
+	28, // 42: arrs.v1.ClaimService.GetBudget:input_type -> arrs.v1.GetBudgetRequest
+	27, // 43: arrs.v1.ClaimService.GetBackdatedAward:input_type -> arrs.v1.GetBackdatedAwardRequest
+	29, // 44: arrs.v1.ClaimService.ListReviewQueue:input_type -> arrs.v1.ListReviewQueueRequest
+	33, // 45: arrs.v1.ClaimService.ApproveClaim:input_type -> arrs.v1.ApproveClaimRequest
+	35, // 46: arrs.v1.ClaimService.RejectClaim:input_type -> arrs.v1.RejectClaimRequest
+	36, // 47: arrs.v1.ClaimService.QueryClaim:input_type -> arrs.v1.QueryClaimRequest
+	37, // 48: arrs.v1.ClaimService.ReplyToClaimQuery:input_type -> arrs.v1.ReplyToClaimQueryRequest
+	38, // 49: arrs.v1.ClaimService.RecordClaimPayment:input_type -> arrs.v1.RecordClaimPaymentRequest
+	39, // 50: arrs.v1.ClaimService.ExportClaimLines:input_type -> arrs.v1.ExportClaimLinesRequest
+	5,  // 51: arrs.v1.ClaimService.GetClaim:output_type -> arrs.v1.Claim
+	19, // 52: arrs.v1.ClaimService.ListClaims:output_type -> arrs.v1.ListClaimsResponse
+	5,  // 53: arrs.v1.ClaimService.CreateClaim:output_type -> arrs.v1.Claim
+	8,  // 54: arrs.v1.ClaimService.UpdateClaimLine:output_type -> arrs.v1.ClaimLine
+	23, // 55: arrs.v1.ClaimService.BatchUpdateClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
+	23, // 56: arrs.v1.ClaimService.ImportClaimLines:output_type -> arrs.v1.BatchUpdateClaimLinesResponse
+	5,  // 57: arrs.v1.ClaimService.SubmitClaim:output_type -> arrs.v1.Claim
+	5,  // 58: arrs.v1.ClaimService.WithdrawClaim:output_type -> arrs.v1.Claim
+	14, // 59: arrs.v1.ClaimService.GetBudget:output_type -> arrs.v1.Budget
+	10, // 60: arrs.v1.ClaimService.GetBackdatedAward:output_type -> arrs.v1.BackdatedAward
+	30, // 61: arrs.v1.ClaimService.ListReviewQueue:output_type -> arrs.v1.ListReviewQueueResponse
+	5,  // 62: arrs.v1.ClaimService.ApproveClaim:output_type -> arrs.v1.Claim
+	5,  // 63: arrs.v1.ClaimService.RejectClaim:output_type -> arrs.v1.Claim
+	5,  // 64: arrs.v1.ClaimService.QueryClaim:output_type -> arrs.v1.Claim
+	5,  // 65: arrs.v1.ClaimService.ReplyToClaimQuery:output_type -> arrs.v1.Claim
+	5,  // 66: arrs.v1.ClaimService.RecordClaimPayment:output_type -> arrs.v1.Claim
+	40, // 67: arrs.v1.ClaimService.ExportClaimLines:output_type -> arrs.v1.ExportClaimLinesResponse
+	51, // [51:68] is the sub-list for method output_type
+	34, // [34:51] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_claims_proto_init() }
@@ -3351,7 +3830,7 @@ func file_arrs_v1_claims_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_claims_proto_rawDesc), len(file_arrs_v1_claims_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   32,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -480,6 +480,45 @@ func local_request_ClaimService_GetBudget_0(ctx context.Context, marshaler runti
 	return msg, metadata, err
 }
 
+func request_ClaimService_GetBackdatedAward_0(ctx context.Context, marshaler runtime.Marshaler, client ClaimServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetBackdatedAwardRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.GetBackdatedAward(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_ClaimService_GetBackdatedAward_0(ctx context.Context, marshaler runtime.Marshaler, server ClaimServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetBackdatedAwardRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	msg, err := server.GetBackdatedAward(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 var filter_ClaimService_ListReviewQueue_0 = &utilities.DoubleArray{Encoding: map[string]int{"commissioner": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
 func request_ClaimService_ListReviewQueue_0(ctx context.Context, marshaler runtime.Marshaler, client ClaimServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -997,6 +1036,26 @@ func RegisterClaimServiceHandlerServer(ctx context.Context, mux *runtime.ServeMu
 		}
 		forward_ClaimService_GetBudget_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_ClaimService_GetBackdatedAward_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/arrs.v1.ClaimService/GetBackdatedAward", runtime.WithHTTPPathPattern("/v1/{name=pcns/*/backdatedAwards/*}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_ClaimService_GetBackdatedAward_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ClaimService_GetBackdatedAward_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_ClaimService_ListReviewQueue_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1330,6 +1389,23 @@ func RegisterClaimServiceHandlerClient(ctx context.Context, mux *runtime.ServeMu
 		}
 		forward_ClaimService_GetBudget_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_ClaimService_GetBackdatedAward_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/arrs.v1.ClaimService/GetBackdatedAward", runtime.WithHTTPPathPattern("/v1/{name=pcns/*/backdatedAwards/*}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_ClaimService_GetBackdatedAward_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ClaimService_GetBackdatedAward_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_ClaimService_ListReviewQueue_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1462,6 +1538,7 @@ var (
 	pattern_ClaimService_SubmitClaim_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "claims", "name"}, "submit"))
 	pattern_ClaimService_WithdrawClaim_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "claims", "name"}, "withdraw"))
 	pattern_ClaimService_GetBudget_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "budgets", "name"}, ""))
+	pattern_ClaimService_GetBackdatedAward_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "backdatedAwards", "name"}, ""))
 	pattern_ClaimService_ListReviewQueue_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "commissioners", "commissioner", "reviewQueue"}, ""))
 	pattern_ClaimService_ApproveClaim_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "claims", "name"}, "approve"))
 	pattern_ClaimService_RejectClaim_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "claims", "name"}, "reject"))
@@ -1481,6 +1558,7 @@ var (
 	forward_ClaimService_SubmitClaim_0           = runtime.ForwardResponseMessage
 	forward_ClaimService_WithdrawClaim_0         = runtime.ForwardResponseMessage
 	forward_ClaimService_GetBudget_0             = runtime.ForwardResponseMessage
+	forward_ClaimService_GetBackdatedAward_0     = runtime.ForwardResponseMessage
 	forward_ClaimService_ListReviewQueue_0       = runtime.ForwardResponseMessage
 	forward_ClaimService_ApproveClaim_0          = runtime.ForwardResponseMessage
 	forward_ClaimService_RejectClaim_0           = runtime.ForwardResponseMessage

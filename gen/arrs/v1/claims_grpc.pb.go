@@ -28,6 +28,7 @@ const (
 	ClaimService_SubmitClaim_FullMethodName           = "/arrs.v1.ClaimService/SubmitClaim"
 	ClaimService_WithdrawClaim_FullMethodName         = "/arrs.v1.ClaimService/WithdrawClaim"
 	ClaimService_GetBudget_FullMethodName             = "/arrs.v1.ClaimService/GetBudget"
+	ClaimService_GetBackdatedAward_FullMethodName     = "/arrs.v1.ClaimService/GetBackdatedAward"
 	ClaimService_ListReviewQueue_FullMethodName       = "/arrs.v1.ClaimService/ListReviewQueue"
 	ClaimService_ApproveClaim_FullMethodName          = "/arrs.v1.ClaimService/ApproveClaim"
 	ClaimService_RejectClaim_FullMethodName           = "/arrs.v1.ClaimService/RejectClaim"
@@ -66,12 +67,22 @@ type ClaimServiceClient interface {
 	// out again from the rates in force, and it must fit in what remains of
 	// the PCN's entitlement. A QUERIED claim whose newest message is a
 	// question is refused (FAILED_PRECONDITION, QUERY_UNANSWERED): reply first.
+	// A supplementary claim needs `arrears_paid_declared` (else
+	// FAILED_PRECONDITION, ARREARS_NOT_DECLARED) and at least one line with
+	// arrears paid (NO_ARREARS_CLAIMED).
 	SubmitClaim(ctx context.Context, in *SubmitClaimRequest, opts ...grpc.CallOption) (*Claim, error)
 	// Withdraws a DRAFT or SUBMITTED claim.
 	WithdrawClaim(ctx context.Context, in *WithdrawClaimRequest, opts ...grpc.CallOption) (*Claim, error)
 	// Gets a PCN's budget position for a financial year: entitlement, claimed,
 	// remaining, and a forecast to 31 March.
 	GetBudget(ctx context.Context, in *GetBudgetRequest, opts ...grpc.CallOption) (*Budget, error)
+	// Gets a PCN's backdated award for a financial year: for every month and
+	// staff member a backdated rate offered a top-up for, the maximum top-up
+	// (the new cap less what was reimbursed), worked out centrally, and what
+	// the PCN's top-ups claim of it. The PCN's staff and its commissioner read
+	// it; NOT_FOUND when no backdated rate has offered the PCN a top-up that
+	// year.
+	GetBackdatedAward(ctx context.Context, in *GetBackdatedAwardRequest, opts ...grpc.CallOption) (*BackdatedAward, error)
 	// Lists a commissioner's submitted claims awaiting review, oldest first,
 	// then its queried claims waiting for the PCN's reply, oldest query first;
 	// with the lines that need a look flagged and the days each side has held
@@ -197,6 +208,16 @@ func (c *claimServiceClient) GetBudget(ctx context.Context, in *GetBudgetRequest
 	return out, nil
 }
 
+func (c *claimServiceClient) GetBackdatedAward(ctx context.Context, in *GetBackdatedAwardRequest, opts ...grpc.CallOption) (*BackdatedAward, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BackdatedAward)
+	err := c.cc.Invoke(ctx, ClaimService_GetBackdatedAward_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *claimServiceClient) ListReviewQueue(ctx context.Context, in *ListReviewQueueRequest, opts ...grpc.CallOption) (*ListReviewQueueResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListReviewQueueResponse)
@@ -296,12 +317,22 @@ type ClaimServiceServer interface {
 	// out again from the rates in force, and it must fit in what remains of
 	// the PCN's entitlement. A QUERIED claim whose newest message is a
 	// question is refused (FAILED_PRECONDITION, QUERY_UNANSWERED): reply first.
+	// A supplementary claim needs `arrears_paid_declared` (else
+	// FAILED_PRECONDITION, ARREARS_NOT_DECLARED) and at least one line with
+	// arrears paid (NO_ARREARS_CLAIMED).
 	SubmitClaim(context.Context, *SubmitClaimRequest) (*Claim, error)
 	// Withdraws a DRAFT or SUBMITTED claim.
 	WithdrawClaim(context.Context, *WithdrawClaimRequest) (*Claim, error)
 	// Gets a PCN's budget position for a financial year: entitlement, claimed,
 	// remaining, and a forecast to 31 March.
 	GetBudget(context.Context, *GetBudgetRequest) (*Budget, error)
+	// Gets a PCN's backdated award for a financial year: for every month and
+	// staff member a backdated rate offered a top-up for, the maximum top-up
+	// (the new cap less what was reimbursed), worked out centrally, and what
+	// the PCN's top-ups claim of it. The PCN's staff and its commissioner read
+	// it; NOT_FOUND when no backdated rate has offered the PCN a top-up that
+	// year.
+	GetBackdatedAward(context.Context, *GetBackdatedAwardRequest) (*BackdatedAward, error)
 	// Lists a commissioner's submitted claims awaiting review, oldest first,
 	// then its queried claims waiting for the PCN's reply, oldest query first;
 	// with the lines that need a look flagged and the days each side has held
@@ -363,6 +394,9 @@ func (UnimplementedClaimServiceServer) WithdrawClaim(context.Context, *WithdrawC
 }
 func (UnimplementedClaimServiceServer) GetBudget(context.Context, *GetBudgetRequest) (*Budget, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetBudget not implemented")
+}
+func (UnimplementedClaimServiceServer) GetBackdatedAward(context.Context, *GetBackdatedAwardRequest) (*BackdatedAward, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBackdatedAward not implemented")
 }
 func (UnimplementedClaimServiceServer) ListReviewQueue(context.Context, *ListReviewQueueRequest) (*ListReviewQueueResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListReviewQueue not implemented")
@@ -568,6 +602,24 @@ func _ClaimService_GetBudget_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ClaimService_GetBackdatedAward_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBackdatedAwardRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClaimServiceServer).GetBackdatedAward(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ClaimService_GetBackdatedAward_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClaimServiceServer).GetBackdatedAward(ctx, req.(*GetBackdatedAwardRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ClaimService_ListReviewQueue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListReviewQueueRequest)
 	if err := dec(in); err != nil {
@@ -736,6 +788,10 @@ var ClaimService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetBudget",
 			Handler:    _ClaimService_GetBudget_Handler,
+		},
+		{
+			MethodName: "GetBackdatedAward",
+			Handler:    _ClaimService_GetBackdatedAward_Handler,
 		},
 		{
 			MethodName: "ListReviewQueue",
