@@ -14,6 +14,7 @@ import { paymentPage, exportPage } from "./pages/finance.js";
 import { entitlementsPage, newRatePage, ratesPage, yearsPage } from "./pages/admin.js";
 import { dashboardPage } from "./pages/dashboard.js";
 import { statisticsPage } from "./pages/statistics.js";
+import { backdatedAwardPage } from "./pages/backdated.js";
 
 export interface Ctx {
   params: Record<string, string>;
@@ -48,6 +49,7 @@ export const routes: { pattern: RegExp; page: Page }[] = [
   { pattern: new RegExp(`^/claims/${CLAIM}/done$`), page: claimDonePage },
   { pattern: new RegExp(`^/pcns/${PCN}/claims/${CLAIM}/history$`), page: claimHistoryPage },
   { pattern: /^\/budget$/, page: budgetPage },
+  { pattern: new RegExp(`^/backdated-awards/${PCN}/(?<year>\\d{4}-\\d{2})$`), page: backdatedAwardPage },
   { pattern: /^\/workforce$/, page: workforcePage },
   { pattern: /^\/workforce\/new(?:\/(?<step>created))?$/, page: newPostPage },
   { pattern: /^\/workforce\/(?<post>[a-z0-9-]+)\/(?<step>fill|done)$/, page: fillPostPage },

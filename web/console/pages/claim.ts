@@ -8,7 +8,7 @@ import { html, type Html } from "../lib/html.js";
 import { enumLabel, lastSegment, longDate, monthName, parsePounds, pounds, poundsInput, roleName } from "../lib/format.js";
 import { randomId } from "../lib/ids.js";
 import { api, roleLabels } from "../lib/session.js";
-import { apiProblems, backLink, button, errorSummary, hasProblems, input, insetText, noProblems, panel, stateTag, summaryList, table, textarea, warning, type Problems } from "../lib/ui.js";
+import { apiProblems, backLink, button, dateInput, dateValue, errorSummary, hasProblems, input, insetText, noProblems, panel, stateTag, summaryList, table, textarea, warning, type Problems } from "../lib/ui.js";
 import { NotFound } from "../main.js";
 import { page, type Ctx } from "../routes.js";
 
@@ -27,6 +27,16 @@ export function editable(c: Claim): boolean {
   return c.state === "STATE_DRAFT" || c.state === "STATE_QUERIED";
 }
 
+/** A top-up after a backdated pay award: the PCN records arrears paid, not costs. */
+export function topUp(c: Claim): boolean {
+  return c.kind === "KIND_SUPPLEMENTARY";
+}
+
+/** The most a top-up's lines can claim, as the server worked each out. */
+function maximumOf(c: Claim): string {
+  return (c.lines ?? []).reduce((t, l) => t + BigInt(l.maximumTopUpPence || "0"), 0n).toString();
+}
+
 /** The server's working of a line's cap: one sentence per rate segment. */
 export function segments(l: Line): Html {
   return html`<ul class="nhsuk-list">${(l.capSegments ?? []).map(
@@ -43,6 +53,12 @@ export function claimSummary(c: Claim): Html {
     ["Total of the costs", pounds(c.actualPence)],
     ["Claimed (the lower of cost and cap, line by line)", html`<strong>${pounds(c.reimbursablePence)}</strong>`],
   ];
+  if (topUp(c)) {
+    rows.splice(5, 1, ["Most the top-up can claim (new caps less what was reimbursed)", pounds(maximumOf(c))],
+      ["Claimed (for the staff paid arrears)", html`<strong>${pounds(c.reimbursablePence)}</strong>`],
+      ["Backdated award", html`<a href="/backdated-awards/${c.name?.split("/")[1] ?? ""}/${c.financialYear ?? ""}">Every month of the ${c.financialYear ?? ""} award</a>`]);
+  }
+  if (c.arrearsDeclaredBy) rows.push(["Arrears declared paid", `${longDate(c.arrearsDeclareTime)} by ${c.arrearsDeclaredBy}`]);
   if (c.submitTime) rows.push(["Submitted", `${longDate(c.submitTime)} by ${c.submitter}`]);
   if (c.reviewTime) rows.push(["Reviewed", `${longDate(c.reviewTime)} by ${c.reviewer}`]);
   if (c.submitTime) rows.push(["Time with each side", heldDays(c)]);
@@ -102,17 +118,21 @@ export function lineDetails(c: Claim, l: Line, changeHref?: string): Html {
     ["Evidence", l.evidenceUris?.length ? html`<ul class="nhsuk-list">${l.evidenceUris.map((u) => html`<li><a href="${u}" rel="noreferrer">${u}</a></li>`)}</ul>` : "None"],
   ];
   if (l.alreadyPaidPence && l.alreadyPaidPence !== "0") rows.push(["Already paid for the month", pounds(l.alreadyPaidPence)]);
+  if (topUp(c)) {
+    rows.push(["Most the top-up can claim", pounds(l.maximumTopUpPence)]);
+    rows.push(["Arrears paid", l.arrears ? `${pounds(l.arrears.totalPence)} on ${longDate(l.arrears.paidDate)} (gross ${pounds(l.arrears.grossSalaryPence)}, NI ${pounds(l.arrears.employerNiPence)}, pension ${pounds(l.arrears.employerPensionPence)})` : "Not claimed: no arrears recorded"]);
+  }
   if (c.state === "STATE_APPROVED" || c.state === "STATE_PAID") rows.push(["Approved", pounds(l.approvedPence)]);
   if (l.adjustmentReason) rows.push(["Why it was lowered", l.adjustmentReason]);
   return html`<h2 id="line-${id}">${roleName(l.role)}: ${id}</h2>${summaryList(rows)}
-    ${changeHref ? html`<p><a class="nhsuk-link" href="${changeHref}">Enter costs<span class="nhsuk-u-visually-hidden"> for ${id}</span></a></p>` : ""}`;
+    ${changeHref ? html`<p><a class="nhsuk-link" href="${changeHref}">${topUp(c) ? "Enter arrears paid" : "Enter costs"}<span class="nhsuk-u-visually-hidden"> for ${id}</span></a></p>` : ""}`;
 }
 
 export const claimPage = page(async (ctx) => {
   const s = ctx.session!;
   const c = await loadClaim(s.org, ctx.params["claim"]!);
   const id = lastSegment(c.name);
-  const canEdit = editable(c) && c.kind !== "KIND_SUPPLEMENTARY";
+  const canEdit = editable(c);
   // A refusal on the check page is answered here (a reply, a change):
   // the next check starts clean.
   submitProblems = noProblems();
@@ -127,12 +147,20 @@ export const claimPage = page(async (ctx) => {
       ${claimSummary(c)}
       ${thread(c)}
       ${c.state === "STATE_QUERIED" ? replyForm(c, id) : ""}
-      ${table(
-        "Lines",
-        ["Post", "Role", "WTE", "Days", "Cap", "Cost", "Claimed"],
-        (c.lines ?? []).map((l) => [html`<a href="#line-${lastSegment(l.name)}">${lastSegment(l.name)}</a>`, roleName(l.role), l.wte ?? "", String(l.activeDays), pounds(l.capPence), pounds(l.actualPence), pounds(l.reimbursablePence)]),
-        { numeric: [2, 3, 4, 5, 6] },
-      )}
+      ${topUp(c)
+        ? html`${editable(c) ? insetText("Pay your staff the arrears first. Then, for each staff member you paid, enter the arrears and the day you paid them; leave out anyone not paid the uplift.") : ""}
+          ${table(
+            "Lines",
+            ["Post", "Role", "New cap", "Already reimbursed", "Most it can claim", "Arrears paid", "Claimed"],
+            (c.lines ?? []).map((l) => [html`<a href="#line-${lastSegment(l.name)}">${lastSegment(l.name)}</a>`, roleName(l.role), pounds(l.capPence), pounds(l.alreadyPaidPence), pounds(l.maximumTopUpPence), l.arrears ? pounds(l.arrears.totalPence) : "Not claimed", pounds(l.reimbursablePence)]),
+            { numeric: [2, 3, 4, 5, 6] },
+          )}`
+        : table(
+            "Lines",
+            ["Post", "Role", "WTE", "Days", "Cap", "Cost", "Claimed"],
+            (c.lines ?? []).map((l) => [html`<a href="#line-${lastSegment(l.name)}">${lastSegment(l.name)}</a>`, roleName(l.role), l.wte ?? "", String(l.activeDays), pounds(l.capPence), pounds(l.actualPence), pounds(l.reimbursablePence)]),
+            { numeric: [2, 3, 4, 5, 6] },
+          )}
       ${(c.excludedPosts ?? []).length
         ? html`<h2>Posts not claimed</h2><ul class="nhsuk-list nhsuk-list--bullet">${(c.excludedPosts ?? []).map((e) => html`<li>${lastSegment(e.post)}: ${enumLabel(e.reason, "EXCLUSION_REASON_")}</li>`)}</ul>`
         : ""}
@@ -222,6 +250,7 @@ export const claimLinePage = page(
     if (lineForm?.key !== key) lineForm = null;
     const v = (id: string, initial: string) => lineForm?.values[id] ?? initial;
     const p = lineForm?.problems ?? noProblems();
+    if (topUp(c)) return arrearsPage(claimId, lineId, l, p);
     return {
       title: `${p.general.length || Object.keys(p.fields).length ? "Error: " : ""}Costs for ${lineId}`,
       body: html`${backLink(`/claims/${claimId}`, `Claim for ${monthName(claimId)}`)}
@@ -242,6 +271,10 @@ export const claimLinePage = page(
     };
   },
   (el, ctx) => {
+    el.querySelector("#arrears-form")?.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void saveArrears(e.target as HTMLFormElement, ctx);
+    });
     el.querySelector("#line-form")?.addEventListener("submit", async (e) => {
       e.preventDefault();
       const form = new FormData(e.target as HTMLFormElement);
@@ -280,6 +313,83 @@ export const claimLinePage = page(
   },
 );
 
+const arrearsFields: [string, string, string][] = [
+  ["grossSalaryPence", "arrears-gross", "Gross salary arrears"],
+  ["employerNiPence", "arrears-ni", "Employer National Insurance on them"],
+  ["employerPensionPence", "arrears-pension", "Employer pension contribution on them"],
+];
+
+/** A top-up's line: was the staff member paid the arrears, how much and when. */
+function arrearsPage(claimId: string, lineId: string, l: Line, p: Problems): { title: string; body: Html } {
+  const saved = lineForm?.values;
+  const paid = saved ? saved["paid"] === "yes" : Boolean(l.arrears);
+  const v = (id: string, initial: string) => saved?.[id] ?? initial;
+  const [y, m, d] = (l.arrears?.paidDate ?? "").split("-");
+  const dates = saved ?? { "paid-date-day": d ?? "", "paid-date-month": m ?? "", "paid-date-year": y ?? "" };
+  const radio = (value: string, label: string, checked: boolean, first: boolean) => html`<div class="nhsuk-radios__item">
+    <input class="nhsuk-radios__input" id="${first ? "paid" : `paid-${value}`}" name="paid" type="radio" value="${value}" ${checked ? "checked" : ""}>
+    <label class="nhsuk-label nhsuk-radios__label" for="${first ? "paid" : `paid-${value}`}">${label}</label></div>`;
+  return {
+    title: `${hasProblems(p) ? "Error: " : ""}Arrears paid to ${lineId}`,
+    body: html`${backLink(`/claims/${claimId}`, `Top-up for ${monthName(claimId.slice(0, 7))}`)}
+      ${errorSummary(p)}
+      <span class="nhsuk-caption-l">${roleName(l.role)}, ${monthName(claimId.slice(0, 7))}</span>
+      <h1>Arrears paid to ${lineId}</h1>
+      <p>The new cap for the month is <strong>${pounds(l.capPence)}</strong> and <strong>${pounds(l.alreadyPaidPence)}</strong> has been reimbursed: the top-up can claim at most <strong>${pounds(l.maximumTopUpPence)}</strong>.
+        It claims the lower of the original cost plus the arrears you paid, and the new cap, less what was reimbursed.</p>
+      <form id="arrears-form" novalidate>
+        <div class="nhsuk-form-group ${p.fields["paid"] ? "nhsuk-form-group--error" : ""}">
+          <fieldset class="nhsuk-fieldset">
+            <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">Was ${lineId} paid the arrears of the award for this month?</legend>
+            ${p.fields["paid"] ? html`<span class="nhsuk-error-message" id="paid-error"><span class="nhsuk-u-visually-hidden">Error:</span> ${p.fields["paid"]}</span>` : ""}
+            <div class="nhsuk-radios">${radio("yes", "Yes: claim for them", paid, true)}${radio("no", "No: leave them out of the claim", !paid, false)}</div>
+          </fieldset>
+        </div>
+        <p>If they were paid, enter everything paid in arrears for the month, including any an earlier top-up claimed.</p>
+        ${arrearsFields.map(([f, id, label]) => input({ id, label, prefix: "£", width: "10", inputmode: "decimal", error: p.fields[id],
+          value: v(id, l.arrears ? poundsInput((l.arrears as Record<string, string | undefined>)[f]) : "") }))}
+        ${dateInput({ id: "paid-date", legend: "Date the arrears were paid", hint: "For example, 28 11 2026", values: dates, error: p.fields["paid-date"] })}
+        <input type="hidden" name="etag" value="${l.etag ?? ""}">
+        ${button("Save arrears")}
+      </form>`,
+  };
+}
+
+async function saveArrears(form: HTMLFormElement, ctx: Ctx): Promise<void> {
+  const claimId = ctx.params["claim"]!;
+  const lineId = ctx.params["line"]!;
+  const values: Record<string, string> = {};
+  for (const [k, v] of new FormData(form).entries()) values[k] = String(v);
+  const problems = noProblems();
+  const body: Record<string, unknown> = { etag: values["etag"] };
+  if (values["paid"] === "yes") {
+    const arrears: Record<string, string> = {};
+    for (const [f, id, label] of arrearsFields) {
+      const pence = parsePounds(values[id] ?? "");
+      if (pence === null) problems.fields[id] = `${label} must be an amount in pounds, like 120.00`;
+      else arrears[f] = pence;
+    }
+    const date = dateValue("paid-date", values);
+    if (date === null) problems.fields["paid-date"] = "Enter the date the arrears were paid, as a real date";
+    else arrears["paidDate"] = date;
+    body["arrears"] = arrears;
+  }
+  if (!hasProblems(problems)) {
+    const res = await api().PATCH("/v1/pcns/{pcn}/claims/{claim}/lines/{line}", {
+      params: { path: { pcn: ctx.session!.org, claim: claimId, line: lineId }, query: { updateMask: "arrears" } },
+      body: body as Body<"v1ClaimLine">,
+    });
+    if (!res.error) {
+      lineForm = null;
+      await ctx.navigate(`/claims/${claimId}`);
+      return;
+    }
+    Object.assign(problems, apiProblems(res.error, { grossSalaryPence: "arrears-gross", employerNiPence: "arrears-ni", employerPensionPence: "arrears-pension", paidDate: "paid-date", arrears: "paid" }, res.response.status));
+  }
+  lineForm = { key: `${claimId}/${lineId}`, values, problems };
+  await ctx.rerender();
+}
+
 let submitProblems: Problems = noProblems();
 
 export const claimCheckPage = page(
@@ -307,22 +417,29 @@ export const claimCheckPage = page(
           { numeric: [2, 3, 4] },
         )}
         <h2>Now submit the claim</h2>
-        <p>By submitting this claim you confirm that the costs were paid to the staff named, that the posts meet the scheme's conditions, and that the evidence is kept.</p>
+        ${topUp(c)
+          ? html`<p>A top-up claims only for the staff paid the arrears of the award, and the clinical director declares that they were paid before the claim.</p>`
+          : html`<p>By submitting this claim you confirm that the costs were paid to the staff named, that the posts meet the scheme's conditions, and that the evidence is kept.</p>`}
         <p>The commissioner works each line's cap out again from the rates in force, and the claim must fit in what remains of the entitlement.</p>
-        <form id="submit-claim" novalidate><input type="hidden" name="etag" value="${c.etag ?? ""}">${button("Submit claim")}</form>`,
+        <form id="submit-claim" novalidate><input type="hidden" name="etag" value="${c.etag ?? ""}">
+          ${topUp(c) ? declaration(submitProblems.fields["declaration"]) : ""}
+          ${button("Submit claim")}</form>`,
     };
   },
   (el, ctx) => {
     el.querySelector("#submit-claim")?.addEventListener("submit", async (e) => {
       e.preventDefault();
-      const etag = String(new FormData(e.target as HTMLFormElement).get("etag") ?? "");
+      const form = new FormData(e.target as HTMLFormElement);
+      const etag = String(form.get("etag") ?? "");
       const claimId = ctx.params["claim"]!;
+      // The server decides whether the claim needs the declaration: the
+      // box's state is sent as it is.
       const res = await api().POST("/v1/pcns/{pcn}/claims/{claim}:submit", {
         params: { path: { pcn: ctx.session!.org, claim: claimId } },
-        body: { etag, requestId: randomId() },
+        body: { etag, requestId: randomId(), arrearsPaidDeclared: form.get("declaration") === "yes" },
       });
       if (res.error) {
-        submitProblems = apiProblems(res.error, {}, res.response.status);
+        submitProblems = apiProblems(res.error, { arrearsPaidDeclared: "declaration" }, res.response.status);
         await ctx.rerender();
         return;
       }
@@ -392,3 +509,18 @@ export const claimHistoryPage = page(async (ctx: Ctx) => {
       })}</ol>`,
   };
 });
+
+/** The clinical director's declaration on a top-up: the arrears were paid before the claim. */
+function declaration(error: string | undefined): Html {
+  return html`<div class="nhsuk-form-group ${error ? "nhsuk-form-group--error" : ""}">
+    <fieldset class="nhsuk-fieldset" aria-describedby="declaration-hint${error ? " declaration-error" : ""}">
+      <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">Declaration</legend>
+      <div class="nhsuk-hint" id="declaration-hint">Your name and the time are recorded with the claim and in its history.</div>
+      ${error ? html`<span class="nhsuk-error-message" id="declaration-error"><span class="nhsuk-u-visually-hidden">Error:</span> ${error}</span>` : ""}
+      <div class="nhsuk-checkboxes"><div class="nhsuk-checkboxes__item">
+        <input class="nhsuk-checkboxes__input" id="declaration" name="declaration" type="checkbox" value="yes">
+        <label class="nhsuk-label nhsuk-checkboxes__label" for="declaration">I declare, as clinical director, that the arrears in this claim were paid to the staff named before it was submitted</label>
+      </div></div>
+    </fieldset>
+  </div>`;
+}
