@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"arrs.nhs.uk/arrs/claims"
 )
@@ -204,6 +205,11 @@ func TestSubmittingATopUpNeedsTheDeclarationAndAStaffMemberPaid(t *testing.T) {
 
 	cd := claims.WithActor(context.Background(), claims.Actor{Subject: "cd:asha", Role: claims.RolePCNClinicalDirector,
 		OrgKind: claims.OrgPCN, OrgCode: "U12345"})
+	// Arrears paid on 5 August cannot be claimed by a submission dated the
+	// day before: they are claimed once paid.
+	dayBefore := f.store.At(func() time.Time { return time.Date(2025, time.August, 4, 12, 0, 0, 0, time.UTC) })
+	_, err = dayBefore.DeclareArrearsAndSubmit(cd, claims.Request{}, "U12345", "2025-04-s1", "")
+	wantReason(t, err, claims.KindFailedPrecondition, "ARREARS_PAID_AFTER_SUBMISSION")
 	c, err := f.store.DeclareArrearsAndSubmit(cd, claims.Request{}, "U12345", "2025-04-s1", "")
 	if err != nil || c.ArrearsDeclaredBy != "cd:asha" || c.State != claims.ClaimSubmitted || c.Sums().ReimbursablePence != 10000 {
 		t.Fatalf("declared submission: %+v, %v", c, err)

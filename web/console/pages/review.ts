@@ -12,7 +12,7 @@ import { api } from "../lib/session.js";
 import { apiProblems, backLink, button, errorSummary, hasProblems, input, insetText, noProblems, panel, stateTag, summaryList, table, textarea, warning, type Problems } from "../lib/ui.js";
 import { NotFound } from "../main.js";
 import { page, type Ctx, type PageOut } from "../routes.js";
-import { claimSummary, heldDays, loadClaim, segments, thread } from "./claim.js";
+import { claimSummary, heldDays, loadClaim, segments, thread, topUp } from "./claim.js";
 
 type Claim = Resource<"v1Claim">;
 
@@ -111,15 +111,23 @@ export const reviewPage = page(async (ctx) => {
       ${claimSummary(c)}
       ${item ? html`<p>Waiting <strong>${item.daysWaiting} days</strong>. ${heldDays(item)}</p>` : ""}
       ${thread(c)}
-      ${table(
-        "Each line against the post's previous month",
-        ["Post", "Role", "WTE", "Cap", "Cost", "Claimed", "Previous month"],
-        (c.lines ?? []).map((l) => {
-          const p = prevLine(l.post);
-          return [html`<a href="#line-${lastSegment(l.name)}">${lastSegment(l.name)}</a>`, roleName(l.role), l.wte ?? "", pounds(l.capPence), pounds(l.actualPence), pounds(l.reimbursablePence), p ? pounds(p.reimbursablePence) : "None"];
-        }),
-        { numeric: [2, 3, 4, 5, 6] },
-      )}
+      ${topUp(c)
+        ? table(
+            "Each line against its maximum top-up",
+            ["Post", "Role", "New cap", "Already reimbursed", "Most it can claim", "Arrears paid", "Claimed"],
+            (c.lines ?? []).map((l) => [html`<a href="#line-${lastSegment(l.name)}">${lastSegment(l.name)}</a>`, roleName(l.role), pounds(l.capPence), pounds(l.alreadyPaidPence), pounds(l.maximumTopUpPence),
+              l.arrears ? html`${pounds(l.arrears.totalPence)} <span class="nhsuk-body-s">on ${longDate(l.arrears.paidDate)}</span>` : "Not claimed", pounds(l.reimbursablePence)]),
+            { numeric: [2, 3, 4, 5, 6] },
+          )
+        : table(
+            "Each line against the post's previous month",
+            ["Post", "Role", "WTE", "Cap", "Cost", "Claimed", "Previous month"],
+            (c.lines ?? []).map((l) => {
+              const p = prevLine(l.post);
+              return [html`<a href="#line-${lastSegment(l.name)}">${lastSegment(l.name)}</a>`, roleName(l.role), l.wte ?? "", pounds(l.capPence), pounds(l.actualPence), pounds(l.reimbursablePence), p ? pounds(p.reimbursablePence) : "None"];
+            }),
+            { numeric: [2, 3, 4, 5, 6] },
+          )}
       <h2>Worth a look</h2>
       ${flags.length
         ? html`<ul class="nhsuk-list nhsuk-list--bullet">${flags.map((f) => html`<li><strong>${lastSegment(f.line)}</strong>: ${flagMeaning[f.reason ?? ""] ?? f.reason} (${f.detail})</li>`)}</ul>`
