@@ -19,6 +19,8 @@ ALTER TABLE claim_lines
     ADD COLUMN arrears_paid_date              date,
     ADD COLUMN legacy_top_up                  boolean NOT NULL DEFAULT false;
 
+-- The old rule goes first: the draft top-ups below break it.
+ALTER TABLE claim_lines DROP CONSTRAINT claim_lines_reimbursement_rule;
 UPDATE claim_lines l SET legacy_top_up = true
     FROM claims c WHERE c.pcn_code = l.pcn_code AND c.id = l.claim_id AND l.kind = 'supplementary' AND c.state <> 'draft';
 -- A draft top-up offered by the old rule now waits for the PCN to say whom
@@ -26,7 +28,6 @@ UPDATE claim_lines l SET legacy_top_up = true
 UPDATE claim_lines l SET reimbursable_pence = 0, revision = l.revision + 1
     FROM claims c WHERE c.pcn_code = l.pcn_code AND c.id = l.claim_id AND l.kind = 'supplementary' AND c.state = 'draft';
 
-ALTER TABLE claim_lines DROP CONSTRAINT claim_lines_reimbursement_rule;
 ALTER TABLE claim_lines
     -- A monthly line reimburses min(actual, cap). A supplementary line the
     -- PCN chose reimburses min(actual + arrears paid, new cap) − settled,
