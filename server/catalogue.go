@@ -295,7 +295,7 @@ func (h *catalogue) PreviewRateTopUps(ctx context.Context, req *arrsv1.PreviewRa
 		out := &arrsv1.RateTopUp{Claim: t.Claim(), Pcn: claims.PCN{Code: t.PCNCode}.Name(), Month: t.Month.String(), TopUpPence: t.Pence()}
 		for _, l := range t.Lines {
 			out.Lines = append(out.Lines, &arrsv1.RateTopUpLine{Post: claims.Post{PCNCode: l.PCNCode, ID: l.PostID}.Name(),
-				CapPence: l.CapPence, AlreadyPaidPence: l.AlreadyPaidPence, TopUpPence: l.ReimbursablePence})
+				CapPence: l.CapPence, AlreadyPaidPence: l.AlreadyPaidPence, TopUpPence: l.MaxTopUpPence()})
 		}
 		resp.TopUps = append(resp.TopUps, out)
 		resp.TotalPence += out.TopUpPence

@@ -2183,7 +2183,8 @@ export interface components {
             pcn?: string;
             /**
              * Format: int64
-             * @description The month's top-up: its lines' total, in pence.
+             * @description The most the month's top-up can claim: its lines' total, in pence. What
+             *     it does claim depends on the arrears the PCN pays its staff.
              */
             topUpPence?: string;
         };
@@ -2203,7 +2204,7 @@ export interface components {
             post?: string;
             /**
              * Format: int64
-             * @description min(actual, cap) − already paid, in pence.
+             * @description The maximum top-up: cap − already paid, never below 0, in pence.
              */
             topUpPence?: string;
         };

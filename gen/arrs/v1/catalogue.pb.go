@@ -1063,7 +1063,8 @@ type RateTopUp struct {
 	Month string `protobuf:"bytes,3,opt,name=month,proto3" json:"month,omitempty"`
 	// The posts owed, each with its new cap and what the month has settled.
 	Lines []*RateTopUpLine `protobuf:"bytes,4,rep,name=lines,proto3" json:"lines,omitempty"`
-	// The month's top-up: its lines' total, in pence.
+	// The most the month's top-up can claim: its lines' total, in pence. What
+	// it does claim depends on the arrears the PCN pays its staff.
 	TopUpPence    int64 `protobuf:"varint,5,opt,name=top_up_pence,json=topUpPence,proto3" json:"top_up_pence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1143,7 +1144,7 @@ type RateTopUpLine struct {
 	CapPence int64 `protobuf:"varint,2,opt,name=cap_pence,json=capPence,proto3" json:"cap_pence,omitempty"`
 	// What the month has already settled for the post, in pence.
 	AlreadyPaidPence int64 `protobuf:"varint,3,opt,name=already_paid_pence,json=alreadyPaidPence,proto3" json:"already_paid_pence,omitempty"`
-	// min(actual, cap) − already paid, in pence.
+	// The maximum top-up: cap − already paid, never below 0, in pence.
 	TopUpPence    int64 `protobuf:"varint,4,opt,name=top_up_pence,json=topUpPence,proto3" json:"top_up_pence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
