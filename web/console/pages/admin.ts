@@ -157,14 +157,14 @@ export const newRatePage = page(
           </dl>
           <h2>Top-ups saving it will offer</h2>
           ${topUps.length
-            ? html`<p>Months already submitted, approved or paid at the old maximum are owed the rest of the new cap. Each PCN is offered a draft top-up (a supplementary claim) for the month, which it checks and submits like any claim.</p>
+            ? html`<p>Months already submitted, approved or paid at the old maximum can be topped up to the new cap. Each PCN is offered a draft top-up (a supplementary claim) for the month showing the most each staff member's line can claim; the PCN pays its staff the arrears, records them for the staff it paid and submits it with the clinical director's declaration.</p>
               ${table(
                 `${topUps.length} month${topUps.length === 1 ? "" : "s"} to top up, ${pounds(d.preview.totalPence)} in all`,
-                ["PCN", "Month", "Posts", "Top-up"],
+                ["PCN", "Month", "Posts", "Most it can claim"],
                 topUps.map((t) => [lastSegment(t.pcn), monthName(t.month), String(t.lines?.length ?? 0), pounds(t.topUpPence)]),
                 { numeric: [2, 3], footer: [html`<strong>Total</strong>`, "", "", pounds(d.preview.totalPence)] },
               )}`
-            : insetText("No claim will be offered a top-up: no month from this date has been claimed above the old maximum, or the date is still to come.")}
+            : insetText("No claim will be offered a top-up: no month claimed from this date has a higher cap at the new rate, or the date is still to come.")}
           <form id="save-rate" novalidate>${button("Save rate")}</form>`,
       };
     }
