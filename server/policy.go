@@ -45,6 +45,9 @@ const (
 	// permReportsRead reads the pictures across PCNs: a commissioner's
 	// position, the workforce statistics. The store scopes them further.
 	permReportsRead permission = "reports.read"
+	// permLocalRolesWrite approves, changes and retires a commissioner's
+	// local roles; the store limits it to the caller's own commissioner.
+	permLocalRolesWrite permission = "localroles.write"
 	// public marks an RPC anyone may call without credentials.
 	public permission = "public"
 	// anyCaller marks an RPC every authenticated caller may use, whatever
@@ -73,6 +76,13 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.CatalogueService/CreateRate":        permCatalogWrite,
 	"/arrs.v1.CatalogueService/UpdateRate":        permCatalogWrite,
 	"/arrs.v1.CatalogueService/PreviewRateTopUps": permRatePreview,
+	// Local roles are reference data their commissioner's PCNs read; the
+	// store hides them from everyone else.
+	"/arrs.v1.CatalogueService/GetLocalRole":    permReferenceRead,
+	"/arrs.v1.CatalogueService/ListLocalRoles":  permReferenceRead,
+	"/arrs.v1.CatalogueService/CreateLocalRole": permLocalRolesWrite,
+	"/arrs.v1.CatalogueService/UpdateLocalRole": permLocalRolesWrite,
+	"/arrs.v1.CatalogueService/RetireLocalRole": permLocalRolesWrite,
 
 	"/arrs.v1.FundingService/GetFinancialYear":    permReferenceRead,
 	"/arrs.v1.FundingService/ListFinancialYears":  permReferenceRead,
@@ -166,8 +176,10 @@ var rolePermissions = map[claims.AccessRole][]permission{
 	// A PCN manager prepares claims; only the clinical director submits.
 	claims.RolePCNManager: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permPostsWrite,
 		permClaimsRead, permClaimsWrite, permBudgetRead, permAuditRead},
+	// An approver also approves the commissioner's local roles: a
+	// commissioning decision, not a payment.
 	claims.RoleCommissionerApprover: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
-		permClaimsRead, permBudgetRead, permAuditRead, permClaimsReview, permReportsRead},
+		permClaimsRead, permBudgetRead, permAuditRead, permClaimsReview, permReportsRead, permLocalRolesWrite},
 	claims.RoleCommissionerFinance: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
 		permClaimsRead, permBudgetRead, permClaimsPay, permClaimsExport, permReportsRead},
 	// The CPD ledger comes later; until then a hub reads reference data only.
