@@ -256,6 +256,12 @@ var rates = []claims.Rate{
 	{RoleID: "healthcare-support-worker", EffectiveDate: date("2025-04-01"), NationalPence: 3215900, Source: sourceNHSE},
 	{RoleID: "general-practitioner", EffectiveDate: date("2024-10-01"), NationalPence: 8241800, Source: sourceGP2024, Illustrative: true},
 	{RoleID: "general-practitioner", EffectiveDate: date("2025-04-01"), NationalPence: 8241800, Source: sourceNHSE},
+	// The 2026/27 GP rule was known from April (unlike the pay awards,
+	// loaded later): the maximum is the top of the salaried GP range plus
+	// on-costs, £114,743 + employer NI 15% above £5,000 (£16,461.45) +
+	// employer pension 23.7% (£27,194.09) = £158,398.54, to £158,399. The
+	// figure is illustrative until the pay review body's is known.
+	{RoleID: "general-practitioner", EffectiveDate: date("2026-04-01"), NationalPence: 15839900, Source: sourceGP2026, Illustrative: true},
 }
 
 // award is the 2026/27 Agenda for Change award of 3.3% (£ rounded to the
@@ -275,10 +281,6 @@ var award = []claims.Rate{
 	{RoleID: "practice-nurse-band-6", EffectiveDate: date("2026-04-01"), NationalPence: 5507900, Source: sourceAward, Illustrative: true},
 	{RoleID: "consultant-nurse", EffectiveDate: date("2026-04-01"), NationalPence: 10607200, Source: sourceAward, Illustrative: true},
 	{RoleID: "healthcare-support-worker", EffectiveDate: date("2026-04-01"), NationalPence: 3322000, Source: sourceAward, Illustrative: true},
-	// From 2026/27 the GP maximum is the top of the salaried GP range plus
-	// on-costs: £114,743 + employer NI 15% above £5,000 (£16,461.45) +
-	// employer pension 23.7% (£27,194.09) = £158,398.54, to £158,399.
-	{RoleID: "general-practitioner", EffectiveDate: date("2026-04-01"), NationalPence: 15839900, Source: sourceGP2026, Illustrative: true},
 }
 
 // years are the published rates per weighted patient and national pools;
@@ -363,8 +365,6 @@ var posts = []claims.Post{
 	// Five years after CCT: claimable only since the restriction ended.
 	{PCNCode: "U34567", ID: "gp-1", RoleID: "general-practitioner", StaffName: "Dr Ruth Adeyemi", RegistrationNumber: "7123456",
 		WTE: dec("0.8"), StartDate: date("2026-05-01"), CCTDate: date("2021-08-04")},
-	{PCNCode: "U12345", ID: "frailty-1", RoleID: "frailty-practitioner", StaffName: "Grace Mensah", RegistrationNumber: "09C4567E",
-		WTE: dec("0.6"), StartDate: date("2026-06-01"), FocusCohort: claims.CohortFrailOlderPeople},
 }
 
 // postsOn returns the posts with the start dates that depend on today: a
