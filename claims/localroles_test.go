@@ -367,3 +367,28 @@ func TestRoleRulesAreValidated(t *testing.T) {
 		})
 	}
 }
+
+// The database holds the rules itself, whoever writes: one rule of a kind
+// per role and day, only a local role retires (with a last day), and a rule
+// names a known kind.
+func TestTheDatabaseHoldsLocalRolesAndRoleRules(t *testing.T) {
+	f := newLocalRolesFixture(t)
+	db := f.store.DB()
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO role_rules (role_id, kind, effective_from, effective_to, years)
+		VALUES ('occupational-therapist', 'cct_within_years', '2024-10-01', '2026-03-31', 2)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, sql string }{
+		{"overlapping rules", `INSERT INTO role_rules (role_id, kind, effective_from, years) VALUES ('occupational-therapist', 'cct_within_years', '2026-03-01', 3)`},
+		{"an unknown rule", `INSERT INTO role_rules (role_id, kind, effective_from, years) VALUES ('care-coordinator', 'astrology', '2026-03-01', 3)`},
+		{"a national role retired", `UPDATE roles SET retire_time = now(), reimbursable_to = '2026-12-31' WHERE id = 'care-coordinator'`},
+		{"a local role retired without a last day", `UPDATE roles SET retire_time = now() WHERE id = 'frailty-practitioner'`},
+		{"a local role of no commissioner", `UPDATE roles SET commissioner_code = 'QXX' WHERE id = 'frailty-practitioner'`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := db.ExecContext(t.Context(), tc.sql); err == nil {
+				t.Error("the database took it")
+			}
+		})
+	}
+}
