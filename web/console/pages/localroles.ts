@@ -205,7 +205,8 @@ export const retireLocalRolePage = page(
 /**
  * The role catalogue as the signed-in user's PCN sees it: national roles and
  * its commissioner's local roles, each with the maximum in force today and
- * its rules, the year's national pool; illustrative figures marked.
+ * its rules and this year's headcount cap, the year's national pool;
+ * illustrative figures marked.
  */
 export const cataloguePage = page(async (ctx) => {
   const client = api();
@@ -216,8 +217,13 @@ export const cataloguePage = page(async (ctx) => {
   const year = years.find((y) => (y.startDate ?? "") <= now && now <= (y.endDate ?? ""));
   const inForce = (role: string | undefined) =>
     rates.filter((r) => (r.name ?? "").startsWith(`${role}/`) && (r.effectiveDate ?? "") <= now).sort((a, b) => (b.effectiveDate ?? "").localeCompare(a.effectiveDate ?? ""))[0];
-  const rule = (r: (typeof roles)[number]) =>
-    (r.rules ?? []).map((x) => `Within ${x.years} years of CCT, for starts from ${longDate(x.effectiveFrom)}${x.effectiveTo ? ` to ${longDate(x.effectiveTo)}` : ""}`).join("; ");
+  const fy = lastSegment(year?.name);
+  const rule = (r: (typeof roles)[number]) => {
+    const cct = (r.rules ?? []).map((x) => `Within ${x.years} years of CCT, for starts from ${longDate(x.effectiveFrom)}${x.effectiveTo ? ` to ${longDate(x.effectiveTo)}` : ""}`);
+    const cap = (r.headcountCaps ?? []).find((c) => c.financialYear === fy);
+    const caps = cap ? [`At most ${cap.maxPosts} posts in ${fy}${cap.largeListThreshold && cap.largeListThreshold !== "0" ? ` (${cap.maxPostsLargeList} with a list of ${cap.largeListThreshold} or more)` : ""}`] : [];
+    return [...cct, ...caps].join("; ");
+  };
   const sorted = [...roles].sort((a, b) => Number(!!a.commissioner) - Number(!!b.commissioner) || (a.displayName ?? "").localeCompare(b.displayName ?? ""));
   return {
     title: "Role catalogue",
