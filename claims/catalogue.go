@@ -10,7 +10,9 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Role is a reimbursable ARRS role in the national catalogue.
+// Role is a reimbursable ARRS role: a national one, or a local role a
+// commissioner approved for its own PCNs (CommissionerCode set), which only
+// those PCNs, the commissioner and NHS England see.
 type Role struct {
 	ID                 string         `db:"id"`
 	DisplayName        string         `db:"display_name"`
@@ -20,9 +22,15 @@ type Role struct {
 	ReimbursableFrom   Date           `db:"reimbursable_from"`
 	ReimbursableTo     Date           `db:"reimbursable_to"`
 	HeadcountCaps      []HeadcountCap `db:"-"`
-	Revision           int64          `db:"revision"`
-	CreateTime         time.Time      `db:"create_time"`
-	UpdateTime         time.Time      `db:"update_time"`
+	Rules              []RoleRule     `db:"-"`
+	// CommissionerCode is the commissioner whose local role this is; empty
+	// for a national role.
+	CommissionerCode OptionalCode `db:"commissioner_code"`
+	// RetireTime is when the commissioner withdrew a local role's approval.
+	RetireTime *time.Time `db:"retire_time"`
+	Revision   int64      `db:"revision"`
+	CreateTime time.Time  `db:"create_time"`
+	UpdateTime time.Time  `db:"update_time"`
 }
 
 // HeadcountCap limits how many posts in a role one PCN may hold in a year.
@@ -36,10 +44,13 @@ type HeadcountCap struct {
 // Name is the resource name.
 func (r Role) Name() string { return roleName(r.ID) }
 
-func (r Role) validate(vs *Violations) {
-	const f = "role."
+func (r Role) validate(vs *Violations) { r.validateAs(vs, "role.", "role_id") }
+
+// validateAs checks the role, naming its fields under f and its id idField:
+// a local role's request names them differently.
+func (r Role) validateAs(vs *Violations, f, idField string) {
 	if !roleIDPattern.MatchString(r.ID) {
-		vs.Add("role_id", "ROLE_ID_FORMAT", "lower-case letters, digits and hyphens, 3 to 63 characters, for example occupational-therapist")
+		vs.Add(idField, "ROLE_ID_FORMAT", "lower-case letters, digits and hyphens, 3 to 63 characters, for example occupational-therapist")
 	}
 	checkDisplayName(vs, f+"display_name", r.DisplayName)
 	if !afcBandPattern.MatchString(r.AfCBand) {
@@ -63,6 +74,7 @@ func (r Role) validate(vs *Violations) {
 	if !r.ReimbursableTo.IsZero() && r.ReimbursableTo.Before(r.ReimbursableFrom) {
 		vs.Add(f+"reimbursable_to", "DATE_ORDER", "must not be before reimbursable_from")
 	}
+	validateRules(vs, f+"rules", r.Rules)
 	years := map[FinancialYear]bool{}
 	for i, c := range r.HeadcountCaps {
 		field := fmt.Sprintf("%sheadcount_caps[%d]", f, i)
@@ -92,16 +104,27 @@ func (r Role) CheckRegistration(number string) error {
 }
 
 const roleColumns = `id, display_name, afc_band, register, registration_prefix, reimbursable_from, reimbursable_to,
-	revision, create_time, update_time`
+	commissioner_code, retire_time, revision, create_time, update_time`
 
-// GetRole reads one role with its headcount caps.
+// Local reports whether the role is a commissioner's local role.
+func (r Role) Local() bool { return r.CommissionerCode != "" }
+
+// GetRole reads one role with its headcount caps and rules. Another
+// commissioner's local role is NOT_FOUND: its existence is that
+// commissioner's business.
 func (s *Store) GetRole(ctx context.Context, id string) (Role, error) {
 	return snapshot(ctx, s, func(q sqlx.QueryerContext) (Role, error) { return getRole(ctx, q, roleName(id)) })
 }
 
 func getRole(ctx context.Context, q sqlx.QueryerContext, name string) (Role, error) {
+	a := args{strings.TrimPrefix(name, "roles/")}
+	return getRoleWhere(ctx, q, name, "id = $1 AND "+roleCondition(ctx, "commissioner_code", &a), a...)
+}
+
+// getRoleWhere reads the role the condition picks, with its caps and rules.
+func getRoleWhere(ctx context.Context, q sqlx.QueryerContext, name, where string, a ...any) (Role, error) {
 	var r Role
-	if err := getOne(ctx, q, &r, name, `SELECT `+roleColumns+` FROM roles WHERE id = $1`, strings.TrimPrefix(name, "roles/")); err != nil {
+	if err := getOne(ctx, q, &r, name, `SELECT `+roleColumns+` FROM roles WHERE `+where, a...); err != nil {
 		return r, err
 	}
 	rs := []Role{r}
@@ -109,11 +132,32 @@ func getRole(ctx context.Context, q sqlx.QueryerContext, name string) (Role, err
 	return rs[0], err
 }
 
-// loadCaps fills in the headcount caps of every role in one query.
+// roleCondition returns a SQL condition limiting col (a role's
+// commissioner_code) to the roles the actor in ctx may see: national roles,
+// and the local roles of the commissioner it is, or that commissions its
+// PCN. NHS England and arrs itself see every one.
+func roleCondition(ctx context.Context, col string, a *args) string {
+	s := scopeOf(ctx)
+	switch s.kind {
+	case scopeAll:
+		return "true"
+	case scopePCN:
+		return "(" + col + " IS NULL OR " + col + " = (SELECT commissioner_code FROM pcns WHERE code = " + a.add(s.code) + "))"
+	case scopeCommissioner:
+		return "(" + col + " IS NULL OR " + col + " = " + a.add(s.code) + ")"
+	}
+	return col + " IS NULL"
+}
+
+// loadCaps fills in the headcount caps and rules of every role, one query
+// each.
 func loadCaps(ctx context.Context, q sqlx.QueryerContext, roles []Role) error {
 	type capRow struct {
 		RoleID string `db:"role_id"`
 		HeadcountCap
+	}
+	if err := loadRules(ctx, q, roles); err != nil {
+		return err
 	}
 	return attach(ctx, q, roles, func(r Role) string { return r.ID },
 		`SELECT role_id, financial_year, max_posts, large_list_threshold, max_posts_large_list
@@ -126,8 +170,9 @@ func loadCaps(ctx context.Context, q sqlx.QueryerContext, roles []Role) error {
 func (s *Store) ListRoles(ctx context.Context, page Page) ([]Role, string, error) {
 	return snapshotPage(ctx, s, func(q sqlx.QueryerContext) ([]Role, string, error) {
 		var rows []Role
-		if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+roleColumns+` FROM roles WHERE id > $1 ORDER BY id LIMIT $2`,
-			strings.TrimPrefix(page.After, "roles/"), page.Size+1); err != nil {
+		a := args{strings.TrimPrefix(page.After, "roles/"), page.Size + 1}
+		if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+roleColumns+` FROM roles WHERE id > $1 AND `+
+			roleCondition(ctx, "commissioner_code", &a)+` ORDER BY id LIMIT $2`, a...); err != nil {
 			return nil, "", err
 		}
 		rows, next := pageOf(rows, page.Size)
@@ -145,25 +190,34 @@ func (s *Store) CreateRole(ctx context.Context, req Request, r Role) (Role, erro
 	if err := vs.Err(); err != nil {
 		return Role{}, err
 	}
+	// A local role is its commissioner's to approve, through CreateLocalRole.
+	r.CommissionerCode, r.RetireTime = "", nil
 	return once(ctx, s, req, func(tx *txn) (Role, string, error) {
-		res, err := tx.ExecContext(ctx, `INSERT INTO roles (id, display_name, afc_band, register, registration_prefix,
-			reimbursable_from, reimbursable_to) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-			r.ID, r.DisplayName, r.AfCBand, r.Register, r.RegistrationPrefix, r.ReimbursableFrom, r.ReimbursableTo)
-		if err != nil {
-			return Role{}, "", err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return Role{}, "", AlreadyExists(r.Name(), r.Name()+" already exists")
-		}
-		if err := writeCaps(ctx, tx, r); err != nil {
-			return Role{}, "", err
-		}
-		out, err := getRole(ctx, tx, r.Name())
-		if err != nil {
-			return out, "", err
-		}
-		return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
+		return s.insertRole(ctx, tx, r)
 	}, getRole)
+}
+
+// insertRole writes a new role with its caps and rules, audited.
+func (s *Store) insertRole(ctx context.Context, tx *txn, r Role) (Role, string, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO roles (id, display_name, afc_band, register, registration_prefix,
+			reimbursable_from, reimbursable_to, commissioner_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.DisplayName, r.AfCBand, r.Register, r.RegistrationPrefix, r.ReimbursableFrom, r.ReimbursableTo, r.CommissionerCode)
+	if err != nil {
+		return Role{}, "", err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// Role ids are one namespace, national and local alike, since
+		// posts and rates name roles by id alone.
+		return Role{}, "", AlreadyExists(r.Name(), r.Name()+" already exists")
+	}
+	if err := writeCaps(ctx, tx, r); err != nil {
+		return Role{}, "", err
+	}
+	out, err := getRole(ctx, tx, r.Name())
+	if err != nil {
+		return out, "", err
+	}
+	return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "create", "", nil, out)
 }
 
 func writeCaps(ctx context.Context, tx *txn, r Role) error {
@@ -177,7 +231,7 @@ func writeCaps(ctx context.Context, tx *txn, r Role) error {
 			return err
 		}
 	}
-	return nil
+	return writeRules(ctx, tx, r)
 }
 
 // UpdateRole applies change to the stored role under an etag check.
@@ -188,9 +242,13 @@ func (s *Store) UpdateRole(ctx context.Context, id, etag string, change func(*Ro
 	return update(ctx, s, mutation[Role]{
 		table: "roles", where: "id = $1", key: []any{id}, name: roleName(id), get: getRole,
 		apply: func(_ *txn, cur Role, next *Role) error {
+			if cur.Local() {
+				return localRoleElsewhere(cur)
+			}
 			next.HeadcountCaps = slices.Clone(cur.HeadcountCaps)
+			next.Rules = slices.Clone(cur.Rules)
 			change(next)
-			next.ID = cur.ID
+			next.ID, next.CommissionerCode, next.RetireTime = cur.ID, cur.CommissionerCode, cur.RetireTime
 			return validated(next.validate)
 		},
 		write: func(tx *txn, next Role) error {
@@ -271,7 +329,9 @@ func getRate(ctx context.Context, q sqlx.QueryerContext, name string) (Rate, err
 	if err != nil {
 		return r, err
 	}
-	err = getOne(ctx, q, &r, name, `SELECT `+rateColumns+` FROM rates WHERE role_id = $1 AND effective_date = $2`, role, date)
+	a := args{role, date}
+	err = getOne(ctx, q, &r, name, `SELECT `+rateColumns+` FROM rates WHERE role_id = $1 AND effective_date = $2
+		AND role_id IN (SELECT id FROM roles WHERE `+roleCondition(ctx, "commissioner_code", &a)+`)`, a...)
 	return r, err
 }
 
@@ -286,9 +346,11 @@ func (s *Store) ListRates(ctx context.Context, roleID string, page Page) ([]Rate
 		}
 	}
 	var rows []Rate
+	a := args{afterRole, afterDate, roleID, page.Size + 1}
 	if err := s.db.SelectContext(ctx, &rows, `SELECT `+rateColumns+` FROM rates
 		WHERE (role_id, effective_date) > ($1, $2) AND ($3 = '' OR role_id = $3)
-		ORDER BY role_id, effective_date LIMIT $4`, afterRole, afterDate, roleID, page.Size+1); err != nil {
+		AND role_id IN (SELECT id FROM roles WHERE `+roleCondition(ctx, "commissioner_code", &a)+`)
+		ORDER BY role_id, effective_date LIMIT $4`, a...); err != nil {
 		return nil, "", err
 	}
 	rows, next := pageOf(rows, page.Size)
@@ -307,15 +369,15 @@ func (s *Store) CreateRate(ctx context.Context, req Request, r Rate) (Rate, erro
 		return Rate{}, err
 	}
 	return once(ctx, s, req, func(tx *txn) (Rate, string, error) {
-		var exists bool
-		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM roles WHERE id = $1)`, r.RoleID); err != nil {
+		role, err := getRole(ctx, tx, roleName(r.RoleID))
+		if err != nil {
 			return Rate{}, "", err
 		}
-		if !exists {
-			return Rate{}, "", NotFound(roleName(r.RoleID))
+		if role.Local() {
+			return Rate{}, "", localRoleElsewhere(role)
 		}
 		var out Rate
-		err := tx.GetContext(ctx, &out, `INSERT INTO rates (role_id, effective_date, national_max_pence,
+		err = tx.GetContext(ctx, &out, `INSERT INTO rates (role_id, effective_date, national_max_pence,
 			outer_london_max_pence, inner_london_max_pence, source, illustrative) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (role_id, effective_date) DO NOTHING RETURNING `+rateColumns,
 			r.RoleID, r.EffectiveDate, r.NationalPence, r.OuterLondonPence, r.InnerLondonPence, r.Source, r.Illustrative)
@@ -341,7 +403,14 @@ func (s *Store) UpdateRate(ctx context.Context, roleID string, effective Date, e
 	return update(ctx, s, mutation[Rate]{
 		table: "rates", where: "role_id = $1 AND effective_date = $2", key: []any{roleID, effective},
 		name: rateName(roleID, effective), get: getRate,
-		apply: func(_ *txn, cur Rate, next *Rate) error {
+		apply: func(tx *txn, cur Rate, next *Rate) error {
+			role, err := getRole(ctx, tx, roleName(cur.RoleID))
+			if err != nil {
+				return err
+			}
+			if role.Local() {
+				return localRoleElsewhere(role)
+			}
 			change(next)
 			next.RoleID, next.EffectiveDate = cur.RoleID, cur.EffectiveDate
 			return validated(next.validate)

@@ -16,10 +16,16 @@ type FundingYear struct {
 	RatePerWeightedPatient Decimal       `db:"rate_per_weighted_patient"`
 	// ClaimsDeadline is the last day the year's months may be claimed; zero
 	// while none is set.
-	ClaimsDeadline Date      `db:"claims_deadline"`
-	Revision       int64     `db:"revision"`
-	CreateTime     time.Time `db:"create_time"`
-	UpdateTime     time.Time `db:"update_time"`
+	ClaimsDeadline Date `db:"claims_deadline"`
+	// NationalPoolPence is the national ARRS pool the rate shares out (for
+	// example £1,754m in 2026/27); 0 while not recorded.
+	NationalPoolPence int64 `db:"national_pool_pence"`
+	// Illustrative marks a year whose figures are provisional: set before a
+	// pay award or pay review body figure was known.
+	Illustrative bool      `db:"illustrative"`
+	Revision     int64     `db:"revision"`
+	CreateTime   time.Time `db:"create_time"`
+	UpdateTime   time.Time `db:"update_time"`
 }
 
 // Name is the resource name.
@@ -33,9 +39,13 @@ func (y FundingYear) validate(vs *Violations) {
 		vs.Add("financial_year.claims_deadline", "DEADLINE_AFTER_YEAR",
 			"claims are in arrears, so the deadline is on or after %s", y.Year.End())
 	}
+	if y.NationalPoolPence < 0 {
+		vs.Add("financial_year.national_pool_pence", "NOT_NEGATIVE", "must not be negative (0: not recorded)")
+	}
 }
 
-const fundingYearColumns = `id, rate_per_weighted_patient, claims_deadline, revision, create_time, update_time`
+const fundingYearColumns = `id, rate_per_weighted_patient, claims_deadline, national_pool_pence, illustrative,
+	revision, create_time, update_time`
 
 // GetFundingYear reads one financial year.
 func (s *Store) GetFundingYear(ctx context.Context, y FinancialYear) (FundingYear, error) {
@@ -83,9 +93,9 @@ func (s *Store) CreateFundingYear(ctx context.Context, req Request, y FundingYea
 	}
 	return once(ctx, s, req, func(tx *txn) (FundingYear, string, error) {
 		var out FundingYear
-		err := tx.GetContext(ctx, &out, `INSERT INTO financial_years (id, rate_per_weighted_patient, claims_deadline)
-			VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING `+fundingYearColumns,
-			y.Year, y.RatePerWeightedPatient, y.ClaimsDeadline)
+		err := tx.GetContext(ctx, &out, `INSERT INTO financial_years (id, rate_per_weighted_patient, claims_deadline,
+			national_pool_pence, illustrative) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING `+fundingYearColumns,
+			y.Year, y.RatePerWeightedPatient, y.ClaimsDeadline, y.NationalPoolPence, y.Illustrative)
 		if isNoRows(err) {
 			return out, "", AlreadyExists(y.Name(), y.Name()+" already exists")
 		}
@@ -136,7 +146,8 @@ func (s *Store) UpdateFundingYear(ctx context.Context, year FinancialYear, etag 
 		},
 		write: func(tx *txn, next FundingYear) error {
 			_, err := tx.ExecContext(ctx, `UPDATE financial_years SET rate_per_weighted_patient = $2, claims_deadline = $3,
-				revision = revision + 1, update_time = now() WHERE id = $1`, year, next.RatePerWeightedPatient, next.ClaimsDeadline)
+				national_pool_pence = $4, illustrative = $5, revision = revision + 1, update_time = now() WHERE id = $1`,
+				year, next.RatePerWeightedPatient, next.ClaimsDeadline, next.NationalPoolPence, next.Illustrative)
 			return err
 		},
 	}, etag)

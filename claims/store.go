@@ -197,6 +197,8 @@ func dbError(err error) error {
 // violation means something more precise than "a conflict": they are
 // matched by the constraint's name on the error, never by its message.
 var constraintErrors = map[string]*Error{
+	"posts_role_in_scope": {Kind: KindInvalid, Reason: "INVALID_ARGUMENT", Message: "the request has invalid fields",
+		Violations: []Violation{{Field: "post.role", Rule: "UNKNOWN_ROLE", Description: "the role is not in the PCN's role catalogue"}}},
 	"posts_no_overlapping_person": {Kind: KindAlreadyExists, Reason: "PERSON_ALREADY_IN_POST",
 		Message: "this person already holds a post in this role on some of these dates"},
 }

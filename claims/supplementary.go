@@ -142,12 +142,13 @@ func (s *Store) PreviewRateTopUps(ctx context.Context, r Rate) ([]TopUp, error) 
 	}
 	today := s.today()
 	return snapshot(ctx, s, func(q sqlx.QueryerContext) ([]TopUp, error) {
-		var role, taken bool
-		if err := sqlx.GetContext(ctx, q, &role, `SELECT EXISTS (SELECT 1 FROM roles WHERE id = $1)`, r.RoleID); err != nil {
+		var taken bool
+		role, err := getRole(ctx, q, roleName(r.RoleID))
+		if err != nil {
 			return nil, err
 		}
-		if !role {
-			return nil, NotFound(roleName(r.RoleID))
+		if role.Local() {
+			return nil, localRoleElsewhere(role)
 		}
 		if err := sqlx.GetContext(ctx, q, &taken, `SELECT EXISTS (SELECT 1 FROM rates WHERE role_id = $1 AND effective_date = $2)`,
 			r.RoleID, r.EffectiveDate); err != nil {

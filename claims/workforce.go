@@ -47,9 +47,12 @@ type Post struct {
 	Employer           string      `db:"employer"`
 	FocusCohort        FocusCohort `db:"focus_cohort"`
 	Baseline           bool        `db:"baseline"`
-	Revision           int64       `db:"revision"`
-	CreateTime         time.Time   `db:"create_time"`
-	UpdateTime         time.Time   `db:"update_time"`
+	// CCTDate is when the post's GP gained their Certificate of Completion
+	// of Training, for roles whose rules ask (zero otherwise).
+	CCTDate    Date      `db:"cct_date"`
+	Revision   int64     `db:"revision"`
+	CreateTime time.Time `db:"create_time"`
+	UpdateTime time.Time `db:"update_time"`
 }
 
 // Name is the resource name.
@@ -96,6 +99,7 @@ func (p Post) validate(vs *Violations, role Role) {
 	} else if err := role.CheckRegistration(p.RegistrationNumber); err != nil {
 		vs.Add(f+"registration_number", "REGISTRATION_FORMAT", "%s", err)
 	}
+	p.checkRules(vs, role)
 }
 
 // normalise applies the forms the database keeps: registration numbers in
@@ -109,7 +113,7 @@ func (p *Post) normalise() {
 }
 
 const postColumns = `pcn_code, id, role_id, state, staff_name, registration_number, wte, start_date, end_date,
-	employer, focus_cohort, baseline, revision, create_time, update_time`
+	employer, focus_cohort, baseline, cct_date, revision, create_time, update_time`
 
 // GetPost reads one post.
 func (s *Store) GetPost(ctx context.Context, pcn, id string) (Post, error) {
@@ -156,15 +160,6 @@ func (s *Store) ListPosts(ctx context.Context, filter PostFilter, page Page) ([]
 	return rows, next, nil
 }
 
-// roleFor reads the role a post refers to; an unknown role is a bad field.
-func roleFor(ctx context.Context, q sqlx.QueryerContext, roleID string) (Role, error) {
-	role, err := getRole(ctx, q, roleName(roleID))
-	if IsKind(err, KindNotFound) {
-		return role, Invalid("post.role", "UNKNOWN_ROLE", "%s is not in the role catalogue", roleName(roleID))
-	}
-	return role, err
-}
-
 // CreatePost adds a post to a PCN: FILLED when it names a staff member,
 // otherwise PLANNED. An empty ID gets a generated one.
 func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, error) {
@@ -185,9 +180,13 @@ func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, erro
 		if err := pcnVisible(ctx, tx, p.PCNCode); err != nil {
 			return Post{}, "", err
 		}
-		role, err := roleFor(ctx, tx, p.RoleID)
+		role, err := roleForPost(ctx, tx, p.RoleID, p.PCNCode)
 		if err != nil {
 			return Post{}, "", err
+		}
+		if role.RetireTime != nil {
+			return Post{}, "", FailedPrecondition(role.Name(), "ROLE_RETIRED",
+				role.Name()+" was retired by its commissioner; no new post may take it")
 		}
 		var vs Violations
 		p.validate(&vs, role)
@@ -196,10 +195,10 @@ func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, erro
 		}
 		var out Post
 		err = tx.GetContext(ctx, &out, `INSERT INTO posts (pcn_code, id, role_id, state, staff_name, registration_number,
-			wte, start_date, end_date, employer, focus_cohort, baseline)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (pcn_code, id) DO NOTHING
+			wte, start_date, end_date, employer, focus_cohort, baseline, cct_date)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (pcn_code, id) DO NOTHING
 			RETURNING `+postColumns, p.PCNCode, p.ID, p.RoleID, p.State, p.StaffName, p.RegistrationNumber,
-			p.WTE, p.StartDate, p.EndDate, p.Employer, p.FocusCohort, p.Baseline)
+			p.WTE, p.StartDate, p.EndDate, p.Employer, p.FocusCohort, p.Baseline, p.CCTDate)
 		if isNoRows(err) {
 			return out, "", AlreadyExists(p.Name(), p.Name()+" already exists")
 		}
@@ -226,7 +225,7 @@ func (s *Store) changePost(ctx context.Context, action, pcn, id, etag string, ch
 			}
 			next.PCNCode, next.ID, next.RoleID = cur.PCNCode, cur.ID, cur.RoleID
 			next.normalise()
-			role, err := roleFor(ctx, tx, next.RoleID)
+			role, err := roleForPost(ctx, tx, next.RoleID, next.PCNCode)
 			if err != nil {
 				return err
 			}
@@ -234,10 +233,10 @@ func (s *Store) changePost(ctx context.Context, action, pcn, id, etag string, ch
 		},
 		write: func(tx *txn, next Post) error {
 			_, err := tx.ExecContext(ctx, `UPDATE posts SET state = $3, staff_name = $4, registration_number = $5, wte = $6,
-				start_date = $7, end_date = $8, employer = $9, focus_cohort = $10, baseline = $11,
+				start_date = $7, end_date = $8, employer = $9, focus_cohort = $10, baseline = $11, cct_date = $12,
 				revision = revision + 1, update_time = now() WHERE pcn_code = $1 AND id = $2`,
 				pcn, id, next.State, next.StaffName, next.RegistrationNumber, next.WTE, next.StartDate, next.EndDate,
-				next.Employer, next.FocusCohort, next.Baseline)
+				next.Employer, next.FocusCohort, next.Baseline, next.CCTDate)
 			return err
 		},
 	}, etag)

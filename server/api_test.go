@@ -218,8 +218,8 @@ func TestBadInputIsRefusedWithFieldViolations(t *testing.T) {
 		})
 	}
 	posts, err := a.work.ListPosts(as(t.Context(), "national"), &arrsv1.ListPostsRequest{Parent: "pcns/-", PageSize: 500})
-	if err != nil || len(posts.GetPosts()) != 12 {
-		t.Errorf("after bad input there are %d posts (%v), want the demo's 12", len(posts.GetPosts()), err)
+	if err != nil || len(posts.GetPosts()) != 13 {
+		t.Errorf("after bad input there are %d posts (%v), want the demo's 13", len(posts.GetPosts()), err)
 	}
 }
 
@@ -248,8 +248,8 @@ func TestListPostsPagesThroughEveryPCN(t *testing.T) {
 		}
 		req.PageToken = resp.GetNextPageToken()
 	}
-	if len(seen) != 12 || pages != 3 {
-		t.Errorf("%d posts over %d pages, want 12 over 3", len(seen), pages)
+	if len(seen) != 13 || pages != 3 {
+		t.Errorf("%d posts over %d pages, want 13 over 3", len(seen), pages)
 	}
 	for i := 1; i < len(order); i++ {
 		if order[i-1] >= order[i] {

@@ -36,6 +36,9 @@ func roleProto(r claims.Role) *arrsv1.Role {
 		Etag:               claims.Etag(r.Revision),
 		CreateTime:         timestamp(r.CreateTime),
 		UpdateTime:         timestamp(r.UpdateTime),
+		Commissioner:       commissionerOf(r),
+		Rules:              rulesProto(r.Rules),
+		RetireTime:         optionalTimestamp(r.RetireTime),
 	}
 	for _, c := range r.HeadcountCaps {
 		out.HeadcountCaps = append(out.HeadcountCaps, &arrsv1.HeadcountCap{
@@ -58,6 +61,7 @@ func roleFields(vs *claims.Violations, in *arrsv1.Role) claims.Role {
 		ReimbursableFrom:   parseDate(vs, "role.reimbursable_from", in.GetReimbursableFrom()),
 		ReimbursableTo:     parseDate(vs, "role.reimbursable_to", in.GetReimbursableTo()),
 	}
+	r.Rules = ruleFields(vs, "role.rules", in.GetRules())
 	for i, c := range in.GetHeadcountCaps() {
 		r.HeadcountCaps = append(r.HeadcountCaps, claims.HeadcountCap{
 			FinancialYear:      parseYear(vs, fmt.Sprintf("role.headcount_caps[%d].financial_year", i), c.GetFinancialYear()),
@@ -122,7 +126,7 @@ func (h *catalogue) UpdateRole(ctx context.Context, req *arrsv1.UpdateRoleReques
 		return nil, err
 	}
 	paths, err := updatePaths(req.GetUpdateMask(), "display_name", "afc_band", "register", "registration_prefix",
-		"reimbursable_from", "reimbursable_to", "headcount_caps")
+		"reimbursable_from", "reimbursable_to", "headcount_caps", "rules")
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +156,9 @@ func (h *catalogue) UpdateRole(ctx context.Context, req *arrsv1.UpdateRoleReques
 		}
 		if paths["headcount_caps"] {
 			cur.HeadcountCaps = r.HeadcountCaps
+		}
+		if paths["rules"] {
+			cur.Rules = r.Rules
 		}
 	})
 	if err != nil {

@@ -20,6 +20,8 @@ func financialYearProto(y claims.FundingYear) *arrsv1.FinancialYear {
 		EndDate:                y.Year.End().String(),
 		RatePerWeightedPatient: y.RatePerWeightedPatient.String(),
 		ClaimsDeadline:         y.ClaimsDeadline.String(),
+		NationalPoolPence:      y.NationalPoolPence,
+		Illustrative:           y.Illustrative,
 		Etag:                   claims.Etag(y.Revision),
 		CreateTime:             timestamp(y.CreateTime),
 		UpdateTime:             timestamp(y.UpdateTime),
@@ -60,6 +62,8 @@ func (h *funding) CreateFinancialYear(ctx context.Context, req *arrsv1.CreateFin
 		Year:                   parseYear(&vs, "financial_year_id", req.GetFinancialYearId()),
 		RatePerWeightedPatient: parseDecimal(&vs, "financial_year.rate_per_weighted_patient", req.GetFinancialYear().GetRatePerWeightedPatient()),
 		ClaimsDeadline:         parseDate(&vs, "financial_year.claims_deadline", req.GetFinancialYear().GetClaimsDeadline()),
+		NationalPoolPence:      req.GetFinancialYear().GetNationalPoolPence(),
+		Illustrative:           req.GetFinancialYear().GetIllustrative(),
 	}
 	if err := vs.Err(); err != nil {
 		return nil, err
@@ -81,7 +85,8 @@ func (h *funding) UpdateFinancialYear(ctx context.Context, req *arrsv1.UpdateFin
 	if err != nil {
 		return nil, err
 	}
-	paths, err := updatePaths(req.GetUpdateMask(), "rate_per_weighted_patient", "claims_deadline")
+	paths, err := updatePaths(req.GetUpdateMask(), "rate_per_weighted_patient", "claims_deadline",
+		"national_pool_pence", "illustrative")
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +105,12 @@ func (h *funding) UpdateFinancialYear(ctx context.Context, req *arrsv1.UpdateFin
 		}
 		if paths["claims_deadline"] {
 			cur.ClaimsDeadline = deadline
+		}
+		if paths["national_pool_pence"] {
+			cur.NationalPoolPence = in.GetNationalPoolPence()
+		}
+		if paths["illustrative"] {
+			cur.Illustrative = in.GetIllustrative()
 		}
 	})
 	if err != nil {

@@ -554,7 +554,7 @@ func TestOpenAPIIsServedAndCoversEveryRoute(t *testing.T) {
 			t.Errorf("%s (%s) is not in the document", key, id)
 		}
 	}
-	if len(bindings) != 55 {
-		t.Errorf("%d HTTP rules, want 55", len(bindings))
+	if len(bindings) != 60 {
+		t.Errorf("%d HTTP rules, want 60", len(bindings))
 	}
 }

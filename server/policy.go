@@ -45,6 +45,13 @@ const (
 	// permReportsRead reads the pictures across PCNs: a commissioner's
 	// position, the workforce statistics. The store scopes them further.
 	permReportsRead permission = "reports.read"
+	// permLocalRolesWrite approves, changes and retires a commissioner's
+	// local roles; the store limits it to the caller's own commissioner.
+	permLocalRolesWrite permission = "localroles.write"
+	// permLocalRolesRead reads commissioners' local roles: those who work
+	// with a commissioner's PCNs. The store shows each only its
+	// commissioner's.
+	permLocalRolesRead permission = "localroles.read"
 	// public marks an RPC anyone may call without credentials.
 	public permission = "public"
 	// anyCaller marks an RPC every authenticated caller may use, whatever
@@ -73,6 +80,13 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.CatalogueService/CreateRate":        permCatalogWrite,
 	"/arrs.v1.CatalogueService/UpdateRate":        permCatalogWrite,
 	"/arrs.v1.CatalogueService/PreviewRateTopUps": permRatePreview,
+	// Local roles are read by their commissioner and its PCNs; the store
+	// hides them from everyone else.
+	"/arrs.v1.CatalogueService/GetLocalRole":    permLocalRolesRead,
+	"/arrs.v1.CatalogueService/ListLocalRoles":  permLocalRolesRead,
+	"/arrs.v1.CatalogueService/CreateLocalRole": permLocalRolesWrite,
+	"/arrs.v1.CatalogueService/UpdateLocalRole": permLocalRolesWrite,
+	"/arrs.v1.CatalogueService/RetireLocalRole": permLocalRolesWrite,
 
 	"/arrs.v1.FundingService/GetFinancialYear":    permReferenceRead,
 	"/arrs.v1.FundingService/ListFinancialYears":  permReferenceRead,
@@ -165,20 +179,22 @@ func reflectionPermissions(ra ReflectionAccess) map[string]permission {
 // rolePermissions is what each access role may do.
 var rolePermissions = map[claims.AccessRole][]permission{
 	claims.RolePCNClinicalDirector: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permPostsWrite,
-		permClaimsRead, permClaimsWrite, permClaimsSubmit, permBudgetRead, permAuditRead},
+		permClaimsRead, permClaimsWrite, permClaimsSubmit, permBudgetRead, permAuditRead, permLocalRolesRead},
 	// A PCN manager prepares claims; only the clinical director submits.
 	claims.RolePCNManager: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead, permPostsWrite,
-		permClaimsRead, permClaimsWrite, permBudgetRead, permAuditRead},
+		permClaimsRead, permClaimsWrite, permBudgetRead, permAuditRead, permLocalRolesRead},
+	// An approver also approves the commissioner's local roles: a
+	// commissioning decision, not a payment.
 	claims.RoleCommissionerApprover: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
-		permClaimsRead, permBudgetRead, permAuditRead, permClaimsReview, permReportsRead},
+		permClaimsRead, permBudgetRead, permAuditRead, permClaimsReview, permReportsRead, permLocalRolesRead, permLocalRolesWrite},
 	claims.RoleCommissionerFinance: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
-		permClaimsRead, permBudgetRead, permClaimsPay, permClaimsExport, permReportsRead},
+		permClaimsRead, permBudgetRead, permClaimsPay, permClaimsExport, permReportsRead, permLocalRolesRead},
 	// The CPD ledger comes later; until then a hub reads reference data only.
 	claims.RoleTrainingHubOfficer: {permReferenceRead},
 	// NHS England keeps the reference data and sees every PCN, but does not
 	// run a PCN's workforce.
 	claims.RoleNationalAdministrator: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
-		permClaimsRead, permBudgetRead, permReportsRead,
+		permClaimsRead, permBudgetRead, permReportsRead, permLocalRolesRead,
 		permOrgsWrite, permCatalogWrite, permRatePreview, permFundingWrite, permAuditRead, permAuditVerify},
 	// Service accounts hold exactly what their configuration grants.
 	claims.RoleServiceAccount: nil,

@@ -47,6 +47,7 @@ func postProto(p claims.Post) *arrsv1.Post {
 		Employer:           p.Employer,
 		FocusCohort:        focusCohortsOut[p.FocusCohort],
 		Baseline:           p.Baseline,
+		CctDate:            p.CCTDate.String(),
 		Etag:               claims.Etag(p.Revision),
 		CreateTime:         timestamp(p.CreateTime),
 		UpdateTime:         timestamp(p.UpdateTime),
@@ -68,6 +69,7 @@ func postFields(vs *claims.Violations, in *arrsv1.Post) claims.Post {
 		Employer:           in.GetEmployer(),
 		FocusCohort:        cohort,
 		Baseline:           in.GetBaseline(),
+		CCTDate:            parseDate(vs, "post.cct_date", in.GetCctDate()),
 	}
 }
 
@@ -147,7 +149,7 @@ func (h *workforce) UpdatePost(ctx context.Context, req *arrsv1.UpdatePostReques
 		return nil, err
 	}
 	paths, err := updatePaths(req.GetUpdateMask(), "staff_name", "registration_number", "wte", "start_date",
-		"end_date", "employer", "focus_cohort", "baseline")
+		"end_date", "employer", "focus_cohort", "baseline", "cct_date")
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +185,9 @@ func (h *workforce) UpdatePost(ctx context.Context, req *arrsv1.UpdatePostReques
 		}
 		if paths["baseline"] {
 			cur.Baseline = p.Baseline
+		}
+		if paths["cct_date"] {
+			cur.CCTDate = p.CCTDate
 		}
 	})
 	if err != nil {

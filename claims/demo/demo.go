@@ -1,7 +1,8 @@
 // Package demo loads the demonstration data that `make run` serves, as of
 // the store's clock, so that it is about today whenever it is loaded: one ICB
 // and its predecessor CCG, three PCNs with member practices, the role
-// catalogue with effective-dated maximums, the financial years from 2023-24
+// catalogue with effective-dated maximums and rules (GPs within 2 years of
+// CCT until 31 March 2026), a local role the ICB approved for its PCNs, the financial years from 2023-24
 // to the current one with each PCN's entitlement, a dozen posts including
 // occupational therapists, and each PCN's claims for the last four months in
 // every state a reviewer or a PCN meets: paid, approved, submitted and
@@ -13,8 +14,9 @@
 // is marked illustrative: the occupational therapist's maximums (the first
 // contact physiotherapist's, or from 2024 the clinical pharmacist's, figure
 // of the same date), the 2026/27 maximums (2025/26's with the 3.3% Agenda
-// for Change award) and the 2026-27 rate per weighted patient (2025-26's
-// scaled by the national pool). A financial year after the last in the
+// for Change award; the GP's, the top of the salaried range plus on-costs),
+// the local role's maximum and the 2026-27 rate per weighted patient
+// (2025-26's scaled by the national pool of £1,754m, itself provisional). A financial year after the last in the
 // tables keeps the latest rate and weighted populations, so the current and
 // previous years are always open. Organisation codes, names and registration
 // numbers are fictional.
@@ -96,6 +98,11 @@ func Load(ctx context.Context, store *claims.Store) error {
 	}
 	if err := createRates(ctx, store, rates); err != nil {
 		return err
+	}
+	for _, l := range localRoles {
+		if _, err := store.CreateLocalRole(ctx, request("local-role/"+l.Name()), l); err != nil {
+			return fmt.Errorf("demo local role %s: %w", l.Name(), err)
+		}
 	}
 	for _, y := range fundingYears(claims.FinancialYearOf(today)) {
 		if _, err := store.CreateFundingYear(ctx, request("year/"+y.Year.String()), y); err != nil {
@@ -191,12 +198,36 @@ var roles = []claims.Role{
 	{ID: "practice-nurse-band-6", DisplayName: "Practice nurse (band 6)", AfCBand: "6", Register: claims.RegisterNMC, ReimbursableFrom: date("2025-04-01")},
 	{ID: "consultant-nurse", DisplayName: "Consultant nurse", Register: claims.RegisterNMC, ReimbursableFrom: date("2025-04-01")},
 	{ID: "healthcare-support-worker", DisplayName: "Healthcare support worker", AfCBand: "3", Register: claims.RegisterNone, ReimbursableFrom: date("2025-04-01")},
+	// GPs from 1 October 2024, at first only within 2 years of their CCT;
+	// the restriction is lifted for 2026/27, as data: the rule ends on 31
+	// March 2026.
+	{
+		ID: "general-practitioner", DisplayName: "General practitioner", Register: claims.RegisterGMC, ReimbursableFrom: date("2024-10-01"),
+		Rules: []claims.RoleRule{
+			{Kind: claims.RuleCCTWithinYears, EffectiveFrom: date("2024-10-01"), EffectiveTo: date("2026-03-31"), Years: 2},
+		},
+	},
+}
+
+// localRoles are the roles the demo ICB approved for its own PCNs (from
+// 2026/27): in their catalogue only.
+var localRoles = []claims.LocalRole{
+	{
+		Role: claims.Role{ID: "frailty-practitioner", DisplayName: "Frailty practitioner (NHS Frimley ICB)", AfCBand: "7",
+			Register: claims.RegisterNMC, ReimbursableFrom: date("2026-04-01"), CommissionerCode: "QNQ"},
+		// A band 7 maximum with on-costs: the first contact physiotherapist's
+		// £62,340 of 2023 with the later awards, rounded (illustrative).
+		MaxAnnualPence: 6600000, Illustrative: true,
+		Source: "illustrative: NHS Frimley ICB's approval, a band 7 maximum including on-costs",
+	},
 }
 
 const (
 	sourceNHSE         = "NHS England ARRS maximum reimbursable amounts"
 	sourceIllustrative = "illustrative: no published figure; a band 7-8a role's maximum of the same date"
 	sourceAward        = "illustrative: the 2025/26 maximum with the 3.3% Agenda for Change award for 2026/27; no figure published yet"
+	sourceGP2024       = "illustrative: the 2025/26 GP maximum; no 2024/25 figure here"
+	sourceGP2026       = "illustrative: the top of the 2025/26 salaried GP range (£114,743) plus employer NI and pension; the pay review body figure is still to come"
 )
 
 var rates = []claims.Rate{
@@ -226,6 +257,14 @@ var rates = []claims.Rate{
 	{RoleID: "practice-nurse-band-6", EffectiveDate: date("2025-04-01"), NationalPence: 5331900, Source: sourceNHSE},
 	{RoleID: "consultant-nurse", EffectiveDate: date("2025-04-01"), NationalPence: 10268300, Source: sourceNHSE},
 	{RoleID: "healthcare-support-worker", EffectiveDate: date("2025-04-01"), NationalPence: 3215900, Source: sourceNHSE},
+	{RoleID: "general-practitioner", EffectiveDate: date("2024-10-01"), NationalPence: 8241800, Source: sourceGP2024, Illustrative: true},
+	{RoleID: "general-practitioner", EffectiveDate: date("2025-04-01"), NationalPence: 8241800, Source: sourceNHSE},
+	// The 2026/27 GP rule was known from April (unlike the pay awards,
+	// loaded later): the maximum is the top of the salaried GP range plus
+	// on-costs, £114,743 + employer NI 15% above £5,000 (£16,461.45) +
+	// employer pension 23.7% (£27,194.09) = £158,398.54, to £158,399. The
+	// figure is illustrative until the pay review body's is known.
+	{RoleID: "general-practitioner", EffectiveDate: date("2026-04-01"), NationalPence: 15839900, Source: sourceGP2026, Illustrative: true},
 }
 
 // award is the 2026/27 Agenda for Change award of 3.3% (£ rounded to the
@@ -247,22 +286,26 @@ var award = []claims.Rate{
 	{RoleID: "healthcare-support-worker", EffectiveDate: date("2026-04-01"), NationalPence: 3322000, Source: sourceAward, Illustrative: true},
 }
 
-// years are the published rates per weighted patient; 2026-27's is
-// illustrative: 2025-26's scaled by the pool's rise from £1,711m to £1,754m
-// (26.631 × 1754 ÷ 1711 = 27.3003, to three places).
+// years are the published rates per weighted patient and national pools;
+// 2026-27's are provisional: the pool of £1,754m was set before the 3.3%
+// Agenda for Change award was accepted, and its rate is illustrative,
+// 2025-26's scaled by the pool's rise from £1,711m to £1,754m (26.631 ×
+// 1754 ÷ 1711 = 27.3003, to three places).
 var years = []claims.FundingYear{
-	{Year: year("2023-24"), RatePerWeightedPatient: dec("22.671")},
+	{Year: year("2023-24"), RatePerWeightedPatient: dec("22.671"), NationalPoolPence: 141_200_000_000},
 	{Year: year("2024-25"), RatePerWeightedPatient: dec("22.894")},
-	{Year: year("2025-26"), RatePerWeightedPatient: dec("26.631")},
-	{Year: year("2026-27"), RatePerWeightedPatient: dec("27.3")},
+	{Year: year("2025-26"), RatePerWeightedPatient: dec("26.631"), NationalPoolPence: 171_100_000_000},
+	{Year: year("2026-27"), RatePerWeightedPatient: dec("27.3"), NationalPoolPence: 175_400_000_000, Illustrative: true},
 }
 
 // fundingYears returns the years to open: those above and every year after
-// them up to current, at the latest rate until the year's own is published.
+// them up to current, at the latest rate (illustrative, with no pool) until
+// the year's own is published.
 func fundingYears(current claims.FinancialYear) []claims.FundingYear {
 	out := slices.Clone(years)
 	for last := out[len(out)-1]; last.Year < current; {
 		last.Year++
+		last.NationalPoolPence, last.Illustrative = 0, true
 		out = append(out, last)
 	}
 	return out
@@ -322,6 +365,9 @@ var posts = []claims.Post{
 		WTE: dec("0.4")}, // started in the oldest month awaiting review
 	{PCNCode: "U34567", ID: "paramedic-plan", RoleID: "paramedic",
 		WTE: dec("1")}, // starts with the next financial year
+	// Five years after CCT: claimable only since the restriction ended.
+	{PCNCode: "U34567", ID: "gp-1", RoleID: "general-practitioner", StaffName: "Dr Ruth Adeyemi", RegistrationNumber: "7123456",
+		WTE: dec("0.8"), StartDate: date("2026-05-01"), CCTDate: date("2021-08-04")},
 }
 
 // postsOn returns the posts with the start dates that depend on today: a

@@ -228,3 +228,44 @@ func TestStoriesFitEveryDay(t *testing.T) {
 		}
 	}
 }
+
+// The demo's reference data includes 2026-27: the national pool of £1,754m
+// and its rate, both marked illustrative (provisional); the GP rule ending on
+// 31 March 2026 with the new GP maximum from 1 April, illustrative; the ICB's
+// local role in its PCNs' catalogue; and a GP five years after CCT in post
+// from May 2026, claimed in the current year's months.
+func TestDemoLivesIn2026To27WithItsRules(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDB(t)
+	db.SetMaxOpenConns(8)
+	store := loadOn(t, db, at(t, "2026-12-06"))
+	ctx := claims.WithActor(t.Context(), claims.System("test"))
+
+	y, err := store.GetFundingYear(ctx, year("2026-27"))
+	if err != nil || y.NationalPoolPence != 175_400_000_000 || !y.Illustrative {
+		t.Errorf("2026-27 = %+v, %v; want a provisional pool of £1,754m", y, err)
+	}
+	gp, err := store.GetRole(ctx, "general-practitioner")
+	if err != nil || len(gp.Rules) != 1 || gp.Rules[0].EffectiveTo.String() != "2026-03-31" {
+		t.Errorf("the GP role = %+v, %v; want its CCT rule to end on 2026-03-31", gp, err)
+	}
+	rate, err := store.GetRate(ctx, "general-practitioner", date("2026-04-01"))
+	if err != nil || rate.NationalPence != 15839900 || !rate.Illustrative {
+		t.Errorf("the GP's 2026/27 maximum = %+v, %v", rate, err)
+	}
+	pcn := claims.WithActor(t.Context(), claims.Actor{Subject: "cd", Role: claims.RolePCNClinicalDirector, OrgKind: claims.OrgPCN, OrgCode: "U12345"})
+	if r, err := store.GetRole(pcn, "frailty-practitioner"); err != nil || r.CommissionerCode != "QNQ" {
+		t.Errorf("Riverside's catalogue lacks its ICB's local role: %+v, %v", r, err)
+	}
+	c, err := store.GetClaim(ctx, "U34567", "2026-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claimed bool
+	for _, l := range c.Lines {
+		claimed = claimed || l.PostID == "gp-1"
+	}
+	if c.Year != year("2026-27") || !claimed {
+		t.Errorf("Kingsgate's October 2026 claim (%s) has no line for its GP: %+v", c.Year, c.Lines)
+	}
+}

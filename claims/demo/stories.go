@@ -107,6 +107,10 @@ var costs = map[string]claims.Costs{
 	"U23456/care-coordinator-1": {GrossSalary: 112500, EmployerNI: 8000, EmployerPension: 16178},
 	"U34567/pharmacy-tech-1":    {GrossSalary: 275000, EmployerNI: 33000, EmployerPension: 39545},
 	"U34567/pharmacist-2":       {GrossSalary: 170000, EmployerNI: 17000, EmployerPension: 24446},
+	// £95,000 a year at 0.8 WTE: £6,333.33 a month; NI 15% above the
+	// threshold, pension 23.7%.
+	"U34567/gp-1":      {GrossSalary: 633333, EmployerNI: 88000, EmployerPension: 150100},
+	"U12345/frailty-1": {GrossSalary: 240000, EmployerNI: 26000, EmployerPension: 34512},
 }
 
 // london is the scheme's calendar (the claims package embeds its zone).

@@ -9,7 +9,7 @@
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON
     commissioners, pcns, pcn_practices, pcn_commissioners, request_ids,
-    roles, role_headcount_caps, rates,
+    roles, role_headcount_caps, role_rules, rates,
     financial_years, entitlements,
     posts, claims, claim_lines, claim_messages
 TO arrs_app;

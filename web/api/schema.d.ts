@@ -192,6 +192,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/commissioners/{commissioner}/localRoles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists a commissioner's local roles, retired ones included, ordered by
+         *     id; parent `commissioners/-` lists every one the caller may see.
+         */
+        get: operations["CatalogueService_ListLocalRoles"];
+        put?: never;
+        /**
+         * Approves a local role for the commissioner's PCNs: it joins their role
+         *     catalogue as `roles/{local_role}`, with its maximum as the rate from
+         *     its first reimbursable day. The commissioner's approvers only.
+         */
+        post: operations["CatalogueService_CreateLocalRole"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/commissioners/{commissioner}/localRoles/{localRole}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Gets one local role approved by a commissioner. */
+        get: operations["CatalogueService_GetLocalRole"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Changes an approved local role; its id and first day are fixed. */
+        patch: operations["CatalogueService_UpdateLocalRole"];
+        trace?: never;
+    };
+    "/v1/commissioners/{commissioner}/localRoles/{localRole}:retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraws the approval: the role is reimbursable up to `last_day` and no
+         *     new post may take it. APPROVED to RETIRED.
+         */
+        post: operations["CatalogueService_RetireLocalRole"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/commissioners/{commissioner}/positions/{position}": {
         parameters: {
             query?: never;
@@ -747,7 +810,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists roles ordered by role id. */
+        /**
+         * Lists the roles the caller may see (national roles, and the local roles
+         *     of the caller's commissioner or its PCN's), ordered by role id.
+         */
         get: operations["CatalogueService_ListRoles"];
         put?: never;
         /** Adds a role to the catalogue. */
@@ -765,7 +831,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Gets one role. */
+        /** Gets one role: a national role, or a local role the caller may see. */
         get: operations["CatalogueService_GetRole"];
         put?: never;
         post?: never;
@@ -844,6 +910,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Request for RetireLocalRole. */
+        CatalogueServiceRetireLocalRoleBody: {
+            /** @description A non-empty etag must match the local role's. */
+            etag?: string;
+            /** @description The last day the role is reimbursable (`YYYY-MM-DD`). */
+            lastDay?: string;
+            /** @description UUID making the call idempotent: a retry returns the first result. */
+            requestId?: string;
+        };
         /** @description Request for ApproveClaim. */
         ClaimServiceApproveClaimBody: {
             /** @description Lines lowered on approval; the rest are approved as claimed. */
@@ -1726,10 +1801,22 @@ export interface components {
             /** @description Opaque version for optimistic concurrency (AIP-154). */
             etag?: string;
             /**
+             * @description True while the year's figures are provisional (illustrative), for
+             *     example set before a pay award was known.
+             */
+            illustrative?: boolean;
+            /**
              * @description Resource name `financialYears/{year}`, for example
              *     `financialYears/2025-26`.
              */
             name: $Read<string>;
+            /**
+             * Format: int64
+             * @description The national ARRS pool the rate shares out, in pence (a string in
+             *     JSON), for example 175400000000 (£1,754m) for 2026-27; 0 while not
+             *     recorded.
+             */
+            nationalPoolPence?: string;
             /** @description Pounds per weighted patient, exact decimal, for example `"26.631"`. */
             ratePerWeightedPatient?: string;
             /**
@@ -1838,6 +1925,13 @@ export interface components {
             /** @description Token for the next page; empty on the last page. */
             nextPageToken: string;
         };
+        /** @description Response for ListLocalRoles. */
+        v1ListLocalRolesResponse: {
+            /** @description The page of local roles. */
+            localRoles?: components["schemas"]["v1LocalRole"][];
+            /** @description Token for the next page; empty on the last page. */
+            nextPageToken?: string;
+        };
         /** @description Response for ListPcns. */
         v1ListPcnsResponse: {
             /** @description Token for the next page; empty on the last page. */
@@ -1885,6 +1979,73 @@ export interface components {
             /** @description The rows, by month, commissioner and role. */
             workforceStatistics: components["schemas"]["v1WorkforceStatistic"][];
         };
+        /** @description A role a commissioner (an ICB) approved for its own PCNs. */
+        v1LocalRole: {
+            /** @description Agenda for Change band the maximum follows; empty if none. */
+            afcBand?: string;
+            /** @description First day the role is reimbursable (`YYYY-MM-DD`). Immutable. */
+            approvedFrom?: string;
+            /** @description Last day the role is reimbursable; empty while open-ended. */
+            approvedTo?: string;
+            /**
+             * Format: date-time
+             * @description Output only.
+             */
+            createTime?: $Read<string>;
+            /** @description Human-readable name. */
+            displayName?: string;
+            /** @description Opaque version for optimistic concurrency (AIP-154). */
+            etag?: string;
+            /** @description True when the maximum is provisional or illustrative. */
+            illustrative?: boolean;
+            /**
+             * Format: int64
+             * @description The maximum reimbursable amount a year at 1.0 WTE, in pence (a string
+             *     in JSON), including employer on-costs (National Insurance and
+             *     pension), as every ARRS maximum is: actual salary plus on-costs are
+             *     reimbursed up to it, pro rata for WTE and days in post.
+             */
+            maxAnnualPence?: string;
+            /**
+             * @description Resource name `commissioners/{commissioner}/localRoles/{local_role}`,
+             *     for example `commissioners/QNQ/localRoles/frailty-nurse-practitioner`.
+             */
+            name?: string;
+            /** @description The register staff in the role must be on. */
+            register?: components["schemas"]["v1ProfessionalRegister"];
+            /** @description For HCPC roles, the profession letters; empty otherwise. */
+            registrationPrefix?: string;
+            /**
+             * Format: date-time
+             * @description Output only. When the approval was withdrawn.
+             */
+            retireTime?: $Read<string>;
+            /**
+             * @description Output only. The catalogue role the commissioner's PCNs see and name in
+             *     their posts, `roles/{local_role}`.
+             */
+            role?: $Read<string>;
+            /** @description Where the figure comes from; at most 500 characters. */
+            source?: string;
+            /** @description Output only. Approved or retired; moves only through RetireLocalRole. */
+            state?: $Read<components["schemas"]["v1LocalRoleState"]>;
+            /**
+             * Format: date-time
+             * @description Output only.
+             */
+            updateTime?: $Read<string>;
+        };
+        /**
+         * @description The state of a local role's approval.
+         *
+         *      - STATE_UNSPECIFIED: Not used.
+         *      - STATE_APPROVED: Approved: PCNs may take the role on.
+         *      - STATE_RETIRED: Approval withdrawn: reimbursable up to its last day, for posts
+         *     already in it; no new post may take it.
+         * @default STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1LocalRoleState: "STATE_UNSPECIFIED" | "STATE_APPROVED" | "STATE_RETIRED";
         /** @description The organisation that receives a PCN's payments. */
         v1Payee: {
             /** @description Human-readable name. */
@@ -2027,6 +2188,12 @@ export interface components {
         v1Post: {
             /** @description True for a post in the PCN's 31 March 2019 baseline: never claimable. */
             baseline?: boolean;
+            /**
+             * @description When the staff member (a GP) gained their Certificate of Completion of
+             *     Training (`YYYY-MM-DD`): required where a rule of the role in force on
+             *     the start date asks, such as "within 2 years of CCT" until 2026-03-31.
+             */
+            cctDate?: string;
             /**
              * Format: date-time
              * @description Output only.
@@ -2241,6 +2408,12 @@ export interface components {
              */
             afcBand?: string;
             /**
+             * @description Output only. For a local role, the commissioner that approved it,
+             *     `commissioners/{commissioner}`; empty for a national role. A local
+             *     role is managed as `commissioners/{commissioner}/localRoles/{role}`.
+             */
+            commissioner?: $Read<string>;
+            /**
              * Format: date-time
              * @description Output only.
              */
@@ -2272,6 +2445,18 @@ export interface components {
             reimbursableTo?: string;
             /**
              * Format: date-time
+             * @description Output only. When a local role's commissioner withdrew its approval;
+             *     unset while approved (and for national roles).
+             */
+            retireTime?: $Read<string>;
+            /**
+             * @description Conditions on who may be engaged in the role, each with its effective
+             *     dates, for example GPs within 2 years of CCT from 2024-10-01 to
+             *     2026-03-31.
+             */
+            rules?: components["schemas"]["v1RoleRule"][];
+            /**
+             * Format: date-time
              * @description Output only.
              */
             updateTime: $Read<string>;
@@ -2301,6 +2486,32 @@ export interface components {
              */
             submittedPence: string;
         };
+        /**
+         * @description A condition on engaging staff in a role, in force from `effective_from`
+         *     to `effective_to`. It is judged on a post's start date.
+         */
+        v1RoleRule: {
+            /** @description First day the rule applies (`YYYY-MM-DD`). */
+            effectiveFrom?: string;
+            /** @description Last day the rule applies; empty while it still does. */
+            effectiveTo?: string;
+            /** @description What the rule requires. */
+            kind?: components["schemas"]["v1RoleRuleKind"];
+            /**
+             * Format: int32
+             * @description For CCT_WITHIN_YEARS: how many years after CCT a start may be, 1 to 50.
+             */
+            years?: number;
+        };
+        /**
+         * @description What a role rule requires.
+         *
+         *      - ROLE_RULE_KIND_CCT_WITHIN_YEARS: Staff starting while the rule is in force must start within `years` of
+         *     their Certificate of Completion of Training (the post's `cct_date`).
+         * @default ROLE_RULE_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1RoleRuleKind: "ROLE_RULE_KIND_UNSPECIFIED" | "ROLE_RULE_KIND_CCT_WITHIN_YEARS";
         /** @description Request for UpdateClaimLine. */
         v1UpdateClaimLineRequest: {
             /** @description The line, identified by `name`; a non-empty `etag` must match. */
@@ -3475,6 +3686,607 @@ export interface operations {
             };
         };
     };
+    CatalogueService_ListLocalRoles: {
+        parameters: {
+            query?: {
+                /** @description Maximum results per page: 0 means 50, above 500 means 500. */
+                pageSize?: number;
+                /** @description `next_page_token` from a previous call with the same arguments. */
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                commissioner: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListLocalRolesResponse"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CatalogueService_CreateLocalRole: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Lower-case words joined by hyphens, unique among all roles, national
+                 *     and local.
+                 */
+                localRoleId?: string;
+                /** @description UUID making the call idempotent: a retry returns the first result. */
+                requestId?: string;
+            };
+            header?: never;
+            path: {
+                commissioner: string;
+            };
+            cookie?: never;
+        };
+        /** @description The role to approve; `name` is ignored. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1LocalRole"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1LocalRole"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CatalogueService_GetLocalRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                commissioner: string;
+                localRole: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1LocalRole"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CatalogueService_UpdateLocalRole: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Fields to change: `display_name`, `afc_band`, `register`,
+                 *     `registration_prefix`, `approved_to`, `max_annual_pence`, `source`,
+                 *     `illustrative`. Empty means all of them.
+                 */
+                updateMask?: string;
+            };
+            header?: never;
+            path: {
+                commissioner: string;
+                localRole: string;
+            };
+            cookie?: never;
+        };
+        /** @description The local role, identified by `name`; a non-empty `etag` must match. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Agenda for Change band the maximum follows; empty if none. */
+                    afcBand?: string;
+                    /** @description First day the role is reimbursable (`YYYY-MM-DD`). Immutable. */
+                    approvedFrom?: string;
+                    /** @description Last day the role is reimbursable; empty while open-ended. */
+                    approvedTo?: string;
+                    /**
+                     * Format: date-time
+                     * @description Output only.
+                     */
+                    createTime?: $Read<string>;
+                    /** @description Human-readable name. */
+                    displayName?: string;
+                    /** @description Opaque version for optimistic concurrency (AIP-154). */
+                    etag?: string;
+                    /** @description True when the maximum is provisional or illustrative. */
+                    illustrative?: boolean;
+                    /**
+                     * Format: int64
+                     * @description The maximum reimbursable amount a year at 1.0 WTE, in pence (a string
+                     *     in JSON), including employer on-costs (National Insurance and
+                     *     pension), as every ARRS maximum is: actual salary plus on-costs are
+                     *     reimbursed up to it, pro rata for WTE and days in post.
+                     */
+                    maxAnnualPence?: string;
+                    /** @description The register staff in the role must be on. */
+                    register?: components["schemas"]["v1ProfessionalRegister"];
+                    /** @description For HCPC roles, the profession letters; empty otherwise. */
+                    registrationPrefix?: string;
+                    /**
+                     * Format: date-time
+                     * @description Output only. When the approval was withdrawn.
+                     */
+                    retireTime?: $Read<string>;
+                    /**
+                     * @description Output only. The catalogue role the commissioner's PCNs see and name in
+                     *     their posts, `roles/{local_role}`.
+                     */
+                    role?: $Read<string>;
+                    /** @description Where the figure comes from; at most 500 characters. */
+                    source?: string;
+                    /** @description Output only. Approved or retired; moves only through RetireLocalRole. */
+                    state?: $Read<components["schemas"]["v1LocalRoleState"]>;
+                    /**
+                     * Format: date-time
+                     * @description Output only.
+                     */
+                    updateTime?: $Read<string>;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1LocalRole"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CatalogueService_RetireLocalRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                commissioner: string;
+                localRole: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CatalogueServiceRetireLocalRoleBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1LocalRole"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     ReportingService_GetCommissionerPosition: {
         parameters: {
             query?: {
@@ -4179,6 +4991,18 @@ export interface operations {
                     endDate: $Read<string>;
                     /** @description Opaque version for optimistic concurrency (AIP-154). */
                     etag?: string;
+                    /**
+                     * @description True while the year's figures are provisional (illustrative), for
+                     *     example set before a pay award was known.
+                     */
+                    illustrative?: boolean;
+                    /**
+                     * Format: int64
+                     * @description The national ARRS pool the rate shares out, in pence (a string in
+                     *     JSON), for example 175400000000 (£1,754m) for 2026-27; 0 while not
+                     *     recorded.
+                     */
+                    nationalPoolPence?: string;
                     /** @description Pounds per weighted patient, exact decimal, for example `"26.631"`. */
                     ratePerWeightedPatient?: string;
                     /**
@@ -7299,8 +8123,8 @@ export interface operations {
             query?: {
                 /**
                  * @description Fields to change: `staff_name`, `registration_number`, `wte`,
-                 *     `start_date`, `end_date`, `employer`, `focus_cohort`, `baseline`. Empty
-                 *     means all of them.
+                 *     `start_date`, `end_date`, `employer`, `focus_cohort`, `baseline`,
+                 *     `cct_date`. Empty means all of them.
                  */
                 updateMask?: string;
             };
@@ -7317,6 +8141,12 @@ export interface operations {
                 "application/json": {
                     /** @description True for a post in the PCN's 31 March 2019 baseline: never claimable. */
                     baseline?: boolean;
+                    /**
+                     * @description When the staff member (a GP) gained their Certificate of Completion of
+                     *     Training (`YYYY-MM-DD`): required where a rule of the role in force on
+                     *     the start date asks, such as "within 2 years of CCT" until 2026-03-31.
+                     */
+                    cctDate?: string;
                     /**
                      * Format: date-time
                      * @description Output only.
@@ -8102,7 +8932,7 @@ export interface operations {
                 /**
                  * @description Fields to change: `display_name`, `afc_band`, `register`,
                  *     `registration_prefix`, `reimbursable_from`, `reimbursable_to`,
-                 *     `headcount_caps`. Empty means all of them.
+                 *     `headcount_caps`, `rules`. Empty means all of them.
                  */
                 updateMask?: string;
             };
@@ -8121,6 +8951,12 @@ export interface operations {
                      *     empty for roles outside Agenda for Change.
                      */
                     afcBand?: string;
+                    /**
+                     * @description Output only. For a local role, the commissioner that approved it,
+                     *     `commissioners/{commissioner}`; empty for a national role. A local
+                     *     role is managed as `commissioners/{commissioner}/localRoles/{role}`.
+                     */
+                    commissioner?: $Read<string>;
                     /**
                      * Format: date-time
                      * @description Output only.
@@ -8149,6 +8985,18 @@ export interface operations {
                      * @description Last day the role is reimbursable; empty while it still is.
                      */
                     reimbursableTo?: string;
+                    /**
+                     * Format: date-time
+                     * @description Output only. When a local role's commissioner withdrew its approval;
+                     *     unset while approved (and for national roles).
+                     */
+                    retireTime?: $Read<string>;
+                    /**
+                     * @description Conditions on who may be engaged in the role, each with its effective
+                     *     dates, for example GPs within 2 years of CCT from 2024-10-01 to
+                     *     2026-03-31.
+                     */
+                    rules?: components["schemas"]["v1RoleRule"][];
                     /**
                      * Format: date-time
                      * @description Output only.

@@ -14,11 +14,11 @@ const main = () => document.getElementById("main-content") as HTMLElement;
 function navItems(s: Session | null): [string, string][] {
   if (!s) return [];
   if (isPcn(s)) {
-    return [["/", "Home"], ["/claims", "Claims"], ["/budget", "Budget"], ["/workforce", "Workforce"]];
+    return [["/", "Home"], ["/claims", "Claims"], ["/budget", "Budget"], ["/workforce", "Workforce"], ["/roles", "Roles"]];
   }
   switch (s.role) {
     case "commissioner-approver":
-      return [["/", "Review queue"], ["/dashboard", "PCNs"], ["/statistics", "Workforce"]];
+      return [["/", "Review queue"], ["/dashboard", "PCNs"], ["/statistics", "Workforce"], ["/local-roles", "Local roles"]];
     case "commissioner-finance":
       return [["/", "Payments"], ["/export", "Download claim lines"], ["/dashboard", "PCNs"], ["/statistics", "Workforce"]];
     case "national-administrator":

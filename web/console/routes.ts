@@ -15,6 +15,7 @@ import { entitlementsPage, newRatePage, ratesPage, yearsPage } from "./pages/adm
 import { dashboardPage } from "./pages/dashboard.js";
 import { statisticsPage } from "./pages/statistics.js";
 import { backdatedAwardPage } from "./pages/backdated.js";
+import { cataloguePage, localRolesPage, newLocalRolePage, retireLocalRolePage } from "./pages/localroles.js";
 
 export interface Ctx {
   params: Record<string, string>;
@@ -65,4 +66,8 @@ export const routes: { pattern: RegExp; page: Page }[] = [
   { pattern: /^\/dashboard$/, page: dashboardPage },
   { pattern: /^\/statistics$/, page: statisticsPage },
   { pattern: /^\/years$/, page: yearsPage },
+  { pattern: /^\/roles$/, page: cataloguePage },
+  { pattern: /^\/local-roles$/, page: localRolesPage },
+  { pattern: /^\/local-roles\/new(?:\/(?<step>approved))?$/, page: newLocalRolePage },
+  { pattern: /^\/local-roles\/(?<role>[a-z0-9-]+)\/(?<step>retire|retired)$/, page: retireLocalRolePage },
 ];

@@ -90,6 +90,109 @@ func (ProfessionalRegister) EnumDescriptor() ([]byte, []int) {
 	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{0}
 }
 
+// What a role rule requires.
+type RoleRuleKind int32
+
+const (
+	RoleRuleKind_ROLE_RULE_KIND_UNSPECIFIED RoleRuleKind = 0
+	// Staff starting while the rule is in force must start within `years` of
+	// their Certificate of Completion of Training (the post's `cct_date`).
+	RoleRuleKind_ROLE_RULE_KIND_CCT_WITHIN_YEARS RoleRuleKind = 1
+)
+
+// Enum value maps for RoleRuleKind.
+var (
+	RoleRuleKind_name = map[int32]string{
+		0: "ROLE_RULE_KIND_UNSPECIFIED",
+		1: "ROLE_RULE_KIND_CCT_WITHIN_YEARS",
+	}
+	RoleRuleKind_value = map[string]int32{
+		"ROLE_RULE_KIND_UNSPECIFIED":      0,
+		"ROLE_RULE_KIND_CCT_WITHIN_YEARS": 1,
+	}
+)
+
+func (x RoleRuleKind) Enum() *RoleRuleKind {
+	p := new(RoleRuleKind)
+	*p = x
+	return p
+}
+
+func (x RoleRuleKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RoleRuleKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_arrs_v1_catalogue_proto_enumTypes[1].Descriptor()
+}
+
+func (RoleRuleKind) Type() protoreflect.EnumType {
+	return &file_arrs_v1_catalogue_proto_enumTypes[1]
+}
+
+func (x RoleRuleKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RoleRuleKind.Descriptor instead.
+func (RoleRuleKind) EnumDescriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{1}
+}
+
+// The state of a local role's approval.
+type LocalRole_State int32
+
+const (
+	// Not used.
+	LocalRole_STATE_UNSPECIFIED LocalRole_State = 0
+	// Approved: PCNs may take the role on.
+	LocalRole_STATE_APPROVED LocalRole_State = 1
+	// Approval withdrawn: reimbursable up to its last day, for posts
+	// already in it; no new post may take it.
+	LocalRole_STATE_RETIRED LocalRole_State = 2
+)
+
+// Enum value maps for LocalRole_State.
+var (
+	LocalRole_State_name = map[int32]string{
+		0: "STATE_UNSPECIFIED",
+		1: "STATE_APPROVED",
+		2: "STATE_RETIRED",
+	}
+	LocalRole_State_value = map[string]int32{
+		"STATE_UNSPECIFIED": 0,
+		"STATE_APPROVED":    1,
+		"STATE_RETIRED":     2,
+	}
+)
+
+func (x LocalRole_State) Enum() *LocalRole_State {
+	p := new(LocalRole_State)
+	*p = x
+	return p
+}
+
+func (x LocalRole_State) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LocalRole_State) Descriptor() protoreflect.EnumDescriptor {
+	return file_arrs_v1_catalogue_proto_enumTypes[2].Descriptor()
+}
+
+func (LocalRole_State) Type() protoreflect.EnumType {
+	return &file_arrs_v1_catalogue_proto_enumTypes[2]
+}
+
+func (x LocalRole_State) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LocalRole_State.Descriptor instead.
+func (LocalRole_State) EnumDescriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{2, 0}
+}
+
 // A reimbursable ARRS role.
 type Role struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -116,7 +219,18 @@ type Role struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Output only. For a local role, the commissioner that approved it,
+	// `commissioners/{commissioner}`; empty for a national role. A local
+	// role is managed as `commissioners/{commissioner}/localRoles/{role}`.
+	Commissioner string `protobuf:"bytes,12,opt,name=commissioner,proto3" json:"commissioner,omitempty"`
+	// Conditions on who may be engaged in the role, each with its effective
+	// dates, for example GPs within 2 years of CCT from 2024-10-01 to
+	// 2026-03-31.
+	Rules []*RoleRule `protobuf:"bytes,13,rep,name=rules,proto3" json:"rules,omitempty"`
+	// Output only. When a local role's commissioner withdrew its approval;
+	// unset while approved (and for national roles).
+	RetireTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=retire_time,json=retireTime,proto3" json:"retire_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -228,6 +342,656 @@ func (x *Role) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Role) GetCommissioner() string {
+	if x != nil {
+		return x.Commissioner
+	}
+	return ""
+}
+
+func (x *Role) GetRules() []*RoleRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *Role) GetRetireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RetireTime
+	}
+	return nil
+}
+
+// A condition on engaging staff in a role, in force from `effective_from`
+// to `effective_to`. It is judged on a post's start date.
+type RoleRule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the rule requires.
+	Kind RoleRuleKind `protobuf:"varint,1,opt,name=kind,proto3,enum=arrs.v1.RoleRuleKind" json:"kind,omitempty"`
+	// First day the rule applies (`YYYY-MM-DD`).
+	EffectiveFrom string `protobuf:"bytes,2,opt,name=effective_from,json=effectiveFrom,proto3" json:"effective_from,omitempty"`
+	// Last day the rule applies; empty while it still does.
+	EffectiveTo string `protobuf:"bytes,3,opt,name=effective_to,json=effectiveTo,proto3" json:"effective_to,omitempty"`
+	// For CCT_WITHIN_YEARS: how many years after CCT a start may be, 1 to 50.
+	Years         int32 `protobuf:"varint,4,opt,name=years,proto3" json:"years,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoleRule) Reset() {
+	*x = RoleRule{}
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoleRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoleRule) ProtoMessage() {}
+
+func (x *RoleRule) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoleRule.ProtoReflect.Descriptor instead.
+func (*RoleRule) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RoleRule) GetKind() RoleRuleKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RoleRuleKind_ROLE_RULE_KIND_UNSPECIFIED
+}
+
+func (x *RoleRule) GetEffectiveFrom() string {
+	if x != nil {
+		return x.EffectiveFrom
+	}
+	return ""
+}
+
+func (x *RoleRule) GetEffectiveTo() string {
+	if x != nil {
+		return x.EffectiveTo
+	}
+	return ""
+}
+
+func (x *RoleRule) GetYears() int32 {
+	if x != nil {
+		return x.Years
+	}
+	return 0
+}
+
+// A role a commissioner (an ICB) approved for its own PCNs.
+type LocalRole struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name `commissioners/{commissioner}/localRoles/{local_role}`,
+	// for example `commissioners/QNQ/localRoles/frailty-nurse-practitioner`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Output only. The catalogue role the commissioner's PCNs see and name in
+	// their posts, `roles/{local_role}`.
+	Role string `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
+	// Human-readable name.
+	DisplayName string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Agenda for Change band the maximum follows; empty if none.
+	AfcBand string `protobuf:"bytes,4,opt,name=afc_band,json=afcBand,proto3" json:"afc_band,omitempty"`
+	// The register staff in the role must be on.
+	Register ProfessionalRegister `protobuf:"varint,5,opt,name=register,proto3,enum=arrs.v1.ProfessionalRegister" json:"register,omitempty"`
+	// For HCPC roles, the profession letters; empty otherwise.
+	RegistrationPrefix string `protobuf:"bytes,6,opt,name=registration_prefix,json=registrationPrefix,proto3" json:"registration_prefix,omitempty"`
+	// First day the role is reimbursable (`YYYY-MM-DD`). Immutable.
+	ApprovedFrom string `protobuf:"bytes,7,opt,name=approved_from,json=approvedFrom,proto3" json:"approved_from,omitempty"`
+	// Last day the role is reimbursable; empty while open-ended.
+	ApprovedTo string `protobuf:"bytes,8,opt,name=approved_to,json=approvedTo,proto3" json:"approved_to,omitempty"`
+	// The maximum reimbursable amount a year at 1.0 WTE, in pence (a string
+	// in JSON), including employer on-costs (National Insurance and
+	// pension), as every ARRS maximum is: actual salary plus on-costs are
+	// reimbursed up to it, pro rata for WTE and days in post.
+	MaxAnnualPence int64 `protobuf:"varint,9,opt,name=max_annual_pence,json=maxAnnualPence,proto3" json:"max_annual_pence,omitempty"`
+	// Where the figure comes from; at most 500 characters.
+	Source string `protobuf:"bytes,10,opt,name=source,proto3" json:"source,omitempty"`
+	// True when the maximum is provisional or illustrative.
+	Illustrative bool `protobuf:"varint,11,opt,name=illustrative,proto3" json:"illustrative,omitempty"`
+	// Output only. Approved or retired; moves only through RetireLocalRole.
+	State LocalRole_State `protobuf:"varint,12,opt,name=state,proto3,enum=arrs.v1.LocalRole_State" json:"state,omitempty"`
+	// Opaque version for optimistic concurrency (AIP-154).
+	Etag string `protobuf:"bytes,13,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Output only.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Output only.
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Output only. When the approval was withdrawn.
+	RetireTime    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=retire_time,json=retireTime,proto3" json:"retire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocalRole) Reset() {
+	*x = LocalRole{}
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocalRole) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocalRole) ProtoMessage() {}
+
+func (x *LocalRole) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocalRole.ProtoReflect.Descriptor instead.
+func (*LocalRole) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *LocalRole) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LocalRole) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *LocalRole) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *LocalRole) GetAfcBand() string {
+	if x != nil {
+		return x.AfcBand
+	}
+	return ""
+}
+
+func (x *LocalRole) GetRegister() ProfessionalRegister {
+	if x != nil {
+		return x.Register
+	}
+	return ProfessionalRegister_PROFESSIONAL_REGISTER_UNSPECIFIED
+}
+
+func (x *LocalRole) GetRegistrationPrefix() string {
+	if x != nil {
+		return x.RegistrationPrefix
+	}
+	return ""
+}
+
+func (x *LocalRole) GetApprovedFrom() string {
+	if x != nil {
+		return x.ApprovedFrom
+	}
+	return ""
+}
+
+func (x *LocalRole) GetApprovedTo() string {
+	if x != nil {
+		return x.ApprovedTo
+	}
+	return ""
+}
+
+func (x *LocalRole) GetMaxAnnualPence() int64 {
+	if x != nil {
+		return x.MaxAnnualPence
+	}
+	return 0
+}
+
+func (x *LocalRole) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *LocalRole) GetIllustrative() bool {
+	if x != nil {
+		return x.Illustrative
+	}
+	return false
+}
+
+func (x *LocalRole) GetState() LocalRole_State {
+	if x != nil {
+		return x.State
+	}
+	return LocalRole_STATE_UNSPECIFIED
+}
+
+func (x *LocalRole) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *LocalRole) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *LocalRole) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *LocalRole) GetRetireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RetireTime
+	}
+	return nil
+}
+
+// Request for GetLocalRole.
+type GetLocalRoleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `commissioners/{commissioner}/localRoles/{local_role}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLocalRoleRequest) Reset() {
+	*x = GetLocalRoleRequest{}
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLocalRoleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLocalRoleRequest) ProtoMessage() {}
+
+func (x *GetLocalRoleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLocalRoleRequest.ProtoReflect.Descriptor instead.
+func (*GetLocalRoleRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetLocalRoleRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for ListLocalRoles.
+type ListLocalRolesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `commissioners/{commissioner}`, or `commissioners/-`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Maximum results per page: 0 means 50, above 500 means 500.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// `next_page_token` from a previous call with the same arguments.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLocalRolesRequest) Reset() {
+	*x = ListLocalRolesRequest{}
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLocalRolesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLocalRolesRequest) ProtoMessage() {}
+
+func (x *ListLocalRolesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLocalRolesRequest.ProtoReflect.Descriptor instead.
+func (*ListLocalRolesRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ListLocalRolesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListLocalRolesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListLocalRolesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListLocalRoles.
+type ListLocalRolesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of local roles.
+	LocalRoles []*LocalRole `protobuf:"bytes,1,rep,name=local_roles,json=localRoles,proto3" json:"local_roles,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLocalRolesResponse) Reset() {
+	*x = ListLocalRolesResponse{}
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLocalRolesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLocalRolesResponse) ProtoMessage() {}
+
+func (x *ListLocalRolesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLocalRolesResponse.ProtoReflect.Descriptor instead.
+func (*ListLocalRolesResponse) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ListLocalRolesResponse) GetLocalRoles() []*LocalRole {
+	if x != nil {
+		return x.LocalRoles
+	}
+	return nil
+}
+
+func (x *ListLocalRolesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for CreateLocalRole.
+type CreateLocalRoleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `commissioners/{commissioner}`: an ICB.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Lower-case words joined by hyphens, unique among all roles, national
+	// and local.
+	LocalRoleId string `protobuf:"bytes,2,opt,name=local_role_id,json=localRoleId,proto3" json:"local_role_id,omitempty"`
+	// The role to approve; `name` is ignored.
+	LocalRole *LocalRole `protobuf:"bytes,3,opt,name=local_role,json=localRole,proto3" json:"local_role,omitempty"`
+	// UUID making the call idempotent: a retry returns the first result.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateLocalRoleRequest) Reset() {
+	*x = CreateLocalRoleRequest{}
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateLocalRoleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateLocalRoleRequest) ProtoMessage() {}
+
+func (x *CreateLocalRoleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateLocalRoleRequest.ProtoReflect.Descriptor instead.
+func (*CreateLocalRoleRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CreateLocalRoleRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateLocalRoleRequest) GetLocalRoleId() string {
+	if x != nil {
+		return x.LocalRoleId
+	}
+	return ""
+}
+
+func (x *CreateLocalRoleRequest) GetLocalRole() *LocalRole {
+	if x != nil {
+		return x.LocalRole
+	}
+	return nil
+}
+
+func (x *CreateLocalRoleRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// Request for UpdateLocalRole.
+type UpdateLocalRoleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The local role, identified by `name`; a non-empty `etag` must match.
+	LocalRole *LocalRole `protobuf:"bytes,1,opt,name=local_role,json=localRole,proto3" json:"local_role,omitempty"`
+	// Fields to change: `display_name`, `afc_band`, `register`,
+	// `registration_prefix`, `approved_to`, `max_annual_pence`, `source`,
+	// `illustrative`. Empty means all of them.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateLocalRoleRequest) Reset() {
+	*x = UpdateLocalRoleRequest{}
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateLocalRoleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateLocalRoleRequest) ProtoMessage() {}
+
+func (x *UpdateLocalRoleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateLocalRoleRequest.ProtoReflect.Descriptor instead.
+func (*UpdateLocalRoleRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *UpdateLocalRoleRequest) GetLocalRole() *LocalRole {
+	if x != nil {
+		return x.LocalRole
+	}
+	return nil
+}
+
+func (x *UpdateLocalRoleRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// Request for RetireLocalRole.
+type RetireLocalRoleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `commissioners/{commissioner}/localRoles/{local_role}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The last day the role is reimbursable (`YYYY-MM-DD`).
+	LastDay string `protobuf:"bytes,2,opt,name=last_day,json=lastDay,proto3" json:"last_day,omitempty"`
+	// A non-empty etag must match the local role's.
+	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	// UUID making the call idempotent: a retry returns the first result.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetireLocalRoleRequest) Reset() {
+	*x = RetireLocalRoleRequest{}
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetireLocalRoleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetireLocalRoleRequest) ProtoMessage() {}
+
+func (x *RetireLocalRoleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetireLocalRoleRequest.ProtoReflect.Descriptor instead.
+func (*RetireLocalRoleRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RetireLocalRoleRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RetireLocalRoleRequest) GetLastDay() string {
+	if x != nil {
+		return x.LastDay
+	}
+	return ""
+}
+
+func (x *RetireLocalRoleRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *RetireLocalRoleRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 // A limit on how many people in a role one PCN may claim for in a year.
 type HeadcountCap struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -246,7 +1010,7 @@ type HeadcountCap struct {
 
 func (x *HeadcountCap) Reset() {
 	*x = HeadcountCap{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[1]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -258,7 +1022,7 @@ func (x *HeadcountCap) String() string {
 func (*HeadcountCap) ProtoMessage() {}
 
 func (x *HeadcountCap) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[1]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -271,7 +1035,7 @@ func (x *HeadcountCap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeadcountCap.ProtoReflect.Descriptor instead.
 func (*HeadcountCap) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{1}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *HeadcountCap) GetFinancialYear() string {
@@ -335,7 +1099,7 @@ type Rate struct {
 
 func (x *Rate) Reset() {
 	*x = Rate{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[2]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -347,7 +1111,7 @@ func (x *Rate) String() string {
 func (*Rate) ProtoMessage() {}
 
 func (x *Rate) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[2]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -360,7 +1124,7 @@ func (x *Rate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rate.ProtoReflect.Descriptor instead.
 func (*Rate) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{2}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Rate) GetName() string {
@@ -444,7 +1208,7 @@ type GetRoleRequest struct {
 
 func (x *GetRoleRequest) Reset() {
 	*x = GetRoleRequest{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[3]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -456,7 +1220,7 @@ func (x *GetRoleRequest) String() string {
 func (*GetRoleRequest) ProtoMessage() {}
 
 func (x *GetRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[3]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -469,7 +1233,7 @@ func (x *GetRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRoleRequest.ProtoReflect.Descriptor instead.
 func (*GetRoleRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{3}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetRoleRequest) GetName() string {
@@ -492,7 +1256,7 @@ type ListRolesRequest struct {
 
 func (x *ListRolesRequest) Reset() {
 	*x = ListRolesRequest{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[4]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +1268,7 @@ func (x *ListRolesRequest) String() string {
 func (*ListRolesRequest) ProtoMessage() {}
 
 func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[4]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +1281,7 @@ func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesRequest.ProtoReflect.Descriptor instead.
 func (*ListRolesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{4}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListRolesRequest) GetPageSize() int32 {
@@ -547,7 +1311,7 @@ type ListRolesResponse struct {
 
 func (x *ListRolesResponse) Reset() {
 	*x = ListRolesResponse{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[5]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +1323,7 @@ func (x *ListRolesResponse) String() string {
 func (*ListRolesResponse) ProtoMessage() {}
 
 func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[5]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +1336,7 @@ func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesResponse.ProtoReflect.Descriptor instead.
 func (*ListRolesResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{5}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListRolesResponse) GetRoles() []*Role {
@@ -604,7 +1368,7 @@ type CreateRoleRequest struct {
 
 func (x *CreateRoleRequest) Reset() {
 	*x = CreateRoleRequest{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[6]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -616,7 +1380,7 @@ func (x *CreateRoleRequest) String() string {
 func (*CreateRoleRequest) ProtoMessage() {}
 
 func (x *CreateRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[6]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -629,7 +1393,7 @@ func (x *CreateRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRoleRequest.ProtoReflect.Descriptor instead.
 func (*CreateRoleRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{6}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CreateRoleRequest) GetRoleId() string {
@@ -660,7 +1424,7 @@ type UpdateRoleRequest struct {
 	Role *Role `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
 	// Fields to change: `display_name`, `afc_band`, `register`,
 	// `registration_prefix`, `reimbursable_from`, `reimbursable_to`,
-	// `headcount_caps`. Empty means all of them.
+	// `headcount_caps`, `rules`. Empty means all of them.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -668,7 +1432,7 @@ type UpdateRoleRequest struct {
 
 func (x *UpdateRoleRequest) Reset() {
 	*x = UpdateRoleRequest{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[7]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -680,7 +1444,7 @@ func (x *UpdateRoleRequest) String() string {
 func (*UpdateRoleRequest) ProtoMessage() {}
 
 func (x *UpdateRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[7]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -693,7 +1457,7 @@ func (x *UpdateRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRoleRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRoleRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{7}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UpdateRoleRequest) GetRole() *Role {
@@ -721,7 +1485,7 @@ type GetRateRequest struct {
 
 func (x *GetRateRequest) Reset() {
 	*x = GetRateRequest{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[8]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -733,7 +1497,7 @@ func (x *GetRateRequest) String() string {
 func (*GetRateRequest) ProtoMessage() {}
 
 func (x *GetRateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[8]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -746,7 +1510,7 @@ func (x *GetRateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRateRequest.ProtoReflect.Descriptor instead.
 func (*GetRateRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{8}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetRateRequest) GetName() string {
@@ -771,7 +1535,7 @@ type ListRatesRequest struct {
 
 func (x *ListRatesRequest) Reset() {
 	*x = ListRatesRequest{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[9]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -783,7 +1547,7 @@ func (x *ListRatesRequest) String() string {
 func (*ListRatesRequest) ProtoMessage() {}
 
 func (x *ListRatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[9]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -796,7 +1560,7 @@ func (x *ListRatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRatesRequest.ProtoReflect.Descriptor instead.
 func (*ListRatesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{9}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListRatesRequest) GetParent() string {
@@ -833,7 +1597,7 @@ type ListRatesResponse struct {
 
 func (x *ListRatesResponse) Reset() {
 	*x = ListRatesResponse{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[10]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -845,7 +1609,7 @@ func (x *ListRatesResponse) String() string {
 func (*ListRatesResponse) ProtoMessage() {}
 
 func (x *ListRatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[10]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -858,7 +1622,7 @@ func (x *ListRatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRatesResponse.ProtoReflect.Descriptor instead.
 func (*ListRatesResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{10}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListRatesResponse) GetRates() []*Rate {
@@ -890,7 +1654,7 @@ type CreateRateRequest struct {
 
 func (x *CreateRateRequest) Reset() {
 	*x = CreateRateRequest{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[11]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -902,7 +1666,7 @@ func (x *CreateRateRequest) String() string {
 func (*CreateRateRequest) ProtoMessage() {}
 
 func (x *CreateRateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[11]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -915,7 +1679,7 @@ func (x *CreateRateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRateRequest.ProtoReflect.Descriptor instead.
 func (*CreateRateRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{11}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateRateRequest) GetParent() string {
@@ -952,7 +1716,7 @@ type PreviewRateTopUpsRequest struct {
 
 func (x *PreviewRateTopUpsRequest) Reset() {
 	*x = PreviewRateTopUpsRequest{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[12]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -964,7 +1728,7 @@ func (x *PreviewRateTopUpsRequest) String() string {
 func (*PreviewRateTopUpsRequest) ProtoMessage() {}
 
 func (x *PreviewRateTopUpsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[12]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -977,7 +1741,7 @@ func (x *PreviewRateTopUpsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewRateTopUpsRequest.ProtoReflect.Descriptor instead.
 func (*PreviewRateTopUpsRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{12}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PreviewRateTopUpsRequest) GetParent() string {
@@ -1009,7 +1773,7 @@ type PreviewRateTopUpsResponse struct {
 
 func (x *PreviewRateTopUpsResponse) Reset() {
 	*x = PreviewRateTopUpsResponse{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[13]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1021,7 +1785,7 @@ func (x *PreviewRateTopUpsResponse) String() string {
 func (*PreviewRateTopUpsResponse) ProtoMessage() {}
 
 func (x *PreviewRateTopUpsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[13]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1034,7 +1798,7 @@ func (x *PreviewRateTopUpsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewRateTopUpsResponse.ProtoReflect.Descriptor instead.
 func (*PreviewRateTopUpsResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{13}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PreviewRateTopUpsResponse) GetTopUps() []*RateTopUp {
@@ -1072,7 +1836,7 @@ type RateTopUp struct {
 
 func (x *RateTopUp) Reset() {
 	*x = RateTopUp{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[14]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1084,7 +1848,7 @@ func (x *RateTopUp) String() string {
 func (*RateTopUp) ProtoMessage() {}
 
 func (x *RateTopUp) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[14]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1097,7 +1861,7 @@ func (x *RateTopUp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateTopUp.ProtoReflect.Descriptor instead.
 func (*RateTopUp) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{14}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RateTopUp) GetClaim() string {
@@ -1152,7 +1916,7 @@ type RateTopUpLine struct {
 
 func (x *RateTopUpLine) Reset() {
 	*x = RateTopUpLine{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[15]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1164,7 +1928,7 @@ func (x *RateTopUpLine) String() string {
 func (*RateTopUpLine) ProtoMessage() {}
 
 func (x *RateTopUpLine) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[15]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1177,7 +1941,7 @@ func (x *RateTopUpLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateTopUpLine.ProtoReflect.Descriptor instead.
 func (*RateTopUpLine) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{15}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RateTopUpLine) GetPost() string {
@@ -1222,7 +1986,7 @@ type UpdateRateRequest struct {
 
 func (x *UpdateRateRequest) Reset() {
 	*x = UpdateRateRequest{}
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[16]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1234,7 +1998,7 @@ func (x *UpdateRateRequest) String() string {
 func (*UpdateRateRequest) ProtoMessage() {}
 
 func (x *UpdateRateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_catalogue_proto_msgTypes[16]
+	mi := &file_arrs_v1_catalogue_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1247,7 +2011,7 @@ func (x *UpdateRateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRateRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRateRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{16}
+	return file_arrs_v1_catalogue_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *UpdateRateRequest) GetRate() *Rate {
@@ -1268,7 +2032,7 @@ var File_arrs_v1_catalogue_proto protoreflect.FileDescriptor
 
 const file_arrs_v1_catalogue_proto_rawDesc = "" +
 	"\n" +
-	"\x17arrs/v1/catalogue.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\x03\n" +
+	"\x17arrs/v1/catalogue.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x04\n" +
 	"\x04Role\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x19\n" +
@@ -1283,7 +2047,71 @@ const file_arrs_v1_catalogue_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xb5\x01\n" +
+	"updateTime\x12\"\n" +
+	"\fcommissioner\x18\f \x01(\tR\fcommissioner\x12'\n" +
+	"\x05rules\x18\r \x03(\v2\x11.arrs.v1.RoleRuleR\x05rules\x12;\n" +
+	"\vretire_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"retireTime\"\x95\x01\n" +
+	"\bRoleRule\x12)\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x15.arrs.v1.RoleRuleKindR\x04kind\x12%\n" +
+	"\x0eeffective_from\x18\x02 \x01(\tR\reffectiveFrom\x12!\n" +
+	"\feffective_to\x18\x03 \x01(\tR\veffectiveTo\x12\x14\n" +
+	"\x05years\x18\x04 \x01(\x05R\x05years\"\xcb\x05\n" +
+	"\tLocalRole\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04role\x18\x02 \x01(\tR\x04role\x12!\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12\x19\n" +
+	"\bafc_band\x18\x04 \x01(\tR\aafcBand\x129\n" +
+	"\bregister\x18\x05 \x01(\x0e2\x1d.arrs.v1.ProfessionalRegisterR\bregister\x12/\n" +
+	"\x13registration_prefix\x18\x06 \x01(\tR\x12registrationPrefix\x12#\n" +
+	"\rapproved_from\x18\a \x01(\tR\fapprovedFrom\x12\x1f\n" +
+	"\vapproved_to\x18\b \x01(\tR\n" +
+	"approvedTo\x12(\n" +
+	"\x10max_annual_pence\x18\t \x01(\x03R\x0emaxAnnualPence\x12\x16\n" +
+	"\x06source\x18\n" +
+	" \x01(\tR\x06source\x12\"\n" +
+	"\fillustrative\x18\v \x01(\bR\fillustrative\x12.\n" +
+	"\x05state\x18\f \x01(\x0e2\x18.arrs.v1.LocalRole.StateR\x05state\x12\x12\n" +
+	"\x04etag\x18\r \x01(\tR\x04etag\x12;\n" +
+	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12;\n" +
+	"\vretire_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"retireTime\"E\n" +
+	"\x05State\x12\x15\n" +
+	"\x11STATE_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eSTATE_APPROVED\x10\x01\x12\x11\n" +
+	"\rSTATE_RETIRED\x10\x02\")\n" +
+	"\x13GetLocalRoleRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"k\n" +
+	"\x15ListLocalRolesRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"u\n" +
+	"\x16ListLocalRolesResponse\x123\n" +
+	"\vlocal_roles\x18\x01 \x03(\v2\x12.arrs.v1.LocalRoleR\n" +
+	"localRoles\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa6\x01\n" +
+	"\x16CreateLocalRoleRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\"\n" +
+	"\rlocal_role_id\x18\x02 \x01(\tR\vlocalRoleId\x121\n" +
+	"\n" +
+	"local_role\x18\x03 \x01(\v2\x12.arrs.v1.LocalRoleR\tlocalRole\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"\x88\x01\n" +
+	"\x16UpdateLocalRoleRequest\x121\n" +
+	"\n" +
+	"local_role\x18\x01 \x01(\v2\x12.arrs.v1.LocalRoleR\tlocalRole\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"z\n" +
+	"\x16RetireLocalRoleRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n" +
+	"\blast_day\x18\x02 \x01(\tR\alastDay\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"\xb5\x01\n" +
 	"\fHeadcountCap\x12%\n" +
 	"\x0efinancial_year\x18\x01 \x01(\tR\rfinancialYear\x12\x1b\n" +
 	"\tmax_posts\x18\x02 \x01(\x05R\bmaxPosts\x120\n" +
@@ -1368,7 +2196,10 @@ const file_arrs_v1_catalogue_proto_rawDesc = "" +
 	"\x1aPROFESSIONAL_REGISTER_HCPC\x10\x02\x12\x1d\n" +
 	"\x19PROFESSIONAL_REGISTER_NMC\x10\x03\x12\x1e\n" +
 	"\x1aPROFESSIONAL_REGISTER_GPHC\x10\x04\x12\x1d\n" +
-	"\x19PROFESSIONAL_REGISTER_GMC\x10\x052\xc0\x04\n" +
+	"\x19PROFESSIONAL_REGISTER_GMC\x10\x05*S\n" +
+	"\fRoleRuleKind\x12\x1e\n" +
+	"\x1aROLE_RULE_KIND_UNSPECIFIED\x10\x00\x12#\n" +
+	"\x1fROLE_RULE_KIND_CCT_WITHIN_YEARS\x10\x012\xad\a\n" +
 	"\x10CatalogueService\x121\n" +
 	"\aGetRole\x12\x17.arrs.v1.GetRoleRequest\x1a\r.arrs.v1.Role\x12B\n" +
 	"\tListRoles\x12\x19.arrs.v1.ListRolesRequest\x1a\x1a.arrs.v1.ListRolesResponse\x127\n" +
@@ -1382,7 +2213,12 @@ const file_arrs_v1_catalogue_proto_rawDesc = "" +
 	"CreateRate\x12\x1a.arrs.v1.CreateRateRequest\x1a\r.arrs.v1.Rate\x127\n" +
 	"\n" +
 	"UpdateRate\x12\x1a.arrs.v1.UpdateRateRequest\x1a\r.arrs.v1.Rate\x12Z\n" +
-	"\x11PreviewRateTopUps\x12!.arrs.v1.PreviewRateTopUpsRequest\x1a\".arrs.v1.PreviewRateTopUpsResponseB%Z#arrs.nhs.uk/arrs/gen/arrs/v1;arrsv1b\x06proto3"
+	"\x11PreviewRateTopUps\x12!.arrs.v1.PreviewRateTopUpsRequest\x1a\".arrs.v1.PreviewRateTopUpsResponse\x12@\n" +
+	"\fGetLocalRole\x12\x1c.arrs.v1.GetLocalRoleRequest\x1a\x12.arrs.v1.LocalRole\x12Q\n" +
+	"\x0eListLocalRoles\x12\x1e.arrs.v1.ListLocalRolesRequest\x1a\x1f.arrs.v1.ListLocalRolesResponse\x12F\n" +
+	"\x0fCreateLocalRole\x12\x1f.arrs.v1.CreateLocalRoleRequest\x1a\x12.arrs.v1.LocalRole\x12F\n" +
+	"\x0fUpdateLocalRole\x12\x1f.arrs.v1.UpdateLocalRoleRequest\x1a\x12.arrs.v1.LocalRole\x12F\n" +
+	"\x0fRetireLocalRole\x12\x1f.arrs.v1.RetireLocalRoleRequest\x1a\x12.arrs.v1.LocalRoleB%Z#arrs.nhs.uk/arrs/gen/arrs/v1;arrsv1b\x06proto3"
 
 var (
 	file_arrs_v1_catalogue_proto_rawDescOnce sync.Once
@@ -1396,71 +2232,103 @@ func file_arrs_v1_catalogue_proto_rawDescGZIP() []byte {
 	return file_arrs_v1_catalogue_proto_rawDescData
 }
 
-var file_arrs_v1_catalogue_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_arrs_v1_catalogue_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_arrs_v1_catalogue_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_arrs_v1_catalogue_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_arrs_v1_catalogue_proto_goTypes = []any{
 	(ProfessionalRegister)(0),         // 0: arrs.v1.ProfessionalRegister
-	(*Role)(nil),                      // 1: arrs.v1.Role
-	(*HeadcountCap)(nil),              // 2: arrs.v1.HeadcountCap
-	(*Rate)(nil),                      // 3: arrs.v1.Rate
-	(*GetRoleRequest)(nil),            // 4: arrs.v1.GetRoleRequest
-	(*ListRolesRequest)(nil),          // 5: arrs.v1.ListRolesRequest
-	(*ListRolesResponse)(nil),         // 6: arrs.v1.ListRolesResponse
-	(*CreateRoleRequest)(nil),         // 7: arrs.v1.CreateRoleRequest
-	(*UpdateRoleRequest)(nil),         // 8: arrs.v1.UpdateRoleRequest
-	(*GetRateRequest)(nil),            // 9: arrs.v1.GetRateRequest
-	(*ListRatesRequest)(nil),          // 10: arrs.v1.ListRatesRequest
-	(*ListRatesResponse)(nil),         // 11: arrs.v1.ListRatesResponse
-	(*CreateRateRequest)(nil),         // 12: arrs.v1.CreateRateRequest
-	(*PreviewRateTopUpsRequest)(nil),  // 13: arrs.v1.PreviewRateTopUpsRequest
-	(*PreviewRateTopUpsResponse)(nil), // 14: arrs.v1.PreviewRateTopUpsResponse
-	(*RateTopUp)(nil),                 // 15: arrs.v1.RateTopUp
-	(*RateTopUpLine)(nil),             // 16: arrs.v1.RateTopUpLine
-	(*UpdateRateRequest)(nil),         // 17: arrs.v1.UpdateRateRequest
-	(*timestamppb.Timestamp)(nil),     // 18: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),     // 19: google.protobuf.FieldMask
+	(RoleRuleKind)(0),                 // 1: arrs.v1.RoleRuleKind
+	(LocalRole_State)(0),              // 2: arrs.v1.LocalRole.State
+	(*Role)(nil),                      // 3: arrs.v1.Role
+	(*RoleRule)(nil),                  // 4: arrs.v1.RoleRule
+	(*LocalRole)(nil),                 // 5: arrs.v1.LocalRole
+	(*GetLocalRoleRequest)(nil),       // 6: arrs.v1.GetLocalRoleRequest
+	(*ListLocalRolesRequest)(nil),     // 7: arrs.v1.ListLocalRolesRequest
+	(*ListLocalRolesResponse)(nil),    // 8: arrs.v1.ListLocalRolesResponse
+	(*CreateLocalRoleRequest)(nil),    // 9: arrs.v1.CreateLocalRoleRequest
+	(*UpdateLocalRoleRequest)(nil),    // 10: arrs.v1.UpdateLocalRoleRequest
+	(*RetireLocalRoleRequest)(nil),    // 11: arrs.v1.RetireLocalRoleRequest
+	(*HeadcountCap)(nil),              // 12: arrs.v1.HeadcountCap
+	(*Rate)(nil),                      // 13: arrs.v1.Rate
+	(*GetRoleRequest)(nil),            // 14: arrs.v1.GetRoleRequest
+	(*ListRolesRequest)(nil),          // 15: arrs.v1.ListRolesRequest
+	(*ListRolesResponse)(nil),         // 16: arrs.v1.ListRolesResponse
+	(*CreateRoleRequest)(nil),         // 17: arrs.v1.CreateRoleRequest
+	(*UpdateRoleRequest)(nil),         // 18: arrs.v1.UpdateRoleRequest
+	(*GetRateRequest)(nil),            // 19: arrs.v1.GetRateRequest
+	(*ListRatesRequest)(nil),          // 20: arrs.v1.ListRatesRequest
+	(*ListRatesResponse)(nil),         // 21: arrs.v1.ListRatesResponse
+	(*CreateRateRequest)(nil),         // 22: arrs.v1.CreateRateRequest
+	(*PreviewRateTopUpsRequest)(nil),  // 23: arrs.v1.PreviewRateTopUpsRequest
+	(*PreviewRateTopUpsResponse)(nil), // 24: arrs.v1.PreviewRateTopUpsResponse
+	(*RateTopUp)(nil),                 // 25: arrs.v1.RateTopUp
+	(*RateTopUpLine)(nil),             // 26: arrs.v1.RateTopUpLine
+	(*UpdateRateRequest)(nil),         // 27: arrs.v1.UpdateRateRequest
+	(*timestamppb.Timestamp)(nil),     // 28: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),     // 29: google.protobuf.FieldMask
 }
 var file_arrs_v1_catalogue_proto_depIdxs = []int32{
 	0,  // 0: arrs.v1.Role.register:type_name -> arrs.v1.ProfessionalRegister
-	2,  // 1: arrs.v1.Role.headcount_caps:type_name -> arrs.v1.HeadcountCap
-	18, // 2: arrs.v1.Role.create_time:type_name -> google.protobuf.Timestamp
-	18, // 3: arrs.v1.Role.update_time:type_name -> google.protobuf.Timestamp
-	18, // 4: arrs.v1.Rate.create_time:type_name -> google.protobuf.Timestamp
-	18, // 5: arrs.v1.Rate.update_time:type_name -> google.protobuf.Timestamp
-	1,  // 6: arrs.v1.ListRolesResponse.roles:type_name -> arrs.v1.Role
-	1,  // 7: arrs.v1.CreateRoleRequest.role:type_name -> arrs.v1.Role
-	1,  // 8: arrs.v1.UpdateRoleRequest.role:type_name -> arrs.v1.Role
-	19, // 9: arrs.v1.UpdateRoleRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 10: arrs.v1.ListRatesResponse.rates:type_name -> arrs.v1.Rate
-	3,  // 11: arrs.v1.CreateRateRequest.rate:type_name -> arrs.v1.Rate
-	3,  // 12: arrs.v1.PreviewRateTopUpsRequest.rate:type_name -> arrs.v1.Rate
-	15, // 13: arrs.v1.PreviewRateTopUpsResponse.top_ups:type_name -> arrs.v1.RateTopUp
-	16, // 14: arrs.v1.RateTopUp.lines:type_name -> arrs.v1.RateTopUpLine
-	3,  // 15: arrs.v1.UpdateRateRequest.rate:type_name -> arrs.v1.Rate
-	19, // 16: arrs.v1.UpdateRateRequest.update_mask:type_name -> google.protobuf.FieldMask
-	4,  // 17: arrs.v1.CatalogueService.GetRole:input_type -> arrs.v1.GetRoleRequest
-	5,  // 18: arrs.v1.CatalogueService.ListRoles:input_type -> arrs.v1.ListRolesRequest
-	7,  // 19: arrs.v1.CatalogueService.CreateRole:input_type -> arrs.v1.CreateRoleRequest
-	8,  // 20: arrs.v1.CatalogueService.UpdateRole:input_type -> arrs.v1.UpdateRoleRequest
-	9,  // 21: arrs.v1.CatalogueService.GetRate:input_type -> arrs.v1.GetRateRequest
-	10, // 22: arrs.v1.CatalogueService.ListRates:input_type -> arrs.v1.ListRatesRequest
-	12, // 23: arrs.v1.CatalogueService.CreateRate:input_type -> arrs.v1.CreateRateRequest
-	17, // 24: arrs.v1.CatalogueService.UpdateRate:input_type -> arrs.v1.UpdateRateRequest
-	13, // 25: arrs.v1.CatalogueService.PreviewRateTopUps:input_type -> arrs.v1.PreviewRateTopUpsRequest
-	1,  // 26: arrs.v1.CatalogueService.GetRole:output_type -> arrs.v1.Role
-	6,  // 27: arrs.v1.CatalogueService.ListRoles:output_type -> arrs.v1.ListRolesResponse
-	1,  // 28: arrs.v1.CatalogueService.CreateRole:output_type -> arrs.v1.Role
-	1,  // 29: arrs.v1.CatalogueService.UpdateRole:output_type -> arrs.v1.Role
-	3,  // 30: arrs.v1.CatalogueService.GetRate:output_type -> arrs.v1.Rate
-	11, // 31: arrs.v1.CatalogueService.ListRates:output_type -> arrs.v1.ListRatesResponse
-	3,  // 32: arrs.v1.CatalogueService.CreateRate:output_type -> arrs.v1.Rate
-	3,  // 33: arrs.v1.CatalogueService.UpdateRate:output_type -> arrs.v1.Rate
-	14, // 34: arrs.v1.CatalogueService.PreviewRateTopUps:output_type -> arrs.v1.PreviewRateTopUpsResponse
-	26, // [26:35] is the sub-list for method output_type
-	17, // [17:26] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	12, // 1: arrs.v1.Role.headcount_caps:type_name -> arrs.v1.HeadcountCap
+	28, // 2: arrs.v1.Role.create_time:type_name -> google.protobuf.Timestamp
+	28, // 3: arrs.v1.Role.update_time:type_name -> google.protobuf.Timestamp
+	4,  // 4: arrs.v1.Role.rules:type_name -> arrs.v1.RoleRule
+	28, // 5: arrs.v1.Role.retire_time:type_name -> google.protobuf.Timestamp
+	1,  // 6: arrs.v1.RoleRule.kind:type_name -> arrs.v1.RoleRuleKind
+	0,  // 7: arrs.v1.LocalRole.register:type_name -> arrs.v1.ProfessionalRegister
+	2,  // 8: arrs.v1.LocalRole.state:type_name -> arrs.v1.LocalRole.State
+	28, // 9: arrs.v1.LocalRole.create_time:type_name -> google.protobuf.Timestamp
+	28, // 10: arrs.v1.LocalRole.update_time:type_name -> google.protobuf.Timestamp
+	28, // 11: arrs.v1.LocalRole.retire_time:type_name -> google.protobuf.Timestamp
+	5,  // 12: arrs.v1.ListLocalRolesResponse.local_roles:type_name -> arrs.v1.LocalRole
+	5,  // 13: arrs.v1.CreateLocalRoleRequest.local_role:type_name -> arrs.v1.LocalRole
+	5,  // 14: arrs.v1.UpdateLocalRoleRequest.local_role:type_name -> arrs.v1.LocalRole
+	29, // 15: arrs.v1.UpdateLocalRoleRequest.update_mask:type_name -> google.protobuf.FieldMask
+	28, // 16: arrs.v1.Rate.create_time:type_name -> google.protobuf.Timestamp
+	28, // 17: arrs.v1.Rate.update_time:type_name -> google.protobuf.Timestamp
+	3,  // 18: arrs.v1.ListRolesResponse.roles:type_name -> arrs.v1.Role
+	3,  // 19: arrs.v1.CreateRoleRequest.role:type_name -> arrs.v1.Role
+	3,  // 20: arrs.v1.UpdateRoleRequest.role:type_name -> arrs.v1.Role
+	29, // 21: arrs.v1.UpdateRoleRequest.update_mask:type_name -> google.protobuf.FieldMask
+	13, // 22: arrs.v1.ListRatesResponse.rates:type_name -> arrs.v1.Rate
+	13, // 23: arrs.v1.CreateRateRequest.rate:type_name -> arrs.v1.Rate
+	13, // 24: arrs.v1.PreviewRateTopUpsRequest.rate:type_name -> arrs.v1.Rate
+	25, // 25: arrs.v1.PreviewRateTopUpsResponse.top_ups:type_name -> arrs.v1.RateTopUp
+	26, // 26: arrs.v1.RateTopUp.lines:type_name -> arrs.v1.RateTopUpLine
+	13, // 27: arrs.v1.UpdateRateRequest.rate:type_name -> arrs.v1.Rate
+	29, // 28: arrs.v1.UpdateRateRequest.update_mask:type_name -> google.protobuf.FieldMask
+	14, // 29: arrs.v1.CatalogueService.GetRole:input_type -> arrs.v1.GetRoleRequest
+	15, // 30: arrs.v1.CatalogueService.ListRoles:input_type -> arrs.v1.ListRolesRequest
+	17, // 31: arrs.v1.CatalogueService.CreateRole:input_type -> arrs.v1.CreateRoleRequest
+	18, // 32: arrs.v1.CatalogueService.UpdateRole:input_type -> arrs.v1.UpdateRoleRequest
+	19, // 33: arrs.v1.CatalogueService.GetRate:input_type -> arrs.v1.GetRateRequest
+	20, // 34: arrs.v1.CatalogueService.ListRates:input_type -> arrs.v1.ListRatesRequest
+	22, // 35: arrs.v1.CatalogueService.CreateRate:input_type -> arrs.v1.CreateRateRequest
+	27, // 36: arrs.v1.CatalogueService.UpdateRate:input_type -> arrs.v1.UpdateRateRequest
+	23, // 37: arrs.v1.CatalogueService.PreviewRateTopUps:input_type -> arrs.v1.PreviewRateTopUpsRequest
+	6,  // 38: arrs.v1.CatalogueService.GetLocalRole:input_type -> arrs.v1.GetLocalRoleRequest
+	7,  // 39: arrs.v1.CatalogueService.ListLocalRoles:input_type -> arrs.v1.ListLocalRolesRequest
+	9,  // 40: arrs.v1.CatalogueService.CreateLocalRole:input_type -> arrs.v1.CreateLocalRoleRequest
+	10, // 41: arrs.v1.CatalogueService.UpdateLocalRole:input_type -> arrs.v1.UpdateLocalRoleRequest
+	11, // 42: arrs.v1.CatalogueService.RetireLocalRole:input_type -> arrs.v1.RetireLocalRoleRequest
+	3,  // 43: arrs.v1.CatalogueService.GetRole:output_type -> arrs.v1.Role
+	16, // 44: arrs.v1.CatalogueService.ListRoles:output_type -> arrs.v1.ListRolesResponse
+	3,  // 45: arrs.v1.CatalogueService.CreateRole:output_type -> arrs.v1.Role
+	3,  // 46: arrs.v1.CatalogueService.UpdateRole:output_type -> arrs.v1.Role
+	13, // 47: arrs.v1.CatalogueService.GetRate:output_type -> arrs.v1.Rate
+	21, // 48: arrs.v1.CatalogueService.ListRates:output_type -> arrs.v1.ListRatesResponse
+	13, // 49: arrs.v1.CatalogueService.CreateRate:output_type -> arrs.v1.Rate
+	13, // 50: arrs.v1.CatalogueService.UpdateRate:output_type -> arrs.v1.Rate
+	24, // 51: arrs.v1.CatalogueService.PreviewRateTopUps:output_type -> arrs.v1.PreviewRateTopUpsResponse
+	5,  // 52: arrs.v1.CatalogueService.GetLocalRole:output_type -> arrs.v1.LocalRole
+	8,  // 53: arrs.v1.CatalogueService.ListLocalRoles:output_type -> arrs.v1.ListLocalRolesResponse
+	5,  // 54: arrs.v1.CatalogueService.CreateLocalRole:output_type -> arrs.v1.LocalRole
+	5,  // 55: arrs.v1.CatalogueService.UpdateLocalRole:output_type -> arrs.v1.LocalRole
+	5,  // 56: arrs.v1.CatalogueService.RetireLocalRole:output_type -> arrs.v1.LocalRole
+	43, // [43:57] is the sub-list for method output_type
+	29, // [29:43] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_catalogue_proto_init() }
@@ -1468,14 +2336,14 @@ func file_arrs_v1_catalogue_proto_init() {
 	if File_arrs_v1_catalogue_proto != nil {
 		return
 	}
-	file_arrs_v1_catalogue_proto_msgTypes[2].OneofWrappers = []any{}
+	file_arrs_v1_catalogue_proto_msgTypes[10].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_catalogue_proto_rawDesc), len(file_arrs_v1_catalogue_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   17,
+			NumEnums:      3,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,19 +28,28 @@ const (
 	CatalogueService_CreateRate_FullMethodName        = "/arrs.v1.CatalogueService/CreateRate"
 	CatalogueService_UpdateRate_FullMethodName        = "/arrs.v1.CatalogueService/UpdateRate"
 	CatalogueService_PreviewRateTopUps_FullMethodName = "/arrs.v1.CatalogueService/PreviewRateTopUps"
+	CatalogueService_GetLocalRole_FullMethodName      = "/arrs.v1.CatalogueService/GetLocalRole"
+	CatalogueService_ListLocalRoles_FullMethodName    = "/arrs.v1.CatalogueService/ListLocalRoles"
+	CatalogueService_CreateLocalRole_FullMethodName   = "/arrs.v1.CatalogueService/CreateLocalRole"
+	CatalogueService_UpdateLocalRole_FullMethodName   = "/arrs.v1.CatalogueService/UpdateLocalRole"
+	CatalogueService_RetireLocalRole_FullMethodName   = "/arrs.v1.CatalogueService/RetireLocalRole"
 )
 
 // CatalogueServiceClient is the client API for CatalogueService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// CatalogueService holds the national role catalogue: which roles are
-// reimbursable, from when, with which registration, and their effective-dated
-// maximum reimbursement rates.
+// CatalogueService holds the role catalogue: which roles are reimbursable,
+// from when, with which registration and rules, and their effective-dated
+// maximum reimbursement rates. Besides the national roles, a commissioner
+// (an ICB) may approve local roles for its own PCNs (from 2026/27); a local
+// role is in the catalogue of those PCNs only, and NOT_FOUND to everyone
+// else but its commissioner and NHS England.
 type CatalogueServiceClient interface {
-	// Gets one role.
+	// Gets one role: a national role, or a local role the caller may see.
 	GetRole(ctx context.Context, in *GetRoleRequest, opts ...grpc.CallOption) (*Role, error)
-	// Lists roles ordered by role id.
+	// Lists the roles the caller may see (national roles, and the local roles
+	// of the caller's commissioner or its PCN's), ordered by role id.
 	ListRoles(ctx context.Context, in *ListRolesRequest, opts ...grpc.CallOption) (*ListRolesResponse, error)
 	// Adds a role to the catalogue.
 	CreateRole(ctx context.Context, in *CreateRoleRequest, opts ...grpc.CallOption) (*Role, error)
@@ -61,6 +70,20 @@ type CatalogueServiceClient interface {
 	// working-out CreateRate does, in a read-only snapshot, so nothing is
 	// written. A rate CreateRate would refuse is refused the same way.
 	PreviewRateTopUps(ctx context.Context, in *PreviewRateTopUpsRequest, opts ...grpc.CallOption) (*PreviewRateTopUpsResponse, error)
+	// Gets one local role approved by a commissioner.
+	GetLocalRole(ctx context.Context, in *GetLocalRoleRequest, opts ...grpc.CallOption) (*LocalRole, error)
+	// Lists a commissioner's local roles, retired ones included, ordered by
+	// id; parent `commissioners/-` lists every one the caller may see.
+	ListLocalRoles(ctx context.Context, in *ListLocalRolesRequest, opts ...grpc.CallOption) (*ListLocalRolesResponse, error)
+	// Approves a local role for the commissioner's PCNs: it joins their role
+	// catalogue as `roles/{local_role}`, with its maximum as the rate from
+	// its first reimbursable day. The commissioner's approvers only.
+	CreateLocalRole(ctx context.Context, in *CreateLocalRoleRequest, opts ...grpc.CallOption) (*LocalRole, error)
+	// Changes an approved local role; its id and first day are fixed.
+	UpdateLocalRole(ctx context.Context, in *UpdateLocalRoleRequest, opts ...grpc.CallOption) (*LocalRole, error)
+	// Withdraws the approval: the role is reimbursable up to `last_day` and no
+	// new post may take it. APPROVED to RETIRED.
+	RetireLocalRole(ctx context.Context, in *RetireLocalRoleRequest, opts ...grpc.CallOption) (*LocalRole, error)
 }
 
 type catalogueServiceClient struct {
@@ -161,17 +184,71 @@ func (c *catalogueServiceClient) PreviewRateTopUps(ctx context.Context, in *Prev
 	return out, nil
 }
 
+func (c *catalogueServiceClient) GetLocalRole(ctx context.Context, in *GetLocalRoleRequest, opts ...grpc.CallOption) (*LocalRole, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LocalRole)
+	err := c.cc.Invoke(ctx, CatalogueService_GetLocalRole_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogueServiceClient) ListLocalRoles(ctx context.Context, in *ListLocalRolesRequest, opts ...grpc.CallOption) (*ListLocalRolesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListLocalRolesResponse)
+	err := c.cc.Invoke(ctx, CatalogueService_ListLocalRoles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogueServiceClient) CreateLocalRole(ctx context.Context, in *CreateLocalRoleRequest, opts ...grpc.CallOption) (*LocalRole, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LocalRole)
+	err := c.cc.Invoke(ctx, CatalogueService_CreateLocalRole_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogueServiceClient) UpdateLocalRole(ctx context.Context, in *UpdateLocalRoleRequest, opts ...grpc.CallOption) (*LocalRole, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LocalRole)
+	err := c.cc.Invoke(ctx, CatalogueService_UpdateLocalRole_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogueServiceClient) RetireLocalRole(ctx context.Context, in *RetireLocalRoleRequest, opts ...grpc.CallOption) (*LocalRole, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LocalRole)
+	err := c.cc.Invoke(ctx, CatalogueService_RetireLocalRole_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CatalogueServiceServer is the server API for CatalogueService service.
 // All implementations must embed UnimplementedCatalogueServiceServer
 // for forward compatibility.
 //
-// CatalogueService holds the national role catalogue: which roles are
-// reimbursable, from when, with which registration, and their effective-dated
-// maximum reimbursement rates.
+// CatalogueService holds the role catalogue: which roles are reimbursable,
+// from when, with which registration and rules, and their effective-dated
+// maximum reimbursement rates. Besides the national roles, a commissioner
+// (an ICB) may approve local roles for its own PCNs (from 2026/27); a local
+// role is in the catalogue of those PCNs only, and NOT_FOUND to everyone
+// else but its commissioner and NHS England.
 type CatalogueServiceServer interface {
-	// Gets one role.
+	// Gets one role: a national role, or a local role the caller may see.
 	GetRole(context.Context, *GetRoleRequest) (*Role, error)
-	// Lists roles ordered by role id.
+	// Lists the roles the caller may see (national roles, and the local roles
+	// of the caller's commissioner or its PCN's), ordered by role id.
 	ListRoles(context.Context, *ListRolesRequest) (*ListRolesResponse, error)
 	// Adds a role to the catalogue.
 	CreateRole(context.Context, *CreateRoleRequest) (*Role, error)
@@ -192,6 +269,20 @@ type CatalogueServiceServer interface {
 	// working-out CreateRate does, in a read-only snapshot, so nothing is
 	// written. A rate CreateRate would refuse is refused the same way.
 	PreviewRateTopUps(context.Context, *PreviewRateTopUpsRequest) (*PreviewRateTopUpsResponse, error)
+	// Gets one local role approved by a commissioner.
+	GetLocalRole(context.Context, *GetLocalRoleRequest) (*LocalRole, error)
+	// Lists a commissioner's local roles, retired ones included, ordered by
+	// id; parent `commissioners/-` lists every one the caller may see.
+	ListLocalRoles(context.Context, *ListLocalRolesRequest) (*ListLocalRolesResponse, error)
+	// Approves a local role for the commissioner's PCNs: it joins their role
+	// catalogue as `roles/{local_role}`, with its maximum as the rate from
+	// its first reimbursable day. The commissioner's approvers only.
+	CreateLocalRole(context.Context, *CreateLocalRoleRequest) (*LocalRole, error)
+	// Changes an approved local role; its id and first day are fixed.
+	UpdateLocalRole(context.Context, *UpdateLocalRoleRequest) (*LocalRole, error)
+	// Withdraws the approval: the role is reimbursable up to `last_day` and no
+	// new post may take it. APPROVED to RETIRED.
+	RetireLocalRole(context.Context, *RetireLocalRoleRequest) (*LocalRole, error)
 	mustEmbedUnimplementedCatalogueServiceServer()
 }
 
@@ -228,6 +319,21 @@ func (UnimplementedCatalogueServiceServer) UpdateRate(context.Context, *UpdateRa
 }
 func (UnimplementedCatalogueServiceServer) PreviewRateTopUps(context.Context, *PreviewRateTopUpsRequest) (*PreviewRateTopUpsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PreviewRateTopUps not implemented")
+}
+func (UnimplementedCatalogueServiceServer) GetLocalRole(context.Context, *GetLocalRoleRequest) (*LocalRole, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLocalRole not implemented")
+}
+func (UnimplementedCatalogueServiceServer) ListLocalRoles(context.Context, *ListLocalRolesRequest) (*ListLocalRolesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListLocalRoles not implemented")
+}
+func (UnimplementedCatalogueServiceServer) CreateLocalRole(context.Context, *CreateLocalRoleRequest) (*LocalRole, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateLocalRole not implemented")
+}
+func (UnimplementedCatalogueServiceServer) UpdateLocalRole(context.Context, *UpdateLocalRoleRequest) (*LocalRole, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateLocalRole not implemented")
+}
+func (UnimplementedCatalogueServiceServer) RetireLocalRole(context.Context, *RetireLocalRoleRequest) (*LocalRole, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetireLocalRole not implemented")
 }
 func (UnimplementedCatalogueServiceServer) mustEmbedUnimplementedCatalogueServiceServer() {}
 func (UnimplementedCatalogueServiceServer) testEmbeddedByValue()                          {}
@@ -412,6 +518,96 @@ func _CatalogueService_PreviewRateTopUps_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CatalogueService_GetLocalRole_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLocalRoleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogueServiceServer).GetLocalRole(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogueService_GetLocalRole_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogueServiceServer).GetLocalRole(ctx, req.(*GetLocalRoleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogueService_ListLocalRoles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListLocalRolesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogueServiceServer).ListLocalRoles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogueService_ListLocalRoles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogueServiceServer).ListLocalRoles(ctx, req.(*ListLocalRolesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogueService_CreateLocalRole_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateLocalRoleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogueServiceServer).CreateLocalRole(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogueService_CreateLocalRole_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogueServiceServer).CreateLocalRole(ctx, req.(*CreateLocalRoleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogueService_UpdateLocalRole_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateLocalRoleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogueServiceServer).UpdateLocalRole(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogueService_UpdateLocalRole_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogueServiceServer).UpdateLocalRole(ctx, req.(*UpdateLocalRoleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogueService_RetireLocalRole_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetireLocalRoleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogueServiceServer).RetireLocalRole(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogueService_RetireLocalRole_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogueServiceServer).RetireLocalRole(ctx, req.(*RetireLocalRoleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CatalogueService_ServiceDesc is the grpc.ServiceDesc for CatalogueService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -454,6 +650,26 @@ var CatalogueService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PreviewRateTopUps",
 			Handler:    _CatalogueService_PreviewRateTopUps_Handler,
+		},
+		{
+			MethodName: "GetLocalRole",
+			Handler:    _CatalogueService_GetLocalRole_Handler,
+		},
+		{
+			MethodName: "ListLocalRoles",
+			Handler:    _CatalogueService_ListLocalRoles_Handler,
+		},
+		{
+			MethodName: "CreateLocalRole",
+			Handler:    _CatalogueService_CreateLocalRole_Handler,
+		},
+		{
+			MethodName: "UpdateLocalRole",
+			Handler:    _CatalogueService_UpdateLocalRole_Handler,
+		},
+		{
+			MethodName: "RetireLocalRole",
+			Handler:    _CatalogueService_RetireLocalRole_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -44,8 +44,15 @@ type FinancialYear struct {
 	// Last day a claim for a month of this year may be created or submitted
 	// (`YYYY-MM-DD`); empty means no deadline yet.
 	ClaimsDeadline string `protobuf:"bytes,8,opt,name=claims_deadline,json=claimsDeadline,proto3" json:"claims_deadline,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The national ARRS pool the rate shares out, in pence (a string in
+	// JSON), for example 175400000000 (£1,754m) for 2026-27; 0 while not
+	// recorded.
+	NationalPoolPence int64 `protobuf:"varint,9,opt,name=national_pool_pence,json=nationalPoolPence,proto3" json:"national_pool_pence,omitempty"`
+	// True while the year's figures are provisional (illustrative), for
+	// example set before a pay award was known.
+	Illustrative  bool `protobuf:"varint,10,opt,name=illustrative,proto3" json:"illustrative,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FinancialYear) Reset() {
@@ -132,6 +139,20 @@ func (x *FinancialYear) GetClaimsDeadline() string {
 		return x.ClaimsDeadline
 	}
 	return ""
+}
+
+func (x *FinancialYear) GetNationalPoolPence() int64 {
+	if x != nil {
+		return x.NationalPoolPence
+	}
+	return 0
+}
+
+func (x *FinancialYear) GetIllustrative() bool {
+	if x != nil {
+		return x.Illustrative
+	}
+	return false
 }
 
 // A PCN's ARRS budget for one financial year. Unused entitlement never
@@ -810,7 +831,7 @@ var File_arrs_v1_funding_proto protoreflect.FileDescriptor
 
 const file_arrs_v1_funding_proto_rawDesc = "" +
 	"\n" +
-	"\x15arrs/v1/funding.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\x02\n" +
+	"\x15arrs/v1/funding.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x03\n" +
 	"\rFinancialYear\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -822,7 +843,10 @@ const file_arrs_v1_funding_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12'\n" +
-	"\x0fclaims_deadline\x18\b \x01(\tR\x0eclaimsDeadline\"\xbe\x02\n" +
+	"\x0fclaims_deadline\x18\b \x01(\tR\x0eclaimsDeadline\x12.\n" +
+	"\x13national_pool_pence\x18\t \x01(\x03R\x11nationalPoolPence\x12\"\n" +
+	"\fillustrative\x18\n" +
+	" \x01(\bR\fillustrative\"\xbe\x02\n" +
 	"\vEntitlement\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12/\n" +
 	"\x13weighted_population\x18\x02 \x01(\tR\x12weightedPopulation\x129\n" +

@@ -176,7 +176,11 @@ type Post struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// When the staff member (a GP) gained their Certificate of Completion of
+	// Training (`YYYY-MM-DD`): required where a rule of the role in force on
+	// the start date asks, such as "within 2 years of CCT" until 2026-03-31.
+	CctDate       string `protobuf:"bytes,15,opt,name=cct_date,json=cctDate,proto3" json:"cct_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -307,6 +311,13 @@ func (x *Post) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Post) GetCctDate() string {
+	if x != nil {
+		return x.CctDate
+	}
+	return ""
 }
 
 // Request for GetPost.
@@ -572,8 +583,8 @@ type UpdatePostRequest struct {
 	// The post, identified by `name`; a non-empty `etag` must match.
 	Post *Post `protobuf:"bytes,1,opt,name=post,proto3" json:"post,omitempty"`
 	// Fields to change: `staff_name`, `registration_number`, `wte`,
-	// `start_date`, `end_date`, `employer`, `focus_cohort`, `baseline`. Empty
-	// means all of them.
+	// `start_date`, `end_date`, `employer`, `focus_cohort`, `baseline`,
+	// `cct_date`. Empty means all of them.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -828,7 +839,7 @@ var File_arrs_v1_workforce_proto protoreflect.FileDescriptor
 
 const file_arrs_v1_workforce_proto_rawDesc = "" +
 	"\n" +
-	"\x17arrs/v1/workforce.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe0\x04\n" +
+	"\x17arrs/v1/workforce.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfb\x04\n" +
 	"\x04Post\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12)\n" +
@@ -848,7 +859,8 @@ const file_arrs_v1_workforce_proto_rawDesc = "" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"j\n" +
+	"updateTime\x12\x19\n" +
+	"\bcct_date\x18\x0f \x01(\tR\acctDate\"j\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rSTATE_PLANNED\x10\x01\x12\x14\n" +

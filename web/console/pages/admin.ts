@@ -50,7 +50,7 @@ export const ratesPage = page(async () => {
   };
 });
 
-/** The financial years: dates, claims deadline, rate per weighted patient. */
+/** The financial years: dates, claims deadline, rate per weighted patient, national pool; provisional years marked. */
 export const yearsPage = page(async () => {
   const years = (await api().GET("/v1/financialYears", { params: { query: { pageSize: 500 } } })).data?.financialYears ?? [];
   return {
@@ -58,9 +58,16 @@ export const yearsPage = page(async () => {
     body: html`<span class="nhsuk-caption-l">NHS England</span><h1>Financial years</h1>
       ${table(
         "Financial years",
-        ["Year", "From", "To", "Claims deadline", "Rate per weighted patient"],
-        years.map((y) => [lastSegment(y.name), longDate(y.startDate), longDate(y.endDate), longDate(y.claimsDeadline) || "None", `£${y.ratePerWeightedPatient ?? ""}`]),
-        { numeric: [4] },
+        ["Year", "From", "To", "Claims deadline", "Rate per weighted patient", "National pool"],
+        years.map((y) => [
+          html`${lastSegment(y.name)}${y.illustrative ? html` <strong class="nhsuk-tag nhsuk-tag--yellow">Illustrative</strong>` : ""}`,
+          longDate(y.startDate),
+          longDate(y.endDate),
+          longDate(y.claimsDeadline) || "None",
+          `£${y.ratePerWeightedPatient ?? ""}`,
+          y.nationalPoolPence && y.nationalPoolPence !== "0" ? pounds(y.nationalPoolPence) : "Not recorded",
+        ]),
+        { numeric: [4, 5] },
       )}`,
   };
 });
