@@ -228,14 +228,20 @@ func (g *generator) load(ctx context.Context, from, to int, path string) (loadRe
 		return r, err
 	}
 	drafted := make([][]*arrsv1.Claim, to-from)
+	// Only the last phase is profiled: it is the national one.
+	profiling := to == g.cfg.pcns
+	profiled := g.env.profile(ctx, "draft", g.cfg.profileSeconds, profiling)
 	r.draft, r.draftCalls, err = g.each(ctx, from, to, func(ctx context.Context, i int, calls *atomic.Int64) error {
 		var err error
 		drafted[i-from], err = g.draftYear(ctx, i, path, calls)
 		return inPCN(i, err)
 	})
+	profiled()
 	if err != nil {
 		return r, err
 	}
+	profiled = g.env.profile(ctx, "submit", g.cfg.profileSeconds, profiling)
+	defer profiled()
 	// Submitted month by month across the PCNs, on every client: claims of
 	// one PCN and year queue on its entitlement's row lock, as pgbench's do.
 	n := (to - from) * len(g.months)
