@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -84,57 +83,6 @@ func auditBody(e AuditEvent, canonical bool) ([]byte, error) {
 	return append(body, ']'), nil
 }
 
-// canonicalJSON re-encodes a JSON document in arrs's canonical form: object
-// keys sorted, no insignificant space, HTML characters unescaped, and numbers
-// as PostgreSQL's numeric prints them (plain decimal, no exponent), which is
-// how jsonb stores them. Unmarshalling it and jsonb's text form of it give
-// the same value.
-func canonicalJSON(doc []byte) ([]byte, error) {
-	v, err := decodeJSON(doc)
-	if err != nil {
-		return nil, err
-	}
-	return encodeJSON(v)
-}
-
-// decodeJSON reads a document keeping numbers as their text.
-func decodeJSON(doc []byte) (any, error) {
-	d := json.NewDecoder(bytes.NewReader(doc))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, fmt.Errorf("audit JSON: %w", err)
-	}
-	if d.More() {
-		return nil, errors.New("audit JSON: trailing data")
-	}
-	return normaliseNumbers(v)
-}
-
-// normaliseNumbers rewrites every number as numeric_out would print it.
-func normaliseNumbers(v any) (any, error) {
-	switch v := v.(type) {
-	case json.Number:
-		n, err := plainDecimal(string(v))
-		return json.Number(n), err
-	case []any:
-		for i := range v {
-			var err error
-			if v[i], err = normaliseNumbers(v[i]); err != nil {
-				return nil, err
-			}
-		}
-	case map[string]any:
-		for k := range v {
-			var err error
-			if v[k], err = normaliseNumbers(v[k]); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return v, nil
-}
-
 // plainDecimal writes a JSON number the way PostgreSQL's numeric does: no
 // exponent, the scale its input implies (digits after the point less the
 // exponent, never negative), and no minus sign on zero.
@@ -156,7 +104,8 @@ func plainDecimal(n string) (string, error) {
 	// digits from the right.
 	shift := exp - len(frac)
 	if shift > 0 {
-		digits += strings.Repeat("0", shift)
+		// Zero shifted is still zero: 0E2 is 0, not 00.
+		digits = strings.TrimLeft(digits+strings.Repeat("0", shift), "0")
 	}
 	if digits == "" {
 		digits = "0"

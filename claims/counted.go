@@ -17,7 +17,8 @@ var committedStates = pq.StringArray{string(ClaimSubmitted), string(ClaimQueried
 
 // countedPence is what a claim line (aliased l) counts for: its approved
 // amount once approved, what it claims until then. ClaimLine.Approved is
-// the same rule for a line in hand.
+// the same rule for a line in hand, and migration 00016's trigger the same
+// rule for claims.counted_pence: change all three together.
 const countedPence = "COALESCE(l.approved_pence, l.reimbursable_pence)"
 
 // lockEntitlement locks a PCN's entitlement for a year, within the actor's
@@ -85,10 +86,11 @@ func committedPence(ctx context.Context, q sqlx.QueryerContext, pcn string, year
 	return committed, err
 }
 
-// countedSQL sums what the lines of the claims matching where (over claims
-// c and their lines l) count against an entitlement: approved amounts once
-// approved, claimed amounts until then.
+// countedSQL sums what the claims c matching where count against an
+// entitlement: approved amounts once approved, claimed amounts until then.
+// Each claim carries its lines' total (claims.counted_pence, kept by the
+// database as its lines change: migration 00016), so this reads a claim row
+// each, not its lines.
 func countedSQL(where string) string {
-	return `SELECT COALESCE(SUM(` + countedPence + `), 0)::bigint
-		FROM claim_lines l JOIN claims c ON c.pcn_code = l.pcn_code AND c.id = l.claim_id WHERE ` + where
+	return `SELECT COALESCE(SUM(c.counted_pence), 0)::bigint FROM claims c WHERE ` + where
 }

@@ -182,8 +182,10 @@ func readPositions(ctx context.Context, q sqlx.QueryerContext, c *CommissionerPo
 		return " AND c.pcn_code = ANY(" + a.add(codes) + ")"
 	}
 	sa := args{c.Year, committedStates}
-	if err := sqlx.SelectContext(ctx, q, &sums, `SELECT c.pcn_code, c.state, SUM(`+countedPence+`)::bigint AS pence
-		FROM claims c JOIN claim_lines l ON l.pcn_code = c.pcn_code AND l.claim_id = c.id
+	// Each claim's lines are added up on the claim (counted_pence): a claim
+	// row each, not every line in England.
+	if err := sqlx.SelectContext(ctx, q, &sums, `SELECT c.pcn_code, c.state, SUM(c.counted_pence)::bigint AS pence
+		FROM claims c
 		WHERE c.financial_year = $1 AND c.state = ANY($2)`+forPCNs(&sa)+`
 		GROUP BY c.pcn_code, c.state`, sa...); err != nil {
 		return err

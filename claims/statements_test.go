@@ -22,6 +22,10 @@ import (
 // UpdateClaimLine and BatchUpdateClaimLines 15, SubmitClaim 20, GetClaim 2,
 // ListClaims 1, GetBudget 9.
 var statementBudget = map[string]int{
+	// request id, PCN, each distinct role (one here: its row, rules and
+	// headcount caps), the posts inserted, audit (2), request id completed.
+	// CreatePost sends as many for one post.
+	"BatchCreatePosts": 9,
 	// request id, PCN, deadline, claim locked, posts with their zone and
 	// roles, rates, the claim inserted (finding its commissioner), its lines
 	// inserted, audit (2), request id completed.
@@ -50,9 +54,6 @@ func countStatements(t *testing.T, posts int) map[string][]string {
 	db, counter := pgtest.NewCountingDB(t)
 	db.SetMaxOpenConns(8)
 	f := claimsFixtureOf(t, newFixtureOver(t, db), "2025-06-10", "100000")
-	for i := range posts {
-		must(t)(f.store.CreatePost(f.ctx, claims.Request{}, careCoordinator(t, fmt.Sprintf("cc-%02d", i), fmt.Sprintf("Staff %d", i), "2025-04-01")))
-	}
 	cd := claims.WithActor(context.Background(), claims.Actor{Subject: "cd", Role: claims.RolePCNClinicalDirector,
 		OrgKind: claims.OrgPCN, OrgCode: "U12345"})
 	got := map[string][]string{}
@@ -64,6 +65,14 @@ func countStatements(t *testing.T, posts int) map[string][]string {
 		}
 		got[rpc] = counter.Statements()
 	}
+	workforce := make([]claims.Post, posts)
+	for i := range workforce {
+		workforce[i] = careCoordinator(t, fmt.Sprintf("cc-%02d", i), fmt.Sprintf("Staff %d", i), "2025-04-01")
+	}
+	measure("BatchCreatePosts", func() error {
+		_, err := f.store.BatchCreatePosts(cd, claims.Request{ID: uuid.NewString(), Method: "BatchCreatePosts", Fingerprint: []byte{0}}, "U12345", workforce)
+		return err
+	})
 	paid := func(l *claims.ClaimLine) { l.GrossSalary, l.EmployerNI = 250000, 20000 }
 	measure("CreateClaim", func() error {
 		_, err := f.store.CreateClaim(cd, claims.Request{ID: uuid.NewString(), Method: "CreateClaim", Fingerprint: []byte{1}}, "U12345", month(t, "2025-04"))

@@ -37,6 +37,7 @@ func newFixtureOver(t *testing.T, db *sqlx.DB) fixture {
 	// Tests run in parallel against one server: bound each pool as arrsd does.
 	db.SetMaxOpenConns(8)
 	f := fixture{store: claims.NewStore(db), ctx: claims.WithActor(context.Background(), claims.System("test"))}
+	t.Cleanup(func() { checkClaimTotals(t, db) })
 	must(t)(f.store.CreateCommissioner(f.ctx, claims.Request{}, claims.Commissioner{
 		Code: "QNQ", Kind: claims.KindICB, DisplayName: "NHS Frimley ICB", ValidFrom: day(t, "2022-07-01")}))
 	must(t)(f.store.CreatePCN(f.ctx, claims.Request{}, pcn("U12345", "A81001", "A81002")))
@@ -46,6 +47,24 @@ func newFixtureOver(t *testing.T, db *sqlx.DB) fixture {
 		AfCBand: "4", Register: claims.RegisterNone, ReimbursableFrom: day(t, "2020-04-01")}))
 	must(t)(f.store.CreateFundingYear(f.ctx, claims.Request{}, claims.FundingYear{Year: 2025, RatePerWeightedPatient: 266310}))
 	return f
+}
+
+// checkClaimTotals holds every test's claims to migration 00016's rule,
+// whatever the test did to them: each claim's counted_pence is what its
+// lines count.
+func checkClaimTotals(t *testing.T, db *sqlx.DB) {
+	t.Helper()
+	var wrong []string
+	if err := db.Select(&wrong, `SELECT c.pcn_code || '/' || c.id || ': carries ' || c.counted_pence || ', lines count ' ||
+			COALESCE(SUM(COALESCE(l.approved_pence, l.reimbursable_pence)), 0)
+		FROM claims c LEFT JOIN claim_lines l ON l.pcn_code = c.pcn_code AND l.claim_id = c.id
+		GROUP BY c.pcn_code, c.id, c.counted_pence
+		HAVING c.counted_pence <> COALESCE(SUM(COALESCE(l.approved_pence, l.reimbursable_pence)), 0)`); err != nil {
+		t.Errorf("check claim totals: %v", err)
+	}
+	for _, w := range wrong {
+		t.Errorf("claim %s", w)
+	}
 }
 
 func pcn(code string, practices ...string) claims.PCN {

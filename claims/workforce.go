@@ -2,11 +2,14 @@ package claims
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // PostState is where a post is in its life.
@@ -207,6 +210,145 @@ func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, erro
 		}
 		return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "create", out.PCNCode, nil, out)
 	}, getPost)
+}
+
+// MaxBatchPosts bounds BatchCreatePosts: a PCN's whole workforce fits (the
+// largest have a few dozen ARRS posts) and one call stays one short
+// transaction.
+const MaxBatchPosts = 200
+
+// BatchCreatePosts adds several posts to one PCN, all or none, as CreatePost
+// would one at a time: every post's fields are checked first and every bad
+// one reported (named requests[i].post.…), then one INSERT writes them all
+// and one audit append records an event per post. The posts come back in
+// the order given. A post id given twice, or one that exists already, fails
+// the whole batch.
+func (s *Store) BatchCreatePosts(ctx context.Context, req Request, pcn string, posts []Post) ([]Post, error) {
+	if err := requirePostWriter(ctx); err != nil {
+		return nil, err
+	}
+	if len(posts) == 0 || len(posts) > MaxBatchPosts {
+		return nil, Invalid("requests", "BATCH_SIZE", "1 to %d posts", MaxBatchPosts)
+	}
+	var vs Violations
+	seen := make(map[string]int, len(posts))
+	for i := range posts {
+		p := &posts[i]
+		p.PCNCode = pcn
+		if p.ID == "" {
+			p.ID = uuid.NewString()
+		} else if !postIDPattern.MatchString(p.ID) {
+			vs.Add(fmt.Sprintf("requests[%d].post_id", i), "POST_ID_FORMAT", "lower-case letters, digits and hyphens, 4 to 63 characters")
+		} else if j, dup := seen[p.ID]; dup {
+			vs.Add(fmt.Sprintf("requests[%d].post_id", i), "DUPLICATE", "requests[%d] creates %s already", j, p.ID)
+		} else {
+			seen[p.ID] = i
+		}
+		p.normalise()
+		p.State = PostPlanned
+		if p.StaffName != "" || p.RegistrationNumber != "" {
+			p.State = PostFilled
+		}
+	}
+	// The ids' violations wait for the fields': every bad post is reported
+	// at once.
+	idViolations := vs
+	return once(ctx, s, req, func(tx *txn) ([]Post, string, error) {
+		if err := pcnVisible(ctx, tx, pcn); err != nil {
+			return nil, "", err
+		}
+		// A workforce has a handful of roles, each looked up once, as
+		// CreatePost would (the catalogue's own rules and scope apply).
+		roles := map[string]Role{}
+		vs := slices.Clone(idViolations)
+		for i, p := range posts {
+			role, ok := roles[p.RoleID]
+			if !ok {
+				var err error
+				if role, err = roleForPost(ctx, tx, p.RoleID, pcn); IsKind(err, KindInvalid) {
+					vs.Add(fmt.Sprintf("requests[%d].post.role", i), "UNKNOWN_ROLE", "%s is not in the role catalogue", roleName(p.RoleID))
+					continue
+				} else if err != nil {
+					return nil, "", err
+				}
+				roles[p.RoleID] = role
+			}
+			if role.RetireTime != nil {
+				return nil, "", FailedPrecondition(role.Name(), "ROLE_RETIRED",
+					role.Name()+" was retired by its commissioner; no new post may take it")
+			}
+			var one Violations
+			p.validate(&one, role)
+			for _, v := range one {
+				vs.Add(fmt.Sprintf("requests[%d].%s", i, v.Field), v.Rule, "%s", v.Description)
+			}
+		}
+		if err := vs.Err(); err != nil {
+			return nil, "", err
+		}
+		cols := struct {
+			ids, roles, states, names, registrations, employers, cohorts []string
+			wtes                                                         []Decimal
+			starts, ends, ccts                                           []Date
+			baselines                                                    []bool
+		}{}
+		for _, p := range posts {
+			cols.ids, cols.roles, cols.states = append(cols.ids, p.ID), append(cols.roles, p.RoleID), append(cols.states, string(p.State))
+			cols.names, cols.registrations = append(cols.names, p.StaffName), append(cols.registrations, p.RegistrationNumber)
+			cols.employers, cols.cohorts = append(cols.employers, p.Employer), append(cols.cohorts, string(p.FocusCohort))
+			cols.wtes, cols.starts, cols.ends = append(cols.wtes, p.WTE), append(cols.starts, p.StartDate), append(cols.ends, p.EndDate)
+			cols.baselines, cols.ccts = append(cols.baselines, p.Baseline), append(cols.ccts, p.CCTDate)
+		}
+		var out []Post
+		if err := tx.SelectContext(ctx, &out, `INSERT INTO posts (pcn_code, id, role_id, state, staff_name, registration_number,
+			wte, start_date, end_date, employer, focus_cohort, baseline, cct_date)
+			SELECT $1, v.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+				$7::numeric[], $8::date[], $9::date[], $10::text[], $11::text[], $12::boolean[], $13::date[]) AS v
+			ON CONFLICT (pcn_code, id) DO NOTHING
+			RETURNING `+postColumns, pcn, pq.Array(cols.ids), pq.Array(cols.roles), pq.Array(cols.states),
+			pq.Array(cols.names), pq.Array(cols.registrations), pq.Array(cols.wtes), pq.Array(cols.starts),
+			pq.Array(cols.ends), pq.Array(cols.employers), pq.Array(cols.cohorts), pq.Array(cols.baselines), pq.Array(cols.ccts)); err != nil {
+			return nil, "", err
+		}
+		if len(out) < len(posts) {
+			created := make(map[string]bool, len(out))
+			for _, p := range out {
+				created[p.ID] = true
+			}
+			for _, p := range posts {
+				if !created[p.ID] {
+					return nil, "", AlreadyExists(p.Name(), p.Name()+" already exists")
+				}
+			}
+		}
+		// RETURNING has no order: the caller's is the one promised.
+		byID := make(map[string]Post, len(out))
+		for _, p := range out {
+			byID[p.ID] = p
+		}
+		records := make([]AuditRecord, len(posts))
+		names := make([]string, len(posts))
+		for i, p := range posts {
+			out[i] = byID[p.ID]
+			names[i] = out[i].Name()
+			records[i] = AuditRecord{Resource: names[i], Action: "create", PCNCode: pcn, After: out[i]}
+		}
+		return out, strings.Join(names, "\n"), s.appendAudits(ctx, tx, records)
+	}, getPosts)
+}
+
+// getPosts reads the posts a batch created, named one per line as
+// BatchCreatePosts records them for a replay, in that order.
+func getPosts(ctx context.Context, q sqlx.QueryerContext, names string) ([]Post, error) {
+	var out []Post
+	for _, name := range strings.Split(names, "\n") {
+		p, err := getPost(ctx, q, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // changePost runs one post change under a row lock and an etag check, then

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"slices"
 	"sync"
@@ -51,6 +52,11 @@ type Config struct {
 	// MetricsAddr is where GET /metrics serves Prometheus metrics. It is a
 	// port of its own so it can stay private while the API is exposed.
 	MetricsAddr string
+	// Profiling, when set, also serves Go's runtime profiles (net/http/pprof)
+	// under /debug/pprof/ on the metrics port: off by default, because a
+	// profile shows the program's internals and costs CPU while it runs;
+	// on for a benchmark or a diagnosis (bench/national --cpu-profile).
+	Profiling bool
 	// ShutdownTimeout bounds how long in-flight requests may run after
 	// shutdown starts before they are cut off; 0 means 10 seconds.
 	ShutdownTimeout time.Duration
@@ -247,6 +253,11 @@ func New(cfg Config, store *claims.Store, logger *slog.Logger) (*Server, error) 
 
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
+	if cfg.Profiling {
+		metricsMux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		metricsMux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		metricsMux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	s.metrics = &http.Server{Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second,
 		TLSConfig: cfg.HTTPTLS.Clone(), ErrorLog: httpErrors}
 	return s, nil

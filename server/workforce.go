@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"arrs.nhs.uk/arrs/claims"
@@ -57,19 +58,25 @@ func postProto(p claims.Post) *arrsv1.Post {
 // postFields reads the writable fields of a post message, except the WTE,
 // which a create needs and an update reads only when its mask names it.
 func postFields(vs *claims.Violations, in *arrsv1.Post) claims.Post {
+	return postFieldsAt(vs, "", in)
+}
+
+// postFieldsAt is postFields for a post inside a larger request, its fields
+// named prefix+"post.…" (a batch's "requests[i].").
+func postFieldsAt(vs *claims.Violations, prefix string, in *arrsv1.Post) claims.Post {
 	cohort, ok := focusCohorts[in.GetFocusCohort()]
 	if !ok {
-		vs.Add("post.focus_cohort", "UNKNOWN", "unknown focus cohort")
+		vs.Add(prefix+"post.focus_cohort", "UNKNOWN", "unknown focus cohort")
 	}
 	return claims.Post{
 		StaffName:          in.GetStaffName(),
 		RegistrationNumber: in.GetRegistrationNumber(),
-		StartDate:          parseDate(vs, "post.start_date", in.GetStartDate()),
-		EndDate:            parseDate(vs, "post.end_date", in.GetEndDate()),
+		StartDate:          parseDate(vs, prefix+"post.start_date", in.GetStartDate()),
+		EndDate:            parseDate(vs, prefix+"post.end_date", in.GetEndDate()),
 		Employer:           in.GetEmployer(),
 		FocusCohort:        cohort,
 		Baseline:           in.GetBaseline(),
-		CCTDate:            parseDate(vs, "post.cct_date", in.GetCctDate()),
+		CCTDate:            parseDate(vs, prefix+"post.cct_date", in.GetCctDate()),
 	}
 }
 
@@ -119,15 +126,8 @@ func (h *workforce) CreatePost(ctx context.Context, req *arrsv1.CreatePostReques
 		return nil, err
 	}
 	var vs claims.Violations
-	p := postFields(&vs, req.GetPost())
-	p.PCNCode, p.ID = pcn, req.GetPostId()
-	p.WTE = parseDecimal(&vs, "post.wte", req.GetPost().GetWte())
-	requireName(&vs, "post.role", req.GetPost().GetRole())
-	if req.GetPost().GetRole() != "" {
-		role, err := claims.ParseRoleName("post.role", req.GetPost().GetRole())
-		vs.Take(err)
-		p.RoleID = role
-	}
+	p := newPost(&vs, "", req)
+	p.PCNCode = pcn
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
@@ -140,6 +140,57 @@ func (h *workforce) CreatePost(ctx context.Context, req *arrsv1.CreatePostReques
 		return nil, err
 	}
 	return postProto(out), nil
+}
+
+// newPost reads a CreatePostRequest (its fields named under prefix) into
+// the post it asks for.
+func newPost(vs *claims.Violations, prefix string, req *arrsv1.CreatePostRequest) claims.Post {
+	p := postFieldsAt(vs, prefix, req.GetPost())
+	p.ID = req.GetPostId()
+	p.WTE = parseDecimal(vs, prefix+"post.wte", req.GetPost().GetWte())
+	requireName(vs, prefix+"post.role", req.GetPost().GetRole())
+	if req.GetPost().GetRole() != "" {
+		role, err := claims.ParseRoleName(prefix+"post.role", req.GetPost().GetRole())
+		vs.Take(err)
+		p.RoleID = role
+	}
+	return p
+}
+
+func (h *workforce) BatchCreatePosts(ctx context.Context, req *arrsv1.BatchCreatePostsRequest) (*arrsv1.BatchCreatePostsResponse, error) {
+	var vs claims.Violations
+	pcn, err := claims.ParsePCNName("parent", req.GetParent())
+	vs.Take(err)
+	if n := len(req.GetRequests()); n == 0 || n > claims.MaxBatchPosts {
+		vs.Add("requests", "BATCH_SIZE", "1 to %d posts", claims.MaxBatchPosts)
+	}
+	posts := make([]claims.Post, len(req.GetRequests()))
+	for i, r := range req.GetRequests() {
+		prefix := fmt.Sprintf("requests[%d].", i)
+		if r.GetParent() != "" && r.GetParent() != req.GetParent() {
+			vs.Add(prefix+"parent", "PARENT_MISMATCH", "empty, or the batch's parent %s", req.GetParent())
+		}
+		if r.GetRequestId() != "" {
+			vs.Add(prefix+"request_id", "BATCH_REQUEST_ID", "empty: the batch's request_id makes the whole call idempotent")
+		}
+		posts[i] = newPost(&vs, prefix, r)
+	}
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	cr, err := createRequest(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.store.BatchCreatePosts(ctx, cr, pcn, posts)
+	if err != nil {
+		return nil, err
+	}
+	resp := &arrsv1.BatchCreatePostsResponse{Posts: make([]*arrsv1.Post, len(out))}
+	for i, p := range out {
+		resp.Posts[i] = postProto(p)
+	}
+	return resp, nil
 }
 
 func (h *workforce) UpdatePost(ctx context.Context, req *arrsv1.UpdatePostRequest) (*arrsv1.Post, error) {

@@ -222,20 +222,26 @@ func (g *generator) load(ctx context.Context, from, to int, path string) (loadRe
 	defer g.env.rpcs.recording.Store(false)
 	var err error
 	r.setup, r.setupCalls, err = g.each(ctx, from, to, func(ctx context.Context, i int, calls *atomic.Int64) error {
-		return inPCN(i, g.setUpPCN(ctx, i, calls))
+		return inPCN(i, g.setUpPCN(ctx, i, path, calls))
 	})
 	if err != nil {
 		return r, err
 	}
 	drafted := make([][]*arrsv1.Claim, to-from)
+	// Only the last phase is profiled: it is the national one.
+	profiling := to == g.cfg.pcns
+	profiled := g.env.profile(ctx, "draft", g.cfg.profileSeconds, profiling)
 	r.draft, r.draftCalls, err = g.each(ctx, from, to, func(ctx context.Context, i int, calls *atomic.Int64) error {
 		var err error
 		drafted[i-from], err = g.draftYear(ctx, i, path, calls)
 		return inPCN(i, err)
 	})
+	profiled()
 	if err != nil {
 		return r, err
 	}
+	profiled = g.env.profile(ctx, "submit", g.cfg.profileSeconds, profiling)
+	defer profiled()
 	// Submitted month by month across the PCNs, on every client: claims of
 	// one PCN and year queue on its entitlement's row lock, as pgbench's do.
 	n := (to - from) * len(g.months)
@@ -305,7 +311,7 @@ func (g *generator) clinicalDirector(ctx context.Context, i int) (context.Contex
 // setUpPCN makes the PCN and its entitlement for the year (the national
 // administrator) and its posts, filled from the year's first day (its
 // clinical director).
-func (g *generator) setUpPCN(ctx context.Context, i int, calls *atomic.Int64) error {
+func (g *generator) setUpPCN(ctx context.Context, i int, path string, calls *atomic.Int64) error {
 	admin, err := g.env.as(ctx, claims.RoleNationalAdministrator, "", "bench@england.example")
 	if err != nil {
 		return err
@@ -331,14 +337,28 @@ func (g *generator) setUpPCN(ctx context.Context, i int, calls *atomic.Int64) er
 	if err != nil {
 		return err
 	}
-	for _, p := range g.plan {
+	requests := make([]*arrsv1.CreatePostRequest, len(g.plan))
+	for i, p := range g.plan {
 		n := int(g.staff.Add(1))
-		id := fmt.Sprintf("%s-%d", roleID(p.role), p.sequence+1)
-		calls.Add(1)
-		if _, err := g.work.CreatePost(cd, &arrsv1.CreatePostRequest{Parent: "pcns/" + code, PostId: id, RequestId: uuid.NewString(),
+		requests[i] = &arrsv1.CreatePostRequest{Parent: "pcns/" + code, PostId: fmt.Sprintf("%s-%d", roleID(p.role), p.sequence+1),
 			Post: &arrsv1.Post{Role: p.role.GetName(), Wte: p.wte, StartDate: g.start, FocusCohort: p.cohort,
-				StaffName: fmt.Sprintf("Staff %d", n), RegistrationNumber: registration(p.role, n)}}); err != nil {
-			return fmt.Errorf("create post %s: %w", id, err)
+				StaffName: fmt.Sprintf("Staff %d", n), RegistrationNumber: registration(p.role, n)}}
+	}
+	// The bulk path registers the workforce as a payroll tool would, in
+	// one call; the per-line path a post at a time, as a person at a form.
+	if path == "bulk" {
+		calls.Add(1)
+		if _, err := g.work.BatchCreatePosts(cd, &arrsv1.BatchCreatePostsRequest{Parent: "pcns/" + code, Requests: requests,
+			RequestId: uuid.NewString()}); err != nil {
+			return fmt.Errorf("create posts: %w", err)
+		}
+		return nil
+	}
+	for _, r := range requests {
+		r.RequestId = uuid.NewString()
+		calls.Add(1)
+		if _, err := g.work.CreatePost(cd, r); err != nil {
+			return fmt.Errorf("create post %s: %w", r.GetPostId(), err)
 		}
 	}
 	return nil

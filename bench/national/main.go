@@ -44,6 +44,10 @@ type config struct {
 	databaseURL     string
 	arrsd           string
 	keep            bool
+	// cpuProfile, when set, is a directory to write arrsd's CPU profile of
+	// each stage of the national load into (draft.pprof, submit.pprof).
+	cpuProfile     string
+	profileSeconds int
 }
 
 func parseFlags(args []string, getenv func(string) string) (config, error) {
@@ -66,6 +70,9 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.databaseURL, "database-url", getenv("DATABASE_URL"),
 		"a throwaway PostgreSQL database to use instead of a private cluster (env DATABASE_URL); it is written to")
 	fs.StringVar(&c.arrsd, "arrsd", "", "a built arrsd to run instead of building ./cmd/arrsd")
+	fs.StringVar(&c.cpuProfile, "cpu-profile", "", "write arrsd's CPU profile of the national load's draft and submit stages into this directory "+
+		"(read with go tool pprof -top <dir>/submit.pprof)")
+	fs.IntVar(&c.profileSeconds, "cpu-profile-seconds", 10, "how long each stage's CPU profile runs from the stage's start: keep it shorter than the stage")
 	fs.BoolVar(&c.keep, "keep", false, "keep the private cluster's and arrsd's directory (its path is logged)")
 	if err := fs.Parse(args); err != nil {
 		return c, err

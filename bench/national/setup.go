@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +39,16 @@ type env struct {
 	keys        *auth.DevKeys
 	logger      *slog.Logger
 	rpcs        rpcStats // the load's calls, by method
+	metricsAddr string   // arrsd's metrics listener, which serves /debug/pprof/ with --cpu-profile
+	profileDir  string   // where --cpu-profile writes arrsd's CPU profiles; "" for none
 	cleanups    []func() error
+
+	// tokens holds each caller's bearer token: a real client keeps its
+	// token until it expires, and minting one per call would both spend the
+	// clients' CPU (the same two cores arrsd runs on) and defeat arrsd's
+	// verified-token cache, measuring signature checks instead of the API.
+	tokensMu sync.Mutex
+	tokens   map[string]string
 }
 
 func (e *env) close() error {
@@ -111,9 +122,17 @@ func (e *env) setUp(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	if err := e.startArrsd(bin, filepath.Join(work, "arrsd.log"), "serve", "--demo", "--database-url", e.databaseURL,
+	args := []string{"serve", "--demo", "--database-url", e.databaseURL,
 		"--data-dir", dataDir, "--grpc-addr", addrs[0], "--http-addr", addrs[1], "--metrics-addr", addrs[2],
-		"--environment", "development", "--log-level", "warn"); err != nil {
+		"--environment", "development", "--log-level", "warn"}
+	e.metricsAddr = addrs[2]
+	if e.profileDir = c.cpuProfile; e.profileDir != "" {
+		args = append(args, "--pprof")
+		if err := os.MkdirAll(e.profileDir, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := e.startArrsd(bin, filepath.Join(work, "arrsd.log"), args...); err != nil {
 		return err
 	}
 	if e.conn, err = grpc.NewClient(addrs[0], grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -234,9 +253,19 @@ func (s *rpcStats) intercept(ctx context.Context, method string, req, reply any,
 
 // as returns ctx carrying a development token for role in org.
 func (e *env) as(ctx context.Context, role claims.AccessRole, org, subject string) (context.Context, error) {
-	token, err := e.keys.Mint(subject, role, org, 12*time.Hour)
-	if err != nil {
-		return nil, err
+	key := string(role) + "\x00" + org + "\x00" + subject
+	e.tokensMu.Lock()
+	defer e.tokensMu.Unlock()
+	token, ok := e.tokens[key]
+	if !ok {
+		var err error
+		if token, err = e.keys.Mint(subject, role, org, 12*time.Hour); err != nil {
+			return nil, err
+		}
+		if e.tokens == nil {
+			e.tokens = map[string]string{}
+		}
+		e.tokens[key] = token
 	}
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token), nil
 }
@@ -259,4 +288,44 @@ func (s *rpcStats) snapshot() map[string]latencies {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.byMethod
+}
+
+// profile starts a CPU profile of arrsd for seconds, written to
+// <profileDir>/<stage>.pprof, and returns a function that waits for it.
+// With no --cpu-profile it does nothing. A profile that fails is logged, not
+// fatal: it is a diagnosis beside the figures, not one of them.
+func (e *env) profile(ctx context.Context, stage string, seconds int, on bool) (wait func()) {
+	if e.profileDir == "" || !on {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", e.metricsAddr, seconds)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			e.logger.Warn("profile", "stage", stage, "err", err)
+			return
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			e.logger.Warn("profile", "stage", stage, "err", err)
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("%s: %s", resp.Status, body)
+		}
+		if err == nil {
+			path := filepath.Join(e.profileDir, stage+".pprof")
+			if err = os.WriteFile(path, body, 0o644); err == nil {
+				e.logger.Info("arrsd CPU profile written", "stage", stage, "path", path)
+			}
+		}
+		if err != nil {
+			e.logger.Warn("profile", "stage", stage, "err", err)
+		}
+	}()
+	return func() { <-done }
 }

@@ -72,6 +72,7 @@ type config struct {
 	httpAddr           string
 	oidcClientID       string
 	metricsAddr        string
+	pprof              bool
 	databaseURL        string
 	dataDir            string
 	demo               bool
@@ -126,6 +127,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 	if c.command == "serve" {
 		fs.StringVar(&c.grpcAddr, "grpc-addr", env("ARRS_GRPC_ADDR", "127.0.0.1:9090"), "gRPC listen address (env ARRS_GRPC_ADDR)")
 		fs.StringVar(&c.httpAddr, "http-addr", env("ARRS_HTTP_ADDR", "127.0.0.1:8080"), "REST listen address (env ARRS_HTTP_ADDR)")
+		fs.BoolVar(&c.pprof, "pprof", env("ARRS_PPROF", "") == "true", "also serve Go's runtime profiles at /debug/pprof/ on the metrics address (env ARRS_PPROF=true)")
 		fs.StringVar(&c.metricsAddr, "metrics-addr", env("ARRS_METRICS_ADDR", "127.0.0.1:9464"), "Prometheus /metrics listen address (env ARRS_METRICS_ADDR)")
 		if v := getenv("ARRS_DEMO"); v != "" {
 			var err error
@@ -293,6 +295,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		GRPCAddr:       c.grpcAddr,
 		HTTPAddr:       c.httpAddr,
 		MetricsAddr:    c.metricsAddr,
+		Profiling:      c.pprof,
 		Authenticator:  authn,
 		TLS:            tlsConfig,
 		HTTPTLS:        httpTLS,

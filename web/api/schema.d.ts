@@ -803,6 +803,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pcns/{pcn}/posts:batchCreate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Creates several posts of one PCN at once (AIP-233): all or none, in one
+         *     transaction; a bad field is named `requests[i].post.…`. For a PCN
+         *     registering its workforce, or a tool loading it, in one call.
+         */
+        post: operations["WorkforceService_BatchCreatePosts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/roles": {
         parameters: {
             query?: never;
@@ -1012,6 +1033,17 @@ export interface components {
          * @enum {string}
          */
         ReviewItemWaitingFor: "WAITING_FOR_UNSPECIFIED" | "WAITING_FOR_COMMISSIONER" | "WAITING_FOR_PCN";
+        /** @description Request for BatchCreatePosts. */
+        WorkforceServiceBatchCreatePostsBody: {
+            /** @description UUID making the call idempotent: a retry returns the first result. */
+            requestId?: string;
+            /**
+             * @description The posts to create, 1 to 200, in the order the response returns them.
+             *     Each request's `parent` is empty or equal to the batch's, and its
+             *     `request_id` is empty: the batch's own makes the whole call idempotent.
+             */
+            requests?: components["schemas"]["v1CreatePostRequest"][];
+        };
         /** @description Request for EndPost. */
         WorkforceServiceEndPostBody: {
             /**
@@ -1255,6 +1287,11 @@ export interface components {
             role: $Read<string>;
             /** @description Output only. The staff member in the post. */
             staffName: $Read<string>;
+        };
+        /** @description Response for BatchCreatePosts. */
+        v1BatchCreatePostsResponse: {
+            /** @description The posts created, in the order of the requests. */
+            posts?: components["schemas"]["v1Post"][];
         };
         /** @description Response of BatchUpdateClaimLines. */
         v1BatchUpdateClaimLinesResponse: {
@@ -1729,6 +1766,20 @@ export interface components {
             readTime: string;
             /** @description The PCNs added up; its `pcn` is empty. */
             total: components["schemas"]["v1PcnPosition"];
+        };
+        /** @description Request for CreatePost. */
+        v1CreatePostRequest: {
+            /** @description `pcns/{pcn}`. */
+            parent?: string;
+            /** @description The post to create; `name` and `state` are ignored. */
+            post?: components["schemas"]["v1Post"];
+            /**
+             * @description Optional: the post id (lower-case letters, digits and hyphens, 4–63
+             *     characters); the server assigns one when empty.
+             */
+            postId?: string;
+            /** @description UUID making the call idempotent: a retry returns the first result. */
+            requestId?: string;
         };
         /**
          * @description A PCN's ARRS budget for one financial year. Unused entitlement never
@@ -8521,6 +8572,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Post"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkforceService_BatchCreatePosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pcn: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkforceServiceBatchCreatePostsBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1BatchCreatePostsResponse"];
                 };
             };
             /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */

@@ -577,6 +577,118 @@ func (x *CreatePostRequest) GetRequestId() string {
 	return ""
 }
 
+// Request for BatchCreatePosts.
+type BatchCreatePostsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `pcns/{pcn}`: every post is this PCN's.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The posts to create, 1 to 200, in the order the response returns them.
+	// Each request's `parent` is empty or equal to the batch's, and its
+	// `request_id` is empty: the batch's own makes the whole call idempotent.
+	Requests []*CreatePostRequest `protobuf:"bytes,2,rep,name=requests,proto3" json:"requests,omitempty"`
+	// UUID making the call idempotent: a retry returns the first result.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchCreatePostsRequest) Reset() {
+	*x = BatchCreatePostsRequest{}
+	mi := &file_arrs_v1_workforce_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchCreatePostsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchCreatePostsRequest) ProtoMessage() {}
+
+func (x *BatchCreatePostsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_workforce_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchCreatePostsRequest.ProtoReflect.Descriptor instead.
+func (*BatchCreatePostsRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_workforce_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *BatchCreatePostsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *BatchCreatePostsRequest) GetRequests() []*CreatePostRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+func (x *BatchCreatePostsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// Response for BatchCreatePosts.
+type BatchCreatePostsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The posts created, in the order of the requests.
+	Posts         []*Post `protobuf:"bytes,1,rep,name=posts,proto3" json:"posts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchCreatePostsResponse) Reset() {
+	*x = BatchCreatePostsResponse{}
+	mi := &file_arrs_v1_workforce_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchCreatePostsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchCreatePostsResponse) ProtoMessage() {}
+
+func (x *BatchCreatePostsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_workforce_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchCreatePostsResponse.ProtoReflect.Descriptor instead.
+func (*BatchCreatePostsResponse) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_workforce_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *BatchCreatePostsResponse) GetPosts() []*Post {
+	if x != nil {
+		return x.Posts
+	}
+	return nil
+}
+
 // Request for UpdatePost.
 type UpdatePostRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -592,7 +704,7 @@ type UpdatePostRequest struct {
 
 func (x *UpdatePostRequest) Reset() {
 	*x = UpdatePostRequest{}
-	mi := &file_arrs_v1_workforce_proto_msgTypes[5]
+	mi := &file_arrs_v1_workforce_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -604,7 +716,7 @@ func (x *UpdatePostRequest) String() string {
 func (*UpdatePostRequest) ProtoMessage() {}
 
 func (x *UpdatePostRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_workforce_proto_msgTypes[5]
+	mi := &file_arrs_v1_workforce_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -617,7 +729,7 @@ func (x *UpdatePostRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdatePostRequest.ProtoReflect.Descriptor instead.
 func (*UpdatePostRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_workforce_proto_rawDescGZIP(), []int{5}
+	return file_arrs_v1_workforce_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UpdatePostRequest) GetPost() *Post {
@@ -647,7 +759,7 @@ type RecruitPostRequest struct {
 
 func (x *RecruitPostRequest) Reset() {
 	*x = RecruitPostRequest{}
-	mi := &file_arrs_v1_workforce_proto_msgTypes[6]
+	mi := &file_arrs_v1_workforce_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -659,7 +771,7 @@ func (x *RecruitPostRequest) String() string {
 func (*RecruitPostRequest) ProtoMessage() {}
 
 func (x *RecruitPostRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_workforce_proto_msgTypes[6]
+	mi := &file_arrs_v1_workforce_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -672,7 +784,7 @@ func (x *RecruitPostRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecruitPostRequest.ProtoReflect.Descriptor instead.
 func (*RecruitPostRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_workforce_proto_rawDescGZIP(), []int{6}
+	return file_arrs_v1_workforce_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RecruitPostRequest) GetName() string {
@@ -708,7 +820,7 @@ type FillPostRequest struct {
 
 func (x *FillPostRequest) Reset() {
 	*x = FillPostRequest{}
-	mi := &file_arrs_v1_workforce_proto_msgTypes[7]
+	mi := &file_arrs_v1_workforce_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -720,7 +832,7 @@ func (x *FillPostRequest) String() string {
 func (*FillPostRequest) ProtoMessage() {}
 
 func (x *FillPostRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_workforce_proto_msgTypes[7]
+	mi := &file_arrs_v1_workforce_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -733,7 +845,7 @@ func (x *FillPostRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FillPostRequest.ProtoReflect.Descriptor instead.
 func (*FillPostRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_workforce_proto_rawDescGZIP(), []int{7}
+	return file_arrs_v1_workforce_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *FillPostRequest) GetName() string {
@@ -786,7 +898,7 @@ type EndPostRequest struct {
 
 func (x *EndPostRequest) Reset() {
 	*x = EndPostRequest{}
-	mi := &file_arrs_v1_workforce_proto_msgTypes[8]
+	mi := &file_arrs_v1_workforce_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -798,7 +910,7 @@ func (x *EndPostRequest) String() string {
 func (*EndPostRequest) ProtoMessage() {}
 
 func (x *EndPostRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_workforce_proto_msgTypes[8]
+	mi := &file_arrs_v1_workforce_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -811,7 +923,7 @@ func (x *EndPostRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndPostRequest.ProtoReflect.Descriptor instead.
 func (*EndPostRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_workforce_proto_rawDescGZIP(), []int{8}
+	return file_arrs_v1_workforce_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EndPostRequest) GetName() string {
@@ -884,7 +996,14 @@ const file_arrs_v1_workforce_proto_rawDesc = "" +
 	"\x04post\x18\x02 \x01(\v2\r.arrs.v1.PostR\x04post\x12\x17\n" +
 	"\apost_id\x18\x03 \x01(\tR\x06postId\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"s\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"\x88\x01\n" +
+	"\x17BatchCreatePostsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x126\n" +
+	"\brequests\x18\x02 \x03(\v2\x1a.arrs.v1.CreatePostRequestR\brequests\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"?\n" +
+	"\x18BatchCreatePostsResponse\x12#\n" +
+	"\x05posts\x18\x01 \x03(\v2\r.arrs.v1.PostR\x05posts\"s\n" +
 	"\x11UpdatePostRequest\x12!\n" +
 	"\x04post\x18\x01 \x01(\v2\r.arrs.v1.PostR\x04post\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
@@ -909,12 +1028,13 @@ const file_arrs_v1_workforce_proto_rawDesc = "" +
 	"\x1fFOCUS_COHORT_FRAIL_OLDER_PEOPLE\x10\x01\x12\x19\n" +
 	"\x15FOCUS_COHORT_OFF_WORK\x10\x02\x12\x1e\n" +
 	"\x1aFOCUS_COHORT_MENTAL_HEALTH\x10\x03\x12\x16\n" +
-	"\x12FOCUS_COHORT_OTHER\x10\x042\x9e\x03\n" +
+	"\x12FOCUS_COHORT_OTHER\x10\x042\xf7\x03\n" +
 	"\x10WorkforceService\x121\n" +
 	"\aGetPost\x12\x17.arrs.v1.GetPostRequest\x1a\r.arrs.v1.Post\x12B\n" +
 	"\tListPosts\x12\x19.arrs.v1.ListPostsRequest\x1a\x1a.arrs.v1.ListPostsResponse\x127\n" +
 	"\n" +
-	"CreatePost\x12\x1a.arrs.v1.CreatePostRequest\x1a\r.arrs.v1.Post\x127\n" +
+	"CreatePost\x12\x1a.arrs.v1.CreatePostRequest\x1a\r.arrs.v1.Post\x12W\n" +
+	"\x10BatchCreatePosts\x12 .arrs.v1.BatchCreatePostsRequest\x1a!.arrs.v1.BatchCreatePostsResponse\x127\n" +
 	"\n" +
 	"UpdatePost\x12\x1a.arrs.v1.UpdatePostRequest\x1a\r.arrs.v1.Post\x129\n" +
 	"\vRecruitPost\x12\x1b.arrs.v1.RecruitPostRequest\x1a\r.arrs.v1.Post\x123\n" +
@@ -934,51 +1054,57 @@ func file_arrs_v1_workforce_proto_rawDescGZIP() []byte {
 }
 
 var file_arrs_v1_workforce_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_arrs_v1_workforce_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_arrs_v1_workforce_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_arrs_v1_workforce_proto_goTypes = []any{
-	(FocusCohort)(0),              // 0: arrs.v1.FocusCohort
-	(Post_State)(0),               // 1: arrs.v1.Post.State
-	(*Post)(nil),                  // 2: arrs.v1.Post
-	(*GetPostRequest)(nil),        // 3: arrs.v1.GetPostRequest
-	(*ListPostsRequest)(nil),      // 4: arrs.v1.ListPostsRequest
-	(*ListPostsResponse)(nil),     // 5: arrs.v1.ListPostsResponse
-	(*CreatePostRequest)(nil),     // 6: arrs.v1.CreatePostRequest
-	(*UpdatePostRequest)(nil),     // 7: arrs.v1.UpdatePostRequest
-	(*RecruitPostRequest)(nil),    // 8: arrs.v1.RecruitPostRequest
-	(*FillPostRequest)(nil),       // 9: arrs.v1.FillPostRequest
-	(*EndPostRequest)(nil),        // 10: arrs.v1.EndPostRequest
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 12: google.protobuf.FieldMask
+	(FocusCohort)(0),                 // 0: arrs.v1.FocusCohort
+	(Post_State)(0),                  // 1: arrs.v1.Post.State
+	(*Post)(nil),                     // 2: arrs.v1.Post
+	(*GetPostRequest)(nil),           // 3: arrs.v1.GetPostRequest
+	(*ListPostsRequest)(nil),         // 4: arrs.v1.ListPostsRequest
+	(*ListPostsResponse)(nil),        // 5: arrs.v1.ListPostsResponse
+	(*CreatePostRequest)(nil),        // 6: arrs.v1.CreatePostRequest
+	(*BatchCreatePostsRequest)(nil),  // 7: arrs.v1.BatchCreatePostsRequest
+	(*BatchCreatePostsResponse)(nil), // 8: arrs.v1.BatchCreatePostsResponse
+	(*UpdatePostRequest)(nil),        // 9: arrs.v1.UpdatePostRequest
+	(*RecruitPostRequest)(nil),       // 10: arrs.v1.RecruitPostRequest
+	(*FillPostRequest)(nil),          // 11: arrs.v1.FillPostRequest
+	(*EndPostRequest)(nil),           // 12: arrs.v1.EndPostRequest
+	(*timestamppb.Timestamp)(nil),    // 13: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),    // 14: google.protobuf.FieldMask
 }
 var file_arrs_v1_workforce_proto_depIdxs = []int32{
 	1,  // 0: arrs.v1.Post.state:type_name -> arrs.v1.Post.State
 	0,  // 1: arrs.v1.Post.focus_cohort:type_name -> arrs.v1.FocusCohort
-	11, // 2: arrs.v1.Post.create_time:type_name -> google.protobuf.Timestamp
-	11, // 3: arrs.v1.Post.update_time:type_name -> google.protobuf.Timestamp
+	13, // 2: arrs.v1.Post.create_time:type_name -> google.protobuf.Timestamp
+	13, // 3: arrs.v1.Post.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: arrs.v1.ListPostsRequest.state:type_name -> arrs.v1.Post.State
 	2,  // 5: arrs.v1.ListPostsResponse.posts:type_name -> arrs.v1.Post
 	2,  // 6: arrs.v1.CreatePostRequest.post:type_name -> arrs.v1.Post
-	2,  // 7: arrs.v1.UpdatePostRequest.post:type_name -> arrs.v1.Post
-	12, // 8: arrs.v1.UpdatePostRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 9: arrs.v1.WorkforceService.GetPost:input_type -> arrs.v1.GetPostRequest
-	4,  // 10: arrs.v1.WorkforceService.ListPosts:input_type -> arrs.v1.ListPostsRequest
-	6,  // 11: arrs.v1.WorkforceService.CreatePost:input_type -> arrs.v1.CreatePostRequest
-	7,  // 12: arrs.v1.WorkforceService.UpdatePost:input_type -> arrs.v1.UpdatePostRequest
-	8,  // 13: arrs.v1.WorkforceService.RecruitPost:input_type -> arrs.v1.RecruitPostRequest
-	9,  // 14: arrs.v1.WorkforceService.FillPost:input_type -> arrs.v1.FillPostRequest
-	10, // 15: arrs.v1.WorkforceService.EndPost:input_type -> arrs.v1.EndPostRequest
-	2,  // 16: arrs.v1.WorkforceService.GetPost:output_type -> arrs.v1.Post
-	5,  // 17: arrs.v1.WorkforceService.ListPosts:output_type -> arrs.v1.ListPostsResponse
-	2,  // 18: arrs.v1.WorkforceService.CreatePost:output_type -> arrs.v1.Post
-	2,  // 19: arrs.v1.WorkforceService.UpdatePost:output_type -> arrs.v1.Post
-	2,  // 20: arrs.v1.WorkforceService.RecruitPost:output_type -> arrs.v1.Post
-	2,  // 21: arrs.v1.WorkforceService.FillPost:output_type -> arrs.v1.Post
-	2,  // 22: arrs.v1.WorkforceService.EndPost:output_type -> arrs.v1.Post
-	16, // [16:23] is the sub-list for method output_type
-	9,  // [9:16] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	6,  // 7: arrs.v1.BatchCreatePostsRequest.requests:type_name -> arrs.v1.CreatePostRequest
+	2,  // 8: arrs.v1.BatchCreatePostsResponse.posts:type_name -> arrs.v1.Post
+	2,  // 9: arrs.v1.UpdatePostRequest.post:type_name -> arrs.v1.Post
+	14, // 10: arrs.v1.UpdatePostRequest.update_mask:type_name -> google.protobuf.FieldMask
+	3,  // 11: arrs.v1.WorkforceService.GetPost:input_type -> arrs.v1.GetPostRequest
+	4,  // 12: arrs.v1.WorkforceService.ListPosts:input_type -> arrs.v1.ListPostsRequest
+	6,  // 13: arrs.v1.WorkforceService.CreatePost:input_type -> arrs.v1.CreatePostRequest
+	7,  // 14: arrs.v1.WorkforceService.BatchCreatePosts:input_type -> arrs.v1.BatchCreatePostsRequest
+	9,  // 15: arrs.v1.WorkforceService.UpdatePost:input_type -> arrs.v1.UpdatePostRequest
+	10, // 16: arrs.v1.WorkforceService.RecruitPost:input_type -> arrs.v1.RecruitPostRequest
+	11, // 17: arrs.v1.WorkforceService.FillPost:input_type -> arrs.v1.FillPostRequest
+	12, // 18: arrs.v1.WorkforceService.EndPost:input_type -> arrs.v1.EndPostRequest
+	2,  // 19: arrs.v1.WorkforceService.GetPost:output_type -> arrs.v1.Post
+	5,  // 20: arrs.v1.WorkforceService.ListPosts:output_type -> arrs.v1.ListPostsResponse
+	2,  // 21: arrs.v1.WorkforceService.CreatePost:output_type -> arrs.v1.Post
+	8,  // 22: arrs.v1.WorkforceService.BatchCreatePosts:output_type -> arrs.v1.BatchCreatePostsResponse
+	2,  // 23: arrs.v1.WorkforceService.UpdatePost:output_type -> arrs.v1.Post
+	2,  // 24: arrs.v1.WorkforceService.RecruitPost:output_type -> arrs.v1.Post
+	2,  // 25: arrs.v1.WorkforceService.FillPost:output_type -> arrs.v1.Post
+	2,  // 26: arrs.v1.WorkforceService.EndPost:output_type -> arrs.v1.Post
+	19, // [19:27] is the sub-list for method output_type
+	11, // [11:19] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_workforce_proto_init() }
@@ -992,7 +1118,7 @@ func file_arrs_v1_workforce_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_workforce_proto_rawDesc), len(file_arrs_v1_workforce_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

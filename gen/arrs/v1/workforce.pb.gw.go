@@ -186,6 +186,51 @@ func local_request_WorkforceService_CreatePost_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
+func request_WorkforceService_BatchCreatePosts_0(ctx context.Context, marshaler runtime.Marshaler, client WorkforceServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq BatchCreatePostsRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["parent"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
+	}
+	protoReq.Parent, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.BatchCreatePosts(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_WorkforceService_BatchCreatePosts_0(ctx context.Context, marshaler runtime.Marshaler, server WorkforceServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq BatchCreatePostsRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["parent"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
+	}
+	protoReq.Parent, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
+	}
+	msg, err := server.BatchCreatePosts(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 var filter_WorkforceService_UpdatePost_0 = &utilities.DoubleArray{Encoding: map[string]int{"post": 0, "name": 1}, Base: []int{1, 1, 2, 0, 0}, Check: []int{0, 1, 2, 2, 3}}
 
 func request_WorkforceService_UpdatePost_0(ctx context.Context, marshaler runtime.Marshaler, client WorkforceServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -468,6 +513,26 @@ func RegisterWorkforceServiceHandlerServer(ctx context.Context, mux *runtime.Ser
 		}
 		forward_WorkforceService_CreatePost_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_WorkforceService_BatchCreatePosts_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/arrs.v1.WorkforceService/BatchCreatePosts", runtime.WithHTTPPathPattern("/v1/{parent=pcns/*}/posts:batchCreate"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_WorkforceService_BatchCreatePosts_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_WorkforceService_BatchCreatePosts_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPatch, pattern_WorkforceService_UpdatePost_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -639,6 +704,23 @@ func RegisterWorkforceServiceHandlerClient(ctx context.Context, mux *runtime.Ser
 		}
 		forward_WorkforceService_CreatePost_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_WorkforceService_BatchCreatePosts_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/arrs.v1.WorkforceService/BatchCreatePosts", runtime.WithHTTPPathPattern("/v1/{parent=pcns/*}/posts:batchCreate"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_WorkforceService_BatchCreatePosts_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_WorkforceService_BatchCreatePosts_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPatch, pattern_WorkforceService_UpdatePost_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -711,21 +793,23 @@ func RegisterWorkforceServiceHandlerClient(ctx context.Context, mux *runtime.Ser
 }
 
 var (
-	pattern_WorkforceService_GetPost_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "posts", "name"}, ""))
-	pattern_WorkforceService_ListPosts_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "pcns", "parent", "posts"}, ""))
-	pattern_WorkforceService_CreatePost_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "pcns", "parent", "posts"}, ""))
-	pattern_WorkforceService_UpdatePost_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "posts", "post.name"}, ""))
-	pattern_WorkforceService_RecruitPost_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "posts", "name"}, "recruit"))
-	pattern_WorkforceService_FillPost_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "posts", "name"}, "fill"))
-	pattern_WorkforceService_EndPost_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "posts", "name"}, "end"))
+	pattern_WorkforceService_GetPost_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "posts", "name"}, ""))
+	pattern_WorkforceService_ListPosts_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "pcns", "parent", "posts"}, ""))
+	pattern_WorkforceService_CreatePost_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "pcns", "parent", "posts"}, ""))
+	pattern_WorkforceService_BatchCreatePosts_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "pcns", "parent", "posts"}, "batchCreate"))
+	pattern_WorkforceService_UpdatePost_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "posts", "post.name"}, ""))
+	pattern_WorkforceService_RecruitPost_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "posts", "name"}, "recruit"))
+	pattern_WorkforceService_FillPost_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "posts", "name"}, "fill"))
+	pattern_WorkforceService_EndPost_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "pcns", "posts", "name"}, "end"))
 )
 
 var (
-	forward_WorkforceService_GetPost_0     = runtime.ForwardResponseMessage
-	forward_WorkforceService_ListPosts_0   = runtime.ForwardResponseMessage
-	forward_WorkforceService_CreatePost_0  = runtime.ForwardResponseMessage
-	forward_WorkforceService_UpdatePost_0  = runtime.ForwardResponseMessage
-	forward_WorkforceService_RecruitPost_0 = runtime.ForwardResponseMessage
-	forward_WorkforceService_FillPost_0    = runtime.ForwardResponseMessage
-	forward_WorkforceService_EndPost_0     = runtime.ForwardResponseMessage
+	forward_WorkforceService_GetPost_0          = runtime.ForwardResponseMessage
+	forward_WorkforceService_ListPosts_0        = runtime.ForwardResponseMessage
+	forward_WorkforceService_CreatePost_0       = runtime.ForwardResponseMessage
+	forward_WorkforceService_BatchCreatePosts_0 = runtime.ForwardResponseMessage
+	forward_WorkforceService_UpdatePost_0       = runtime.ForwardResponseMessage
+	forward_WorkforceService_RecruitPost_0      = runtime.ForwardResponseMessage
+	forward_WorkforceService_FillPost_0         = runtime.ForwardResponseMessage
+	forward_WorkforceService_EndPost_0          = runtime.ForwardResponseMessage
 )

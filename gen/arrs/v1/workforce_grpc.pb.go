@@ -19,13 +19,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	WorkforceService_GetPost_FullMethodName     = "/arrs.v1.WorkforceService/GetPost"
-	WorkforceService_ListPosts_FullMethodName   = "/arrs.v1.WorkforceService/ListPosts"
-	WorkforceService_CreatePost_FullMethodName  = "/arrs.v1.WorkforceService/CreatePost"
-	WorkforceService_UpdatePost_FullMethodName  = "/arrs.v1.WorkforceService/UpdatePost"
-	WorkforceService_RecruitPost_FullMethodName = "/arrs.v1.WorkforceService/RecruitPost"
-	WorkforceService_FillPost_FullMethodName    = "/arrs.v1.WorkforceService/FillPost"
-	WorkforceService_EndPost_FullMethodName     = "/arrs.v1.WorkforceService/EndPost"
+	WorkforceService_GetPost_FullMethodName          = "/arrs.v1.WorkforceService/GetPost"
+	WorkforceService_ListPosts_FullMethodName        = "/arrs.v1.WorkforceService/ListPosts"
+	WorkforceService_CreatePost_FullMethodName       = "/arrs.v1.WorkforceService/CreatePost"
+	WorkforceService_BatchCreatePosts_FullMethodName = "/arrs.v1.WorkforceService/BatchCreatePosts"
+	WorkforceService_UpdatePost_FullMethodName       = "/arrs.v1.WorkforceService/UpdatePost"
+	WorkforceService_RecruitPost_FullMethodName      = "/arrs.v1.WorkforceService/RecruitPost"
+	WorkforceService_FillPost_FullMethodName         = "/arrs.v1.WorkforceService/FillPost"
+	WorkforceService_EndPost_FullMethodName          = "/arrs.v1.WorkforceService/EndPost"
 )
 
 // WorkforceServiceClient is the client API for WorkforceService service.
@@ -41,6 +42,10 @@ type WorkforceServiceClient interface {
 	ListPosts(ctx context.Context, in *ListPostsRequest, opts ...grpc.CallOption) (*ListPostsResponse, error)
 	// Creates a post: FILLED when it names a staff member, otherwise PLANNED.
 	CreatePost(ctx context.Context, in *CreatePostRequest, opts ...grpc.CallOption) (*Post, error)
+	// Creates several posts of one PCN at once (AIP-233): all or none, in one
+	// transaction; a bad field is named `requests[i].post.…`. For a PCN
+	// registering its workforce, or a tool loading it, in one call.
+	BatchCreatePosts(ctx context.Context, in *BatchCreatePostsRequest, opts ...grpc.CallOption) (*BatchCreatePostsResponse, error)
 	// Updates a post's mutable fields.
 	UpdatePost(ctx context.Context, in *UpdatePostRequest, opts ...grpc.CallOption) (*Post, error)
 	// Moves a PLANNED post to RECRUITING.
@@ -84,6 +89,16 @@ func (c *workforceServiceClient) CreatePost(ctx context.Context, in *CreatePostR
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Post)
 	err := c.cc.Invoke(ctx, WorkforceService_CreatePost_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *workforceServiceClient) BatchCreatePosts(ctx context.Context, in *BatchCreatePostsRequest, opts ...grpc.CallOption) (*BatchCreatePostsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchCreatePostsResponse)
+	err := c.cc.Invoke(ctx, WorkforceService_BatchCreatePosts_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +158,10 @@ type WorkforceServiceServer interface {
 	ListPosts(context.Context, *ListPostsRequest) (*ListPostsResponse, error)
 	// Creates a post: FILLED when it names a staff member, otherwise PLANNED.
 	CreatePost(context.Context, *CreatePostRequest) (*Post, error)
+	// Creates several posts of one PCN at once (AIP-233): all or none, in one
+	// transaction; a bad field is named `requests[i].post.…`. For a PCN
+	// registering its workforce, or a tool loading it, in one call.
+	BatchCreatePosts(context.Context, *BatchCreatePostsRequest) (*BatchCreatePostsResponse, error)
 	// Updates a post's mutable fields.
 	UpdatePost(context.Context, *UpdatePostRequest) (*Post, error)
 	// Moves a PLANNED post to RECRUITING.
@@ -170,6 +189,9 @@ func (UnimplementedWorkforceServiceServer) ListPosts(context.Context, *ListPosts
 }
 func (UnimplementedWorkforceServiceServer) CreatePost(context.Context, *CreatePostRequest) (*Post, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreatePost not implemented")
+}
+func (UnimplementedWorkforceServiceServer) BatchCreatePosts(context.Context, *BatchCreatePostsRequest) (*BatchCreatePostsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchCreatePosts not implemented")
 }
 func (UnimplementedWorkforceServiceServer) UpdatePost(context.Context, *UpdatePostRequest) (*Post, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdatePost not implemented")
@@ -254,6 +276,24 @@ func _WorkforceService_CreatePost_Handler(srv interface{}, ctx context.Context, 
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(WorkforceServiceServer).CreatePost(ctx, req.(*CreatePostRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WorkforceService_BatchCreatePosts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchCreatePostsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WorkforceServiceServer).BatchCreatePosts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WorkforceService_BatchCreatePosts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WorkforceServiceServer).BatchCreatePosts(ctx, req.(*BatchCreatePostsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -348,6 +388,10 @@ var WorkforceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreatePost",
 			Handler:    _WorkforceService_CreatePost_Handler,
+		},
+		{
+			MethodName: "BatchCreatePosts",
+			Handler:    _WorkforceService_BatchCreatePosts_Handler,
 		},
 		{
 			MethodName: "UpdatePost",
