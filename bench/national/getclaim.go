@@ -42,10 +42,17 @@ import (
 const (
 	minimalClaimSQL = `SELECT pcn_code, id, kind, month, financial_year, state, submitter, submit_time, withdraw_reason,
 	excluded_posts, commissioner_code, supplements, reviewer, review_time, review_note, payment_date,
-	payment_reference, payment_payee, payment_recorded_by, revision, create_time, update_time FROM claims WHERE pcn_code = $1 AND id = $2 AND pcn_code = $3`
+	payment_reference, payment_payee, payment_recorded_by, revision, create_time, update_time,
+	commissioner_held_seconds, pcn_held_seconds, held_since, arrears_declared_by, arrears_declare_time,
+	(SELECT coalesce(json_agg(m ORDER BY m.number), '[]') FROM (SELECT pcn_code, claim_id, number, kind, author, role,
+		organisation, text, evidence_uris, create_time
+	FROM claim_messages WHERE claim_messages.pcn_code = claims.pcn_code AND claim_messages.claim_id = claims.id) AS m) AS messages
+	FROM claims WHERE pcn_code = $1 AND id = $2 AND pcn_code = $3`
 	minimalLinesSQL = `SELECT pcn_code, claim_id, post_id, role_id, wte, gross_salary_pence, employer_ni_pence,
 	employer_pension_pence, overtime_pence, absence_adjustment_pence, evidence_uris, cap_pence, active_days,
-	days_in_year, cap_segments, reimbursable_pence, approved_pence, adjustment_reason, already_paid_pence, revision FROM claim_lines
+	days_in_year, cap_segments, reimbursable_pence, approved_pence, adjustment_reason, already_paid_pence,
+	arrears_gross_salary_pence, arrears_employer_ni_pence, arrears_employer_pension_pence, arrears_paid_date,
+	legacy_top_up, revision FROM claim_lines
 		WHERE (pcn_code, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY pcn_code, claim_id, post_id`
 )
 

@@ -342,7 +342,7 @@ func (g *generator) setUpPCN(ctx context.Context, i int, path string, calls *ato
 		n := int(g.staff.Add(1))
 		requests[i] = &arrsv1.CreatePostRequest{Parent: "pcns/" + code, PostId: fmt.Sprintf("%s-%d", roleID(p.role), p.sequence+1),
 			Post: &arrsv1.Post{Role: p.role.GetName(), Wte: p.wte, StartDate: g.start, FocusCohort: p.cohort,
-				StaffName: fmt.Sprintf("Staff %d", n), RegistrationNumber: registration(p.role, n)}}
+				StaffName: fmt.Sprintf("Staff %d", n), RegistrationNumber: registration(p.role, n), CctDate: g.cctDate(p.role)}}
 	}
 	// The bulk path registers the workforce as a payroll tool would, in
 	// one call; the per-line path a post at a time, as a person at a form.
@@ -362,6 +362,23 @@ func (g *generator) setUpPCN(ctx context.Context, i int, path string, calls *ato
 		}
 	}
 	return nil
+}
+
+// cctDate is the Certificate of Completion of Training date of a post's
+// staff member when the role's rules ask for one (a GP's, in the years a
+// start had to be within two years of it): a year before the year's first
+// day, so it qualifies whatever the rule's span. Other roles have none.
+func (g *generator) cctDate(r *arrsv1.Role) string {
+	for _, rule := range r.GetRules() {
+		if rule.GetKind() == arrsv1.RoleRuleKind_ROLE_RULE_KIND_CCT_WITHIN_YEARS {
+			start, err := time.Parse(time.DateOnly, g.start)
+			if err != nil {
+				return ""
+			}
+			return start.AddDate(-1, 0, 0).Format(time.DateOnly)
+		}
+	}
+	return ""
 }
 
 func roleID(r *arrsv1.Role) string { return r.GetName()[len("roles/"):] }
