@@ -13,6 +13,7 @@ import (
 const maxCostPence = 100_000_000
 
 func (c Course) validate(vs *claims.Violations) {
+	checkOptionalID(vs, "cpd_course_id", c.ID)
 	checkText(vs, "course.title", c.Title, 1, 200)
 	checkText(vs, "course.topic", c.Topic, 1, 100)
 	checkText(vs, "course.provider", c.Provider, 1, 200)
@@ -39,7 +40,7 @@ func (s *Store) CreateCourse(ctx context.Context, req claims.Request, c Course) 
 			return Course{}, "", err
 		}
 		var err error
-		if c.ID, err = newID(); err != nil {
+		if c.ID, err = idOr(c.ID); err != nil {
 			return Course{}, "", err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO cpd_courses (hub_id, id, title, topic, provider, start_date,

@@ -10,6 +10,7 @@ import (
 )
 
 func (n Need) validate(vs *claims.Violations) {
+	checkOptionalID(vs, "cpd_need_id", n.ID)
 	checkText(vs, "cpd_need.professional", n.Professional, 1, 200)
 	if !slices.Contains(StaffGroups, n.StaffGroup) {
 		vs.Add("cpd_need.staff_group", "STAFF_GROUP", "the professional must be a registered nurse or an allied health professional")
@@ -41,7 +42,7 @@ func (s *Store) CreateNeed(ctx context.Context, req claims.Request, n Need) (Nee
 		if err != nil {
 			return Need{}, "", err
 		}
-		if n.ID, err = newID(); err != nil {
+		if n.ID, err = idOr(n.ID); err != nil {
 			return Need{}, "", err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO cpd_needs (ods_code, id, professional, staff_group,

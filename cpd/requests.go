@@ -72,6 +72,7 @@ func (s *Store) CreateRequest(ctx context.Context, req claims.Request, r Request
 	if r.Scheme == "" {
 		vs.Add("cpd_request.scheme", "REQUIRED", "name the CPD scheme that funds the request")
 	}
+	checkOptionalID(&vs, "cpd_request_id", r.ID)
 	checkCategory(&vs, "cpd_request.category", r.Category)
 	checkText(&vs, "cpd_request.provider", r.Provider, 1, 200)
 	checkText(&vs, "cpd_request.course_title", r.CourseTitle, 1, 200)
@@ -102,7 +103,7 @@ func (s *Store) CreateRequest(ctx context.Context, req claims.Request, r Request
 		if err := hasAllocation(ctx, tx, sc.ID, r.ODSCode, r.Year); err != nil {
 			return Request{}, "", err
 		}
-		if r.ID, err = newID(); err != nil {
+		if r.ID, err = idOr(r.ID); err != nil {
 			return Request{}, "", err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO cpd_requests (ods_code, id, need_id, scheme_id, financial_year,

@@ -100,3 +100,10 @@ func moveTo(r Request, a action) (State, error) {
 	}
 	return to, nil
 }
+
+// checkOptionalID checks an id a caller chose; empty lets the store choose.
+func checkOptionalID(vs *claims.Violations, field, id string) {
+	if id != "" && !ValidID(id) {
+		vs.Add(field, "ID_FORMAT", "must be lower-case letters, digits and hyphens (up to 63)")
+	}
+}

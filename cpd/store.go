@@ -94,6 +94,15 @@ func require(ctx context.Context, what string, roles ...claims.AccessRole) error
 	return claims.PermissionDenied("a " + string(act.Role) + " may not " + what)
 }
 
+// idOr returns id, a caller's choice (checked before the transaction), or
+// a new one.
+func idOr(id string) (string, error) {
+	if id != "" {
+		return id, nil
+	}
+	return newID()
+}
+
 // newID is a UUIDv7: unique across replicas, and sorted by creation, so
 // keyset listings run oldest first.
 func newID() (string, error) {

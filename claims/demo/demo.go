@@ -35,6 +35,7 @@ import (
 	"github.com/google/uuid"
 
 	"arrs.nhs.uk/arrs/claims"
+	cpddemo "arrs.nhs.uk/arrs/cpd/demo"
 )
 
 // namespace seeds the demo's deterministic request ids.
@@ -119,7 +120,10 @@ func Load(ctx context.Context, store *claims.Store) error {
 	}
 	// Published after those months were claimed, and backdated: the months
 	// approved and in review are offered top-ups.
-	return createRates(ctx, store, award)
+	if err := createRates(ctx, store, award); err != nil {
+		return err
+	}
+	return cpddemo.Load(ctx, store)
 }
 
 func createRates(ctx context.Context, store *claims.Store, rates []claims.Rate) error {
