@@ -14,6 +14,7 @@ import { paymentPage, exportPage } from "./pages/finance.js";
 import { entitlementsPage, newRatePage, ratesPage, yearsPage } from "./pages/admin.js";
 import { dashboardPage } from "./pages/dashboard.js";
 import { statisticsPage } from "./pages/statistics.js";
+import { hubRequestPage, newNeedPage, newRequestPage, practiceCpdPage } from "./pages/cpd.js";
 
 export interface Ctx {
   params: Record<string, string>;
@@ -63,4 +64,8 @@ export const routes: { pattern: RegExp; page: Page }[] = [
   { pattern: /^\/dashboard$/, page: dashboardPage },
   { pattern: /^\/statistics$/, page: statisticsPage },
   { pattern: /^\/years$/, page: yearsPage },
+  { pattern: /^\/cpd$/, page: practiceCpdPage },
+  { pattern: /^\/cpd\/needs\/new$/, page: newNeedPage },
+  { pattern: /^\/cpd\/requests\/new$/, page: newRequestPage },
+  { pattern: /^\/hub\/requests\/(?<practice>[A-Z]\d{5})\/(?<request>[a-z0-9-]+)$/, page: hubRequestPage },
 ];
