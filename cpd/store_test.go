@@ -242,16 +242,23 @@ func TestApprovePartFundRejectAndPay(t *testing.T) {
 	if len(fair.Unfunded) != 1 || fair.Unfunded[0].ODSCode != "A00002" {
 		t.Errorf("unfunded = %+v, want A00002's professional only", fair.Unfunded)
 	}
-	events, err := auditCount(f.db, "practices/A00001/cpdAllocations/cpd-2026-27.2026-27")
-	if err != nil || events != 4 { // created with the baseline's record, then approve, part-fund, pay
-		t.Logf("allocation audit events = %d (%v)", events, err)
+	// Audited like claims: each decision is an event on the request and
+	// one on the allocation it moved, in the practice's PCN's chain.
+	for resource, want := range map[string]string{
+		a.Name(): "create approve record_payment",
+		"practices/A00001/cpdAllocations/cpd-2026-27.2026-27": "update update update",
+	} {
+		if got, err := auditActions(f.db, resource); err != nil || got != want {
+			t.Errorf("audit of %s = %q (%v), want %q", resource, got, err, want)
+		}
 	}
 }
 
-func auditCount(db *sqlx.DB, resource string) (int, error) {
-	var n int
-	err := db.Get(&n, `SELECT count(*) FROM audit_events WHERE resource = $1`, resource)
-	return n, err
+func auditActions(db *sqlx.DB, resource string) (string, error) {
+	var s string
+	err := db.Get(&s, `SELECT coalesce(string_agg(action, ' ' ORDER BY seq), '') FROM audit_events
+		WHERE resource = $1 AND pcn_code = 'U11111'`, resource)
+	return s, err
 }
 
 func TestCommissionedCoursePlaces(t *testing.T) {
