@@ -15,6 +15,10 @@ func (h Hub) validate(vs *claims.Violations) {
 		vs.Add("training_hub_id", "ID_FORMAT", "must be lower-case letters, digits and hyphens (up to 63)")
 	}
 	checkText(vs, "training_hub.display_name", h.DisplayName, 1, 200)
+	h.validatePractices(vs)
+}
+
+func (h Hub) validatePractices(vs *claims.Violations) {
 	for i, p := range h.Practices {
 		f := fmt.Sprintf("training_hub.practices[%d]", i)
 		if !claims.ValidPracticeCode(p.ODSCode) {
@@ -44,22 +48,7 @@ func (s *Store) CreateHub(ctx context.Context, req claims.Request, h Hub) (Hub, 
 			h.ID, h.DisplayName); err != nil {
 			return Hub{}, "", err
 		}
-		for i, p := range h.Practices {
-			ok, err := practiceExists(ctx, tx, p.ODSCode)
-			if err != nil {
-				return Hub{}, "", err
-			}
-			if !ok {
-				vs.Add(fmt.Sprintf("training_hub.practices[%d].practice", i), "PRACTICE_UNKNOWN",
-					"%s is not a member practice of any PCN", p.ODSCode)
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO training_hub_practices (hub_id, ods_code, valid_from, valid_to)
-				VALUES ($1, $2, $3, $4)`, h.ID, p.ODSCode, p.ValidFrom, p.ValidTo); err != nil {
-				return Hub{}, "", err
-			}
-		}
-		if err := vs.Err(); err != nil {
+		if err := s.replacePractices(ctx, tx, h); err != nil {
 			return Hub{}, "", err
 		}
 		out, err := s.getHub(ctx, tx, h.Name())
@@ -68,6 +57,77 @@ func (s *Store) CreateHub(ctx context.Context, req claims.Request, h Hub) (Hub, 
 		}
 		return out, out.Name(), s.cs.AppendAudit(ctx, tx, claims.AuditRecord{Resource: out.Name(), Action: "create", After: out})
 	}, s.getHub)
+}
+
+// UpdateHub changes a hub's name and, when practices is set, replaces the
+// practices it serves with h.Practices (their whole history, each with its
+// dates): a practice moving to another hub is ended here and started there.
+// National administrators only; a non-empty etag must match.
+func (s *Store) UpdateHub(ctx context.Context, h Hub, etag string, displayName, practices bool) (Hub, error) {
+	if err := require(ctx, "change a Training Hub", claims.RoleNationalAdministrator); err != nil {
+		return Hub{}, err
+	}
+	var vs claims.Violations
+	if displayName {
+		checkText(&vs, "training_hub.display_name", h.DisplayName, 1, 200)
+	}
+	if practices {
+		h.validatePractices(&vs)
+	}
+	if err := vs.Err(); err != nil {
+		return Hub{}, err
+	}
+	var out Hub
+	err := s.cs.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := s.lockRow(ctx, tx, h.Name(), etag, "training_hubs", "id = $1", "id", true, h.ID); err != nil {
+			return err
+		}
+		cur, err := s.getHub(ctx, tx, h.Name())
+		if err != nil {
+			return err
+		}
+		if practices {
+			if err := s.replacePractices(ctx, tx, h); err != nil {
+				return dbError(err)
+			}
+		}
+		name := cur.DisplayName
+		if displayName {
+			name = h.DisplayName
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE training_hubs SET display_name = $2, revision = revision + 1,
+			update_time = now() WHERE id = $1`, h.ID, name); err != nil {
+			return err
+		}
+		if out, err = s.getHub(ctx, tx, h.Name()); err != nil {
+			return err
+		}
+		return s.cs.AppendAudit(ctx, tx, claims.AuditRecord{Resource: out.Name(), Action: "update", Before: cur, After: out})
+	})
+	return out, err
+}
+
+func (s *Store) replacePractices(ctx context.Context, tx *sqlx.Tx, h Hub) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM training_hub_practices WHERE hub_id = $1`, h.ID); err != nil {
+		return err
+	}
+	var vs claims.Violations
+	for i, p := range h.Practices {
+		ok, err := practiceExists(ctx, tx, p.ODSCode)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			vs.Add(fmt.Sprintf("training_hub.practices[%d].practice", i), "PRACTICE_UNKNOWN",
+				"%s is not a member practice of any PCN", p.ODSCode)
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO training_hub_practices (hub_id, ods_code, valid_from, valid_to)
+			VALUES ($1, $2, $3, $4)`, h.ID, p.ODSCode, p.ValidFrom, p.ValidTo); err != nil {
+			return err
+		}
+	}
+	return vs.Err()
 }
 
 // GetHub returns a hub the caller may see.

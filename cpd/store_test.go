@@ -383,3 +383,41 @@ func TestConcurrentApprovalsNeverOverspend(t *testing.T) {
 		t.Errorf("approved %d, committed %d, remaining %d; want 9, 99000, 900", approved, als[0].CommittedPence, als[0].RemainingPence())
 	}
 }
+
+// A practice moves from one hub to another on a date: each hub sees it
+// while it serves it, and two hubs cannot serve it on the same day.
+func TestAPracticeMovesBetweenHubs(t *testing.T) {
+	f := newFixture(t)
+	nctx := as(t, national)
+	hubAPractices := []cpd.HubPractice{{ODSCode: "A00001", ValidFrom: date(t, "2020-04-01")},
+		{ODSCode: "A00002", ValidFrom: date(t, "2020-04-01"), ValidTo: date(t, "2026-06-30")}}
+	overlap := []cpd.HubPractice{{ODSCode: "B00001", ValidFrom: date(t, "2020-04-01")},
+		{ODSCode: "A00002", ValidFrom: date(t, "2026-06-30")}}
+	if _, err := f.cpd.UpdateHub(nctx, cpd.Hub{ID: "hub-a", Practices: hubAPractices}, "", false, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.cpd.UpdateHub(nctx, cpd.Hub{ID: "hub-b", Practices: overlap}, "", false, true); !claims.IsKind(err, claims.KindAlreadyExists) {
+		t.Fatalf("two hubs on 30 June: %v, want ALREADY_EXISTS", err)
+	}
+	overlap[1].ValidFrom = date(t, "2026-07-01")
+	h, err := f.cpd.UpdateHub(nctx, cpd.Hub{ID: "hub-b", DisplayName: "Hub B", Practices: overlap}, "", true, true)
+	if err != nil || h.DisplayName != "Hub B" || len(h.Practices) != 2 {
+		t.Fatalf("move: %+v, %v", h, err)
+	}
+	if _, err := f.cpd.UpdateHub(nctx, cpd.Hub{ID: "hub-b", DisplayName: "x"}, claims.Etag(h.Revision-1), true, false); reason(err) != "ETAG_MISMATCH" {
+		t.Fatalf("stale etag: %v", err)
+	}
+	for who, want := range map[claims.Actor]string{hubA: "[A00001]", hubB: "[A00002 B00001]"} {
+		als, _, err := f.cpd.ListAllocations(as(t, who), "-", claims.Page{Size: 10}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seen []string
+		for _, a := range als {
+			seen = append(seen, a.ODSCode)
+		}
+		if fmt.Sprint(seen) != want {
+			t.Errorf("%s sees %v, want %s", who.OrgCode, seen, want)
+		}
+	}
+}

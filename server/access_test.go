@@ -155,6 +155,7 @@ var accessMatrix = map[string]accessRow{
 	"/arrs.v1.AuditService/GetAuditCheckpoint":     {`{"name":"auditCheckpoints/latest"}`, [][]string{national}, false},
 
 	"/arrs.v1.CpdService/CreateTrainingHub":      {`{"trainingHubId":"kent","trainingHub":{"displayName":"Kent Training Hub"}}`, [][]string{national}, false},
+	"/arrs.v1.CpdService/UpdateTrainingHub":      {`{"trainingHub":{"name":"trainingHubs/frimley","displayName":"Frimley and Surrey Heath Training Hub"},"updateMask":"displayName"}`, [][]string{national}, false},
 	"/arrs.v1.CpdService/GetTrainingHub":         {`{"name":"trainingHubs/frimley"}`, [][]string{cpdReaders}, true},
 	"/arrs.v1.CpdService/ListTrainingHubs":       {`{}`, [][]string{cpdReaders}, true},
 	"/arrs.v1.CpdService/CreateCpdScheme":        {`{"cpdSchemeId":"cpd-2027-28","cpdScheme":{"displayName":"CPD 2027/28","firstYear":"2027-28","years":1,"amountBasis":"AMOUNT_BASIS_PER_YEAR","amountPerHeadPence":"33300","staffGroups":["CPD_STAFF_GROUP_REGISTERED_NURSE"],"endDate":"2028-03-31"}}`, [][]string{national}, false},

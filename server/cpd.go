@@ -73,14 +73,7 @@ func hubProto(h cpd.Hub) *arrsv1.TrainingHub {
 func (h *cpdService) CreateTrainingHub(ctx context.Context, req *arrsv1.CreateTrainingHubRequest) (*arrsv1.TrainingHub, error) {
 	var vs claims.Violations
 	in := req.GetTrainingHub()
-	hub := cpd.Hub{ID: req.GetTrainingHubId(), DisplayName: in.GetDisplayName()}
-	for i, p := range in.GetPractices() {
-		f := "training_hub.practices[" + strconv.Itoa(i) + "]"
-		ods, err := cpd.ParsePracticeName(f+".practice", p.GetPractice())
-		vs.Take(err)
-		hub.Practices = append(hub.Practices, cpd.HubPractice{ODSCode: ods,
-			ValidFrom: parseDate(&vs, f+".start_date", p.GetStartDate()), ValidTo: optionalDate(&vs, f+".end_date", p.GetEndDate())})
-	}
+	hub := cpd.Hub{ID: req.GetTrainingHubId(), DisplayName: in.GetDisplayName(), Practices: hubPractices(&vs, in.GetPractices())}
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
@@ -93,6 +86,41 @@ func (h *cpdService) CreateTrainingHub(ctx context.Context, req *arrsv1.CreateTr
 		return nil, err
 	}
 	return hubProto(out), nil
+}
+
+func (h *cpdService) UpdateTrainingHub(ctx context.Context, req *arrsv1.UpdateTrainingHubRequest) (*arrsv1.TrainingHub, error) {
+	in := req.GetTrainingHub()
+	id, err := cpd.ParseHubName("training_hub.name", in.GetName())
+	if err != nil {
+		return nil, err
+	}
+	paths, err := updatePaths(req.GetUpdateMask(), "display_name", "practices")
+	if err != nil {
+		return nil, err
+	}
+	var vs claims.Violations
+	hub := cpd.Hub{ID: id, DisplayName: in.GetDisplayName(), Practices: hubPractices(&vs, in.GetPractices())}
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	out, err := h.store.UpdateHub(ctx, hub, in.GetEtag(), paths["display_name"], paths["practices"])
+	if err != nil {
+		return nil, err
+	}
+	return hubProto(out), nil
+}
+
+// hubPractices parses a hub's practices and their dates.
+func hubPractices(vs *claims.Violations, in []*arrsv1.TrainingHub_Practice) []cpd.HubPractice {
+	var out []cpd.HubPractice
+	for i, p := range in {
+		f := "training_hub.practices[" + strconv.Itoa(i) + "]"
+		ods, err := cpd.ParsePracticeName(f+".practice", p.GetPractice())
+		vs.Take(err)
+		out = append(out, cpd.HubPractice{ODSCode: ods,
+			ValidFrom: parseDate(vs, f+".start_date", p.GetStartDate()), ValidTo: optionalDate(vs, f+".end_date", p.GetEndDate())})
+	}
+	return out
 }
 
 func (h *cpdService) GetTrainingHub(ctx context.Context, req *arrsv1.GetTrainingHubRequest) (*arrsv1.TrainingHub, error) {

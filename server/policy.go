@@ -124,6 +124,7 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.AuditService/PublishAuditCheckpoint": permAuditVerify,
 	"/arrs.v1.AuditService/GetAuditCheckpoint":     permAuditVerify,
 
+	"/arrs.v1.CpdService/UpdateTrainingHub":      permCPDAdmin,
 	"/arrs.v1.CpdService/CreateTrainingHub":      permCPDAdmin,
 	"/arrs.v1.CpdService/GetTrainingHub":         permCPDRead,
 	"/arrs.v1.CpdService/ListTrainingHubs":       permCPDRead,

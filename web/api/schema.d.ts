@@ -1100,7 +1100,12 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Renames a hub or replaces the practices it serves (their whole
+         *     history, each with its dates): a practice served by two hubs on one
+         *     day is ALREADY_EXISTS. National administrators only.
+         */
+        patch: operations["CpdService_UpdateTrainingHub"];
         trace?: never;
     };
     "/v1/trainingHubs/{trainingHub}/courses": {
@@ -11333,6 +11338,134 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1TrainingHub"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_UpdateTrainingHub: {
+        parameters: {
+            query?: {
+                /** @description Fields to change: `display_name`, `practices`. Empty means all. */
+                updateMask?: string;
+            };
+            header?: never;
+            path: {
+                trainingHub: string;
+            };
+            cookie?: never;
+        };
+        /** @description The hub, identified by `name`; a non-empty `etag` must match. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description Output only.
+                     */
+                    createTime?: $Read<string>;
+                    /** @description The hub's name, for example `Frimley Training Hub`. */
+                    displayName?: string;
+                    /** @description Opaque version for optimistic concurrency (AIP-154). */
+                    etag?: string;
+                    /** @description The practices it serves, past and present. */
+                    practices?: components["schemas"]["v1TrainingHubPractice"][];
+                    /**
+                     * Format: date-time
+                     * @description Output only.
+                     */
+                    updateTime?: $Read<string>;
+                };
+            };
+        };
         responses: {
             /** @description A successful response. */
             200: {

@@ -9,6 +9,7 @@ package arrsv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -1354,6 +1355,61 @@ func (x *CreateTrainingHubRequest) GetRequestId() string {
 	return ""
 }
 
+// Request for UpdateTrainingHub.
+type UpdateTrainingHubRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The hub, identified by `name`; a non-empty `etag` must match.
+	TrainingHub *TrainingHub `protobuf:"bytes,1,opt,name=training_hub,json=trainingHub,proto3" json:"training_hub,omitempty"`
+	// Fields to change: `display_name`, `practices`. Empty means all.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateTrainingHubRequest) Reset() {
+	*x = UpdateTrainingHubRequest{}
+	mi := &file_arrs_v1_cpd_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateTrainingHubRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateTrainingHubRequest) ProtoMessage() {}
+
+func (x *UpdateTrainingHubRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_cpd_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateTrainingHubRequest.ProtoReflect.Descriptor instead.
+func (*UpdateTrainingHubRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *UpdateTrainingHubRequest) GetTrainingHub() *TrainingHub {
+	if x != nil {
+		return x.TrainingHub
+	}
+	return nil
+}
+
+func (x *UpdateTrainingHubRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
 // Request for GetTrainingHub.
 type GetTrainingHubRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1365,7 +1421,7 @@ type GetTrainingHubRequest struct {
 
 func (x *GetTrainingHubRequest) Reset() {
 	*x = GetTrainingHubRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[10]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1377,7 +1433,7 @@ func (x *GetTrainingHubRequest) String() string {
 func (*GetTrainingHubRequest) ProtoMessage() {}
 
 func (x *GetTrainingHubRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[10]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1390,7 +1446,7 @@ func (x *GetTrainingHubRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTrainingHubRequest.ProtoReflect.Descriptor instead.
 func (*GetTrainingHubRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{10}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetTrainingHubRequest) GetName() string {
@@ -1413,7 +1469,7 @@ type ListTrainingHubsRequest struct {
 
 func (x *ListTrainingHubsRequest) Reset() {
 	*x = ListTrainingHubsRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[11]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1425,7 +1481,7 @@ func (x *ListTrainingHubsRequest) String() string {
 func (*ListTrainingHubsRequest) ProtoMessage() {}
 
 func (x *ListTrainingHubsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[11]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1438,7 +1494,7 @@ func (x *ListTrainingHubsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTrainingHubsRequest.ProtoReflect.Descriptor instead.
 func (*ListTrainingHubsRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{11}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListTrainingHubsRequest) GetPageSize() int32 {
@@ -1468,7 +1524,7 @@ type ListTrainingHubsResponse struct {
 
 func (x *ListTrainingHubsResponse) Reset() {
 	*x = ListTrainingHubsResponse{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[12]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1536,7 @@ func (x *ListTrainingHubsResponse) String() string {
 func (*ListTrainingHubsResponse) ProtoMessage() {}
 
 func (x *ListTrainingHubsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[12]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1549,7 @@ func (x *ListTrainingHubsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTrainingHubsResponse.ProtoReflect.Descriptor instead.
 func (*ListTrainingHubsResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{12}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListTrainingHubsResponse) GetTrainingHubs() []*TrainingHub {
@@ -1525,7 +1581,7 @@ type CreateCpdSchemeRequest struct {
 
 func (x *CreateCpdSchemeRequest) Reset() {
 	*x = CreateCpdSchemeRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[13]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1537,7 +1593,7 @@ func (x *CreateCpdSchemeRequest) String() string {
 func (*CreateCpdSchemeRequest) ProtoMessage() {}
 
 func (x *CreateCpdSchemeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[13]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1550,7 +1606,7 @@ func (x *CreateCpdSchemeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCpdSchemeRequest.ProtoReflect.Descriptor instead.
 func (*CreateCpdSchemeRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{13}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CreateCpdSchemeRequest) GetCpdSchemeId() string {
@@ -1585,7 +1641,7 @@ type GetCpdSchemeRequest struct {
 
 func (x *GetCpdSchemeRequest) Reset() {
 	*x = GetCpdSchemeRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[14]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1597,7 +1653,7 @@ func (x *GetCpdSchemeRequest) String() string {
 func (*GetCpdSchemeRequest) ProtoMessage() {}
 
 func (x *GetCpdSchemeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[14]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1610,7 +1666,7 @@ func (x *GetCpdSchemeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCpdSchemeRequest.ProtoReflect.Descriptor instead.
 func (*GetCpdSchemeRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{14}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetCpdSchemeRequest) GetName() string {
@@ -1633,7 +1689,7 @@ type ListCpdSchemesRequest struct {
 
 func (x *ListCpdSchemesRequest) Reset() {
 	*x = ListCpdSchemesRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[15]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1645,7 +1701,7 @@ func (x *ListCpdSchemesRequest) String() string {
 func (*ListCpdSchemesRequest) ProtoMessage() {}
 
 func (x *ListCpdSchemesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[15]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1658,7 +1714,7 @@ func (x *ListCpdSchemesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdSchemesRequest.ProtoReflect.Descriptor instead.
 func (*ListCpdSchemesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{15}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListCpdSchemesRequest) GetPageSize() int32 {
@@ -1688,7 +1744,7 @@ type ListCpdSchemesResponse struct {
 
 func (x *ListCpdSchemesResponse) Reset() {
 	*x = ListCpdSchemesResponse{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[16]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1700,7 +1756,7 @@ func (x *ListCpdSchemesResponse) String() string {
 func (*ListCpdSchemesResponse) ProtoMessage() {}
 
 func (x *ListCpdSchemesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[16]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +1769,7 @@ func (x *ListCpdSchemesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdSchemesResponse.ProtoReflect.Descriptor instead.
 func (*ListCpdSchemesResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{16}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListCpdSchemesResponse) GetCpdSchemes() []*CpdScheme {
@@ -1747,7 +1803,7 @@ type CreateCpdBaselineRequest struct {
 
 func (x *CreateCpdBaselineRequest) Reset() {
 	*x = CreateCpdBaselineRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[17]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1759,7 +1815,7 @@ func (x *CreateCpdBaselineRequest) String() string {
 func (*CreateCpdBaselineRequest) ProtoMessage() {}
 
 func (x *CreateCpdBaselineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[17]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1772,7 +1828,7 @@ func (x *CreateCpdBaselineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCpdBaselineRequest.ProtoReflect.Descriptor instead.
 func (*CreateCpdBaselineRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{17}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateCpdBaselineRequest) GetParent() string {
@@ -1820,7 +1876,7 @@ type ListCpdAllocationsRequest struct {
 
 func (x *ListCpdAllocationsRequest) Reset() {
 	*x = ListCpdAllocationsRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[18]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1832,7 +1888,7 @@ func (x *ListCpdAllocationsRequest) String() string {
 func (*ListCpdAllocationsRequest) ProtoMessage() {}
 
 func (x *ListCpdAllocationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[18]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1845,7 +1901,7 @@ func (x *ListCpdAllocationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdAllocationsRequest.ProtoReflect.Descriptor instead.
 func (*ListCpdAllocationsRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{18}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListCpdAllocationsRequest) GetParent() string {
@@ -1889,7 +1945,7 @@ type ListCpdAllocationsResponse struct {
 
 func (x *ListCpdAllocationsResponse) Reset() {
 	*x = ListCpdAllocationsResponse{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[19]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1901,7 +1957,7 @@ func (x *ListCpdAllocationsResponse) String() string {
 func (*ListCpdAllocationsResponse) ProtoMessage() {}
 
 func (x *ListCpdAllocationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[19]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1914,7 +1970,7 @@ func (x *ListCpdAllocationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdAllocationsResponse.ProtoReflect.Descriptor instead.
 func (*ListCpdAllocationsResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{19}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListCpdAllocationsResponse) GetCpdAllocations() []*CpdAllocation {
@@ -1949,7 +2005,7 @@ type CreateCpdNeedRequest struct {
 
 func (x *CreateCpdNeedRequest) Reset() {
 	*x = CreateCpdNeedRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[20]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1961,7 +2017,7 @@ func (x *CreateCpdNeedRequest) String() string {
 func (*CreateCpdNeedRequest) ProtoMessage() {}
 
 func (x *CreateCpdNeedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[20]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1974,7 +2030,7 @@ func (x *CreateCpdNeedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCpdNeedRequest.ProtoReflect.Descriptor instead.
 func (*CreateCpdNeedRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{20}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CreateCpdNeedRequest) GetParent() string {
@@ -2016,7 +2072,7 @@ type GetCpdNeedRequest struct {
 
 func (x *GetCpdNeedRequest) Reset() {
 	*x = GetCpdNeedRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[21]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2028,7 +2084,7 @@ func (x *GetCpdNeedRequest) String() string {
 func (*GetCpdNeedRequest) ProtoMessage() {}
 
 func (x *GetCpdNeedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[21]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2041,7 +2097,7 @@ func (x *GetCpdNeedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCpdNeedRequest.ProtoReflect.Descriptor instead.
 func (*GetCpdNeedRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{21}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetCpdNeedRequest) GetName() string {
@@ -2066,7 +2122,7 @@ type ListCpdNeedsRequest struct {
 
 func (x *ListCpdNeedsRequest) Reset() {
 	*x = ListCpdNeedsRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[22]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2078,7 +2134,7 @@ func (x *ListCpdNeedsRequest) String() string {
 func (*ListCpdNeedsRequest) ProtoMessage() {}
 
 func (x *ListCpdNeedsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[22]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2091,7 +2147,7 @@ func (x *ListCpdNeedsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdNeedsRequest.ProtoReflect.Descriptor instead.
 func (*ListCpdNeedsRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{22}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListCpdNeedsRequest) GetParent() string {
@@ -2128,7 +2184,7 @@ type ListCpdNeedsResponse struct {
 
 func (x *ListCpdNeedsResponse) Reset() {
 	*x = ListCpdNeedsResponse{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[23]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2140,7 +2196,7 @@ func (x *ListCpdNeedsResponse) String() string {
 func (*ListCpdNeedsResponse) ProtoMessage() {}
 
 func (x *ListCpdNeedsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[23]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2153,7 +2209,7 @@ func (x *ListCpdNeedsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdNeedsResponse.ProtoReflect.Descriptor instead.
 func (*ListCpdNeedsResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{23}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListCpdNeedsResponse) GetCpdNeeds() []*CpdNeed {
@@ -2181,7 +2237,7 @@ type GetCpdNeedSummaryRequest struct {
 
 func (x *GetCpdNeedSummaryRequest) Reset() {
 	*x = GetCpdNeedSummaryRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[24]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2193,7 +2249,7 @@ func (x *GetCpdNeedSummaryRequest) String() string {
 func (*GetCpdNeedSummaryRequest) ProtoMessage() {}
 
 func (x *GetCpdNeedSummaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[24]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2206,7 +2262,7 @@ func (x *GetCpdNeedSummaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCpdNeedSummaryRequest.ProtoReflect.Descriptor instead.
 func (*GetCpdNeedSummaryRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{24}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetCpdNeedSummaryRequest) GetName() string {
@@ -2229,7 +2285,7 @@ type GetCpdFairnessRequest struct {
 
 func (x *GetCpdFairnessRequest) Reset() {
 	*x = GetCpdFairnessRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[25]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2241,7 +2297,7 @@ func (x *GetCpdFairnessRequest) String() string {
 func (*GetCpdFairnessRequest) ProtoMessage() {}
 
 func (x *GetCpdFairnessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[25]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2254,7 +2310,7 @@ func (x *GetCpdFairnessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCpdFairnessRequest.ProtoReflect.Descriptor instead.
 func (*GetCpdFairnessRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{25}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetCpdFairnessRequest) GetName() string {
@@ -2289,7 +2345,7 @@ type CreateCpdCourseRequest struct {
 
 func (x *CreateCpdCourseRequest) Reset() {
 	*x = CreateCpdCourseRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[26]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2301,7 +2357,7 @@ func (x *CreateCpdCourseRequest) String() string {
 func (*CreateCpdCourseRequest) ProtoMessage() {}
 
 func (x *CreateCpdCourseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[26]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2314,7 +2370,7 @@ func (x *CreateCpdCourseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCpdCourseRequest.ProtoReflect.Descriptor instead.
 func (*CreateCpdCourseRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{26}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CreateCpdCourseRequest) GetParent() string {
@@ -2356,7 +2412,7 @@ type GetCpdCourseRequest struct {
 
 func (x *GetCpdCourseRequest) Reset() {
 	*x = GetCpdCourseRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[27]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2368,7 +2424,7 @@ func (x *GetCpdCourseRequest) String() string {
 func (*GetCpdCourseRequest) ProtoMessage() {}
 
 func (x *GetCpdCourseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[27]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2381,7 +2437,7 @@ func (x *GetCpdCourseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCpdCourseRequest.ProtoReflect.Descriptor instead.
 func (*GetCpdCourseRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{27}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetCpdCourseRequest) GetName() string {
@@ -2406,7 +2462,7 @@ type ListCpdCoursesRequest struct {
 
 func (x *ListCpdCoursesRequest) Reset() {
 	*x = ListCpdCoursesRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[28]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2418,7 +2474,7 @@ func (x *ListCpdCoursesRequest) String() string {
 func (*ListCpdCoursesRequest) ProtoMessage() {}
 
 func (x *ListCpdCoursesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[28]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2431,7 +2487,7 @@ func (x *ListCpdCoursesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdCoursesRequest.ProtoReflect.Descriptor instead.
 func (*ListCpdCoursesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{28}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListCpdCoursesRequest) GetParent() string {
@@ -2468,7 +2524,7 @@ type ListCpdCoursesResponse struct {
 
 func (x *ListCpdCoursesResponse) Reset() {
 	*x = ListCpdCoursesResponse{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[29]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2480,7 +2536,7 @@ func (x *ListCpdCoursesResponse) String() string {
 func (*ListCpdCoursesResponse) ProtoMessage() {}
 
 func (x *ListCpdCoursesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[29]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2493,7 +2549,7 @@ func (x *ListCpdCoursesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdCoursesResponse.ProtoReflect.Descriptor instead.
 func (*ListCpdCoursesResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{29}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListCpdCoursesResponse) GetCpdCourses() []*CpdCourse {
@@ -2528,7 +2584,7 @@ type CreateCpdRequestRequest struct {
 
 func (x *CreateCpdRequestRequest) Reset() {
 	*x = CreateCpdRequestRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[30]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2540,7 +2596,7 @@ func (x *CreateCpdRequestRequest) String() string {
 func (*CreateCpdRequestRequest) ProtoMessage() {}
 
 func (x *CreateCpdRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[30]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2553,7 +2609,7 @@ func (x *CreateCpdRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCpdRequestRequest.ProtoReflect.Descriptor instead.
 func (*CreateCpdRequestRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{30}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CreateCpdRequestRequest) GetParent() string {
@@ -2595,7 +2651,7 @@ type GetCpdRequestRequest struct {
 
 func (x *GetCpdRequestRequest) Reset() {
 	*x = GetCpdRequestRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[31]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2607,7 +2663,7 @@ func (x *GetCpdRequestRequest) String() string {
 func (*GetCpdRequestRequest) ProtoMessage() {}
 
 func (x *GetCpdRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[31]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2620,7 +2676,7 @@ func (x *GetCpdRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCpdRequestRequest.ProtoReflect.Descriptor instead.
 func (*GetCpdRequestRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{31}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetCpdRequestRequest) GetName() string {
@@ -2647,7 +2703,7 @@ type ListCpdRequestsRequest struct {
 
 func (x *ListCpdRequestsRequest) Reset() {
 	*x = ListCpdRequestsRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[32]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2659,7 +2715,7 @@ func (x *ListCpdRequestsRequest) String() string {
 func (*ListCpdRequestsRequest) ProtoMessage() {}
 
 func (x *ListCpdRequestsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[32]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2672,7 +2728,7 @@ func (x *ListCpdRequestsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdRequestsRequest.ProtoReflect.Descriptor instead.
 func (*ListCpdRequestsRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{32}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListCpdRequestsRequest) GetParent() string {
@@ -2716,7 +2772,7 @@ type ListCpdRequestsResponse struct {
 
 func (x *ListCpdRequestsResponse) Reset() {
 	*x = ListCpdRequestsResponse{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[33]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2728,7 +2784,7 @@ func (x *ListCpdRequestsResponse) String() string {
 func (*ListCpdRequestsResponse) ProtoMessage() {}
 
 func (x *ListCpdRequestsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[33]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2741,7 +2797,7 @@ func (x *ListCpdRequestsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdRequestsResponse.ProtoReflect.Descriptor instead.
 func (*ListCpdRequestsResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{33}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListCpdRequestsResponse) GetCpdRequests() []*CpdRequest {
@@ -2775,7 +2831,7 @@ type AllocateCpdCoursePlaceRequest struct {
 
 func (x *AllocateCpdCoursePlaceRequest) Reset() {
 	*x = AllocateCpdCoursePlaceRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[34]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2787,7 +2843,7 @@ func (x *AllocateCpdCoursePlaceRequest) String() string {
 func (*AllocateCpdCoursePlaceRequest) ProtoMessage() {}
 
 func (x *AllocateCpdCoursePlaceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[34]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2800,7 +2856,7 @@ func (x *AllocateCpdCoursePlaceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllocateCpdCoursePlaceRequest.ProtoReflect.Descriptor instead.
 func (*AllocateCpdCoursePlaceRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{34}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *AllocateCpdCoursePlaceRequest) GetName() string {
@@ -2846,7 +2902,7 @@ type ApproveCpdRequestRequest struct {
 
 func (x *ApproveCpdRequestRequest) Reset() {
 	*x = ApproveCpdRequestRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[35]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2858,7 +2914,7 @@ func (x *ApproveCpdRequestRequest) String() string {
 func (*ApproveCpdRequestRequest) ProtoMessage() {}
 
 func (x *ApproveCpdRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[35]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2871,7 +2927,7 @@ func (x *ApproveCpdRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveCpdRequestRequest.ProtoReflect.Descriptor instead.
 func (*ApproveCpdRequestRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{35}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ApproveCpdRequestRequest) GetName() string {
@@ -2913,7 +2969,7 @@ type PartFundCpdRequestRequest struct {
 
 func (x *PartFundCpdRequestRequest) Reset() {
 	*x = PartFundCpdRequestRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[36]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2925,7 +2981,7 @@ func (x *PartFundCpdRequestRequest) String() string {
 func (*PartFundCpdRequestRequest) ProtoMessage() {}
 
 func (x *PartFundCpdRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[36]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2938,7 +2994,7 @@ func (x *PartFundCpdRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartFundCpdRequestRequest.ProtoReflect.Descriptor instead.
 func (*PartFundCpdRequestRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{36}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *PartFundCpdRequestRequest) GetName() string {
@@ -2986,7 +3042,7 @@ type RejectCpdRequestRequest struct {
 
 func (x *RejectCpdRequestRequest) Reset() {
 	*x = RejectCpdRequestRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[37]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2998,7 +3054,7 @@ func (x *RejectCpdRequestRequest) String() string {
 func (*RejectCpdRequestRequest) ProtoMessage() {}
 
 func (x *RejectCpdRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[37]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3011,7 +3067,7 @@ func (x *RejectCpdRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectCpdRequestRequest.ProtoReflect.Descriptor instead.
 func (*RejectCpdRequestRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{37}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RejectCpdRequestRequest) GetName() string {
@@ -3057,7 +3113,7 @@ type RecordCpdPaymentRequest struct {
 
 func (x *RecordCpdPaymentRequest) Reset() {
 	*x = RecordCpdPaymentRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[38]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3069,7 +3125,7 @@ func (x *RecordCpdPaymentRequest) String() string {
 func (*RecordCpdPaymentRequest) ProtoMessage() {}
 
 func (x *RecordCpdPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[38]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3082,7 +3138,7 @@ func (x *RecordCpdPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordCpdPaymentRequest.ProtoReflect.Descriptor instead.
 func (*RecordCpdPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{38}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RecordCpdPaymentRequest) GetName() string {
@@ -3121,7 +3177,7 @@ type TrainingHub_Practice struct {
 
 func (x *TrainingHub_Practice) Reset() {
 	*x = TrainingHub_Practice{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[39]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3133,7 +3189,7 @@ func (x *TrainingHub_Practice) String() string {
 func (*TrainingHub_Practice) ProtoMessage() {}
 
 func (x *TrainingHub_Practice) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[39]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3187,7 +3243,7 @@ type CpdNeedSummary_Topic struct {
 
 func (x *CpdNeedSummary_Topic) Reset() {
 	*x = CpdNeedSummary_Topic{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[40]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3199,7 +3255,7 @@ func (x *CpdNeedSummary_Topic) String() string {
 func (*CpdNeedSummary_Topic) ProtoMessage() {}
 
 func (x *CpdNeedSummary_Topic) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[40]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3262,7 +3318,7 @@ type CpdFairness_Practice struct {
 
 func (x *CpdFairness_Practice) Reset() {
 	*x = CpdFairness_Practice{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[41]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3274,7 +3330,7 @@ func (x *CpdFairness_Practice) String() string {
 func (*CpdFairness_Practice) ProtoMessage() {}
 
 func (x *CpdFairness_Practice) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[41]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3340,7 +3396,7 @@ type CpdFairness_Unfunded struct {
 
 func (x *CpdFairness_Unfunded) Reset() {
 	*x = CpdFairness_Unfunded{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[42]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3352,7 +3408,7 @@ func (x *CpdFairness_Unfunded) String() string {
 func (*CpdFairness_Unfunded) ProtoMessage() {}
 
 func (x *CpdFairness_Unfunded) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[42]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3393,7 +3449,7 @@ var File_arrs_v1_cpd_proto protoreflect.FileDescriptor
 
 const file_arrs_v1_cpd_proto_rawDesc = "" +
 	"\n" +
-	"\x11arrs/v1/cpd.proto\x12\aarrs.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x02\n" +
+	"\x11arrs/v1/cpd.proto\x12\aarrs.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x02\n" +
 	"\vTrainingHub\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12;\n" +
@@ -3546,7 +3602,11 @@ const file_arrs_v1_cpd_proto_rawDesc = "" +
 	"\x0ftraining_hub_id\x18\x01 \x01(\tR\rtrainingHubId\x127\n" +
 	"\ftraining_hub\x18\x02 \x01(\v2\x14.arrs.v1.TrainingHubR\vtrainingHub\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"+\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"\x90\x01\n" +
+	"\x18UpdateTrainingHubRequest\x127\n" +
+	"\ftraining_hub\x18\x01 \x01(\v2\x14.arrs.v1.TrainingHubR\vtrainingHub\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"+\n" +
 	"\x15GetTrainingHubRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"U\n" +
 	"\x17ListTrainingHubsRequest\x12\x1b\n" +
@@ -3675,10 +3735,11 @@ const file_arrs_v1_cpd_proto_rawDesc = "" +
 	"\rCpdStaffGroup\x12\x1f\n" +
 	"\x1bCPD_STAFF_GROUP_UNSPECIFIED\x10\x00\x12$\n" +
 	" CPD_STAFF_GROUP_REGISTERED_NURSE\x10\x01\x12.\n" +
-	"*CPD_STAFF_GROUP_ALLIED_HEALTH_PROFESSIONAL\x10\x022\xb5\x0e\n" +
+	"*CPD_STAFF_GROUP_ALLIED_HEALTH_PROFESSIONAL\x10\x022\x83\x0f\n" +
 	"\n" +
 	"CpdService\x12L\n" +
-	"\x11CreateTrainingHub\x12!.arrs.v1.CreateTrainingHubRequest\x1a\x14.arrs.v1.TrainingHub\x12F\n" +
+	"\x11CreateTrainingHub\x12!.arrs.v1.CreateTrainingHubRequest\x1a\x14.arrs.v1.TrainingHub\x12L\n" +
+	"\x11UpdateTrainingHub\x12!.arrs.v1.UpdateTrainingHubRequest\x1a\x14.arrs.v1.TrainingHub\x12F\n" +
 	"\x0eGetTrainingHub\x12\x1e.arrs.v1.GetTrainingHubRequest\x1a\x14.arrs.v1.TrainingHub\x12W\n" +
 	"\x10ListTrainingHubs\x12 .arrs.v1.ListTrainingHubsRequest\x1a!.arrs.v1.ListTrainingHubsResponse\x12F\n" +
 	"\x0fCreateCpdScheme\x12\x1f.arrs.v1.CreateCpdSchemeRequest\x1a\x12.arrs.v1.CpdScheme\x12@\n" +
@@ -3717,7 +3778,7 @@ func file_arrs_v1_cpd_proto_rawDescGZIP() []byte {
 }
 
 var file_arrs_v1_cpd_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_arrs_v1_cpd_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_arrs_v1_cpd_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_arrs_v1_cpd_proto_goTypes = []any{
 	(CpdStaffGroup)(0),                    // 0: arrs.v1.CpdStaffGroup
 	(CpdScheme_AmountBasis)(0),            // 1: arrs.v1.CpdScheme.AmountBasis
@@ -3733,127 +3794,133 @@ var file_arrs_v1_cpd_proto_goTypes = []any{
 	(*CpdCourse)(nil),                     // 11: arrs.v1.CpdCourse
 	(*CpdRequest)(nil),                    // 12: arrs.v1.CpdRequest
 	(*CreateTrainingHubRequest)(nil),      // 13: arrs.v1.CreateTrainingHubRequest
-	(*GetTrainingHubRequest)(nil),         // 14: arrs.v1.GetTrainingHubRequest
-	(*ListTrainingHubsRequest)(nil),       // 15: arrs.v1.ListTrainingHubsRequest
-	(*ListTrainingHubsResponse)(nil),      // 16: arrs.v1.ListTrainingHubsResponse
-	(*CreateCpdSchemeRequest)(nil),        // 17: arrs.v1.CreateCpdSchemeRequest
-	(*GetCpdSchemeRequest)(nil),           // 18: arrs.v1.GetCpdSchemeRequest
-	(*ListCpdSchemesRequest)(nil),         // 19: arrs.v1.ListCpdSchemesRequest
-	(*ListCpdSchemesResponse)(nil),        // 20: arrs.v1.ListCpdSchemesResponse
-	(*CreateCpdBaselineRequest)(nil),      // 21: arrs.v1.CreateCpdBaselineRequest
-	(*ListCpdAllocationsRequest)(nil),     // 22: arrs.v1.ListCpdAllocationsRequest
-	(*ListCpdAllocationsResponse)(nil),    // 23: arrs.v1.ListCpdAllocationsResponse
-	(*CreateCpdNeedRequest)(nil),          // 24: arrs.v1.CreateCpdNeedRequest
-	(*GetCpdNeedRequest)(nil),             // 25: arrs.v1.GetCpdNeedRequest
-	(*ListCpdNeedsRequest)(nil),           // 26: arrs.v1.ListCpdNeedsRequest
-	(*ListCpdNeedsResponse)(nil),          // 27: arrs.v1.ListCpdNeedsResponse
-	(*GetCpdNeedSummaryRequest)(nil),      // 28: arrs.v1.GetCpdNeedSummaryRequest
-	(*GetCpdFairnessRequest)(nil),         // 29: arrs.v1.GetCpdFairnessRequest
-	(*CreateCpdCourseRequest)(nil),        // 30: arrs.v1.CreateCpdCourseRequest
-	(*GetCpdCourseRequest)(nil),           // 31: arrs.v1.GetCpdCourseRequest
-	(*ListCpdCoursesRequest)(nil),         // 32: arrs.v1.ListCpdCoursesRequest
-	(*ListCpdCoursesResponse)(nil),        // 33: arrs.v1.ListCpdCoursesResponse
-	(*CreateCpdRequestRequest)(nil),       // 34: arrs.v1.CreateCpdRequestRequest
-	(*GetCpdRequestRequest)(nil),          // 35: arrs.v1.GetCpdRequestRequest
-	(*ListCpdRequestsRequest)(nil),        // 36: arrs.v1.ListCpdRequestsRequest
-	(*ListCpdRequestsResponse)(nil),       // 37: arrs.v1.ListCpdRequestsResponse
-	(*AllocateCpdCoursePlaceRequest)(nil), // 38: arrs.v1.AllocateCpdCoursePlaceRequest
-	(*ApproveCpdRequestRequest)(nil),      // 39: arrs.v1.ApproveCpdRequestRequest
-	(*PartFundCpdRequestRequest)(nil),     // 40: arrs.v1.PartFundCpdRequestRequest
-	(*RejectCpdRequestRequest)(nil),       // 41: arrs.v1.RejectCpdRequestRequest
-	(*RecordCpdPaymentRequest)(nil),       // 42: arrs.v1.RecordCpdPaymentRequest
-	(*TrainingHub_Practice)(nil),          // 43: arrs.v1.TrainingHub.Practice
-	(*CpdNeedSummary_Topic)(nil),          // 44: arrs.v1.CpdNeedSummary.Topic
-	(*CpdFairness_Practice)(nil),          // 45: arrs.v1.CpdFairness.Practice
-	(*CpdFairness_Unfunded)(nil),          // 46: arrs.v1.CpdFairness.Unfunded
-	(*timestamppb.Timestamp)(nil),         // 47: google.protobuf.Timestamp
+	(*UpdateTrainingHubRequest)(nil),      // 14: arrs.v1.UpdateTrainingHubRequest
+	(*GetTrainingHubRequest)(nil),         // 15: arrs.v1.GetTrainingHubRequest
+	(*ListTrainingHubsRequest)(nil),       // 16: arrs.v1.ListTrainingHubsRequest
+	(*ListTrainingHubsResponse)(nil),      // 17: arrs.v1.ListTrainingHubsResponse
+	(*CreateCpdSchemeRequest)(nil),        // 18: arrs.v1.CreateCpdSchemeRequest
+	(*GetCpdSchemeRequest)(nil),           // 19: arrs.v1.GetCpdSchemeRequest
+	(*ListCpdSchemesRequest)(nil),         // 20: arrs.v1.ListCpdSchemesRequest
+	(*ListCpdSchemesResponse)(nil),        // 21: arrs.v1.ListCpdSchemesResponse
+	(*CreateCpdBaselineRequest)(nil),      // 22: arrs.v1.CreateCpdBaselineRequest
+	(*ListCpdAllocationsRequest)(nil),     // 23: arrs.v1.ListCpdAllocationsRequest
+	(*ListCpdAllocationsResponse)(nil),    // 24: arrs.v1.ListCpdAllocationsResponse
+	(*CreateCpdNeedRequest)(nil),          // 25: arrs.v1.CreateCpdNeedRequest
+	(*GetCpdNeedRequest)(nil),             // 26: arrs.v1.GetCpdNeedRequest
+	(*ListCpdNeedsRequest)(nil),           // 27: arrs.v1.ListCpdNeedsRequest
+	(*ListCpdNeedsResponse)(nil),          // 28: arrs.v1.ListCpdNeedsResponse
+	(*GetCpdNeedSummaryRequest)(nil),      // 29: arrs.v1.GetCpdNeedSummaryRequest
+	(*GetCpdFairnessRequest)(nil),         // 30: arrs.v1.GetCpdFairnessRequest
+	(*CreateCpdCourseRequest)(nil),        // 31: arrs.v1.CreateCpdCourseRequest
+	(*GetCpdCourseRequest)(nil),           // 32: arrs.v1.GetCpdCourseRequest
+	(*ListCpdCoursesRequest)(nil),         // 33: arrs.v1.ListCpdCoursesRequest
+	(*ListCpdCoursesResponse)(nil),        // 34: arrs.v1.ListCpdCoursesResponse
+	(*CreateCpdRequestRequest)(nil),       // 35: arrs.v1.CreateCpdRequestRequest
+	(*GetCpdRequestRequest)(nil),          // 36: arrs.v1.GetCpdRequestRequest
+	(*ListCpdRequestsRequest)(nil),        // 37: arrs.v1.ListCpdRequestsRequest
+	(*ListCpdRequestsResponse)(nil),       // 38: arrs.v1.ListCpdRequestsResponse
+	(*AllocateCpdCoursePlaceRequest)(nil), // 39: arrs.v1.AllocateCpdCoursePlaceRequest
+	(*ApproveCpdRequestRequest)(nil),      // 40: arrs.v1.ApproveCpdRequestRequest
+	(*PartFundCpdRequestRequest)(nil),     // 41: arrs.v1.PartFundCpdRequestRequest
+	(*RejectCpdRequestRequest)(nil),       // 42: arrs.v1.RejectCpdRequestRequest
+	(*RecordCpdPaymentRequest)(nil),       // 43: arrs.v1.RecordCpdPaymentRequest
+	(*TrainingHub_Practice)(nil),          // 44: arrs.v1.TrainingHub.Practice
+	(*CpdNeedSummary_Topic)(nil),          // 45: arrs.v1.CpdNeedSummary.Topic
+	(*CpdFairness_Practice)(nil),          // 46: arrs.v1.CpdFairness.Practice
+	(*CpdFairness_Unfunded)(nil),          // 47: arrs.v1.CpdFairness.Unfunded
+	(*timestamppb.Timestamp)(nil),         // 48: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 49: google.protobuf.FieldMask
 }
 var file_arrs_v1_cpd_proto_depIdxs = []int32{
-	43, // 0: arrs.v1.TrainingHub.practices:type_name -> arrs.v1.TrainingHub.Practice
-	47, // 1: arrs.v1.TrainingHub.create_time:type_name -> google.protobuf.Timestamp
-	47, // 2: arrs.v1.TrainingHub.update_time:type_name -> google.protobuf.Timestamp
+	44, // 0: arrs.v1.TrainingHub.practices:type_name -> arrs.v1.TrainingHub.Practice
+	48, // 1: arrs.v1.TrainingHub.create_time:type_name -> google.protobuf.Timestamp
+	48, // 2: arrs.v1.TrainingHub.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 3: arrs.v1.CpdScheme.amount_basis:type_name -> arrs.v1.CpdScheme.AmountBasis
 	0,  // 4: arrs.v1.CpdScheme.staff_groups:type_name -> arrs.v1.CpdStaffGroup
-	47, // 5: arrs.v1.CpdScheme.create_time:type_name -> google.protobuf.Timestamp
-	47, // 6: arrs.v1.CpdScheme.update_time:type_name -> google.protobuf.Timestamp
+	48, // 5: arrs.v1.CpdScheme.create_time:type_name -> google.protobuf.Timestamp
+	48, // 6: arrs.v1.CpdScheme.update_time:type_name -> google.protobuf.Timestamp
 	7,  // 7: arrs.v1.CpdBaseline.allocations:type_name -> arrs.v1.CpdAllocation
-	47, // 8: arrs.v1.CpdBaseline.create_time:type_name -> google.protobuf.Timestamp
+	48, // 8: arrs.v1.CpdBaseline.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 9: arrs.v1.CpdNeed.staff_group:type_name -> arrs.v1.CpdStaffGroup
-	47, // 10: arrs.v1.CpdNeed.create_time:type_name -> google.protobuf.Timestamp
-	44, // 11: arrs.v1.CpdNeedSummary.topics:type_name -> arrs.v1.CpdNeedSummary.Topic
-	45, // 12: arrs.v1.CpdFairness.practices:type_name -> arrs.v1.CpdFairness.Practice
-	46, // 13: arrs.v1.CpdFairness.unfunded:type_name -> arrs.v1.CpdFairness.Unfunded
-	47, // 14: arrs.v1.CpdCourse.create_time:type_name -> google.protobuf.Timestamp
+	48, // 10: arrs.v1.CpdNeed.create_time:type_name -> google.protobuf.Timestamp
+	45, // 11: arrs.v1.CpdNeedSummary.topics:type_name -> arrs.v1.CpdNeedSummary.Topic
+	46, // 12: arrs.v1.CpdFairness.practices:type_name -> arrs.v1.CpdFairness.Practice
+	47, // 13: arrs.v1.CpdFairness.unfunded:type_name -> arrs.v1.CpdFairness.Unfunded
+	48, // 14: arrs.v1.CpdCourse.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 15: arrs.v1.CpdRequest.category:type_name -> arrs.v1.CpdRequest.Category
 	2,  // 16: arrs.v1.CpdRequest.state:type_name -> arrs.v1.CpdRequest.State
-	47, // 17: arrs.v1.CpdRequest.create_time:type_name -> google.protobuf.Timestamp
-	47, // 18: arrs.v1.CpdRequest.update_time:type_name -> google.protobuf.Timestamp
+	48, // 17: arrs.v1.CpdRequest.create_time:type_name -> google.protobuf.Timestamp
+	48, // 18: arrs.v1.CpdRequest.update_time:type_name -> google.protobuf.Timestamp
 	4,  // 19: arrs.v1.CreateTrainingHubRequest.training_hub:type_name -> arrs.v1.TrainingHub
-	4,  // 20: arrs.v1.ListTrainingHubsResponse.training_hubs:type_name -> arrs.v1.TrainingHub
-	5,  // 21: arrs.v1.CreateCpdSchemeRequest.cpd_scheme:type_name -> arrs.v1.CpdScheme
-	5,  // 22: arrs.v1.ListCpdSchemesResponse.cpd_schemes:type_name -> arrs.v1.CpdScheme
-	6,  // 23: arrs.v1.CreateCpdBaselineRequest.cpd_baseline:type_name -> arrs.v1.CpdBaseline
-	7,  // 24: arrs.v1.ListCpdAllocationsResponse.cpd_allocations:type_name -> arrs.v1.CpdAllocation
-	8,  // 25: arrs.v1.CreateCpdNeedRequest.cpd_need:type_name -> arrs.v1.CpdNeed
-	8,  // 26: arrs.v1.ListCpdNeedsResponse.cpd_needs:type_name -> arrs.v1.CpdNeed
-	11, // 27: arrs.v1.CreateCpdCourseRequest.cpd_course:type_name -> arrs.v1.CpdCourse
-	11, // 28: arrs.v1.ListCpdCoursesResponse.cpd_courses:type_name -> arrs.v1.CpdCourse
-	12, // 29: arrs.v1.CreateCpdRequestRequest.cpd_request:type_name -> arrs.v1.CpdRequest
-	2,  // 30: arrs.v1.ListCpdRequestsRequest.state:type_name -> arrs.v1.CpdRequest.State
-	12, // 31: arrs.v1.ListCpdRequestsResponse.cpd_requests:type_name -> arrs.v1.CpdRequest
-	13, // 32: arrs.v1.CpdService.CreateTrainingHub:input_type -> arrs.v1.CreateTrainingHubRequest
-	14, // 33: arrs.v1.CpdService.GetTrainingHub:input_type -> arrs.v1.GetTrainingHubRequest
-	15, // 34: arrs.v1.CpdService.ListTrainingHubs:input_type -> arrs.v1.ListTrainingHubsRequest
-	17, // 35: arrs.v1.CpdService.CreateCpdScheme:input_type -> arrs.v1.CreateCpdSchemeRequest
-	18, // 36: arrs.v1.CpdService.GetCpdScheme:input_type -> arrs.v1.GetCpdSchemeRequest
-	19, // 37: arrs.v1.CpdService.ListCpdSchemes:input_type -> arrs.v1.ListCpdSchemesRequest
-	21, // 38: arrs.v1.CpdService.CreateCpdBaseline:input_type -> arrs.v1.CreateCpdBaselineRequest
-	22, // 39: arrs.v1.CpdService.ListCpdAllocations:input_type -> arrs.v1.ListCpdAllocationsRequest
-	24, // 40: arrs.v1.CpdService.CreateCpdNeed:input_type -> arrs.v1.CreateCpdNeedRequest
-	25, // 41: arrs.v1.CpdService.GetCpdNeed:input_type -> arrs.v1.GetCpdNeedRequest
-	26, // 42: arrs.v1.CpdService.ListCpdNeeds:input_type -> arrs.v1.ListCpdNeedsRequest
-	28, // 43: arrs.v1.CpdService.GetCpdNeedSummary:input_type -> arrs.v1.GetCpdNeedSummaryRequest
-	29, // 44: arrs.v1.CpdService.GetCpdFairness:input_type -> arrs.v1.GetCpdFairnessRequest
-	30, // 45: arrs.v1.CpdService.CreateCpdCourse:input_type -> arrs.v1.CreateCpdCourseRequest
-	31, // 46: arrs.v1.CpdService.GetCpdCourse:input_type -> arrs.v1.GetCpdCourseRequest
-	32, // 47: arrs.v1.CpdService.ListCpdCourses:input_type -> arrs.v1.ListCpdCoursesRequest
-	34, // 48: arrs.v1.CpdService.CreateCpdRequest:input_type -> arrs.v1.CreateCpdRequestRequest
-	35, // 49: arrs.v1.CpdService.GetCpdRequest:input_type -> arrs.v1.GetCpdRequestRequest
-	36, // 50: arrs.v1.CpdService.ListCpdRequests:input_type -> arrs.v1.ListCpdRequestsRequest
-	38, // 51: arrs.v1.CpdService.AllocateCpdCoursePlace:input_type -> arrs.v1.AllocateCpdCoursePlaceRequest
-	39, // 52: arrs.v1.CpdService.ApproveCpdRequest:input_type -> arrs.v1.ApproveCpdRequestRequest
-	40, // 53: arrs.v1.CpdService.PartFundCpdRequest:input_type -> arrs.v1.PartFundCpdRequestRequest
-	41, // 54: arrs.v1.CpdService.RejectCpdRequest:input_type -> arrs.v1.RejectCpdRequestRequest
-	42, // 55: arrs.v1.CpdService.RecordCpdPayment:input_type -> arrs.v1.RecordCpdPaymentRequest
-	4,  // 56: arrs.v1.CpdService.CreateTrainingHub:output_type -> arrs.v1.TrainingHub
-	4,  // 57: arrs.v1.CpdService.GetTrainingHub:output_type -> arrs.v1.TrainingHub
-	16, // 58: arrs.v1.CpdService.ListTrainingHubs:output_type -> arrs.v1.ListTrainingHubsResponse
-	5,  // 59: arrs.v1.CpdService.CreateCpdScheme:output_type -> arrs.v1.CpdScheme
-	5,  // 60: arrs.v1.CpdService.GetCpdScheme:output_type -> arrs.v1.CpdScheme
-	20, // 61: arrs.v1.CpdService.ListCpdSchemes:output_type -> arrs.v1.ListCpdSchemesResponse
-	6,  // 62: arrs.v1.CpdService.CreateCpdBaseline:output_type -> arrs.v1.CpdBaseline
-	23, // 63: arrs.v1.CpdService.ListCpdAllocations:output_type -> arrs.v1.ListCpdAllocationsResponse
-	8,  // 64: arrs.v1.CpdService.CreateCpdNeed:output_type -> arrs.v1.CpdNeed
-	8,  // 65: arrs.v1.CpdService.GetCpdNeed:output_type -> arrs.v1.CpdNeed
-	27, // 66: arrs.v1.CpdService.ListCpdNeeds:output_type -> arrs.v1.ListCpdNeedsResponse
-	9,  // 67: arrs.v1.CpdService.GetCpdNeedSummary:output_type -> arrs.v1.CpdNeedSummary
-	10, // 68: arrs.v1.CpdService.GetCpdFairness:output_type -> arrs.v1.CpdFairness
-	11, // 69: arrs.v1.CpdService.CreateCpdCourse:output_type -> arrs.v1.CpdCourse
-	11, // 70: arrs.v1.CpdService.GetCpdCourse:output_type -> arrs.v1.CpdCourse
-	33, // 71: arrs.v1.CpdService.ListCpdCourses:output_type -> arrs.v1.ListCpdCoursesResponse
-	12, // 72: arrs.v1.CpdService.CreateCpdRequest:output_type -> arrs.v1.CpdRequest
-	12, // 73: arrs.v1.CpdService.GetCpdRequest:output_type -> arrs.v1.CpdRequest
-	37, // 74: arrs.v1.CpdService.ListCpdRequests:output_type -> arrs.v1.ListCpdRequestsResponse
-	12, // 75: arrs.v1.CpdService.AllocateCpdCoursePlace:output_type -> arrs.v1.CpdRequest
-	12, // 76: arrs.v1.CpdService.ApproveCpdRequest:output_type -> arrs.v1.CpdRequest
-	12, // 77: arrs.v1.CpdService.PartFundCpdRequest:output_type -> arrs.v1.CpdRequest
-	12, // 78: arrs.v1.CpdService.RejectCpdRequest:output_type -> arrs.v1.CpdRequest
-	12, // 79: arrs.v1.CpdService.RecordCpdPayment:output_type -> arrs.v1.CpdRequest
-	56, // [56:80] is the sub-list for method output_type
-	32, // [32:56] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	4,  // 20: arrs.v1.UpdateTrainingHubRequest.training_hub:type_name -> arrs.v1.TrainingHub
+	49, // 21: arrs.v1.UpdateTrainingHubRequest.update_mask:type_name -> google.protobuf.FieldMask
+	4,  // 22: arrs.v1.ListTrainingHubsResponse.training_hubs:type_name -> arrs.v1.TrainingHub
+	5,  // 23: arrs.v1.CreateCpdSchemeRequest.cpd_scheme:type_name -> arrs.v1.CpdScheme
+	5,  // 24: arrs.v1.ListCpdSchemesResponse.cpd_schemes:type_name -> arrs.v1.CpdScheme
+	6,  // 25: arrs.v1.CreateCpdBaselineRequest.cpd_baseline:type_name -> arrs.v1.CpdBaseline
+	7,  // 26: arrs.v1.ListCpdAllocationsResponse.cpd_allocations:type_name -> arrs.v1.CpdAllocation
+	8,  // 27: arrs.v1.CreateCpdNeedRequest.cpd_need:type_name -> arrs.v1.CpdNeed
+	8,  // 28: arrs.v1.ListCpdNeedsResponse.cpd_needs:type_name -> arrs.v1.CpdNeed
+	11, // 29: arrs.v1.CreateCpdCourseRequest.cpd_course:type_name -> arrs.v1.CpdCourse
+	11, // 30: arrs.v1.ListCpdCoursesResponse.cpd_courses:type_name -> arrs.v1.CpdCourse
+	12, // 31: arrs.v1.CreateCpdRequestRequest.cpd_request:type_name -> arrs.v1.CpdRequest
+	2,  // 32: arrs.v1.ListCpdRequestsRequest.state:type_name -> arrs.v1.CpdRequest.State
+	12, // 33: arrs.v1.ListCpdRequestsResponse.cpd_requests:type_name -> arrs.v1.CpdRequest
+	13, // 34: arrs.v1.CpdService.CreateTrainingHub:input_type -> arrs.v1.CreateTrainingHubRequest
+	14, // 35: arrs.v1.CpdService.UpdateTrainingHub:input_type -> arrs.v1.UpdateTrainingHubRequest
+	15, // 36: arrs.v1.CpdService.GetTrainingHub:input_type -> arrs.v1.GetTrainingHubRequest
+	16, // 37: arrs.v1.CpdService.ListTrainingHubs:input_type -> arrs.v1.ListTrainingHubsRequest
+	18, // 38: arrs.v1.CpdService.CreateCpdScheme:input_type -> arrs.v1.CreateCpdSchemeRequest
+	19, // 39: arrs.v1.CpdService.GetCpdScheme:input_type -> arrs.v1.GetCpdSchemeRequest
+	20, // 40: arrs.v1.CpdService.ListCpdSchemes:input_type -> arrs.v1.ListCpdSchemesRequest
+	22, // 41: arrs.v1.CpdService.CreateCpdBaseline:input_type -> arrs.v1.CreateCpdBaselineRequest
+	23, // 42: arrs.v1.CpdService.ListCpdAllocations:input_type -> arrs.v1.ListCpdAllocationsRequest
+	25, // 43: arrs.v1.CpdService.CreateCpdNeed:input_type -> arrs.v1.CreateCpdNeedRequest
+	26, // 44: arrs.v1.CpdService.GetCpdNeed:input_type -> arrs.v1.GetCpdNeedRequest
+	27, // 45: arrs.v1.CpdService.ListCpdNeeds:input_type -> arrs.v1.ListCpdNeedsRequest
+	29, // 46: arrs.v1.CpdService.GetCpdNeedSummary:input_type -> arrs.v1.GetCpdNeedSummaryRequest
+	30, // 47: arrs.v1.CpdService.GetCpdFairness:input_type -> arrs.v1.GetCpdFairnessRequest
+	31, // 48: arrs.v1.CpdService.CreateCpdCourse:input_type -> arrs.v1.CreateCpdCourseRequest
+	32, // 49: arrs.v1.CpdService.GetCpdCourse:input_type -> arrs.v1.GetCpdCourseRequest
+	33, // 50: arrs.v1.CpdService.ListCpdCourses:input_type -> arrs.v1.ListCpdCoursesRequest
+	35, // 51: arrs.v1.CpdService.CreateCpdRequest:input_type -> arrs.v1.CreateCpdRequestRequest
+	36, // 52: arrs.v1.CpdService.GetCpdRequest:input_type -> arrs.v1.GetCpdRequestRequest
+	37, // 53: arrs.v1.CpdService.ListCpdRequests:input_type -> arrs.v1.ListCpdRequestsRequest
+	39, // 54: arrs.v1.CpdService.AllocateCpdCoursePlace:input_type -> arrs.v1.AllocateCpdCoursePlaceRequest
+	40, // 55: arrs.v1.CpdService.ApproveCpdRequest:input_type -> arrs.v1.ApproveCpdRequestRequest
+	41, // 56: arrs.v1.CpdService.PartFundCpdRequest:input_type -> arrs.v1.PartFundCpdRequestRequest
+	42, // 57: arrs.v1.CpdService.RejectCpdRequest:input_type -> arrs.v1.RejectCpdRequestRequest
+	43, // 58: arrs.v1.CpdService.RecordCpdPayment:input_type -> arrs.v1.RecordCpdPaymentRequest
+	4,  // 59: arrs.v1.CpdService.CreateTrainingHub:output_type -> arrs.v1.TrainingHub
+	4,  // 60: arrs.v1.CpdService.UpdateTrainingHub:output_type -> arrs.v1.TrainingHub
+	4,  // 61: arrs.v1.CpdService.GetTrainingHub:output_type -> arrs.v1.TrainingHub
+	17, // 62: arrs.v1.CpdService.ListTrainingHubs:output_type -> arrs.v1.ListTrainingHubsResponse
+	5,  // 63: arrs.v1.CpdService.CreateCpdScheme:output_type -> arrs.v1.CpdScheme
+	5,  // 64: arrs.v1.CpdService.GetCpdScheme:output_type -> arrs.v1.CpdScheme
+	21, // 65: arrs.v1.CpdService.ListCpdSchemes:output_type -> arrs.v1.ListCpdSchemesResponse
+	6,  // 66: arrs.v1.CpdService.CreateCpdBaseline:output_type -> arrs.v1.CpdBaseline
+	24, // 67: arrs.v1.CpdService.ListCpdAllocations:output_type -> arrs.v1.ListCpdAllocationsResponse
+	8,  // 68: arrs.v1.CpdService.CreateCpdNeed:output_type -> arrs.v1.CpdNeed
+	8,  // 69: arrs.v1.CpdService.GetCpdNeed:output_type -> arrs.v1.CpdNeed
+	28, // 70: arrs.v1.CpdService.ListCpdNeeds:output_type -> arrs.v1.ListCpdNeedsResponse
+	9,  // 71: arrs.v1.CpdService.GetCpdNeedSummary:output_type -> arrs.v1.CpdNeedSummary
+	10, // 72: arrs.v1.CpdService.GetCpdFairness:output_type -> arrs.v1.CpdFairness
+	11, // 73: arrs.v1.CpdService.CreateCpdCourse:output_type -> arrs.v1.CpdCourse
+	11, // 74: arrs.v1.CpdService.GetCpdCourse:output_type -> arrs.v1.CpdCourse
+	34, // 75: arrs.v1.CpdService.ListCpdCourses:output_type -> arrs.v1.ListCpdCoursesResponse
+	12, // 76: arrs.v1.CpdService.CreateCpdRequest:output_type -> arrs.v1.CpdRequest
+	12, // 77: arrs.v1.CpdService.GetCpdRequest:output_type -> arrs.v1.CpdRequest
+	38, // 78: arrs.v1.CpdService.ListCpdRequests:output_type -> arrs.v1.ListCpdRequestsResponse
+	12, // 79: arrs.v1.CpdService.AllocateCpdCoursePlace:output_type -> arrs.v1.CpdRequest
+	12, // 80: arrs.v1.CpdService.ApproveCpdRequest:output_type -> arrs.v1.CpdRequest
+	12, // 81: arrs.v1.CpdService.PartFundCpdRequest:output_type -> arrs.v1.CpdRequest
+	12, // 82: arrs.v1.CpdService.RejectCpdRequest:output_type -> arrs.v1.CpdRequest
+	12, // 83: arrs.v1.CpdService.RecordCpdPayment:output_type -> arrs.v1.CpdRequest
+	59, // [59:84] is the sub-list for method output_type
+	34, // [34:59] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_cpd_proto_init() }
@@ -3867,7 +3934,7 @@ func file_arrs_v1_cpd_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_cpd_proto_rawDesc), len(file_arrs_v1_cpd_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   43,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	CpdService_CreateTrainingHub_FullMethodName      = "/arrs.v1.CpdService/CreateTrainingHub"
+	CpdService_UpdateTrainingHub_FullMethodName      = "/arrs.v1.CpdService/UpdateTrainingHub"
 	CpdService_GetTrainingHub_FullMethodName         = "/arrs.v1.CpdService/GetTrainingHub"
 	CpdService_ListTrainingHubs_FullMethodName       = "/arrs.v1.CpdService/ListTrainingHubs"
 	CpdService_CreateCpdScheme_FullMethodName        = "/arrs.v1.CpdService/CreateCpdScheme"
@@ -61,6 +62,10 @@ type CpdServiceClient interface {
 	// Records a Training Hub and the practices it serves, effective-dated.
 	// National administrators only.
 	CreateTrainingHub(ctx context.Context, in *CreateTrainingHubRequest, opts ...grpc.CallOption) (*TrainingHub, error)
+	// Renames a hub or replaces the practices it serves (their whole
+	// history, each with its dates): a practice served by two hubs on one
+	// day is ALREADY_EXISTS. National administrators only.
+	UpdateTrainingHub(ctx context.Context, in *UpdateTrainingHubRequest, opts ...grpc.CallOption) (*TrainingHub, error)
 	// Gets a Training Hub.
 	GetTrainingHub(ctx context.Context, in *GetTrainingHubRequest, opts ...grpc.CallOption) (*TrainingHub, error)
 	// Lists the Training Hubs the caller may see.
@@ -134,6 +139,16 @@ func (c *cpdServiceClient) CreateTrainingHub(ctx context.Context, in *CreateTrai
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(TrainingHub)
 	err := c.cc.Invoke(ctx, CpdService_CreateTrainingHub_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *cpdServiceClient) UpdateTrainingHub(ctx context.Context, in *UpdateTrainingHubRequest, opts ...grpc.CallOption) (*TrainingHub, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TrainingHub)
+	err := c.cc.Invoke(ctx, CpdService_UpdateTrainingHub_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -386,6 +401,10 @@ type CpdServiceServer interface {
 	// Records a Training Hub and the practices it serves, effective-dated.
 	// National administrators only.
 	CreateTrainingHub(context.Context, *CreateTrainingHubRequest) (*TrainingHub, error)
+	// Renames a hub or replaces the practices it serves (their whole
+	// history, each with its dates): a practice served by two hubs on one
+	// day is ALREADY_EXISTS. National administrators only.
+	UpdateTrainingHub(context.Context, *UpdateTrainingHubRequest) (*TrainingHub, error)
 	// Gets a Training Hub.
 	GetTrainingHub(context.Context, *GetTrainingHubRequest) (*TrainingHub, error)
 	// Lists the Training Hubs the caller may see.
@@ -457,6 +476,9 @@ type UnimplementedCpdServiceServer struct{}
 
 func (UnimplementedCpdServiceServer) CreateTrainingHub(context.Context, *CreateTrainingHubRequest) (*TrainingHub, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateTrainingHub not implemented")
+}
+func (UnimplementedCpdServiceServer) UpdateTrainingHub(context.Context, *UpdateTrainingHubRequest) (*TrainingHub, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateTrainingHub not implemented")
 }
 func (UnimplementedCpdServiceServer) GetTrainingHub(context.Context, *GetTrainingHubRequest) (*TrainingHub, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTrainingHub not implemented")
@@ -562,6 +584,24 @@ func _CpdService_CreateTrainingHub_Handler(srv interface{}, ctx context.Context,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(CpdServiceServer).CreateTrainingHub(ctx, req.(*CreateTrainingHubRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CpdService_UpdateTrainingHub_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateTrainingHubRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CpdServiceServer).UpdateTrainingHub(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CpdService_UpdateTrainingHub_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CpdServiceServer).UpdateTrainingHub(ctx, req.(*UpdateTrainingHubRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -990,6 +1030,10 @@ var CpdService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateTrainingHub",
 			Handler:    _CpdService_CreateTrainingHub_Handler,
+		},
+		{
+			MethodName: "UpdateTrainingHub",
+			Handler:    _CpdService_UpdateTrainingHub_Handler,
 		},
 		{
 			MethodName: "GetTrainingHub",
