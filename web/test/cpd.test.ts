@@ -2,8 +2,8 @@
 // demo data: Riverside Surgery's practice manager sees the allocation and a
 // stale need, records a need, is refused a request for backfill (with the
 // reason) and sends a fundable one; Frimley Training Hub's officer sees the
-// needs by topic, part-funds the new request up to what remains, and sees
-// the fairness view. Every page is checked by axe and saved as a PNG.
+// needs by topic, part-funds the new request up to what remains, records
+// the payment to the provider, and sees the fairness view. Every page is checked by axe and saved as a PNG.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
@@ -102,6 +102,10 @@ test("a practice asks for CPD funding and the Training Hub part-funds it", async
   const funded = pence(await page.locator(".nhsuk-summary-list__row", { has: page.getByText("Funded", { exact: true }) }).locator("dd").innerText());
   assert.equal(funded, remaining);
   await b.check("cpd-part-funded");
+  // The hub pays the provider what it funded.
+  await page.getByRole("button", { name: /^Record payment of/ }).click();
+  await page.getByText("Payment recorded.").waitFor();
+  await page.locator(".nhsuk-summary-list__row", { hasText: "Status" }).getByText("Paid").waitFor();
 
   await page.getByRole("link", { name: "CPD ledger" }).first().click();
   await page.getByRole("table", { name: "Spend per head by practice" }).waitFor();
