@@ -143,3 +143,15 @@ func practiceOnly(field, name string) (string, error) {
 	}
 	return ods, err
 }
+
+// ParseBaselineName parses `cpdSchemes/{scheme}/baselines/{ods}`.
+func ParseBaselineName(field, name string) (string, string, error) {
+	ids, err := split(field, name, "cpdSchemes/*/baselines/*")
+	if err != nil {
+		return "", "", err
+	}
+	if err := checkID(field, ids[0], "scheme"); err != nil {
+		return "", "", err
+	}
+	return ids[0], ids[1], checkPractice(field, ids[1])
+}

@@ -157,6 +157,59 @@ func (s *Store) CreateBaseline(ctx context.Context, req claims.Request, b Baseli
 	return out, allocs, err
 }
 
+// UpdateBaseline corrects a practice's eligible headcount and recomputes
+// its allocations. An allocation cannot fall below what is already
+// committed from it (FAILED_PRECONDITION, INSUFFICIENT_BALANCE), so a
+// correction never leaves a negative balance. National administrators only.
+func (s *Store) UpdateBaseline(ctx context.Context, b Baseline, etag string) (Baseline, []Allocation, error) {
+	if err := require(ctx, "correct a CPD baseline", claims.RoleNationalAdministrator); err != nil {
+		return Baseline{}, nil, err
+	}
+	if b.EligibleHeadcount < 0 || b.EligibleHeadcount > 10000 {
+		return Baseline{}, nil, claims.Invalid("cpd_baseline.eligible_headcount", "HEADCOUNT_RANGE", "must be 0 to 10000 people")
+	}
+	var out Baseline
+	err := s.cs.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := s.lockRow(ctx, tx, b.Name(), etag, "cpd_baselines", "scheme_id = $1 AND ods_code = $2", "ods_code", false,
+			b.Scheme, b.ODSCode); err != nil {
+			return err
+		}
+		cur, err := s.getBaseline(ctx, tx, b.Name())
+		if err != nil {
+			return err
+		}
+		sc, err := s.getScheme(ctx, tx, SchemeName(b.Scheme))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cpd_baselines SET eligible_headcount = $3, revision = revision + 1,
+			update_time = now() WHERE scheme_id = $1 AND ods_code = $2`, b.Scheme, b.ODSCode, b.EligibleHeadcount); err != nil {
+			return err
+		}
+		// Row by row under the allocations' own locks: the CHECK refuses
+		// an amount below what approvals have committed.
+		for _, al := range sc.Allocations(b.EligibleHeadcount) {
+			if _, err := tx.ExecContext(ctx, `UPDATE cpd_allocations SET amount_pence = $4
+				WHERE scheme_id = $1 AND ods_code = $2 AND financial_year = $3`, b.Scheme, b.ODSCode, al.Year, al.AmountPence); err != nil {
+				return dbError(err)
+			}
+		}
+		if out, err = s.getBaseline(ctx, tx, b.Name()); err != nil {
+			return err
+		}
+		pcn, err := pcnOf(ctx, tx, b.ODSCode)
+		if err != nil {
+			return err
+		}
+		return s.cs.AppendAudit(ctx, tx, claims.AuditRecord{Resource: out.Name(), Action: "update", PCNCode: pcn, Before: cur, After: out})
+	})
+	if err != nil {
+		return Baseline{}, nil, err
+	}
+	allocs, _, err := s.ListAllocations(ctx, b.ODSCode, claims.Page{Size: 100}, b.Scheme)
+	return out, allocs, err
+}
+
 func allocsFor(allocs []Allocation, ods string) []Allocation {
 	for i := range allocs {
 		allocs[i].ODSCode = ods

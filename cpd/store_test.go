@@ -421,3 +421,26 @@ func TestAPracticeMovesBetweenHubs(t *testing.T) {
 		}
 	}
 }
+
+// A corrected baseline recomputes the allocation, never below what is
+// committed.
+func TestCorrectingABaseline(t *testing.T) {
+	f := newFixture(t)
+	r := f.request(t, pmA1, 60000)
+	if _, err := f.cpd.Approve(as(t, hubA), claims.Request{}, r.Name(), ""); err != nil {
+		t.Fatal(err)
+	}
+	nctx := as(t, national)
+	// 1 head × £333 = 33,300p, below the 60,000p committed.
+	if _, _, err := f.cpd.UpdateBaseline(nctx, cpd.Baseline{Scheme: "cpd-2026-27", ODSCode: "A00001", EligibleHeadcount: 1}, ""); reason(err) != "INSUFFICIENT_BALANCE" {
+		t.Fatalf("baseline below the committed: %v, want INSUFFICIENT_BALANCE", err)
+	}
+	// 5 heads × £333 = 166,500p.
+	b, allocs, err := f.cpd.UpdateBaseline(nctx, cpd.Baseline{Scheme: "cpd-2026-27", ODSCode: "A00001", EligibleHeadcount: 5}, "")
+	if err != nil || b.EligibleHeadcount != 5 || len(allocs) != 1 || allocs[0].AmountPence != 166500 || allocs[0].RemainingPence() != 106500 {
+		t.Fatalf("corrected baseline = %+v %+v, %v", b, allocs, err)
+	}
+	if _, _, err := f.cpd.UpdateBaseline(as(t, hubA), cpd.Baseline{Scheme: "cpd-2026-27", ODSCode: "A00001", EligibleHeadcount: 9}, ""); !claims.IsKind(err, claims.KindPermissionDenied) {
+		t.Fatalf("a hub correcting a baseline: %v, want PERMISSION_DENIED", err)
+	}
+}

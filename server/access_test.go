@@ -162,6 +162,7 @@ var accessMatrix = map[string]accessRow{
 	"/arrs.v1.CpdService/GetCpdScheme":           {`{"name":"cpdSchemes/cpd-2026-27"}`, [][]string{cpdReaders}, false},
 	"/arrs.v1.CpdService/ListCpdSchemes":         {`{}`, [][]string{cpdReaders}, false},
 	"/arrs.v1.CpdService/CreateCpdBaseline":      {`{"parent":"cpdSchemes/cpd-2026-27","cpdBaselineId":"K81021","cpdBaseline":{"eligibleHeadcount":3}}`, [][]string{national}, false},
+	"/arrs.v1.CpdService/UpdateCpdBaseline":      {`{"cpdBaseline":{"name":"cpdSchemes/cpd-2026-27/baselines/K81003","eligibleHeadcount":4}}`, [][]string{national}, false},
 	"/arrs.v1.CpdService/ListCpdAllocations":     {`{"parent":"practices/K81001"}`, [][]string{cpdReaders}, true},
 	"/arrs.v1.CpdService/CreateCpdNeed":          {`{"parent":"practices/K81001","cpdNeed":{"professional":"Jo","staffGroup":"CPD_STAFF_GROUP_REGISTERED_NURSE","appraisalDate":"2026-06-01","need":"Wound care","topic":"Wound care"}}`, [][]string{practiceMgr}, true},
 	"/arrs.v1.CpdService/GetCpdNeed":             {`{"name":"practices/K81001/cpdNeeds/grace-diabetes"}`, [][]string{cpdReaders}, true},

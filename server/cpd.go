@@ -230,12 +230,34 @@ func (h *cpdService) CreateCpdBaseline(ctx context.Context, req *arrsv1.CreateCp
 	if err != nil {
 		return nil, err
 	}
+	return baselineProto(b, allocs), nil
+}
+
+func (h *cpdService) UpdateCpdBaseline(ctx context.Context, req *arrsv1.UpdateCpdBaselineRequest) (*arrsv1.CpdBaseline, error) {
+	in := req.GetCpdBaseline()
+	scheme, ods, err := cpd.ParseBaselineName("cpd_baseline.name", in.GetName())
+	if err != nil {
+		return nil, err
+	}
+	// The headcount is the only mutable field, so every valid mask means it.
+	if _, err := updatePaths(req.GetUpdateMask(), "eligible_headcount"); err != nil {
+		return nil, err
+	}
+	b, allocs, err := h.store.UpdateBaseline(ctx, cpd.Baseline{Scheme: scheme, ODSCode: ods,
+		EligibleHeadcount: int(in.GetEligibleHeadcount())}, in.GetEtag())
+	if err != nil {
+		return nil, err
+	}
+	return baselineProto(b, allocs), nil
+}
+
+func baselineProto(b cpd.Baseline, allocs []cpd.Allocation) *arrsv1.CpdBaseline {
 	out := &arrsv1.CpdBaseline{Name: b.Name(), EligibleHeadcount: int32(b.EligibleHeadcount), Etag: claims.Etag(b.Revision),
 		CreateTime: timestamp(b.CreateTime)}
 	for _, a := range allocs {
 		out.Allocations = append(out.Allocations, allocationProto(a))
 	}
-	return out, nil
+	return out
 }
 
 func (h *cpdService) ListCpdAllocations(ctx context.Context, req *arrsv1.ListCpdAllocationsRequest) (*arrsv1.ListCpdAllocationsResponse, error) {

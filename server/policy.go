@@ -131,6 +131,7 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.CpdService/CreateCpdScheme":        permCPDAdmin,
 	"/arrs.v1.CpdService/GetCpdScheme":           permCPDRead,
 	"/arrs.v1.CpdService/ListCpdSchemes":         permCPDRead,
+	"/arrs.v1.CpdService/UpdateCpdBaseline":      permCPDAdmin,
 	"/arrs.v1.CpdService/CreateCpdBaseline":      permCPDAdmin,
 	"/arrs.v1.CpdService/ListCpdAllocations":     permCPDRead,
 	"/arrs.v1.CpdService/CreateCpdNeed":          permCPDPractice,

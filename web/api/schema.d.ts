@@ -312,6 +312,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cpdSchemes/{cpdScheme}/baselines/{baseline}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Corrects a practice's eligible headcount, recomputing its allocations;
+         *     one cannot fall below what is committed from it (FAILED_PRECONDITION,
+         *     INSUFFICIENT_BALANCE). National administrators only.
+         */
+        patch: operations["CpdService_UpdateCpdBaseline"];
+        trace?: never;
+    };
     "/v1/financialYears": {
         parameters: {
             query?: never;
@@ -4808,6 +4829,133 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["v1CpdBaseline"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdBaseline"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_UpdateCpdBaseline: {
+        parameters: {
+            query?: {
+                /** @description Fields to change: `eligible_headcount`. Empty means all. */
+                updateMask?: string;
+            };
+            header?: never;
+            path: {
+                cpdScheme: string;
+                baseline: string;
+            };
+            cookie?: never;
+        };
+        /** @description The baseline, identified by `name`; a non-empty `etag` must match. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Output only. The allocations computed from it, one per scheme year. */
+                    allocations?: $Read<components["schemas"]["v1CpdAllocation"][]>;
+                    /**
+                     * Format: date-time
+                     * @description Output only.
+                     */
+                    createTime?: $Read<string>;
+                    /**
+                     * Format: int32
+                     * @description Eligible registered nurses and allied health professionals, per head.
+                     */
+                    eligibleHeadcount?: number;
+                    /** @description Opaque version for optimistic concurrency (AIP-154). */
+                    etag?: string;
+                };
             };
         };
         responses: {

@@ -1859,6 +1859,61 @@ func (x *CreateCpdBaselineRequest) GetRequestId() string {
 	return ""
 }
 
+// Request for UpdateCpdBaseline.
+type UpdateCpdBaselineRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The baseline, identified by `name`; a non-empty `etag` must match.
+	CpdBaseline *CpdBaseline `protobuf:"bytes,1,opt,name=cpd_baseline,json=cpdBaseline,proto3" json:"cpd_baseline,omitempty"`
+	// Fields to change: `eligible_headcount`. Empty means all.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCpdBaselineRequest) Reset() {
+	*x = UpdateCpdBaselineRequest{}
+	mi := &file_arrs_v1_cpd_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCpdBaselineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCpdBaselineRequest) ProtoMessage() {}
+
+func (x *UpdateCpdBaselineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_cpd_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCpdBaselineRequest.ProtoReflect.Descriptor instead.
+func (*UpdateCpdBaselineRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *UpdateCpdBaselineRequest) GetCpdBaseline() *CpdBaseline {
+	if x != nil {
+		return x.CpdBaseline
+	}
+	return nil
+}
+
+func (x *UpdateCpdBaselineRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
 // Request for ListCpdAllocations.
 type ListCpdAllocationsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1876,7 +1931,7 @@ type ListCpdAllocationsRequest struct {
 
 func (x *ListCpdAllocationsRequest) Reset() {
 	*x = ListCpdAllocationsRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[19]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1888,7 +1943,7 @@ func (x *ListCpdAllocationsRequest) String() string {
 func (*ListCpdAllocationsRequest) ProtoMessage() {}
 
 func (x *ListCpdAllocationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[19]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1901,7 +1956,7 @@ func (x *ListCpdAllocationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdAllocationsRequest.ProtoReflect.Descriptor instead.
 func (*ListCpdAllocationsRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{19}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListCpdAllocationsRequest) GetParent() string {
@@ -1945,7 +2000,7 @@ type ListCpdAllocationsResponse struct {
 
 func (x *ListCpdAllocationsResponse) Reset() {
 	*x = ListCpdAllocationsResponse{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[20]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1957,7 +2012,7 @@ func (x *ListCpdAllocationsResponse) String() string {
 func (*ListCpdAllocationsResponse) ProtoMessage() {}
 
 func (x *ListCpdAllocationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[20]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1970,7 +2025,7 @@ func (x *ListCpdAllocationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdAllocationsResponse.ProtoReflect.Descriptor instead.
 func (*ListCpdAllocationsResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{20}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListCpdAllocationsResponse) GetCpdAllocations() []*CpdAllocation {
@@ -2005,7 +2060,7 @@ type CreateCpdNeedRequest struct {
 
 func (x *CreateCpdNeedRequest) Reset() {
 	*x = CreateCpdNeedRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[21]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2017,7 +2072,7 @@ func (x *CreateCpdNeedRequest) String() string {
 func (*CreateCpdNeedRequest) ProtoMessage() {}
 
 func (x *CreateCpdNeedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[21]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2030,7 +2085,7 @@ func (x *CreateCpdNeedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCpdNeedRequest.ProtoReflect.Descriptor instead.
 func (*CreateCpdNeedRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{21}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CreateCpdNeedRequest) GetParent() string {
@@ -2072,7 +2127,7 @@ type GetCpdNeedRequest struct {
 
 func (x *GetCpdNeedRequest) Reset() {
 	*x = GetCpdNeedRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[22]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2084,7 +2139,7 @@ func (x *GetCpdNeedRequest) String() string {
 func (*GetCpdNeedRequest) ProtoMessage() {}
 
 func (x *GetCpdNeedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[22]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2097,7 +2152,7 @@ func (x *GetCpdNeedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCpdNeedRequest.ProtoReflect.Descriptor instead.
 func (*GetCpdNeedRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{22}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetCpdNeedRequest) GetName() string {
@@ -2122,7 +2177,7 @@ type ListCpdNeedsRequest struct {
 
 func (x *ListCpdNeedsRequest) Reset() {
 	*x = ListCpdNeedsRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[23]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2134,7 +2189,7 @@ func (x *ListCpdNeedsRequest) String() string {
 func (*ListCpdNeedsRequest) ProtoMessage() {}
 
 func (x *ListCpdNeedsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[23]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2147,7 +2202,7 @@ func (x *ListCpdNeedsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdNeedsRequest.ProtoReflect.Descriptor instead.
 func (*ListCpdNeedsRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{23}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListCpdNeedsRequest) GetParent() string {
@@ -2184,7 +2239,7 @@ type ListCpdNeedsResponse struct {
 
 func (x *ListCpdNeedsResponse) Reset() {
 	*x = ListCpdNeedsResponse{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[24]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2196,7 +2251,7 @@ func (x *ListCpdNeedsResponse) String() string {
 func (*ListCpdNeedsResponse) ProtoMessage() {}
 
 func (x *ListCpdNeedsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[24]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2209,7 +2264,7 @@ func (x *ListCpdNeedsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdNeedsResponse.ProtoReflect.Descriptor instead.
 func (*ListCpdNeedsResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{24}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListCpdNeedsResponse) GetCpdNeeds() []*CpdNeed {
@@ -2237,7 +2292,7 @@ type GetCpdNeedSummaryRequest struct {
 
 func (x *GetCpdNeedSummaryRequest) Reset() {
 	*x = GetCpdNeedSummaryRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[25]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2249,7 +2304,7 @@ func (x *GetCpdNeedSummaryRequest) String() string {
 func (*GetCpdNeedSummaryRequest) ProtoMessage() {}
 
 func (x *GetCpdNeedSummaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[25]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2262,7 +2317,7 @@ func (x *GetCpdNeedSummaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCpdNeedSummaryRequest.ProtoReflect.Descriptor instead.
 func (*GetCpdNeedSummaryRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{25}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetCpdNeedSummaryRequest) GetName() string {
@@ -2285,7 +2340,7 @@ type GetCpdFairnessRequest struct {
 
 func (x *GetCpdFairnessRequest) Reset() {
 	*x = GetCpdFairnessRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[26]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2297,7 +2352,7 @@ func (x *GetCpdFairnessRequest) String() string {
 func (*GetCpdFairnessRequest) ProtoMessage() {}
 
 func (x *GetCpdFairnessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[26]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2310,7 +2365,7 @@ func (x *GetCpdFairnessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCpdFairnessRequest.ProtoReflect.Descriptor instead.
 func (*GetCpdFairnessRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{26}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetCpdFairnessRequest) GetName() string {
@@ -2345,7 +2400,7 @@ type CreateCpdCourseRequest struct {
 
 func (x *CreateCpdCourseRequest) Reset() {
 	*x = CreateCpdCourseRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[27]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2357,7 +2412,7 @@ func (x *CreateCpdCourseRequest) String() string {
 func (*CreateCpdCourseRequest) ProtoMessage() {}
 
 func (x *CreateCpdCourseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[27]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2370,7 +2425,7 @@ func (x *CreateCpdCourseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCpdCourseRequest.ProtoReflect.Descriptor instead.
 func (*CreateCpdCourseRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{27}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CreateCpdCourseRequest) GetParent() string {
@@ -2412,7 +2467,7 @@ type GetCpdCourseRequest struct {
 
 func (x *GetCpdCourseRequest) Reset() {
 	*x = GetCpdCourseRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[28]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2424,7 +2479,7 @@ func (x *GetCpdCourseRequest) String() string {
 func (*GetCpdCourseRequest) ProtoMessage() {}
 
 func (x *GetCpdCourseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[28]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2437,7 +2492,7 @@ func (x *GetCpdCourseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCpdCourseRequest.ProtoReflect.Descriptor instead.
 func (*GetCpdCourseRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{28}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetCpdCourseRequest) GetName() string {
@@ -2462,7 +2517,7 @@ type ListCpdCoursesRequest struct {
 
 func (x *ListCpdCoursesRequest) Reset() {
 	*x = ListCpdCoursesRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[29]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2474,7 +2529,7 @@ func (x *ListCpdCoursesRequest) String() string {
 func (*ListCpdCoursesRequest) ProtoMessage() {}
 
 func (x *ListCpdCoursesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[29]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2487,7 +2542,7 @@ func (x *ListCpdCoursesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdCoursesRequest.ProtoReflect.Descriptor instead.
 func (*ListCpdCoursesRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{29}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListCpdCoursesRequest) GetParent() string {
@@ -2524,7 +2579,7 @@ type ListCpdCoursesResponse struct {
 
 func (x *ListCpdCoursesResponse) Reset() {
 	*x = ListCpdCoursesResponse{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[30]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2536,7 +2591,7 @@ func (x *ListCpdCoursesResponse) String() string {
 func (*ListCpdCoursesResponse) ProtoMessage() {}
 
 func (x *ListCpdCoursesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[30]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2549,7 +2604,7 @@ func (x *ListCpdCoursesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdCoursesResponse.ProtoReflect.Descriptor instead.
 func (*ListCpdCoursesResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{30}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListCpdCoursesResponse) GetCpdCourses() []*CpdCourse {
@@ -2584,7 +2639,7 @@ type CreateCpdRequestRequest struct {
 
 func (x *CreateCpdRequestRequest) Reset() {
 	*x = CreateCpdRequestRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[31]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2596,7 +2651,7 @@ func (x *CreateCpdRequestRequest) String() string {
 func (*CreateCpdRequestRequest) ProtoMessage() {}
 
 func (x *CreateCpdRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[31]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2609,7 +2664,7 @@ func (x *CreateCpdRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCpdRequestRequest.ProtoReflect.Descriptor instead.
 func (*CreateCpdRequestRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{31}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CreateCpdRequestRequest) GetParent() string {
@@ -2651,7 +2706,7 @@ type GetCpdRequestRequest struct {
 
 func (x *GetCpdRequestRequest) Reset() {
 	*x = GetCpdRequestRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[32]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2663,7 +2718,7 @@ func (x *GetCpdRequestRequest) String() string {
 func (*GetCpdRequestRequest) ProtoMessage() {}
 
 func (x *GetCpdRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[32]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2676,7 +2731,7 @@ func (x *GetCpdRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCpdRequestRequest.ProtoReflect.Descriptor instead.
 func (*GetCpdRequestRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{32}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetCpdRequestRequest) GetName() string {
@@ -2703,7 +2758,7 @@ type ListCpdRequestsRequest struct {
 
 func (x *ListCpdRequestsRequest) Reset() {
 	*x = ListCpdRequestsRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[33]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2715,7 +2770,7 @@ func (x *ListCpdRequestsRequest) String() string {
 func (*ListCpdRequestsRequest) ProtoMessage() {}
 
 func (x *ListCpdRequestsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[33]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2728,7 +2783,7 @@ func (x *ListCpdRequestsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdRequestsRequest.ProtoReflect.Descriptor instead.
 func (*ListCpdRequestsRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{33}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListCpdRequestsRequest) GetParent() string {
@@ -2772,7 +2827,7 @@ type ListCpdRequestsResponse struct {
 
 func (x *ListCpdRequestsResponse) Reset() {
 	*x = ListCpdRequestsResponse{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[34]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2784,7 +2839,7 @@ func (x *ListCpdRequestsResponse) String() string {
 func (*ListCpdRequestsResponse) ProtoMessage() {}
 
 func (x *ListCpdRequestsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[34]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2797,7 +2852,7 @@ func (x *ListCpdRequestsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCpdRequestsResponse.ProtoReflect.Descriptor instead.
 func (*ListCpdRequestsResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{34}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListCpdRequestsResponse) GetCpdRequests() []*CpdRequest {
@@ -2831,7 +2886,7 @@ type AllocateCpdCoursePlaceRequest struct {
 
 func (x *AllocateCpdCoursePlaceRequest) Reset() {
 	*x = AllocateCpdCoursePlaceRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[35]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2843,7 +2898,7 @@ func (x *AllocateCpdCoursePlaceRequest) String() string {
 func (*AllocateCpdCoursePlaceRequest) ProtoMessage() {}
 
 func (x *AllocateCpdCoursePlaceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[35]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2856,7 +2911,7 @@ func (x *AllocateCpdCoursePlaceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllocateCpdCoursePlaceRequest.ProtoReflect.Descriptor instead.
 func (*AllocateCpdCoursePlaceRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{35}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AllocateCpdCoursePlaceRequest) GetName() string {
@@ -2902,7 +2957,7 @@ type ApproveCpdRequestRequest struct {
 
 func (x *ApproveCpdRequestRequest) Reset() {
 	*x = ApproveCpdRequestRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[36]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2914,7 +2969,7 @@ func (x *ApproveCpdRequestRequest) String() string {
 func (*ApproveCpdRequestRequest) ProtoMessage() {}
 
 func (x *ApproveCpdRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[36]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2927,7 +2982,7 @@ func (x *ApproveCpdRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveCpdRequestRequest.ProtoReflect.Descriptor instead.
 func (*ApproveCpdRequestRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{36}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ApproveCpdRequestRequest) GetName() string {
@@ -2969,7 +3024,7 @@ type PartFundCpdRequestRequest struct {
 
 func (x *PartFundCpdRequestRequest) Reset() {
 	*x = PartFundCpdRequestRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[37]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2981,7 +3036,7 @@ func (x *PartFundCpdRequestRequest) String() string {
 func (*PartFundCpdRequestRequest) ProtoMessage() {}
 
 func (x *PartFundCpdRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[37]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2994,7 +3049,7 @@ func (x *PartFundCpdRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartFundCpdRequestRequest.ProtoReflect.Descriptor instead.
 func (*PartFundCpdRequestRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{37}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *PartFundCpdRequestRequest) GetName() string {
@@ -3042,7 +3097,7 @@ type RejectCpdRequestRequest struct {
 
 func (x *RejectCpdRequestRequest) Reset() {
 	*x = RejectCpdRequestRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[38]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3054,7 +3109,7 @@ func (x *RejectCpdRequestRequest) String() string {
 func (*RejectCpdRequestRequest) ProtoMessage() {}
 
 func (x *RejectCpdRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[38]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3067,7 +3122,7 @@ func (x *RejectCpdRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectCpdRequestRequest.ProtoReflect.Descriptor instead.
 func (*RejectCpdRequestRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{38}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RejectCpdRequestRequest) GetName() string {
@@ -3113,7 +3168,7 @@ type RecordCpdPaymentRequest struct {
 
 func (x *RecordCpdPaymentRequest) Reset() {
 	*x = RecordCpdPaymentRequest{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[39]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3125,7 +3180,7 @@ func (x *RecordCpdPaymentRequest) String() string {
 func (*RecordCpdPaymentRequest) ProtoMessage() {}
 
 func (x *RecordCpdPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[39]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3138,7 +3193,7 @@ func (x *RecordCpdPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordCpdPaymentRequest.ProtoReflect.Descriptor instead.
 func (*RecordCpdPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{39}
+	return file_arrs_v1_cpd_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RecordCpdPaymentRequest) GetName() string {
@@ -3177,7 +3232,7 @@ type TrainingHub_Practice struct {
 
 func (x *TrainingHub_Practice) Reset() {
 	*x = TrainingHub_Practice{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[40]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3189,7 +3244,7 @@ func (x *TrainingHub_Practice) String() string {
 func (*TrainingHub_Practice) ProtoMessage() {}
 
 func (x *TrainingHub_Practice) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[40]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3243,7 +3298,7 @@ type CpdNeedSummary_Topic struct {
 
 func (x *CpdNeedSummary_Topic) Reset() {
 	*x = CpdNeedSummary_Topic{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[41]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3255,7 +3310,7 @@ func (x *CpdNeedSummary_Topic) String() string {
 func (*CpdNeedSummary_Topic) ProtoMessage() {}
 
 func (x *CpdNeedSummary_Topic) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[41]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3318,7 +3373,7 @@ type CpdFairness_Practice struct {
 
 func (x *CpdFairness_Practice) Reset() {
 	*x = CpdFairness_Practice{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[42]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3330,7 +3385,7 @@ func (x *CpdFairness_Practice) String() string {
 func (*CpdFairness_Practice) ProtoMessage() {}
 
 func (x *CpdFairness_Practice) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[42]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3396,7 +3451,7 @@ type CpdFairness_Unfunded struct {
 
 func (x *CpdFairness_Unfunded) Reset() {
 	*x = CpdFairness_Unfunded{}
-	mi := &file_arrs_v1_cpd_proto_msgTypes[43]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3408,7 +3463,7 @@ func (x *CpdFairness_Unfunded) String() string {
 func (*CpdFairness_Unfunded) ProtoMessage() {}
 
 func (x *CpdFairness_Unfunded) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_cpd_proto_msgTypes[43]
+	mi := &file_arrs_v1_cpd_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3637,7 +3692,11 @@ const file_arrs_v1_cpd_proto_rawDesc = "" +
 	"\x0fcpd_baseline_id\x18\x02 \x01(\tR\rcpdBaselineId\x127\n" +
 	"\fcpd_baseline\x18\x03 \x01(\v2\x14.arrs.v1.CpdBaselineR\vcpdBaseline\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"\x87\x01\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"\x90\x01\n" +
+	"\x18UpdateCpdBaselineRequest\x127\n" +
+	"\fcpd_baseline\x18\x01 \x01(\v2\x14.arrs.v1.CpdBaselineR\vcpdBaseline\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"\x87\x01\n" +
 	"\x19ListCpdAllocationsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x16\n" +
 	"\x06scheme\x18\x02 \x01(\tR\x06scheme\x12\x1b\n" +
@@ -3735,7 +3794,7 @@ const file_arrs_v1_cpd_proto_rawDesc = "" +
 	"\rCpdStaffGroup\x12\x1f\n" +
 	"\x1bCPD_STAFF_GROUP_UNSPECIFIED\x10\x00\x12$\n" +
 	" CPD_STAFF_GROUP_REGISTERED_NURSE\x10\x01\x12.\n" +
-	"*CPD_STAFF_GROUP_ALLIED_HEALTH_PROFESSIONAL\x10\x022\x83\x0f\n" +
+	"*CPD_STAFF_GROUP_ALLIED_HEALTH_PROFESSIONAL\x10\x022\xd1\x0f\n" +
 	"\n" +
 	"CpdService\x12L\n" +
 	"\x11CreateTrainingHub\x12!.arrs.v1.CreateTrainingHubRequest\x1a\x14.arrs.v1.TrainingHub\x12L\n" +
@@ -3745,7 +3804,8 @@ const file_arrs_v1_cpd_proto_rawDesc = "" +
 	"\x0fCreateCpdScheme\x12\x1f.arrs.v1.CreateCpdSchemeRequest\x1a\x12.arrs.v1.CpdScheme\x12@\n" +
 	"\fGetCpdScheme\x12\x1c.arrs.v1.GetCpdSchemeRequest\x1a\x12.arrs.v1.CpdScheme\x12Q\n" +
 	"\x0eListCpdSchemes\x12\x1e.arrs.v1.ListCpdSchemesRequest\x1a\x1f.arrs.v1.ListCpdSchemesResponse\x12L\n" +
-	"\x11CreateCpdBaseline\x12!.arrs.v1.CreateCpdBaselineRequest\x1a\x14.arrs.v1.CpdBaseline\x12]\n" +
+	"\x11CreateCpdBaseline\x12!.arrs.v1.CreateCpdBaselineRequest\x1a\x14.arrs.v1.CpdBaseline\x12L\n" +
+	"\x11UpdateCpdBaseline\x12!.arrs.v1.UpdateCpdBaselineRequest\x1a\x14.arrs.v1.CpdBaseline\x12]\n" +
 	"\x12ListCpdAllocations\x12\".arrs.v1.ListCpdAllocationsRequest\x1a#.arrs.v1.ListCpdAllocationsResponse\x12@\n" +
 	"\rCreateCpdNeed\x12\x1d.arrs.v1.CreateCpdNeedRequest\x1a\x10.arrs.v1.CpdNeed\x12:\n" +
 	"\n" +
@@ -3778,7 +3838,7 @@ func file_arrs_v1_cpd_proto_rawDescGZIP() []byte {
 }
 
 var file_arrs_v1_cpd_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_arrs_v1_cpd_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_arrs_v1_cpd_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_arrs_v1_cpd_proto_goTypes = []any{
 	(CpdStaffGroup)(0),                    // 0: arrs.v1.CpdStaffGroup
 	(CpdScheme_AmountBasis)(0),            // 1: arrs.v1.CpdScheme.AmountBasis
@@ -3803,124 +3863,129 @@ var file_arrs_v1_cpd_proto_goTypes = []any{
 	(*ListCpdSchemesRequest)(nil),         // 20: arrs.v1.ListCpdSchemesRequest
 	(*ListCpdSchemesResponse)(nil),        // 21: arrs.v1.ListCpdSchemesResponse
 	(*CreateCpdBaselineRequest)(nil),      // 22: arrs.v1.CreateCpdBaselineRequest
-	(*ListCpdAllocationsRequest)(nil),     // 23: arrs.v1.ListCpdAllocationsRequest
-	(*ListCpdAllocationsResponse)(nil),    // 24: arrs.v1.ListCpdAllocationsResponse
-	(*CreateCpdNeedRequest)(nil),          // 25: arrs.v1.CreateCpdNeedRequest
-	(*GetCpdNeedRequest)(nil),             // 26: arrs.v1.GetCpdNeedRequest
-	(*ListCpdNeedsRequest)(nil),           // 27: arrs.v1.ListCpdNeedsRequest
-	(*ListCpdNeedsResponse)(nil),          // 28: arrs.v1.ListCpdNeedsResponse
-	(*GetCpdNeedSummaryRequest)(nil),      // 29: arrs.v1.GetCpdNeedSummaryRequest
-	(*GetCpdFairnessRequest)(nil),         // 30: arrs.v1.GetCpdFairnessRequest
-	(*CreateCpdCourseRequest)(nil),        // 31: arrs.v1.CreateCpdCourseRequest
-	(*GetCpdCourseRequest)(nil),           // 32: arrs.v1.GetCpdCourseRequest
-	(*ListCpdCoursesRequest)(nil),         // 33: arrs.v1.ListCpdCoursesRequest
-	(*ListCpdCoursesResponse)(nil),        // 34: arrs.v1.ListCpdCoursesResponse
-	(*CreateCpdRequestRequest)(nil),       // 35: arrs.v1.CreateCpdRequestRequest
-	(*GetCpdRequestRequest)(nil),          // 36: arrs.v1.GetCpdRequestRequest
-	(*ListCpdRequestsRequest)(nil),        // 37: arrs.v1.ListCpdRequestsRequest
-	(*ListCpdRequestsResponse)(nil),       // 38: arrs.v1.ListCpdRequestsResponse
-	(*AllocateCpdCoursePlaceRequest)(nil), // 39: arrs.v1.AllocateCpdCoursePlaceRequest
-	(*ApproveCpdRequestRequest)(nil),      // 40: arrs.v1.ApproveCpdRequestRequest
-	(*PartFundCpdRequestRequest)(nil),     // 41: arrs.v1.PartFundCpdRequestRequest
-	(*RejectCpdRequestRequest)(nil),       // 42: arrs.v1.RejectCpdRequestRequest
-	(*RecordCpdPaymentRequest)(nil),       // 43: arrs.v1.RecordCpdPaymentRequest
-	(*TrainingHub_Practice)(nil),          // 44: arrs.v1.TrainingHub.Practice
-	(*CpdNeedSummary_Topic)(nil),          // 45: arrs.v1.CpdNeedSummary.Topic
-	(*CpdFairness_Practice)(nil),          // 46: arrs.v1.CpdFairness.Practice
-	(*CpdFairness_Unfunded)(nil),          // 47: arrs.v1.CpdFairness.Unfunded
-	(*timestamppb.Timestamp)(nil),         // 48: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 49: google.protobuf.FieldMask
+	(*UpdateCpdBaselineRequest)(nil),      // 23: arrs.v1.UpdateCpdBaselineRequest
+	(*ListCpdAllocationsRequest)(nil),     // 24: arrs.v1.ListCpdAllocationsRequest
+	(*ListCpdAllocationsResponse)(nil),    // 25: arrs.v1.ListCpdAllocationsResponse
+	(*CreateCpdNeedRequest)(nil),          // 26: arrs.v1.CreateCpdNeedRequest
+	(*GetCpdNeedRequest)(nil),             // 27: arrs.v1.GetCpdNeedRequest
+	(*ListCpdNeedsRequest)(nil),           // 28: arrs.v1.ListCpdNeedsRequest
+	(*ListCpdNeedsResponse)(nil),          // 29: arrs.v1.ListCpdNeedsResponse
+	(*GetCpdNeedSummaryRequest)(nil),      // 30: arrs.v1.GetCpdNeedSummaryRequest
+	(*GetCpdFairnessRequest)(nil),         // 31: arrs.v1.GetCpdFairnessRequest
+	(*CreateCpdCourseRequest)(nil),        // 32: arrs.v1.CreateCpdCourseRequest
+	(*GetCpdCourseRequest)(nil),           // 33: arrs.v1.GetCpdCourseRequest
+	(*ListCpdCoursesRequest)(nil),         // 34: arrs.v1.ListCpdCoursesRequest
+	(*ListCpdCoursesResponse)(nil),        // 35: arrs.v1.ListCpdCoursesResponse
+	(*CreateCpdRequestRequest)(nil),       // 36: arrs.v1.CreateCpdRequestRequest
+	(*GetCpdRequestRequest)(nil),          // 37: arrs.v1.GetCpdRequestRequest
+	(*ListCpdRequestsRequest)(nil),        // 38: arrs.v1.ListCpdRequestsRequest
+	(*ListCpdRequestsResponse)(nil),       // 39: arrs.v1.ListCpdRequestsResponse
+	(*AllocateCpdCoursePlaceRequest)(nil), // 40: arrs.v1.AllocateCpdCoursePlaceRequest
+	(*ApproveCpdRequestRequest)(nil),      // 41: arrs.v1.ApproveCpdRequestRequest
+	(*PartFundCpdRequestRequest)(nil),     // 42: arrs.v1.PartFundCpdRequestRequest
+	(*RejectCpdRequestRequest)(nil),       // 43: arrs.v1.RejectCpdRequestRequest
+	(*RecordCpdPaymentRequest)(nil),       // 44: arrs.v1.RecordCpdPaymentRequest
+	(*TrainingHub_Practice)(nil),          // 45: arrs.v1.TrainingHub.Practice
+	(*CpdNeedSummary_Topic)(nil),          // 46: arrs.v1.CpdNeedSummary.Topic
+	(*CpdFairness_Practice)(nil),          // 47: arrs.v1.CpdFairness.Practice
+	(*CpdFairness_Unfunded)(nil),          // 48: arrs.v1.CpdFairness.Unfunded
+	(*timestamppb.Timestamp)(nil),         // 49: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 50: google.protobuf.FieldMask
 }
 var file_arrs_v1_cpd_proto_depIdxs = []int32{
-	44, // 0: arrs.v1.TrainingHub.practices:type_name -> arrs.v1.TrainingHub.Practice
-	48, // 1: arrs.v1.TrainingHub.create_time:type_name -> google.protobuf.Timestamp
-	48, // 2: arrs.v1.TrainingHub.update_time:type_name -> google.protobuf.Timestamp
+	45, // 0: arrs.v1.TrainingHub.practices:type_name -> arrs.v1.TrainingHub.Practice
+	49, // 1: arrs.v1.TrainingHub.create_time:type_name -> google.protobuf.Timestamp
+	49, // 2: arrs.v1.TrainingHub.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 3: arrs.v1.CpdScheme.amount_basis:type_name -> arrs.v1.CpdScheme.AmountBasis
 	0,  // 4: arrs.v1.CpdScheme.staff_groups:type_name -> arrs.v1.CpdStaffGroup
-	48, // 5: arrs.v1.CpdScheme.create_time:type_name -> google.protobuf.Timestamp
-	48, // 6: arrs.v1.CpdScheme.update_time:type_name -> google.protobuf.Timestamp
+	49, // 5: arrs.v1.CpdScheme.create_time:type_name -> google.protobuf.Timestamp
+	49, // 6: arrs.v1.CpdScheme.update_time:type_name -> google.protobuf.Timestamp
 	7,  // 7: arrs.v1.CpdBaseline.allocations:type_name -> arrs.v1.CpdAllocation
-	48, // 8: arrs.v1.CpdBaseline.create_time:type_name -> google.protobuf.Timestamp
+	49, // 8: arrs.v1.CpdBaseline.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 9: arrs.v1.CpdNeed.staff_group:type_name -> arrs.v1.CpdStaffGroup
-	48, // 10: arrs.v1.CpdNeed.create_time:type_name -> google.protobuf.Timestamp
-	45, // 11: arrs.v1.CpdNeedSummary.topics:type_name -> arrs.v1.CpdNeedSummary.Topic
-	46, // 12: arrs.v1.CpdFairness.practices:type_name -> arrs.v1.CpdFairness.Practice
-	47, // 13: arrs.v1.CpdFairness.unfunded:type_name -> arrs.v1.CpdFairness.Unfunded
-	48, // 14: arrs.v1.CpdCourse.create_time:type_name -> google.protobuf.Timestamp
+	49, // 10: arrs.v1.CpdNeed.create_time:type_name -> google.protobuf.Timestamp
+	46, // 11: arrs.v1.CpdNeedSummary.topics:type_name -> arrs.v1.CpdNeedSummary.Topic
+	47, // 12: arrs.v1.CpdFairness.practices:type_name -> arrs.v1.CpdFairness.Practice
+	48, // 13: arrs.v1.CpdFairness.unfunded:type_name -> arrs.v1.CpdFairness.Unfunded
+	49, // 14: arrs.v1.CpdCourse.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 15: arrs.v1.CpdRequest.category:type_name -> arrs.v1.CpdRequest.Category
 	2,  // 16: arrs.v1.CpdRequest.state:type_name -> arrs.v1.CpdRequest.State
-	48, // 17: arrs.v1.CpdRequest.create_time:type_name -> google.protobuf.Timestamp
-	48, // 18: arrs.v1.CpdRequest.update_time:type_name -> google.protobuf.Timestamp
+	49, // 17: arrs.v1.CpdRequest.create_time:type_name -> google.protobuf.Timestamp
+	49, // 18: arrs.v1.CpdRequest.update_time:type_name -> google.protobuf.Timestamp
 	4,  // 19: arrs.v1.CreateTrainingHubRequest.training_hub:type_name -> arrs.v1.TrainingHub
 	4,  // 20: arrs.v1.UpdateTrainingHubRequest.training_hub:type_name -> arrs.v1.TrainingHub
-	49, // 21: arrs.v1.UpdateTrainingHubRequest.update_mask:type_name -> google.protobuf.FieldMask
+	50, // 21: arrs.v1.UpdateTrainingHubRequest.update_mask:type_name -> google.protobuf.FieldMask
 	4,  // 22: arrs.v1.ListTrainingHubsResponse.training_hubs:type_name -> arrs.v1.TrainingHub
 	5,  // 23: arrs.v1.CreateCpdSchemeRequest.cpd_scheme:type_name -> arrs.v1.CpdScheme
 	5,  // 24: arrs.v1.ListCpdSchemesResponse.cpd_schemes:type_name -> arrs.v1.CpdScheme
 	6,  // 25: arrs.v1.CreateCpdBaselineRequest.cpd_baseline:type_name -> arrs.v1.CpdBaseline
-	7,  // 26: arrs.v1.ListCpdAllocationsResponse.cpd_allocations:type_name -> arrs.v1.CpdAllocation
-	8,  // 27: arrs.v1.CreateCpdNeedRequest.cpd_need:type_name -> arrs.v1.CpdNeed
-	8,  // 28: arrs.v1.ListCpdNeedsResponse.cpd_needs:type_name -> arrs.v1.CpdNeed
-	11, // 29: arrs.v1.CreateCpdCourseRequest.cpd_course:type_name -> arrs.v1.CpdCourse
-	11, // 30: arrs.v1.ListCpdCoursesResponse.cpd_courses:type_name -> arrs.v1.CpdCourse
-	12, // 31: arrs.v1.CreateCpdRequestRequest.cpd_request:type_name -> arrs.v1.CpdRequest
-	2,  // 32: arrs.v1.ListCpdRequestsRequest.state:type_name -> arrs.v1.CpdRequest.State
-	12, // 33: arrs.v1.ListCpdRequestsResponse.cpd_requests:type_name -> arrs.v1.CpdRequest
-	13, // 34: arrs.v1.CpdService.CreateTrainingHub:input_type -> arrs.v1.CreateTrainingHubRequest
-	14, // 35: arrs.v1.CpdService.UpdateTrainingHub:input_type -> arrs.v1.UpdateTrainingHubRequest
-	15, // 36: arrs.v1.CpdService.GetTrainingHub:input_type -> arrs.v1.GetTrainingHubRequest
-	16, // 37: arrs.v1.CpdService.ListTrainingHubs:input_type -> arrs.v1.ListTrainingHubsRequest
-	18, // 38: arrs.v1.CpdService.CreateCpdScheme:input_type -> arrs.v1.CreateCpdSchemeRequest
-	19, // 39: arrs.v1.CpdService.GetCpdScheme:input_type -> arrs.v1.GetCpdSchemeRequest
-	20, // 40: arrs.v1.CpdService.ListCpdSchemes:input_type -> arrs.v1.ListCpdSchemesRequest
-	22, // 41: arrs.v1.CpdService.CreateCpdBaseline:input_type -> arrs.v1.CreateCpdBaselineRequest
-	23, // 42: arrs.v1.CpdService.ListCpdAllocations:input_type -> arrs.v1.ListCpdAllocationsRequest
-	25, // 43: arrs.v1.CpdService.CreateCpdNeed:input_type -> arrs.v1.CreateCpdNeedRequest
-	26, // 44: arrs.v1.CpdService.GetCpdNeed:input_type -> arrs.v1.GetCpdNeedRequest
-	27, // 45: arrs.v1.CpdService.ListCpdNeeds:input_type -> arrs.v1.ListCpdNeedsRequest
-	29, // 46: arrs.v1.CpdService.GetCpdNeedSummary:input_type -> arrs.v1.GetCpdNeedSummaryRequest
-	30, // 47: arrs.v1.CpdService.GetCpdFairness:input_type -> arrs.v1.GetCpdFairnessRequest
-	31, // 48: arrs.v1.CpdService.CreateCpdCourse:input_type -> arrs.v1.CreateCpdCourseRequest
-	32, // 49: arrs.v1.CpdService.GetCpdCourse:input_type -> arrs.v1.GetCpdCourseRequest
-	33, // 50: arrs.v1.CpdService.ListCpdCourses:input_type -> arrs.v1.ListCpdCoursesRequest
-	35, // 51: arrs.v1.CpdService.CreateCpdRequest:input_type -> arrs.v1.CreateCpdRequestRequest
-	36, // 52: arrs.v1.CpdService.GetCpdRequest:input_type -> arrs.v1.GetCpdRequestRequest
-	37, // 53: arrs.v1.CpdService.ListCpdRequests:input_type -> arrs.v1.ListCpdRequestsRequest
-	39, // 54: arrs.v1.CpdService.AllocateCpdCoursePlace:input_type -> arrs.v1.AllocateCpdCoursePlaceRequest
-	40, // 55: arrs.v1.CpdService.ApproveCpdRequest:input_type -> arrs.v1.ApproveCpdRequestRequest
-	41, // 56: arrs.v1.CpdService.PartFundCpdRequest:input_type -> arrs.v1.PartFundCpdRequestRequest
-	42, // 57: arrs.v1.CpdService.RejectCpdRequest:input_type -> arrs.v1.RejectCpdRequestRequest
-	43, // 58: arrs.v1.CpdService.RecordCpdPayment:input_type -> arrs.v1.RecordCpdPaymentRequest
-	4,  // 59: arrs.v1.CpdService.CreateTrainingHub:output_type -> arrs.v1.TrainingHub
-	4,  // 60: arrs.v1.CpdService.UpdateTrainingHub:output_type -> arrs.v1.TrainingHub
-	4,  // 61: arrs.v1.CpdService.GetTrainingHub:output_type -> arrs.v1.TrainingHub
-	17, // 62: arrs.v1.CpdService.ListTrainingHubs:output_type -> arrs.v1.ListTrainingHubsResponse
-	5,  // 63: arrs.v1.CpdService.CreateCpdScheme:output_type -> arrs.v1.CpdScheme
-	5,  // 64: arrs.v1.CpdService.GetCpdScheme:output_type -> arrs.v1.CpdScheme
-	21, // 65: arrs.v1.CpdService.ListCpdSchemes:output_type -> arrs.v1.ListCpdSchemesResponse
-	6,  // 66: arrs.v1.CpdService.CreateCpdBaseline:output_type -> arrs.v1.CpdBaseline
-	24, // 67: arrs.v1.CpdService.ListCpdAllocations:output_type -> arrs.v1.ListCpdAllocationsResponse
-	8,  // 68: arrs.v1.CpdService.CreateCpdNeed:output_type -> arrs.v1.CpdNeed
-	8,  // 69: arrs.v1.CpdService.GetCpdNeed:output_type -> arrs.v1.CpdNeed
-	28, // 70: arrs.v1.CpdService.ListCpdNeeds:output_type -> arrs.v1.ListCpdNeedsResponse
-	9,  // 71: arrs.v1.CpdService.GetCpdNeedSummary:output_type -> arrs.v1.CpdNeedSummary
-	10, // 72: arrs.v1.CpdService.GetCpdFairness:output_type -> arrs.v1.CpdFairness
-	11, // 73: arrs.v1.CpdService.CreateCpdCourse:output_type -> arrs.v1.CpdCourse
-	11, // 74: arrs.v1.CpdService.GetCpdCourse:output_type -> arrs.v1.CpdCourse
-	34, // 75: arrs.v1.CpdService.ListCpdCourses:output_type -> arrs.v1.ListCpdCoursesResponse
-	12, // 76: arrs.v1.CpdService.CreateCpdRequest:output_type -> arrs.v1.CpdRequest
-	12, // 77: arrs.v1.CpdService.GetCpdRequest:output_type -> arrs.v1.CpdRequest
-	38, // 78: arrs.v1.CpdService.ListCpdRequests:output_type -> arrs.v1.ListCpdRequestsResponse
-	12, // 79: arrs.v1.CpdService.AllocateCpdCoursePlace:output_type -> arrs.v1.CpdRequest
-	12, // 80: arrs.v1.CpdService.ApproveCpdRequest:output_type -> arrs.v1.CpdRequest
-	12, // 81: arrs.v1.CpdService.PartFundCpdRequest:output_type -> arrs.v1.CpdRequest
-	12, // 82: arrs.v1.CpdService.RejectCpdRequest:output_type -> arrs.v1.CpdRequest
-	12, // 83: arrs.v1.CpdService.RecordCpdPayment:output_type -> arrs.v1.CpdRequest
-	59, // [59:84] is the sub-list for method output_type
-	34, // [34:59] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	6,  // 26: arrs.v1.UpdateCpdBaselineRequest.cpd_baseline:type_name -> arrs.v1.CpdBaseline
+	50, // 27: arrs.v1.UpdateCpdBaselineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,  // 28: arrs.v1.ListCpdAllocationsResponse.cpd_allocations:type_name -> arrs.v1.CpdAllocation
+	8,  // 29: arrs.v1.CreateCpdNeedRequest.cpd_need:type_name -> arrs.v1.CpdNeed
+	8,  // 30: arrs.v1.ListCpdNeedsResponse.cpd_needs:type_name -> arrs.v1.CpdNeed
+	11, // 31: arrs.v1.CreateCpdCourseRequest.cpd_course:type_name -> arrs.v1.CpdCourse
+	11, // 32: arrs.v1.ListCpdCoursesResponse.cpd_courses:type_name -> arrs.v1.CpdCourse
+	12, // 33: arrs.v1.CreateCpdRequestRequest.cpd_request:type_name -> arrs.v1.CpdRequest
+	2,  // 34: arrs.v1.ListCpdRequestsRequest.state:type_name -> arrs.v1.CpdRequest.State
+	12, // 35: arrs.v1.ListCpdRequestsResponse.cpd_requests:type_name -> arrs.v1.CpdRequest
+	13, // 36: arrs.v1.CpdService.CreateTrainingHub:input_type -> arrs.v1.CreateTrainingHubRequest
+	14, // 37: arrs.v1.CpdService.UpdateTrainingHub:input_type -> arrs.v1.UpdateTrainingHubRequest
+	15, // 38: arrs.v1.CpdService.GetTrainingHub:input_type -> arrs.v1.GetTrainingHubRequest
+	16, // 39: arrs.v1.CpdService.ListTrainingHubs:input_type -> arrs.v1.ListTrainingHubsRequest
+	18, // 40: arrs.v1.CpdService.CreateCpdScheme:input_type -> arrs.v1.CreateCpdSchemeRequest
+	19, // 41: arrs.v1.CpdService.GetCpdScheme:input_type -> arrs.v1.GetCpdSchemeRequest
+	20, // 42: arrs.v1.CpdService.ListCpdSchemes:input_type -> arrs.v1.ListCpdSchemesRequest
+	22, // 43: arrs.v1.CpdService.CreateCpdBaseline:input_type -> arrs.v1.CreateCpdBaselineRequest
+	23, // 44: arrs.v1.CpdService.UpdateCpdBaseline:input_type -> arrs.v1.UpdateCpdBaselineRequest
+	24, // 45: arrs.v1.CpdService.ListCpdAllocations:input_type -> arrs.v1.ListCpdAllocationsRequest
+	26, // 46: arrs.v1.CpdService.CreateCpdNeed:input_type -> arrs.v1.CreateCpdNeedRequest
+	27, // 47: arrs.v1.CpdService.GetCpdNeed:input_type -> arrs.v1.GetCpdNeedRequest
+	28, // 48: arrs.v1.CpdService.ListCpdNeeds:input_type -> arrs.v1.ListCpdNeedsRequest
+	30, // 49: arrs.v1.CpdService.GetCpdNeedSummary:input_type -> arrs.v1.GetCpdNeedSummaryRequest
+	31, // 50: arrs.v1.CpdService.GetCpdFairness:input_type -> arrs.v1.GetCpdFairnessRequest
+	32, // 51: arrs.v1.CpdService.CreateCpdCourse:input_type -> arrs.v1.CreateCpdCourseRequest
+	33, // 52: arrs.v1.CpdService.GetCpdCourse:input_type -> arrs.v1.GetCpdCourseRequest
+	34, // 53: arrs.v1.CpdService.ListCpdCourses:input_type -> arrs.v1.ListCpdCoursesRequest
+	36, // 54: arrs.v1.CpdService.CreateCpdRequest:input_type -> arrs.v1.CreateCpdRequestRequest
+	37, // 55: arrs.v1.CpdService.GetCpdRequest:input_type -> arrs.v1.GetCpdRequestRequest
+	38, // 56: arrs.v1.CpdService.ListCpdRequests:input_type -> arrs.v1.ListCpdRequestsRequest
+	40, // 57: arrs.v1.CpdService.AllocateCpdCoursePlace:input_type -> arrs.v1.AllocateCpdCoursePlaceRequest
+	41, // 58: arrs.v1.CpdService.ApproveCpdRequest:input_type -> arrs.v1.ApproveCpdRequestRequest
+	42, // 59: arrs.v1.CpdService.PartFundCpdRequest:input_type -> arrs.v1.PartFundCpdRequestRequest
+	43, // 60: arrs.v1.CpdService.RejectCpdRequest:input_type -> arrs.v1.RejectCpdRequestRequest
+	44, // 61: arrs.v1.CpdService.RecordCpdPayment:input_type -> arrs.v1.RecordCpdPaymentRequest
+	4,  // 62: arrs.v1.CpdService.CreateTrainingHub:output_type -> arrs.v1.TrainingHub
+	4,  // 63: arrs.v1.CpdService.UpdateTrainingHub:output_type -> arrs.v1.TrainingHub
+	4,  // 64: arrs.v1.CpdService.GetTrainingHub:output_type -> arrs.v1.TrainingHub
+	17, // 65: arrs.v1.CpdService.ListTrainingHubs:output_type -> arrs.v1.ListTrainingHubsResponse
+	5,  // 66: arrs.v1.CpdService.CreateCpdScheme:output_type -> arrs.v1.CpdScheme
+	5,  // 67: arrs.v1.CpdService.GetCpdScheme:output_type -> arrs.v1.CpdScheme
+	21, // 68: arrs.v1.CpdService.ListCpdSchemes:output_type -> arrs.v1.ListCpdSchemesResponse
+	6,  // 69: arrs.v1.CpdService.CreateCpdBaseline:output_type -> arrs.v1.CpdBaseline
+	6,  // 70: arrs.v1.CpdService.UpdateCpdBaseline:output_type -> arrs.v1.CpdBaseline
+	25, // 71: arrs.v1.CpdService.ListCpdAllocations:output_type -> arrs.v1.ListCpdAllocationsResponse
+	8,  // 72: arrs.v1.CpdService.CreateCpdNeed:output_type -> arrs.v1.CpdNeed
+	8,  // 73: arrs.v1.CpdService.GetCpdNeed:output_type -> arrs.v1.CpdNeed
+	29, // 74: arrs.v1.CpdService.ListCpdNeeds:output_type -> arrs.v1.ListCpdNeedsResponse
+	9,  // 75: arrs.v1.CpdService.GetCpdNeedSummary:output_type -> arrs.v1.CpdNeedSummary
+	10, // 76: arrs.v1.CpdService.GetCpdFairness:output_type -> arrs.v1.CpdFairness
+	11, // 77: arrs.v1.CpdService.CreateCpdCourse:output_type -> arrs.v1.CpdCourse
+	11, // 78: arrs.v1.CpdService.GetCpdCourse:output_type -> arrs.v1.CpdCourse
+	35, // 79: arrs.v1.CpdService.ListCpdCourses:output_type -> arrs.v1.ListCpdCoursesResponse
+	12, // 80: arrs.v1.CpdService.CreateCpdRequest:output_type -> arrs.v1.CpdRequest
+	12, // 81: arrs.v1.CpdService.GetCpdRequest:output_type -> arrs.v1.CpdRequest
+	39, // 82: arrs.v1.CpdService.ListCpdRequests:output_type -> arrs.v1.ListCpdRequestsResponse
+	12, // 83: arrs.v1.CpdService.AllocateCpdCoursePlace:output_type -> arrs.v1.CpdRequest
+	12, // 84: arrs.v1.CpdService.ApproveCpdRequest:output_type -> arrs.v1.CpdRequest
+	12, // 85: arrs.v1.CpdService.PartFundCpdRequest:output_type -> arrs.v1.CpdRequest
+	12, // 86: arrs.v1.CpdService.RejectCpdRequest:output_type -> arrs.v1.CpdRequest
+	12, // 87: arrs.v1.CpdService.RecordCpdPayment:output_type -> arrs.v1.CpdRequest
+	62, // [62:88] is the sub-list for method output_type
+	36, // [36:62] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_cpd_proto_init() }
@@ -3934,7 +3999,7 @@ func file_arrs_v1_cpd_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_cpd_proto_rawDesc), len(file_arrs_v1_cpd_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   44,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	CpdService_GetCpdScheme_FullMethodName           = "/arrs.v1.CpdService/GetCpdScheme"
 	CpdService_ListCpdSchemes_FullMethodName         = "/arrs.v1.CpdService/ListCpdSchemes"
 	CpdService_CreateCpdBaseline_FullMethodName      = "/arrs.v1.CpdService/CreateCpdBaseline"
+	CpdService_UpdateCpdBaseline_FullMethodName      = "/arrs.v1.CpdService/UpdateCpdBaseline"
 	CpdService_ListCpdAllocations_FullMethodName     = "/arrs.v1.CpdService/ListCpdAllocations"
 	CpdService_CreateCpdNeed_FullMethodName          = "/arrs.v1.CpdService/CreateCpdNeed"
 	CpdService_GetCpdNeed_FullMethodName             = "/arrs.v1.CpdService/GetCpdNeed"
@@ -79,6 +80,10 @@ type CpdServiceClient interface {
 	// Loads a practice's eligible headcount for a scheme, which computes its
 	// allocation for every scheme year. National administrators only.
 	CreateCpdBaseline(ctx context.Context, in *CreateCpdBaselineRequest, opts ...grpc.CallOption) (*CpdBaseline, error)
+	// Corrects a practice's eligible headcount, recomputing its allocations;
+	// one cannot fall below what is committed from it (FAILED_PRECONDITION,
+	// INSUFFICIENT_BALANCE). National administrators only.
+	UpdateCpdBaseline(ctx context.Context, in *UpdateCpdBaselineRequest, opts ...grpc.CallOption) (*CpdBaseline, error)
 	// Lists allocations with what is committed, paid and remaining, per
 	// practice per scheme year; parent `practices/-` lists every practice the
 	// caller may see.
@@ -209,6 +214,16 @@ func (c *cpdServiceClient) CreateCpdBaseline(ctx context.Context, in *CreateCpdB
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CpdBaseline)
 	err := c.cc.Invoke(ctx, CpdService_CreateCpdBaseline_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *cpdServiceClient) UpdateCpdBaseline(ctx context.Context, in *UpdateCpdBaselineRequest, opts ...grpc.CallOption) (*CpdBaseline, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CpdBaseline)
+	err := c.cc.Invoke(ctx, CpdService_UpdateCpdBaseline_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -418,6 +433,10 @@ type CpdServiceServer interface {
 	// Loads a practice's eligible headcount for a scheme, which computes its
 	// allocation for every scheme year. National administrators only.
 	CreateCpdBaseline(context.Context, *CreateCpdBaselineRequest) (*CpdBaseline, error)
+	// Corrects a practice's eligible headcount, recomputing its allocations;
+	// one cannot fall below what is committed from it (FAILED_PRECONDITION,
+	// INSUFFICIENT_BALANCE). National administrators only.
+	UpdateCpdBaseline(context.Context, *UpdateCpdBaselineRequest) (*CpdBaseline, error)
 	// Lists allocations with what is committed, paid and remaining, per
 	// practice per scheme year; parent `practices/-` lists every practice the
 	// caller may see.
@@ -497,6 +516,9 @@ func (UnimplementedCpdServiceServer) ListCpdSchemes(context.Context, *ListCpdSch
 }
 func (UnimplementedCpdServiceServer) CreateCpdBaseline(context.Context, *CreateCpdBaselineRequest) (*CpdBaseline, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateCpdBaseline not implemented")
+}
+func (UnimplementedCpdServiceServer) UpdateCpdBaseline(context.Context, *UpdateCpdBaselineRequest) (*CpdBaseline, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateCpdBaseline not implemented")
 }
 func (UnimplementedCpdServiceServer) ListCpdAllocations(context.Context, *ListCpdAllocationsRequest) (*ListCpdAllocationsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCpdAllocations not implemented")
@@ -710,6 +732,24 @@ func _CpdService_CreateCpdBaseline_Handler(srv interface{}, ctx context.Context,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(CpdServiceServer).CreateCpdBaseline(ctx, req.(*CreateCpdBaselineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CpdService_UpdateCpdBaseline_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateCpdBaselineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CpdServiceServer).UpdateCpdBaseline(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CpdService_UpdateCpdBaseline_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CpdServiceServer).UpdateCpdBaseline(ctx, req.(*UpdateCpdBaselineRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1058,6 +1098,10 @@ var CpdService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateCpdBaseline",
 			Handler:    _CpdService_CreateCpdBaseline_Handler,
+		},
+		{
+			MethodName: "UpdateCpdBaseline",
+			Handler:    _CpdService_UpdateCpdBaseline_Handler,
 		},
 		{
 			MethodName: "ListCpdAllocations",
