@@ -24,6 +24,8 @@ const (
 	RoleCommissionerFinance AccessRole = "commissioner-finance"
 	// A Training Hub officer: the CPD ledger of the hub's practices.
 	RoleTrainingHubOfficer AccessRole = "training-hub-officer"
+	// A GP practice manager: the practice's CPD needs and funding requests.
+	RolePracticeManager AccessRole = "practice-manager"
 	// A national administrator at NHS England: reference data, every PCN.
 	RoleNationalAdministrator AccessRole = "national-administrator"
 	// Another NHS service, with the permissions its configuration grants.
@@ -34,7 +36,7 @@ const (
 
 // AccessRoles lists every role a person or service can hold (not RoleSystem).
 var AccessRoles = []AccessRole{RolePCNClinicalDirector, RolePCNManager, RoleCommissionerApprover,
-	RoleCommissionerFinance, RoleTrainingHubOfficer, RoleNationalAdministrator, RoleServiceAccount}
+	RoleCommissionerFinance, RoleTrainingHubOfficer, RolePracticeManager, RoleNationalAdministrator, RoleServiceAccount}
 
 // OrgKind says what kind of organisation an actor acts for.
 type OrgKind string
@@ -44,6 +46,7 @@ const (
 	OrgPCN          OrgKind = "pcn"
 	OrgCommissioner OrgKind = "commissioner"
 	OrgTrainingHub  OrgKind = "training-hub"
+	OrgPractice     OrgKind = "practice"
 	OrgNational     OrgKind = "national"
 )
 
@@ -58,7 +61,8 @@ type Actor struct {
 	Role    AccessRole
 	OrgKind OrgKind
 	// OrgCode is the organisation's code: a PCN or commissioner ODS code, a
-	// Training Hub id; empty for national and system actors.
+	// Training Hub id, a practice ODS code; empty for national and system
+	// actors.
 	OrgCode string
 	// RPC is the full method name of the call, for the audit trail.
 	RPC string
@@ -75,6 +79,8 @@ func (a Actor) Organisation() string {
 		return commissionerName(a.OrgCode)
 	case OrgTrainingHub:
 		return "trainingHubs/" + a.OrgCode
+	case OrgPractice:
+		return "practices/" + a.OrgCode
 	}
 	return string(a.OrgKind)
 }

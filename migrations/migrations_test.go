@@ -34,7 +34,9 @@ func TestUpFromEmptyReachesTheCurrentSchemaOnce(t *testing.T) {
 		t.Fatalf("second Up: %v", err)
 	}
 	for _, table := range []string{"commissioners", "pcns", "pcn_practices", "roles", "rates",
-		"role_headcount_caps", "financial_years", "entitlements", "posts", "request_ids", "audit_events", "audit_heads"} {
+		"role_headcount_caps", "financial_years", "entitlements", "posts", "request_ids", "audit_events", "audit_heads",
+		"training_hubs", "training_hub_practices", "cpd_schemes", "cpd_baselines", "cpd_allocations", "cpd_needs",
+		"cpd_courses", "cpd_requests"} {
 		var exists bool
 		if err := db.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&exists); err != nil || !exists {
 			t.Errorf("table %s missing after Up (%v)", table, err)

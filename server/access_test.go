@@ -56,6 +56,9 @@ var testIdentities = tokenAuthenticator{
 	"finance-own":      {Subject: "f1", Role: claims.RoleCommissionerFinance, OrgKind: claims.OrgCommissioner, OrgCode: "QNQ"},
 	"finance-foreign":  {Subject: "f2", Role: claims.RoleCommissionerFinance, OrgKind: claims.OrgCommissioner, OrgCode: "QWO"},
 	"hub":              {Subject: "h1", Role: claims.RoleTrainingHubOfficer, OrgKind: claims.OrgTrainingHub, OrgCode: "frimley"},
+	"hub-foreign":      {Subject: "h2", Role: claims.RoleTrainingHubOfficer, OrgKind: claims.OrgTrainingHub, OrgCode: "surrey-heartlands"},
+	"practice-own":     {Subject: "p1", Role: claims.RolePracticeManager, OrgKind: claims.OrgPractice, OrgCode: "K81001"},
+	"practice-foreign": {Subject: "p2", Role: claims.RolePracticeManager, OrgKind: claims.OrgPractice, OrgCode: "K81020"},
 	"national":         {Subject: "n1", Role: claims.RoleNationalAdministrator, OrgKind: claims.OrgNational},
 	"reporting":        {Subject: "service:reporting", Role: claims.RoleServiceAccount, OrgKind: claims.OrgNational, Permissions: []string{"posts.read", "pcns.read"}},
 }
@@ -73,6 +76,10 @@ var (
 	auditors         = []string{"cd", "manager", "approver", "national"}
 	national         = []string{"national"}
 	reporting        = []string{"reporting"}
+	// The CPD ledger: practice managers, hub officers and NHS England.
+	cpdReaders  = []string{"practice", "hub", "national"}
+	practiceMgr = []string{"practice"}
+	hubOfficer  = []string{"hub"}
 )
 
 // accessRow is one RPC of the matrix: a request against PCN U12345's
@@ -166,6 +173,33 @@ var accessMatrix = map[string]accessRow{
 	"/arrs.v1.AuditService/VerifyAuditChain":       {`{}`, [][]string{national}, false},
 	"/arrs.v1.AuditService/PublishAuditCheckpoint": {`{}`, [][]string{national}, false},
 	"/arrs.v1.AuditService/GetAuditCheckpoint":     {`{"name":"auditCheckpoints/latest"}`, [][]string{national}, false},
+
+	"/arrs.v1.CpdService/CreateTrainingHub":      {`{"trainingHubId":"kent","trainingHub":{"displayName":"Kent Training Hub"}}`, [][]string{national}, false},
+	"/arrs.v1.CpdService/UpdateTrainingHub":      {`{"trainingHub":{"name":"trainingHubs/frimley","displayName":"Frimley and Surrey Heath Training Hub"},"updateMask":"displayName"}`, [][]string{national}, false},
+	"/arrs.v1.CpdService/GetTrainingHub":         {`{"name":"trainingHubs/frimley"}`, [][]string{cpdReaders}, true},
+	"/arrs.v1.CpdService/ListTrainingHubs":       {`{}`, [][]string{cpdReaders}, true},
+	"/arrs.v1.CpdService/CreateCpdScheme":        {`{"cpdSchemeId":"cpd-2027-28","cpdScheme":{"displayName":"CPD 2027/28","firstYear":"2027-28","years":1,"amountBasis":"AMOUNT_BASIS_PER_YEAR","amountPerHeadPence":"33300","staffGroups":["CPD_STAFF_GROUP_REGISTERED_NURSE"],"endDate":"2028-03-31"}}`, [][]string{national}, false},
+	"/arrs.v1.CpdService/GetCpdScheme":           {`{"name":"cpdSchemes/cpd-2026-27"}`, [][]string{cpdReaders}, false},
+	"/arrs.v1.CpdService/ListCpdSchemes":         {`{}`, [][]string{cpdReaders}, false},
+	"/arrs.v1.CpdService/CreateCpdBaseline":      {`{"parent":"cpdSchemes/cpd-2026-27","cpdBaselineId":"K81021","cpdBaseline":{"eligibleHeadcount":3}}`, [][]string{national}, false},
+	"/arrs.v1.CpdService/UpdateCpdBaseline":      {`{"cpdBaseline":{"name":"cpdSchemes/cpd-2026-27/baselines/K81003","eligibleHeadcount":4}}`, [][]string{national}, false},
+	"/arrs.v1.CpdService/ListCpdAllocations":     {`{"parent":"practices/K81001"}`, [][]string{cpdReaders}, true},
+	"/arrs.v1.CpdService/CreateCpdNeed":          {`{"parent":"practices/K81001","cpdNeed":{"professional":"Jo","staffGroup":"CPD_STAFF_GROUP_REGISTERED_NURSE","appraisalDate":"2026-06-01","need":"Wound care","topic":"Wound care"}}`, [][]string{practiceMgr}, true},
+	"/arrs.v1.CpdService/GetCpdNeed":             {`{"name":"practices/K81001/cpdNeeds/grace-diabetes"}`, [][]string{cpdReaders}, true},
+	"/arrs.v1.CpdService/ListCpdNeeds":           {`{"parent":"practices/K81001"}`, [][]string{cpdReaders}, true},
+	"/arrs.v1.CpdService/GetCpdNeedSummary":      {`{"name":"trainingHubs/frimley/cpdNeedSummary"}`, [][]string{cpdReaders}, true},
+	"/arrs.v1.CpdService/GetCpdFairness":         {`{"name":"trainingHubs/frimley/cpdFairness","scheme":"cpdSchemes/cpd-2026-27"}`, [][]string{cpdReaders}, true},
+	"/arrs.v1.CpdService/CreateCpdCourse":        {`{"parent":"trainingHubs/frimley","cpdCourse":{"title":"Spirometry","topic":"Respiratory","provider":"Uni","startDate":"2027-02-01","endDate":"2027-02-01","places":5,"costPerPlacePence":"20000"}}`, [][]string{hubOfficer}, true},
+	"/arrs.v1.CpdService/GetCpdCourse":           {`{"name":"trainingHubs/frimley/courses/diabetes-update"}`, [][]string{cpdReaders}, true},
+	"/arrs.v1.CpdService/ListCpdCourses":         {`{"parent":"trainingHubs/frimley"}`, [][]string{cpdReaders}, true},
+	"/arrs.v1.CpdService/CreateCpdRequest":       {`{"parent":"practices/K81001","cpdRequest":{"need":"practices/K81001/cpdNeeds/grace-diabetes","scheme":"cpdSchemes/cpd-2026-27","category":"CATEGORY_COURSE","provider":"Uni","courseTitle":"Insulin","startDate":"2027-01-10","endDate":"2027-01-10","costPence":"1000"}}`, [][]string{practiceMgr}, true},
+	"/arrs.v1.CpdService/GetCpdRequest":          {`{"name":"practices/K81001/cpdRequests/grace-insulin"}`, [][]string{cpdReaders}, true},
+	"/arrs.v1.CpdService/ListCpdRequests":        {`{"parent":"practices/K81001"}`, [][]string{cpdReaders}, true},
+	"/arrs.v1.CpdService/AllocateCpdCoursePlace": {`{"name":"practices/K81001/cpdRequests/grace-insulin","course":"trainingHubs/frimley/courses/diabetes-update"}`, [][]string{hubOfficer}, true},
+	"/arrs.v1.CpdService/ApproveCpdRequest":      {`{"name":"practices/K81001/cpdRequests/grace-insulin"}`, [][]string{hubOfficer}, true},
+	"/arrs.v1.CpdService/PartFundCpdRequest":     {`{"name":"practices/K81001/cpdRequests/grace-insulin","fundedPence":"1000"}`, [][]string{hubOfficer}, true},
+	"/arrs.v1.CpdService/RejectCpdRequest":       {`{"name":"practices/K81001/cpdRequests/grace-insulin","reason":"Duplicate"}`, [][]string{hubOfficer}, true},
+	"/arrs.v1.CpdService/RecordCpdPayment":       {`{"name":"practices/K81001/cpdRequests/olu-health-and-work"}`, [][]string{hubOfficer}, true},
 }
 
 // aggregates are listings of figures added up over a commissioner's PCNs,
@@ -224,7 +258,9 @@ func call(ctx context.Context, conn *grpc.ClientConn, m protoreflect.MethodDescr
 // PCN U12345, whose resources the matrix's requests name.
 func mentionsTarget(resp proto.Message) bool {
 	b, err := protojson.Marshal(resp)
-	return err == nil && strings.Contains(string(b), "pcns/U12345")
+	// The CPD ledger's target is practice K81001 and its hub, Frimley.
+	return err == nil && (strings.Contains(string(b), "pcns/U12345") || strings.Contains(string(b), "practices/K81001") ||
+		strings.Contains(string(b), "trainingHubs/frimley"))
 }
 
 func startMatrixServer(t *testing.T) *running {

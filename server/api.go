@@ -4,6 +4,7 @@ import (
 	"google.golang.org/grpc"
 
 	"arrs.nhs.uk/arrs/claims"
+	"arrs.nhs.uk/arrs/cpd"
 	arrsv1 "arrs.nhs.uk/arrs/gen/arrs/v1"
 )
 
@@ -16,4 +17,5 @@ func registerAPI(s *grpc.Server, store *claims.Store, review *reviewMetrics, cps
 	arrsv1.RegisterAuditServiceServer(s, &audit{store: store, checkpoints: cps})
 	arrsv1.RegisterClaimServiceServer(s, &claimService{store: store, metrics: review})
 	arrsv1.RegisterReportingServiceServer(s, &reportingService{store: store})
+	arrsv1.RegisterCpdServiceServer(s, &cpdService{store: cpd.NewStore(store)})
 }

@@ -71,6 +71,7 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, opts RESTOptions, jw
 		arrsv1.RegisterAuditServiceHandlerClient(ctx, f.mux, arrsv1.NewAuditServiceClient(conn)),
 		arrsv1.RegisterClaimServiceHandlerClient(ctx, f.mux, arrsv1.NewClaimServiceClient(conn)),
 		arrsv1.RegisterReportingServiceHandlerClient(ctx, f.mux, arrsv1.NewReportingServiceClient(conn)),
+		arrsv1.RegisterCpdServiceHandlerClient(ctx, f.mux, arrsv1.NewCpdServiceClient(conn)),
 		f.mux.HandlePath(http.MethodGet, "/openapi.json", serveOpenAPI),
 		serveJWKS(f.mux, jwks),
 	); err != nil {

@@ -52,6 +52,13 @@ const (
 	// with a commissioner's PCNs. The store shows each only its
 	// commissioner's.
 	permLocalRolesRead permission = "localroles.read"
+	// The CPD ledger: reading it (the store scopes a practice to itself, a
+	// hub to its practices), a practice's needs and requests, a hub's
+	// courses and decisions, and NHS England's hubs, schemes and baselines.
+	permCPDRead     permission = "cpd.read"
+	permCPDPractice permission = "cpd.practice"
+	permCPDHub      permission = "cpd.hub"
+	permCPDAdmin    permission = "cpd.admin"
 	// public marks an RPC anyone may call without credentials.
 	public permission = "public"
 	// anyCaller marks an RPC every authenticated caller may use, whatever
@@ -135,6 +142,33 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.AuditService/PublishAuditCheckpoint": permAuditVerify,
 	"/arrs.v1.AuditService/GetAuditCheckpoint":     permAuditVerify,
 
+	"/arrs.v1.CpdService/UpdateTrainingHub":      permCPDAdmin,
+	"/arrs.v1.CpdService/CreateTrainingHub":      permCPDAdmin,
+	"/arrs.v1.CpdService/GetTrainingHub":         permCPDRead,
+	"/arrs.v1.CpdService/ListTrainingHubs":       permCPDRead,
+	"/arrs.v1.CpdService/CreateCpdScheme":        permCPDAdmin,
+	"/arrs.v1.CpdService/GetCpdScheme":           permCPDRead,
+	"/arrs.v1.CpdService/ListCpdSchemes":         permCPDRead,
+	"/arrs.v1.CpdService/UpdateCpdBaseline":      permCPDAdmin,
+	"/arrs.v1.CpdService/CreateCpdBaseline":      permCPDAdmin,
+	"/arrs.v1.CpdService/ListCpdAllocations":     permCPDRead,
+	"/arrs.v1.CpdService/CreateCpdNeed":          permCPDPractice,
+	"/arrs.v1.CpdService/GetCpdNeed":             permCPDRead,
+	"/arrs.v1.CpdService/ListCpdNeeds":           permCPDRead,
+	"/arrs.v1.CpdService/GetCpdNeedSummary":      permCPDRead,
+	"/arrs.v1.CpdService/GetCpdFairness":         permCPDRead,
+	"/arrs.v1.CpdService/CreateCpdCourse":        permCPDHub,
+	"/arrs.v1.CpdService/GetCpdCourse":           permCPDRead,
+	"/arrs.v1.CpdService/ListCpdCourses":         permCPDRead,
+	"/arrs.v1.CpdService/CreateCpdRequest":       permCPDPractice,
+	"/arrs.v1.CpdService/GetCpdRequest":          permCPDRead,
+	"/arrs.v1.CpdService/ListCpdRequests":        permCPDRead,
+	"/arrs.v1.CpdService/AllocateCpdCoursePlace": permCPDHub,
+	"/arrs.v1.CpdService/ApproveCpdRequest":      permCPDHub,
+	"/arrs.v1.CpdService/PartFundCpdRequest":     permCPDHub,
+	"/arrs.v1.CpdService/RejectCpdRequest":       permCPDHub,
+	"/arrs.v1.CpdService/RecordCpdPayment":       permCPDHub,
+
 	// Probes and load balancers check health without credentials, by
 	// polling or by watching.
 	"/grpc.health.v1.Health/Check": public,
@@ -190,13 +224,16 @@ var rolePermissions = map[claims.AccessRole][]permission{
 		permClaimsRead, permBudgetRead, permAuditRead, permClaimsReview, permReportsRead, permLocalRolesRead, permLocalRolesWrite},
 	claims.RoleCommissionerFinance: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
 		permClaimsRead, permBudgetRead, permClaimsPay, permClaimsExport, permReportsRead, permLocalRolesRead},
-	// The CPD ledger comes later; until then a hub reads reference data only.
-	claims.RoleTrainingHubOfficer: {permReferenceRead},
+	// A hub officer runs the CPD ledger of the practices the hub serves.
+	claims.RoleTrainingHubOfficer: {permReferenceRead, permCPDRead, permCPDHub},
+	// A practice manager records the practice's CPD needs and requests.
+	claims.RolePracticeManager: {permCPDRead, permCPDPractice},
 	// NHS England keeps the reference data and sees every PCN, but does not
 	// run a PCN's workforce.
 	claims.RoleNationalAdministrator: {permReferenceRead, permPCNsRead, permEntitleRead, permPostsRead,
 		permClaimsRead, permBudgetRead, permReportsRead, permLocalRolesRead,
-		permOrgsWrite, permCatalogWrite, permRatePreview, permFundingWrite, permAuditRead, permAuditVerify},
+		permOrgsWrite, permCatalogWrite, permRatePreview, permFundingWrite, permAuditRead, permAuditVerify,
+		permCPDRead, permCPDAdmin},
 	// Service accounts hold exactly what their configuration grants.
 	claims.RoleServiceAccount: nil,
 }

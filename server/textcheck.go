@@ -46,6 +46,8 @@ var textRules = map[protoreflect.FullName]textRule{
 	"arrs.v1.QueryClaimRequest.question": {max: 2000, prose: true},
 	// The PCN's reply to a question: as long as the question may be.
 	"arrs.v1.ReplyToClaimQueryRequest.text": {max: 2000, prose: true},
+	// A CPD need in the appraisal's words.
+	"arrs.v1.CpdNeed.need": {max: 2000, prose: true},
 	// Where a rate came from: a citation, perhaps a URL.
 	"arrs.v1.Rate.source": {max: 500},
 	// Links to evidence held elsewhere; URLs can be long.

@@ -37,6 +37,7 @@ import (
 	"github.com/google/uuid"
 
 	"arrs.nhs.uk/arrs/claims"
+	cpddemo "arrs.nhs.uk/arrs/cpd/demo"
 )
 
 // namespace seeds the demo's deterministic request ids.
@@ -129,7 +130,10 @@ func Load(ctx context.Context, store *claims.Store) error {
 	if err := createRates(ctx, store, award); err != nil {
 		return err
 	}
-	return payArrears(ctx, store, today)
+	if err := payArrears(ctx, store, today); err != nil {
+		return err
+	}
+	return cpddemo.Load(ctx, store)
 }
 
 func createRates(ctx context.Context, store *claims.Store, rates []claims.Rate) error {

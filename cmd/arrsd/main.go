@@ -174,7 +174,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 	}
 	if c.command == "token" {
 		fs.StringVar(&c.tokenRole, "role", "pcn-clinical-director", "access role: "+roleList())
-		fs.StringVar(&c.tokenOrg, "org", "", "organisation code: a PCN (U12345), commissioner (QNQ) or Training Hub")
+		fs.StringVar(&c.tokenOrg, "org", "", "organisation code: a PCN (U12345), commissioner (QNQ), Training Hub (frimley) or practice (K81001)")
 		fs.StringVar(&c.tokenSubject, "subject", "dev-user", "the token's subject")
 		fs.DurationVar(&c.tokenTTL, "ttl", time.Hour, "how long the token is valid")
 	}

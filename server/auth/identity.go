@@ -84,6 +84,11 @@ func personIdentity(subject string, role claims.AccessRole, org string) (Identit
 			return Identity{}, claimsInvalid(fmt.Sprintf("%s %.20q is not a Training Hub id, as role %s needs", OrgClaim, org, role))
 		}
 		id.OrgKind = claims.OrgTrainingHub
+	case claims.RolePracticeManager:
+		if !claims.ValidPracticeCode(org) {
+			return Identity{}, claimsInvalid(fmt.Sprintf("%s %.20q is not a practice ODS code (a letter and 5 digits), as role %s needs", OrgClaim, org, role))
+		}
+		id.OrgKind = claims.OrgPractice
 	case claims.RoleNationalAdministrator:
 		if org != "" && org != nationalOrg {
 			return Identity{}, claimsInvalid(fmt.Sprintf("%s %.20q: a national administrator acts for %s only", OrgClaim, org, nationalOrg))

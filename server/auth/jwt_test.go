@@ -107,6 +107,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"PCN role without an org", edKey.sign(t, with(valid, map[string]any{"arrs_org": nil})), ReasonClaimsInvalid, "PCN ODS code"},
 		{"commissioner role with a PCN code", edKey.sign(t, with(valid, map[string]any{"arrs_role": "commissioner-approver"})), ReasonClaimsInvalid, "CCG or ICB"},
 		{"training hub without an id", edKey.sign(t, with(valid, map[string]any{"arrs_role": "training-hub-officer", "arrs_org": nil})), ReasonClaimsInvalid, "Training Hub id"},
+		{"practice manager for a commissioner", edKey.sign(t, with(valid, map[string]any{"arrs_role": "practice-manager", "arrs_org": "QNQ"})), ReasonClaimsInvalid, "practice ODS code"},
 		{"national administrator for a PCN", edKey.sign(t, with(valid, map[string]any{"arrs_role": "national-administrator"})), ReasonClaimsInvalid, "nhs-england only"},
 		{"missing sub", edKey.sign(t, with(valid, map[string]any{"sub": nil})), ReasonClaimsInvalid, "sub is missing"},
 		{"sub posing as arrs itself", edKey.sign(t, with(valid, map[string]any{"sub": "system:demo"})), ReasonClaimsInvalid, "reserved"},
@@ -141,6 +142,7 @@ func TestVerifyRoleOrganisations(t *testing.T) {
 		{claims.RoleCommissionerApprover, "QNQ", claims.OrgCommissioner, "QNQ"},
 		{claims.RoleCommissionerFinance, "D4U1Y", claims.OrgCommissioner, "D4U1Y"},
 		{claims.RoleTrainingHubOfficer, "north-east-hub", claims.OrgTrainingHub, "north-east-hub"},
+		{claims.RolePracticeManager, "K81001", claims.OrgPractice, "K81001"},
 		{claims.RoleNationalAdministrator, nil, claims.OrgNational, ""},
 		{claims.RoleNationalAdministrator, "nhs-england", claims.OrgNational, ""},
 	}

@@ -320,6 +320,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cpdSchemes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists CPD schemes. */
+        get: operations["CpdService_ListCpdSchemes"];
+        put?: never;
+        /** Defines a CPD scheme. National administrators only. */
+        post: operations["CpdService_CreateCpdScheme"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cpdSchemes/{cpdScheme}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Gets a CPD scheme. */
+        get: operations["CpdService_GetCpdScheme"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cpdSchemes/{cpdScheme}/baselines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Loads a practice's eligible headcount for a scheme, which computes its
+         *     allocation for every scheme year. National administrators only.
+         */
+        post: operations["CpdService_CreateCpdBaseline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cpdSchemes/{cpdScheme}/baselines/{baseline}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Corrects a practice's eligible headcount, recomputing its allocations;
+         *     one cannot fall below what is committed from it (FAILED_PRECONDITION,
+         *     INSUFFICIENT_BALANCE). National administrators only.
+         */
+        patch: operations["CpdService_UpdateCpdBaseline"];
+        trace?: never;
+    };
     "/v1/financialYears": {
         parameters: {
             query?: never;
@@ -824,6 +900,203 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/practices/{practice}/cpdAllocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists allocations with what is committed, paid and remaining, per
+         *     practice per scheme year; parent `practices/-` lists every practice the
+         *     caller may see.
+         */
+        get: operations["CpdService_ListCpdAllocations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/practices/{practice}/cpdNeeds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists CPD needs, oldest first; parent `practices/-` lists every
+         *     practice's the caller may see.
+         */
+        get: operations["CpdService_ListCpdNeeds"];
+        put?: never;
+        /** Records a professional's CPD need from their appraisal. */
+        post: operations["CpdService_CreateCpdNeed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/practices/{practice}/cpdNeeds/{cpdNeed}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Gets a CPD need. */
+        get: operations["CpdService_GetCpdNeed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/practices/{practice}/cpdRequests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists funding requests, oldest first; parent `practices/-` lists every
+         *     practice's the caller may see.
+         */
+        get: operations["CpdService_ListCpdRequests"];
+        put?: never;
+        /**
+         * Requests funding for a professional's CPD, meeting one of their needs.
+         *     Backfill, administrative costs, equipment and mandatory or statutory
+         *     training are refused with the reason (INVALID_ARGUMENT, rule
+         *     NOT_FUNDABLE), as is anything dated past the scheme's end
+         *     (AFTER_SCHEME_END).
+         */
+        post: operations["CpdService_CreateCpdRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/practices/{practice}/cpdRequests/{cpdRequest}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Gets a funding request. */
+        get: operations["CpdService_GetCpdRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/practices/{practice}/cpdRequests/{cpdRequest}:allocatePlace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Gives a SUBMITTED request a place on a commissioned course: it takes
+         *     the course's provider, title, dates and cost per place.
+         */
+        post: operations["CpdService_AllocateCpdCoursePlace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/practices/{practice}/cpdRequests/{cpdRequest}:approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approves a SUBMITTED request's whole cost. More than remains is
+         *     FAILED_PRECONDITION, INSUFFICIENT_BALANCE: part-fund it instead.
+         */
+        post: operations["CpdService_ApproveCpdRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/practices/{practice}/cpdRequests/{cpdRequest}:partFund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Funds part of a SUBMITTED request's cost, up to what remains. */
+        post: operations["CpdService_PartFundCpdRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/practices/{practice}/cpdRequests/{cpdRequest}:recordPayment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records that the hub paid the provider the funded amount of an APPROVED
+         *     or PART_FUNDED request, which makes it PAID.
+         */
+        post: operations["CpdService_RecordCpdPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/practices/{practice}/cpdRequests/{cpdRequest}:reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rejects a SUBMITTED request with a reason. */
+        post: operations["CpdService_RejectCpdRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/roles": {
         parameters: {
             query?: never;
@@ -927,6 +1200,121 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trainingHubs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists the Training Hubs the caller may see. */
+        get: operations["CpdService_ListTrainingHubs"];
+        put?: never;
+        /**
+         * Records a Training Hub and the practices it serves, effective-dated.
+         *     National administrators only.
+         */
+        post: operations["CpdService_CreateTrainingHub"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trainingHubs/{trainingHub}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Gets a Training Hub. */
+        get: operations["CpdService_GetTrainingHub"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Renames a hub or replaces the practices it serves (their whole
+         *     history, each with its dates): a practice served by two hubs on one
+         *     day is ALREADY_EXISTS. National administrators only.
+         */
+        patch: operations["CpdService_UpdateTrainingHub"];
+        trace?: never;
+    };
+    "/v1/trainingHubs/{trainingHub}/courses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists a hub's commissioned courses, oldest first. */
+        get: operations["CpdService_ListCpdCourses"];
+        put?: never;
+        /** Commissions a course for a hub's practices. Training Hub officers only. */
+        post: operations["CpdService_CreateCpdCourse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trainingHubs/{trainingHub}/courses/{course}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Gets a commissioned course. */
+        get: operations["CpdService_GetCpdCourse"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trainingHubs/{trainingHub}/cpdFairness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Spend per head per practice from a scheme, and the professionals with
+         *     needs but no CPD funded yet.
+         */
+        get: operations["CpdService_GetCpdFairness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trainingHubs/{trainingHub}/cpdNeedSummary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Aggregates, by topic, the needs of the practices a hub serves. */
+        get: operations["CpdService_GetCpdNeedSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1024,6 +1412,111 @@ export interface components {
             /** @description Why it is withdrawn: at most 1000 characters, and may have line breaks. */
             reason?: string;
         };
+        /** @description A professional with a need and nothing funded yet. */
+        CpdFairnessUnfunded: {
+            /**
+             * Format: int32
+             * @description How many needs they have on record.
+             */
+            needs?: number;
+            /** @description `practices/{ods}`. */
+            practice?: string;
+            /** @description The professional. */
+            professional?: string;
+        };
+        /** @description One topic. */
+        CpdNeedSummaryTopic: {
+            /**
+             * Format: int32
+             * @description How many needs.
+             */
+            needs?: number;
+            /**
+             * Format: int32
+             * @description At how many practices.
+             */
+            practices?: number;
+            /**
+             * Format: int32
+             * @description How many of them are flagged stale.
+             */
+            stale?: number;
+            /** @description The topic. */
+            topic?: string;
+        };
+        /**
+         * @description What the request pays for. Backfill, administrative costs, equipment
+         *     and mandatory training are never fundable: a request for them is
+         *     refused with the reason.
+         *
+         *      - CATEGORY_COURSE: A course.
+         *      - CATEGORY_CONFERENCE: A conference.
+         *      - CATEGORY_E_LEARNING: E-learning.
+         *      - CATEGORY_QUALIFICATION: A qualification.
+         *      - CATEGORY_BACKFILL: Backfill for staff on training: not fundable.
+         *      - CATEGORY_ADMINISTRATIVE: Administrative costs: not fundable.
+         *      - CATEGORY_EQUIPMENT: Equipment: not fundable.
+         *      - CATEGORY_MANDATORY_TRAINING: Mandatory or statutory training: not fundable.
+         * @default CATEGORY_UNSPECIFIED
+         * @enum {string}
+         */
+        CpdRequestCategory: "CATEGORY_UNSPECIFIED" | "CATEGORY_COURSE" | "CATEGORY_CONFERENCE" | "CATEGORY_E_LEARNING" | "CATEGORY_QUALIFICATION" | "CATEGORY_BACKFILL" | "CATEGORY_ADMINISTRATIVE" | "CATEGORY_EQUIPMENT" | "CATEGORY_MANDATORY_TRAINING";
+        /**
+         * @description What the amount per head covers.
+         *
+         *      - AMOUNT_BASIS_PER_YEAR: Every scheme year gets the amount per head.
+         *      - AMOUNT_BASIS_OVER_SCHEME: The amount per head covers the whole scheme and is split across its
+         *     years: a practice's total, in whole pence, with the pence that do
+         *     not divide going one each to the earliest years.
+         * @default AMOUNT_BASIS_UNSPECIFIED
+         * @enum {string}
+         */
+        CpdSchemeAmountBasis: "AMOUNT_BASIS_UNSPECIFIED" | "AMOUNT_BASIS_PER_YEAR" | "AMOUNT_BASIS_OVER_SCHEME";
+        /** @description Request for AllocateCpdCoursePlace. */
+        CpdServiceAllocateCpdCoursePlaceBody: {
+            /** @description The course: `trainingHubs/{hub}/courses/{course}`. */
+            course?: string;
+            /** @description If set, must match the request's current etag. */
+            etag?: string;
+            /** @description UUID making the call idempotent: a retry returns the first result. */
+            requestId?: string;
+        };
+        /** @description Request for ApproveCpdRequest. */
+        CpdServiceApproveCpdRequestBody: {
+            /** @description If set, must match the request's current etag. */
+            etag?: string;
+            /** @description UUID making the call idempotent: a retry returns the first result. */
+            requestId?: string;
+        };
+        /** @description Request for PartFundCpdRequest. */
+        CpdServicePartFundCpdRequestBody: {
+            /** @description If set, must match the request's current etag. */
+            etag?: string;
+            /**
+             * Format: int64
+             * @description What to fund: less than the cost, at most what remains; 0 funds what
+             *     remains. In pence.
+             */
+            fundedPence?: string;
+            /** @description UUID making the call idempotent: a retry returns the first result. */
+            requestId?: string;
+        };
+        /** @description Request for RecordCpdPayment. */
+        CpdServiceRecordCpdPaymentBody: {
+            /** @description If set, must match the request's current etag. */
+            etag?: string;
+            /** @description UUID making the call idempotent: a retry returns the first result. */
+            requestId?: string;
+        };
+        /** @description Request for RejectCpdRequest. */
+        CpdServiceRejectCpdRequestBody: {
+            /** @description If set, must match the request's current etag. */
+            etag?: string;
+            /** @description Why, for the practice (up to 1000 characters). */
+            reason?: string;
+            /** @description UUID making the call idempotent: a retry returns the first result. */
+            requestId?: string;
+        };
         /**
          * @description Who the claim waits for.
          *
@@ -1072,6 +1565,13 @@ export interface components {
         WorkforceServiceRecruitPostBody: {
             /** @description Optional: the post's current etag. */
             etag?: string;
+        };
+        /** @description A GP practice in a PCN. */
+        arrsV1Practice: {
+            /** @description Human-readable name. */
+            displayName?: string;
+            /** @description ODS code: one letter and five digits, for example `A81001`. */
+            odsCode?: string;
         };
         protobufAny: {
             "@type"?: string;
@@ -1767,6 +2267,280 @@ export interface components {
             /** @description The PCNs added up; its `pcn` is empty. */
             total: components["schemas"]["v1PcnPosition"];
         };
+        /** @description A practice's CPD allocation for one scheme year: computed, output only. */
+        v1CpdAllocation: {
+            /**
+             * Format: int64
+             * @description The allocation. In pence.
+             */
+            allocationPence?: string;
+            /**
+             * Format: int64
+             * @description Approved, part-funded and paid requests' funded amounts. In pence.
+             */
+            committedPence?: string;
+            /** @description The scheme year, for example `2023-24`. */
+            financialYear?: string;
+            /** @description Resource name `practices/{ods}/cpdAllocations/{scheme}.{year}`. */
+            name?: string;
+            /**
+             * Format: int64
+             * @description Paid to providers. In pence.
+             */
+            paidPence?: string;
+            /** @description `practices/{ods}`. */
+            practice?: string;
+            /**
+             * Format: int64
+             * @description Allocation less committed; never negative. In pence.
+             */
+            remainingPence?: string;
+            /** @description `cpdSchemes/{scheme}`. */
+            scheme?: string;
+        };
+        /** @description A practice's eligible headcount for a scheme, from its workforce baseline. */
+        v1CpdBaseline: {
+            /** @description Output only. The allocations computed from it, one per scheme year. */
+            allocations?: $Read<components["schemas"]["v1CpdAllocation"][]>;
+            /**
+             * Format: date-time
+             * @description Output only.
+             */
+            createTime?: $Read<string>;
+            /**
+             * Format: int32
+             * @description Eligible registered nurses and allied health professionals, per head.
+             */
+            eligibleHeadcount?: number;
+            /** @description Opaque version for optimistic concurrency (AIP-154). */
+            etag?: string;
+            /** @description Resource name `cpdSchemes/{scheme}/baselines/{ods}`. */
+            name?: string;
+        };
+        /** @description A course a hub commissions for many practices at once. */
+        v1CpdCourse: {
+            /**
+             * Format: int64
+             * @description What each place costs the fund. In pence.
+             */
+            costPerPlacePence?: string;
+            /**
+             * Format: date-time
+             * @description Output only.
+             */
+            createTime?: $Read<string>;
+            /** @description Last day (`YYYY-MM-DD`). */
+            endDate?: string;
+            /** @description Opaque version for optimistic concurrency (AIP-154). */
+            etag?: string;
+            /** @description Resource name `trainingHubs/{hub}/courses/{course}`. */
+            name?: string;
+            /**
+             * Format: int32
+             * @description Places commissioned.
+             */
+            places?: number;
+            /**
+             * Format: int32
+             * @description Output only. Places given to requests.
+             */
+            placesAllocated?: $Read<number>;
+            /** @description Who runs it. */
+            provider?: string;
+            /** @description First day (`YYYY-MM-DD`). */
+            startDate?: string;
+            /** @description The course title. */
+            title?: string;
+            /** @description The topic it meets. */
+            topic?: string;
+        };
+        /** @description How evenly a hub spends a scheme across its practices. Output only. */
+        v1CpdFairness: {
+            /** @description `trainingHubs/{hub}/cpdFairness`. */
+            name?: string;
+            /** @description Each practice the hub serves with a baseline in the scheme. */
+            practices?: components["schemas"]["v1CpdFairnessPractice"][];
+            /** @description `cpdSchemes/{scheme}`. */
+            scheme?: string;
+            /** @description Professionals with no CPD funded yet. */
+            unfunded?: components["schemas"]["CpdFairnessUnfunded"][];
+        };
+        /** @description One practice. */
+        v1CpdFairnessPractice: {
+            /**
+             * Format: int64
+             * @description Its allocation over the scheme. In pence.
+             */
+            allocationPence?: string;
+            /**
+             * Format: int64
+             * @description Committed over the scheme. In pence.
+             */
+            committedPence?: string;
+            /**
+             * Format: int32
+             * @description Eligible headcount in the scheme's baseline.
+             */
+            eligibleHeadcount?: number;
+            /** @description `practices/{ods}`. */
+            practice?: string;
+            /**
+             * Format: int64
+             * @description Committed ÷ headcount, rounded down to the penny. In pence.
+             */
+            spendPerHeadPence?: string;
+        };
+        /** @description One professional's CPD need from their annual appraisal. */
+        v1CpdNeed: {
+            /** @description The appraisal the need came from (`YYYY-MM-DD`). */
+            appraisalDate?: string;
+            /**
+             * Format: date-time
+             * @description Output only.
+             */
+            createTime?: $Read<string>;
+            /** @description Opaque version for optimistic concurrency (AIP-154). */
+            etag?: string;
+            /** @description Resource name `practices/{ods}/cpdNeeds/{need}`. */
+            name?: string;
+            /** @description The need, in the appraisal's words (up to 2000 characters). */
+            need?: string;
+            /** @description A preferred course, if known. */
+            preferredCourse?: string;
+            /** @description Who: the professional's name or the practice's reference for them. */
+            professional?: string;
+            /** @description Their staff group. */
+            staffGroup?: components["schemas"]["v1CpdStaffGroup"];
+            /** @description Output only. The appraisal is more than 15 months old. */
+            stale?: $Read<boolean>;
+            /** @description The topic, for aggregating needs across practices. */
+            topic?: string;
+        };
+        /** @description The needs of a hub's practices by topic. Output only. */
+        v1CpdNeedSummary: {
+            /** @description `trainingHubs/{hub}/cpdNeedSummary`. */
+            name?: string;
+            /** @description Most needed first. */
+            topics?: components["schemas"]["CpdNeedSummaryTopic"][];
+        };
+        /** @description A practice's request for funding towards a professional's CPD. */
+        v1CpdRequest: {
+            /** @description What it pays for. */
+            category?: components["schemas"]["CpdRequestCategory"];
+            /**
+             * Format: int64
+             * @description What it costs. In pence.
+             */
+            costPence?: string;
+            /** @description Output only. The commissioned course it has a place on, if any. */
+            course?: $Read<string>;
+            /** @description The course or event. */
+            courseTitle?: string;
+            /**
+             * Format: date-time
+             * @description Output only.
+             */
+            createTime?: $Read<string>;
+            /** @description Last day (`YYYY-MM-DD`), no later than the scheme's end. */
+            endDate?: string;
+            /** @description Opaque version for optimistic concurrency (AIP-154). */
+            etag?: string;
+            /** @description Output only. The scheme year it draws on: that of the start date. */
+            financialYear?: $Read<string>;
+            /**
+             * Format: int64
+             * @description Output only. What the fund commits: the cost, or less when part-funded. In pence.
+             */
+            fundedPence?: $Read<string>;
+            /** @description Resource name `practices/{ods}/cpdRequests/{request}`. */
+            name?: string;
+            /** @description The need it meets: `practices/{ods}/cpdNeeds/{need}`. Required. */
+            need?: string;
+            /**
+             * Format: int64
+             * @description Output only. Paid to the provider. In pence.
+             */
+            paidPence?: $Read<string>;
+            /** @description Output only. The need's professional. */
+            professional?: $Read<string>;
+            /** @description The provider. */
+            provider?: string;
+            /** @description Output only. Why it was rejected. */
+            rejectionReason?: $Read<string>;
+            /** @description The scheme funding it: `cpdSchemes/{scheme}`. */
+            scheme?: string;
+            /** @description First day (`YYYY-MM-DD`). */
+            startDate?: string;
+            /** @description Output only. */
+            state?: $Read<components["schemas"]["v1CpdRequestState"]>;
+            /**
+             * Format: date-time
+             * @description Output only.
+             */
+            updateTime?: $Read<string>;
+        };
+        /**
+         * @description Where the request is. Output only; it moves through the hub's custom
+         *     methods.
+         *
+         *      - STATE_SUBMITTED: Awaiting the hub.
+         *      - STATE_APPROVED: The whole cost funded.
+         *      - STATE_PART_FUNDED: Part of the cost funded; the practice pays the rest.
+         *      - STATE_REJECTED: Refused, with a reason.
+         *      - STATE_PAID: The funded amount paid to the provider.
+         * @default STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1CpdRequestState: "STATE_UNSPECIFIED" | "STATE_SUBMITTED" | "STATE_APPROVED" | "STATE_PART_FUNDED" | "STATE_REJECTED" | "STATE_PAID";
+        /** @description A CPD scheme: its years, amount per head and eligible staff groups. */
+        v1CpdScheme: {
+            /** @description Whether the amount per head is per year or over the scheme. */
+            amountBasis?: components["schemas"]["CpdSchemeAmountBasis"];
+            /**
+             * Format: int64
+             * @description Pence per eligible head (regardless of WTE).
+             */
+            amountPerHeadPence?: string;
+            /**
+             * Format: date-time
+             * @description Output only.
+             */
+            createTime?: $Read<string>;
+            /** @description For example `CPD 2020/21 to 2022/23`. */
+            displayName?: string;
+            /**
+             * @description The last day anything funded may be dated (`YYYY-MM-DD`), in the last
+             *     year: there is no carry-over.
+             */
+            endDate?: string;
+            /** @description Opaque version for optimistic concurrency (AIP-154). */
+            etag?: string;
+            /** @description The first financial year, for example `2020-21`. */
+            firstYear?: string;
+            /** @description Resource name `cpdSchemes/{scheme}`. */
+            name?: string;
+            /** @description The staff groups counted in the baseline and funded. */
+            staffGroups?: components["schemas"]["v1CpdStaffGroup"][];
+            /**
+             * Format: date-time
+             * @description Output only.
+             */
+            updateTime?: $Read<string>;
+            /**
+             * Format: int32
+             * @description How many financial years it runs.
+             */
+            years?: number;
+        };
+        /**
+         * @description A group of staff a CPD scheme funds.
+         *
+         *      - CPD_STAFF_GROUP_REGISTERED_NURSE: A registered nurse.
+         *      - CPD_STAFF_GROUP_ALLIED_HEALTH_PROFESSIONAL: An allied health professional: occupational therapists included.
+         * @default CPD_STAFF_GROUP_UNSPECIFIED
+         * @enum {string}
+         */
+        v1CpdStaffGroup: "CPD_STAFF_GROUP_UNSPECIFIED" | "CPD_STAFF_GROUP_REGISTERED_NURSE" | "CPD_STAFF_GROUP_ALLIED_HEALTH_PROFESSIONAL";
         /** @description Request for CreatePost. */
         v1CreatePostRequest: {
             /** @description `pcns/{pcn}`. */
@@ -1962,6 +2736,41 @@ export interface components {
             /** @description Token for the next page; empty on the last page. */
             nextPageToken: string;
         };
+        /** @description Response for ListCpdAllocations. */
+        v1ListCpdAllocationsResponse: {
+            /** @description The page of allocations. */
+            cpdAllocations?: components["schemas"]["v1CpdAllocation"][];
+            /** @description Token for the next page; empty on the last page. */
+            nextPageToken?: string;
+        };
+        /** @description Response for ListCpdCourses. */
+        v1ListCpdCoursesResponse: {
+            /** @description The page of courses. */
+            cpdCourses?: components["schemas"]["v1CpdCourse"][];
+            /** @description Token for the next page; empty on the last page. */
+            nextPageToken?: string;
+        };
+        /** @description Response for ListCpdNeeds. */
+        v1ListCpdNeedsResponse: {
+            /** @description The page of needs. */
+            cpdNeeds?: components["schemas"]["v1CpdNeed"][];
+            /** @description Token for the next page; empty on the last page. */
+            nextPageToken?: string;
+        };
+        /** @description Response for ListCpdRequests. */
+        v1ListCpdRequestsResponse: {
+            /** @description The page of requests. */
+            cpdRequests?: components["schemas"]["v1CpdRequest"][];
+            /** @description Token for the next page; empty on the last page. */
+            nextPageToken?: string;
+        };
+        /** @description Response for ListCpdSchemes. */
+        v1ListCpdSchemesResponse: {
+            /** @description The page of schemes. */
+            cpdSchemes?: components["schemas"]["v1CpdScheme"][];
+            /** @description Token for the next page; empty on the last page. */
+            nextPageToken?: string;
+        };
         /** @description Response for ListEntitlements. */
         v1ListEntitlementsResponse: {
             /** @description The page of entitlements. */
@@ -2020,6 +2829,13 @@ export interface components {
             nextPageToken: string;
             /** @description The page of roles. */
             roles: components["schemas"]["v1Role"][];
+        };
+        /** @description Response for ListTrainingHubs. */
+        v1ListTrainingHubsResponse: {
+            /** @description Token for the next page; empty on the last page. */
+            nextPageToken?: string;
+            /** @description The page of hubs. */
+            trainingHubs?: components["schemas"]["v1TrainingHub"][];
         };
         /** @description Response for ListWorkforceStatistics. */
         v1ListWorkforceStatisticsResponse: {
@@ -2148,7 +2964,7 @@ export interface components {
             /** @description Opaque version for optimistic concurrency (AIP-154). */
             etag?: string;
             /** @description The member GP practices. A practice belongs to one PCN at a time. */
-            memberPractices?: components["schemas"]["v1Practice"][];
+            memberPractices?: components["schemas"]["arrsV1Practice"][];
             /**
              * @description Resource name `pcns/{ods_code}`: `U` followed by five digits, for
              *     example `pcns/U12345`.
@@ -2299,13 +3115,6 @@ export interface components {
          * @enum {string}
          */
         v1PostState: "STATE_UNSPECIFIED" | "STATE_PLANNED" | "STATE_RECRUITING" | "STATE_FILLED" | "STATE_ENDED";
-        /** @description A GP practice in a PCN. */
-        v1Practice: {
-            /** @description Human-readable name. */
-            displayName?: string;
-            /** @description ODS code: one letter and five digits, for example `A81001`. */
-            odsCode?: string;
-        };
         /** @description Response for PreviewRateTopUps. */
         v1PreviewRateTopUpsResponse: {
             /**
@@ -2563,6 +3372,39 @@ export interface components {
          * @enum {string}
          */
         v1RoleRuleKind: "ROLE_RULE_KIND_UNSPECIFIED" | "ROLE_RULE_KIND_CCT_WITHIN_YEARS";
+        /**
+         * @description A Training Hub: the local body holding CPD funds for the practices it
+         *     serves.
+         */
+        v1TrainingHub: {
+            /**
+             * Format: date-time
+             * @description Output only.
+             */
+            createTime?: $Read<string>;
+            /** @description The hub's name, for example `Frimley Training Hub`. */
+            displayName?: string;
+            /** @description Opaque version for optimistic concurrency (AIP-154). */
+            etag?: string;
+            /** @description Resource name `trainingHubs/{hub}`. */
+            name?: string;
+            /** @description The practices it serves, past and present. */
+            practices?: components["schemas"]["v1TrainingHubPractice"][];
+            /**
+             * Format: date-time
+             * @description Output only.
+             */
+            updateTime?: $Read<string>;
+        };
+        /** @description A practice the hub serves, and from and until when. */
+        v1TrainingHubPractice: {
+            /** @description Last day served (`YYYY-MM-DD`); empty while it still is. */
+            endDate?: string;
+            /** @description `practices/{ods}`: the practice's ODS code, a letter and 5 digits. */
+            practice?: string;
+            /** @description First day served (`YYYY-MM-DD`). */
+            startDate?: string;
+        };
         /** @description Request for UpdateClaimLine. */
         v1UpdateClaimLineRequest: {
             /** @description The line, identified by `name`; a non-empty `etag` must match. */
@@ -4685,6 +5527,566 @@ export interface operations {
             };
         };
     };
+    CpdService_ListCpdSchemes: {
+        parameters: {
+            query?: {
+                /** @description Maximum results per page: 0 means 50, above 500 means 500. */
+                pageSize?: number;
+                /** @description `next_page_token` from a previous call with the same arguments. */
+                pageToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListCpdSchemesResponse"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_CreateCpdScheme: {
+        parameters: {
+            query?: {
+                /** @description The scheme's id: lower-case letters, digits and hyphens. */
+                cpdSchemeId?: string;
+                /** @description UUID making the call idempotent: a retry returns the first result. */
+                requestId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The scheme; `name` is ignored. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1CpdScheme"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdScheme"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_GetCpdScheme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cpdScheme: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdScheme"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_CreateCpdBaseline: {
+        parameters: {
+            query?: {
+                /** @description The practice's ODS code. */
+                cpdBaselineId?: string;
+                /** @description UUID making the call idempotent: a retry returns the first result. */
+                requestId?: string;
+            };
+            header?: never;
+            path: {
+                cpdScheme: string;
+            };
+            cookie?: never;
+        };
+        /** @description The baseline; `name` is ignored. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1CpdBaseline"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdBaseline"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_UpdateCpdBaseline: {
+        parameters: {
+            query?: {
+                /** @description Fields to change: `eligible_headcount`. Empty means all. */
+                updateMask?: string;
+            };
+            header?: never;
+            path: {
+                cpdScheme: string;
+                baseline: string;
+            };
+            cookie?: never;
+        };
+        /** @description The baseline, identified by `name`; a non-empty `etag` must match. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Output only. The allocations computed from it, one per scheme year. */
+                    allocations?: $Read<components["schemas"]["v1CpdAllocation"][]>;
+                    /**
+                     * Format: date-time
+                     * @description Output only.
+                     */
+                    createTime?: $Read<string>;
+                    /**
+                     * Format: int32
+                     * @description Eligible registered nurses and allied health professionals, per head.
+                     */
+                    eligibleHeadcount?: number;
+                    /** @description Opaque version for optimistic concurrency (AIP-154). */
+                    etag?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdBaseline"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     FundingService_ListFinancialYears: {
         parameters: {
             query?: {
@@ -5516,7 +6918,7 @@ export interface operations {
                     /** @description Opaque version for optimistic concurrency (AIP-154). */
                     etag?: string;
                     /** @description The member GP practices. A practice belongs to one PCN at a time. */
-                    memberPractices?: components["schemas"]["v1Practice"][];
+                    memberPractices?: components["schemas"]["arrsV1Practice"][];
                     /** @description Who receives the PCN's reimbursement. */
                     nominatedPayee?: components["schemas"]["v1Payee"];
                     /**
@@ -8764,6 +10166,1322 @@ export interface operations {
             };
         };
     };
+    CpdService_ListCpdAllocations: {
+        parameters: {
+            query?: {
+                /** @description Only this scheme's (`cpdSchemes/{scheme}`), if set. */
+                scheme?: string;
+                /** @description Maximum results per page: 0 means 50, above 500 means 500. */
+                pageSize?: number;
+                /** @description `next_page_token` from a previous call with the same arguments. */
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                practice: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListCpdAllocationsResponse"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_ListCpdNeeds: {
+        parameters: {
+            query?: {
+                /** @description Maximum results per page: 0 means 50, above 500 means 500. */
+                pageSize?: number;
+                /** @description `next_page_token` from a previous call with the same arguments. */
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                practice: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListCpdNeedsResponse"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_CreateCpdNeed: {
+        parameters: {
+            query?: {
+                /** @description UUID making the call idempotent: a retry returns the first result. */
+                requestId?: string;
+                /**
+                 * @description The need's id, if the caller chooses one (lower-case letters, digits
+                 *     and hyphens); empty lets the service choose.
+                 */
+                cpdNeedId?: string;
+            };
+            header?: never;
+            path: {
+                practice: string;
+            };
+            cookie?: never;
+        };
+        /** @description The need; `name` is ignored. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1CpdNeed"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdNeed"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_GetCpdNeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                practice: string;
+                cpdNeed: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdNeed"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_ListCpdRequests: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only requests in this state, if set.
+                 *
+                 *      - STATE_SUBMITTED: Awaiting the hub.
+                 *      - STATE_APPROVED: The whole cost funded.
+                 *      - STATE_PART_FUNDED: Part of the cost funded; the practice pays the rest.
+                 *      - STATE_REJECTED: Refused, with a reason.
+                 *      - STATE_PAID: The funded amount paid to the provider.
+                 */
+                state?: "STATE_UNSPECIFIED" | "STATE_SUBMITTED" | "STATE_APPROVED" | "STATE_PART_FUNDED" | "STATE_REJECTED" | "STATE_PAID";
+                /** @description Maximum results per page: 0 means 50, above 500 means 500. */
+                pageSize?: number;
+                /** @description `next_page_token` from a previous call with the same arguments. */
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                practice: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListCpdRequestsResponse"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_CreateCpdRequest: {
+        parameters: {
+            query?: {
+                /** @description UUID making the call idempotent: a retry returns the first result. */
+                requestId?: string;
+                /**
+                 * @description The request's id, if the caller chooses one (lower-case letters, digits
+                 *     and hyphens); empty lets the service choose.
+                 */
+                cpdRequestId?: string;
+            };
+            header?: never;
+            path: {
+                practice: string;
+            };
+            cookie?: never;
+        };
+        /** @description The request; `name` is ignored. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1CpdRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdRequest"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_GetCpdRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                practice: string;
+                cpdRequest: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdRequest"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_AllocateCpdCoursePlace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                practice: string;
+                cpdRequest: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CpdServiceAllocateCpdCoursePlaceBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdRequest"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_ApproveCpdRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                practice: string;
+                cpdRequest: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CpdServiceApproveCpdRequestBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdRequest"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_PartFundCpdRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                practice: string;
+                cpdRequest: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CpdServicePartFundCpdRequestBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdRequest"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_RecordCpdPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                practice: string;
+                cpdRequest: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CpdServiceRecordCpdPaymentBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdRequest"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_RejectCpdRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                practice: string;
+                cpdRequest: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CpdServiceRejectCpdRequestBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdRequest"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     CatalogueService_ListRoles: {
         parameters: {
             query?: {
@@ -9756,6 +12474,991 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1PreviewRateTopUpsResponse"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_ListTrainingHubs: {
+        parameters: {
+            query?: {
+                /** @description Maximum results per page: 0 means 50, above 500 means 500. */
+                pageSize?: number;
+                /** @description `next_page_token` from a previous call with the same arguments. */
+                pageToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListTrainingHubsResponse"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_CreateTrainingHub: {
+        parameters: {
+            query?: {
+                /** @description The hub's id: lower-case letters, digits and hyphens. */
+                trainingHubId?: string;
+                /** @description UUID making the call idempotent: a retry returns the first result. */
+                requestId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The hub; `name` is ignored. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1TrainingHub"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1TrainingHub"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_GetTrainingHub: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trainingHub: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1TrainingHub"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_UpdateTrainingHub: {
+        parameters: {
+            query?: {
+                /** @description Fields to change: `display_name`, `practices`. Empty means all. */
+                updateMask?: string;
+            };
+            header?: never;
+            path: {
+                trainingHub: string;
+            };
+            cookie?: never;
+        };
+        /** @description The hub, identified by `name`; a non-empty `etag` must match. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description Output only.
+                     */
+                    createTime?: $Read<string>;
+                    /** @description The hub's name, for example `Frimley Training Hub`. */
+                    displayName?: string;
+                    /** @description Opaque version for optimistic concurrency (AIP-154). */
+                    etag?: string;
+                    /** @description The practices it serves, past and present. */
+                    practices?: components["schemas"]["v1TrainingHubPractice"][];
+                    /**
+                     * Format: date-time
+                     * @description Output only.
+                     */
+                    updateTime?: $Read<string>;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1TrainingHub"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_ListCpdCourses: {
+        parameters: {
+            query?: {
+                /** @description Maximum results per page: 0 means 50, above 500 means 500. */
+                pageSize?: number;
+                /** @description `next_page_token` from a previous call with the same arguments. */
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                trainingHub: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListCpdCoursesResponse"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_CreateCpdCourse: {
+        parameters: {
+            query?: {
+                /** @description UUID making the call idempotent: a retry returns the first result. */
+                requestId?: string;
+                /**
+                 * @description The course's id, if the caller chooses one (lower-case letters, digits
+                 *     and hyphens); empty lets the service choose.
+                 */
+                cpdCourseId?: string;
+            };
+            header?: never;
+            path: {
+                trainingHub: string;
+            };
+            cookie?: never;
+        };
+        /** @description The course; `name` is ignored. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1CpdCourse"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdCourse"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_GetCpdCourse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trainingHub: string;
+                course: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdCourse"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_GetCpdFairness: {
+        parameters: {
+            query?: {
+                /** @description `cpdSchemes/{scheme}`. Required. */
+                scheme?: string;
+            };
+            header?: never;
+            path: {
+                trainingHub: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdFairness"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CpdService_GetCpdNeedSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trainingHub: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CpdNeedSummary"];
                 };
             };
             /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */

@@ -21,6 +21,10 @@ function navItems(s: Session | null): [string, string][] {
       return [["/", "Review queue"], ["/dashboard", "PCNs"], ["/statistics", "Workforce"], ["/local-roles", "Local roles"]];
     case "commissioner-finance":
       return [["/", "Payments"], ["/export", "Download claim lines"], ["/dashboard", "PCNs"], ["/statistics", "Workforce"]];
+    case "training-hub-officer":
+      return [["/", "CPD ledger"]];
+    case "practice-manager":
+      return [["/", "CPD funding"], ["/cpd/needs/new", "Record a need"], ["/cpd/requests/new", "Request funding"]];
     case "national-administrator":
       return [["/", "Audit"], ["/rates", "Roles and rates"], ["/years", "Financial years"], ["/entitlements", "Entitlements"],
         ["/dashboard", "PCNs"], ["/statistics", "Workforce"]];

@@ -16,6 +16,7 @@ import { dashboardPage } from "./pages/dashboard.js";
 import { statisticsPage } from "./pages/statistics.js";
 import { backdatedAwardPage } from "./pages/backdated.js";
 import { cataloguePage, localRolesPage, newLocalRolePage, retireLocalRolePage } from "./pages/localroles.js";
+import { hubRequestPage, newNeedPage, newRequestPage, practiceCpdPage } from "./pages/cpd.js";
 
 export interface Ctx {
   params: Record<string, string>;
@@ -70,4 +71,8 @@ export const routes: { pattern: RegExp; page: Page }[] = [
   { pattern: /^\/local-roles$/, page: localRolesPage },
   { pattern: /^\/local-roles\/new(?:\/(?<step>approved))?$/, page: newLocalRolePage },
   { pattern: /^\/local-roles\/(?<role>[a-z0-9-]+)\/(?<step>retire|retired)$/, page: retireLocalRolePage },
+  { pattern: /^\/cpd$/, page: practiceCpdPage },
+  { pattern: /^\/cpd\/needs\/new$/, page: newNeedPage },
+  { pattern: /^\/cpd\/requests\/new$/, page: newRequestPage },
+  { pattern: /^\/hub\/requests\/(?<practice>[A-Z]\d{5})\/(?<request>[a-z0-9-]+)$/, page: hubRequestPage },
 ];

@@ -66,6 +66,8 @@ export const roleLabels: Record<string, string> = {
   "commissioner-approver": "Commissioner approver",
   "commissioner-finance": "Commissioner finance",
   "national-administrator": "National administrator",
+  "training-hub-officer": "Training Hub officer",
+  "practice-manager": "Practice manager",
 };
 
 export function isPcn(s: Session | null): boolean {

@@ -1,5 +1,6 @@
 // Each role's home: a PCN's tasks, the approver's review queue, finance's
-// claims awaiting payment, NHS England's audit check.
+// claims awaiting payment, NHS England's audit check, a Training Hub's CPD
+// ledger and a practice's CPD funding.
 import { randomId } from "../lib/ids.js";
 import { html } from "../lib/html.js";
 import { lastSegment, monthName, monthsBefore, pounds, today } from "../lib/format.js";
@@ -10,6 +11,7 @@ import { page, type Ctx, type PageOut } from "../routes.js";
 import { queuePage } from "./review.js";
 import { paymentsPage } from "./finance.js";
 import { auditPage } from "./admin.js";
+import { hubPage, practiceCpdPage } from "./cpd.js";
 
 let startProblems: Problems = noProblems();
 
@@ -68,6 +70,8 @@ export const homePage = page(
     if (s.role === "commissioner-approver") return queuePage(ctx);
     if (s.role === "commissioner-finance") return paymentsPage(ctx);
     if (s.role === "national-administrator") return auditPage(ctx);
+    if (s.role === "training-hub-officer") return hubPage(ctx);
+    if (s.role === "practice-manager") return practiceCpdPage(ctx);
     return { title: "Home", body: html`<h1>Home</h1>${insetText("There is nothing for your role here yet.")}${summaryList([["Role", s.role]])}` };
   },
   (el, ctx) => {

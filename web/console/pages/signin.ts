@@ -38,6 +38,8 @@ const demoUsers: DemoUser[] = [
   { role: "commissioner-approver", org: "QNQ", subject: "dee@frimley.example", who: "Dee, NHS Frimley ICB" },
   { role: "commissioner-finance", org: "QNQ", subject: "carol@frimley.example", who: "Carol, NHS Frimley ICB" },
   { role: "national-administrator", org: "", subject: "alice@england.example", who: "Alice, NHS England" },
+  { role: "training-hub-officer", org: "frimley", subject: "hana@frimley-hub.example", who: "Hana, Frimley Training Hub" },
+  { role: "practice-manager", org: "K81001", subject: "priya@riverside.example", who: "Priya, Riverside Surgery" },
 ];
 
 let problems: Problems = noProblems();
@@ -123,6 +125,11 @@ export const signInPage = page(
       if (user.role.startsWith("pcn-")) {
         const pcn = await client.GET("/v1/pcns/{pcn}", { params: { path: { pcn: user.org } } });
         orgName = pcn.data?.displayName ?? user.org;
+      } else if (user.role === "training-hub-officer") {
+        const h = await client.GET("/v1/trainingHubs/{trainingHub}", { params: { path: { trainingHub: user.org } } });
+        orgName = h.data?.displayName ?? user.org;
+      } else if (user.role === "practice-manager") {
+        orgName = `Practice ${user.org}`;
       } else if (user.org) {
         const c = await client.GET("/v1/commissioners/{commissioner}", { params: { path: { commissioner: user.org } } });
         orgName = c.data?.displayName ?? user.org;
