@@ -7,22 +7,12 @@
 // the commissioner's approver then reads the award and sees the claim
 // against the maximum. Every page is checked by axe and saved as a PNG.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { startArrsd, type Arrsd } from "./arrsd.js";
-import { openBrowser, pence, signInAs, type Browser } from "./browser.js";
+import { pence, signInAs } from "./browser.js";
+import { consoleUnderTest } from "./session.js";
 
-let arrsd: Arrsd | undefined;
-let b: Browser;
-
-before(async () => {
-  const baseUrl = process.env["ARRS_E2E_URL"] ?? (arrsd = await startArrsd()).baseUrl;
-  b = await openBrowser(baseUrl);
-});
-after(async () => {
-  await b?.close();
-  await arrsd?.stop();
-});
+const b = consoleUnderTest();
 
 /** The amount in the summary row labelled label. */
 async function summaryPence(label: string): Promise<bigint> {

@@ -13,24 +13,12 @@
 // web/test/screenshots/; the console must log no errors.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { startArrsd, type Arrsd } from "./arrsd.js";
-import { openBrowser, pence, screenshots, signInAs, type Browser } from "./browser.js";
+import { pence, screenshots, signInAs } from "./browser.js";
+import { consoleUnderTest } from "./session.js";
 
-let arrsd: Arrsd | undefined;
-let baseUrl: string;
-let b: Browser;
-
-before(async () => {
-  // ARRS_E2E_URL: a running arrsd with fresh demo data, to develop against.
-  baseUrl = process.env["ARRS_E2E_URL"] ?? (arrsd = await startArrsd()).baseUrl;
-  b = await openBrowser(baseUrl);
-});
-after(async () => {
-  await b?.close();
-  await arrsd?.stop();
-});
+const b = consoleUnderTest();
 
 async function budgetPaid(): Promise<bigint> {
   const { page } = b;

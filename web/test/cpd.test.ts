@@ -5,22 +5,12 @@
 // needs by topic, part-funds the new request up to what remains, records
 // the payment to the provider, and sees the fairness view. Every page is checked by axe and saved as a PNG.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { startArrsd, type Arrsd } from "./arrsd.js";
-import { openBrowser, pence, signInAs, type Browser } from "./browser.js";
+import { pence, signInAs } from "./browser.js";
+import { consoleUnderTest } from "./session.js";
 
-let arrsd: Arrsd | undefined;
-let b: Browser;
-
-before(async () => {
-  const baseUrl = process.env["ARRS_E2E_URL"] ?? (arrsd = await startArrsd()).baseUrl;
-  b = await openBrowser(baseUrl);
-});
-after(async () => {
-  await b?.close();
-  await arrsd?.stop();
-});
+const b = consoleUnderTest();
 
 async function fillDate(id: string, d: Date): Promise<void> {
   const { page } = b;

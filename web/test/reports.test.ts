@@ -4,22 +4,12 @@
 // approver sees its own. Every page is checked by axe and saved as a PNG.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { startArrsd, type Arrsd } from "./arrsd.js";
-import { openBrowser, signInAs, type Browser } from "./browser.js";
+import { signInAs } from "./browser.js";
+import { consoleUnderTest } from "./session.js";
 
-let arrsd: Arrsd | undefined;
-let b: Browser;
-
-before(async () => {
-  const baseUrl = process.env["ARRS_E2E_URL"] ?? (arrsd = await startArrsd()).baseUrl;
-  b = await openBrowser(baseUrl);
-});
-after(async () => {
-  await b?.close();
-  await arrsd?.stop();
-});
+const b = consoleUnderTest();
 
 async function download(button: string): Promise<string> {
   const { page } = b;
