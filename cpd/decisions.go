@@ -2,6 +2,7 @@ package cpd
 
 import (
 	"context"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -50,9 +51,11 @@ func (s *Store) decide(ctx context.Context, req claims.Request, name, etag strin
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE cpd_requests SET state = $3, funded_pence = $4, paid_pence = $5,
 			rejection_reason = $6, provider = $7, course_title = $8, start_date = $9, end_date = $10, cost_pence = $11,
-			financial_year = $12, course_hub_id = $13, course_id = $14, revision = revision + 1, update_time = now()
+			financial_year = $12, course_hub_id = $13, course_id = $14, payment_date = $15, payment_reference = $16,
+			revision = revision + 1, update_time = now()
 			WHERE ods_code = $1 AND id = $2`, ods, id, next.State, next.FundedPence, next.PaidPence, next.RejectionReason,
-			next.Provider, next.CourseTitle, next.StartDate, next.EndDate, next.CostPence, next.Year, courseHub, courseID); err != nil {
+			next.Provider, next.CourseTitle, next.StartDate, next.EndDate, next.CostPence, next.Year, courseHub, courseID,
+			next.PaymentDate, next.PaymentReference); err != nil {
 			return Request{}, "", err
 		}
 		out, err := s.getRequest(ctx, tx, name)
@@ -164,9 +167,25 @@ func (s *Store) Reject(ctx context.Context, req claims.Request, name, etag, reas
 	})
 }
 
-// RecordPayment records that the hub paid the provider the funded amount.
-func (s *Store) RecordPayment(ctx context.Context, req claims.Request, name, etag string) (Request, error) {
+// RecordPayment records that the hub paid the provider the funded amount,
+// on date (not in the future) with the remittance reference.
+func (s *Store) RecordPayment(ctx context.Context, req claims.Request, name, etag string, date claims.Date, reference string) (Request, error) {
+	reference = strings.TrimSpace(reference)
+	var vs claims.Violations
+	switch {
+	case date.IsZero():
+		vs.Add("payment_date", "REQUIRED", "the day the provider was paid is required")
+	case date.After(s.cs.Today()):
+		vs.Add("payment_date", "IN_FUTURE", "a payment is recorded once made, not before: %s is after today", date)
+	}
+	if reference == "" || len(reference) > 200 {
+		vs.Add("reference", "REQUIRED", "the payment's remittance reference is required (at most 200 characters)")
+	}
+	if err := vs.Err(); err != nil {
+		return Request{}, err
+	}
 	return s.decide(ctx, req, name, etag, actPay, func(tx *sqlx.Tx, cur Request, next *Request) ([]claims.AuditRecord, error) {
+		next.PaymentDate, next.PaymentReference = date, reference
 		al, err := lockAllocation(ctx, tx, cur)
 		if err != nil {
 			return nil, err

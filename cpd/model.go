@@ -202,7 +202,11 @@ type Request struct {
 	PaidPence       int64
 	State           State
 	RejectionReason string
-	Course          string // the commissioned course holding a place, or ""
+	// PaymentDate and PaymentReference record the hub's payment to the
+	// provider; zero until paid.
+	PaymentDate      claims.Date
+	PaymentReference string
+	Course           string // the commissioned course holding a place, or ""
 	Revision        int64
 	CreateTime      time.Time
 	UpdateTime      time.Time `db:"update_time"`

@@ -28,6 +28,8 @@ type requestRow struct {
 	Paid         int64                `db:"paid_pence"`
 	State        State                `db:"state"`
 	Reason       string               `db:"rejection_reason"`
+	PaymentDate  claims.Date          `db:"payment_date"`
+	PaymentRef   string               `db:"payment_reference"`
 	CourseHub    sql.NullString       `db:"course_hub_id"`
 	CourseID     sql.NullString       `db:"course_id"`
 	Revision     int64                `db:"revision"`
@@ -39,7 +41,7 @@ func (r requestRow) request() Request {
 	out := Request{ODSCode: r.ODSCode, ID: r.ID, Need: NeedName(r.ODSCode, r.NeedID), Professional: r.Professional,
 		Scheme: r.Scheme, Year: r.Year, Category: r.Category, Provider: r.Provider, CourseTitle: r.CourseTitle,
 		StartDate: r.StartDate, EndDate: r.EndDate, CostPence: r.Cost, FundedPence: r.Funded, PaidPence: r.Paid,
-		State: r.State, RejectionReason: r.Reason, Revision: r.Revision, CreateTime: r.CreateTime, UpdateTime: r.UpdateTime}
+		State: r.State, RejectionReason: r.Reason, PaymentDate: r.PaymentDate, PaymentReference: r.PaymentRef, Revision: r.Revision, CreateTime: r.CreateTime, UpdateTime: r.UpdateTime}
 	if r.CourseID.Valid {
 		out.Course = CourseName(r.CourseHub.String, r.CourseID.String)
 	}
@@ -48,7 +50,7 @@ func (r requestRow) request() Request {
 
 const requestColumns = `r.ods_code, r.id, r.need_id, n.professional, r.scheme_id, r.financial_year, r.category,
 	r.provider, r.course_title, r.start_date, r.end_date, r.cost_pence, r.funded_pence, r.paid_pence, r.state,
-	r.rejection_reason, r.course_hub_id, r.course_id, r.revision, r.create_time, r.update_time`
+	r.rejection_reason, r.payment_date, r.payment_reference, r.course_hub_id, r.course_id, r.revision, r.create_time, r.update_time`
 
 const requestFrom = ` FROM cpd_requests r JOIN cpd_needs n ON n.ods_code = r.ods_code AND n.id = r.need_id`
 

@@ -24,6 +24,9 @@ type Store struct {
 // NewStore returns a Store over the claims store cs.
 func NewStore(cs *claims.Store) *Store { return &Store{cs: cs, db: cs.DB()} }
 
+// Today is the civil date in England by the store's clock.
+func (s *Store) Today() claims.Date { return s.cs.Today() }
+
 // args builds positional arguments for conditions that depend on the actor.
 type args []any
 

@@ -220,7 +220,23 @@ func TestApprovePartFundRejectAndPay(t *testing.T) {
 	if _, err := f.cpd.Approve(hub, claims.Request{}, a.Name(), claims.Etag(a.Revision)); reason(err) != "ETAG_MISMATCH" {
 		t.Fatalf("stale etag: %v", err)
 	}
-	if r, err := f.cpd.RecordPayment(hub, claims.Request{}, a.Name(), ""); err != nil || r.PaidPence != 60000 || r.State != cpd.StatePaid {
+	// A payment names its day (not in the future) and its remittance
+	// reference, or it is refused and changes nothing.
+	for _, bad := range []struct {
+		date       claims.Date
+		ref, field string
+		rule       string
+	}{
+		{claims.Date{}, "REM-1", "payment_date", "REQUIRED"},
+		{f.cpd.Today().AddDays(1), "REM-1", "payment_date", "IN_FUTURE"},
+		{f.cpd.Today(), "  ", "reference", "REQUIRED"},
+	} {
+		if _, err := f.cpd.RecordPayment(hub, claims.Request{}, a.Name(), "", bad.date, bad.ref); violation(err) != bad.field+" "+bad.rule {
+			t.Errorf("payment on %s, reference %q: %v, want %s %s", bad.date, bad.ref, err, bad.field, bad.rule)
+		}
+	}
+	if r, err := f.cpd.RecordPayment(hub, claims.Request{}, a.Name(), "", f.cpd.Today(), " REM-0042 "); err != nil || r.PaidPence != 60000 ||
+		r.State != cpd.StatePaid || r.PaymentDate != f.cpd.Today() || r.PaymentReference != "REM-0042" {
 		t.Fatalf("pay: %+v %v", r, err)
 	}
 	als, _, err := f.cpd.ListAllocations(as(t, pmA1), "A00001", claims.Page{Size: 10}, "")

@@ -132,6 +132,10 @@ CREATE TABLE cpd_requests (
     paid_pence       bigint NOT NULL DEFAULT 0,
     state            text NOT NULL DEFAULT 'submitted',
     rejection_reason text NOT NULL DEFAULT '' CONSTRAINT cpd_requests_reason CHECK (length(rejection_reason) <= 1000),
+    -- The hub's payment to the provider: when, and the remittance reference
+    -- that ties it to the hub's ledger.
+    payment_date     date,
+    payment_reference text NOT NULL DEFAULT '' CONSTRAINT cpd_requests_payment_reference CHECK (length(payment_reference) <= 200),
     course_hub_id    text COLLATE "C",
     course_id        text COLLATE "C",
     revision         bigint NOT NULL DEFAULT 1,
@@ -153,7 +157,8 @@ CREATE TABLE cpd_requests (
         WHEN 'part_funded' THEN funded_pence > 0 AND funded_pence < cost_pence AND paid_pence = 0
         WHEN 'rejected'    THEN funded_pence = 0 AND paid_pence = 0 AND rejection_reason <> ''
         WHEN 'paid'        THEN funded_pence > 0 AND funded_pence <= cost_pence AND paid_pence = funded_pence
-        END)
+        END),
+    CONSTRAINT cpd_requests_paid_recorded CHECK ((state = 'paid') = (payment_date IS NOT NULL AND payment_reference <> ''))
 );
 CREATE INDEX cpd_requests_need ON cpd_requests (ods_code, need_id);
 

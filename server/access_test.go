@@ -199,7 +199,7 @@ var accessMatrix = map[string]accessRow{
 	"/arrs.v1.CpdService/ApproveCpdRequest":      {`{"name":"practices/K81001/cpdRequests/grace-insulin"}`, [][]string{hubOfficer}, true},
 	"/arrs.v1.CpdService/PartFundCpdRequest":     {`{"name":"practices/K81001/cpdRequests/grace-insulin","fundedPence":"1000"}`, [][]string{hubOfficer}, true},
 	"/arrs.v1.CpdService/RejectCpdRequest":       {`{"name":"practices/K81001/cpdRequests/grace-insulin","reason":"Duplicate"}`, [][]string{hubOfficer}, true},
-	"/arrs.v1.CpdService/RecordCpdPayment":       {`{"name":"practices/K81001/cpdRequests/olu-health-and-work"}`, [][]string{hubOfficer}, true},
+	"/arrs.v1.CpdService/RecordCpdPayment":       {`{"name":"practices/K81001/cpdRequests/olu-health-and-work","paymentDate":"2026-11-30","reference":"REM-1"}`, [][]string{hubOfficer}, true},
 }
 
 // aggregates are listings of figures added up over a commissioner's PCNs,

@@ -463,7 +463,8 @@ func cpdRequestProto(r cpd.Request) *arrsv1.CpdRequest {
 		CourseTitle: r.CourseTitle, StartDate: r.StartDate.String(), EndDate: r.EndDate.String(),
 		CostPence: r.CostPence, FundedPence: r.FundedPence, PaidPence: r.PaidPence, State: cpdStatesOut[r.State],
 		RejectionReason: r.RejectionReason, Course: r.Course, Etag: claims.Etag(r.Revision),
-		CreateTime: timestamp(r.CreateTime), UpdateTime: timestamp(r.UpdateTime)}
+		CreateTime: timestamp(r.CreateTime), UpdateTime: timestamp(r.UpdateTime),
+		PaymentDate: r.PaymentDate.String(), PaymentReference: r.PaymentReference}
 }
 
 func (h *cpdService) CreateCpdRequest(ctx context.Context, req *arrsv1.CreateCpdRequestRequest) (*arrsv1.CpdRequest, error) {
@@ -566,9 +567,19 @@ func (h *cpdService) RejectCpdRequest(ctx context.Context, req *arrsv1.RejectCpd
 }
 
 func (h *cpdService) RecordCpdPayment(ctx context.Context, req *arrsv1.RecordCpdPaymentRequest) (*arrsv1.CpdRequest, error) {
+	var vs claims.Violations
+	var date claims.Date
+	if req.GetPaymentDate() == "" {
+		vs.Add("payment_date", "REQUIRED", "the day the provider was paid is required")
+	} else {
+		date = parseDate(&vs, "payment_date", req.GetPaymentDate())
+	}
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
 	cr, err := createRequest(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
-	return decided(h.store.RecordPayment(ctx, cr, req.GetName(), req.GetEtag()))
+	return decided(h.store.RecordPayment(ctx, cr, req.GetName(), req.GetEtag(), date, req.GetReference()))
 }

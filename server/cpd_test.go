@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -62,7 +63,12 @@ func TestCpdOverTheAPI(t *testing.T) {
 	if err != nil || again.GetEtag() != first.GetEtag() {
 		t.Fatalf("retried approve = %v, %v; want the first result", again, err)
 	}
-	_, err = cpd.RecordCpdPayment(hub, &arrsv1.RecordCpdPaymentRequest{Name: r.GetName(), Etag: r.GetEtag()})
+	_, err = cpd.RecordCpdPayment(hub, &arrsv1.RecordCpdPaymentRequest{Name: r.GetName(), Reference: "REM-7"})
+	if code, got := violations(err); code != codes.InvalidArgument || fmt.Sprint(got) != "[payment_date REQUIRED]" {
+		t.Fatalf("payment with no date: %s %v, want INVALID_ARGUMENT payment_date REQUIRED", code, got)
+	}
+	_, err = cpd.RecordCpdPayment(hub, &arrsv1.RecordCpdPaymentRequest{Name: r.GetName(), Etag: r.GetEtag(),
+		PaymentDate: "2026-12-01", Reference: "REM-7"})
 	if status.Code(err) != codes.Aborted {
 		t.Fatalf("payment with a stale etag: %v, want ABORTED", err)
 	}

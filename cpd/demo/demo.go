@@ -12,6 +12,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -126,7 +127,8 @@ func approveAndPay(ctx context.Context, s *cpd.Store, name string) error {
 	if err := approve(ctx, s, name); err != nil {
 		return err
 	}
-	_, err := s.RecordPayment(ctx, request(name+":pay"), name, "")
+	// Paid a week ago, as a hub pays a provider once the course has run.
+	_, err := s.RecordPayment(ctx, request(name+":pay"), name, "", s.Today().AddDays(-7), "FTH-REM-"+strings.ToUpper(name[len(name)-4:]))
 	return err
 }
 

@@ -1505,6 +1505,13 @@ export interface components {
         CpdServiceRecordCpdPaymentBody: {
             /** @description If set, must match the request's current etag. */
             etag?: string;
+            /**
+             * @description Required. When the hub paid the provider (`YYYY-MM-DD`): not in the
+             *     future.
+             */
+            paymentDate?: string;
+            /** @description Required. The remittance reference, at most 200 characters. */
+            reference?: string;
             /** @description UUID making the call idempotent: a retry returns the first result. */
             requestId?: string;
         };
@@ -2461,6 +2468,13 @@ export interface components {
              * @description Output only. Paid to the provider. In pence.
              */
             paidPence?: $Read<string>;
+            /**
+             * @description Output only. When the hub paid the provider (`YYYY-MM-DD`); empty until
+             *     paid.
+             */
+            paymentDate?: $Read<string>;
+            /** @description Output only. The payment's remittance reference; empty until paid. */
+            paymentReference?: $Read<string>;
             /** @description Output only. The need's professional. */
             professional?: $Read<string>;
             /** @description The provider. */

@@ -92,10 +92,24 @@ test("a practice asks for CPD funding and the Training Hub part-funds it", async
   const funded = pence(await page.locator(".nhsuk-summary-list__row", { has: page.getByText("Funded", { exact: true }) }).locator("dd").innerText());
   assert.equal(funded, remaining);
   await b.check("cpd-part-funded");
-  // The hub pays the provider what it funded.
+  // The hub pays the provider what it funded: a payment names its day and
+  // its remittance reference, or the form says what is missing.
+  await page.getByRole("button", { name: /^Record payment of/ }).click();
+  await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+  await page.getByRole("link", { name: "Enter the payment reference" }).waitFor();
+  await b.check("cpd-payment-error");
+  const paid = new Date();
+  paid.setUTCDate(paid.getUTCDate() - 1);
+  const dateField = page.getByRole("group", { name: "Date paid" });
+  await dateField.getByLabel("Day", { exact: true }).fill(String(paid.getUTCDate()));
+  await dateField.getByLabel("Month", { exact: true }).fill(String(paid.getUTCMonth() + 1));
+  await dateField.getByLabel("Year", { exact: true }).fill(String(paid.getUTCFullYear()));
+  await page.getByLabel("Payment reference").fill("FTH-REM-0042");
   await page.getByRole("button", { name: /^Record payment of/ }).click();
   await page.getByText("Payment recorded.").waitFor();
   await page.locator(".nhsuk-summary-list__row", { hasText: "Status" }).getByText("Paid").waitFor();
+  await page.locator(".nhsuk-summary-list__row", { hasText: "Paid to the provider" }).getByText(/reference FTH-REM-0042$/).waitFor();
+  await b.check("cpd-paid");
 
   await page.getByRole("link", { name: "CPD ledger" }).first().click();
   await page.getByRole("table", { name: "Spend per head by practice" }).waitFor();

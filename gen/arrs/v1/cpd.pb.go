@@ -1123,9 +1123,14 @@ type CpdRequest struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Output only. When the hub paid the provider (`YYYY-MM-DD`); empty until
+	// paid.
+	PaymentDate string `protobuf:"bytes,20,opt,name=payment_date,json=paymentDate,proto3" json:"payment_date,omitempty"`
+	// Output only. The payment's remittance reference; empty until paid.
+	PaymentReference string `protobuf:"bytes,21,opt,name=payment_reference,json=paymentReference,proto3" json:"payment_reference,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CpdRequest) Reset() {
@@ -1289,6 +1294,20 @@ func (x *CpdRequest) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *CpdRequest) GetPaymentDate() string {
+	if x != nil {
+		return x.PaymentDate
+	}
+	return ""
+}
+
+func (x *CpdRequest) GetPaymentReference() string {
+	if x != nil {
+		return x.PaymentReference
+	}
+	return ""
 }
 
 // Request for CreateTrainingHub.
@@ -3161,7 +3180,12 @@ type RecordCpdPaymentRequest struct {
 	// If set, must match the request's current etag.
 	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
 	// UUID making the call idempotent: a retry returns the first result.
-	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Required. When the hub paid the provider (`YYYY-MM-DD`): not in the
+	// future.
+	PaymentDate string `protobuf:"bytes,4,opt,name=payment_date,json=paymentDate,proto3" json:"payment_date,omitempty"`
+	// Required. The remittance reference, at most 200 characters.
+	Reference     string `protobuf:"bytes,5,opt,name=reference,proto3" json:"reference,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3213,6 +3237,20 @@ func (x *RecordCpdPaymentRequest) GetEtag() string {
 func (x *RecordCpdPaymentRequest) GetRequestId() string {
 	if x != nil {
 		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RecordCpdPaymentRequest) GetPaymentDate() string {
+	if x != nil {
+		return x.PaymentDate
+	}
+	return ""
+}
+
+func (x *RecordCpdPaymentRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
 	}
 	return ""
 }
@@ -3607,7 +3645,7 @@ const file_arrs_v1_cpd_proto_rawDesc = "" +
 	"\x04etag\x18\n" +
 	" \x01(\tR\x04etag\x12;\n" +
 	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xa9\b\n" +
+	"createTime\"\xf9\b\n" +
 	"\n" +
 	"CpdRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
@@ -3634,7 +3672,9 @@ const file_arrs_v1_cpd_proto_rawDesc = "" +
 	"\vcreate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x82\x01\n" +
+	"updateTime\x12!\n" +
+	"\fpayment_date\x18\x14 \x01(\tR\vpaymentDate\x12+\n" +
+	"\x11payment_reference\x18\x15 \x01(\tR\x10paymentReference\"\x82\x01\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fSTATE_SUBMITTED\x10\x01\x12\x12\n" +
@@ -3785,12 +3825,14 @@ const file_arrs_v1_cpd_proto_rawDesc = "" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"`\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"\xa1\x01\n" +
 	"\x17RecordCpdPaymentRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId*\x86\x01\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\x12!\n" +
+	"\fpayment_date\x18\x04 \x01(\tR\vpaymentDate\x12\x1c\n" +
+	"\treference\x18\x05 \x01(\tR\treference*\x86\x01\n" +
 	"\rCpdStaffGroup\x12\x1f\n" +
 	"\x1bCPD_STAFF_GROUP_UNSPECIFIED\x10\x00\x12$\n" +
 	" CPD_STAFF_GROUP_REGISTERED_NURSE\x10\x01\x12.\n" +

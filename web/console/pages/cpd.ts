@@ -317,7 +317,7 @@ export async function hubPage(ctx: Ctx): Promise<PageOut> {
   };
 }
 
-let decision: { key: string; problems: Problems; done: string } = { key: "", problems: noProblems(), done: "" };
+let decision: { key: string; problems: Problems; done: string; values: Record<string, string> } = { key: "", problems: noProblems(), done: "", values: {} };
 
 export const hubRequestPage = page(
   async (ctx) => {
@@ -327,7 +327,7 @@ export const hubRequestPage = page(
     if (res.response.status === 404 || !res.data) throw new NotFound();
     const r = res.data;
     const key = `${practice}/${request}`;
-    if (decision.key !== key) decision = { key, problems: noProblems(), done: "" };
+    if (decision.key !== key) decision = { key, problems: noProblems(), done: "", values: {} };
     const allocs = (await client.GET("/v1/practices/{practice}/cpdAllocations", { params: { path: { practice }, query: { pageSize: 500 } } })).data?.cpdAllocations ?? [];
     const alloc = allocs.find((a) => a.scheme === r.scheme && a.financialYear === r.financialYear);
     const courses = (await client.GET("/v1/trainingHubs/{trainingHub}/courses", { params: { path: { trainingHub: ctx.session!.org }, query: { pageSize: 500 } } })).data?.cpdCourses ?? [];
@@ -350,6 +350,7 @@ export const hubRequestPage = page(
           ["Remaining in the allocation", html`<strong>${pounds(alloc?.remainingPence)}</strong>`],
           ...(r.course ? ([["Place on", lastSegment(r.course)]] as [string, string][]) : []),
           ...(r.rejectionReason ? ([["Reason for rejection", r.rejectionReason]] as [string, string][]) : []),
+          ...(r.paymentDate ? ([["Paid to the provider", `${longDate(r.paymentDate)}, reference ${r.paymentReference ?? ""}`]] as [string, string][]) : []),
         ])}
         ${submitted
           ? html`<form id="approve" novalidate>${button("Approve the whole cost")}</form>
@@ -370,15 +371,22 @@ export const hubRequestPage = page(
               ${button("Reject", { warning: true })}
             </form>`
           : ""}
-        ${funded ? html`<form id="pay" novalidate>${button(`Record payment of ${pounds(r.fundedPence)} to ${r.provider}`)}</form>` : ""}`,
+        ${funded
+          ? html`<h2>Payment to the provider</h2>
+            <form id="pay" novalidate>
+              ${dateInput({ id: "paid", legend: "Date paid", hint: "For example, 30 11 2026", values: decision.values, error: decision.problems.fields["paid-day"] })}
+              ${input({ id: "payment-reference", label: "Payment reference", hint: "The remittance reference, for example FTH-REM-0042", width: "20", value: decision.values["payment-reference"], error: decision.problems.fields["payment-reference"] })}
+              ${button(`Record payment of ${pounds(r.fundedPence)} to ${r.provider}`)}
+            </form>`
+          : ""}`,
     };
   },
   (el, ctx) => {
     const { practice, request } = ctx.params as { practice: string; request: string };
     const path = { practice, cpdRequest: request };
     const after = async (res: { error?: unknown; response: Response }, done: string, fields: Record<string, string> = {}) => {
-      if (res.error) decision.problems = apiProblems(res.error, fields, res.response.status);
-      else decision = { key: decision.key, problems: noProblems(), done };
+      if (res.error) decision = { ...decision, problems: apiProblems(res.error, fields, res.response.status), done: "" };
+      else decision = { key: decision.key, problems: noProblems(), done, values: {} };
       await ctx.rerender();
     };
     const on = (id: string, f: (e: Event) => Promise<void>) =>
@@ -402,6 +410,24 @@ export const hubRequestPage = page(
     on("reject", async (e) =>
       after(await api().POST("/v1/practices/{practice}/cpdRequests/{cpdRequest}:reject", { params: { path }, body: { reason: formValues(e)["reason"], requestId: randomId() } }), "Rejected.", { reason: "reason" }),
     );
-    on("pay", async () => after(await api().POST("/v1/practices/{practice}/cpdRequests/{cpdRequest}:recordPayment", { params: { path }, body: { requestId: randomId() } }), "Payment recorded."));
+    on("pay", async (e) => {
+      const v = formValues(e);
+      decision.values = v;
+      const paid = dateValue("paid", v);
+      const reference = (v["payment-reference"] ?? "").trim();
+      if (!paid || !reference) {
+        decision.problems = { fields: {}, general: [] };
+        decision.done = "";
+        if (!paid) decision.problems.fields["paid-day"] = "Enter the date paid as a real date, like 30 11 2026";
+        if (!reference) decision.problems.fields["payment-reference"] = "Enter the payment reference";
+        await ctx.rerender();
+        return;
+      }
+      await after(
+        await api().POST("/v1/practices/{practice}/cpdRequests/{cpdRequest}:recordPayment", { params: { path }, body: { paymentDate: paid, reference, requestId: randomId() } }),
+        "Payment recorded.",
+        { paymentDate: "paid-day", reference: "payment-reference" },
+      );
+    });
   },
 );
