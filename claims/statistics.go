@@ -69,24 +69,27 @@ func (s *Store) ListWorkforceStatistics(ctx context.Context, commissioner string
 		}
 		// Rows are groups: the key compares the group's columns, in the
 		// listing's order.
-		having = " HAVING (c.month, c.commissioner_code, l.role_id) > (" + a.add(month) + "::date, " +
+		having = " HAVING (c.month, c.commissioner_code, t.role_id) > (" + a.add(month) + "::date, " +
 			a.add(key[1]) + "::text COLLATE \"C\", " + a.add(key[2]) + "::text COLLATE \"C\")"
 	}
 	var rows []WorkforceStatistic
 	// Headcount and FTE come from monthly claims only: a top-up pays more
-	// for the same people. Spend counts both.
+	// for the same people. Spend counts both. Each claim's lines come added
+	// up by role (claim_role_totals, kept by the database as the lines
+	// change: migration 00016), a row per claim and role rather than per
+	// line.
 	_, err := snapshot(ctx, s, func(q sqlx.QueryerContext) (struct{}, error) {
-		return struct{}{}, sqlx.SelectContext(ctx, q, &rows, `SELECT c.month, c.commissioner_code, l.role_id,
-			count(*) FILTER (WHERE c.state = ANY($3) AND c.kind = 'monthly') AS headcount,
-			COALESCE(sum(l.wte) FILTER (WHERE c.state = ANY($3) AND c.kind = 'monthly'), 0) AS fte,
-			COALESCE(sum(`+countedPence+`) FILTER (WHERE c.state = ANY($3)), 0)::bigint AS spend_pence,
-			count(*) FILTER (WHERE c.state = ANY($2) AND c.kind = 'monthly') AS pending_headcount,
-			COALESCE(sum(l.wte) FILTER (WHERE c.state = ANY($2) AND c.kind = 'monthly'), 0) AS pending_fte,
-			COALESCE(sum(`+countedPence+`) FILTER (WHERE c.state = ANY($2)), 0)::bigint AS pending_spend_pence
-			FROM claims c JOIN claim_lines l ON l.pcn_code = c.pcn_code AND l.claim_id = c.id
+		return struct{}{}, sqlx.SelectContext(ctx, q, &rows, `SELECT c.month, c.commissioner_code, t.role_id,
+			COALESCE(sum(t.lines) FILTER (WHERE c.state = ANY($3) AND c.kind = 'monthly'), 0) AS headcount,
+			COALESCE(sum(t.wte) FILTER (WHERE c.state = ANY($3) AND c.kind = 'monthly'), 0) AS fte,
+			COALESCE(sum(t.counted_pence) FILTER (WHERE c.state = ANY($3)), 0)::bigint AS spend_pence,
+			COALESCE(sum(t.lines) FILTER (WHERE c.state = ANY($2) AND c.kind = 'monthly'), 0) AS pending_headcount,
+			COALESCE(sum(t.wte) FILTER (WHERE c.state = ANY($2) AND c.kind = 'monthly'), 0) AS pending_fte,
+			COALESCE(sum(t.counted_pence) FILTER (WHERE c.state = ANY($2)), 0)::bigint AS pending_spend_pence
+			FROM claims c JOIN claim_role_totals t ON t.pcn_code = c.pcn_code AND t.claim_id = c.id
 			WHERE `+where+`
-			GROUP BY c.month, c.commissioner_code, l.role_id`+having+`
-			ORDER BY c.month, c.commissioner_code, l.role_id
+			GROUP BY c.month, c.commissioner_code, t.role_id`+having+`
+			ORDER BY c.month, c.commissioner_code, t.role_id
 			LIMIT `+a.add(page.Size+1), a...)
 	})
 	if err != nil {

@@ -65,6 +65,20 @@ func checkClaimTotals(t *testing.T, db *sqlx.DB) {
 	for _, w := range wrong {
 		t.Errorf("claim %s", w)
 	}
+	// And claim_role_totals holds, per claim and role, exactly its lines'
+	// count, FTE and counted pence: no row missing, none left over.
+	var mismatched int
+	if err := db.Get(&mismatched, `SELECT count(*) FROM (
+			SELECT pcn_code, claim_id, role_id, count(*)::int AS lines, sum(wte) AS wte,
+			       sum(COALESCE(approved_pence, reimbursable_pence))::bigint AS counted_pence
+			FROM claim_lines GROUP BY pcn_code, claim_id, role_id) l
+		FULL JOIN claim_role_totals t USING (pcn_code, claim_id, role_id)
+		WHERE l.lines IS DISTINCT FROM t.lines OR l.wte IS DISTINCT FROM t.wte OR l.counted_pence IS DISTINCT FROM t.counted_pence`); err != nil {
+		t.Errorf("check claim role totals: %v", err)
+	}
+	if mismatched != 0 {
+		t.Errorf("%d claim and role totals differ from their lines", mismatched)
+	}
 }
 
 func pcn(code string, practices ...string) claims.PCN {

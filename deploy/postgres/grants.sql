@@ -11,7 +11,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON
     commissioners, pcns, pcn_practices, pcn_commissioners, request_ids,
     roles, role_headcount_caps, role_rules, rates,
     financial_years, entitlements,
-    posts, claims, claim_lines, claim_messages,
+    posts, claims, claim_lines, claim_messages, claim_role_totals,
     training_hubs, training_hub_practices, cpd_schemes, cpd_baselines, cpd_allocations,
     cpd_needs, cpd_courses, cpd_requests
 TO arrs_app;
