@@ -207,9 +207,9 @@ type Request struct {
 	PaymentDate      claims.Date
 	PaymentReference string
 	Course           string // the commissioned course holding a place, or ""
-	Revision        int64
-	CreateTime      time.Time
-	UpdateTime      time.Time `db:"update_time"`
+	Revision         int64
+	CreateTime       time.Time
+	UpdateTime       time.Time `db:"update_time"`
 }
 
 // Name is the request's resource name.
