@@ -169,27 +169,16 @@ func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, erro
 	if err := requirePostWriter(ctx); err != nil {
 		return Post{}, err
 	}
-	if p.ID == "" {
-		p.ID = uuid.NewString()
-	} else if !postIDPattern.MatchString(p.ID) {
-		return Post{}, Invalid("post_id", "POST_ID_FORMAT", "lower-case letters, digits and hyphens, 4 to 63 characters")
-	}
-	p.normalise()
-	p.State = PostPlanned
-	if p.StaffName != "" || p.RegistrationNumber != "" {
-		p.State = PostFilled
+	if !p.prepareNew() {
+		return Post{}, Invalid("post_id", "POST_ID_FORMAT", postIDRule)
 	}
 	return once(ctx, s, req, func(tx *txn) (Post, string, error) {
 		if err := pcnVisible(ctx, tx, p.PCNCode); err != nil {
 			return Post{}, "", err
 		}
-		role, err := roleForPost(ctx, tx, p.RoleID, p.PCNCode)
+		role, err := roleForNewPost(ctx, tx, p.RoleID, p.PCNCode)
 		if err != nil {
 			return Post{}, "", err
-		}
-		if role.RetireTime != nil {
-			return Post{}, "", FailedPrecondition(role.Name(), "ROLE_RETIRED",
-				role.Name()+" was retired by its commissioner; no new post may take it")
 		}
 		var vs Violations
 		p.validate(&vs, role)
@@ -210,6 +199,38 @@ func (s *Store) CreatePost(ctx context.Context, req Request, p Post) (Post, erro
 		}
 		return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "create", out.PCNCode, nil, out)
 	}, getPost)
+}
+
+const postIDRule = "lower-case letters, digits and hyphens, 4 to 63 characters"
+
+// prepareNew makes p ready to be created: an id generated when it has none,
+// the forms the database keeps, and its first state, FILLED when it names a
+// staff member and otherwise PLANNED. It reports whether a given id is well
+// formed.
+func (p *Post) prepareNew() bool {
+	ok := true
+	if p.ID == "" {
+		p.ID = uuid.NewString()
+	} else {
+		ok = postIDPattern.MatchString(p.ID)
+	}
+	p.normalise()
+	p.State = PostPlanned
+	if p.StaffName != "" || p.RegistrationNumber != "" {
+		p.State = PostFilled
+	}
+	return ok
+}
+
+// roleForNewPost is roleForPost for a post being created: a role its
+// commissioner retired takes no new posts.
+func roleForNewPost(ctx context.Context, q sqlx.QueryerContext, roleID, pcn string) (Role, error) {
+	role, err := roleForPost(ctx, q, roleID, pcn)
+	if err == nil && role.RetireTime != nil {
+		return role, FailedPrecondition(role.Name(), "ROLE_RETIRED",
+			role.Name()+" was retired by its commissioner; no new post may take it")
+	}
+	return role, err
 }
 
 // MaxBatchPosts bounds BatchCreatePosts: a PCN's whole workforce fits (the
@@ -235,19 +256,12 @@ func (s *Store) BatchCreatePosts(ctx context.Context, req Request, pcn string, p
 	for i := range posts {
 		p := &posts[i]
 		p.PCNCode = pcn
-		if p.ID == "" {
-			p.ID = uuid.NewString()
-		} else if !postIDPattern.MatchString(p.ID) {
-			vs.Add(fmt.Sprintf("requests[%d].post_id", i), "POST_ID_FORMAT", "lower-case letters, digits and hyphens, 4 to 63 characters")
+		if !p.prepareNew() {
+			vs.Add(fmt.Sprintf("requests[%d].post_id", i), "POST_ID_FORMAT", postIDRule)
 		} else if j, dup := seen[p.ID]; dup {
 			vs.Add(fmt.Sprintf("requests[%d].post_id", i), "DUPLICATE", "requests[%d] creates %s already", j, p.ID)
 		} else {
 			seen[p.ID] = i
-		}
-		p.normalise()
-		p.State = PostPlanned
-		if p.StaffName != "" || p.RegistrationNumber != "" {
-			p.State = PostFilled
 		}
 	}
 	// The ids' violations wait for the fields': every bad post is reported
@@ -265,17 +279,13 @@ func (s *Store) BatchCreatePosts(ctx context.Context, req Request, pcn string, p
 			role, ok := roles[p.RoleID]
 			if !ok {
 				var err error
-				if role, err = roleForPost(ctx, tx, p.RoleID, pcn); IsKind(err, KindInvalid) {
+				if role, err = roleForNewPost(ctx, tx, p.RoleID, pcn); IsKind(err, KindInvalid) {
 					vs.Add(fmt.Sprintf("requests[%d].post.role", i), "UNKNOWN_ROLE", "%s is not in the role catalogue", roleName(p.RoleID))
 					continue
 				} else if err != nil {
 					return nil, "", err
 				}
 				roles[p.RoleID] = role
-			}
-			if role.RetireTime != nil {
-				return nil, "", FailedPrecondition(role.Name(), "ROLE_RETIRED",
-					role.Name()+" was retired by its commissioner; no new post may take it")
 			}
 			var one Violations
 			p.validate(&one, role)
@@ -310,26 +320,21 @@ func (s *Store) BatchCreatePosts(ctx context.Context, req Request, pcn string, p
 			pq.Array(cols.ends), pq.Array(cols.employers), pq.Array(cols.cohorts), pq.Array(cols.baselines), pq.Array(cols.ccts)); err != nil {
 			return nil, "", err
 		}
-		if len(out) < len(posts) {
-			created := make(map[string]bool, len(out))
-			for _, p := range out {
-				created[p.ID] = true
-			}
-			for _, p := range posts {
-				if !created[p.ID] {
-					return nil, "", AlreadyExists(p.Name(), p.Name()+" already exists")
-				}
-			}
-		}
-		// RETURNING has no order: the caller's is the one promised.
+		// RETURNING has no order: the caller's is the one promised. A post
+		// not returned already existed (ON CONFLICT DO NOTHING).
 		byID := make(map[string]Post, len(out))
 		for _, p := range out {
 			byID[p.ID] = p
 		}
+		out = make([]Post, len(posts))
 		records := make([]AuditRecord, len(posts))
 		names := make([]string, len(posts))
 		for i, p := range posts {
-			out[i] = byID[p.ID]
+			created, ok := byID[p.ID]
+			if !ok {
+				return nil, "", AlreadyExists(p.Name(), p.Name()+" already exists")
+			}
+			out[i] = created
 			names[i] = out[i].Name()
 			records[i] = AuditRecord{Resource: names[i], Action: "create", PCNCode: pcn, After: out[i]}
 		}
