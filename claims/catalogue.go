@@ -132,6 +132,13 @@ func getRoleWhere(ctx context.Context, q sqlx.QueryerContext, name, where string
 	return rs[0], err
 }
 
+// pcnRoles returns a SQL condition limiting col (a role's
+// commissioner_code) to the roles pcn may take: national roles and its own
+// commissioner's local roles.
+func pcnRoles(col string, a *args, pcn string) string {
+	return "(" + col + " IS NULL OR " + col + " = (SELECT commissioner_code FROM pcns WHERE code = " + a.add(pcn) + "))"
+}
+
 // roleCondition returns a SQL condition limiting col (a role's
 // commissioner_code) to the roles the actor in ctx may see: national roles,
 // and the local roles of the commissioner it is, or that commissions its
@@ -142,7 +149,7 @@ func roleCondition(ctx context.Context, col string, a *args) string {
 	case scopeAll:
 		return "true"
 	case scopePCN:
-		return "(" + col + " IS NULL OR " + col + " = (SELECT commissioner_code FROM pcns WHERE code = " + a.add(s.code) + "))"
+		return pcnRoles(col, a, s.code)
 	case scopeCommissioner:
 		return "(" + col + " IS NULL OR " + col + " = " + a.add(s.code) + ")"
 	}

@@ -379,8 +379,8 @@ func (s *Store) RetireLocalRole(ctx context.Context, req Request, code, id, etag
 // local role of the PCN's commissioner. Any other (unknown, or another
 // commissioner's) is a bad field, worded alike so that it reveals nothing.
 func roleForPost(ctx context.Context, q sqlx.QueryerContext, roleID, pcn string) (Role, error) {
-	role, err := getRoleWhere(ctx, q, roleName(roleID), `id = $1 AND (commissioner_code IS NULL
-		OR commissioner_code = (SELECT commissioner_code FROM pcns WHERE code = $2))`, roleID, pcn)
+	a := args{roleID}
+	role, err := getRoleWhere(ctx, q, roleName(roleID), "id = $1 AND "+pcnRoles("commissioner_code", &a, pcn), a...)
 	if IsKind(err, KindNotFound) {
 		return role, Invalid("post.role", "UNKNOWN_ROLE", "%s is not in the role catalogue", roleName(roleID))
 	}

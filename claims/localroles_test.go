@@ -147,8 +147,8 @@ func TestOnlyTheCommissionersPCNsPostsTakeALocalRoleAndItIsPricedFromItsMaximum(
 	}
 	_, err := f.store.DB().ExecContext(t.Context(), `INSERT INTO posts (pcn_code, id, role_id, state, wte, start_date)
 		VALUES ('U54321', 'sneaked-in', 'frailty-practitioner', 'planned', 1, '2026-04-01')`)
-	if err == nil {
-		t.Error("the database took another ICB's local role for a post")
+	if err == nil || !strings.Contains(err.Error(), "is another commissioner's local role") {
+		t.Errorf("the database took another ICB's local role for a post, or refused it for another reason: %v", err)
 	}
 
 	c, err := f.store.CreateClaim(f.ctx, claims.Request{}, "U12345", month(t, "2026-05"))
