@@ -161,10 +161,38 @@ func (s *Store) Reject(ctx context.Context, req claims.Request, name, etag, reas
 	if err := vs.Err(); err != nil {
 		return Request{}, err
 	}
-	return s.decide(ctx, req, name, etag, actReject, func(_ *sqlx.Tx, _ Request, next *Request) ([]claims.AuditRecord, error) {
+	return s.decide(ctx, req, name, etag, actReject, func(tx *sqlx.Tx, cur Request, next *Request) ([]claims.AuditRecord, error) {
 		next.RejectionReason = reason
-		return nil, nil
+		if cur.Course == "" {
+			return nil, nil
+		}
+		// A place given to a request that is then rejected goes back to
+		// the course, for another request to take.
+		return s.releasePlace(ctx, tx, cur.Course)
 	})
+}
+
+// releasePlace gives a place on course back, under the course's row lock
+// (taken after the request's, as AllocatePlace takes them).
+func (s *Store) releasePlace(ctx context.Context, tx *sqlx.Tx, course string) ([]claims.AuditRecord, error) {
+	hub, courseID, err := ParseCourseName("course", course)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM cpd_courses WHERE hub_id = $1 AND id = $2 FOR UPDATE`, hub, courseID); err != nil {
+		return nil, err
+	}
+	c, err := s.getCourse(ctx, tx, course)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE cpd_courses SET places_allocated = places_allocated - 1,
+		revision = revision + 1, update_time = now() WHERE hub_id = $1 AND id = $2`, hub, courseID); err != nil {
+		return nil, err
+	}
+	after := c
+	after.PlacesAllocated--
+	return []claims.AuditRecord{{Resource: course, Action: "release_place", Before: c, After: after}}, nil
 }
 
 // RecordPayment records that the hub paid the provider the funded amount,

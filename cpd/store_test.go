@@ -300,6 +300,16 @@ func TestCommissionedCoursePlaces(t *testing.T) {
 	if _, err := f.cpd.AllocatePlace(hub, claims.Request{}, r2.Name(), "", c.Name()); reason(err) != "NO_PLACES_LEFT" {
 		t.Fatalf("second place on a one-place course: %v", err)
 	}
+	// Rejecting the placed request gives its place back.
+	if _, err := f.cpd.Reject(hub, claims.Request{}, r1.Name(), "", "The professional has left the practice"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.cpd.AllocatePlace(hub, claims.Request{}, r2.Name(), "", c.Name()); err != nil || got.Course != c.Name() {
+		t.Fatalf("the place a rejected request held: %+v, %v; want it given to the next request", got, err)
+	}
+	if _, err := f.cpd.AllocatePlace(hub, claims.Request{}, f.request(t, pmA1, 90000).Name(), "", c.Name()); reason(err) != "NO_PLACES_LEFT" {
+		t.Fatalf("a third place on a one-place course: %v", err)
+	}
 	sum, err := f.cpd.NeedSummary(hub, "hub-a")
 	if err != nil || len(sum) != 1 || sum[0].Needs != 2 || sum[0].Practices != 2 {
 		t.Errorf("need summary = %+v, %v; want Return to work: 2 needs at 2 practices", sum, err)
