@@ -567,13 +567,10 @@ func (h *cpdService) RejectCpdRequest(ctx context.Context, req *arrsv1.RejectCpd
 }
 
 func (h *cpdService) RecordCpdPayment(ctx context.Context, req *arrsv1.RecordCpdPaymentRequest) (*arrsv1.CpdRequest, error) {
+	// An empty date is the store's to refuse (REQUIRED), with the rest of
+	// a payment's rules.
 	var vs claims.Violations
-	var date claims.Date
-	if req.GetPaymentDate() == "" {
-		vs.Add("payment_date", "REQUIRED", "the day the provider was paid is required")
-	} else {
-		date = parseDate(&vs, "payment_date", req.GetPaymentDate())
-	}
+	date := optionalDate(&vs, "payment_date", req.GetPaymentDate())
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}

@@ -144,6 +144,8 @@ var requests = []req{
 	{"K81001", "ana-pgcert", "ana-frailty", cpd.CategoryQualification, "University of Surrey", "Postgraduate certificate in frailty (module 1)", 180, 90, 180000, partFund(100000)},
 	{"K81002", "ben-annual-review", "ben-diabetes", cpd.CategoryELearning, "Bradford VTS", "Diabetes annual review e-learning", 120, 0, 12000, reject},
 	{"K81010", "tom-adaptations", "tom-frailty", cpd.CategoryConference, "RCOT", "Housing and home adaptations conference", 100, 1, 30000, approveAndPay},
+	// Another hub's practice: Frimley's officer must not see it.
+	{"K81020", "ivy-spirometry", "ivy-respiratory", cpd.CategoryCourse, "ARTP", "Spirometry interpretation", 160, 1, 40000, nil},
 }
 
 // Load writes the CPD demo data through store, as of its clock.

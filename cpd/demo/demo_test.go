@@ -32,6 +32,12 @@ func TestTheDemoShowsEveryState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The other hub's practice has a request (seen by NHS England), so the
+	// Frimley officer not seeing it is the scoping, not an empty table.
+	all, _, err := s.ListRequests(claims.WithActor(t.Context(), claims.System("test")), "K81020", "", claims.Page{Size: 50})
+	if err != nil || len(all) == 0 {
+		t.Fatalf("K81020's requests = %v, %v; want the demo's", all, err)
+	}
 	states := map[cpd.State]int{}
 	for _, r := range reqs {
 		states[r.State]++
