@@ -38,3 +38,25 @@ func (s *Store) AppendAudit(ctx context.Context, tx *sqlx.Tx, records ...AuditRe
 
 // Today is the current civil date in England by the store's clock.
 func (s *Store) Today() Date { return s.today() }
+
+// RequireRole lets only the given roles (and arrs itself) do what: the data
+// layer's own check behind the server's policy.
+func RequireRole(ctx context.Context, what string, roles ...AccessRole) error {
+	return requireRole(ctx, what, roles...)
+}
+
+// GetOne reads one row into dest, turning "no rows" into NOT_FOUND for name.
+func GetOne(ctx context.Context, q sqlx.QueryerContext, dest any, name, query string, args ...any) error {
+	return getOne(ctx, q, dest, name, query, args...)
+}
+
+// PageOf trims rows fetched with size+1 to size, with the name to continue
+// after when more follow.
+func PageOf[T interface{ Name() string }](rows []T, size int) ([]T, string) {
+	return pageOf(rows, size)
+}
+
+// CheckEtag refuses a non-empty etag that is not revision's (ABORTED).
+func CheckEtag(resource, etag string, revision int64) error {
+	return checkEtag(resource, etag, revision)
+}

@@ -29,7 +29,7 @@ func (c Course) validate(vs *claims.Violations) {
 // CreateCourse commissions a course for the officer's own hub: places and
 // a cost per place, which allocating a place charges to a request.
 func (s *Store) CreateCourse(ctx context.Context, req claims.Request, c Course) (Course, error) {
-	if err := require(ctx, "commission courses", claims.RoleTrainingHubOfficer); err != nil {
+	if err := claims.RequireRole(ctx, "commission courses", claims.RoleTrainingHubOfficer); err != nil {
 		return Course{}, err
 	}
 	if err := validated(c.validate); err != nil {
@@ -71,7 +71,7 @@ func (s *Store) getCourse(ctx context.Context, q sqlx.QueryerContext, name strin
 	}
 	a := args{hub, id}
 	var c Course
-	err = getOne(ctx, q, &c, name, `SELECT `+courseColumns+` FROM cpd_courses WHERE hub_id = $1 AND id = $2 AND `+
+	err = claims.GetOne(ctx, q, &c, name, `SELECT `+courseColumns+` FROM cpd_courses WHERE hub_id = $1 AND id = $2 AND `+
 		s.hubCondition(ctx, "hub_id", &a), a...)
 	return c, err
 }
@@ -85,6 +85,6 @@ func (s *Store) ListCourses(ctx context.Context, hub string, page claims.Page) (
 		s.hubCondition(ctx, "hub_id", &a)+` ORDER BY id LIMIT $2`, a...); err != nil {
 		return nil, "", err
 	}
-	out, next := pageOf(rows, page.Size)
+	out, next := claims.PageOf(rows, page.Size)
 	return out, next, nil
 }

@@ -18,7 +18,7 @@ import (
 func (s *Store) decide(ctx context.Context, req claims.Request, name, etag string, a action,
 	apply func(tx *sqlx.Tx, cur Request, next *Request) ([]claims.AuditRecord, error),
 ) (Request, error) {
-	if err := require(ctx, "decide CPD funding requests", claims.RoleTrainingHubOfficer); err != nil {
+	if err := claims.RequireRole(ctx, "decide CPD funding requests", claims.RoleTrainingHubOfficer); err != nil {
 		return Request{}, err
 	}
 	ods, id, err := ParseRequestName("name", name)
@@ -80,7 +80,7 @@ func (s *Store) decide(ctx context.Context, req claims.Request, name, etag strin
 // each sees the balance the one before it left.
 func lockAllocation(ctx context.Context, tx *sqlx.Tx, r Request) (Allocation, error) {
 	var al Allocation
-	err := getOne(ctx, tx, &al, AllocationName(r.ODSCode, r.Scheme, r.Year), `SELECT scheme_id, ods_code,
+	err := claims.GetOne(ctx, tx, &al, AllocationName(r.ODSCode, r.Scheme, r.Year), `SELECT scheme_id, ods_code,
 		financial_year, amount_pence, committed_pence, paid_pence FROM cpd_allocations
 		WHERE scheme_id = $1 AND ods_code = $2 AND financial_year = $3 FOR UPDATE`, r.Scheme, r.ODSCode, r.Year)
 	return al, err

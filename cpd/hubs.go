@@ -35,7 +35,7 @@ func (h Hub) validatePractices(vs *claims.Violations) {
 // CreateHub records a Training Hub and the practices it serves, each from
 // a date (and until one, if known). National administrators only.
 func (s *Store) CreateHub(ctx context.Context, req claims.Request, h Hub) (Hub, error) {
-	if err := require(ctx, "create a Training Hub", claims.RoleNationalAdministrator); err != nil {
+	if err := claims.RequireRole(ctx, "create a Training Hub", claims.RoleNationalAdministrator); err != nil {
 		return Hub{}, err
 	}
 	var vs claims.Violations
@@ -64,7 +64,7 @@ func (s *Store) CreateHub(ctx context.Context, req claims.Request, h Hub) (Hub, 
 // dates): a practice moving to another hub is ended here and started there.
 // National administrators only; a non-empty etag must match.
 func (s *Store) UpdateHub(ctx context.Context, h Hub, etag string, displayName, practices bool) (Hub, error) {
-	if err := require(ctx, "change a Training Hub", claims.RoleNationalAdministrator); err != nil {
+	if err := claims.RequireRole(ctx, "change a Training Hub", claims.RoleNationalAdministrator); err != nil {
 		return Hub{}, err
 	}
 	var vs claims.Violations
@@ -113,11 +113,11 @@ func (s *Store) replacePractices(ctx context.Context, tx *sqlx.Tx, h Hub) error 
 	}
 	var vs claims.Violations
 	for i, p := range h.Practices {
-		ok, err := practiceExists(ctx, tx, p.ODSCode)
+		pcn, err := pcnOf(ctx, tx, p.ODSCode)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if pcn == "" {
 			vs.Add(fmt.Sprintf("training_hub.practices[%d].practice", i), "PRACTICE_UNKNOWN",
 				"%s is not a member practice of any PCN", p.ODSCode)
 			continue
@@ -142,7 +142,7 @@ func (s *Store) getHub(ctx context.Context, q sqlx.QueryerContext, name string) 
 	}
 	a := args{id}
 	var h Hub
-	if err := getOne(ctx, q, &h, name, `SELECT id, display_name, revision, create_time, update_time
+	if err := claims.GetOne(ctx, q, &h, name, `SELECT id, display_name, revision, create_time, update_time
 		FROM training_hubs WHERE id = $1 AND `+s.hubCondition(ctx, "id", &a), a...); err != nil {
 		return Hub{}, err
 	}
@@ -187,7 +187,7 @@ func (s *Store) ListHubs(ctx context.Context, page claims.Page) ([]Hub, string, 
 			ORDER BY id LIMIT $2`, a...); err != nil {
 			return out{}, err
 		}
-		rows, next := pageOf(hubs, page.Size)
+		rows, next := claims.PageOf(hubs, page.Size)
 		return out{rows, next}, s.attachPractices(ctx, q, rows)
 	})
 	return o.rows, o.next, err

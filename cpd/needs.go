@@ -26,7 +26,7 @@ func (n Need) validate(vs *claims.Violations) {
 // CreateNeed records a professional's CPD need from their appraisal, for
 // the practice manager's own practice.
 func (s *Store) CreateNeed(ctx context.Context, req claims.Request, n Need) (Need, error) {
-	if err := require(ctx, "record CPD needs", claims.RolePracticeManager); err != nil {
+	if err := claims.RequireRole(ctx, "record CPD needs", claims.RolePracticeManager); err != nil {
 		return Need{}, err
 	}
 	var vs claims.Violations
@@ -88,7 +88,7 @@ func (s *Store) getNeed(ctx context.Context, q sqlx.QueryerContext, name string)
 	}
 	a := args{ods, id}
 	var n Need
-	if err := getOne(ctx, q, &n, name, `SELECT `+needColumns+` FROM cpd_needs WHERE ods_code = $1 AND id = $2 AND `+
+	if err := claims.GetOne(ctx, q, &n, name, `SELECT `+needColumns+` FROM cpd_needs WHERE ods_code = $1 AND id = $2 AND `+
 		s.practiceCondition(ctx, "ods_code", &a), a...); err != nil {
 		return Need{}, err
 	}
@@ -113,6 +113,6 @@ func (s *Store) ListNeeds(ctx context.Context, ods string, page claims.Page) ([]
 	for i := range rows {
 		rows[i].Stale = IsStale(rows[i].AppraisalDate, today)
 	}
-	out, next := pageOf(rows, page.Size)
+	out, next := claims.PageOf(rows, page.Size)
 	return out, next, nil
 }

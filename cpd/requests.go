@@ -58,7 +58,7 @@ const requestFrom = ` FROM cpd_requests r JOIN cpd_needs n ON n.ods_code = r.ods
 // their recorded needs. A category the fund does not pay for, and anything
 // dated past the scheme's end, is refused with the reason.
 func (s *Store) CreateRequest(ctx context.Context, req claims.Request, r Request) (Request, error) {
-	if err := require(ctx, "request CPD funding", claims.RolePracticeManager); err != nil {
+	if err := claims.RequireRole(ctx, "request CPD funding", claims.RolePracticeManager); err != nil {
 		return Request{}, err
 	}
 	var vs claims.Violations
@@ -147,7 +147,7 @@ func (s *Store) getRequest(ctx context.Context, q sqlx.QueryerContext, name stri
 	}
 	a := args{ods, id}
 	var r requestRow
-	if err := getOne(ctx, q, &r, name, `SELECT `+requestColumns+requestFrom+` WHERE r.ods_code = $1 AND r.id = $2 AND `+
+	if err := claims.GetOne(ctx, q, &r, name, `SELECT `+requestColumns+requestFrom+` WHERE r.ods_code = $1 AND r.id = $2 AND `+
 		s.practiceCondition(ctx, "r.ods_code", &a), a...); err != nil {
 		return Request{}, err
 	}
@@ -175,6 +175,6 @@ func (s *Store) ListRequests(ctx context.Context, ods string, state State, page 
 	for i, r := range rows {
 		out[i] = r.request()
 	}
-	rest, next := pageOf(out, page.Size)
+	rest, next := claims.PageOf(out, page.Size)
 	return rest, next, nil
 }

@@ -41,7 +41,7 @@ const schemeColumns = `id, display_name, first_year, years, amount_basis, amount
 
 // CreateScheme defines a CPD scheme. National administrators only.
 func (s *Store) CreateScheme(ctx context.Context, req claims.Request, sc Scheme) (Scheme, error) {
-	if err := require(ctx, "define a CPD scheme", claims.RoleNationalAdministrator); err != nil {
+	if err := claims.RequireRole(ctx, "define a CPD scheme", claims.RoleNationalAdministrator); err != nil {
 		return Scheme{}, err
 	}
 	if err := validated(sc.validate); err != nil {
@@ -76,7 +76,7 @@ func (s *Store) getScheme(ctx context.Context, q sqlx.QueryerContext, name strin
 		return Scheme{}, err
 	}
 	var r schemeRow
-	if err := getOne(ctx, q, &r, name, `SELECT `+schemeColumns+` FROM cpd_schemes WHERE id = $1`, id); err != nil {
+	if err := claims.GetOne(ctx, q, &r, name, `SELECT `+schemeColumns+` FROM cpd_schemes WHERE id = $1`, id); err != nil {
 		return Scheme{}, err
 	}
 	return r.scheme(), nil
@@ -93,7 +93,7 @@ func (s *Store) ListSchemes(ctx context.Context, page claims.Page) ([]Scheme, st
 	for i, r := range rows {
 		out[i] = r.scheme()
 	}
-	rest, next := pageOf(out, page.Size)
+	rest, next := claims.PageOf(out, page.Size)
 	return rest, next, nil
 }
 
@@ -101,7 +101,7 @@ func (s *Store) ListSchemes(ctx context.Context, page claims.Page) ([]Scheme, st
 // computes its allocation for each scheme year (Scheme.Allocations).
 // National administrators only.
 func (s *Store) CreateBaseline(ctx context.Context, req claims.Request, b Baseline) (Baseline, []Allocation, error) {
-	if err := require(ctx, "load a CPD baseline", claims.RoleNationalAdministrator); err != nil {
+	if err := claims.RequireRole(ctx, "load a CPD baseline", claims.RoleNationalAdministrator); err != nil {
 		return Baseline{}, nil, err
 	}
 	var vs claims.Violations
@@ -119,9 +119,11 @@ func (s *Store) CreateBaseline(ctx context.Context, req claims.Request, b Baseli
 		if err != nil {
 			return Baseline{}, "", err
 		}
-		if ok, err := practiceExists(ctx, tx, b.ODSCode); err != nil {
+		// The practice's PCN is also the audit chain its baseline joins.
+		pcn, err := pcnOf(ctx, tx, b.ODSCode)
+		if err != nil {
 			return Baseline{}, "", err
-		} else if !ok {
+		} else if pcn == "" {
 			return Baseline{}, "", claims.Invalid("cpd_baseline_id", "PRACTICE_UNKNOWN", "%s is not a member practice of any PCN", b.ODSCode)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO cpd_baselines (scheme_id, ods_code, eligible_headcount)
@@ -136,10 +138,6 @@ func (s *Store) CreateBaseline(ctx context.Context, req claims.Request, b Baseli
 			}
 		}
 		got, err := s.getBaseline(ctx, tx, b.Name())
-		if err != nil {
-			return Baseline{}, "", err
-		}
-		pcn, err := pcnOf(ctx, tx, b.ODSCode)
 		if err != nil {
 			return Baseline{}, "", err
 		}
@@ -162,7 +160,7 @@ func (s *Store) CreateBaseline(ctx context.Context, req claims.Request, b Baseli
 // committed from it (FAILED_PRECONDITION, INSUFFICIENT_BALANCE), so a
 // correction never leaves a negative balance. National administrators only.
 func (s *Store) UpdateBaseline(ctx context.Context, b Baseline, etag string) (Baseline, []Allocation, error) {
-	if err := require(ctx, "correct a CPD baseline", claims.RoleNationalAdministrator); err != nil {
+	if err := claims.RequireRole(ctx, "correct a CPD baseline", claims.RoleNationalAdministrator); err != nil {
 		return Baseline{}, nil, err
 	}
 	if b.EligibleHeadcount < 0 || b.EligibleHeadcount > 10000 {
@@ -223,7 +221,7 @@ func (s *Store) getBaseline(ctx context.Context, q sqlx.QueryerContext, name str
 		return Baseline{}, err
 	}
 	var b Baseline
-	err = getOne(ctx, q, &b, name, `SELECT scheme_id, ods_code, eligible_headcount, revision, create_time, update_time
+	err = claims.GetOne(ctx, q, &b, name, `SELECT scheme_id, ods_code, eligible_headcount, revision, create_time, update_time
 		FROM cpd_baselines WHERE scheme_id = $1 AND ods_code = $2`, ids[0], ids[1])
 	return b, err
 }
@@ -246,7 +244,7 @@ func (s *Store) ListAllocations(ctx context.Context, ods string, page claims.Pag
 		WHERE %[1]s > $1 AND %[2]s ORDER BY %[1]s LIMIT $2`, allocationKey, where), a...); err != nil {
 		return nil, "", err
 	}
-	out, next := pageOf(rows, page.Size)
+	out, next := claims.PageOf(rows, page.Size)
 	return out, next, nil
 }
 

@@ -2,7 +2,6 @@ package cpd
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strconv"
 
@@ -79,24 +78,6 @@ func (s *Store) hubCondition(ctx context.Context, col string, a *args) string {
 	return "false"
 }
 
-// require lets only the given roles (and arrs itself) write: the data
-// layer's own check behind the server's policy.
-func require(ctx context.Context, what string, roles ...claims.AccessRole) error {
-	act, ok := claims.ActorFrom(ctx)
-	if !ok {
-		return errors.New("cpd: no actor in context")
-	}
-	if act.Role == claims.RoleSystem {
-		return nil
-	}
-	for _, r := range roles {
-		if act.Role == r {
-			return nil
-		}
-	}
-	return claims.PermissionDenied("a " + string(act.Role) + " may not " + what)
-}
-
 // idOr returns id, a caller's choice (checked before the transaction), or
 // a new one.
 func idOr(id string) (string, error) {
@@ -127,13 +108,6 @@ func pcnOf(ctx context.Context, q sqlx.QueryerContext, ods string) (string, erro
 		return "", nil
 	}
 	return pcn[0], nil
-}
-
-// practiceExists reports whether ods is a practice in a PCN.
-func practiceExists(ctx context.Context, q sqlx.QueryerContext, ods string) (bool, error) {
-	var ok bool
-	err := sqlx.GetContext(ctx, q, &ok, `SELECT EXISTS (SELECT 1 FROM pcn_practices WHERE ods_code = $1)`, ods)
-	return ok, err
 }
 
 // constraintErrors explain the ledger's constraints in the caller's terms,
@@ -174,25 +148,6 @@ func once[T any](ctx context.Context, s *Store, req claims.Request,
 	}, get)
 }
 
-// getOne reads one row into dest; no row is NOT_FOUND for name.
-func getOne(ctx context.Context, q sqlx.QueryerContext, dest any, name, query string, a ...any) error {
-	err := sqlx.GetContext(ctx, q, dest, query, a...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return claims.NotFound(name)
-	}
-	return err
-}
-
-// pageOf trims rows fetched with size+1 to size, with the key to continue
-// after when more follow.
-func pageOf[T interface{ Name() string }](rows []T, size int) ([]T, string) {
-	if len(rows) <= size {
-		return rows, ""
-	}
-	rows = rows[:size]
-	return rows, rows[size-1].Name()
-}
-
 // lockRow locks one row of table (within the actor's practice or hub
 // scope, scopeCol) for update and checks the caller's etag against its
 // revision. A row out of scope is NOT_FOUND.
@@ -205,12 +160,9 @@ func (s *Store) lockRow(ctx context.Context, tx *sqlx.Tx, name, etag, table, whe
 		cond = s.practiceCondition(ctx, scopeCol, &a)
 	}
 	var revision int64
-	if err := getOne(ctx, tx, &revision, name,
+	if err := claims.GetOne(ctx, tx, &revision, name,
 		`SELECT revision FROM `+table+` WHERE `+where+` AND `+cond+` FOR UPDATE`, a...); err != nil {
 		return 0, err
 	}
-	if etag != "" && etag != claims.Etag(revision) {
-		return 0, claims.EtagMismatch(name)
-	}
-	return revision, nil
+	return revision, claims.CheckEtag(name, etag, revision)
 }
