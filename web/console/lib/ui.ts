@@ -12,6 +12,7 @@ const tagColours: Record<string, string> = {
   STATE_PAID: "nhsuk-tag--green",
   STATE_REJECTED: "nhsuk-tag--red",
   STATE_WITHDRAWN: "nhsuk-tag--grey",
+  STATE_PART_FUNDED: "nhsuk-tag--yellow", // a CPD request
 };
 
 export function stateTag(state: string | undefined): Html {

@@ -9,24 +9,12 @@ import { html, type Html } from "../lib/html.js";
 import { enumLabel, lastSegment, longDate, parsePounds, pounds } from "../lib/format.js";
 import { randomId } from "../lib/ids.js";
 import { api } from "../lib/session.js";
-import { apiProblems, backLink, button, dateInput, dateValue, errorSummary, hasProblems, input, insetText, noProblems, summaryList, table, textarea, type Problems } from "../lib/ui.js";
+import { apiProblems, backLink, button, dateInput, dateValue, errorSummary, hasProblems, input, insetText, noProblems, stateTag, summaryList, table, textarea, type Problems } from "../lib/ui.js";
 import { NotFound } from "../main.js";
 import { page, type Ctx, type PageOut } from "../routes.js";
 
 type Allocation = Resource<"v1CpdAllocation">;
 type CpdRequest = Resource<"v1CpdRequest">;
-
-const requestTags: Record<string, string> = {
-  STATE_SUBMITTED: "nhsuk-tag--blue",
-  STATE_APPROVED: "nhsuk-tag--aqua-green",
-  STATE_PART_FUNDED: "nhsuk-tag--yellow",
-  STATE_REJECTED: "nhsuk-tag--red",
-  STATE_PAID: "nhsuk-tag--green",
-};
-
-function requestTag(state: string | undefined): Html {
-  return html`<strong class="nhsuk-tag ${requestTags[state ?? ""] ?? ""}">${enumLabel(state)}</strong>`;
-}
 
 /** "practices/K81001/cpdRequests/x" → "K81001". */
 function practiceOf(name: string | undefined): string {
@@ -60,7 +48,7 @@ function requestsTable(caption: string, rows: CpdRequest[], action?: (r: CpdRequ
       html`${r.courseTitle ?? ""}<br><span class="nhsuk-body-s">${r.provider ?? ""}, ${longDate(r.startDate)}</span>`,
       pounds(r.costPence),
       pounds(r.fundedPence),
-      html`${requestTag(r.state)}${r.rejectionReason ? html`<br><span class="nhsuk-body-s">${r.rejectionReason}</span>` : ""}`,
+      html`${stateTag(r.state)}${r.rejectionReason ? html`<br><span class="nhsuk-body-s">${r.rejectionReason}</span>` : ""}`,
       ...(action ? [action(r)] : []),
     ]),
     { numeric: [3, 4] },
@@ -339,7 +327,7 @@ export const hubRequestPage = page(
         ${decision.done ? html`<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span><p>${decision.done}</p></div>` : ""}
         <span class="nhsuk-caption-l">Practice ${practice}</span><h1>${r.professional}: ${r.courseTitle}</h1>
         ${summaryList([
-          ["Status", requestTag(r.state)],
+          ["Status", stateTag(r.state)],
           ["Need it meets", lastSegment(r.need)],
           ["What it pays for", enumLabel(r.category, "CATEGORY_")],
           ["Provider", r.provider ?? ""],
