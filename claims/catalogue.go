@@ -204,17 +204,25 @@ func (s *Store) CreateRole(ctx context.Context, req Request, r Role) (Role, erro
 	}, getRole)
 }
 
-// insertRole writes a new role with its caps and rules, audited.
-func (s *Store) insertRole(ctx context.Context, tx *txn, r Role) (Role, string, error) {
+// insertRoleRow writes a new role's row, national or local, and reports
+// whether it was new. Role ids are one namespace, national and local
+// alike, since posts and rates name roles by id alone.
+func insertRoleRow(ctx context.Context, tx *txn, r Role) (bool, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO roles (id, display_name, afc_band, register, registration_prefix,
 			reimbursable_from, reimbursable_to, commissioner_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
 		r.ID, r.DisplayName, r.AfCBand, r.Register, r.RegistrationPrefix, r.ReimbursableFrom, r.ReimbursableTo, r.CommissionerCode)
 	if err != nil {
-		return Role{}, "", err
+		return false, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		// Role ids are one namespace, national and local alike, since
-		// posts and rates name roles by id alone.
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// insertRole writes a new role with its caps and rules, audited.
+func (s *Store) insertRole(ctx context.Context, tx *txn, r Role) (Role, string, error) {
+	if inserted, err := insertRoleRow(ctx, tx, r); err != nil {
+		return Role{}, "", err
+	} else if !inserted {
 		return Role{}, "", AlreadyExists(r.Name(), r.Name()+" already exists")
 	}
 	if err := writeCaps(ctx, tx, r); err != nil {

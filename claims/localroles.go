@@ -277,16 +277,9 @@ func (s *Store) CreateLocalRole(ctx context.Context, req Request, l LocalRole) (
 			return LocalRole{}, "", FailedPrecondition(commissionerName(string(l.CommissionerCode)), "COMMISSIONER_NOT_ICB",
 				"only an integrated care board approves local roles")
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO roles (id, display_name, afc_band, register, registration_prefix,
-			reimbursable_from, reimbursable_to, commissioner_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (id) DO NOTHING`, l.ID, l.DisplayName, l.AfCBand, l.Register, l.RegistrationPrefix,
-			l.ReimbursableFrom, l.ReimbursableTo, l.CommissionerCode)
-		if err != nil {
+		if inserted, err := insertRoleRow(ctx, tx, l.Role); err != nil {
 			return LocalRole{}, "", err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			// Role ids are one namespace, national and local, because posts
-			// and rates name a role by id alone.
+		} else if !inserted {
 			return LocalRole{}, "", AlreadyExists(name, roleName(l.ID)+" is taken; choose another local_role_id")
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO rates (role_id, effective_date, national_max_pence, source, illustrative)
