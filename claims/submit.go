@@ -131,6 +131,7 @@ func refreshCaps(ctx context.Context, tx *txn, c *Claim) error {
 			return err
 		}
 	}
+	var changed []int // the lines whose cap or settled share moved
 	for i := range c.Lines {
 		l := &c.Lines[i]
 		post, _ := cc.post(l.PostID)
@@ -153,9 +154,22 @@ func refreshCaps(ctx context.Context, tx *txn, c *Claim) error {
 		}
 		l.AlreadyPaidPence = paid
 		l.applyCap(lc, c.Kind)
-		if *l, err = writeLine(ctx, tx, *l); err != nil {
-			return err
-		}
+		changed = append(changed, i)
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	// Written in one statement, however many a new rate moved.
+	lines := make([]ClaimLine, len(changed))
+	for j, i := range changed {
+		lines[j] = c.Lines[i]
+	}
+	written, err := writeLines(ctx, tx, lines)
+	if err != nil {
+		return err
+	}
+	for j, i := range changed {
+		c.Lines[i] = written[j]
 	}
 	return nil
 }
