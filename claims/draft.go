@@ -218,13 +218,6 @@ func insertLines(ctx context.Context, tx *txn, c Claim, lines []ClaimLine) ([]Cl
 	return out, err
 }
 
-// insertLine files one line of a claim (see insertLines).
-func insertLine(ctx context.Context, tx *txn, c Claim, l ClaimLine) error {
-	l.PCNCode, l.ClaimID = c.PCNCode, c.ID
-	_, err := insertLines(ctx, tx, c, []ClaimLine{l})
-	return err
-}
-
 // lineRecord is a line as writeLines and insertLines send it: one element
 // of a JSON array that jsonb_to_recordset reads with lineRecordColumns.
 type lineRecord struct {

@@ -382,10 +382,11 @@ func createTopUp(ctx context.Context, tx *txn, k pcnMonth, n int, lines []ClaimL
 		c.PCNCode, c.ID, c.Month, c.Month.FinancialYear(), commissioner, monthlyID); err != nil {
 		return nil, err
 	}
-	for _, l := range lines {
-		if err := insertLine(ctx, tx, c, l); err != nil {
-			return nil, err
-		}
+	for i := range lines {
+		lines[i].PCNCode, lines[i].ClaimID = c.PCNCode, c.ID
+	}
+	if _, err := insertLines(ctx, tx, c, lines); err != nil {
+		return nil, err
 	}
 	out, err := getClaim(ctx, tx, c.Name())
 	if err != nil {
@@ -409,37 +410,43 @@ func refreshTopUp(ctx context.Context, tx *txn, d Claim, roleID string, owed []C
 			remaining++
 		}
 	}
-	changed := false
+	// New, changed and no-longer-owed lines are each written in one
+	// statement, however many posts the rate moved.
+	var added, rewritten []ClaimLine
 	for _, o := range owed {
 		remaining++
 		cur, ok := current[o.PostID]
 		delete(current, o.PostID)
 		if !ok {
-			if err := insertLine(ctx, tx, d, o); err != nil {
-				return nil, err
-			}
-			changed = true
+			o.PCNCode, o.ClaimID = d.PCNCode, d.ID
+			added = append(added, o)
 			continue
 		}
 		// The PCN's evidence and arrears stay.
 		o.PCNCode, o.ClaimID, o.EvidenceURIs, o.Arrears = d.PCNCode, d.ID, cur.EvidenceURIs, cur.Arrears
 		o.reimburse(SupplementaryClaim)
-		if sameTopUp(cur, o) {
-			continue
+		if !sameTopUp(cur, o) {
+			rewritten = append(rewritten, o)
 		}
-		if _, err := writeLine(ctx, tx, o); err != nil {
+	}
+	if len(added) > 0 {
+		if _, err := insertLines(ctx, tx, d, added); err != nil {
 			return nil, err
 		}
-		changed = true
 	}
-	for post := range current { // the role's lines no longer owed anything
-		if _, err := tx.ExecContext(ctx, `DELETE FROM claim_lines WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3`,
-			d.PCNCode, d.ID, post); err != nil {
+	if len(rewritten) > 0 {
+		if _, err := writeLines(ctx, tx, rewritten); err != nil {
 			return nil, err
 		}
-		changed = true
 	}
-	if !changed {
+	dropped := slices.Collect(maps.Keys(current)) // the role's lines no longer owed anything
+	if len(dropped) > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM claim_lines WHERE pcn_code = $1 AND claim_id = $2 AND post_id = ANY($3)`,
+			d.PCNCode, d.ID, pq.StringArray(dropped)); err != nil {
+			return nil, err
+		}
+	}
+	if len(added)+len(rewritten)+len(dropped) == 0 {
 		return nil, nil
 	}
 	action, state, reason := "offer", d.State, ""
