@@ -268,15 +268,6 @@ func lineRecords(lines []ClaimLine) (string, error) {
 	return string(body), err
 }
 
-// writeLine stores one line (see writeLines) and returns it as stored.
-func writeLine(ctx context.Context, tx *txn, l ClaimLine) (ClaimLine, error) {
-	out, err := writeLines(ctx, tx, []ClaimLine{l})
-	if err != nil {
-		return ClaimLine{}, err
-	}
-	return out[0], nil
-}
-
 // writeLines stores the lines' costs, WTE, evidence, caps and amounts (what
 // each line's key names stays) in one statement, whatever their number, and
 // returns them as stored, in the order given. The lines travel as one JSON
