@@ -110,18 +110,21 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 		if err != nil {
 			return Claim{}, "", err
 		}
-		// The commissioner of the month is looked up by the insert itself.
-		if err := tx.GetContext(ctx, &claim, `INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts, commissioner_code)
-			VALUES ($1, $2, $3, $4, 'draft', $5, COALESCE(
-				(SELECT commissioner_code FROM pcn_commissioners WHERE pcn_code = $1 AND valid_to >= $6 ORDER BY valid_to LIMIT 1),
-				(SELECT commissioner_code FROM pcns WHERE code = $1)))
+		where, err := placeOf(ctx, tx, pcn, month)
+		if err != nil {
+			return Claim{}, "", err
+		}
+		if err := tx.GetContext(ctx, &claim, `INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts,
+				commissioner_code, sub_icb_location_code)
+			VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7)
 			ON CONFLICT (pcn_code, id) DO UPDATE SET state = 'draft', submitter = '', submit_time = NULL,
 				withdraw_reason = '', excluded_posts = EXCLUDED.excluded_posts, commissioner_code = EXCLUDED.commissioner_code,
+				sub_icb_location_code = EXCLUDED.sub_icb_location_code,
 				revision = claims.revision + 1, update_time = now(),
 				commissioner_held_seconds = 0, pcn_held_seconds = 0
 			WHERE claims.state = 'withdrawn'
 			RETURNING `+claimColumns,
-			pcn, month.String(), month, month.FinancialYear(), excluded, month.First()); err != nil {
+			pcn, month.String(), month, month.FinancialYear(), excluded, where.Commissioner, where.SubICB); err != nil {
 			if isNoRows(err) {
 				// A racing create got there first (the row did not exist to lock).
 				return Claim{}, "", AlreadyExists(name, name+" already exists")
@@ -305,12 +308,26 @@ func writeLines(ctx context.Context, tx *txn, lines []ClaimLine) ([]ClaimLine, e
 	return out, nil
 }
 
-// commissionerInMonth is who commissioned the PCN on the first day of month:
-// a past commissioner whose last day is on or after it, else the current one.
-func commissionerInMonth(ctx context.Context, q sqlx.QueryerContext, pcn string, month Month) (string, error) {
-	var code string
-	err := sqlx.GetContext(ctx, q, &code, `SELECT COALESCE(
-		(SELECT commissioner_code FROM pcn_commissioners WHERE pcn_code = $1 AND valid_to >= $2 ORDER BY valid_to LIMIT 1),
-		(SELECT commissioner_code FROM pcns WHERE code = $1))`, pcn, month.First())
-	return code, err
+// placeInMonth is where the PCN was on the first day of month: its
+// commissioner and sub-ICB location as a past record (pcn_commissioners)
+// whose last day is on or after it has them, else as they are now. A
+// claim's commissioner and location are read together, from one row, so
+// the location is always one of the commissioner's (the claims' composite
+// key holds it too).
+const placeInMonth = `SELECT commissioner_code, sub_icb_location_code FROM (
+		SELECT commissioner_code, sub_icb_location_code, valid_to FROM pcn_commissioners WHERE pcn_code = $1 AND valid_to >= $2
+		UNION ALL SELECT commissioner_code, sub_icb_location_code, 'infinity'::date FROM pcns WHERE code = $1
+	) place ORDER BY valid_to LIMIT 1`
+
+// place is a PCN's commissioner and sub-ICB location in a month.
+type place struct {
+	Commissioner string       `db:"commissioner_code"`
+	SubICB       OptionalCode `db:"sub_icb_location_code"`
+}
+
+// placeOf reads placeInMonth.
+func placeOf(ctx context.Context, q sqlx.QueryerContext, pcn string, month Month) (place, error) {
+	var p place
+	err := sqlx.GetContext(ctx, q, &p, placeInMonth, pcn, month.First())
+	return p, err
 }
