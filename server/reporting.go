@@ -24,8 +24,11 @@ type reportingService struct {
 // positionOrders are the PcnPosition fields a position may be ordered by,
 // each with how to compare two PCNs by it.
 var positionOrders = map[string]func(a, b *arrsv1.PcnPosition) int{
-	"pcn":               func(a, b *arrsv1.PcnPosition) int { return strings.Compare(a.GetPcn(), b.GetPcn()) },
-	"display_name":      func(a, b *arrsv1.PcnPosition) int { return strings.Compare(a.GetDisplayName(), b.GetDisplayName()) },
+	"pcn":          func(a, b *arrsv1.PcnPosition) int { return strings.Compare(a.GetPcn(), b.GetPcn()) },
+	"display_name": func(a, b *arrsv1.PcnPosition) int { return strings.Compare(a.GetDisplayName(), b.GetDisplayName()) },
+	"sub_icb_location": func(a, b *arrsv1.PcnPosition) int {
+		return strings.Compare(a.GetSubIcbLocation(), b.GetSubIcbLocation())
+	},
 	"entitlement_pence": func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetEntitlementPence(), b.GetEntitlementPence()) },
 	"submitted_pence":   func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetSubmittedPence(), b.GetSubmittedPence()) },
 	"approved_pence":    func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetApprovedPence(), b.GetApprovedPence()) },
