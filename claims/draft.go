@@ -110,13 +110,12 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 		if err != nil {
 			return Claim{}, "", err
 		}
-		where, err := placeOf(ctx, tx, pcn, month)
-		if err != nil {
-			return Claim{}, "", err
-		}
+		// Where the PCN was that month is looked up by the insert itself,
+		// both columns from the one row placeInMonth picks.
 		if err := tx.GetContext(ctx, &claim, `INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts,
 				commissioner_code, sub_icb_location_code)
-			VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7)
+			VALUES ($1, $2, $3, $4, 'draft', $5, (SELECT commissioner_code FROM (`+placeInMonth("$1", "$6")+`) p),
+				(SELECT sub_icb_location_code FROM (`+placeInMonth("$1", "$6")+`) p))
 			ON CONFLICT (pcn_code, id) DO UPDATE SET state = 'draft', submitter = '', submit_time = NULL,
 				withdraw_reason = '', excluded_posts = EXCLUDED.excluded_posts, commissioner_code = EXCLUDED.commissioner_code,
 				sub_icb_location_code = EXCLUDED.sub_icb_location_code,
@@ -124,7 +123,7 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 				commissioner_held_seconds = 0, pcn_held_seconds = 0
 			WHERE claims.state = 'withdrawn'
 			RETURNING `+claimColumns,
-			pcn, month.String(), month, month.FinancialYear(), excluded, where.Commissioner, where.SubICB); err != nil {
+			pcn, month.String(), month, month.FinancialYear(), excluded, month.First()); err != nil {
 			if isNoRows(err) {
 				// A racing create got there first (the row did not exist to lock).
 				return Claim{}, "", AlreadyExists(name, name+" already exists")
@@ -314,10 +313,14 @@ func writeLines(ctx context.Context, tx *txn, lines []ClaimLine) ([]ClaimLine, e
 // claim's commissioner and location are read together, from one row, so
 // the location is always one of the commissioner's (the claims' composite
 // key holds it too).
-const placeInMonth = `SELECT commissioner_code, sub_icb_location_code FROM (
-		SELECT commissioner_code, sub_icb_location_code, valid_to FROM pcn_commissioners WHERE pcn_code = $1 AND valid_to >= $2
-		UNION ALL SELECT commissioner_code, sub_icb_location_code, 'infinity'::date FROM pcns WHERE code = $1
+// pcn and first are the query's placeholders for the PCN's code and the
+// month's first day.
+func placeInMonth(pcn, first string) string {
+	return `SELECT commissioner_code, sub_icb_location_code FROM (
+		SELECT commissioner_code, sub_icb_location_code, valid_to FROM pcn_commissioners WHERE pcn_code = ` + pcn + ` AND valid_to >= ` + first + `
+		UNION ALL SELECT commissioner_code, sub_icb_location_code, 'infinity'::date FROM pcns WHERE code = ` + pcn + `
 	) place ORDER BY valid_to LIMIT 1`
+}
 
 // place is a PCN's commissioner and sub-ICB location in a month.
 type place struct {
@@ -328,6 +331,6 @@ type place struct {
 // placeOf reads placeInMonth.
 func placeOf(ctx context.Context, q sqlx.QueryerContext, pcn string, month Month) (place, error) {
 	var p place
-	err := sqlx.GetContext(ctx, q, &p, placeInMonth, pcn, month.First())
+	err := sqlx.GetContext(ctx, q, &p, placeInMonth("$1", "$2"), pcn, month.First())
 	return p, err
 }
