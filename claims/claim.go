@@ -73,6 +73,9 @@ type Claim struct {
 	// CommissionerCode is who commissioned the PCN in the claim's month, and
 	// so reviews and pays the claim.
 	CommissionerCode string `db:"commissioner_code"`
+	// SubICBLocationCode is the commissioner's sub-ICB location the PCN was
+	// in that month; "" when none was recorded.
+	SubICBLocationCode OptionalCode `db:"sub_icb_location_code"`
 	// Supplements is, for a supplementary claim, the id of the monthly
 	// claim it tops up.
 	Supplements       *string    `db:"supplements"`
@@ -302,7 +305,7 @@ func ParseBudgetName(field, name string) (string, FinancialYear, error) {
 }
 
 const claimColumns = `pcn_code, id, kind, month, financial_year, state, submitter, submit_time, withdraw_reason,
-	excluded_posts, commissioner_code, supplements, reviewer, review_time, review_note, payment_date,
+	excluded_posts, commissioner_code, sub_icb_location_code, supplements, reviewer, review_time, review_note, payment_date,
 	payment_reference, payment_payee, payment_recorded_by, revision, create_time, update_time,
 	commissioner_held_seconds, pcn_held_seconds, held_since, arrears_declared_by, arrears_declare_time`
 

@@ -110,13 +110,15 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 		if err != nil {
 			return Claim{}, "", err
 		}
-		// The commissioner of the month is looked up by the insert itself.
-		if err := tx.GetContext(ctx, &claim, `INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts, commissioner_code)
-			VALUES ($1, $2, $3, $4, 'draft', $5, COALESCE(
-				(SELECT commissioner_code FROM pcn_commissioners WHERE pcn_code = $1 AND valid_to >= $6 ORDER BY valid_to LIMIT 1),
-				(SELECT commissioner_code FROM pcns WHERE code = $1)))
+		// Where the PCN was that month is looked up by the insert itself,
+		// both columns from the one row placeInMonth picks.
+		if err := tx.GetContext(ctx, &claim, `INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts,
+				commissioner_code, sub_icb_location_code)
+			VALUES ($1, $2, $3, $4, 'draft', $5, (SELECT commissioner_code FROM (`+placeInMonth("$1", "$6")+`) p),
+				(SELECT sub_icb_location_code FROM (`+placeInMonth("$1", "$6")+`) p))
 			ON CONFLICT (pcn_code, id) DO UPDATE SET state = 'draft', submitter = '', submit_time = NULL,
 				withdraw_reason = '', excluded_posts = EXCLUDED.excluded_posts, commissioner_code = EXCLUDED.commissioner_code,
+				sub_icb_location_code = EXCLUDED.sub_icb_location_code,
 				revision = claims.revision + 1, update_time = now(),
 				commissioner_held_seconds = 0, pcn_held_seconds = 0
 			WHERE claims.state = 'withdrawn'
@@ -305,12 +307,30 @@ func writeLines(ctx context.Context, tx *txn, lines []ClaimLine) ([]ClaimLine, e
 	return out, nil
 }
 
-// commissionerInMonth is who commissioned the PCN on the first day of month:
-// a past commissioner whose last day is on or after it, else the current one.
-func commissionerInMonth(ctx context.Context, q sqlx.QueryerContext, pcn string, month Month) (string, error) {
-	var code string
-	err := sqlx.GetContext(ctx, q, &code, `SELECT COALESCE(
-		(SELECT commissioner_code FROM pcn_commissioners WHERE pcn_code = $1 AND valid_to >= $2 ORDER BY valid_to LIMIT 1),
-		(SELECT commissioner_code FROM pcns WHERE code = $1))`, pcn, month.First())
-	return code, err
+// placeInMonth is where the PCN was on the first day of month: its
+// commissioner and sub-ICB location as a past record (pcn_commissioners)
+// whose last day is on or after it has them, else as they are now. A
+// claim's commissioner and location are read together, from one row, so
+// the location is always one of the commissioner's (the claims' composite
+// key holds it too).
+// pcn and first are the query's placeholders for the PCN's code and the
+// month's first day.
+func placeInMonth(pcn, first string) string {
+	return `SELECT commissioner_code, sub_icb_location_code FROM (
+		SELECT commissioner_code, sub_icb_location_code, valid_to FROM pcn_commissioners WHERE pcn_code = ` + pcn + ` AND valid_to >= ` + first + `
+		UNION ALL SELECT commissioner_code, sub_icb_location_code, 'infinity'::date FROM pcns WHERE code = ` + pcn + `
+	) place ORDER BY valid_to LIMIT 1`
+}
+
+// place is a PCN's commissioner and sub-ICB location in a month.
+type place struct {
+	Commissioner string       `db:"commissioner_code"`
+	SubICB       OptionalCode `db:"sub_icb_location_code"`
+}
+
+// placeOf reads placeInMonth.
+func placeOf(ctx context.Context, q sqlx.QueryerContext, pcn string, month Month) (place, error) {
+	var p place
+	err := sqlx.GetContext(ctx, q, &p, placeInMonth("$1", "$2"), pcn, month.First())
+	return p, err
 }

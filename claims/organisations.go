@@ -200,10 +200,16 @@ type PCN struct {
 	PayeeKind        PayeeKind     `db:"payee_kind"`
 	PayeeODSCode     string        `db:"payee_ods_code"`
 	PayeeName        string        `db:"payee_name"`
-	Practices        []Practice    `db:"-"`
-	Revision         int64         `db:"revision"`
-	CreateTime       time.Time     `db:"create_time"`
-	UpdateTime       time.Time     `db:"update_time"`
+	// SubICBLocationCode is the sub-ICB location of CommissionerCode the
+	// PCN is in; "" while not recorded.
+	SubICBLocationCode OptionalCode `db:"sub_icb_location_code"`
+	// subICBNamedUnder is the commissioner a request's sub-ICB location
+	// name was under, checked against where that location is.
+	subICBNamedUnder string
+	Practices        []Practice `db:"-"`
+	Revision         int64      `db:"revision"`
+	CreateTime       time.Time  `db:"create_time"`
+	UpdateTime       time.Time  `db:"update_time"`
 }
 
 // Name is the resource name.
@@ -254,7 +260,8 @@ func (p PCN) validate(vs *Violations) {
 }
 
 // checkReferences validates what only the database knows: the commissioner
-// exists and no listed practice belongs to another PCN.
+// exists, the sub-ICB location is one of its, and no listed practice
+// belongs to another PCN.
 func (p PCN) checkReferences(ctx context.Context, tx *txn) error {
 	var vs Violations
 	var exists bool
@@ -263,6 +270,8 @@ func (p PCN) checkReferences(ctx context.Context, tx *txn) error {
 	}
 	if !exists {
 		vs.Add("pcn.commissioner", "UNKNOWN_COMMISSIONER", "%s does not exist", commissionerName(p.CommissionerCode))
+	} else if err := p.checkSubICBLocation(ctx, tx, &vs); err != nil {
+		return err
 	}
 	codes := make([]string, len(p.Practices))
 	for i, pr := range p.Practices {
@@ -287,7 +296,7 @@ func (p PCN) checkReferences(ctx context.Context, tx *txn) error {
 	return vs.Err()
 }
 
-const pcnColumns = `code, display_name, commissioner_code, weighting_zone, registered_list_size,
+const pcnColumns = `code, display_name, commissioner_code, sub_icb_location_code, weighting_zone, registered_list_size,
 	payee_kind, payee_ods_code, payee_name, revision, create_time, update_time`
 
 // GetPCN reads one PCN with its member practices.
@@ -349,9 +358,10 @@ func (s *Store) CreatePCN(ctx context.Context, req Request, p PCN) (PCN, error) 
 			return PCN{}, "", err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO pcns (code, display_name, commissioner_code, weighting_zone,
-			registered_list_size, payee_kind, payee_ods_code, payee_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (code) DO NOTHING`,
-			p.Code, p.DisplayName, p.CommissionerCode, p.Zone, p.ListSize, p.PayeeKind, p.PayeeODSCode, p.PayeeName)
+			registered_list_size, payee_kind, payee_ods_code, payee_name, sub_icb_location_code)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING`,
+			p.Code, p.DisplayName, p.CommissionerCode, p.Zone, p.ListSize, p.PayeeKind, p.PayeeODSCode, p.PayeeName,
+			p.SubICBLocationCode)
 		if err != nil {
 			return PCN{}, "", err
 		}
@@ -401,26 +411,44 @@ func (s *Store) UpdatePCN(ctx context.Context, code, etag string, change func(*P
 			if err := next.checkReferences(ctx, tx); err != nil {
 				return err
 			}
-			if next.CommissionerCode == cur.CommissionerCode {
-				return nil
-			}
-			// Keep who commissioned the PCN until yesterday: claims for
-			// those months are still the old commissioner's to review. A
-			// second change the same day (a correction) keeps the first
-			// record: the one that really commissioned until yesterday.
-			_, err := tx.ExecContext(ctx, `INSERT INTO pcn_commissioners (pcn_code, commissioner_code, valid_to)
-				VALUES ($1, $2, $3) ON CONFLICT (pcn_code, valid_to) DO NOTHING`,
-				code, cur.CommissionerCode, s.today().AddDays(-1))
-			return err
+			return s.recordMove(ctx, tx, cur, *next)
 		},
 		write: func(tx *txn, next PCN) error {
 			if _, err := tx.ExecContext(ctx, `UPDATE pcns SET display_name = $2, commissioner_code = $3, weighting_zone = $4,
-				registered_list_size = $5, payee_kind = $6, payee_ods_code = $7, payee_name = $8,
+				registered_list_size = $5, payee_kind = $6, payee_ods_code = $7, payee_name = $8, sub_icb_location_code = $9,
 				revision = revision + 1, update_time = now() WHERE code = $1`,
-				code, next.DisplayName, next.CommissionerCode, next.Zone, next.ListSize, next.PayeeKind, next.PayeeODSCode, next.PayeeName); err != nil {
+				code, next.DisplayName, next.CommissionerCode, next.Zone, next.ListSize, next.PayeeKind, next.PayeeODSCode, next.PayeeName,
+				next.SubICBLocationCode); err != nil {
 				return err
 			}
 			return writePractices(ctx, tx, next)
 		},
 	}, etag)
+}
+
+// recordMove keeps where the PCN was when its commissioner or sub-ICB
+// location changes, so that claims for the months before stay where they
+// were (a claim belongs to the commissioner and location of its month).
+//
+// Recording a location for the first time, under the same commissioner, is
+// not a move: sub-ICB locations became data later than the PCNs, and a PCN
+// without one was in it all along. Its claims under that commissioner that
+// have none take it, and no history is written.
+func (s *Store) recordMove(ctx context.Context, tx *txn, cur, next PCN) error {
+	switch {
+	case next.CommissionerCode == cur.CommissionerCode && next.SubICBLocationCode == cur.SubICBLocationCode:
+		return nil
+	case next.CommissionerCode == cur.CommissionerCode && cur.SubICBLocationCode == "":
+		_, err := tx.ExecContext(ctx, `UPDATE claims SET sub_icb_location_code = $3
+			WHERE pcn_code = $1 AND commissioner_code = $2 AND sub_icb_location_code IS NULL`,
+			cur.Code, cur.CommissionerCode, next.SubICBLocationCode)
+		return err
+	}
+	// Until yesterday: claims for those months are still the old
+	// commissioner's to review. A second change the same day (a correction)
+	// keeps the first record: the one that really held until yesterday.
+	_, err := tx.ExecContext(ctx, `INSERT INTO pcn_commissioners (pcn_code, commissioner_code, sub_icb_location_code, valid_to)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (pcn_code, valid_to) DO NOTHING`,
+		cur.Code, cur.CommissionerCode, cur.SubICBLocationCode, s.today().AddDays(-1))
+	return err
 }

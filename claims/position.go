@@ -16,6 +16,9 @@ type PCNPosition struct {
 	PCNCode          string
 	DisplayName      string
 	CommissionerCode string
+	// SubICBLocationCode is the PCN's sub-ICB location now; "" when none
+	// is recorded (and for the total).
+	SubICBLocationCode string
 	// HasEntitlement is false while the PCN has no entitlement for the
 	// year: its entitlement and remaining are then 0.
 	HasEntitlement    bool
@@ -128,6 +131,7 @@ func readPositions(ctx context.Context, q sqlx.QueryerContext, c *CommissionerPo
 		Code         string        `db:"code"`
 		DisplayName  string        `db:"display_name"`
 		Commissioner string        `db:"commissioner_code"`
+		SubICB       OptionalCode  `db:"sub_icb_location_code"`
 		Zone         WeightingZone `db:"weighting_zone"`
 		Entitled     bool          `db:"entitled"`
 		Population   Decimal       `db:"weighted_population"`
@@ -140,7 +144,7 @@ func readPositions(ctx context.Context, q sqlx.QueryerContext, c *CommissionerPo
 	if c.CommissionerCode != "-" {
 		where = "p.commissioner_code = " + a.add(c.CommissionerCode)
 	}
-	if err := sqlx.SelectContext(ctx, q, &pcns, `SELECT p.code, p.display_name, p.commissioner_code, p.weighting_zone,
+	if err := sqlx.SelectContext(ctx, q, &pcns, `SELECT p.code, p.display_name, p.commissioner_code, p.sub_icb_location_code, p.weighting_zone,
 			e.pcn_code IS NOT NULL AS entitled, COALESCE(e.weighted_population, 0) AS weighted_population,
 			COALESCE(y.rate_per_weighted_patient, 0) AS rate_per_weighted_patient
 		FROM pcns p
@@ -159,7 +163,7 @@ func readPositions(ctx context.Context, q sqlx.QueryerContext, c *CommissionerPo
 	for i, p := range pcns {
 		codes[i], index[p.Code], zones[p.Code] = p.Code, i, p.Zone
 		c.PCNs[i] = PCNPosition{PCNCode: p.Code, DisplayName: p.DisplayName, CommissionerCode: p.Commissioner,
-			HasEntitlement: p.Entitled}
+			SubICBLocationCode: string(p.SubICB), HasEntitlement: p.Entitled}
 		if p.Entitled {
 			c.PCNs[i].EntitlementPence = Entitlement{WeightedPopulation: p.Population, RatePerWeightedPatient: p.Rate}.AmountPence()
 		}

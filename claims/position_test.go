@@ -145,13 +145,13 @@ func TestCommissionerPositionIsScoped(t *testing.T) {
 }
 
 // The statistics, against the claims and their lines added up here: by
-// month and role, approved and paid claims' lines as headcount, FTE and
+// month, sub-ICB location and role, approved and paid claims' lines as headcount, FTE and
 // spend; submitted and queried ones as pending.
 func TestWorkforceStatisticsAddUpTheClaims(t *testing.T) {
 	s := demoStore(t)
 	ctx := claims.WithActor(context.Background(), qnqApprover)
 	year := claims.FinancialYear(2026)
-	type key struct{ month, role string }
+	type key struct{ month, subICB, role string }
 	type figures struct {
 		headcount, pendingHeadcount int
 		fte, pendingFTE             claims.Decimal
@@ -169,7 +169,7 @@ func TestWorkforceStatisticsAddUpTheClaims(t *testing.T) {
 			continue
 		}
 		for _, l := range c.Lines {
-			k := key{c.Month.String(), l.RoleID}
+			k := key{c.Month.String(), string(c.SubICBLocationCode), l.RoleID}
 			if want[k] == nil {
 				want[k] = &figures{}
 			}
@@ -194,7 +194,7 @@ func TestWorkforceStatisticsAddUpTheClaims(t *testing.T) {
 	if len(want) == 0 {
 		t.Fatal("the demo has no claims to count")
 	}
-	rows, next, err := s.ListWorkforceStatistics(ctx, "QNQ", year, claims.Page{Size: 1000})
+	rows, next, err := s.ListWorkforceStatistics(ctx, "QNQ", "", year, claims.Page{Size: 1000})
 	if err != nil || next != "" {
 		t.Fatalf("next %q, %v", next, err)
 	}
@@ -202,7 +202,7 @@ func TestWorkforceStatisticsAddUpTheClaims(t *testing.T) {
 		t.Errorf("%d rows, want %d", len(rows), len(want))
 	}
 	for _, r := range rows {
-		w := want[key{r.Month.String(), r.RoleID}]
+		w := want[key{r.Month.String(), r.SubICBLocationCode, r.RoleID}]
 		if w == nil || r.CommissionerCode != "QNQ" {
 			t.Errorf("unexpected row %+v", r)
 			continue
@@ -217,7 +217,7 @@ func TestWorkforceStatisticsAddUpTheClaims(t *testing.T) {
 	var paged []claims.WorkforceStatistic
 	page := claims.Page{Size: 2}
 	for {
-		p, next, err := s.ListWorkforceStatistics(ctx, "QNQ", year, page)
+		p, next, err := s.ListWorkforceStatistics(ctx, "QNQ", "", year, page)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,11 +233,11 @@ func TestWorkforceStatisticsAddUpTheClaims(t *testing.T) {
 
 	// Another commissioner's staff and PCNs see nothing; national sees QNQ's the same.
 	for _, a := range []claims.Actor{otherICB, riverside} {
-		if _, _, err := s.ListWorkforceStatistics(claims.WithActor(context.Background(), a), "QNQ", year, claims.Page{Size: 10}); !claims.IsKind(err, claims.KindNotFound) {
+		if _, _, err := s.ListWorkforceStatistics(claims.WithActor(context.Background(), a), "QNQ", "", year, claims.Page{Size: 10}); !claims.IsKind(err, claims.KindNotFound) {
 			t.Errorf("%s: %v, want NOT_FOUND", a.OrgCode, err)
 		}
 	}
-	nat, _, err := s.ListWorkforceStatistics(claims.WithActor(context.Background(), national), "-", year, claims.Page{Size: 1000})
+	nat, _, err := s.ListWorkforceStatistics(claims.WithActor(context.Background(), national), "-", "", year, claims.Page{Size: 1000})
 	if err != nil || len(nat) < len(rows) {
 		t.Errorf("national: %d rows, %v; want at least QNQ's %d", len(nat), err, len(rows))
 	}

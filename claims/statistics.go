@@ -17,7 +17,7 @@ var (
 )
 
 // WorkforceStatistic is the workforce one commissioner reimbursed in one
-// role for one month: headcount and full-time equivalent from the lines of
+// sub-ICB location (or with none recorded) in one role for one month: headcount and full-time equivalent from the lines of
 // its PCNs' monthly claims, and what the claims (top-ups included) count
 // for. Approved counts approved and paid claims, as the national workforce
 // publication does; pending counts those submitted or queried, not yet
@@ -25,7 +25,10 @@ var (
 type WorkforceStatistic struct {
 	Month            Month  `db:"month"`
 	CommissionerCode string `db:"commissioner_code"`
-	RoleID           string `db:"role_id"`
+	// SubICBLocationCode is the location of the claims' month, "" for
+	// claims of PCNs with none recorded (and of CCGs, which had none).
+	SubICBLocationCode string `db:"sub_icb_location_code"`
+	RoleID             string `db:"role_id"`
 
 	Headcount  int     `db:"headcount"`
 	FTE        Decimal `db:"fte"`
@@ -36,31 +39,42 @@ type WorkforceStatistic struct {
 	PendingSpendPence int64   `db:"pending_spend_pence"`
 }
 
-// Name is the row's key, "{month}/{commissioner}/{role}", for paging.
+// Name is the row's key, "{month}/{commissioner}/{sub-ICB}/{role}", for
+// paging.
 func (w WorkforceStatistic) Name() string {
-	return w.Month.String() + "/" + w.CommissionerCode + "/" + w.RoleID
+	return w.Month.String() + "/" + w.CommissionerCode + "/" + w.SubICBLocationCode + "/" + w.RoleID
 }
 
 // ListWorkforceStatistics lists the year's workforce statistics of one
-// commissioner (or of every one, "-"), by month, commissioner and role.
-// A commissioner's staff see their own commissioner's; national staff any.
-// The rows follow the claims: a claim belongs to the commissioner of its
-// month.
-func (s *Store) ListWorkforceStatistics(ctx context.Context, commissioner string, year FinancialYear, page Page) ([]WorkforceStatistic, string, error) {
+// commissioner (or of every one, "-"), by month, commissioner, sub-ICB
+// location and role; with subICB, only that location's (of commissioner).
+// A commissioner's staff see their own commissioner's, and its locations';
+// national staff any. The rows follow the claims: a claim belongs to the
+// commissioner and location of its month, so a commissioner's rows add up
+// to its total whatever its PCNs' locations are now.
+func (s *Store) ListWorkforceStatistics(ctx context.Context, commissioner, subICB string, year FinancialYear, page Page) ([]WorkforceStatistic, string, error) {
 	scope := scopeOf(ctx)
 	if !(scope.kind == scopeAll || scope.kind == scopeCommissioner && scope.code == commissioner) {
+		if subICB != "" {
+			return nil, "", NotFound(subICBLocationName(commissioner, subICB))
+		}
 		return nil, "", &Error{Kind: KindNotFound, Reason: "RESOURCE_NOT_FOUND", Resource: commissionerName(commissioner),
 			Message: fmt.Sprintf("%s not found", commissionerName(commissioner))}
 	}
 	a := args{year, pendingStates, approvedStates}
+	// The conditions follow claims_statistics (financial year, commissioner,
+	// location), each a prefix of it.
 	where := "c.financial_year = $1 AND c.state IN ('submitted', 'queried', 'approved', 'paid')"
 	if commissioner != "-" {
 		where += " AND c.commissioner_code = " + a.add(commissioner)
 	}
+	if subICB != "" {
+		where += " AND c.sub_icb_location_code = " + a.add(subICB)
+	}
 	having := ""
 	if page.After != "" {
 		key := strings.Split(page.After, "/")
-		if len(key) != 3 {
+		if len(key) != 4 {
 			return nil, "", Invalid("page_token", "PAGE_TOKEN", "the page token is not one this listing gave")
 		}
 		month, err := ParseMonth(key[0])
@@ -69,8 +83,9 @@ func (s *Store) ListWorkforceStatistics(ctx context.Context, commissioner string
 		}
 		// Rows are groups: the key compares the group's columns, in the
 		// listing's order.
-		having = " HAVING (c.month, c.commissioner_code, t.role_id) > (" + a.add(month) + "::date, " +
-			a.add(key[1]) + "::text COLLATE \"C\", " + a.add(key[2]) + "::text COLLATE \"C\")"
+		having = " HAVING (c.month, c.commissioner_code, COALESCE(c.sub_icb_location_code, ''), t.role_id) > (" +
+			a.add(month) + "::date, " + a.add(key[1]) + "::text COLLATE \"C\", " + a.add(key[2]) + "::text COLLATE \"C\", " +
+			a.add(key[3]) + "::text COLLATE \"C\")"
 	}
 	var rows []WorkforceStatistic
 	// Headcount and FTE come from monthly claims only: a top-up pays more
@@ -79,7 +94,13 @@ func (s *Store) ListWorkforceStatistics(ctx context.Context, commissioner string
 	// change: migration 00016), a row per claim and role rather than per
 	// line.
 	_, err := snapshot(ctx, s, func(q sqlx.QueryerContext) (struct{}, error) {
-		return struct{}{}, sqlx.SelectContext(ctx, q, &rows, `SELECT c.month, c.commissioner_code, t.role_id,
+		if subICB != "" {
+			if err := visibleSubICB(ctx, q, commissioner, subICB); err != nil {
+				return struct{}{}, err
+			}
+		}
+		return struct{}{}, sqlx.SelectContext(ctx, q, &rows, `SELECT c.month, c.commissioner_code,
+			COALESCE(c.sub_icb_location_code, '') AS sub_icb_location_code, t.role_id,
 			COALESCE(sum(t.lines) FILTER (WHERE c.state = ANY($3) AND c.kind = 'monthly'), 0) AS headcount,
 			COALESCE(sum(t.wte) FILTER (WHERE c.state = ANY($3) AND c.kind = 'monthly'), 0) AS fte,
 			COALESCE(sum(t.counted_pence) FILTER (WHERE c.state = ANY($3)), 0)::bigint AS spend_pence,
@@ -88,8 +109,8 @@ func (s *Store) ListWorkforceStatistics(ctx context.Context, commissioner string
 			COALESCE(sum(t.counted_pence) FILTER (WHERE c.state = ANY($2)), 0)::bigint AS pending_spend_pence
 			FROM claims c JOIN claim_role_totals t ON t.pcn_code = c.pcn_code AND t.claim_id = c.id
 			WHERE `+where+`
-			GROUP BY c.month, c.commissioner_code, t.role_id`+having+`
-			ORDER BY c.month, c.commissioner_code, t.role_id
+			GROUP BY c.month, c.commissioner_code, COALESCE(c.sub_icb_location_code, ''), t.role_id`+having+`
+			ORDER BY c.month, c.commissioner_code, COALESCE(c.sub_icb_location_code, ''), t.role_id
 			LIMIT `+a.add(page.Size+1), a...)
 	})
 	if err != nil {

@@ -373,13 +373,13 @@ func createTopUp(ctx context.Context, tx *txn, k pcnMonth, n int, lines []ClaimL
 			fmt.Sprintf("%s already has %d supplementary claims", claimName(k.pcn, monthlyID), maxSupplements))
 	}
 	c := Claim{PCNCode: k.pcn, ID: fmt.Sprintf("%s-s%d", monthlyID, n), Kind: SupplementaryClaim, Month: k.month}
-	commissioner, err := commissionerInMonth(ctx, tx, k.pcn, k.month)
+	where, err := placeOf(ctx, tx, k.pcn, k.month)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO claims (pcn_code, id, kind, month, financial_year, state,
-		commissioner_code, supplements) VALUES ($1, $2, 'supplementary', $3, $4, 'draft', $5, $6)`,
-		c.PCNCode, c.ID, c.Month, c.Month.FinancialYear(), commissioner, monthlyID); err != nil {
+		commissioner_code, sub_icb_location_code, supplements) VALUES ($1, $2, 'supplementary', $3, $4, 'draft', $5, $6, $7)`,
+		c.PCNCode, c.ID, c.Month, c.Month.FinancialYear(), where.Commissioner, where.SubICB, monthlyID); err != nil {
 		return nil, err
 	}
 	for i := range lines {

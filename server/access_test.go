@@ -108,6 +108,11 @@ var accessMatrix = map[string]accessRow{
 	"/arrs.v1.OrganisationService/ListPcns":           {`{}`, [][]string{readers, reporting}, true},
 	"/arrs.v1.OrganisationService/CreatePcn":          {`{"pcnId":"U77777","pcn":{"displayName":"New","commissioner":"commissioners/QNQ","weightingZone":"WEIGHTING_ZONE_NATIONAL","memberPractices":[{"odsCode":"K89999","displayName":"P"}],"nominatedPayee":{"kind":"KIND_PCN_ACCOUNT"}}}`, [][]string{national}, false},
 	"/arrs.v1.OrganisationService/UpdatePcn":          {`{"pcn":{"name":"pcns/U12345","displayName":"Renamed"},"updateMask":"displayName"}`, [][]string{national}, false},
+	// Reference data, as commissioners are: everyone who reads the
+	// catalogue reads them; NHS England loads them.
+	"/arrs.v1.OrganisationService/GetSubIcbLocation":    {`{"name":"commissioners/QNQ/subIcbLocations/99M"}`, [][]string{everyone}, false},
+	"/arrs.v1.OrganisationService/ListSubIcbLocations":  {`{"parent":"commissioners/-"}`, [][]string{everyone}, false},
+	"/arrs.v1.OrganisationService/CreateSubIcbLocation": {`{"parent":"commissioners/QNQ","subIcbLocationId":"10C","subIcbLocation":{"displayName":"Surrey Heath"}}`, [][]string{national}, false},
 
 	"/arrs.v1.CatalogueService/GetRole":    {`{"name":"roles/occupational-therapist"}`, [][]string{everyone}, false},
 	"/arrs.v1.CatalogueService/ListRoles":  {`{}`, [][]string{everyone}, false},

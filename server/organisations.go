@@ -151,6 +151,7 @@ func pcnProto(p claims.PCN) *arrsv1.Pcn {
 		},
 		WeightingZone:      weightingZonesOut[p.Zone],
 		RegisteredListSize: p.ListSize,
+		SubIcbLocation:     claims.SubICBLocationName(p.CommissionerCode, string(p.SubICBLocationCode)),
 		Etag:               claims.Etag(p.Revision),
 		CreateTime:         timestamp(p.CreateTime),
 		UpdateTime:         timestamp(p.UpdateTime),
@@ -176,6 +177,7 @@ func pcnFields(vs *claims.Violations, in *arrsv1.Pcn) claims.PCN {
 		vs.Take(err)
 		p.CommissionerCode = code
 	}
+	vs.Take(p.SetSubICBLocation("pcn.sub_icb_location", in.GetSubIcbLocation()))
 	for _, pr := range in.GetMemberPractices() {
 		p.Practices = append(p.Practices, claims.Practice{ODSCode: pr.GetOdsCode(), DisplayName: pr.GetDisplayName()})
 	}
@@ -241,7 +243,7 @@ func (h *organisations) UpdatePcn(ctx context.Context, req *arrsv1.UpdatePcnRequ
 	if err != nil {
 		return nil, err
 	}
-	paths, err := updatePaths(req.GetUpdateMask(), "display_name", "commissioner", "member_practices",
+	paths, err := updatePaths(req.GetUpdateMask(), "display_name", "commissioner", "sub_icb_location", "member_practices",
 		"nominated_payee", "weighting_zone", "registered_list_size")
 	if err != nil {
 		return nil, err
@@ -257,6 +259,10 @@ func (h *organisations) UpdatePcn(ctx context.Context, req *arrsv1.UpdatePcnRequ
 		}
 		if paths["commissioner"] {
 			cur.CommissionerCode = p.CommissionerCode
+		}
+		if paths["sub_icb_location"] {
+			// Parsed above: setting it again cannot fail.
+			_ = cur.SetSubICBLocation("pcn.sub_icb_location", in.GetSubIcbLocation())
 		}
 		if paths["member_practices"] {
 			cur.Practices = p.Practices
@@ -275,4 +281,64 @@ func (h *organisations) UpdatePcn(ctx context.Context, req *arrsv1.UpdatePcnRequ
 		return nil, err
 	}
 	return pcnProto(out), nil
+}
+
+func subICBLocationProto(l claims.SubICBLocation) *arrsv1.SubIcbLocation {
+	return &arrsv1.SubIcbLocation{
+		Name:        l.Name(),
+		DisplayName: l.DisplayName,
+		Etag:        claims.Etag(l.Revision),
+		CreateTime:  timestamp(l.CreateTime),
+		UpdateTime:  timestamp(l.UpdateTime),
+	}
+}
+
+func (h *organisations) GetSubIcbLocation(ctx context.Context, req *arrsv1.GetSubIcbLocationRequest) (*arrsv1.SubIcbLocation, error) {
+	commissioner, code, err := claims.ParseSubICBLocationName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	l, err := h.store.GetSubICBLocation(ctx, commissioner, code)
+	if err != nil {
+		return nil, err
+	}
+	return subICBLocationProto(l), nil
+}
+
+func (h *organisations) ListSubIcbLocations(ctx context.Context, req *arrsv1.ListSubIcbLocationsRequest) (*arrsv1.ListSubIcbLocationsResponse, error) {
+	commissioner, err := claims.ParseCommissionerParent("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	page, err := parsePage(req.GetPageSize(), req.GetPageToken(), commissioner)
+	if err != nil {
+		return nil, err
+	}
+	rows, next, err := h.store.ListSubICBLocations(ctx, commissioner, page.store())
+	if err != nil {
+		return nil, err
+	}
+	resp := &arrsv1.ListSubIcbLocationsResponse{NextPageToken: tokenFor(next, commissioner)}
+	for _, l := range rows {
+		resp.SubIcbLocations = append(resp.SubIcbLocations, subICBLocationProto(l))
+	}
+	return resp, nil
+}
+
+func (h *organisations) CreateSubIcbLocation(ctx context.Context, req *arrsv1.CreateSubIcbLocationRequest) (*arrsv1.SubIcbLocation, error) {
+	commissioner, err := claims.ParseCommissionerName("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	r, err := createRequest(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.store.CreateSubICBLocation(ctx, r, claims.SubICBLocation{
+		Code: req.GetSubIcbLocationId(), CommissionerCode: commissioner, DisplayName: req.GetSubIcbLocation().GetDisplayName(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return subICBLocationProto(out), nil
 }

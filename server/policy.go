@@ -77,6 +77,12 @@ var rpcPermissions = map[string]permission{
 	"/arrs.v1.OrganisationService/ListPcns":           permPCNsRead,
 	"/arrs.v1.OrganisationService/CreatePcn":          permOrgsWrite,
 	"/arrs.v1.OrganisationService/UpdatePcn":          permOrgsWrite,
+	// Sub-ICB locations are national reference data, as commissioners are
+	// (the Organisation Data Service publishes them); the figures broken
+	// down by them are what is scoped.
+	"/arrs.v1.OrganisationService/GetSubIcbLocation":    permReferenceRead,
+	"/arrs.v1.OrganisationService/ListSubIcbLocations":  permReferenceRead,
+	"/arrs.v1.OrganisationService/CreateSubIcbLocation": permOrgsWrite,
 
 	"/arrs.v1.CatalogueService/GetRole":           permReferenceRead,
 	"/arrs.v1.CatalogueService/ListRoles":         permReferenceRead,

@@ -24,8 +24,11 @@ type reportingService struct {
 // positionOrders are the PcnPosition fields a position may be ordered by,
 // each with how to compare two PCNs by it.
 var positionOrders = map[string]func(a, b *arrsv1.PcnPosition) int{
-	"pcn":               func(a, b *arrsv1.PcnPosition) int { return strings.Compare(a.GetPcn(), b.GetPcn()) },
-	"display_name":      func(a, b *arrsv1.PcnPosition) int { return strings.Compare(a.GetDisplayName(), b.GetDisplayName()) },
+	"pcn":          func(a, b *arrsv1.PcnPosition) int { return strings.Compare(a.GetPcn(), b.GetPcn()) },
+	"display_name": func(a, b *arrsv1.PcnPosition) int { return strings.Compare(a.GetDisplayName(), b.GetDisplayName()) },
+	"sub_icb_location": func(a, b *arrsv1.PcnPosition) int {
+		return strings.Compare(a.GetSubIcbLocation(), b.GetSubIcbLocation())
+	},
 	"entitlement_pence": func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetEntitlementPence(), b.GetEntitlementPence()) },
 	"submitted_pence":   func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetSubmittedPence(), b.GetSubmittedPence()) },
 	"approved_pence":    func(a, b *arrsv1.PcnPosition) int { return cmpInt(a.GetApprovedPence(), b.GetApprovedPence()) },
@@ -122,6 +125,7 @@ func pcnPositionProto(p claims.PCNPosition, today claims.Date) *arrsv1.PcnPositi
 	if p.PCNCode != "" {
 		out.Pcn = "pcns/" + p.PCNCode
 		out.Commissioner = "commissioners/" + p.CommissionerCode
+		out.SubIcbLocation = claims.SubICBLocationName(p.CommissionerCode, p.SubICBLocationCode)
 	}
 	if !p.OldestWaitingSince.IsZero() {
 		out.OldestWaitingSince = timestamp(p.OldestWaitingSince)
@@ -135,14 +139,14 @@ func pcnPositionProto(p claims.PCNPosition, today claims.Date) *arrsv1.PcnPositi
 func positionCSV(p *arrsv1.CommissionerPosition) (string, error) {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
-	rows := [][]string{{"pcn", "display_name", "commissioner", "entitlement_pence", "submitted_pence", "approved_pence",
+	rows := [][]string{{"pcn", "display_name", "commissioner", "sub_icb_location", "entitlement_pence", "submitted_pence", "approved_pence",
 		"paid_pence", "remaining_pence", "forecast_pence", "forecast_underspend_pence", "claims_waiting", "oldest_waiting_days"}}
 	for _, r := range append(slices.Clone(p.GetPcns()), p.GetTotal()) {
 		pcn, name := strings.TrimPrefix(r.GetPcn(), "pcns/"), r.GetDisplayName()
 		if r == p.GetTotal() {
 			pcn, name = "TOTAL", "All PCNs"
 		}
-		rows = append(rows, []string{cell(pcn), cell(name), strings.TrimPrefix(r.GetCommissioner(), "commissioners/"),
+		rows = append(rows, []string{cell(pcn), cell(name), strings.TrimPrefix(r.GetCommissioner(), "commissioners/"), subICBCode(r.GetSubIcbLocation()),
 			i64(r.GetEntitlementPence()), i64(r.GetSubmittedPence()), i64(r.GetApprovedPence()), i64(r.GetPaidPence()),
 			i64(r.GetRemainingPence()), i64(r.GetForecastPence()), i64(r.GetForecastUnderspendPence()),
 			i64(int64(r.GetClaimsWaiting())), i64(int64(r.GetOldestWaitingDays()))})
@@ -170,6 +174,19 @@ func (h *reportingService) ListWorkforceStatistics(ctx context.Context, req *arr
 		vs.Take(err)
 		commissioner = c
 	}
+	subICB := ""
+	if req.GetSubIcbLocation() != "" {
+		owner, code, err := claims.ParseSubICBLocationName("sub_icb_location", req.GetSubIcbLocation())
+		switch {
+		case err != nil:
+			vs.Take(err)
+		case commissioner != "-" && commissioner != "" && owner != commissioner:
+			vs.Add("sub_icb_location", "SUB_ICB_LOCATION_OF_OTHER_PARENT", "%s is not a location of %s", req.GetSubIcbLocation(), req.GetParent())
+		default:
+			// Under commissioners/-, the location names its commissioner.
+			commissioner, subICB = owner, code
+		}
+	}
 	year, err := claims.ParseFinancialYear(req.GetFinancialYear())
 	if err != nil {
 		vs.Add("financial_year", "FINANCIAL_YEAR_FORMAT", "the financial year is written YYYY-YY, for example 2026-27")
@@ -177,40 +194,61 @@ func (h *reportingService) ListWorkforceStatistics(ctx context.Context, req *arr
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	page, err := parsePage(req.GetPageSize(), req.GetPageToken(), req.GetParent(), req.GetFinancialYear())
+	page, err := parsePage(req.GetPageSize(), req.GetPageToken(), req.GetParent(), req.GetFinancialYear(), req.GetSubIcbLocation())
 	if err != nil {
 		return nil, err
 	}
-	rows, next, err := h.store.ListWorkforceStatistics(ctx, commissioner, year, page.store())
+	rows, next, err := h.store.ListWorkforceStatistics(ctx, commissioner, subICB, year, page.store())
 	if err != nil {
 		return nil, err
 	}
-	out := &arrsv1.ListWorkforceStatisticsResponse{NextPageToken: tokenFor(next, req.GetParent(), req.GetFinancialYear())}
+	out := &arrsv1.ListWorkforceStatisticsResponse{
+		NextPageToken: tokenFor(next, req.GetParent(), req.GetFinancialYear(), req.GetSubIcbLocation()),
+	}
 	for _, r := range rows {
 		out.WorkforceStatistics = append(out.WorkforceStatistics, &arrsv1.WorkforceStatistic{
-			Month: r.Month.String(), Commissioner: "commissioners/" + r.CommissionerCode, Role: claims.Role{ID: r.RoleID}.Name(),
+			Month: r.Month.String(), Commissioner: "commissioners/" + r.CommissionerCode,
+			SubIcbLocation: claims.SubICBLocationName(r.CommissionerCode, r.SubICBLocationCode), Role: claims.Role{ID: r.RoleID}.Name(),
 			Headcount: int32(r.Headcount), Fte: r.FTE.String(), SpendPence: r.SpendPence,
 			PendingHeadcount: int32(r.PendingHeadcount), PendingFte: r.PendingFTE.String(), PendingSpendPence: r.PendingSpendPence,
 		})
 	}
 	if req.GetIncludeCsv() {
-		var b strings.Builder
-		w := csv.NewWriter(&b)
-		_ = w.Write([]string{"month", "commissioner", "role", "headcount", "fte", "spend_pence",
-			"pending_headcount", "pending_fte", "pending_spend_pence"})
-		for _, r := range out.GetWorkforceStatistics() {
-			_ = w.Write([]string{r.GetMonth(), strings.TrimPrefix(r.GetCommissioner(), "commissioners/"), strings.TrimPrefix(r.GetRole(), "roles/"),
-				i64(int64(r.GetHeadcount())), r.GetFte(), i64(r.GetSpendPence()),
-				i64(int64(r.GetPendingHeadcount())), r.GetPendingFte(), i64(r.GetPendingSpendPence())})
-		}
-		w.Flush()
-		if err := w.Error(); err != nil {
+		if out.Csv, err = statisticsCSV(out.GetWorkforceStatistics()); err != nil {
 			return nil, err
 		}
-		out.Csv = b.String()
-		setExportFilename(ctx, fmt.Sprintf("arrs-workforce-%s-%s.csv", commissionerLabel(commissioner), year))
+		label := commissionerLabel(commissioner)
+		if subICB != "" {
+			label += "-" + subICB
+		}
+		setExportFilename(ctx, fmt.Sprintf("arrs-workforce-%s-%s.csv", label, year))
 	}
 	return out, nil
+}
+
+// statisticsCSV writes the rows as the API gives them, codes for names;
+// sub_icb_location is empty where the PCNs had none.
+func statisticsCSV(rows []*arrsv1.WorkforceStatistic) (string, error) {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"month", "commissioner", "sub_icb_location", "role", "headcount", "fte", "spend_pence",
+		"pending_headcount", "pending_fte", "pending_spend_pence"})
+	for _, r := range rows {
+		_ = w.Write([]string{r.GetMonth(), strings.TrimPrefix(r.GetCommissioner(), "commissioners/"), subICBCode(r.GetSubIcbLocation()),
+			strings.TrimPrefix(r.GetRole(), "roles/"),
+			i64(int64(r.GetHeadcount())), r.GetFte(), i64(r.GetSpendPence()),
+			i64(int64(r.GetPendingHeadcount())), r.GetPendingFte(), i64(r.GetPendingSpendPence())})
+	}
+	w.Flush()
+	return b.String(), w.Error()
+}
+
+// subICBCode is the code a sub-ICB location's name ends with, "" for none.
+func subICBCode(name string) string {
+	if name == "" {
+		return ""
+	}
+	return name[strings.LastIndex(name, "/")+1:]
 }
 
 // setExportFilename names the CSV download of a REST call (csvDownload); a

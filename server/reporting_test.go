@@ -89,7 +89,7 @@ func TestWorkforceStatisticsOverREST(t *testing.T) {
 	resp, body = get(t, url+"&pageSize=500", http.Header{"Authorization": {"Bearer finance-own"}, "Accept": {"text/csv"}})
 	rows, err := csv.NewReader(strings.NewReader(string(body))).ReadAll()
 	if resp.StatusCode != http.StatusOK || err != nil || len(rows) != len(page.WorkforceStatistics)+1 ||
-		strings.Join(rows[0], ",") != "month,commissioner,role,headcount,fte,spend_pence,pending_headcount,pending_fte,pending_spend_pence" {
+		strings.Join(rows[0], ",") != "month,commissioner,sub_icb_location,role,headcount,fte,spend_pence,pending_headcount,pending_fte,pending_spend_pence" {
 		t.Errorf("CSV = %d %s (%v)", resp.StatusCode, body, err)
 	}
 	resp, _ = get(t, url, http.Header{"Authorization": {"Bearer approver-foreign"}})

@@ -41,7 +41,7 @@ import (
 // (claims/claim.go getClaim and loadLines); update them with it.
 const (
 	minimalClaimSQL = `SELECT pcn_code, id, kind, month, financial_year, state, submitter, submit_time, withdraw_reason,
-	excluded_posts, commissioner_code, supplements, reviewer, review_time, review_note, payment_date,
+	excluded_posts, commissioner_code, sub_icb_location_code, supplements, reviewer, review_time, review_note, payment_date,
 	payment_reference, payment_payee, payment_recorded_by, revision, create_time, update_time,
 	commissioner_held_seconds, pcn_held_seconds, held_since, arrears_declared_by, arrears_declare_time,
 	(SELECT coalesce(json_agg(m ORDER BY m.number), '[]') FROM (SELECT pcn_code, claim_id, number, kind, author, role,

@@ -1,6 +1,6 @@
 // Package demo loads the demonstration data that `make run` serves, as of
 // the store's clock, so that it is about today whenever it is loaded: one ICB
-// and its predecessor CCG, three PCNs with member practices, the role
+// and its predecessor CCG, two sub-ICB locations, three PCNs with member practices, the role
 // catalogue with effective-dated maximums and rules (GPs within 2 years of
 // CCT until 31 March 2026), a local role the ICB approved for its PCNs, the financial years from 2023-24
 // to the current one with each PCN's entitlement, a dozen posts including
@@ -87,9 +87,23 @@ func Load(ctx context.Context, store *claims.Store) error {
 			return fmt.Errorf("demo commissioner %s: %w", c.Code, err)
 		}
 	}
+	for _, l := range subICBLocations {
+		if _, err := store.CreateSubICBLocation(ctx, request("sub-icb-location/"+l.Code), l); err != nil {
+			return fmt.Errorf("demo sub-ICB location %s: %w", l.Code, err)
+		}
+	}
 	for _, p := range pcns {
-		if _, err := store.CreatePCN(ctx, request("pcn/"+p.Code), p); err != nil {
+		got, err := store.CreatePCN(ctx, request("pcn/"+p.Code), p)
+		if err != nil {
 			return fmt.Errorf("demo PCN %s: %w", p.Code, err)
+		}
+		// A demo loaded before sub-ICB locations were data replays the
+		// PCN as it was made then: record its location now (its claims
+		// take it, as they would have).
+		if got.SubICBLocationCode == "" {
+			if _, err := store.UpdatePCN(ctx, p.Code, "", func(cur *claims.PCN) { cur.SubICBLocationCode = p.SubICBLocationCode }); err != nil {
+				return fmt.Errorf("demo PCN %s's sub-ICB location: %w", p.Code, err)
+			}
 		}
 	}
 	for _, r := range roles {
@@ -150,9 +164,17 @@ var commissioners = []claims.Commissioner{
 	{Code: "QNQ", Kind: claims.KindICB, DisplayName: "NHS Frimley Integrated Care Board", ValidFrom: date("2022-07-01")},
 }
 
+// The ICB's sub-ICB locations keep the codes of CCGs that covered parts of
+// Frimley before the ICB; which PCN is in which is fictional, as the
+// organisations are.
+var subICBLocations = []claims.SubICBLocation{
+	{Code: "15D", CommissionerCode: "QNQ", DisplayName: "East Berkshire"},
+	{Code: "99M", CommissionerCode: "QNQ", DisplayName: "North East Hampshire and Farnham"},
+}
+
 var pcns = []claims.PCN{
 	{
-		Code: "U12345", DisplayName: "Riverside Primary Care Network", CommissionerCode: "QNQ",
+		Code: "U12345", DisplayName: "Riverside Primary Care Network", CommissionerCode: "QNQ", SubICBLocationCode: "99M",
 		Zone: claims.ZoneNational, ListSize: 48210,
 		PayeeKind: claims.PayeePractice, PayeeODSCode: "K81001",
 		Practices: []claims.Practice{
@@ -162,7 +184,7 @@ var pcns = []claims.PCN{
 		},
 	},
 	{
-		Code: "U23456", DisplayName: "Northfield and Heath PCN", CommissionerCode: "QNQ",
+		Code: "U23456", DisplayName: "Northfield and Heath PCN", CommissionerCode: "QNQ", SubICBLocationCode: "99M",
 		Zone: claims.ZoneNational, ListSize: 35870,
 		PayeeKind: claims.PayeeFederation, PayeeODSCode: "DEMO1", PayeeName: "Heathland GP Federation",
 		Practices: []claims.Practice{
@@ -171,7 +193,7 @@ var pcns = []claims.PCN{
 		},
 	},
 	{
-		Code: "U34567", DisplayName: "Kingsgate Health PCN", CommissionerCode: "QNQ",
+		Code: "U34567", DisplayName: "Kingsgate Health PCN", CommissionerCode: "QNQ", SubICBLocationCode: "15D",
 		Zone: claims.ZoneNational, ListSize: 102450,
 		PayeeKind: claims.PayeePCNAccount, PayeeName: "Kingsgate Health PCN",
 		Practices: []claims.Practice{

@@ -8,7 +8,7 @@
 -- read, started for a new chain and advanced: SELECT, INSERT, UPDATE. goose_db_version is read by the readiness check.
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON
-    commissioners, pcns, pcn_practices, pcn_commissioners, request_ids,
+    commissioners, sub_icb_locations, pcns, pcn_practices, pcn_commissioners, request_ids,
     roles, role_headcount_caps, role_rules, rates,
     financial_years, entitlements,
     posts, claims, claim_lines, claim_messages, claim_role_totals,

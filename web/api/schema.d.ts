@@ -299,6 +299,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/commissioners/{commissioner}/subIcbLocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists an ICB's sub-ICB locations (`commissioners/-`: every ICB's),
+         *     ordered by ICB and code.
+         */
+        get: operations["OrganisationService_ListSubIcbLocations"];
+        put?: never;
+        /** Records a sub-ICB location of an ICB (national administrators). */
+        post: operations["OrganisationService_CreateSubIcbLocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/commissioners/{commissioner}/subIcbLocations/{subIcbLocation}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Gets one sub-ICB location. */
+        get: operations["OrganisationService_GetSubIcbLocation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/commissioners/{commissioner}/workforceStatistics": {
         parameters: {
             query?: never;
@@ -307,8 +345,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Headcount, FTE and spend by month, commissioner and role, from approved
-         *     claims as the national workforce publication counts them, with the
+         * Headcount, FTE and spend by month, commissioner, sub-ICB location and
+         *     role, from approved claims as the national workforce publication counts them, with the
          *     claims not yet approved shown separately.
          */
         get: operations["ReportingService_ListWorkforceStatistics"];
@@ -2844,6 +2882,13 @@ export interface components {
             /** @description The page of roles. */
             roles: components["schemas"]["v1Role"][];
         };
+        /** @description Response for ListSubIcbLocations. */
+        v1ListSubIcbLocationsResponse: {
+            /** @description Token for the next page; empty on the last page. */
+            nextPageToken: string;
+            /** @description The page of sub-ICB locations. */
+            subIcbLocations: components["schemas"]["v1SubIcbLocation"][];
+        };
         /** @description Response for ListTrainingHubs. */
         v1ListTrainingHubsResponse: {
             /** @description Token for the next page; empty on the last page. */
@@ -2857,7 +2902,7 @@ export interface components {
             csv: string;
             /** @description Token for the next page; empty on the last page. */
             nextPageToken: string;
-            /** @description The rows, by month, commissioner and role. */
+            /** @description The rows, by month, commissioner, sub-ICB location and role. */
             workforceStatistics: components["schemas"]["v1WorkforceStatistic"][];
         };
         /** @description A role a commissioner (an ICB) approved for its own PCNs. */
@@ -2992,6 +3037,15 @@ export interface components {
              */
             registeredListSize?: string;
             /**
+             * @description The sub-ICB location the PCN is in, as
+             *     `commissioners/{commissioner}/subIcbLocations/{code}`: one of its own
+             *     commissioner's (otherwise `INVALID_ARGUMENT`, a field violation naming
+             *     this field). Empty while none is recorded. A PCN moving to another
+             *     commissioner names a location of the new one, or none, in the same
+             *     update.
+             */
+            subIcbLocation?: string;
+            /**
              * Format: date-time
              * @description Output only.
              */
@@ -3059,6 +3113,11 @@ export interface components {
              * @description Entitlement − submitted − approved − paid. In pence.
              */
             remainingPence: string;
+            /**
+             * @description `commissioners/{commissioner}/subIcbLocations/{code}`: the PCN's
+             *     sub-ICB location now; empty when none is recorded (and on the total).
+             */
+            subIcbLocation: string;
             /**
              * Format: int64
              * @description Reimbursable total of SUBMITTED and QUERIED claims. In pence.
@@ -3387,6 +3446,33 @@ export interface components {
          */
         v1RoleRuleKind: "ROLE_RULE_KIND_UNSPECIFIED" | "ROLE_RULE_KIND_CCT_WITHIN_YEARS";
         /**
+         * @description A sub-ICB location: part of an ICB's area, keeping the code of the
+         *     Clinical Commissioning Group it replaced on 1 July 2022 (3 characters,
+         *     for example `00L`, or 5, for example `D4U1Y`).
+         */
+        v1SubIcbLocation: {
+            /**
+             * Format: date-time
+             * @description Output only.
+             */
+            createTime: $Read<string>;
+            /** @description Human-readable name, for example `North East Hampshire and Farnham`. */
+            displayName?: string;
+            /** @description Opaque version for optimistic concurrency (AIP-154). */
+            etag?: string;
+            /**
+             * @description Resource name `commissioners/{commissioner}/subIcbLocations/{code}`,
+             *     for example `commissioners/QNQ/subIcbLocations/D4U1Y`. Codes are
+             *     national: a code is one ICB's.
+             */
+            name: $Read<string>;
+            /**
+             * Format: date-time
+             * @description Output only.
+             */
+            updateTime: $Read<string>;
+        };
+        /**
          * @description A Training Hub: the local body holding CPD funds for the practices it
          *     serves.
          */
@@ -3491,7 +3577,11 @@ export interface components {
          * @enum {string}
          */
         v1WeightingZone: "WEIGHTING_ZONE_UNSPECIFIED" | "WEIGHTING_ZONE_NATIONAL" | "WEIGHTING_ZONE_OUTER_LONDON" | "WEIGHTING_ZONE_INNER_LONDON";
-        /** @description The workforce one commissioner's PCNs claimed for in one role and month. */
+        /**
+         * @description The workforce one commissioner's PCNs in one sub-ICB location (or in
+         *     none) claimed for in one role and month. A commissioner's rows of every
+         *     location add up to its figures.
+         */
         v1WorkforceStatistic: {
             /** @description `commissioners/{commissioner}`: who commissioned the claims' month. */
             commissioner: string;
@@ -3523,6 +3613,12 @@ export interface components {
              * @description What APPROVED and PAID claims (top-ups included) count for, in pence.
              */
             spendPence: string;
+            /**
+             * @description `commissioners/{commissioner}/subIcbLocations/{code}`: the sub-ICB
+             *     location the PCNs were in that month; empty for claims of PCNs with
+             *     none recorded (and for CCGs' months, before sub-ICB locations).
+             */
+            subIcbLocation: string;
         };
     };
     responses: never;
@@ -5426,6 +5522,334 @@ export interface operations {
             };
         };
     };
+    OrganisationService_ListSubIcbLocations: {
+        parameters: {
+            query?: {
+                /** @description Maximum results per page: 0 means 50, above 500 means 500. */
+                pageSize?: number;
+                /** @description `next_page_token` from a previous call with the same arguments. */
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                commissioner: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListSubIcbLocationsResponse"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    OrganisationService_CreateSubIcbLocation: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The location's code (its CCG's), which becomes the last segment of its
+                 *     name.
+                 */
+                subIcbLocationId?: string;
+                /** @description UUID making the call idempotent: a retry returns the first result. */
+                requestId?: string;
+            };
+            header?: never;
+            path: {
+                commissioner: string;
+            };
+            cookie?: never;
+        };
+        /** @description The location to create; `name` is ignored. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1SubIcbLocation"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SubIcbLocation"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    OrganisationService_GetSubIcbLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                commissioner: string;
+                subIcbLocation: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SubIcbLocation"];
+                };
+            };
+            /** @description Bad input; `details` holds an `ErrorInfo` and a `BadRequest` naming each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No token, or a bad or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The caller's role may not call this method. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description No such resource, or not one the caller's organisation may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A stale `etag` in the request (`ABORTED`), or the resource exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The `If-Match` entity tag is not the resource's current `etag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description A request body that is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     ReportingService_ListWorkforceStatistics: {
         parameters: {
             query?: {
@@ -5440,6 +5864,15 @@ export interface operations {
                  *     `Accept: text/csv` as well to download it as a file).
                  */
                 includeCsv?: boolean;
+                /**
+                 * @description Optional: only the rows of this sub-ICB location,
+                 *     `commissioners/{commissioner}/subIcbLocations/{code}`, whose
+                 *     commissioner must be `parent`'s (any, with `commissioners/-`). A filter
+                 *     rather than a parent: the rows are the commissioner's collection either
+                 *     way, and one collection keeps one REST path and one page token. Another
+                 *     ICB's location is NOT_FOUND, as its statistics are.
+                 */
+                subIcbLocation?: string;
             };
             header?: never;
             path: {
@@ -6904,9 +7337,9 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Fields to change: `display_name`, `commissioner`, `member_practices`,
-                 *     `nominated_payee`, `weighting_zone`, `registered_list_size`. Empty means
-                 *     all of them.
+                 * @description Fields to change: `display_name`, `commissioner`, `sub_icb_location`,
+                 *     `member_practices`, `nominated_payee`, `weighting_zone`,
+                 *     `registered_list_size`. Empty means all of them.
                  */
                 updateMask?: string;
             };
@@ -6940,6 +7373,15 @@ export interface operations {
                      * @description Registered list size as at 1 January; some headcount caps depend on it.
                      */
                     registeredListSize?: string;
+                    /**
+                     * @description The sub-ICB location the PCN is in, as
+                     *     `commissioners/{commissioner}/subIcbLocations/{code}`: one of its own
+                     *     commissioner's (otherwise `INVALID_ARGUMENT`, a field violation naming
+                     *     this field). Empty while none is recorded. A PCN moving to another
+                     *     commissioner names a location of the new one, or none, in the same
+                     *     update.
+                     */
+                    subIcbLocation?: string;
                     /**
                      * Format: date-time
                      * @description Output only.

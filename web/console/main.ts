@@ -27,7 +27,7 @@ function navItems(s: Session | null): [string, string][] {
       return [["/", "CPD funding"], ["/cpd/needs/new", "Record a need"], ["/cpd/requests/new", "Request funding"]];
     case "national-administrator":
       return [["/", "Audit"], ["/rates", "Roles and rates"], ["/years", "Financial years"], ["/entitlements", "Entitlements"],
-        ["/dashboard", "PCNs"], ["/statistics", "Workforce"]];
+        ["/dashboard", "PCNs"], ["/sub-icb-locations", "Sub-ICB locations"], ["/statistics", "Workforce"]];
   }
   return [];
 }

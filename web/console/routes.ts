@@ -14,6 +14,7 @@ import { paymentPage, exportPage } from "./pages/finance.js";
 import { entitlementsPage, newRatePage, ratesPage, yearsPage } from "./pages/admin.js";
 import { dashboardPage } from "./pages/dashboard.js";
 import { statisticsPage } from "./pages/statistics.js";
+import { subIcbLocationsPage } from "./pages/places.js";
 import { backdatedAwardPage } from "./pages/backdated.js";
 import { cataloguePage, localRolesPage, newLocalRolePage, retireLocalRolePage } from "./pages/localroles.js";
 import { hubRequestPage, newNeedPage, newRequestPage, practiceCpdPage } from "./pages/cpd.js";
@@ -66,6 +67,7 @@ export const routes: { pattern: RegExp; page: Page }[] = [
   { pattern: /^\/entitlements$/, page: entitlementsPage },
   { pattern: /^\/dashboard$/, page: dashboardPage },
   { pattern: /^\/statistics$/, page: statisticsPage },
+  { pattern: /^\/sub-icb-locations$/, page: subIcbLocationsPage },
   { pattern: /^\/years$/, page: yearsPage },
   { pattern: /^\/roles$/, page: cataloguePage },
   { pattern: /^\/local-roles$/, page: localRolesPage },

@@ -363,6 +363,37 @@ test("a clinical director fills a planned post; the server checks the registrati
   await page.getByRole("button", { name: "Add post" }).click();
   await page.getByRole("heading", { name: "Post added" }).waitFor();
   await b.check("new-post-done");
+
+  // A GP starting in 2025-26 must be within 2 years of their CCT (the
+  // role's rule): the form asks for the date with that role only, and the
+  // server says it is needed.
+  await page.getByRole("link", { name: "Back to the workforce" }).click();
+  await page.getByRole("button", { name: "Add a post" }).click();
+  await page.getByRole("heading", { name: "Add a post" }).waitFor();
+  assert.equal(await page.locator("#cct-day").count(), 0, "no CCT date for a role without the rule");
+  await page.getByLabel("Role").selectOption({ label: "General practitioner" });
+  await page.getByRole("group", { name: "Date of the Certificate of Completion of Training (CCT)" }).waitFor();
+  assert.match(await page.locator("#cct-hint").innerText(), /within 2 years of their CCT/);
+  await page.getByLabel("Whole-time equivalent").fill("0.6");
+  await page.locator("#start-day").fill("1");
+  await page.locator("#start-month").fill("6");
+  await page.locator("#start-year").fill("2025");
+  await page.getByLabel("Staff member's full name (optional)").fill("Dr Sam Hale");
+  await page.getByLabel("Registration number (optional)").fill("7234561");
+  await page.getByRole("button", { name: "Add post" }).click();
+  await page.locator("#cct-error").waitFor();
+  await b.check("new-post-cct-error");
+  assert.match(await page.locator(".nhsuk-error-summary").innerText(), /CCT/);
+  assert.equal(b.errors.length, 1, b.errors.join("\n"));
+  b.errors.length = 0;
+  await page.locator("#cct-day").fill("1");
+  await page.locator("#cct-month").fill("8");
+  await page.locator("#cct-year").fill("2024");
+  await page.getByRole("button", { name: "Add post" }).click();
+  await page.getByRole("heading", { name: "Post added" }).waitFor();
+  await page.getByRole("link", { name: "Back to the workforce" }).click();
+  await page.getByRole("heading", { name: "Workforce" }).waitFor();
+  await page.getByRole("cell", { name: "Dr Sam Hale" }).waitFor();
   assert.deepEqual(b.errors, [], "console errors");
 });
 

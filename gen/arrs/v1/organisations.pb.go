@@ -133,7 +133,7 @@ func (x Payee_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Payee_Kind.Descriptor instead.
 func (Payee_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{3, 0}
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{4, 0}
 }
 
 // A commissioner of primary care: a Clinical Commissioning Group (until
@@ -269,9 +269,16 @@ type Pcn struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The sub-ICB location the PCN is in, as
+	// `commissioners/{commissioner}/subIcbLocations/{code}`: one of its own
+	// commissioner's (otherwise `INVALID_ARGUMENT`, a field violation naming
+	// this field). Empty while none is recorded. A PCN moving to another
+	// commissioner names a location of the new one, or none, in the same
+	// update.
+	SubIcbLocation string `protobuf:"bytes,11,opt,name=sub_icb_location,json=subIcbLocation,proto3" json:"sub_icb_location,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Pcn) Reset() {
@@ -374,6 +381,99 @@ func (x *Pcn) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Pcn) GetSubIcbLocation() string {
+	if x != nil {
+		return x.SubIcbLocation
+	}
+	return ""
+}
+
+// A sub-ICB location: part of an ICB's area, keeping the code of the
+// Clinical Commissioning Group it replaced on 1 July 2022 (3 characters,
+// for example `00L`, or 5, for example `D4U1Y`).
+type SubIcbLocation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name `commissioners/{commissioner}/subIcbLocations/{code}`,
+	// for example `commissioners/QNQ/subIcbLocations/D4U1Y`. Codes are
+	// national: a code is one ICB's.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Human-readable name, for example `North East Hampshire and Farnham`.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Opaque version for optimistic concurrency (AIP-154).
+	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Output only.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Output only.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubIcbLocation) Reset() {
+	*x = SubIcbLocation{}
+	mi := &file_arrs_v1_organisations_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubIcbLocation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubIcbLocation) ProtoMessage() {}
+
+func (x *SubIcbLocation) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_organisations_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubIcbLocation.ProtoReflect.Descriptor instead.
+func (*SubIcbLocation) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SubIcbLocation) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SubIcbLocation) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *SubIcbLocation) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *SubIcbLocation) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *SubIcbLocation) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
 // A GP practice in a PCN.
 type Practice struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -387,7 +487,7 @@ type Practice struct {
 
 func (x *Practice) Reset() {
 	*x = Practice{}
-	mi := &file_arrs_v1_organisations_proto_msgTypes[2]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -399,7 +499,7 @@ func (x *Practice) String() string {
 func (*Practice) ProtoMessage() {}
 
 func (x *Practice) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_organisations_proto_msgTypes[2]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -412,7 +512,7 @@ func (x *Practice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Practice.ProtoReflect.Descriptor instead.
 func (*Practice) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{2}
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Practice) GetOdsCode() string {
@@ -445,7 +545,7 @@ type Payee struct {
 
 func (x *Payee) Reset() {
 	*x = Payee{}
-	mi := &file_arrs_v1_organisations_proto_msgTypes[3]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -457,7 +557,7 @@ func (x *Payee) String() string {
 func (*Payee) ProtoMessage() {}
 
 func (x *Payee) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_organisations_proto_msgTypes[3]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -470,7 +570,7 @@ func (x *Payee) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Payee.ProtoReflect.Descriptor instead.
 func (*Payee) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{3}
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Payee) GetKind() Payee_Kind {
@@ -505,7 +605,7 @@ type GetCommissionerRequest struct {
 
 func (x *GetCommissionerRequest) Reset() {
 	*x = GetCommissionerRequest{}
-	mi := &file_arrs_v1_organisations_proto_msgTypes[4]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -517,7 +617,7 @@ func (x *GetCommissionerRequest) String() string {
 func (*GetCommissionerRequest) ProtoMessage() {}
 
 func (x *GetCommissionerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_organisations_proto_msgTypes[4]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -530,7 +630,7 @@ func (x *GetCommissionerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCommissionerRequest.ProtoReflect.Descriptor instead.
 func (*GetCommissionerRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{4}
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetCommissionerRequest) GetName() string {
@@ -553,7 +653,7 @@ type ListCommissionersRequest struct {
 
 func (x *ListCommissionersRequest) Reset() {
 	*x = ListCommissionersRequest{}
-	mi := &file_arrs_v1_organisations_proto_msgTypes[5]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -565,7 +665,7 @@ func (x *ListCommissionersRequest) String() string {
 func (*ListCommissionersRequest) ProtoMessage() {}
 
 func (x *ListCommissionersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_organisations_proto_msgTypes[5]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -578,7 +678,7 @@ func (x *ListCommissionersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommissionersRequest.ProtoReflect.Descriptor instead.
 func (*ListCommissionersRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{5}
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListCommissionersRequest) GetPageSize() int32 {
@@ -608,7 +708,7 @@ type ListCommissionersResponse struct {
 
 func (x *ListCommissionersResponse) Reset() {
 	*x = ListCommissionersResponse{}
-	mi := &file_arrs_v1_organisations_proto_msgTypes[6]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -620,7 +720,7 @@ func (x *ListCommissionersResponse) String() string {
 func (*ListCommissionersResponse) ProtoMessage() {}
 
 func (x *ListCommissionersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_organisations_proto_msgTypes[6]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -633,7 +733,7 @@ func (x *ListCommissionersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommissionersResponse.ProtoReflect.Descriptor instead.
 func (*ListCommissionersResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{6}
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListCommissionersResponse) GetCommissioners() []*Commissioner {
@@ -665,7 +765,7 @@ type CreateCommissionerRequest struct {
 
 func (x *CreateCommissionerRequest) Reset() {
 	*x = CreateCommissionerRequest{}
-	mi := &file_arrs_v1_organisations_proto_msgTypes[7]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -677,7 +777,7 @@ func (x *CreateCommissionerRequest) String() string {
 func (*CreateCommissionerRequest) ProtoMessage() {}
 
 func (x *CreateCommissionerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_organisations_proto_msgTypes[7]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -690,7 +790,7 @@ func (x *CreateCommissionerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCommissionerRequest.ProtoReflect.Descriptor instead.
 func (*CreateCommissionerRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{7}
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateCommissionerRequest) GetCommissionerId() string {
@@ -728,7 +828,7 @@ type UpdateCommissionerRequest struct {
 
 func (x *UpdateCommissionerRequest) Reset() {
 	*x = UpdateCommissionerRequest{}
-	mi := &file_arrs_v1_organisations_proto_msgTypes[8]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -740,7 +840,7 @@ func (x *UpdateCommissionerRequest) String() string {
 func (*UpdateCommissionerRequest) ProtoMessage() {}
 
 func (x *UpdateCommissionerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_organisations_proto_msgTypes[8]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -753,7 +853,7 @@ func (x *UpdateCommissionerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCommissionerRequest.ProtoReflect.Descriptor instead.
 func (*UpdateCommissionerRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{8}
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateCommissionerRequest) GetCommissioner() *Commissioner {
@@ -781,7 +881,7 @@ type GetPcnRequest struct {
 
 func (x *GetPcnRequest) Reset() {
 	*x = GetPcnRequest{}
-	mi := &file_arrs_v1_organisations_proto_msgTypes[9]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -793,7 +893,7 @@ func (x *GetPcnRequest) String() string {
 func (*GetPcnRequest) ProtoMessage() {}
 
 func (x *GetPcnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_organisations_proto_msgTypes[9]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -806,7 +906,7 @@ func (x *GetPcnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPcnRequest.ProtoReflect.Descriptor instead.
 func (*GetPcnRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{9}
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetPcnRequest) GetName() string {
@@ -831,7 +931,7 @@ type ListPcnsRequest struct {
 
 func (x *ListPcnsRequest) Reset() {
 	*x = ListPcnsRequest{}
-	mi := &file_arrs_v1_organisations_proto_msgTypes[10]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -843,7 +943,7 @@ func (x *ListPcnsRequest) String() string {
 func (*ListPcnsRequest) ProtoMessage() {}
 
 func (x *ListPcnsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_organisations_proto_msgTypes[10]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -856,7 +956,7 @@ func (x *ListPcnsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPcnsRequest.ProtoReflect.Descriptor instead.
 func (*ListPcnsRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{10}
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListPcnsRequest) GetPageSize() int32 {
@@ -893,7 +993,7 @@ type ListPcnsResponse struct {
 
 func (x *ListPcnsResponse) Reset() {
 	*x = ListPcnsResponse{}
-	mi := &file_arrs_v1_organisations_proto_msgTypes[11]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -905,7 +1005,7 @@ func (x *ListPcnsResponse) String() string {
 func (*ListPcnsResponse) ProtoMessage() {}
 
 func (x *ListPcnsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_organisations_proto_msgTypes[11]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -918,7 +1018,7 @@ func (x *ListPcnsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPcnsResponse.ProtoReflect.Descriptor instead.
 func (*ListPcnsResponse) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{11}
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListPcnsResponse) GetPcns() []*Pcn {
@@ -950,7 +1050,7 @@ type CreatePcnRequest struct {
 
 func (x *CreatePcnRequest) Reset() {
 	*x = CreatePcnRequest{}
-	mi := &file_arrs_v1_organisations_proto_msgTypes[12]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -962,7 +1062,7 @@ func (x *CreatePcnRequest) String() string {
 func (*CreatePcnRequest) ProtoMessage() {}
 
 func (x *CreatePcnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_organisations_proto_msgTypes[12]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -975,7 +1075,7 @@ func (x *CreatePcnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatePcnRequest.ProtoReflect.Descriptor instead.
 func (*CreatePcnRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{12}
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreatePcnRequest) GetPcnId() string {
@@ -1004,9 +1104,9 @@ type UpdatePcnRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The PCN, identified by `name`; a non-empty `etag` must match.
 	Pcn *Pcn `protobuf:"bytes,1,opt,name=pcn,proto3" json:"pcn,omitempty"`
-	// Fields to change: `display_name`, `commissioner`, `member_practices`,
-	// `nominated_payee`, `weighting_zone`, `registered_list_size`. Empty means
-	// all of them.
+	// Fields to change: `display_name`, `commissioner`, `sub_icb_location`,
+	// `member_practices`, `nominated_payee`, `weighting_zone`,
+	// `registered_list_size`. Empty means all of them.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1014,7 +1114,7 @@ type UpdatePcnRequest struct {
 
 func (x *UpdatePcnRequest) Reset() {
 	*x = UpdatePcnRequest{}
-	mi := &file_arrs_v1_organisations_proto_msgTypes[13]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1026,7 +1126,7 @@ func (x *UpdatePcnRequest) String() string {
 func (*UpdatePcnRequest) ProtoMessage() {}
 
 func (x *UpdatePcnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_arrs_v1_organisations_proto_msgTypes[13]
+	mi := &file_arrs_v1_organisations_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1039,7 +1139,7 @@ func (x *UpdatePcnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdatePcnRequest.ProtoReflect.Descriptor instead.
 func (*UpdatePcnRequest) Descriptor() ([]byte, []int) {
-	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{13}
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpdatePcnRequest) GetPcn() *Pcn {
@@ -1054,6 +1154,245 @@ func (x *UpdatePcnRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 		return x.UpdateMask
 	}
 	return nil
+}
+
+// Request for GetSubIcbLocation.
+type GetSubIcbLocationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `commissioners/{commissioner}/subIcbLocations/{code}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSubIcbLocationRequest) Reset() {
+	*x = GetSubIcbLocationRequest{}
+	mi := &file_arrs_v1_organisations_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSubIcbLocationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSubIcbLocationRequest) ProtoMessage() {}
+
+func (x *GetSubIcbLocationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_organisations_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSubIcbLocationRequest.ProtoReflect.Descriptor instead.
+func (*GetSubIcbLocationRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetSubIcbLocationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for ListSubIcbLocations.
+type ListSubIcbLocationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `commissioners/{commissioner}`, or `commissioners/-` for every ICB's.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Maximum results per page: 0 means 50, above 500 means 500.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// `next_page_token` from a previous call with the same arguments.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSubIcbLocationsRequest) Reset() {
+	*x = ListSubIcbLocationsRequest{}
+	mi := &file_arrs_v1_organisations_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSubIcbLocationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSubIcbLocationsRequest) ProtoMessage() {}
+
+func (x *ListSubIcbLocationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_organisations_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSubIcbLocationsRequest.ProtoReflect.Descriptor instead.
+func (*ListSubIcbLocationsRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListSubIcbLocationsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListSubIcbLocationsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSubIcbLocationsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListSubIcbLocations.
+type ListSubIcbLocationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of sub-ICB locations.
+	SubIcbLocations []*SubIcbLocation `protobuf:"bytes,1,rep,name=sub_icb_locations,json=subIcbLocations,proto3" json:"sub_icb_locations,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSubIcbLocationsResponse) Reset() {
+	*x = ListSubIcbLocationsResponse{}
+	mi := &file_arrs_v1_organisations_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSubIcbLocationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSubIcbLocationsResponse) ProtoMessage() {}
+
+func (x *ListSubIcbLocationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_organisations_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSubIcbLocationsResponse.ProtoReflect.Descriptor instead.
+func (*ListSubIcbLocationsResponse) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListSubIcbLocationsResponse) GetSubIcbLocations() []*SubIcbLocation {
+	if x != nil {
+		return x.SubIcbLocations
+	}
+	return nil
+}
+
+func (x *ListSubIcbLocationsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for CreateSubIcbLocation.
+type CreateSubIcbLocationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `commissioners/{commissioner}`: an ICB.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The location's code (its CCG's), which becomes the last segment of its
+	// name.
+	SubIcbLocationId string `protobuf:"bytes,2,opt,name=sub_icb_location_id,json=subIcbLocationId,proto3" json:"sub_icb_location_id,omitempty"`
+	// The location to create; `name` is ignored.
+	SubIcbLocation *SubIcbLocation `protobuf:"bytes,3,opt,name=sub_icb_location,json=subIcbLocation,proto3" json:"sub_icb_location,omitempty"`
+	// UUID making the call idempotent: a retry returns the first result.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSubIcbLocationRequest) Reset() {
+	*x = CreateSubIcbLocationRequest{}
+	mi := &file_arrs_v1_organisations_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSubIcbLocationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSubIcbLocationRequest) ProtoMessage() {}
+
+func (x *CreateSubIcbLocationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_arrs_v1_organisations_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSubIcbLocationRequest.ProtoReflect.Descriptor instead.
+func (*CreateSubIcbLocationRequest) Descriptor() ([]byte, []int) {
+	return file_arrs_v1_organisations_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CreateSubIcbLocationRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateSubIcbLocationRequest) GetSubIcbLocationId() string {
+	if x != nil {
+		return x.SubIcbLocationId
+	}
+	return ""
+}
+
+func (x *CreateSubIcbLocationRequest) GetSubIcbLocation() *SubIcbLocation {
+	if x != nil {
+		return x.SubIcbLocation
+	}
+	return nil
+}
+
+func (x *CreateSubIcbLocationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 var File_arrs_v1_organisations_proto protoreflect.FileDescriptor
@@ -1076,7 +1415,7 @@ const file_arrs_v1_organisations_proto_rawDesc = "" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bKIND_CCG\x10\x01\x12\f\n" +
-	"\bKIND_ICB\x10\x02\"\xd6\x03\n" +
+	"\bKIND_ICB\x10\x02\"\x80\x04\n" +
 	"\x03Pcn\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\"\n" +
@@ -1090,6 +1429,15 @@ const file_arrs_v1_organisations_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12(\n" +
+	"\x10sub_icb_location\x18\v \x01(\tR\x0esubIcbLocation\"\xd5\x01\n" +
+	"\x0eSubIcbLocation\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\x12;\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\"H\n" +
 	"\bPractice\x12\x19\n" +
 	"\bods_code\x18\x01 \x01(\tR\aodsCode\x12!\n" +
@@ -1141,7 +1489,23 @@ const file_arrs_v1_organisations_proto_rawDesc = "" +
 	"\x10UpdatePcnRequest\x12\x1e\n" +
 	"\x03pcn\x18\x01 \x01(\v2\f.arrs.v1.PcnR\x03pcn\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask2\xbb\x04\n" +
+	"updateMask\".\n" +
+	"\x18GetSubIcbLocationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"p\n" +
+	"\x1aListSubIcbLocationsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x8a\x01\n" +
+	"\x1bListSubIcbLocationsResponse\x12C\n" +
+	"\x11sub_icb_locations\x18\x01 \x03(\v2\x17.arrs.v1.SubIcbLocationR\x0fsubIcbLocations\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc6\x01\n" +
+	"\x1bCreateSubIcbLocationRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12-\n" +
+	"\x13sub_icb_location_id\x18\x02 \x01(\tR\x10subIcbLocationId\x12A\n" +
+	"\x10sub_icb_location\x18\x03 \x01(\v2\x17.arrs.v1.SubIcbLocationR\x0esubIcbLocation\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId2\xc5\x06\n" +
 	"\x13OrganisationService\x12I\n" +
 	"\x0fGetCommissioner\x12\x1f.arrs.v1.GetCommissionerRequest\x1a\x15.arrs.v1.Commissioner\x12Z\n" +
 	"\x11ListCommissioners\x12!.arrs.v1.ListCommissionersRequest\x1a\".arrs.v1.ListCommissionersResponse\x12O\n" +
@@ -1150,7 +1514,10 @@ const file_arrs_v1_organisations_proto_rawDesc = "" +
 	"\x06GetPcn\x12\x16.arrs.v1.GetPcnRequest\x1a\f.arrs.v1.Pcn\x12?\n" +
 	"\bListPcns\x12\x18.arrs.v1.ListPcnsRequest\x1a\x19.arrs.v1.ListPcnsResponse\x124\n" +
 	"\tCreatePcn\x12\x19.arrs.v1.CreatePcnRequest\x1a\f.arrs.v1.Pcn\x124\n" +
-	"\tUpdatePcn\x12\x19.arrs.v1.UpdatePcnRequest\x1a\f.arrs.v1.PcnB%Z#arrs.nhs.uk/arrs/gen/arrs/v1;arrsv1b\x06proto3"
+	"\tUpdatePcn\x12\x19.arrs.v1.UpdatePcnRequest\x1a\f.arrs.v1.Pcn\x12O\n" +
+	"\x11GetSubIcbLocation\x12!.arrs.v1.GetSubIcbLocationRequest\x1a\x17.arrs.v1.SubIcbLocation\x12`\n" +
+	"\x13ListSubIcbLocations\x12#.arrs.v1.ListSubIcbLocationsRequest\x1a$.arrs.v1.ListSubIcbLocationsResponse\x12U\n" +
+	"\x14CreateSubIcbLocation\x12$.arrs.v1.CreateSubIcbLocationRequest\x1a\x17.arrs.v1.SubIcbLocationB%Z#arrs.nhs.uk/arrs/gen/arrs/v1;arrsv1b\x06proto3"
 
 var (
 	file_arrs_v1_organisations_proto_rawDescOnce sync.Once
@@ -1165,67 +1532,82 @@ func file_arrs_v1_organisations_proto_rawDescGZIP() []byte {
 }
 
 var file_arrs_v1_organisations_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_arrs_v1_organisations_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_arrs_v1_organisations_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_arrs_v1_organisations_proto_goTypes = []any{
-	(Commissioner_Kind)(0),            // 0: arrs.v1.Commissioner.Kind
-	(Payee_Kind)(0),                   // 1: arrs.v1.Payee.Kind
-	(*Commissioner)(nil),              // 2: arrs.v1.Commissioner
-	(*Pcn)(nil),                       // 3: arrs.v1.Pcn
-	(*Practice)(nil),                  // 4: arrs.v1.Practice
-	(*Payee)(nil),                     // 5: arrs.v1.Payee
-	(*GetCommissionerRequest)(nil),    // 6: arrs.v1.GetCommissionerRequest
-	(*ListCommissionersRequest)(nil),  // 7: arrs.v1.ListCommissionersRequest
-	(*ListCommissionersResponse)(nil), // 8: arrs.v1.ListCommissionersResponse
-	(*CreateCommissionerRequest)(nil), // 9: arrs.v1.CreateCommissionerRequest
-	(*UpdateCommissionerRequest)(nil), // 10: arrs.v1.UpdateCommissionerRequest
-	(*GetPcnRequest)(nil),             // 11: arrs.v1.GetPcnRequest
-	(*ListPcnsRequest)(nil),           // 12: arrs.v1.ListPcnsRequest
-	(*ListPcnsResponse)(nil),          // 13: arrs.v1.ListPcnsResponse
-	(*CreatePcnRequest)(nil),          // 14: arrs.v1.CreatePcnRequest
-	(*UpdatePcnRequest)(nil),          // 15: arrs.v1.UpdatePcnRequest
-	(*timestamppb.Timestamp)(nil),     // 16: google.protobuf.Timestamp
-	(WeightingZone)(0),                // 17: arrs.v1.WeightingZone
-	(*fieldmaskpb.FieldMask)(nil),     // 18: google.protobuf.FieldMask
+	(Commissioner_Kind)(0),              // 0: arrs.v1.Commissioner.Kind
+	(Payee_Kind)(0),                     // 1: arrs.v1.Payee.Kind
+	(*Commissioner)(nil),                // 2: arrs.v1.Commissioner
+	(*Pcn)(nil),                         // 3: arrs.v1.Pcn
+	(*SubIcbLocation)(nil),              // 4: arrs.v1.SubIcbLocation
+	(*Practice)(nil),                    // 5: arrs.v1.Practice
+	(*Payee)(nil),                       // 6: arrs.v1.Payee
+	(*GetCommissionerRequest)(nil),      // 7: arrs.v1.GetCommissionerRequest
+	(*ListCommissionersRequest)(nil),    // 8: arrs.v1.ListCommissionersRequest
+	(*ListCommissionersResponse)(nil),   // 9: arrs.v1.ListCommissionersResponse
+	(*CreateCommissionerRequest)(nil),   // 10: arrs.v1.CreateCommissionerRequest
+	(*UpdateCommissionerRequest)(nil),   // 11: arrs.v1.UpdateCommissionerRequest
+	(*GetPcnRequest)(nil),               // 12: arrs.v1.GetPcnRequest
+	(*ListPcnsRequest)(nil),             // 13: arrs.v1.ListPcnsRequest
+	(*ListPcnsResponse)(nil),            // 14: arrs.v1.ListPcnsResponse
+	(*CreatePcnRequest)(nil),            // 15: arrs.v1.CreatePcnRequest
+	(*UpdatePcnRequest)(nil),            // 16: arrs.v1.UpdatePcnRequest
+	(*GetSubIcbLocationRequest)(nil),    // 17: arrs.v1.GetSubIcbLocationRequest
+	(*ListSubIcbLocationsRequest)(nil),  // 18: arrs.v1.ListSubIcbLocationsRequest
+	(*ListSubIcbLocationsResponse)(nil), // 19: arrs.v1.ListSubIcbLocationsResponse
+	(*CreateSubIcbLocationRequest)(nil), // 20: arrs.v1.CreateSubIcbLocationRequest
+	(*timestamppb.Timestamp)(nil),       // 21: google.protobuf.Timestamp
+	(WeightingZone)(0),                  // 22: arrs.v1.WeightingZone
+	(*fieldmaskpb.FieldMask)(nil),       // 23: google.protobuf.FieldMask
 }
 var file_arrs_v1_organisations_proto_depIdxs = []int32{
 	0,  // 0: arrs.v1.Commissioner.kind:type_name -> arrs.v1.Commissioner.Kind
-	16, // 1: arrs.v1.Commissioner.create_time:type_name -> google.protobuf.Timestamp
-	16, // 2: arrs.v1.Commissioner.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 3: arrs.v1.Pcn.member_practices:type_name -> arrs.v1.Practice
-	5,  // 4: arrs.v1.Pcn.nominated_payee:type_name -> arrs.v1.Payee
-	17, // 5: arrs.v1.Pcn.weighting_zone:type_name -> arrs.v1.WeightingZone
-	16, // 6: arrs.v1.Pcn.create_time:type_name -> google.protobuf.Timestamp
-	16, // 7: arrs.v1.Pcn.update_time:type_name -> google.protobuf.Timestamp
-	1,  // 8: arrs.v1.Payee.kind:type_name -> arrs.v1.Payee.Kind
-	2,  // 9: arrs.v1.ListCommissionersResponse.commissioners:type_name -> arrs.v1.Commissioner
-	2,  // 10: arrs.v1.CreateCommissionerRequest.commissioner:type_name -> arrs.v1.Commissioner
-	2,  // 11: arrs.v1.UpdateCommissionerRequest.commissioner:type_name -> arrs.v1.Commissioner
-	18, // 12: arrs.v1.UpdateCommissionerRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 13: arrs.v1.ListPcnsResponse.pcns:type_name -> arrs.v1.Pcn
-	3,  // 14: arrs.v1.CreatePcnRequest.pcn:type_name -> arrs.v1.Pcn
-	3,  // 15: arrs.v1.UpdatePcnRequest.pcn:type_name -> arrs.v1.Pcn
-	18, // 16: arrs.v1.UpdatePcnRequest.update_mask:type_name -> google.protobuf.FieldMask
-	6,  // 17: arrs.v1.OrganisationService.GetCommissioner:input_type -> arrs.v1.GetCommissionerRequest
-	7,  // 18: arrs.v1.OrganisationService.ListCommissioners:input_type -> arrs.v1.ListCommissionersRequest
-	9,  // 19: arrs.v1.OrganisationService.CreateCommissioner:input_type -> arrs.v1.CreateCommissionerRequest
-	10, // 20: arrs.v1.OrganisationService.UpdateCommissioner:input_type -> arrs.v1.UpdateCommissionerRequest
-	11, // 21: arrs.v1.OrganisationService.GetPcn:input_type -> arrs.v1.GetPcnRequest
-	12, // 22: arrs.v1.OrganisationService.ListPcns:input_type -> arrs.v1.ListPcnsRequest
-	14, // 23: arrs.v1.OrganisationService.CreatePcn:input_type -> arrs.v1.CreatePcnRequest
-	15, // 24: arrs.v1.OrganisationService.UpdatePcn:input_type -> arrs.v1.UpdatePcnRequest
-	2,  // 25: arrs.v1.OrganisationService.GetCommissioner:output_type -> arrs.v1.Commissioner
-	8,  // 26: arrs.v1.OrganisationService.ListCommissioners:output_type -> arrs.v1.ListCommissionersResponse
-	2,  // 27: arrs.v1.OrganisationService.CreateCommissioner:output_type -> arrs.v1.Commissioner
-	2,  // 28: arrs.v1.OrganisationService.UpdateCommissioner:output_type -> arrs.v1.Commissioner
-	3,  // 29: arrs.v1.OrganisationService.GetPcn:output_type -> arrs.v1.Pcn
-	13, // 30: arrs.v1.OrganisationService.ListPcns:output_type -> arrs.v1.ListPcnsResponse
-	3,  // 31: arrs.v1.OrganisationService.CreatePcn:output_type -> arrs.v1.Pcn
-	3,  // 32: arrs.v1.OrganisationService.UpdatePcn:output_type -> arrs.v1.Pcn
-	25, // [25:33] is the sub-list for method output_type
-	17, // [17:25] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	21, // 1: arrs.v1.Commissioner.create_time:type_name -> google.protobuf.Timestamp
+	21, // 2: arrs.v1.Commissioner.update_time:type_name -> google.protobuf.Timestamp
+	5,  // 3: arrs.v1.Pcn.member_practices:type_name -> arrs.v1.Practice
+	6,  // 4: arrs.v1.Pcn.nominated_payee:type_name -> arrs.v1.Payee
+	22, // 5: arrs.v1.Pcn.weighting_zone:type_name -> arrs.v1.WeightingZone
+	21, // 6: arrs.v1.Pcn.create_time:type_name -> google.protobuf.Timestamp
+	21, // 7: arrs.v1.Pcn.update_time:type_name -> google.protobuf.Timestamp
+	21, // 8: arrs.v1.SubIcbLocation.create_time:type_name -> google.protobuf.Timestamp
+	21, // 9: arrs.v1.SubIcbLocation.update_time:type_name -> google.protobuf.Timestamp
+	1,  // 10: arrs.v1.Payee.kind:type_name -> arrs.v1.Payee.Kind
+	2,  // 11: arrs.v1.ListCommissionersResponse.commissioners:type_name -> arrs.v1.Commissioner
+	2,  // 12: arrs.v1.CreateCommissionerRequest.commissioner:type_name -> arrs.v1.Commissioner
+	2,  // 13: arrs.v1.UpdateCommissionerRequest.commissioner:type_name -> arrs.v1.Commissioner
+	23, // 14: arrs.v1.UpdateCommissionerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	3,  // 15: arrs.v1.ListPcnsResponse.pcns:type_name -> arrs.v1.Pcn
+	3,  // 16: arrs.v1.CreatePcnRequest.pcn:type_name -> arrs.v1.Pcn
+	3,  // 17: arrs.v1.UpdatePcnRequest.pcn:type_name -> arrs.v1.Pcn
+	23, // 18: arrs.v1.UpdatePcnRequest.update_mask:type_name -> google.protobuf.FieldMask
+	4,  // 19: arrs.v1.ListSubIcbLocationsResponse.sub_icb_locations:type_name -> arrs.v1.SubIcbLocation
+	4,  // 20: arrs.v1.CreateSubIcbLocationRequest.sub_icb_location:type_name -> arrs.v1.SubIcbLocation
+	7,  // 21: arrs.v1.OrganisationService.GetCommissioner:input_type -> arrs.v1.GetCommissionerRequest
+	8,  // 22: arrs.v1.OrganisationService.ListCommissioners:input_type -> arrs.v1.ListCommissionersRequest
+	10, // 23: arrs.v1.OrganisationService.CreateCommissioner:input_type -> arrs.v1.CreateCommissionerRequest
+	11, // 24: arrs.v1.OrganisationService.UpdateCommissioner:input_type -> arrs.v1.UpdateCommissionerRequest
+	12, // 25: arrs.v1.OrganisationService.GetPcn:input_type -> arrs.v1.GetPcnRequest
+	13, // 26: arrs.v1.OrganisationService.ListPcns:input_type -> arrs.v1.ListPcnsRequest
+	15, // 27: arrs.v1.OrganisationService.CreatePcn:input_type -> arrs.v1.CreatePcnRequest
+	16, // 28: arrs.v1.OrganisationService.UpdatePcn:input_type -> arrs.v1.UpdatePcnRequest
+	17, // 29: arrs.v1.OrganisationService.GetSubIcbLocation:input_type -> arrs.v1.GetSubIcbLocationRequest
+	18, // 30: arrs.v1.OrganisationService.ListSubIcbLocations:input_type -> arrs.v1.ListSubIcbLocationsRequest
+	20, // 31: arrs.v1.OrganisationService.CreateSubIcbLocation:input_type -> arrs.v1.CreateSubIcbLocationRequest
+	2,  // 32: arrs.v1.OrganisationService.GetCommissioner:output_type -> arrs.v1.Commissioner
+	9,  // 33: arrs.v1.OrganisationService.ListCommissioners:output_type -> arrs.v1.ListCommissionersResponse
+	2,  // 34: arrs.v1.OrganisationService.CreateCommissioner:output_type -> arrs.v1.Commissioner
+	2,  // 35: arrs.v1.OrganisationService.UpdateCommissioner:output_type -> arrs.v1.Commissioner
+	3,  // 36: arrs.v1.OrganisationService.GetPcn:output_type -> arrs.v1.Pcn
+	14, // 37: arrs.v1.OrganisationService.ListPcns:output_type -> arrs.v1.ListPcnsResponse
+	3,  // 38: arrs.v1.OrganisationService.CreatePcn:output_type -> arrs.v1.Pcn
+	3,  // 39: arrs.v1.OrganisationService.UpdatePcn:output_type -> arrs.v1.Pcn
+	4,  // 40: arrs.v1.OrganisationService.GetSubIcbLocation:output_type -> arrs.v1.SubIcbLocation
+	19, // 41: arrs.v1.OrganisationService.ListSubIcbLocations:output_type -> arrs.v1.ListSubIcbLocationsResponse
+	4,  // 42: arrs.v1.OrganisationService.CreateSubIcbLocation:output_type -> arrs.v1.SubIcbLocation
+	32, // [32:43] is the sub-list for method output_type
+	21, // [21:32] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_arrs_v1_organisations_proto_init() }
@@ -1240,7 +1622,7 @@ func file_arrs_v1_organisations_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arrs_v1_organisations_proto_rawDesc), len(file_arrs_v1_organisations_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   14,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,14 +19,17 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	OrganisationService_GetCommissioner_FullMethodName    = "/arrs.v1.OrganisationService/GetCommissioner"
-	OrganisationService_ListCommissioners_FullMethodName  = "/arrs.v1.OrganisationService/ListCommissioners"
-	OrganisationService_CreateCommissioner_FullMethodName = "/arrs.v1.OrganisationService/CreateCommissioner"
-	OrganisationService_UpdateCommissioner_FullMethodName = "/arrs.v1.OrganisationService/UpdateCommissioner"
-	OrganisationService_GetPcn_FullMethodName             = "/arrs.v1.OrganisationService/GetPcn"
-	OrganisationService_ListPcns_FullMethodName           = "/arrs.v1.OrganisationService/ListPcns"
-	OrganisationService_CreatePcn_FullMethodName          = "/arrs.v1.OrganisationService/CreatePcn"
-	OrganisationService_UpdatePcn_FullMethodName          = "/arrs.v1.OrganisationService/UpdatePcn"
+	OrganisationService_GetCommissioner_FullMethodName      = "/arrs.v1.OrganisationService/GetCommissioner"
+	OrganisationService_ListCommissioners_FullMethodName    = "/arrs.v1.OrganisationService/ListCommissioners"
+	OrganisationService_CreateCommissioner_FullMethodName   = "/arrs.v1.OrganisationService/CreateCommissioner"
+	OrganisationService_UpdateCommissioner_FullMethodName   = "/arrs.v1.OrganisationService/UpdateCommissioner"
+	OrganisationService_GetPcn_FullMethodName               = "/arrs.v1.OrganisationService/GetPcn"
+	OrganisationService_ListPcns_FullMethodName             = "/arrs.v1.OrganisationService/ListPcns"
+	OrganisationService_CreatePcn_FullMethodName            = "/arrs.v1.OrganisationService/CreatePcn"
+	OrganisationService_UpdatePcn_FullMethodName            = "/arrs.v1.OrganisationService/UpdatePcn"
+	OrganisationService_GetSubIcbLocation_FullMethodName    = "/arrs.v1.OrganisationService/GetSubIcbLocation"
+	OrganisationService_ListSubIcbLocations_FullMethodName  = "/arrs.v1.OrganisationService/ListSubIcbLocations"
+	OrganisationService_CreateSubIcbLocation_FullMethodName = "/arrs.v1.OrganisationService/CreateSubIcbLocation"
 )
 
 // OrganisationServiceClient is the client API for OrganisationService service.
@@ -52,6 +55,13 @@ type OrganisationServiceClient interface {
 	CreatePcn(ctx context.Context, in *CreatePcnRequest, opts ...grpc.CallOption) (*Pcn, error)
 	// Updates a PCN's mutable fields.
 	UpdatePcn(ctx context.Context, in *UpdatePcnRequest, opts ...grpc.CallOption) (*Pcn, error)
+	// Gets one sub-ICB location.
+	GetSubIcbLocation(ctx context.Context, in *GetSubIcbLocationRequest, opts ...grpc.CallOption) (*SubIcbLocation, error)
+	// Lists an ICB's sub-ICB locations (`commissioners/-`: every ICB's),
+	// ordered by ICB and code.
+	ListSubIcbLocations(ctx context.Context, in *ListSubIcbLocationsRequest, opts ...grpc.CallOption) (*ListSubIcbLocationsResponse, error)
+	// Records a sub-ICB location of an ICB (national administrators).
+	CreateSubIcbLocation(ctx context.Context, in *CreateSubIcbLocationRequest, opts ...grpc.CallOption) (*SubIcbLocation, error)
 }
 
 type organisationServiceClient struct {
@@ -142,6 +152,36 @@ func (c *organisationServiceClient) UpdatePcn(ctx context.Context, in *UpdatePcn
 	return out, nil
 }
 
+func (c *organisationServiceClient) GetSubIcbLocation(ctx context.Context, in *GetSubIcbLocationRequest, opts ...grpc.CallOption) (*SubIcbLocation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SubIcbLocation)
+	err := c.cc.Invoke(ctx, OrganisationService_GetSubIcbLocation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *organisationServiceClient) ListSubIcbLocations(ctx context.Context, in *ListSubIcbLocationsRequest, opts ...grpc.CallOption) (*ListSubIcbLocationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSubIcbLocationsResponse)
+	err := c.cc.Invoke(ctx, OrganisationService_ListSubIcbLocations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *organisationServiceClient) CreateSubIcbLocation(ctx context.Context, in *CreateSubIcbLocationRequest, opts ...grpc.CallOption) (*SubIcbLocation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SubIcbLocation)
+	err := c.cc.Invoke(ctx, OrganisationService_CreateSubIcbLocation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrganisationServiceServer is the server API for OrganisationService service.
 // All implementations must embed UnimplementedOrganisationServiceServer
 // for forward compatibility.
@@ -165,6 +205,13 @@ type OrganisationServiceServer interface {
 	CreatePcn(context.Context, *CreatePcnRequest) (*Pcn, error)
 	// Updates a PCN's mutable fields.
 	UpdatePcn(context.Context, *UpdatePcnRequest) (*Pcn, error)
+	// Gets one sub-ICB location.
+	GetSubIcbLocation(context.Context, *GetSubIcbLocationRequest) (*SubIcbLocation, error)
+	// Lists an ICB's sub-ICB locations (`commissioners/-`: every ICB's),
+	// ordered by ICB and code.
+	ListSubIcbLocations(context.Context, *ListSubIcbLocationsRequest) (*ListSubIcbLocationsResponse, error)
+	// Records a sub-ICB location of an ICB (national administrators).
+	CreateSubIcbLocation(context.Context, *CreateSubIcbLocationRequest) (*SubIcbLocation, error)
 	mustEmbedUnimplementedOrganisationServiceServer()
 }
 
@@ -198,6 +245,15 @@ func (UnimplementedOrganisationServiceServer) CreatePcn(context.Context, *Create
 }
 func (UnimplementedOrganisationServiceServer) UpdatePcn(context.Context, *UpdatePcnRequest) (*Pcn, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdatePcn not implemented")
+}
+func (UnimplementedOrganisationServiceServer) GetSubIcbLocation(context.Context, *GetSubIcbLocationRequest) (*SubIcbLocation, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSubIcbLocation not implemented")
+}
+func (UnimplementedOrganisationServiceServer) ListSubIcbLocations(context.Context, *ListSubIcbLocationsRequest) (*ListSubIcbLocationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSubIcbLocations not implemented")
+}
+func (UnimplementedOrganisationServiceServer) CreateSubIcbLocation(context.Context, *CreateSubIcbLocationRequest) (*SubIcbLocation, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateSubIcbLocation not implemented")
 }
 func (UnimplementedOrganisationServiceServer) mustEmbedUnimplementedOrganisationServiceServer() {}
 func (UnimplementedOrganisationServiceServer) testEmbeddedByValue()                             {}
@@ -364,6 +420,60 @@ func _OrganisationService_UpdatePcn_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrganisationService_GetSubIcbLocation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSubIcbLocationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrganisationServiceServer).GetSubIcbLocation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrganisationService_GetSubIcbLocation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrganisationServiceServer).GetSubIcbLocation(ctx, req.(*GetSubIcbLocationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrganisationService_ListSubIcbLocations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSubIcbLocationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrganisationServiceServer).ListSubIcbLocations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrganisationService_ListSubIcbLocations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrganisationServiceServer).ListSubIcbLocations(ctx, req.(*ListSubIcbLocationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrganisationService_CreateSubIcbLocation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSubIcbLocationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrganisationServiceServer).CreateSubIcbLocation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrganisationService_CreateSubIcbLocation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrganisationServiceServer).CreateSubIcbLocation(ctx, req.(*CreateSubIcbLocationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OrganisationService_ServiceDesc is the grpc.ServiceDesc for OrganisationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -402,6 +512,18 @@ var OrganisationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdatePcn",
 			Handler:    _OrganisationService_UpdatePcn_Handler,
+		},
+		{
+			MethodName: "GetSubIcbLocation",
+			Handler:    _OrganisationService_GetSubIcbLocation_Handler,
+		},
+		{
+			MethodName: "ListSubIcbLocations",
+			Handler:    _OrganisationService_ListSubIcbLocations_Handler,
+		},
+		{
+			MethodName: "CreateSubIcbLocation",
+			Handler:    _OrganisationService_CreateSubIcbLocation_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

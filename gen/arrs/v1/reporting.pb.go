@@ -207,8 +207,11 @@ type PcnPosition struct {
 	OldestWaitingDays int32 `protobuf:"varint,14,opt,name=oldest_waiting_days,json=oldestWaitingDays,proto3" json:"oldest_waiting_days,omitempty"`
 	// Months of posts the forecast could not price (no rate in force).
 	MissingRateMonths int32 `protobuf:"varint,15,opt,name=missing_rate_months,json=missingRateMonths,proto3" json:"missing_rate_months,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// `commissioners/{commissioner}/subIcbLocations/{code}`: the PCN's
+	// sub-ICB location now; empty when none is recorded (and on the total).
+	SubIcbLocation string `protobuf:"bytes,16,opt,name=sub_icb_location,json=subIcbLocation,proto3" json:"sub_icb_location,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *PcnPosition) Reset() {
@@ -346,6 +349,13 @@ func (x *PcnPosition) GetMissingRateMonths() int32 {
 	return 0
 }
 
+func (x *PcnPosition) GetSubIcbLocation() string {
+	if x != nil {
+		return x.SubIcbLocation
+	}
+	return ""
+}
+
 // Request for ListWorkforceStatistics.
 type ListWorkforceStatisticsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -360,9 +370,16 @@ type ListWorkforceStatisticsRequest struct {
 	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Also render this page's rows as RFC 4180 CSV in `csv` (REST: send
 	// `Accept: text/csv` as well to download it as a file).
-	IncludeCsv    bool `protobuf:"varint,5,opt,name=include_csv,json=includeCsv,proto3" json:"include_csv,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	IncludeCsv bool `protobuf:"varint,5,opt,name=include_csv,json=includeCsv,proto3" json:"include_csv,omitempty"`
+	// Optional: only the rows of this sub-ICB location,
+	// `commissioners/{commissioner}/subIcbLocations/{code}`, whose
+	// commissioner must be `parent`'s (any, with `commissioners/-`). A filter
+	// rather than a parent: the rows are the commissioner's collection either
+	// way, and one collection keeps one REST path and one page token. Another
+	// ICB's location is NOT_FOUND, as its statistics are.
+	SubIcbLocation string `protobuf:"bytes,6,opt,name=sub_icb_location,json=subIcbLocation,proto3" json:"sub_icb_location,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ListWorkforceStatisticsRequest) Reset() {
@@ -430,10 +447,17 @@ func (x *ListWorkforceStatisticsRequest) GetIncludeCsv() bool {
 	return false
 }
 
+func (x *ListWorkforceStatisticsRequest) GetSubIcbLocation() string {
+	if x != nil {
+		return x.SubIcbLocation
+	}
+	return ""
+}
+
 // Response for ListWorkforceStatistics.
 type ListWorkforceStatisticsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The rows, by month, commissioner and role.
+	// The rows, by month, commissioner, sub-ICB location and role.
 	WorkforceStatistics []*WorkforceStatistic `protobuf:"bytes,1,rep,name=workforce_statistics,json=workforceStatistics,proto3" json:"workforce_statistics,omitempty"`
 	// Token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -494,7 +518,9 @@ func (x *ListWorkforceStatisticsResponse) GetCsv() string {
 	return ""
 }
 
-// The workforce one commissioner's PCNs claimed for in one role and month.
+// The workforce one commissioner's PCNs in one sub-ICB location (or in
+// none) claimed for in one role and month. A commissioner's rows of every
+// location add up to its figures.
 type WorkforceStatistic struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The claim month, `YYYY-MM`.
@@ -515,8 +541,12 @@ type WorkforceStatistic struct {
 	PendingFte string `protobuf:"bytes,8,opt,name=pending_fte,json=pendingFte,proto3" json:"pending_fte,omitempty"`
 	// What they claim, in pence.
 	PendingSpendPence int64 `protobuf:"varint,9,opt,name=pending_spend_pence,json=pendingSpendPence,proto3" json:"pending_spend_pence,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// `commissioners/{commissioner}/subIcbLocations/{code}`: the sub-ICB
+	// location the PCNs were in that month; empty for claims of PCNs with
+	// none recorded (and for CCGs' months, before sub-ICB locations).
+	SubIcbLocation string `protobuf:"bytes,10,opt,name=sub_icb_location,json=subIcbLocation,proto3" json:"sub_icb_location,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *WorkforceStatistic) Reset() {
@@ -612,6 +642,13 @@ func (x *WorkforceStatistic) GetPendingSpendPence() int64 {
 	return 0
 }
 
+func (x *WorkforceStatistic) GetSubIcbLocation() string {
+	if x != nil {
+		return x.SubIcbLocation
+	}
+	return ""
+}
+
 var File_arrs_v1_reporting_proto protoreflect.FileDescriptor
 
 const file_arrs_v1_reporting_proto_rawDesc = "" +
@@ -627,7 +664,7 @@ const file_arrs_v1_reporting_proto_rawDesc = "" +
 	"\tread_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\breadTime\x12(\n" +
 	"\x04pcns\x18\x03 \x03(\v2\x14.arrs.v1.PcnPositionR\x04pcns\x12*\n" +
 	"\x05total\x18\x04 \x01(\v2\x14.arrs.v1.PcnPositionR\x05total\x12\x10\n" +
-	"\x03csv\x18\x05 \x01(\tR\x03csv\"\x8c\x05\n" +
+	"\x03csv\x18\x05 \x01(\tR\x03csv\"\xb6\x05\n" +
 	"\vPcnPosition\x12\x10\n" +
 	"\x03pcn\x18\x01 \x01(\tR\x03pcn\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\"\n" +
@@ -645,7 +682,8 @@ const file_arrs_v1_reporting_proto_rawDesc = "" +
 	"\x0eclaims_waiting\x18\f \x01(\x05R\rclaimsWaiting\x12L\n" +
 	"\x14oldest_waiting_since\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x12oldestWaitingSince\x12.\n" +
 	"\x13oldest_waiting_days\x18\x0e \x01(\x05R\x11oldestWaitingDays\x12.\n" +
-	"\x13missing_rate_months\x18\x0f \x01(\x05R\x11missingRateMonths\"\xbc\x01\n" +
+	"\x13missing_rate_months\x18\x0f \x01(\x05R\x11missingRateMonths\x12(\n" +
+	"\x10sub_icb_location\x18\x10 \x01(\tR\x0esubIcbLocation\"\xe6\x01\n" +
 	"\x1eListWorkforceStatisticsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12%\n" +
 	"\x0efinancial_year\x18\x02 \x01(\tR\rfinancialYear\x12\x1b\n" +
@@ -653,11 +691,12 @@ const file_arrs_v1_reporting_proto_rawDesc = "" +
 	"\n" +
 	"page_token\x18\x04 \x01(\tR\tpageToken\x12\x1f\n" +
 	"\vinclude_csv\x18\x05 \x01(\bR\n" +
-	"includeCsv\"\xab\x01\n" +
+	"includeCsv\x12(\n" +
+	"\x10sub_icb_location\x18\x06 \x01(\tR\x0esubIcbLocation\"\xab\x01\n" +
 	"\x1fListWorkforceStatisticsResponse\x12N\n" +
 	"\x14workforce_statistics\x18\x01 \x03(\v2\x1b.arrs.v1.WorkforceStatisticR\x13workforceStatistics\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x10\n" +
-	"\x03csv\x18\x03 \x01(\tR\x03csv\"\xb1\x02\n" +
+	"\x03csv\x18\x03 \x01(\tR\x03csv\"\xdb\x02\n" +
 	"\x12WorkforceStatistic\x12\x14\n" +
 	"\x05month\x18\x01 \x01(\tR\x05month\x12\"\n" +
 	"\fcommissioner\x18\x02 \x01(\tR\fcommissioner\x12\x12\n" +
@@ -669,7 +708,9 @@ const file_arrs_v1_reporting_proto_rawDesc = "" +
 	"\x11pending_headcount\x18\a \x01(\x05R\x10pendingHeadcount\x12\x1f\n" +
 	"\vpending_fte\x18\b \x01(\tR\n" +
 	"pendingFte\x12.\n" +
-	"\x13pending_spend_pence\x18\t \x01(\x03R\x11pendingSpendPence2\xe3\x01\n" +
+	"\x13pending_spend_pence\x18\t \x01(\x03R\x11pendingSpendPence\x12(\n" +
+	"\x10sub_icb_location\x18\n" +
+	" \x01(\tR\x0esubIcbLocation2\xe3\x01\n" +
 	"\x10ReportingService\x12a\n" +
 	"\x17GetCommissionerPosition\x12'.arrs.v1.GetCommissionerPositionRequest\x1a\x1d.arrs.v1.CommissionerPosition\x12l\n" +
 	"\x17ListWorkforceStatistics\x12'.arrs.v1.ListWorkforceStatisticsRequest\x1a(.arrs.v1.ListWorkforceStatisticsResponseB%Z#arrs.nhs.uk/arrs/gen/arrs/v1;arrsv1b\x06proto3"

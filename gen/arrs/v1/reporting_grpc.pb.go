@@ -36,8 +36,8 @@ type ReportingServiceClient interface {
 	// GetBudget gives it, the claims waiting for review, and the total; read
 	// at one moment.
 	GetCommissionerPosition(ctx context.Context, in *GetCommissionerPositionRequest, opts ...grpc.CallOption) (*CommissionerPosition, error)
-	// Headcount, FTE and spend by month, commissioner and role, from approved
-	// claims as the national workforce publication counts them, with the
+	// Headcount, FTE and spend by month, commissioner, sub-ICB location and
+	// role, from approved claims as the national workforce publication counts them, with the
 	// claims not yet approved shown separately.
 	ListWorkforceStatistics(ctx context.Context, in *ListWorkforceStatisticsRequest, opts ...grpc.CallOption) (*ListWorkforceStatisticsResponse, error)
 }
@@ -83,8 +83,8 @@ type ReportingServiceServer interface {
 	// GetBudget gives it, the claims waiting for review, and the total; read
 	// at one moment.
 	GetCommissionerPosition(context.Context, *GetCommissionerPositionRequest) (*CommissionerPosition, error)
-	// Headcount, FTE and spend by month, commissioner and role, from approved
-	// claims as the national workforce publication counts them, with the
+	// Headcount, FTE and spend by month, commissioner, sub-ICB location and
+	// role, from approved claims as the national workforce publication counts them, with the
 	// claims not yet approved shown separately.
 	ListWorkforceStatistics(context.Context, *ListWorkforceStatisticsRequest) (*ListWorkforceStatisticsResponse, error)
 	mustEmbedUnimplementedReportingServiceServer()

@@ -6,6 +6,7 @@ import { html } from "../lib/html.js";
 import { lastSegment, monthName, monthsBefore, pounds, today } from "../lib/format.js";
 import { api, isPcn } from "../lib/session.js";
 import { registeredRoles } from "../lib/roles.js";
+import { subIcbLabel, subIcbLocations } from "../lib/places.js";
 import { apiProblems, button, errorSummary, insetText, noProblems, summaryList, table, type Problems } from "../lib/ui.js";
 import { page, type Ctx, type PageOut } from "../routes.js";
 import { queuePage } from "./review.js";
@@ -14,6 +15,21 @@ import { auditPage } from "./admin.js";
 import { hubPage, practiceCpdPage } from "./cpd.js";
 
 let startProblems: Problems = noProblems();
+
+/** Who commissions the PCN, and the sub-ICB location it is in. */
+async function placeOf(pcn: string) {
+  const p = (await api().GET("/v1/pcns/{pcn}", { params: { path: { pcn } } })).data;
+  if (!p) return "";
+  const commissioner = lastSegment(p.commissioner);
+  const [c, locations] = await Promise.all([
+    api().GET("/v1/commissioners/{commissioner}", { params: { path: { commissioner } } }),
+    subIcbLocations(commissioner),
+  ]);
+  return summaryList([
+    ["Commissioner", c.data?.displayName ? `${c.data.displayName} (${commissioner})` : commissioner],
+    ["Sub-ICB location", subIcbLabel(p.subIcbLocation, locations)],
+  ]);
+}
 
 async function pcnHome(ctx: Ctx): Promise<PageOut> {
   const pcn = ctx.session!.org;
@@ -26,12 +42,14 @@ async function pcnHome(ctx: Ctx): Promise<PageOut> {
   const drafts = all.filter((c) => c.state === "STATE_DRAFT");
   const posts = (await client.GET("/v1/pcns/{pcn}/posts", { params: { path: { pcn }, query: { pageSize: 500 } } })).data?.posts ?? [];
   const registered = await registeredRoles();
+  const where = await placeOf(pcn);
   // A post in a role with no statutory register (a care co-ordinator) has no number to miss.
   const unregistered = posts.filter((p) => p.state === "STATE_FILLED" && !p.registrationNumber && registered.has(p.role ?? ""));
   return {
     title: "Your tasks",
     body: html`${errorSummary(startProblems)}
       <h1>${ctx.session!.orgName}</h1>
+      ${where}
       <h2>Your tasks</h2>
       ${!claimed
         ? html`<div class="nhsuk-card nhsuk-card--feature"><div class="nhsuk-card__content nhsuk-card__content--feature">

@@ -3,6 +3,7 @@
 // registration number checked by the server against the role's register.
 import { html } from "../lib/html.js";
 import { enumLabel, lastSegment, longDate, roleName } from "../lib/format.js";
+import type { Schemas } from "../../api/client.js";
 import { api } from "../lib/session.js";
 import { registeredRoles } from "../lib/roles.js";
 import { apiProblems, backLink, button, dateInput, dateValue, errorSummary, hasProblems, input, noProblems, panel, summaryList, table, type Problems } from "../lib/ui.js";
@@ -186,6 +187,22 @@ export const endPostPage = page(
 );
 
 let creating: { values: Record<string, string>; problems: Problems } = { values: {}, problems: noProblems() };
+/** The roles whose rules ask for a CCT date, as the form last drew them. */
+let cctRoles = new Set<string>();
+
+/**
+ * What a role's CCT rules ask, in words, or "" when it has none: the
+ * catalogue's rules (GPs, from 1 October 2024 to 31 March 2026, within 2
+ * years of their CCT), for the form to show the CCT date with the roles
+ * that ask for it. Whether a post needs one is the server's to say: it
+ * depends on the start date, and the server names the field when it does.
+ */
+function cctRule(role: { rules?: Schemas["v1RoleRule"][] } | undefined): string {
+  const rules = (role?.rules ?? []).filter((r) => r.kind === "ROLE_RULE_KIND_CCT_WITHIN_YEARS");
+  return rules
+    .map((r) => `staff starting ${r.effectiveTo ? `from ${longDate(r.effectiveFrom)} to ${longDate(r.effectiveTo)}` : `from ${longDate(r.effectiveFrom)}`} must start within ${r.years} years of their CCT`)
+    .join("; ");
+}
 
 /** A new post in the workforce plan: planned, or filled when a staff member is named. */
 export const newPostPage = page(
@@ -197,6 +214,8 @@ export const newPostPage = page(
     }
     const f = creating;
     const roleError = f.problems.fields["role"];
+    const chosen = roles.find((r) => r.name === f.values["role"]);
+    cctRoles = new Set(roles.filter((r) => cctRule(r)).map((r) => r.name ?? ""));
     return {
       title: `${hasProblems(f.problems) ? "Error: " : ""}Add a post`,
       body: html`${backLink("/workforce", "Workforce")}${errorSummary(f.problems)}
@@ -214,6 +233,11 @@ export const newPostPage = page(
           </div>
           ${input({ id: "wte", label: "Whole-time equivalent", hint: "For example, 0.6; at most 1", width: "4", inputmode: "decimal", value: f.values["wte"], error: f.problems.fields["wte"] })}
           ${dateInput({ id: "start", legend: "Start date", hint: "For example, 1 4 2027", values: f.values, error: f.problems.fields["start-day"] })}
+          ${cctRule(chosen)
+            ? dateInput({ id: "cct", legend: "Date of the Certificate of Completion of Training (CCT)",
+                hint: `${chosen?.displayName ?? "This role"}: ${cctRule(chosen)}. For example, 1 8 2024`,
+                values: f.values, error: f.problems.fields["cct-day"] })
+            : ""}
           ${input({ id: "staff-name", label: "Staff member's full name (optional)", value: f.values["staff-name"], error: f.problems.fields["staff-name"], autocomplete: "off" })}
           ${input({ id: "registration", label: "Registration number (optional)", hint: "Needed with a staff member: HCPC, NMC PIN, GPhC or GMC number", width: "10", value: f.values["registration"], error: f.problems.fields["registration"] })}
           ${button("Add post")}
@@ -221,6 +245,17 @@ export const newPostPage = page(
     };
   },
   (el, ctx) => {
+    // The CCT date is asked with a role whose rules ask for one: choosing
+    // such a role, or leaving one, draws the form again, keeping what was
+    // entered.
+    const form = el.querySelector<HTMLFormElement>("#new-post");
+    const role = el.querySelector<HTMLSelectElement>("#role");
+    role?.addEventListener("change", async () => {
+      if (!form || cctRoles.has(role.value) === Boolean(form.querySelector("#cct-day"))) return;
+      creating.values = Object.fromEntries([...new FormData(form).entries()].map(([k, x]) => [k, String(x)]));
+      await ctx.rerender();
+      document.getElementById("role")?.focus();
+    });
     el.querySelector("#new-post")?.addEventListener("submit", async (e) => {
       e.preventDefault();
       const v = Object.fromEntries([...new FormData(e.target as HTMLFormElement).entries()].map(([k, x]) => [k, String(x).trim()]));
@@ -228,17 +263,22 @@ export const newPostPage = page(
       if (!v["role"]) creating.problems.fields["role"] = "Choose a role";
       const start = dateValue("start", v);
       if (!start) creating.problems.fields["start-day"] = "Enter the start date as a real date, like 1 4 2027";
+      // A CCT date is sent when one is given (the form asks for it only with
+      // a role whose rules do); whether it is needed is the server's to say.
+      const cctGiven = Boolean(v["cct-day"] || v["cct-month"] || v["cct-year"]);
+      const cct = cctGiven ? dateValue("cct", v) : "";
+      if (cct === null) creating.problems.fields["cct-day"] = "Enter the CCT date as a real date, like 1 8 2024";
       if (!hasProblems(creating.problems)) {
         const res = await api().POST("/v1/pcns/{pcn}/posts", {
           params: { path: { pcn: ctx.session!.org }, query: { requestId: crypto.randomUUID() } },
-          body: { role: v["role"] ?? "", wte: v["wte"] ?? "", startDate: start ?? "", staffName: v["staff-name"] ?? "", registrationNumber: v["registration"] ?? "" },
+          body: { role: v["role"] ?? "", wte: v["wte"] ?? "", startDate: start ?? "", staffName: v["staff-name"] ?? "", registrationNumber: v["registration"] ?? "", ...(cct ? { cctDate: cct } : {}) },
         });
         if (!res.error) {
           creating = { values: {}, problems: noProblems() };
           await ctx.navigate(`/workforce/new/created?post=${encodeURIComponent(lastSegment(res.data?.name))}`, true);
           return;
         }
-        creating.problems = apiProblems(res.error, { role: "role", wte: "wte", startDate: "start-day", staffName: "staff-name", registrationNumber: "registration" }, res.response.status);
+        creating.problems = apiProblems(res.error, { role: "role", wte: "wte", startDate: "start-day", staffName: "staff-name", registrationNumber: "registration", cctDate: "cct-day" }, res.response.status);
       }
       await ctx.rerender();
     });
