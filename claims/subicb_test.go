@@ -193,59 +193,17 @@ func TestWorkforceStatisticsBySubICBAddUpToTheICB(t *testing.T) {
 	ctx := claims.WithActor(context.Background(), qnqApprover)
 	year := claims.FinancialYear(2026)
 	type key struct{ month, role string }
-	type figures struct {
-		headcount, pendingHeadcount int
-		fte, pendingFTE             claims.Decimal
-		spend, pendingSpend         int64
-	}
 	// The ICB's figures from its claims' lines, with no location in sight.
-	want := map[key]figures{}
-	all, _, err := s.ListClaims(ctx, claims.ClaimFilter{Year: year, WithLines: true}, claims.Page{Size: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range all {
-		approved := c.State == claims.ClaimApproved || c.State == claims.ClaimPaid
-		pending := c.State == claims.ClaimSubmitted || c.State == claims.ClaimQueried
-		if !approved && !pending {
-			continue
-		}
-		for _, l := range c.Lines {
-			k := key{c.Month.String(), l.RoleID}
-			f := want[k]
-			monthly := c.Kind == claims.MonthlyClaim
-			if approved {
-				f.spend += l.Approved()
-				if monthly {
-					f.headcount++
-					f.fte += l.WTE
-				}
-			} else {
-				f.pendingSpend += l.Approved()
-				if monthly {
-					f.pendingHeadcount++
-					f.pendingFTE += l.WTE
-				}
-			}
-			want[k] = f
-		}
-	}
+	want := figuresFromLines(t, ctx, s, year, func(c claims.Claim, l claims.ClaimLine) key { return key{c.Month.String(), l.RoleID} })
 	rows, _, err := s.ListWorkforceStatistics(ctx, "QNQ", "", year, claims.Page{Size: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[key]figures{}
+	got := map[key]workforceFigures{}
 	byLocation := map[string][]claims.WorkforceStatistic{}
 	for _, r := range rows {
 		k := key{r.Month.String(), r.RoleID}
-		f := got[k]
-		f.headcount += r.Headcount
-		f.pendingHeadcount += r.PendingHeadcount
-		f.fte += r.FTE
-		f.pendingFTE += r.PendingFTE
-		f.spend += r.SpendPence
-		f.pendingSpend += r.PendingSpendPence
-		got[k] = f
+		got[k] = got[k].plus(figuresOf(r))
 		byLocation[r.SubICBLocationCode] = append(byLocation[r.SubICBLocationCode], r)
 	}
 	if len(got) != len(want) {

@@ -87,32 +87,20 @@ DROP TRIGGER claim_lines_totals_delete ON claim_lines;
 DROP TRIGGER claim_lines_totals_insert ON claim_lines;
 DROP FUNCTION claim_totals_changed();
 
--- An INSERT trigger sees only its new rows and a DELETE trigger only its
--- old ones, so each kind of statement has its function; each signs its
--- rows, + inserted and - deleted, and sums them per claim and role.
+-- An INSERT or DELETE trigger sees its statement's rows as changed_lines:
+-- what an insert added counts up, what a delete took away counts down. An
+-- UPDATE's trigger (below) sees both its old and its new rows.
 -- +goose StatementBegin
-CREATE FUNCTION claim_totals_inserted() RETURNS trigger
+CREATE FUNCTION claim_totals_inserted_or_deleted() RETURNS trigger
     LANGUAGE plpgsql AS $$
+DECLARE
+    sign integer := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END;
 BEGIN
     PERFORM claim_totals_apply(array_agg(pcn_code), array_agg(claim_id), array_agg(role_id),
         array_agg(n), array_agg(wte), array_agg(pence))
-    FROM (SELECT pcn_code, claim_id, role_id, count(*)::integer AS n, sum(wte) AS wte,
-                 sum(COALESCE(approved_pence, reimbursable_pence))::bigint AS pence
-          FROM new_lines GROUP BY pcn_code, claim_id, role_id ORDER BY pcn_code, claim_id, role_id) d;
-    RETURN NULL;
-END
-$$;
--- +goose StatementEnd
-
--- +goose StatementBegin
-CREATE FUNCTION claim_totals_deleted() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM claim_totals_apply(array_agg(pcn_code), array_agg(claim_id), array_agg(role_id),
-        array_agg(n), array_agg(wte), array_agg(pence))
-    FROM (SELECT pcn_code, claim_id, role_id, -count(*)::integer AS n, -sum(wte) AS wte,
-                 -sum(COALESCE(approved_pence, reimbursable_pence))::bigint AS pence
-          FROM old_lines GROUP BY pcn_code, claim_id, role_id ORDER BY pcn_code, claim_id, role_id) d;
+    FROM (SELECT pcn_code, claim_id, role_id, sign * count(*)::integer AS n, sign * sum(wte) AS wte,
+                 sign * sum(COALESCE(approved_pence, reimbursable_pence))::bigint AS pence
+          FROM changed_lines GROUP BY pcn_code, claim_id, role_id ORDER BY pcn_code, claim_id, role_id) d;
     RETURN NULL;
 END
 $$;
@@ -137,9 +125,9 @@ $$;
 -- +goose StatementEnd
 
 CREATE TRIGGER claim_lines_totals_insert AFTER INSERT ON claim_lines
-    REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION claim_totals_inserted();
+    REFERENCING NEW TABLE AS changed_lines FOR EACH STATEMENT EXECUTE FUNCTION claim_totals_inserted_or_deleted();
 CREATE TRIGGER claim_lines_totals_delete AFTER DELETE ON claim_lines
-    REFERENCING OLD TABLE AS old_lines FOR EACH STATEMENT EXECUTE FUNCTION claim_totals_deleted();
+    REFERENCING OLD TABLE AS changed_lines FOR EACH STATEMENT EXECUTE FUNCTION claim_totals_inserted_or_deleted();
 CREATE TRIGGER claim_lines_totals_update AFTER UPDATE ON claim_lines
     REFERENCING OLD TABLE AS old_lines NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION claim_totals_updated();
 
@@ -154,8 +142,7 @@ DROP TRIGGER claim_lines_totals_update ON claim_lines;
 DROP TRIGGER claim_lines_totals_delete ON claim_lines;
 DROP TRIGGER claim_lines_totals_insert ON claim_lines;
 DROP FUNCTION claim_totals_updated();
-DROP FUNCTION claim_totals_deleted();
-DROP FUNCTION claim_totals_inserted();
+DROP FUNCTION claim_totals_inserted_or_deleted();
 DROP FUNCTION claim_totals_apply(text[], text[], text[], integer[], numeric[], bigint[]);
 DROP FUNCTION claim_totals_add(text, text, text, integer, numeric, bigint);
 
