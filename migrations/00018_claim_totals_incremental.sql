@@ -61,15 +61,30 @@ $$;
 -- The change one statement made, per claim and role (the arrays in the
 -- order of pcn, claim and role, so that two writers take the same rows'
 -- locks in the same order): applied to each role's row, then to each
--- claim's counted_pence once.
+-- claim's counted_pence once. Lines only added take one statement; a
+-- change that takes lines away goes role by role, so that a role's row
+-- can go with its last line.
 -- +goose StatementBegin
 CREATE FUNCTION claim_totals_apply(pcns text[], ids text[], roles text[], lines integer[], wtes numeric[], pences bigint[])
     RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     claim_pence bigint := 0;
 BEGIN
+    IF cardinality(pcns) > 0 AND (SELECT bool_and(n > 0) FROM unnest(lines) n) THEN
+        -- Only lines added (a claim drafted, the common case): one statement
+        -- adds every role's, in the arrays' order. ON CONFLICT finds each
+        -- role's row by its key whatever the plan.
+        INSERT INTO claim_role_totals AS t (pcn_code, claim_id, role_id, lines, wte, counted_pence)
+        SELECT * FROM unnest(pcns, ids, roles, lines, wtes, pences)
+        ON CONFLICT (pcn_code, claim_id, role_id) DO UPDATE
+            SET lines = t.lines + excluded.lines, wte = t.wte + excluded.wte,
+                counted_pence = t.counted_pence + excluded.counted_pence;
+    ELSE
+        FOR i IN 1 .. COALESCE(cardinality(pcns), 0) LOOP
+            PERFORM claim_totals_add(pcns[i], ids[i], roles[i], lines[i], wtes[i], pences[i]);
+        END LOOP;
+    END IF;
     FOR i IN 1 .. COALESCE(cardinality(pcns), 0) LOOP
-        PERFORM claim_totals_add(pcns[i], ids[i], roles[i], lines[i], wtes[i], pences[i]);
         claim_pence := claim_pence + pences[i];
         IF i = cardinality(pcns) OR pcns[i + 1] IS DISTINCT FROM pcns[i] OR ids[i + 1] IS DISTINCT FROM ids[i] THEN
             IF claim_pence <> 0 THEN
