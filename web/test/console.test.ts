@@ -465,6 +465,9 @@ test("NHS England checks the audit chain, adds a backdated rate after previewing
   await b.check("rate-saved");
   await page.getByRole("link", { name: "Financial years", exact: true }).click();
   await page.getByRole("heading", { name: "Financial years" }).waitFor();
+  // Rates per weighted patient show their pennies: 2026-27's 27.3 as £27.30.
+  await page.getByRole("cell", { name: "£27.30", exact: true }).waitFor();
+  await page.getByRole("cell", { name: "£26.631", exact: true }).waitFor();
   await b.check("years");
   await page.getByRole("link", { name: "Entitlements", exact: true }).click();
   await page.getByRole("heading", { name: "Entitlements" }).waitFor();

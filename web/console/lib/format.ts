@@ -14,6 +14,17 @@ export function pounds(pence: string | undefined): string {
   return `${negative ? "−" : ""}£${whole}.${frac}`;
 }
 
+/**
+ * A rate in pounds as the API writes it (a decimal string, exact) with at
+ * least the pennies: "27.3" → "£27.30", "26.631" → "£26.631", "27" →
+ * "£27.00". Absent is "".
+ */
+export function poundsRate(rate: string | undefined): string {
+  const m = rate ? /^(\d+)(?:\.(\d*))?$/.exec(rate) : null;
+  if (!m) return rate ?? "";
+  return `£${m[1]}.${(m[2] ?? "").padEnd(2, "0")}`;
+}
+
 /** Pence as an editable amount in pounds: "512384" → "5123.84"; "0" → "". */
 export function poundsInput(pence: string | undefined): string {
   if (!pence || pence === "0") return "";

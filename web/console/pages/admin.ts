@@ -3,7 +3,7 @@
 // would offer; the financial years.
 import type { Resource } from "../../api/client.js";
 import { html } from "../lib/html.js";
-import { lastSegment, longDate, monthName, parsePounds, pounds, roleName } from "../lib/format.js";
+import { lastSegment, longDate, monthName, parsePounds, pounds, poundsRate, roleName } from "../lib/format.js";
 import { randomId } from "../lib/ids.js";
 import { api } from "../lib/session.js";
 import { apiProblems, backLink, button, dateInput, dateValue, errorSummary, hasProblems, input, insetText, noProblems, panel, summaryList, table, warning, type Problems } from "../lib/ui.js";
@@ -64,7 +64,7 @@ export const yearsPage = page(async () => {
           longDate(y.startDate),
           longDate(y.endDate),
           longDate(y.claimsDeadline) || "None",
-          `£${y.ratePerWeightedPatient ?? ""}`,
+          poundsRate(y.ratePerWeightedPatient),
           y.nationalPoolPence && y.nationalPoolPence !== "0" ? pounds(y.nationalPoolPence) : "Not recorded",
         ]),
         { numeric: [4, 5] },
@@ -85,7 +85,7 @@ export const entitlementsPage = page(async () => {
         ["PCN", "Year", "Weighted population", "Rate per weighted patient", "Entitlement"],
         rows.map((e) => {
           const [, pcn, , year] = (e.name ?? "").split("/");
-          return [pcn ?? "", year ?? "", e.weightedPopulation ?? "", `£${e.ratePerWeightedPatient ?? ""}`, pounds(e.amountPence)];
+          return [pcn ?? "", year ?? "", e.weightedPopulation ?? "", poundsRate(e.ratePerWeightedPatient), pounds(e.amountPence)];
         }),
         { numeric: [2, 3, 4] },
       )}`,

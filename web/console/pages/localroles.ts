@@ -3,7 +3,7 @@
 // shows the national roles and its commissioner's local roles, each with the
 // maximum in force today, marked where the figure is illustrative.
 import { html } from "../lib/html.js";
-import { enumLabel, lastSegment, longDate, parsePounds, pounds, roleName, today } from "../lib/format.js";
+import { enumLabel, lastSegment, longDate, parsePounds, pounds, poundsRate, roleName, today } from "../lib/format.js";
 import { randomId } from "../lib/ids.js";
 import { api } from "../lib/session.js";
 import { apiProblems, backLink, button, dateInput, dateValue, errorSummary, hasProblems, input, insetText, noProblems, panel, summaryList, table, type Problems } from "../lib/ui.js";
@@ -233,7 +233,7 @@ export const cataloguePage = page(async (ctx) => {
         ? summaryList([
             ["Financial year", lastSegment(year.name)],
             ["National pool", html`${year.nationalPoolPence && year.nationalPoolPence !== "0" ? pounds(year.nationalPoolPence) : "Not recorded"}${year.illustrative ? illustrative : ""}`],
-            ["Rate per weighted patient", html`£${year.ratePerWeightedPatient ?? ""}${year.illustrative ? illustrative : ""}`],
+            ["Rate per weighted patient", html`${poundsRate(year.ratePerWeightedPatient)}${year.illustrative ? illustrative : ""}`],
           ])
         : ""}
       ${table(
