@@ -111,11 +111,12 @@ func (s *Store) CreateClaim(ctx context.Context, req Request, pcn string, month 
 			return Claim{}, "", err
 		}
 		// Where the PCN was that month is looked up by the insert itself,
-		// both columns from the one row placeInMonth picks.
-		if err := tx.GetContext(ctx, &claim, `INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts,
+		// once: both columns from the one row placeInMonth picks.
+		if err := tx.GetContext(ctx, &claim, `WITH place AS (`+placeInMonth("$1", "$6")+`)
+			INSERT INTO claims (pcn_code, id, month, financial_year, state, excluded_posts,
 				commissioner_code, sub_icb_location_code)
-			VALUES ($1, $2, $3, $4, 'draft', $5, (SELECT commissioner_code FROM (`+placeInMonth("$1", "$6")+`) p),
-				(SELECT sub_icb_location_code FROM (`+placeInMonth("$1", "$6")+`) p))
+			VALUES ($1, $2, $3, $4, 'draft', $5, (SELECT commissioner_code FROM place),
+				(SELECT sub_icb_location_code FROM place))
 			ON CONFLICT (pcn_code, id) DO UPDATE SET state = 'draft', submitter = '', submit_time = NULL,
 				withdraw_reason = '', excluded_posts = EXCLUDED.excluded_posts, commissioner_code = EXCLUDED.commissioner_code,
 				sub_icb_location_code = EXCLUDED.sub_icb_location_code,

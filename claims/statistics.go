@@ -95,7 +95,9 @@ func (s *Store) ListWorkforceStatistics(ctx context.Context, commissioner, subIC
 	// line.
 	_, err := snapshot(ctx, s, func(q sqlx.QueryerContext) (struct{}, error) {
 		if subICB != "" {
-			if err := visibleSubICB(ctx, q, commissioner, subICB); err != nil {
+			if err := mustExist(ctx, q, subICBLocationName(commissioner, subICB),
+				`SELECT EXISTS (SELECT 1 FROM sub_icb_locations WHERE commissioner_code = $1 AND code = $2)`,
+				commissioner, subICB); err != nil {
 				return struct{}{}, err
 			}
 		}

@@ -199,11 +199,6 @@ func dbError(err error) error {
 var constraintErrors = map[string]*Error{
 	"posts_role_in_scope": {Kind: KindInvalid, Reason: "INVALID_ARGUMENT", Message: "the request has invalid fields",
 		Violations: []Violation{{Field: "post.role", Rule: "UNKNOWN_ROLE", Description: "the role is not in the PCN's role catalogue"}}},
-	// checkSubICBLocation names the field first; this is the database's
-	// own line, in the same words.
-	"pcns_sub_icb_location_of_commissioner": {Kind: KindInvalid, Reason: "INVALID_ARGUMENT", Message: "the request has invalid fields",
-		Violations: []Violation{{Field: "pcn.sub_icb_location", Rule: "SUB_ICB_LOCATION_OF_OTHER_COMMISSIONER",
-			Description: "a PCN's sub-ICB location must be one of its own commissioner's"}}},
 	"posts_no_overlapping_person": {Kind: KindAlreadyExists, Reason: "PERSON_ALREADY_IN_POST",
 		Message: "this person already holds a post in this role on some of these dates"},
 }

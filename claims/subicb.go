@@ -185,15 +185,3 @@ func SubICBLocationName(commissioner, code string) string {
 	}
 	return subICBLocationName(commissioner, code)
 }
-
-// visibleSubICB refuses a sub-ICB location the caller may not break figures
-// down by: one of another commissioner than the caller's, and one that
-// does not exist, are alike NOT_FOUND.
-func visibleSubICB(ctx context.Context, q sqlx.QueryerContext, commissioner, code string) error {
-	name := subICBLocationName(commissioner, code)
-	if sc := scopeOf(ctx); !(sc.kind == scopeAll || sc.kind == scopeCommissioner && sc.code == commissioner) {
-		return NotFound(name)
-	}
-	return mustExist(ctx, q, name, `SELECT EXISTS (SELECT 1 FROM sub_icb_locations WHERE commissioner_code = $1 AND code = $2)`,
-		commissioner, code)
-}

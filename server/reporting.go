@@ -245,9 +245,6 @@ func statisticsCSV(rows []*arrsv1.WorkforceStatistic) (string, error) {
 
 // subICBCode is the code a sub-ICB location's name ends with, "" for none.
 func subICBCode(name string) string {
-	if name == "" {
-		return ""
-	}
 	return name[strings.LastIndex(name, "/")+1:]
 }
 

@@ -1,5 +1,6 @@
 // Where a PCN is: its commissioner's sub-ICB locations, named as the
 // catalogue names them, for the pages that show or filter by them.
+import { lastSegment } from "./format.js";
 import { api } from "./session.js";
 
 /** A sub-ICB location's name and display name. */
@@ -25,7 +26,7 @@ export async function subIcbLocations(commissioner: string): Promise<SubIcbLocat
 /** "North East Hampshire and Farnham (99M)"; "None recorded" for none. */
 export function subIcbLabel(name: string | undefined, known: SubIcbLocation[]): string {
   if (!name) return "None recorded";
-  const code = name.split("/").pop() ?? name;
+  const code = lastSegment(name);
   const found = known.find((l) => l.name === name);
   return found?.displayName ? `${found.displayName} (${code})` : code;
 }
