@@ -208,7 +208,7 @@ func (s *Store) RecordClaimPayment(ctx context.Context, req Request, pcn, id, et
 		if err != nil {
 			return out, "", err
 		}
-		return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), "pay", pcn, cur, out)
+		return out, out.Name(), s.appendClaimChange(ctx, tx, "pay", cur, out)
 	}, getClaim)
 }
 

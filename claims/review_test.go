@@ -2,7 +2,10 @@ package claims_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -210,6 +213,51 @@ func TestPaymentRetriedWithOneRequestIDIsRecordedOnce(t *testing.T) {
 	must(t)(f.store.ApproveClaim(approverA, claims.Request{}, "U12345", "2025-05", "", nil))
 	_, err = f.store.RecordClaimPayment(finance, claims.Request{}, "U12345", "2025-05", "", claims.Payment{Date: day(t, "2025-07-11"), Reference: "R"})
 	wantViolation(t, err, "payment.payment_date", "NOT_FUTURE")
+}
+
+// A claim's events record the claim, and its lines only where the change
+// touched them: the draft's creation and its line's costs carry the line, the
+// submission and payment only the claim, the approval every line it set an
+// approved amount on.
+func TestClaimEventsRecordTheLinesTheyChanged(t *testing.T) {
+	f := submitted(t)
+	must(t)(f.store.ApproveClaim(approverA, claims.Request{}, "U12345", "2025-04", "",
+		[]claims.LineAdjustment{{PostID: "cc-1", ApprovedPence: 280000, Reason: "two days unpaid leave"}}))
+	must(t)(f.store.RecordClaimPayment(finance, claims.Request{}, "U12345", "2025-04", "", claims.Payment{Date: day(t, "2025-07-10"), Reference: "REM-1"}))
+	events, _, err := f.store.ListAuditEvents(f.ctx, "pcns/U12345/claims/2025-04", claims.Page{Size: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type doc struct {
+		State string
+		Lines []struct {
+			PostID        string
+			ApprovedPence *int64
+		}
+	}
+	var got []string
+	for _, e := range events {
+		var before, after doc
+		if e.Before != nil {
+			must(t)(0, json.Unmarshal(e.Before, &before))
+		}
+		must(t)(0, json.Unmarshal(e.After, &after))
+		desc := fmt.Sprintf("%s %s: %s→%s, lines %d→%d", e.Action, e.Resource, before.State, after.State, len(before.Lines), len(after.Lines))
+		if e.Action == "approve" && len(after.Lines) == 1 {
+			desc += fmt.Sprintf(", approved %d", *after.Lines[0].ApprovedPence)
+		}
+		got = append(got, desc)
+	}
+	want := []string{
+		"create pcns/U12345/claims/2025-04: →draft, lines 0→1",
+		"update pcns/U12345/claims/2025-04/lines/cc-1: →, lines 0→0",
+		"submit pcns/U12345/claims/2025-04: draft→submitted, lines 0→0",
+		"approve pcns/U12345/claims/2025-04: submitted→approved, lines 1→1, approved 280000",
+		"pay pcns/U12345/claims/2025-04: approved→paid, lines 0→0",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the claim's events record\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 func TestReviewQueueIsOldestFirstWithFlags(t *testing.T) {

@@ -3,6 +3,7 @@ package claims
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -62,6 +63,10 @@ func (s *Store) submit(ctx context.Context, req Request, pcn, id, etag string, d
 		if err := s.checkDeadline(month, entitlement.Deadline); err != nil {
 			return Claim{}, "", err
 		}
+		// What the claim was, for the audit trail, before a rate entered
+		// since it was drafted moved its lines' caps.
+		before := cur
+		before.Lines = slices.Clone(cur.Lines)
 		if err := refreshCaps(ctx, tx, &cur); err != nil {
 			return Claim{}, "", err
 		}
@@ -107,7 +112,7 @@ func (s *Store) submit(ctx context.Context, req Request, pcn, id, etag string, d
 			append([]any{pcn, id, to, actor.Subject, now, declaredBy, declaredAt}, cur.moved(cur.State, to, now).values()...)...); err != nil {
 			return Claim{}, "", err
 		}
-		return out, name, s.appendAudit(ctx, tx, name, "submit", pcn, cur, out)
+		return out, name, s.appendClaimChange(ctx, tx, "submit", before, out)
 	}, getClaim)
 }
 
@@ -275,7 +280,7 @@ func (s *Store) WithdrawClaim(ctx context.Context, pcn, id, etag, reason string)
 		if out, err = getClaim(ctx, tx, cur.Name()); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, cur.Name(), "withdraw", pcn, cur, out)
+		return s.appendClaimChange(ctx, tx, "withdraw", cur, out)
 	})
 	return out, err
 }

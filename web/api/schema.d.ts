@@ -1716,9 +1716,14 @@ export interface components {
         v1AuditEvent: {
             /** @description What was done: `create`, `update`, `recruit`, `fill`, `end`, ... */
             action: string;
-            /** @description The resource after the write, as JSON. */
+            /** @description The resource after the write, as JSON (for a claim, as before_json). */
             afterJson: string;
-            /** @description The resource before the write, as JSON; empty for a create. */
+            /**
+             * @description The resource before the write, as JSON; empty for a create. A claim's
+             *     event carries every field of the claim and, of its lines, only those the
+             *     write added, removed or changed: a submission, a query or a payment
+             *     records no lines.
+             */
             beforeJson: string;
             /**
              * @description The chain the event belongs to: its PCN's code, `national` for

@@ -45,9 +45,12 @@ type AuditEvent struct {
 	Resource string `protobuf:"bytes,8,opt,name=resource,proto3" json:"resource,omitempty"`
 	// What was done: `create`, `update`, `recruit`, `fill`, `end`, ...
 	Action string `protobuf:"bytes,9,opt,name=action,proto3" json:"action,omitempty"`
-	// The resource before the write, as JSON; empty for a create.
+	// The resource before the write, as JSON; empty for a create. A claim's
+	// event carries every field of the claim and, of its lines, only those the
+	// write added, removed or changed: a submission, a query or a payment
+	// records no lines.
 	BeforeJson string `protobuf:"bytes,10,opt,name=before_json,json=beforeJson,proto3" json:"before_json,omitempty"`
-	// The resource after the write, as JSON.
+	// The resource after the write, as JSON (for a claim, as before_json).
 	AfterJson string `protobuf:"bytes,11,opt,name=after_json,json=afterJson,proto3" json:"after_json,omitempty"`
 	// The chain the event belongs to: its PCN's code, `national` for
 	// reference data, `legacy` for events recorded before the chains.
