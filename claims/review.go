@@ -71,16 +71,22 @@ func (s *Store) ApproveClaim(ctx context.Context, req Request, pcn, id, etag str
 		if err := vs.Err(); err != nil {
 			return Claim{}, "", err
 		}
-		for _, l := range cur.Lines {
-			pence, reason := l.ReimbursablePence, ""
+		// Every line is approved in one statement: as claimed, or as
+		// adjusted with its reason.
+		posts := make(pq.StringArray, len(cur.Lines))
+		pence := make(pq.Int64Array, len(cur.Lines))
+		reasons := make(pq.StringArray, len(cur.Lines))
+		for i, l := range cur.Lines {
+			posts[i], pence[i] = l.PostID, l.ReimbursablePence
 			if adj, ok := approved[l.PostID]; ok {
-				pence, reason = adj.ApprovedPence, adj.Reason
+				pence[i], reasons[i] = adj.ApprovedPence, adj.Reason
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE claim_lines SET approved_pence = $4, adjustment_reason = $5,
-				revision = revision + 1 WHERE pcn_code = $1 AND claim_id = $2 AND post_id = $3`,
-				pcn, id, l.PostID, pence, reason); err != nil {
-				return Claim{}, "", err
-			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE claim_lines l SET approved_pence = v.pence, adjustment_reason = v.reason,
+			revision = l.revision + 1 FROM unnest($3::text[], $4::bigint[], $5::text[]) AS v(post_id, pence, reason)
+			WHERE l.pcn_code = $1 AND l.claim_id = $2 AND l.post_id = v.post_id`,
+			pcn, id, posts, pence, reasons); err != nil {
+			return Claim{}, "", err
 		}
 		return s.review(ctx, tx, cur, to, ActionApprove, "")
 	}, getClaim)
@@ -110,7 +116,7 @@ func (s *Store) review(ctx context.Context, tx *txn, cur Claim, state ClaimState
 	if err != nil {
 		return out, "", err
 	}
-	return out, out.Name(), s.appendAudit(ctx, tx, out.Name(), string(action), cur.PCNCode, cur, out)
+	return out, out.Name(), s.appendClaimChange(ctx, tx, string(action), cur, out)
 }
 
 // RejectClaim rejects a SUBMITTED claim with a reason; it then counts for

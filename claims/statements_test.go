@@ -45,6 +45,11 @@ var statementBudget = map[string]int{
 	// PCN, entitlement, sums, latest month, posts with their zone and
 	// roles, rates.
 	"GetBudget": 6,
+	// request id, claim locked, its lines, every line approved (one
+	// statement, adjusted or as claimed; it was a statement per line), the
+	// claim updated, read back with its lines, audit (2), request id
+	// completed.
+	"ApproveClaim": 10,
 }
 
 // countStatements drafts, costs and submits a month's claim for a PCN with
@@ -104,6 +109,11 @@ func countStatements(t *testing.T, posts int) map[string][]string {
 	})
 	measure("GetBudget", func() error {
 		_, err := f.store.GetBudget(cd, "U12345", 2025)
+		return err
+	})
+	measure("ApproveClaim", func() error {
+		_, err := f.store.ApproveClaim(approverA, claims.Request{ID: uuid.NewString(), Method: "ApproveClaim", Fingerprint: []byte{3}},
+			"U12345", "2025-04", "", []claims.LineAdjustment{{PostID: "cc-00", ApprovedPence: 1000, Reason: "two days unpaid leave"}})
 		return err
 	})
 	return got
