@@ -14,9 +14,9 @@ import (
 // A claim's lines are most of it (30 lines are ~22 KB of JSON against ~1 KB
 // for the rest), and most changes to a claim leave them alone: a
 // submission, a query, a rejection, a payment. Recorded whole before and
-// after, they made those events ~44 KB each — most of what the database
-// parsed and wrote for a submission, and a third of the national load's
-// work — to say nothing the previous event had not said. Which lines a
+// after, they made those events ~44 KB each — two fifths of a
+// submission's statement time in PostgreSQL at national scale — to say
+// nothing the previous event had not said. Which lines a
 // change touched is what a reader of the trail wants anyway.
 type auditedClaim struct {
 	Claim

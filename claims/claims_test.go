@@ -2,6 +2,7 @@ package claims_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -275,6 +276,29 @@ func TestSubmitUsesARateEnteredAfterTheClaimWasDrafted(t *testing.T) {
 	l := c.Lines[0]
 	if l.CapPence != 330000 || l.ReimbursablePence != 330000 || len(l.Segments) != 2 {
 		t.Errorf("after the backdated uplift: cap %d, reimbursable %d, %d segments; want 330000, 330000, 2", l.CapPence, l.ReimbursablePence, len(l.Segments))
+	}
+	// The submission moved the line, so its audit event records it: at the
+	// cap it was drafted with before, at the new one after.
+	events, _, err := f.store.ListAuditEvents(f.ctx, c.Name(), claims.Page{Size: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	submission := events[len(events)-1]
+	var before, after struct {
+		Lines []struct {
+			PostID   string
+			CapPence int64
+		}
+	}
+	if err := json.Unmarshal(submission.Before, &before); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(submission.After, &after); err != nil {
+		t.Fatal(err)
+	}
+	if submission.Action != "submit" || len(before.Lines) != 1 || before.Lines[0].CapPence != 300000 ||
+		len(after.Lines) != 1 || after.Lines[0].CapPence != 330000 {
+		t.Errorf("submission audited as %s, lines %+v → %+v; want cc-1 at 300000p → 330000p", submission.Action, before.Lines, after.Lines)
 	}
 }
 

@@ -29,25 +29,12 @@ func TestClaimTotalsFollowEveryKindOfLineStatement(t *testing.T) {
 			t.Fatalf("%v: %s", err, stmt)
 		}
 	}
-	for _, stmt := range []string{
-		`INSERT INTO commissioners (code, kind, display_name, valid_from) VALUES ('QNQ', 'icb', 'Frimley ICB', '2022-07-01')`,
-		`INSERT INTO pcns (code, display_name, commissioner_code, weighting_zone, registered_list_size, payee_kind)
-			VALUES ('U12345', 'Riverside', 'QNQ', 'national', 40000, 'pcn_account')`,
-		`INSERT INTO roles (id, display_name, register, reimbursable_from) VALUES
-			('care-coordinator', 'Care co-ordinator', 'none', '2020-04-01'), ('dietitian', 'Dietitian', 'none', '2020-04-01')`,
-		`INSERT INTO financial_years (id, rate_per_weighted_patient) VALUES ('2025-26', 26.631)`,
-		`INSERT INTO posts (pcn_code, id, role_id, state, staff_name, wte, start_date) VALUES
-			('U12345', 'cc-1', 'care-coordinator', 'filled', 'Megan Lewis', 1, '2025-04-01'),
-			('U12345', 'cc-2', 'care-coordinator', 'filled', 'Sam Okafor', 0.5, '2025-04-01'),
-			('U12345', 'dt-1', 'dietitian', 'filled', 'Ana Silva', 0.8, '2025-04-01')`,
-		`INSERT INTO claims (pcn_code, id, kind, month, financial_year, state, commissioner_code) VALUES
-			('U12345', '2025-04', 'monthly', '2025-04-01', '2025-26', 'draft', 'QNQ'),
-			('U12345', '2025-05', 'monthly', '2025-05-01', '2025-26', 'draft', 'QNQ')`,
+	for _, stmt := range append(linesFixture,
 		// Made by 00016's triggers, before the upgrade.
 		`INSERT INTO claim_lines (pcn_code, claim_id, post_id, month, kind, role_id, wte, gross_salary_pence, cap_pence,
 			active_days, days_in_year, cap_segments, reimbursable_pence) VALUES
 			('U12345', '2025-04', 'cc-1', '2025-04-01', 'monthly', 'care-coordinator', 1, 250000, 300000, 30, 365, '[]', 250000)`,
-	} {
+	) {
 		exec(t, stmt)
 	}
 	if err := migrations.Up(ctx, db.DB); err != nil {
