@@ -31,30 +31,33 @@ type auditedClaim struct {
 // different that are the same in JSON are recorded, never the reverse.
 func claimChange(before, after Claim) (auditedClaim, auditedClaim) {
 	b, a := auditedClaim{Claim: before}, auditedClaim{Claim: after}
-	prior := make(map[string]*ClaimLine, len(before.Lines))
-	for i := range before.Lines {
-		prior[before.Lines[i].PostID] = &before.Lines[i]
+	changed := make(map[string]ClaimLine, len(before.Lines)) // before's lines not (yet) found unchanged
+	for _, l := range before.Lines {
+		changed[l.PostID] = l
 	}
-	kept := make(map[string]bool, len(after.Lines))
 	for _, l := range after.Lines {
-		p, ok := prior[l.PostID]
-		if ok && reflect.DeepEqual(*p, l) {
-			kept[l.PostID] = true
+		if p, ok := changed[l.PostID]; ok && reflect.DeepEqual(p, l) {
+			delete(changed, l.PostID)
 			continue
 		}
 		a.Lines = append(a.Lines, l)
 	}
 	for _, l := range before.Lines {
-		if !kept[l.PostID] {
+		if _, ok := changed[l.PostID]; ok {
 			b.Lines = append(b.Lines, l)
 		}
 	}
 	return b, a
 }
 
-// appendClaimChange records a change to a claim in the audit trail, as
-// claimChange documents it.
-func (s *Store) appendClaimChange(ctx context.Context, tx *txn, action string, before, after Claim) error {
+// claimChangeRecord is the audit record of a change to a claim, documented
+// as claimChange says.
+func claimChangeRecord(action string, before, after Claim) AuditRecord {
 	b, a := claimChange(before, after)
-	return s.appendAudit(ctx, tx, after.Name(), action, after.PCNCode, b, a)
+	return AuditRecord{Resource: after.Name(), Action: action, PCNCode: after.PCNCode, Before: b, After: a}
+}
+
+// appendClaimChange records a change to a claim in the audit trail.
+func (s *Store) appendClaimChange(ctx context.Context, tx *txn, action string, before, after Claim) error {
+	return s.appendAudits(ctx, tx, []AuditRecord{claimChangeRecord(action, before, after)})
 }

@@ -466,8 +466,8 @@ func refreshTopUp(ctx context.Context, tx *txn, d Claim, roleID string, owed []C
 	if err != nil {
 		return nil, err
 	}
-	before, after := claimChange(d, out)
-	return &AuditRecord{Resource: out.Name(), Action: action, PCNCode: out.PCNCode, Before: before, After: after}, nil
+	record := claimChangeRecord(action, d, out)
+	return &record, nil
 }
 
 // sameTopUp reports whether a draft's line already says what is owed; the
