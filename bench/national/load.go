@@ -72,7 +72,11 @@ type loadResult struct {
 	draftCalls    int64
 	submitCalls   int64
 	submitLatency []time.Duration
+	// The CPU each party used in each stage (cpu.go).
+	setupCPU, draftCPU, submitCPU cpuTimes
 }
+
+func (l loadResult) cpu() cpuTimes { return l.setupCPU.plus(l.draftCPU).plus(l.submitCPU) }
 
 func (l loadResult) wall() time.Duration { return l.setup + l.draft + l.submit }
 func (l loadResult) calls() int64        { return l.setupCalls + l.draftCalls + l.submitCalls }
@@ -221,12 +225,15 @@ func (g *generator) load(ctx context.Context, from, to int, path string) (loadRe
 	g.env.rpcs.recording.Store(true)
 	defer g.env.rpcs.recording.Store(false)
 	var err error
+	cpu0 := g.env.cpu.sample()
 	r.setup, r.setupCalls, err = g.each(ctx, from, to, func(ctx context.Context, i int, calls *atomic.Int64) error {
 		return inPCN(i, g.setUpPCN(ctx, i, path, calls))
 	})
 	if err != nil {
 		return r, err
 	}
+	cpu1 := g.env.cpu.sample()
+	r.setupCPU, cpu0 = cpu1.minus(cpu0), cpu1
 	drafted := make([][]*arrsv1.Claim, to-from)
 	// Only the last phase is profiled: it is the national one.
 	profiling := to == g.cfg.pcns
@@ -240,6 +247,8 @@ func (g *generator) load(ctx context.Context, from, to int, path string) (loadRe
 	if err != nil {
 		return r, err
 	}
+	cpu1 = g.env.cpu.sample()
+	r.draftCPU, cpu0 = cpu1.minus(cpu0), cpu1
 	profiled = g.env.profile(ctx, "submit", g.cfg.profileSeconds, profiling)
 	defer profiled()
 	// Submitted month by month across the PCNs, on every client: claims of
@@ -264,6 +273,7 @@ func (g *generator) load(ctx context.Context, from, to int, path string) (loadRe
 		mu.Unlock()
 		return nil
 	})
+	r.submitCPU = g.env.cpu.sample().minus(cpu0)
 	return r, err
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -59,16 +60,22 @@ func (r *report) print(w io.Writer) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
+	r.printCPU(w)
 
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.Debug)
 	fmt.Fprintln(tw, "measure\tfigure\tbaseline\tratio\ttarget\t")
 	byPath := map[string]loadResult{}
 	for _, l := range r.loads {
-		p := byPath[l.path]
-		p.path, p.pcns, p.lines = l.path, p.pcns+l.pcns, p.lines+l.lines
+		p, seen := byPath[l.path]
+		if !seen {
+			byPath[l.path] = l
+			continue
+		}
+		p.pcns, p.lines = p.pcns+l.pcns, p.lines+l.lines
 		p.setup, p.draft, p.submit = p.setup+l.setup, p.draft+l.draft, p.submit+l.submit
 		p.setupCalls, p.draftCalls, p.submitCalls = p.setupCalls+l.setupCalls, p.draftCalls+l.draftCalls, p.submitCalls+l.submitCalls
-		p.submitLatency = append(p.submitLatency, l.submitLatency...)
+		p.submitLatency = append(slices.Clip(p.submitLatency), l.submitLatency...)
+		p.setupCPU, p.draftCPU, p.submitCPU = p.setupCPU.plus(l.setupCPU), p.draftCPU.plus(l.draftCPU), p.submitCPU.plus(l.submitCPU)
 		byPath[l.path] = p
 	}
 	for _, path := range []string{"bulk", "line"} {
@@ -79,6 +86,16 @@ func (r *report) print(w io.Writer) {
 		projected := l.wall().Seconds() / float64(l.pcns) * nationalPCNs
 		row(tw, fmt.Sprintf("national year, %s path (projected from %d PCNs)", path, l.pcns),
 			fmt.Sprintf("%.0f s", projected), "target 60 s", projected/60, "≤ 1")
+		if cpu := l.cpu(); cpu.ok {
+			// No arrsd can load the year faster than the database does
+			// its share of the work on the cores they share.
+			floor := cpu.postgres.Seconds() / float64(l.pcns) * nationalPCNs / float64(cores())
+			row(tw, fmt.Sprintf("national year, %s path: PostgreSQL's CPU alone ÷ %d cores (projected)", path, cores()),
+				fmt.Sprintf("%.0f s", floor), "target 60 s", floor/60, "")
+			row(tw, fmt.Sprintf("national year, %s path: arrsd's CPU ÷ PostgreSQL's", path),
+				fmt.Sprintf("%.0f s", cpu.arrsd.Seconds()), fmt.Sprintf("%.0f s", cpu.postgres.Seconds()),
+				cpu.arrsd.Seconds()/cpu.postgres.Seconds(), "")
+		}
 	}
 	bulk, okB := byPath["bulk"]
 	line, okL := byPath["line"]
@@ -144,6 +161,34 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\n(%d reads of each kind at each size; RSS while %d clients made %.0f GetClaim/ListClaims calls/s; "+
 		"SubmitClaim p50 %s, p99 %s)\n", len(b.budget), r.rss.clients, perSec(float64(r.rss.calls), r.rss.duration),
 		ms(allSubmits(r.loads).quantile(0.5)), ms(allSubmits(r.loads).quantile(0.99)))
+}
+
+// printCPU shows where each load stage's CPU went, party by party, against
+// what the machine's cores had in the stage's wall time, and per claim: the
+// figures to compare between commits when wall times are noisy.
+func (r *report) printCPU(w io.Writer) {
+	if len(r.loads) == 0 || !r.loads[0].setupCPU.ok {
+		fmt.Fprintf(w, "(CPU by process not measured: PostgreSQL is not on this machine or its processes cannot be read)\n\n")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	fmt.Fprintf(tw, "load CPU\tpath\tPCNs\tstage\tPostgreSQL s\tarrsd s\tclients s\tidle s (%d cores)\tPostgreSQL ms/claim\tarrsd ms/claim\t\n", cores())
+	for _, l := range r.loads {
+		claims := float64(l.pcns * 12)
+		for _, st := range []struct {
+			name string
+			wall time.Duration
+			cpu  cpuTimes
+		}{{"setup", l.setup, l.setupCPU}, {"draft", l.draft, l.draftCPU}, {"submit", l.submit, l.submitCPU}} {
+			c := st.cpu
+			idle := st.wall.Seconds()*float64(cores()) - (c.postgres + c.arrsd + c.clients).Seconds()
+			fmt.Fprintf(tw, "\t%s\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t\n", l.path, l.pcns, st.name,
+				c.postgres.Seconds(), c.arrsd.Seconds(), c.clients.Seconds(), max(idle, 0),
+				1000*c.postgres.Seconds()/claims, 1000*c.arrsd.Seconds()/claims)
+		}
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w)
 }
 
 func allSubmits(loads []loadResult) latencies {

@@ -41,6 +41,7 @@ type env struct {
 	rpcs        rpcStats // the load's calls, by method
 	metricsAddr string   // arrsd's metrics listener, which serves /debug/pprof/ with --cpu-profile
 	profileDir  string   // where --cpu-profile writes arrsd's CPU profiles; "" for none
+	cpu         cpuMeter // the CPU time PostgreSQL, arrsd and the clients use
 	cleanups    []func() error
 
 	// tokens holds each caller's bearer token: a real client keeps its
@@ -140,7 +141,16 @@ func (e *env) setUp(ctx context.Context, c config) error {
 		return err
 	}
 	e.cleanups = append(e.cleanups, e.conn.Close)
-	return e.awaitServing(ctx, 2*time.Minute)
+	if err := e.awaitServing(ctx, 2*time.Minute); err != nil {
+		return err
+	}
+	if e.cpu, err = newCPUMeter(ctx, e.databaseURL, e.arrsd.Process.Pid); err != nil {
+		return err
+	}
+	if e.cpu.postmaster == 0 {
+		logger.Warn("PostgreSQL's processes are not on this machine or cannot be read: its CPU time is not measured")
+	}
+	return nil
 }
 
 // startArrsd starts arrsd, logging to logPath; it is stopped with SIGTERM
