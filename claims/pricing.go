@@ -44,11 +44,19 @@ func loadPricing(ctx context.Context, q sqlx.QueryerContext, pcn string, only *p
 		Zone WeightingZone `db:"zone"`
 		Role Role          `db:"role"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &posts, `SELECT z.weighting_zone AS zone, `+prefixed("p.", postColumns)+`, `+
-		aliased("r.", "role.", roleColumns)+`
+	// The whole PCN and some of its posts are two statements, not one
+	// with a flag: with "$2 OR …" PostgreSQL could not plan the statement
+	// once for every call, and planned it again on each (see loadLines).
+	query, args := `SELECT z.weighting_zone AS zone, `+prefixed("p.", postColumns)+`, `+aliased("r.", "role.", roleColumns)+`
 		FROM posts p JOIN pcns z ON z.code = p.pcn_code JOIN roles r ON r.id = p.role_id WHERE p.pcn_code = $1
-		AND ($2 OR p.id = ANY($3) OR p.registration_number = ANY($4)) ORDER BY p.id`,
-		pcn, all, pq.Array(only.ids), pq.Array(only.registrations)); err != nil {
+		ORDER BY p.id`, []any{pcn}
+	if !all {
+		query, args = `SELECT z.weighting_zone AS zone, `+prefixed("p.", postColumns)+`, `+aliased("r.", "role.", roleColumns)+`
+		FROM posts p JOIN pcns z ON z.code = p.pcn_code JOIN roles r ON r.id = p.role_id WHERE p.pcn_code = $1
+		AND (p.id = ANY($2) OR p.registration_number = ANY($3)) ORDER BY p.id`,
+			[]any{pcn, pq.Array(only.ids), pq.Array(only.registrations)}
+	}
+	if err := sqlx.SelectContext(ctx, q, &posts, query, args...); err != nil {
 		return cc, err
 	}
 	if len(posts) == 0 {
@@ -65,7 +73,7 @@ func loadPricing(ctx context.Context, q sqlx.QueryerContext, pcn string, only *p
 	}
 	var rates []Rate
 	if err := sqlx.SelectContext(ctx, q, &rates, `SELECT `+rateColumns+` FROM rates
-		WHERE role_id = ANY($1) ORDER BY role_id, effective_date`, pq.Array(roleIDs)); err != nil {
+		WHERE role_id IN (SELECT unnest($1::text[])) ORDER BY role_id, effective_date`, pq.Array(roleIDs)); err != nil {
 		return cc, err
 	}
 	for _, r := range rates {

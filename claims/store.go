@@ -116,6 +116,20 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *txn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	// A write's statements are prepared once per connection (txn) and find
+	// their rows by key, so one plan serves every call. Left to choose,
+	// PostgreSQL weighs a statement's generic plan against the average of
+	// the custom plans it made first, which a connection made while the
+	// tables were small: it went on planning the submission's posts and
+	// entitlement-use statements afresh on every call, most of what
+	// PostgreSQL spent on them (pg_stat_statements with track_planning,
+	// bench/national). The setting lasts until the transaction ends, so
+	// reads and listings, whose optional filters want each call's values,
+	// still plan as they choose.
+	if _, err := tx.ExecContext(ctx, "SET LOCAL plan_cache_mode = force_generic_plan"); err != nil {
+		_ = tx.Rollback()
+		return dbError(fmt.Errorf("begin: %w", err))
+	}
 	if err := fn(&txn{tx, s.stmts}); err != nil {
 		_ = tx.Rollback()
 		return dbError(err)

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -53,7 +52,7 @@ const (
 	days_in_year, cap_segments, reimbursable_pence, approved_pence, adjustment_reason, already_paid_pence,
 	arrears_gross_salary_pence, arrears_employer_ni_pence, arrears_employer_pension_pence, arrears_paid_date,
 	legacy_top_up, revision FROM claim_lines
-		WHERE (pcn_code, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY pcn_code, claim_id, post_id`
+		WHERE pcn_code = $1 AND claim_id = $2 ORDER BY pcn_code, claim_id, post_id`
 )
 
 // minimalServer is the baseline: GetClaim and nothing else.
@@ -149,7 +148,7 @@ func (m *minimalServer) GetClaim(ctx context.Context, req *arrsv1.GetClaimReques
 	} else if err != nil {
 		return nil, err
 	}
-	if err := tx.StmtxContext(ctx, m.lines).SelectContext(ctx, &c.Lines, pq.Array([]string{pcn}), pq.Array([]string{id})); err != nil {
+	if err := tx.StmtxContext(ctx, m.lines).SelectContext(ctx, &c.Lines, pcn, id); err != nil {
 		return nil, err
 	}
 	return minimalClaim(c), nil

@@ -219,11 +219,15 @@ func pcnCode(i int) string { return fmt.Sprintf("U%05d", firstPCN+i) }
 // load generates PCNs [from, to) with g.cfg.clients concurrent clients, in
 // three stages so that each is timed on its own: every PCN set up, then every
 // claim drafted with its costs recorded (path "bulk" or "line"), then every
-// claim submitted.
-func (g *generator) load(ctx context.Context, from, to int, path string) (loadResult, error) {
+// claim submitted. With a split, the submit stage runs with the cores split
+// between PostgreSQL and the rest (split.go), and its calls are not counted
+// among the load's.
+func (g *generator) load(ctx context.Context, from, to int, path string, split *coreSplit) (loadResult, error) {
 	r := loadResult{path: path, pcns: to - from, lines: (to - from) * 12 * len(g.plan)}
-	g.env.rpcs.recording.Store(true)
-	defer g.env.rpcs.recording.Store(false)
+	if split == nil {
+		g.env.rpcs.recording.Store(true)
+		defer g.env.rpcs.recording.Store(false)
+	}
 	var err error
 	cpu0 := g.env.cpu.sample()
 	r.setup, r.setupCalls, err = g.each(ctx, from, to, func(ctx context.Context, i int, calls *atomic.Int64) error {
@@ -255,6 +259,20 @@ func (g *generator) load(ctx context.Context, from, to int, path string) (loadRe
 	// one PCN and year queue on its entitlement's row lock, as pgbench's do.
 	n := (to - from) * len(g.months)
 	var mu sync.Mutex
+	if split != nil {
+		// What autovacuum would do after the drafts it does now, on all the
+		// cores, so that the split stage times submissions alone (pgbench,
+		// run after it, meets a settled database too).
+		if err := g.env.settle(ctx, g.env.logger); err != nil {
+			return r, err
+		}
+		g.env.logger.Info("submit stage, cores split", "claims", n)
+		if err := split.apply(); err != nil {
+			return r, errors.Join(err, split.undo())
+		}
+		defer func() { _ = split.undo() }()
+		cpu0 = g.env.cpu.sample()
+	}
 	r.submit, r.submitCalls, err = g.do(ctx, n, func(ctx context.Context, k int, calls *atomic.Int64) error {
 		i, month := from+k%(to-from), k/(to-from)
 		cd, err := g.clinicalDirector(ctx, i)

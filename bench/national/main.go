@@ -48,6 +48,9 @@ type config struct {
 	// each stage of the national load into (draft.pprof, submit.pprof).
 	cpuProfile     string
 	profileSeconds int
+	// splitPCNs are drafted after the reads and submitted with the cores
+	// split between PostgreSQL and the rest (split.go).
+	splitPCNs int
 }
 
 func parseFlags(args []string, getenv func(string) string) (config, error) {
@@ -73,6 +76,8 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.cpuProfile, "cpu-profile", "", "write arrsd's CPU profile of the national load's draft and submit stages into this directory "+
 		"(read with go tool pprof -top <dir>/submit.pprof)")
 	fs.IntVar(&c.profileSeconds, "cpu-profile-seconds", 10, "how long each stage's CPU profile runs from the stage's start: keep it shorter than the stage")
+	fs.IntVar(&c.splitPCNs, "split-pcns", 60, "PCNs drafted after the reads whose claims are submitted with PostgreSQL on half the cores and "+
+		"arrsd and the clients on the other half, against pgbench of the same SQL on the same split (0: no split comparison)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the private cluster's and arrsd's directory (its path is logged)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -89,6 +94,8 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	case c.path != "bulk" && c.path != "line" && c.path != "both":
 		return c, fmt.Errorf("--path %q: want bulk, line or both", c.path)
+	case c.splitPCNs < 0:
+		return c, errors.New("--split-pcns must not be negative")
 	case c.pcns < 1 || c.postsPerPCN < 1 || c.clients < 1 || c.readClients < 1 || c.rssClients < 1 || c.reads < 1:
 		return c, errors.New("--pcns, --posts, --clients, --read-clients, --rss-clients and --reads must be positive")
 	case c.postsPerPCN > 500:
@@ -145,7 +152,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 		firstPath = "bulk"
 	}
 	logger.Info("generating the baseline", "pcns", small, "lines", small*linesPerPCN, "path", firstPath)
-	base, err := g.load(ctx, 0, small, firstPath)
+	base, err := g.load(ctx, 0, small, firstPath, nil)
 	if err != nil {
 		return err
 	}
@@ -172,7 +179,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 				continue
 			}
 			logger.Info("generating", "pcns", part.to-part.from, "path", part.path)
-			l, err := g.load(ctx, part.from, part.to, part.path)
+			l, err := g.load(ctx, part.from, part.to, part.path, nil)
 			if err != nil {
 				return err
 			}
@@ -180,7 +187,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 		}
 	default:
 		logger.Info("generating", "pcns", rest, "path", c.path)
-		l, err := g.load(ctx, small, c.pcns, c.path)
+		l, err := g.load(ctx, small, c.pcns, c.path, nil)
 		if err != nil {
 			return err
 		}
@@ -203,6 +210,21 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 	}
 	if r.pgbenchPrepared, err = runPgbench(ctx, env, c, g, "prepared", false); err != nil {
 		return err
+	}
+	if split, ok := newCoreSplit(env.cpu); ok && c.splitPCNs > 0 {
+		logger.Info("submitting with the cores split", "pcns", c.splitPCNs,
+			"postgres_cores", split.databaseCores, "arrsd_and_clients_cores", split.serviceCores())
+		if r.split, err = g.load(ctx, c.pcns, c.pcns+c.splitPCNs, "bulk", &split); err != nil {
+			return err
+		}
+		if err := split.apply(); err != nil {
+			return errors.Join(err, split.undo())
+		}
+		r.pgbenchSplit, err = runPgbench(ctx, env, c, g, "prepared", false)
+		if err := errors.Join(err, split.undo()); err != nil {
+			return err
+		}
+		r.splitCores = [2]int{split.databaseCores, split.serviceCores()}
 	}
 	logger.Info("comparing GetClaim through arrsd with a minimal server", "clients", c.getClaimClients, "duration", c.getClaimTime)
 	if r.getClaim, err = measureGetClaim(ctx, env, g, c); err != nil {

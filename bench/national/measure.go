@@ -230,8 +230,7 @@ func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string
 		}
 		source = submitOldAuditScript
 	}
-	text := strings.Replace(source, "{{EVENTS}}", strings.ReplaceAll(events, "'", "''"), 1)
-	if _, err := script.WriteString(text); err != nil {
+	if _, err := script.WriteString(source); err != nil {
 		return pgbenchResult{}, err
 	}
 	if err := script.Close(); err != nil {
@@ -242,7 +241,7 @@ func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string
 	cmd := exec.CommandContext(ctx, pgbench, "--no-vacuum", "--protocol", res.mode,
 		"--client", strconv.Itoa(c.clients), "--jobs", "1", "--time", strconv.Itoa(max(1, int(c.pgbenchTime.Seconds()))),
 		"--define", "pcns="+strconv.Itoa(c.pcns), "--define", "first="+strconv.Itoa(firstPCN),
-		"--define", "fy="+strconv.Itoa(fy), "--define", "year="+g.year, "--define", "roles="+g.roleArray(),
+		"--define", "fy="+strconv.Itoa(fy), "--define", "year="+g.year, "--define", "roles="+g.roleArray(), "--define", "events="+events,
 		"--file", script.Name(), databaseURL)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -20,9 +20,15 @@ type report struct {
 	pgbench              pgbenchResult
 	pgbenchPrepared      pgbenchResult
 	pgbenchOldAudit      pgbenchResult // prepared, the audit trail as it was before the chains
-	rss                  rssResult
-	getClaim             []getClaimResult
-	rpcs                 map[string]latencies
+	// split is the extra PCNs' load, submitted with the cores split as
+	// splitCores says (PostgreSQL's, the rest's); pgbenchSplit is pgbench,
+	// prepared, on the same split. Empty without a split.
+	split        loadResult
+	pgbenchSplit pgbenchResult
+	splitCores   [2]int
+	rss          rssResult
+	getClaim     []getClaimResult
+	rpcs         map[string]latencies
 }
 
 // nationalPCNs is the national year the load figures are projected to.
@@ -145,6 +151,11 @@ func (r *report) print(w io.Writer) {
 		fmt.Sprintf("%.0f/s", arrsTPS), fmt.Sprintf("%.0f tps", r.pgbench.tps), arrsTPS/r.pgbench.tps, "≥ 0.8")
 	row(tw, fmt.Sprintf("SubmitClaim/s ÷ pgbench of its SQL (%d clients, %s protocol, as arrsd sends it)", r.pgbenchPrepared.clients, r.pgbenchPrepared.mode),
 		fmt.Sprintf("%.0f/s", arrsTPS), fmt.Sprintf("%.0f tps", r.pgbenchPrepared.tps), arrsTPS/r.pgbenchPrepared.tps, "≥ 0.8")
+	if r.split.submitCalls > 0 {
+		tps := perSec(float64(r.split.submitCalls), r.split.submit)
+		row(tw, fmt.Sprintf("SubmitClaim/s ÷ pgbench of its SQL (prepared), PostgreSQL on %d core(s), arrsd and clients on %d", r.splitCores[0], r.splitCores[1]),
+			fmt.Sprintf("%.0f/s", tps), fmt.Sprintf("%.0f tps", r.pgbenchSplit.tps), tps/r.pgbenchSplit.tps, "≥ 0.8")
+	}
 	row(tw, "pgbench of SubmitClaim's SQL, audit chains per PCN ÷ the old single chain", fmt.Sprintf("%.0f tps", r.pgbenchPrepared.tps),
 		fmt.Sprintf("%.0f tps", r.pgbenchOldAudit.tps), r.pgbenchPrepared.tps/r.pgbenchOldAudit.tps, "≥ 2")
 	row(tw, "pgbench of SubmitClaim's SQL, prepared ÷ extended protocol", fmt.Sprintf("%.0f tps", r.pgbenchPrepared.tps),
@@ -186,6 +197,14 @@ func (r *report) printCPU(w io.Writer) {
 				c.postgres.Seconds(), c.arrsd.Seconds(), c.clients.Seconds(), max(idle, 0),
 				1000*c.postgres.Seconds()/claims, 1000*c.arrsd.Seconds()/claims)
 		}
+	}
+	if l := r.split; l.submitCalls > 0 {
+		c, claims := l.submitCPU, float64(l.pcns*12)
+		idle := l.submit.Seconds()*float64(cores()) - (c.postgres + c.arrsd + c.clients).Seconds()
+		fmt.Fprintf(tw, "\t%s\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t\n", l.path, l.pcns,
+			fmt.Sprintf("submit, cores split %d+%d", r.splitCores[0], r.splitCores[1]),
+			c.postgres.Seconds(), c.arrsd.Seconds(), c.clients.Seconds(), max(idle, 0),
+			1000*c.postgres.Seconds()/claims, 1000*c.arrsd.Seconds()/claims)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
