@@ -235,20 +235,10 @@ func lockAuditHeads(ctx context.Context, tx *txn, chains []string, n int) (map[s
 		// ORDER BY puts the sort below the row locks, so rows are locked
 		// in chain order. The seqs' subquery runs once, as an init plan,
 		// and only when every head exists, so a retry wastes none.
-		query, args := `SELECT chain, seq, mac, now(),
+		rows, err := tx.QueryContext(ctx, `SELECT chain, seq, mac, now(),
 				CASE WHEN (SELECT count(*) FROM audit_heads WHERE chain = ANY($1::text[])) = cardinality($1::text[])
 				THEN (SELECT array_agg(nextval('audit_events_seq')) FROM generate_series(1, $2::int)) END
-			FROM audit_heads WHERE chain = ANY($1::text[]) ORDER BY chain FOR UPDATE`, []any{pq.StringArray(chains), n}
-		if len(chains) == 1 && n == 1 {
-			// Most writes append one event to one chain, which has a
-			// statement of its own: the general one, with its chains in
-			// an array and a series of a parameter's length, PostgreSQL
-			// planned again on every call (see loadLines). Without a head
-			// no row comes back, and no seq is taken.
-			query, args = `SELECT chain, seq, mac, now(), ARRAY[nextval('audit_events_seq')]
-			FROM audit_heads WHERE chain = $1 FOR UPDATE`, []any{chains[0]}
-		}
-		rows, err := tx.QueryContext(ctx, query, args...)
+			FROM audit_heads WHERE chain = ANY($1::text[]) ORDER BY chain FOR UPDATE`, pq.StringArray(chains), n)
 		if err != nil {
 			return nil, time.Time{}, nil, err
 		}

@@ -202,13 +202,6 @@ func submitLimits(ctx context.Context, tx *txn, c Claim) (int64, []headcountOver
 		Cap       *int    `db:"cap"`
 	}
 	// The LEFT JOIN onto one row brings the total even when no role is over.
-	// Headcount caps bind monthly claims only; which claims is written into
-	// the statement, as a parameter it made PostgreSQL plan the statement
-	// again on every call (see loadLines).
-	headcounts := "true"
-	if c.Kind == SupplementaryClaim {
-		headcounts = "false"
-	}
 	if err := tx.SelectContext(ctx, &rows, `
 		SELECT (`+countedSQL(`c.pcn_code = $1 AND c.financial_year = $3 AND c.state = ANY($4) AND c.id <> $2`)+`) AS committed,
 			o.role_id, o.posts, o.cap
@@ -220,10 +213,10 @@ func submitLimits(ctx context.Context, tx *txn, c Claim) (int64, []headcountOver
 				FROM claim_lines l
 				JOIN pcns p ON p.code = l.pcn_code
 				JOIN role_headcount_caps h ON h.role_id = l.role_id AND h.financial_year = $3
-				WHERE l.pcn_code = $1 AND l.claim_id = $2 AND `+headcounts+`
+				WHERE l.pcn_code = $1 AND l.claim_id = $2 AND $5
 				GROUP BY l.role_id, h.large_list_threshold, h.max_posts_large_list, h.max_posts, p.registered_list_size) AS counted
 			WHERE posts > cap) AS o ON true
-		ORDER BY o.role_id`, c.PCNCode, c.ID, c.Year, committedStates); err != nil {
+		ORDER BY o.role_id`, c.PCNCode, c.ID, c.Year, committedStates, c.Kind != SupplementaryClaim); err != nil {
 		return 0, nil, err
 	}
 	var over []headcountOver
