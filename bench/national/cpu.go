@@ -89,21 +89,48 @@ func (m cpuMeter) sample() cpuTimes {
 	// The postmaster's children's times: those that ended are in its own
 	// cutime and cstime once it has reaped them, the live ones in theirs.
 	c.postgres = pm.own() + pm.children
-	entries, err := os.ReadDir("/proc")
+	children, err := childrenOf(m.postmaster)
 	if err != nil {
 		return c
 	}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if st, err := readStat(pid); err == nil && st.ppid == m.postmaster {
+	for _, pid := range children {
+		if st, err := readStat(pid); err == nil {
 			c.postgres += st.own()
 		}
 	}
 	c.ok = true
 	return c
+}
+
+// childrenOf lists the live processes whose parent is ppid.
+func childrenOf(ppid int) ([]int, error) {
+	all, err := numbered("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, pid := range all {
+		if st, err := readStat(pid); err == nil && st.ppid == ppid {
+			out = append(out, pid)
+		}
+	}
+	return out, nil
+}
+
+// numbered lists the entries of dir named by numbers: /proc's processes,
+// or a process's threads in /proc/<pid>/task.
+func numbered(dir string) ([]int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, e := range entries {
+		if n, err := strconv.Atoi(e.Name()); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // procStat is what the benchmark reads of /proc/<pid>/stat.
@@ -121,9 +148,14 @@ func readStat(pid int) (procStat, error) {
 	if err != nil {
 		return procStat{}, err
 	}
+	return parseStat(pid, string(b))
+}
+
+// parseStat reads the fields procStat holds from s, the text of
+// /proc/<pid>/stat.
+func parseStat(pid int, s string) (procStat, error) {
 	// The command name is in parentheses and may hold spaces and
 	// parentheses itself: the fields start after the last ')'.
-	s := string(b)
 	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
 	if open < 0 || end < open {
 		return procStat{}, errors.New("unreadable " + s)
@@ -135,6 +167,7 @@ func readStat(pid int) (procStat, error) {
 	}
 	n := make([]int64, 5)
 	for i, k := range []int{1, 11, 12, 13, 14} {
+		var err error
 		if n[i], err = strconv.ParseInt(f[k], 10, 64); err != nil {
 			return procStat{}, fmt.Errorf("/proc/%d/stat: %w", pid, err)
 		}

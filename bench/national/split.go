@@ -64,20 +64,14 @@ func (s coreSplit) pinPostgres(set *unix.CPUSet) error {
 	if err := unix.SchedSetaffinity(s.postmaster, set); err != nil {
 		return fmt.Errorf("pin the postmaster %d: %w", s.postmaster, err)
 	}
-	entries, err := os.ReadDir("/proc")
+	children, err := childrenOf(s.postmaster)
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if st, err := readStat(pid); err == nil && st.ppid == s.postmaster {
-			// A backend that has just ended is no error.
-			if err := unix.SchedSetaffinity(pid, set); err != nil && !errors.Is(err, unix.ESRCH) {
-				return fmt.Errorf("pin PostgreSQL's process %d: %w", pid, err)
-			}
+	for _, pid := range children {
+		// A backend that has just ended is no error.
+		if err := unix.SchedSetaffinity(pid, set); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("pin PostgreSQL's process %d: %w", pid, err)
 		}
 	}
 	return nil
@@ -86,15 +80,11 @@ func (s coreSplit) pinPostgres(set *unix.CPUSet) error {
 // pinThreads sets the affinity of every thread of pid: the kernel's is per
 // thread, and a Go program runs on several.
 func pinThreads(pid int, set *unix.CPUSet) error {
-	tasks, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "task"))
+	tids, err := numbered(filepath.Join("/proc", strconv.Itoa(pid), "task"))
 	if err != nil {
 		return err
 	}
-	for _, t := range tasks {
-		tid, err := strconv.Atoi(t.Name())
-		if err != nil {
-			continue
-		}
+	for _, tid := range tids {
 		if err := unix.SchedSetaffinity(tid, set); err != nil && !errors.Is(err, unix.ESRCH) {
 			return fmt.Errorf("pin thread %d of %d: %w", tid, pid, err)
 		}
