@@ -41,3 +41,21 @@ func TestChildrenOfFindsThisProcessUnderItsParent(t *testing.T) {
 		t.Errorf("children of %d are %v, without this process %d", os.Getppid(), children, os.Getpid())
 	}
 }
+
+func TestCoreSplitHalvesTheCoresThisProcessMayUse(t *testing.T) {
+	s, ok := newCoreSplit(cpuMeter{postmaster: 1, arrsd: 1})
+	if !ok {
+		t.Skip("fewer than two cores")
+	}
+	if s.database.Count() != s.databaseCores || s.database.Count()+s.service.Count() != s.all.Count() || s.database.Count() < 1 || s.service.Count() < 1 {
+		t.Fatalf("split %d + %d of %d cores", s.database.Count(), s.service.Count(), s.all.Count())
+	}
+	for cpu := range 1024 {
+		if s.database.IsSet(cpu) && s.service.IsSet(cpu) {
+			t.Errorf("core %d on both sides", cpu)
+		}
+		if (s.database.IsSet(cpu) || s.service.IsSet(cpu)) != s.all.IsSet(cpu) {
+			t.Errorf("core %d: in a side but not usable, or usable but in neither", cpu)
+		}
+	}
+}

@@ -26,27 +26,32 @@ type coreSplit struct {
 	postmaster, arrsd      int
 }
 
-// newCoreSplit splits the cores half and half (the database the first
-// half), or reports false on a machine of one core or when PostgreSQL's
-// processes are not on this machine.
+// newCoreSplit splits the cores this process may run on half and half (the
+// database the first half), or reports false on a machine of one core or
+// when PostgreSQL's processes are not on this machine. Undone, every process
+// gets those cores back: they need not be numbered from 0 (a container's
+// cpuset).
 func newCoreSplit(m cpuMeter) (coreSplit, bool) {
-	n := cores()
-	if n < 2 || m.postmaster == 0 {
+	var s coreSplit
+	if err := unix.SchedGetaffinity(0, &s.all); err != nil || s.all.Count() < 2 || m.postmaster == 0 {
 		return coreSplit{}, false
 	}
-	s := coreSplit{postmaster: m.postmaster, arrsd: m.arrsd, databaseCores: n / 2}
-	for i := range n {
-		s.all.Set(i)
-		if i < s.databaseCores {
-			s.database.Set(i)
-		} else {
-			s.service.Set(i)
+	s.postmaster, s.arrsd, s.databaseCores = m.postmaster, m.arrsd, s.all.Count()/2
+	for cpu, seen := 0, 0; seen < s.all.Count(); cpu++ {
+		if !s.all.IsSet(cpu) {
+			continue
 		}
+		if seen < s.databaseCores {
+			s.database.Set(cpu)
+		} else {
+			s.service.Set(cpu)
+		}
+		seen++
 	}
 	return s, true
 }
 
-func (s coreSplit) serviceCores() int { return cores() - s.databaseCores }
+func (s coreSplit) serviceCores() int { return s.all.Count() - s.databaseCores }
 
 // apply pins PostgreSQL's processes to the database's cores (the postmaster
 // too, so that the backends it starts from now on are pinned from birth) and
