@@ -71,6 +71,9 @@ func loadPricing(ctx context.Context, q sqlx.QueryerContext, pcn string, only *p
 			cc.roles[p.RoleID] = p.Role
 		}
 	}
+	// A semi-join on the roles, not "= ANY($1)": against a small rates
+	// table PostgreSQL planned the ANY form afresh on every call, as it
+	// did the posts' flag (TestHotStatementsArePlannedOncePerConnection).
 	var rates []Rate
 	if err := sqlx.SelectContext(ctx, q, &rates, `SELECT `+rateColumns+` FROM rates
 		WHERE role_id IN (SELECT unnest($1::text[])) ORDER BY role_id, effective_date`, pq.Array(roleIDs)); err != nil {

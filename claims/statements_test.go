@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 
 	"arrs.nhs.uk/arrs/claims"
 	"arrs.nhs.uk/arrs/internal/pgtest"
@@ -248,5 +249,28 @@ func TestHotStatementsArePlannedOncePerConnection(t *testing.T) {
 	}
 	if hot < 8 {
 		t.Errorf("%d prepared statements ran once a month or more, want the month's hot statements (8 or more): %+v", hot, plans)
+	}
+}
+
+// TestWritesPlanOnceAndReadsStillChoose: every write transaction plans its
+// statements once per connection (force_generic_plan, store.go's inTx), and
+// the setting ends with it, so that a read or listing on the same
+// connection plans for its own values again.
+func TestWritesPlanOnceAndReadsStillChoose(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDB(t)
+	db.SetMaxOpenConns(1) // the write and the read after it share a session
+	store := claims.NewStore(db)
+	var inWrite, after string
+	if err := store.WithTx(context.Background(), func(tx *sqlx.Tx) error {
+		return tx.Get(&inWrite, "SHOW plan_cache_mode")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Get(&after, "SHOW plan_cache_mode"); err != nil {
+		t.Fatal(err)
+	}
+	if inWrite != "force_generic_plan" || after != "auto" {
+		t.Errorf("plan_cache_mode %q in a write, %q after it; want force_generic_plan, then auto", inWrite, after)
 	}
 }

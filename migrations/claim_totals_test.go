@@ -6,7 +6,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"arrs.nhs.uk/arrs/internal/pgtest"
 	"arrs.nhs.uk/arrs/migrations"
 )
 
@@ -19,10 +18,7 @@ import (
 // the statement that finds it instead of being corrected quietly.
 func TestClaimTotalsFollowEveryKindOfLineStatement(t *testing.T) {
 	ctx := t.Context()
-	db := sqlx.NewDb(pgtest.NewDB(t).DB, "postgres")
-	if err := migrations.UpTo(ctx, db.DB, 16); err != nil {
-		t.Fatal(err)
-	}
+	db := atVersion(t, 16)
 	exec := func(t *testing.T, stmt string) {
 		t.Helper()
 		if _, err := db.ExecContext(ctx, stmt); err != nil {

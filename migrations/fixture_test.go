@@ -1,5 +1,25 @@
 package migrations_test
 
+import (
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"arrs.nhs.uk/arrs/internal/pgtest"
+	"arrs.nhs.uk/arrs/migrations"
+)
+
+// atVersion is a new database migrated up to version: a migration's test
+// then writes what an older arrs did and migrates on.
+func atVersion(t *testing.T, version int64) *sqlx.DB {
+	t.Helper()
+	db := pgtest.NewDB(t)
+	if err := migrations.UpTo(t.Context(), db.DB, version); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // linesFixture is, in SQL straight into the tables (a migration test runs
 // below the store, at the schema of its version), what claim lines need
 // above them: an ICB, its PCN U12345, two roles, the 2025-26 year, three

@@ -4,9 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jmoiron/sqlx"
-
-	"arrs.nhs.uk/arrs/internal/pgtest"
 	"arrs.nhs.uk/arrs/migrations"
 )
 
@@ -17,10 +14,7 @@ import (
 // role.
 func TestALinesRoleIsItsPosts(t *testing.T) {
 	ctx := t.Context()
-	db := sqlx.NewDb(pgtest.NewDB(t).DB, "postgres")
-	if err := migrations.UpTo(ctx, db.DB, 19); err != nil {
-		t.Fatal(err)
-	}
+	db := atVersion(t, 19)
 	line := func(post, role string) string {
 		return `INSERT INTO claim_lines (pcn_code, claim_id, post_id, month, kind, role_id, wte, gross_salary_pence, cap_pence,
 			active_days, days_in_year, cap_segments, reimbursable_pence) VALUES

@@ -93,25 +93,23 @@ func (m cpuMeter) sample() cpuTimes {
 	if err != nil {
 		return c
 	}
-	for _, pid := range children {
-		if st, err := readStat(pid); err == nil {
-			c.postgres += st.own()
-		}
+	for _, st := range children {
+		c.postgres += st.own()
 	}
 	c.ok = true
 	return c
 }
 
-// childrenOf lists the live processes whose parent is ppid.
-func childrenOf(ppid int) ([]int, error) {
+// childrenOf reads the live processes whose parent is ppid.
+func childrenOf(ppid int) ([]procStat, error) {
 	all, err := numbered("/proc")
 	if err != nil {
 		return nil, err
 	}
-	var out []int
+	var out []procStat
 	for _, pid := range all {
 		if st, err := readStat(pid); err == nil && st.ppid == ppid {
-			out = append(out, pid)
+			out = append(out, st)
 		}
 	}
 	return out, nil
@@ -135,6 +133,7 @@ func numbered(dir string) ([]int, error) {
 
 // procStat is what the benchmark reads of /proc/<pid>/stat.
 type procStat struct {
+	pid          int
 	comm         string
 	ppid         int
 	utime, stime time.Duration
@@ -173,7 +172,7 @@ func parseStat(pid int, s string) (procStat, error) {
 		}
 	}
 	tick := func(t int64) time.Duration { return time.Duration(t) * time.Second / userHZ }
-	return procStat{comm: s[open+1 : end], ppid: int(n[0]), utime: tick(n[1]), stime: tick(n[2]),
+	return procStat{pid: pid, comm: s[open+1 : end], ppid: int(n[0]), utime: tick(n[1]), stime: tick(n[2]),
 		children: tick(n[3]) + tick(n[4])}, nil
 }
 

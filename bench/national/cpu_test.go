@@ -15,7 +15,7 @@ func TestParseStatReadsPastACommandNameWithSpacesAndParentheses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := procStat{comm: "postgres: a (b) c", ppid: 17, utime: 2500 * time.Millisecond, stime: 750 * time.Millisecond,
+	want := procStat{pid: 4242, comm: "postgres: a (b) c", ppid: 17, utime: 2500 * time.Millisecond, stime: 750 * time.Millisecond,
 		children: 500 * time.Millisecond}
 	if got != want {
 		t.Errorf("parseStat = %+v, want %+v", got, want)
@@ -37,7 +37,7 @@ func TestChildrenOfFindsThisProcessUnderItsParent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(children, os.Getpid()) {
+	if !slices.ContainsFunc(children, func(st procStat) bool { return st.pid == os.Getpid() }) {
 		t.Errorf("children of %d are %v, without this process %d", os.Getppid(), children, os.Getpid())
 	}
 }

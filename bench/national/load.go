@@ -263,7 +263,7 @@ func (g *generator) load(ctx context.Context, from, to int, path string, split *
 		// What autovacuum would do after the drafts it does now, on all the
 		// cores, so that the split stage times submissions alone (pgbench,
 		// run after it, meets a settled database too).
-		if err := g.env.settle(ctx, g.env.logger); err != nil {
+		if err := g.env.settle(ctx); err != nil {
 			return r, err
 		}
 		g.env.logger.Info("submit stage, cores split", "claims", n)

@@ -157,7 +157,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 		return err
 	}
 	r.loads = append(r.loads, base)
-	if err := env.settle(ctx, logger); err != nil {
+	if err := env.settle(ctx); err != nil {
 		return err
 	}
 	if r.smallReads, err = measureReads(ctx, g, c, small); err != nil {
@@ -193,7 +193,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 		}
 		r.loads = append(r.loads, l)
 	}
-	if err := env.settle(ctx, logger); err != nil {
+	if err := env.settle(ctx); err != nil {
 		return err
 	}
 	if r.bigReads, err = measureReads(ctx, g, c, c.pcns); err != nil {

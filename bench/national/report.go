@@ -184,27 +184,20 @@ func (r *report) printCPU(w io.Writer) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
 	fmt.Fprintf(tw, "load CPU\tpath\tPCNs\tstage\tPostgreSQL s\tarrsd s\tclients s\tidle s (%d cores)\tPostgreSQL ms/claim\tarrsd ms/claim\t\n", cores())
-	for _, l := range r.loads {
+	row := func(l loadResult, stage string, wall time.Duration, c cpuTimes) {
 		claims := float64(l.pcns * 12)
-		for _, st := range []struct {
-			name string
-			wall time.Duration
-			cpu  cpuTimes
-		}{{"setup", l.setup, l.setupCPU}, {"draft", l.draft, l.draftCPU}, {"submit", l.submit, l.submitCPU}} {
-			c := st.cpu
-			idle := st.wall.Seconds()*float64(cores()) - (c.postgres + c.arrsd + c.clients).Seconds()
-			fmt.Fprintf(tw, "\t%s\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t\n", l.path, l.pcns, st.name,
-				c.postgres.Seconds(), c.arrsd.Seconds(), c.clients.Seconds(), max(idle, 0),
-				1000*c.postgres.Seconds()/claims, 1000*c.arrsd.Seconds()/claims)
-		}
-	}
-	if l := r.split; l.submitCalls > 0 {
-		c, claims := l.submitCPU, float64(l.pcns*12)
-		idle := l.submit.Seconds()*float64(cores()) - (c.postgres + c.arrsd + c.clients).Seconds()
-		fmt.Fprintf(tw, "\t%s\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t\n", l.path, l.pcns,
-			fmt.Sprintf("submit, cores split %d+%d", r.splitCores[0], r.splitCores[1]),
+		idle := wall.Seconds()*float64(cores()) - (c.postgres + c.arrsd + c.clients).Seconds()
+		fmt.Fprintf(tw, "\t%s\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t\n", l.path, l.pcns, stage,
 			c.postgres.Seconds(), c.arrsd.Seconds(), c.clients.Seconds(), max(idle, 0),
 			1000*c.postgres.Seconds()/claims, 1000*c.arrsd.Seconds()/claims)
+	}
+	for _, l := range r.loads {
+		row(l, "setup", l.setup, l.setupCPU)
+		row(l, "draft", l.draft, l.draftCPU)
+		row(l, "submit", l.submit, l.submitCPU)
+	}
+	if l := r.split; l.submitCalls > 0 {
+		row(l, fmt.Sprintf("submit, cores split %d+%d", r.splitCores[0], r.splitCores[1]), l.submit, l.submitCPU)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)

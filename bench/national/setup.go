@@ -228,7 +228,7 @@ func (e *env) awaitServing(ctx context.Context, limit time.Duration) error {
 // new lines and audit events, and the checkpointer flushing the load, ran
 // alongside the timed reads and made their p99s time those. A database
 // user that may not CHECKPOINT (not a superuser or pg_checkpoint) skips it.
-func (e *env) settle(ctx context.Context, logger *slog.Logger) error {
+func (e *env) settle(ctx context.Context) error {
 	db, err := sqlx.Open("postgres", e.databaseURL)
 	if err != nil {
 		return err
@@ -238,7 +238,7 @@ func (e *env) settle(ctx context.Context, logger *slog.Logger) error {
 		return fmt.Errorf("vacuum: %w", err)
 	}
 	if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
-		logger.Warn("no checkpoint before the reads", "err", err)
+		e.logger.Warn("no checkpoint before the reads", "err", err)
 	}
 	return nil
 }

@@ -73,10 +73,10 @@ func (s coreSplit) pinPostgres(set *unix.CPUSet) error {
 	if err != nil {
 		return err
 	}
-	for _, pid := range children {
+	for _, st := range children {
 		// A backend that has just ended is no error.
-		if err := unix.SchedSetaffinity(pid, set); err != nil && !errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("pin PostgreSQL's process %d: %w", pid, err)
+		if err := unix.SchedSetaffinity(st.pid, set); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("pin PostgreSQL's process %d: %w", st.pid, err)
 		}
 	}
 	return nil
