@@ -202,14 +202,16 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 	r.bigLines = c.pcns * linesPerPCN
 
 	logger.Info("running pgbench with arrsd's SubmitClaim transaction", "clients", c.clients, "duration", c.pgbenchTime)
-	if r.pgbench, err = runPgbench(ctx, env, c, g, "extended", false); err != nil {
+	if r.pgbench, err = runPgbench(ctx, env, c, g, "extended", trailChains); err != nil {
 		return err
 	}
-	if r.pgbenchOldAudit, err = runPgbench(ctx, env, c, g, "prepared", true); err != nil {
-		return err
-	}
-	if r.pgbenchPrepared, err = runPgbench(ctx, env, c, g, "prepared", false); err != nil {
-		return err
+	for _, run := range []struct {
+		into  *pgbenchResult
+		trail auditTrail
+	}{{&r.pgbenchV1Whole, trailV1Whole}, {&r.pgbenchV1, trailV1}, {&r.pgbenchNoAudit, trailNone}, {&r.pgbenchPrepared, trailChains}} {
+		if *run.into, err = runPgbench(ctx, env, c, g, "prepared", run.trail); err != nil {
+			return err
+		}
 	}
 	if split, ok := newCoreSplit(env.cpu); ok && c.splitPCNs > 0 {
 		logger.Info("submitting with the cores split", "pcns", c.splitPCNs,
@@ -220,7 +222,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 		if err := split.apply(); err != nil {
 			return errors.Join(err, split.undo())
 		}
-		r.pgbenchSplit, err = runPgbench(ctx, env, c, g, "prepared", false)
+		r.pgbenchSplit, err = runPgbench(ctx, env, c, g, "prepared", trailChains)
 		if err := errors.Join(err, split.undo()); err != nil {
 			return err
 		}

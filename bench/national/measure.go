@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -179,14 +180,45 @@ func timeCalls(ctx context.Context, n, workers int, call func(ctx context.Contex
 //go:embed submit.pgbench
 var submitScript string
 
-// The same transaction with the audit trail as it was before the chains per
-// PCN, and what it needs (see submit_oldaudit.pgbench).
+// The audit statements of the trail as it was before the chains per PCN,
+// and the tables they need (see audit_v1.pgbench).
 var (
-	//go:embed submit_oldaudit.pgbench
-	submitOldAuditScript string
+	//go:embed audit_v1.pgbench
+	auditV1Statements string
 	//go:embed oldaudit.sql
 	oldAuditSchema string
 )
+
+// auditTrail is how pgbench's SubmitClaim transaction appends its event.
+type auditTrail int
+
+const (
+	// trailChains is arrsd's: the event, with the claim's fields and only
+	// the lines the write changed, appended to the PCN's own chain.
+	trailChains auditTrail = iota
+	// trailNone appends nothing: the transaction without its audit trail,
+	// to say what the trail costs.
+	trailNone
+	// trailV1 is the one national chain of migration 00005 (every write
+	// locks its head row; the hash is computed in SQL under the lock),
+	// appending today's event: the chains' design alone.
+	trailV1
+	// trailV1Whole is the audit trail as it was when issue 12 measured it:
+	// the national chain, and the event recording the whole claim with
+	// every line before and after (~44 KB for 30 lines, not ~1 KB).
+	trailV1Whole
+)
+
+// transactionWith is script (submit.pgbench) with its audit trail section
+// replaced by audit: the same statements around it, whichever trail.
+func transactionWith(script, audit string) (string, error) {
+	const open, close = "\n-- audit trail {\n", "\n-- audit trail }\n"
+	from, to := strings.Index(script, open), strings.Index(script, close)
+	if from < 0 || to < from {
+		return "", errors.New("submit.pgbench has no audit trail section")
+	}
+	return script[:from+1] + audit + script[to+len(close):], nil
+}
 
 // pgbenchResult is pgbench's throughput running SubmitClaim's statements.
 type pgbenchResult struct {
@@ -199,15 +231,11 @@ type pgbenchResult struct {
 // submit.pgbench, captured with log_statement=all) with as many clients as
 // the load had, over the generated PCNs' claims, all already submitted: the
 // same statements, locks and writes (the claim's row rewritten, an audit
-// event appended to the one chain) as a submission, with nothing of arrsd.
+// event appended as trail says) as a submission, with nothing of arrsd.
 // Mode "extended" (unnamed statements, parsed and planned every time) is
-// what lib/pq does; "prepared" shows what preparing them once would buy.
-//
-// With oldAudit, the transaction appends its event as the audit trail did
-// before it had a chain per PCN (one national head row locked by every
-// write, the hash computed in SQL under the lock), in tables of the schema
-// audit_v1 made for it: the two runs' ratio is what the redesign buys.
-func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string, oldAudit bool) (pgbenchResult, error) {
+// what lib/pq does unprepared; "prepared" is how arrsd sends its hot
+// statements, each prepared once per connection.
+func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string, trail auditTrail) (pgbenchResult, error) {
 	pgbench, err := exec.LookPath(filepath.Join(e.binDir, "pgbench"))
 	if err != nil {
 		if pgbench, err = exec.LookPath("pgbench"); err != nil {
@@ -219,16 +247,22 @@ func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string
 		return pgbenchResult{}, err
 	}
 	defer os.Remove(script.Name())
-	events, err := submitEvents(ctx, e.databaseURL)
+	events, err := submitEvents(ctx, e.databaseURL, trail == trailV1Whole)
 	if err != nil {
 		return pgbenchResult{}, err
 	}
 	source, databaseURL := submitScript, e.databaseURL
-	if oldAudit {
+	switch trail {
+	case trailNone:
+		source, err = transactionWith(submitScript, "")
+	case trailV1, trailV1Whole:
 		if databaseURL, err = withOldAudit(ctx, e.databaseURL); err != nil {
 			return pgbenchResult{}, err
 		}
-		source = submitOldAuditScript
+		source, err = transactionWith(submitScript, auditV1Statements)
+	}
+	if err != nil {
+		return pgbenchResult{}, err
 	}
 	if _, err := script.WriteString(source); err != nil {
 		return pgbenchResult{}, err
@@ -278,17 +312,24 @@ func withOldAudit(ctx context.Context, databaseURL string) (string, error) {
 }
 
 // submitEvents is the audit body arrsd wrote for the last submission of a
-// generated claim, as the JSON array its audit statement takes.
-func submitEvents(ctx context.Context, databaseURL string) (string, error) {
+// generated claim, as the JSON array its audit statement takes. With whole,
+// the event's documents carry the claim's every line, before and after, as
+// the trail recorded a submission before it kept only the lines a write
+// changed (the lines as the claim's create event recorded them).
+func submitEvents(ctx context.Context, databaseURL string, whole bool) (string, error) {
 	db, err := sqlx.Open("postgres", databaseURL)
 	if err != nil {
 		return "", err
 	}
 	defer db.Close()
 	var events string
-	err = db.GetContext(ctx, &events, `SELECT jsonb_build_array(jsonb_build_object('resource', resource, 'action', action,
-		'pcn_code', pcn_code, 'before', before, 'after', after))::text
-		FROM audit_events WHERE action = 'submit' AND pcn_code = $1 ORDER BY seq DESC LIMIT 1`, pcnCode(0))
+	err = db.GetContext(ctx, &events, `SELECT jsonb_build_array(jsonb_build_object('resource', s.resource, 'action', s.action,
+		'pcn_code', s.pcn_code,
+		'before', CASE WHEN $2 THEN s.before || jsonb_build_object('Lines', c.after -> 'Lines') ELSE s.before END,
+		'after', CASE WHEN $2 THEN s.after || jsonb_build_object('Lines', c.after -> 'Lines') ELSE s.after END))::text
+		FROM audit_events s
+		JOIN audit_events c ON c.resource = s.resource AND c.action = 'create'
+		WHERE s.action = 'submit' AND s.pcn_code = $1 ORDER BY s.seq DESC LIMIT 1`, pcnCode(0), whole)
 	if err != nil {
 		return "", fmt.Errorf("a submission's audit event: %w", err)
 	}
