@@ -76,7 +76,7 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.cpuProfile, "cpu-profile", "", "write arrsd's CPU profile of the national load's draft and submit stages into this directory "+
 		"(read with go tool pprof -top <dir>/submit.pprof)")
 	fs.IntVar(&c.profileSeconds, "cpu-profile-seconds", 10, "how long each stage's CPU profile runs from the stage's start: keep it shorter than the stage")
-	fs.IntVar(&c.splitPCNs, "split-pcns", 60, "PCNs drafted after the reads whose claims are submitted with PostgreSQL on half the cores and "+
+	fs.IntVar(&c.splitPCNs, "split-pcns", 100, "PCNs drafted after the reads whose claims are submitted with PostgreSQL on half the cores and "+
 		"arrsd and the clients on the other half, against pgbench of the same SQL on the same split (0: no split comparison)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the private cluster's and arrsd's directory (its path is logged)")
 	if err := fs.Parse(args); err != nil {
@@ -202,14 +202,15 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 	r.bigLines = c.pcns * linesPerPCN
 
 	logger.Info("running pgbench with arrsd's SubmitClaim transaction", "clients", c.clients, "duration", c.pgbenchTime)
-	if r.pgbench, err = runPgbench(ctx, env, c, g, "extended", trailChains); err != nil {
+	national := [2]int{0, c.pcns}
+	if r.pgbench, err = runPgbench(ctx, env, c, g, "extended", trailChains, national); err != nil {
 		return err
 	}
 	for _, run := range []struct {
 		into  *pgbenchResult
 		trail auditTrail
 	}{{&r.pgbenchV1Whole, trailV1Whole}, {&r.pgbenchV1, trailV1}, {&r.pgbenchNoAudit, trailNone}, {&r.pgbenchPrepared, trailChains}} {
-		if *run.into, err = runPgbench(ctx, env, c, g, "prepared", run.trail); err != nil {
+		if *run.into, err = runPgbench(ctx, env, c, g, "prepared", run.trail, national); err != nil {
 			return err
 		}
 	}
@@ -222,7 +223,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) (err error) {
 		if err := split.apply(); err != nil {
 			return errors.Join(err, split.undo())
 		}
-		r.pgbenchSplit, err = runPgbench(ctx, env, c, g, "prepared", trailChains)
+		r.pgbenchSplit, err = runPgbench(ctx, env, c, g, "prepared", trailChains, [2]int{c.pcns, c.pcns + c.splitPCNs})
 		if err := errors.Join(err, split.undo()); err != nil {
 			return err
 		}

@@ -235,7 +235,12 @@ type pgbenchResult struct {
 // Mode "extended" (unnamed statements, parsed and planned every time) is
 // what lib/pq does unprepared; "prepared" is how arrsd sends its hot
 // statements, each prepared once per connection.
-func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string, trail auditTrail) (pgbenchResult, error) {
+//
+// The claims are those of the generated PCNs pcns[0] to pcns[1]-1 (indices
+// of pcnCode), so that pgbench's transactions range over the same claims as
+// the submissions it is compared with: a split stage's few PCNs are hot in
+// the database's buffers where the whole country is not.
+func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string, trail auditTrail, pcns [2]int) (pgbenchResult, error) {
 	pgbench, err := exec.LookPath(filepath.Join(e.binDir, "pgbench"))
 	if err != nil {
 		if pgbench, err = exec.LookPath("pgbench"); err != nil {
@@ -274,7 +279,7 @@ func runPgbench(ctx context.Context, e *env, c config, g *generator, mode string
 	res := pgbenchResult{clients: c.clients, mode: mode}
 	cmd := exec.CommandContext(ctx, pgbench, "--no-vacuum", "--protocol", res.mode,
 		"--client", strconv.Itoa(c.clients), "--jobs", "1", "--time", strconv.Itoa(max(1, int(c.pgbenchTime.Seconds()))),
-		"--define", "pcns="+strconv.Itoa(c.pcns), "--define", "first="+strconv.Itoa(firstPCN),
+		"--define", "pcns="+strconv.Itoa(pcns[1]-pcns[0]), "--define", "first="+strconv.Itoa(firstPCN+pcns[0]),
 		"--define", "fy="+strconv.Itoa(fy), "--define", "year="+g.year, "--define", "roles="+g.roleArray(), "--define", "events="+events,
 		"--file", script.Name(), databaseURL)
 	out, err := cmd.CombinedOutput()
