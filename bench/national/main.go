@@ -77,10 +77,17 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 		"(read with go tool pprof -top <dir>/submit.pprof)")
 	fs.IntVar(&c.profileSeconds, "cpu-profile-seconds", 10, "how long each stage's CPU profile runs from the stage's start: keep it shorter than the stage")
 	fs.IntVar(&c.splitPCNs, "split-pcns", 100, "PCNs drafted after the reads whose claims are submitted with PostgreSQL on half the cores and "+
-		"arrsd and the clients on the other half, against pgbench of the same SQL on the same split (0: no split comparison)")
+		"arrsd and the clients on the other half, against pgbench of the same SQL on the same split (0: no split comparison; "+
+		"unset, no more than --pcns)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the private cluster's and arrsd's directory (its path is logged)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	// A few PCNs' quick run should not spend most of its time on the split.
+	splitSet := false
+	fs.Visit(func(f *flag.Flag) { splitSet = splitSet || f.Name == "split-pcns" })
+	if !splitSet {
+		c.splitPCNs = min(c.splitPCNs, c.pcns)
 	}
 	for _, n := range strings.Split(*getClaimClients, ",") {
 		clients, err := strconv.Atoi(strings.TrimSpace(n))
