@@ -248,6 +248,17 @@ func readPositions(ctx context.Context, q sqlx.QueryerContext, c *CommissionerPo
 	return nil
 }
 
+// forecastPostColumns are the columns of a post that ForecastCaps reads
+// (its state, whether it was staffed or baseline, its WTE and dates; the
+// role by its id). England's position reads every post in the country,
+// 37,500 of them, and scanning them was three quarters of the call: most
+// of it the columns a forecast never looks at, the two timestamps the
+// costliest to parse. A column ForecastCaps (or ComputeCap under it)
+// comes to need must be added here: the position tests compare each PCN's
+// forecast with GetBudget's, which reads whole posts, with posts ending
+// within the forecast and a plan given up among them.
+const forecastPostColumns = `pcn_code, id, role_id, state, staff_name, wte, start_date, end_date, baseline`
+
 // forecastPositions prices every post of the PCNs from the month after
 // each one's latest claim to March, as GetBudget does for one PCN, with
 // the posts, roles and rates of all of them read once.
@@ -255,7 +266,7 @@ func forecastPositions(ctx context.Context, q sqlx.QueryerContext, c *Commission
 	index map[string]int, zones map[string]WeightingZone, from map[string]Month) error {
 	last := MonthOf(c.Year.End())
 	var posts []Post
-	if err := sqlx.SelectContext(ctx, q, &posts, `SELECT `+postColumns+` FROM posts WHERE pcn_code = ANY($1)
+	if err := sqlx.SelectContext(ctx, q, &posts, `SELECT `+forecastPostColumns+` FROM posts WHERE pcn_code = ANY($1)
 		ORDER BY pcn_code, id`, codes); err != nil {
 		return err
 	}

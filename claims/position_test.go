@@ -261,3 +261,54 @@ func figuresFromLines[K comparable](t *testing.T, ctx context.Context, s *claims
 	}
 	return want
 }
+
+// A PCN's forecast in the position is its budget's when its posts end
+// within the months forecast and when a plan was given up (ENDED with
+// nobody named): the position reads only the columns of a post a forecast
+// needs, and this catches one it leaves out.
+func TestCommissionerPositionForecastsEndedPostsAsGetBudget(t *testing.T) {
+	s := demoStore(t)
+	cd := claims.WithActor(context.Background(), riverside)
+	year := claims.FinancialYear(2026)
+	before, err := s.GetBudget(cd, "U12345", year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaving := careCoordinator(t, "cc-leaving", "Dai Morgan", "2026-04-01")
+	p, err := s.CreatePost(cd, claims.Request{}, leaving)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EndPost(cd, "U12345", p.ID, "", day(t, "2027-01-15")); err != nil {
+		t.Fatal(err)
+	}
+	plan := careCoordinator(t, "cc-plan", "", "2026-04-01")
+	if p, err = s.CreatePost(cd, claims.Request{}, plan); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EndPost(cd, "U12345", p.ID, "", day(t, "2026-12-31")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.GetBudget(cd, "U12345", year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.ForecastPence <= before.ForecastPence {
+		t.Fatalf("forecast %d after a post to January, want more than %d", b.ForecastPence, before.ForecastPence)
+	}
+	pos, err := s.GetCommissionerPosition(claims.WithActor(context.Background(), national), "-", year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pos.PCNs {
+		if p.PCNCode != "U12345" {
+			continue
+		}
+		if p.ForecastPence != b.ForecastPence || p.MissingRateMonths != b.MissingRateMonths {
+			t.Errorf("position forecasts %d (%d months without a rate), budget %d (%d)",
+				p.ForecastPence, p.MissingRateMonths, b.ForecastPence, b.MissingRateMonths)
+		}
+		return
+	}
+	t.Fatal("U12345 is not in England's position")
+}
