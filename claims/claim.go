@@ -439,14 +439,12 @@ func loadLines(ctx context.Context, q sqlx.QueryerContext, claims ...*Claim) err
 	// array form was planned again on every call: 0.3–0.6 ms, more than
 	// running it (pg_stat_statements with track_planning during
 	// bench/national). Many claims (a page of ListClaims) keep the arrays.
-	query, args := `SELECT `+lineColumns+` FROM claim_lines
-		WHERE pcn_code = $1 AND claim_id = $2 ORDER BY pcn_code, claim_id, post_id`, []any{pcns[0], ids[0]}
+	where, args := `pcn_code = $1 AND claim_id = $2`, []any{pcns[0], ids[0]}
 	if len(claims) > 1 {
-		query, args = `SELECT `+lineColumns+` FROM claim_lines
-		WHERE (pcn_code, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY pcn_code, claim_id, post_id`,
-			[]any{pq.Array(pcns), pq.Array(ids)}
+		where, args = `(pcn_code, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, []any{pq.Array(pcns), pq.Array(ids)}
 	}
-	if err := sqlx.SelectContext(ctx, q, &lines, query, args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &lines, `SELECT `+lineColumns+` FROM claim_lines WHERE `+where+`
+		ORDER BY pcn_code, claim_id, post_id`, args...); err != nil {
 		return err
 	}
 	for _, l := range lines {

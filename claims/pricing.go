@@ -48,15 +48,12 @@ func loadPricing(ctx context.Context, q sqlx.QueryerContext, pcn string, only *p
 	// with a flag: with "$2 OR …" PostgreSQL could not plan the statement
 	// once for every call, and planned it again on each (see loadLines).
 	query, args := `SELECT z.weighting_zone AS zone, `+prefixed("p.", postColumns)+`, `+aliased("r.", "role.", roleColumns)+`
-		FROM posts p JOIN pcns z ON z.code = p.pcn_code JOIN roles r ON r.id = p.role_id WHERE p.pcn_code = $1
-		ORDER BY p.id`, []any{pcn}
+		FROM posts p JOIN pcns z ON z.code = p.pcn_code JOIN roles r ON r.id = p.role_id WHERE p.pcn_code = $1`, []any{pcn}
 	if !all {
-		query, args = `SELECT z.weighting_zone AS zone, `+prefixed("p.", postColumns)+`, `+aliased("r.", "role.", roleColumns)+`
-		FROM posts p JOIN pcns z ON z.code = p.pcn_code JOIN roles r ON r.id = p.role_id WHERE p.pcn_code = $1
-		AND (p.id = ANY($2) OR p.registration_number = ANY($3)) ORDER BY p.id`,
-			[]any{pcn, pq.Array(only.ids), pq.Array(only.registrations)}
+		query += ` AND (p.id = ANY($2) OR p.registration_number = ANY($3))`
+		args = append(args, pq.Array(only.ids), pq.Array(only.registrations))
 	}
-	if err := sqlx.SelectContext(ctx, q, &posts, query, args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &posts, query+` ORDER BY p.id`, args...); err != nil {
 		return cc, err
 	}
 	if len(posts) == 0 {

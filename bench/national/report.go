@@ -153,12 +153,8 @@ func (r *report) print(w io.Writer) {
 		fmt.Sprintf("%.0f/s", arrsTPS), fmt.Sprintf("%.0f tps", r.pgbench.tps), arrsTPS/r.pgbench.tps, "≥ 0.8")
 	row(tw, fmt.Sprintf("SubmitClaim/s ÷ pgbench of its SQL (%d clients, %s protocol, as arrsd sends it)", r.pgbenchPrepared.clients, r.pgbenchPrepared.mode),
 		fmt.Sprintf("%.0f/s", arrsTPS), fmt.Sprintf("%.0f tps", r.pgbenchPrepared.tps), arrsTPS/r.pgbenchPrepared.tps, "≥ 0.8")
-	var submitCPU cpuTimes
-	for i, l := range r.loads {
-		if i == 0 {
-			submitCPU = l.submitCPU
-			continue
-		}
+	submitCPU := cpuTimes{ok: true} // plus keeps ok only while every stage's is
+	for _, l := range r.loads {
 		submitCPU = submitCPU.plus(l.submitCPU)
 	}
 	if submitCPU.ok && submits > 0 {
